@@ -1,0 +1,55 @@
+/* Helpers shared by the decomposition files; not part of the public
+ * numerics interface. All matrices are row-major doubles. */
+#ifndef TD_DEC_INTERNAL_H
+#define TD_DEC_INTERNAL_H
+
+#include "td_decompose.h"
+
+/* calloc(a * b doubles) with overflow and failure reported in err. */
+td_status td_dec_alloc(double **p, size_t a, size_t b, td_err_t *err);
+
+/* Product of dims[0..n-1] as size_t, overflow reported in err. */
+td_status td_dec_numel(const int64_t *dims, int n, size_t *out, td_err_t *err);
+
+/* Frobenius norm, accumulated with scaling so huge values do not overflow. */
+double td_dec_norm(const double *a, size_t n);
+
+/* ||a - b||_F. */
+double td_dec_diff_norm(const double *a, const double *b, size_t n);
+
+/* Smallest r with sqrt(sum_{i>=r} s_i^2) <= delta (absolute threshold). */
+int64_t td_dec_rank_abs(const double *s, int64_t n, double delta);
+
+/* Thin SVD of the row-major m x n matrix a (not modified): u is m x k,
+ * s has k values, vt is k x n, k = min(m, n). u or vt may be NULL when
+ * only the values are wanted (then both must be NULL). */
+td_status td_dec_svd_thin(const double *a, int64_t m, int64_t n, double *u,
+                          double *s, double *vt, const char *what,
+                          td_err_t *err);
+
+/* The r leading eigenvectors (columns of u, n x r, descending eigenvalue)
+ * of the symmetric n x n matrix g (destroyed); eig gets r eigenvalues
+ * (may be NULL). */
+td_status td_dec_sym_leading(double *g, int64_t n, int64_t r, double *u,
+                             double *eig, td_err_t *err);
+
+/* g (m x m) = a a^T for the row-major m x n matrix a. */
+void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g);
+
+/* Mode-k unfolding: out[i_k][rest] with the other indices in their original
+ * (row-major) order. */
+void td_dec_unfold(const double *t, int ndim, const int64_t *dims, int k,
+                   double *out);
+
+/* General axis permutation: out has dims dims[perm[0]], dims[perm[1]], ...
+ * and out[j_0, j_1, ...] = t[i] with i_{perm[q]} = j_q. */
+void td_dec_permute(const double *t, int ndim, const int64_t *dims,
+                    const int *perm, double *out);
+
+/* EVBMF threshold on singular values for an L x M matrix with noise
+ * variance sigma2: sqrt(M * sigma2 * (1 + tau) * (1 + alpha / tau)) with
+ * alpha = min/max and tau the positive root of
+ * log(tau + 1) + alpha * log(tau / alpha + 1) - tau = 0. */
+double td_evbmf_threshold(int64_t L, int64_t M, double sigma2);
+
+#endif

@@ -1,0 +1,127 @@
+/* Thin wrappers over LAPACK's SVD and symmetric eigensolver that hide the
+ * row-major/column-major bookkeeping and turn info codes into td_err. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dec_internal.h"
+
+static td_status lapack_fail(td_err_t *err, const char *routine,
+                             const char *what, lapack_int info)
+{
+    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+        return td_err_set(err, TD_ENOMEM, "%s: %s: out of memory", what, routine);
+    return td_err_set(err, TD_ENUMERIC, "%s: LAPACK %s failed (info %d)", what,
+                      routine, (int)info);
+}
+
+/* A row-major m x n matrix is the column-major n x m matrix A^T, and
+ * A^T = V S U^T. So calling column-major LAPACK on the untouched buffer
+ * yields Vt (as its "U") and U (as its "Vt") directly in row-major order,
+ * with no transposition copies. gesdd (divide and conquer) is used for
+ * speed; if it fails to converge, the slower QR-iteration gesvd is tried
+ * before giving up. */
+td_status td_dec_svd_thin(const double *a, int64_t m, int64_t n, double *u,
+                          double *s, double *vt, const char *what,
+                          td_err_t *err)
+{
+    td_status st;
+    double *w = NULL, *sup = NULL;
+    if (m <= 0 || n <= 0 || m > INT_MAX || n > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "%s: bad matrix size %lld x %lld",
+                          what, (long long)m, (long long)n);
+    int64_t k = m < n ? m : n;
+    char job = (u && vt) ? 'S' : 'N';
+    st = td_dec_alloc(&w, (size_t)m, (size_t)n, err);
+    if (st)
+        goto cleanup;
+    memcpy(w, a, (size_t)m * (size_t)n * sizeof(double));
+    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, job, (lapack_int)n,
+                                     (lapack_int)m, w, (lapack_int)n, s, vt,
+                                     (lapack_int)n, u, (lapack_int)k);
+    if (info > 0) {
+        memcpy(w, a, (size_t)m * (size_t)n * sizeof(double));
+        st = td_dec_alloc(&sup, (size_t)k, 1, err);
+        if (st)
+            goto cleanup;
+        info = LAPACKE_dgesvd(LAPACK_COL_MAJOR, job, job, (lapack_int)n,
+                              (lapack_int)m, w, (lapack_int)n, s, vt,
+                              (lapack_int)n, u, (lapack_int)k, sup);
+        if (info != 0) {
+            st = lapack_fail(err, "dgesvd", what, info);
+            goto cleanup;
+        }
+    } else if (info < 0) {
+        st = lapack_fail(err, "dgesdd", what, info);
+        goto cleanup;
+    }
+    st = TD_OK;
+cleanup:
+    free(w);
+    free(sup);
+    return st;
+}
+
+void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g)
+{
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)m, (int)n, 1.0,
+                a, (int)n, 0.0, g, (int)m);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < i; j++)
+            g[i * m + j] = g[j * m + i];
+}
+
+/* dsyevr (MRRR) returns only the requested top eigenpairs, which is what
+ * the leading-subspace steps of HOSVD/HOOI need. Eigenvalues come back
+ * ascending, so columns are reversed into descending order. */
+td_status td_dec_sym_leading(double *g, int64_t n, int64_t r, double *u,
+                             double *eig, td_err_t *err)
+{
+    td_status st;
+    double *w = NULL, *z = NULL;
+    lapack_int *isuppz = NULL;
+    if (n <= 0 || n > INT_MAX || r <= 0 || r > n)
+        return td_err_set(err, TD_EINPUT, "eigensolver: bad size n=%lld r=%lld",
+                          (long long)n, (long long)r);
+    st = td_dec_alloc(&w, (size_t)n, 1, err);
+    if (st)
+        goto cleanup;
+    st = td_dec_alloc(&z, (size_t)n, (size_t)r, err);
+    if (st)
+        goto cleanup;
+    isuppz = calloc(2 * (size_t)n, sizeof *isuppz);
+    if (!isuppz) {
+        st = td_err_set(err, TD_ENOMEM, "eigensolver: out of memory");
+        goto cleanup;
+    }
+    lapack_int found = 0;
+    char range = r == n ? 'A' : 'I';
+    lapack_int info = LAPACKE_dsyevr(
+        LAPACK_COL_MAJOR, 'V', range, 'U', (lapack_int)n, g, (lapack_int)n, 0.0,
+        0.0, (lapack_int)(n - r + 1), (lapack_int)n, 0.0, &found, w, z,
+        (lapack_int)n, isuppz);
+    if (info != 0) {
+        st = lapack_fail(err, "dsyevr", "eigensolver", info);
+        goto cleanup;
+    }
+    if (found != (lapack_int)r) {
+        st = td_err_set(err, TD_ENUMERIC, "LAPACK dsyevr returned %d of %lld "
+                        "eigenpairs", (int)found, (long long)r);
+        goto cleanup;
+    }
+    for (int64_t c = 0; c < r; c++) {
+        const double *col = z + (size_t)(r - 1 - c) * (size_t)n;
+        for (int64_t i = 0; i < n; i++)
+            u[i * r + c] = col[i];
+        if (eig)
+            eig[c] = w[r - 1 - c];
+    }
+    st = TD_OK;
+cleanup:
+    free(w);
+    free(z);
+    free(isuppz);
+    return st;
+}
