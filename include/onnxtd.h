@@ -1,0 +1,112 @@
+/* onnxtd: compress convolutional networks in ONNX files with tensor
+ * decompositions (Tucker-2, CP, tensor ring, SVD), and the lossless model
+ * I/O underneath.
+ *
+ * Conventions: every function that can fail returns an onnxtd_status and
+ * fills *err (which may be NULL) with a message naming the file and the
+ * element (node, tensor, field) concerned. Handles are opaque; whoever calls
+ * a _load/_new function calls the matching _free. Strings returned through
+ * char ** are malloc'd and freed by the caller with free(). No function
+ * prints, exits or keeps global state; distinct models may be used from
+ * distinct threads. */
+#ifndef ONNXTD_H
+#define ONNXTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ONNXTD_VERSION "0.1.0"
+
+typedef enum onnxtd_status {
+    ONNXTD_OK = 0,
+    ONNXTD_EINPUT = 1,   /* malformed or unsupported model or data */
+    ONNXTD_EIO = 2,      /* reading or writing a file failed */
+    ONNXTD_ENOMEM = 3,   /* out of memory, or over a size bound */
+    ONNXTD_ENUMERIC = 4, /* NaN/Inf weights or a LAPACK failure */
+    ONNXTD_EUSAGE = 5    /* invalid options */
+} onnxtd_status;
+
+typedef struct onnxtd_error {
+    onnxtd_status code;
+    char message[1024];
+} onnxtd_error;
+
+typedef struct onnxtd_model onnxtd_model;
+
+/* ---- loading and saving ---------------------------------------------- */
+
+typedef struct onnxtd_load_options {
+    int max_depth;     /* message nesting limit; 0: 100 */
+    size_t mem_limit;  /* bytes; 0: the machine's physical memory */
+} onnxtd_load_options;
+
+/* opts may be NULL. External data is read from the model's folder. */
+onnxtd_status onnxtd_model_load(const char *path,
+                                const onnxtd_load_options *opts,
+                                onnxtd_model **out, onnxtd_error *err);
+void onnxtd_model_free(onnxtd_model *m);
+
+typedef struct onnxtd_save_options {
+    const char *external_data;  /* NULL: inline everything */
+    size_t size_threshold;      /* tensors of at least this many bytes go to
+                                   external_data (the CLI's default: 1024) */
+} onnxtd_save_options;
+
+/* Atomic (temp file, fsync, rename); path may name the loaded file. */
+onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
+                                const onnxtd_save_options *opts,
+                                onnxtd_error *err);
+
+/* ---- inspection --------------------------------------------------------- */
+
+/* A description of the model: IR version, opsets, producer, inputs and
+ * outputs, op counts, parameters by dtype, and per Conv its geometry,
+ * parameters and MACs. As JSON when json != 0, else as text. */
+onnxtd_status onnxtd_model_info(onnxtd_model *m, int json, char **out,
+                                onnxtd_error *err);
+
+/* Compares meaning, not bytes. *differ is 0 when the models are the same.
+ * The report is JSON when json != 0, else text. */
+onnxtd_status onnxtd_model_diff(onnxtd_model *a, onnxtd_model *b, int json,
+                                char **report, int *differ, onnxtd_error *err);
+
+/* ---- compression --------------------------------------------------------- */
+
+typedef enum onnxtd_method {
+    ONNXTD_METHOD_AUTO = 0,
+    ONNXTD_METHOD_TUCKER2,
+    ONNXTD_METHOD_CP,
+    ONNXTD_METHOD_SVD,
+    ONNXTD_METHOD_TR,
+    ONNXTD_METHOD_RSDTR
+} onnxtd_method;
+
+typedef struct onnxtd_compress_options {
+    onnxtd_method method;
+    int64_t rank;        /* > 0: this rank for each factored mode */
+    double ratio;        /* > 0: keep at most ratio x each layer's params */
+    double tol;          /* >= 0 with use_tol: relative Frobenius error bound */
+    int use_tol;
+    const char *include; /* POSIX extended regex on node names, or NULL */
+    const char *exclude;
+    int force;           /* keep chains even when they do not shrink */
+    int no_fold_bn;
+    int threads;         /* 0: the number of online CPUs */
+} onnxtd_compress_options;
+
+/* Rewrites the model in place. *report (may be NULL) receives the JSON
+ * report; *summary (may be NULL) a human-readable table. */
+onnxtd_status onnxtd_compress(onnxtd_model *m,
+                              const onnxtd_compress_options *opts,
+                              char **report, char **summary,
+                              onnxtd_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,53 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: onnxtd COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  convert IN -o OUT [--external-data NAME] [--size-threshold BYTES]\n"
+    "      rewrite a model losslessly (inline or move tensors to NAME)\n"
+    "  info MODEL [--json]\n"
+    "      IR version, opsets, inputs/outputs, op counts, parameters, convs\n"
+    "  diff A B [--json]\n"
+    "      compare two models by meaning; exit 0 same, 1 different, 2 error\n"
+    "  compress IN -o OUT [--method auto|tucker2|cp|svd|tr|rsdtr]\n"
+    "           [--rank N | --ratio R | --tol E] [--include RE] [--exclude RE]\n"
+    "           [--force] [--no-fold-bn] [--report FILE.json]\n"
+    "      replace layers by chains of smaller ones built from factors\n"
+    "\n"
+    "Run 'onnxtd COMMAND --help' for a command's options.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("onnxtd %s\n", ONNXTD_VERSION);
+        return CLI_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } cmds[] = {
+        {"convert", cmd_convert},
+/*CMDS*/
+
+
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (!strcmp(cmd, cmds[i].name))
+            return cmds[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", cmd);
+    fputs(usage, stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,140 @@
+#include "td_atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { STAGE = 1 << 20 };
+
+static char *dir_of(const char *path)
+{
+    char *c = strdup(path);
+    if (!c)
+        return NULL;
+    char *d = strdup(dirname(c));
+    free(c);
+    return d;
+}
+
+td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    char *dir = dir_of(target);
+    char *base_c = strdup(target);
+    f->target = strdup(target);
+    f->stage = malloc(STAGE);
+    if (!dir || !base_c || !f->target || !f->stage) {
+        free(dir);
+        free(base_c);
+        td_atomic_abort(f);
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", target);
+    }
+    /* The temp file lives in the target's folder so rename stays atomic. */
+    size_t n = strlen(dir) + strlen(base_c) + 32;
+    f->temp = malloc(n);
+    if (f->temp)
+        snprintf(f->temp, n, "%s/.%s.XXXXXX", dir, basename(base_c));
+    free(dir);
+    free(base_c);
+    if (!f->temp) {
+        td_atomic_abort(f);
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", target);
+    }
+    f->fd = mkstemp(f->temp);
+    if (f->fd < 0) {
+        int e = errno;
+        free(f->temp);
+        f->temp = NULL;
+        td_atomic_abort(f);
+        return td_err_set(err, TD_EIO, "%s: cannot create a file in its "
+                          "folder: %s", target, strerror(e));
+    }
+    /* mkstemp makes 0600; give the usual mode a new file would get. */
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(f->fd, 0666 & ~um);
+    return TD_OK;
+}
+
+static void flush(td_atomic *f, const uint8_t *p, size_t len)
+{
+    while (len && !f->failed_errno) {
+        ssize_t w = write(f->fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            f->failed_errno = errno;
+            return;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+void td_atomic_write(td_atomic *f, const void *data, size_t len)
+{
+    if (f->failed_errno)
+        return;
+    f->written += len;
+    if (f->staged + len > STAGE) {
+        flush(f, f->stage, f->staged);
+        f->staged = 0;
+    }
+    if (len >= STAGE) {
+        flush(f, data, len);
+        return;
+    }
+    memcpy(f->stage + f->staged, data, len);
+    f->staged += len;
+}
+
+td_status td_atomic_commit(td_atomic *f, td_err_t *err)
+{
+    flush(f, f->stage, f->staged);
+    f->staged = 0;
+    if (!f->failed_errno && fsync(f->fd) != 0)
+        f->failed_errno = errno;
+    if (!f->failed_errno && close(f->fd) != 0)
+        f->failed_errno = errno;
+    else if (f->failed_errno)
+        close(f->fd);
+    f->fd = -1;
+    if (!f->failed_errno && rename(f->temp, f->target) != 0)
+        f->failed_errno = errno;
+    if (f->failed_errno) {
+        td_status s = td_err_set(err, TD_EIO, "%s: cannot write: %s",
+                                 f->target, strerror(f->failed_errno));
+        td_atomic_abort(f);
+        return s;
+    }
+    char *dir = dir_of(f->target);
+    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd >= 0) {
+        fsync(dfd);  /* make the rename itself durable */
+        close(dfd);
+    }
+    free(dir);
+    free(f->temp);
+    f->temp = NULL;
+    td_atomic_abort(f);
+    return TD_OK;
+}
+
+void td_atomic_abort(td_atomic *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->temp)
+        unlink(f->temp);
+    free(f->temp);
+    free(f->target);
+    free(f->stage);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}

@@ -1,0 +1,27 @@
+/* Atomic file output: bytes go to a temp file created beside the target;
+ * commit fsyncs it, renames it over the target and fsyncs the folder;
+ * abort removes it. Until commit, the target is untouched. */
+#ifndef TD_ATOMIC_H
+#define TD_ATOMIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/td_err.h"
+
+typedef struct td_atomic {
+    char *target, *temp;
+    int fd;
+    uint64_t written;
+    uint8_t *stage;  /* write buffer */
+    size_t staged;
+    int failed_errno;
+} td_atomic;
+
+td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err);
+/* Buffered write; errors are remembered and reported by commit. */
+void td_atomic_write(td_atomic *f, const void *data, size_t len);
+td_status td_atomic_commit(td_atomic *f, td_err_t *err);
+void td_atomic_abort(td_atomic *f);
+
+#endif

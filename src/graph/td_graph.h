@@ -1,0 +1,106 @@
+/* The graph IR: the main graph of a model as arrays of protobuf-c message
+ * pointers that passes can rewrite. A pointer is either borrowed from the
+ * unpacked file (never modified) or built in the model's arena. Passes use
+ * only this API; nothing here knows tensor algebra. */
+#ifndef TD_GRAPH_H
+#define TD_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnx.pb-c.h"
+#include "util/td_arena.h"
+#include "util/td_err.h"
+
+typedef struct td_graph td_graph;
+
+/* ir_version decides whether new initializers must also be graph inputs
+ * (IR < 4 requires it). */
+td_graph *td_graph_new(td_arena *a, const Onnx__GraphProto *g,
+                       int64_t ir_version);
+void td_graph_free(td_graph *g);
+td_arena *td_graph_arena(td_graph *g);
+
+/* A GraphProto for saving: the original's other fields, this IR's nodes,
+ * initializers and value_info. Built in the arena. */
+Onnx__GraphProto *td_graph_build(td_graph *g);
+
+/* ---- reading ---- */
+size_t td_graph_node_count(const td_graph *g);
+const Onnx__NodeProto *td_graph_node(const td_graph *g, size_t i);
+size_t td_graph_init_count(const td_graph *g);
+const Onnx__TensorProto *td_graph_init(const td_graph *g, size_t i);
+const Onnx__GraphProto *td_graph_orig(const td_graph *g);
+
+/* Index of the node producing name, or -1. */
+int64_t td_graph_producer(td_graph *g, const char *name);
+/* Number of node inputs (in this graph and in sub-graphs, which may use
+ * outer names) that read name; graph outputs count as one each. */
+size_t td_graph_use_count(td_graph *g, const char *name);
+int td_graph_is_output(const td_graph *g, const char *name);
+/* Consumers in this graph's nodes: fills up to max indices, returns count. */
+size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
+                          size_t max);
+
+/* The constant tensor behind name: an initializer (that is not also a graph
+ * input, which a user could override) or a Constant node's value. NULL when
+ * name is not a constant. */
+const Onnx__TensorProto *td_graph_constant(td_graph *g, const char *name);
+
+/* A name not yet used by any value, node or initializer, derived from base. */
+const char *td_graph_unique_name(td_graph *g, const char *base);
+
+/* ---- editing ---- */
+/* Replaces node i by the n nodes given (n may be 0: removal). The new nodes
+ * must already be in topological order among themselves. */
+td_status td_graph_replace_node(td_graph *g, size_t i,
+                                Onnx__NodeProto *const *nodes, size_t n,
+                                td_err_t *err);
+td_status td_graph_add_init(td_graph *g, Onnx__TensorProto *t, td_err_t *err);
+/* Adds shape information for an intermediate value. dims < 0 are unknown. */
+td_status td_graph_add_value_info(td_graph *g, const char *name,
+                                  int32_t elem_type, const int64_t *dims,
+                                  size_t ndims, td_err_t *err);
+/* Removes value_info entries for name (the value went away). */
+void td_graph_drop_value_info(td_graph *g, const char *name);
+/* Removes the initializer (and its graph input, when it is one) or the
+ * Constant node that provides name, if nothing reads name any more.
+ * Returns 1 when removed. */
+int td_graph_remove_if_unused(td_graph *g, const char *name);
+
+/* ---- node building (arena-owned) ---- */
+Onnx__NodeProto *td_node_new(td_graph *g, const char *op_type,
+                             const char *name, const char *const *inputs,
+                             size_t n_in, const char *const *outputs,
+                             size_t n_out);
+td_status td_node_set_int(td_graph *g, Onnx__NodeProto *n, const char *attr,
+                          int64_t v);
+td_status td_node_set_ints(td_graph *g, Onnx__NodeProto *n, const char *attr,
+                           const int64_t *v, size_t count);
+td_status td_node_set_float(td_graph *g, Onnx__NodeProto *n, const char *attr,
+                            float v);
+td_status td_node_set_string(td_graph *g, Onnx__NodeProto *n,
+                             const char *attr, const char *v);
+
+/* ---- attributes, typed, with defaults ---- */
+const Onnx__AttributeProto *td_attr_find(const Onnx__NodeProto *n,
+                                         const char *name);
+/* TD_OK and *v = dflt when absent; TD_EINPUT when present with another type. */
+td_status td_attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt,
+                      int64_t *v, td_err_t *err);
+td_status td_attr_float(const Onnx__NodeProto *n, const char *name, float dflt,
+                        float *v, td_err_t *err);
+/* *v borrowed; *count = 0 and *v = NULL when absent. */
+td_status td_attr_ints(const Onnx__NodeProto *n, const char *name,
+                       const int64_t **v, size_t *count, td_err_t *err);
+/* Copies the value (or dflt) into buf; too long or holding NUL: TD_EINPUT. */
+td_status td_attr_string(const Onnx__NodeProto *n, const char *name,
+                         const char *dflt, char *buf, size_t cap,
+                         td_err_t *err);
+
+/* Verifies: every name has at most one producer, every node input is a
+ * graph input, an initializer, an earlier node's output or empty (nodes in
+ * topological order), every graph output is produced. */
+td_status td_graph_check(td_graph *g, td_err_t *err);
+
+#endif

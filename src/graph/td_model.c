@@ -1,0 +1,251 @@
+#include "td_model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "td_extdata.h"
+#include "td_tensor.h"
+#include "td_walk.h"
+#include "td_wire.h"
+
+struct td_model {
+    char *path;
+    td_arena *arena;
+    const uint8_t *map;
+    size_t map_len;
+    Onnx__ModelProto *unpacked;
+    const Onnx__ModelProto *root;  /* payloads attached */
+    td_extfiles *ext;
+    td_graph *graph;
+};
+
+enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
+#define RETRY_WITHOUT_HOLLOW ((td_status)101)
+
+struct attach_ctx {
+    td_model *m;
+    td_arena *a;
+};
+
+/* Gives a tensor its bytes: a hollowed payload back from the mapping, or an
+ * external file's bytes inlined. Then checks length against dims. */
+static td_status attach(void *vctx, const Onnx__TensorProto *t,
+                        Onnx__TensorProto **rep, td_err_t *err)
+{
+    struct attach_ctx *c = vctx;
+    const ProtobufCMessageUnknownField *uf = t->base.unknown_fields;
+    size_t n_marker = 0;
+    uint64_t off = 0, len = 0;
+    for (unsigned i = 0; i < t->base.n_unknown_fields; i++)
+        if (uf[i].tag == TD_WIRE_MARKER_FIELD) {
+            if (td_wire_marker_decode(uf[i].data, uf[i].len, &off, &len) ||
+                len > c->m->map_len || off > c->m->map_len - len)
+                return RETRY_WITHOUT_HOLLOW;
+            n_marker++;
+        }
+    int external = t->has_data_location &&
+        t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (n_marker) {
+        /* Two markers or a marker beside a raw_data field can come from
+         * merged duplicate messages; their order is lost, so go slow. */
+        if (n_marker > 1 || t->has_raw_data)
+            return RETRY_WITHOUT_HOLLOW;
+        Onnx__TensorProto *cp = td_arena_memdup(c->a, t, sizeof *t);
+        ProtobufCMessageUnknownField *keep =
+            td_arena_calloc(c->a, t->base.n_unknown_fields, sizeof *keep);
+        if (!cp || (t->base.n_unknown_fields && !keep))
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        unsigned k = 0;
+        for (unsigned i = 0; i < t->base.n_unknown_fields; i++)
+            if (uf[i].tag != TD_WIRE_MARKER_FIELD)
+                keep[k++] = uf[i];
+        cp->base.n_unknown_fields = k;
+        cp->base.unknown_fields = k ? keep : NULL;
+        cp->has_raw_data = 1;
+        cp->raw_data.len = (size_t)len;
+        cp->raw_data.data = (uint8_t *)(c->m->map + off);
+        *rep = cp;
+        t = cp;
+    } else if (external) {
+        const uint8_t *data;
+        size_t dlen;
+        td_status s = td_extdata_read(c->m->ext, t, &data, &dlen, err);
+        if (s)
+            return s;
+        Onnx__TensorProto *cp = td_arena_memdup(c->a, t, sizeof *t);
+        if (!cp)
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        cp->has_raw_data = 1;
+        cp->raw_data.len = dlen;
+        cp->raw_data.data = (uint8_t *)data;
+        cp->has_data_location = 0;
+        cp->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT;
+        cp->n_external_data = 0;
+        cp->external_data = NULL;
+        *rep = cp;
+        t = cp;
+    }
+    return td_tensor_validate(t, err);
+}
+
+static size_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return 0;
+    return (size_t)pages * (size_t)size;
+}
+
+static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
+                        td_err_t *err)
+{
+    td_wire_opts wo = {
+        .max_depth = opts && opts->max_depth ? opts->max_depth : DEFAULT_DEPTH,
+        .hollow_min = hollow ? HOLLOW_MIN : 0,
+        .mem_limit = opts && opts->mem_limit ? opts->mem_limit
+                                             : physical_memory(),
+    };
+    td_wire_result wr;
+    td_status s = td_wire_prepare(m->map, m->map_len,
+                                  &onnx__model_proto__descriptor, &wo, &wr, err);
+    if (s)
+        return td_err_prefix(err, "not a valid ONNX model (%zu bytes): ",
+                             m->map_len);
+    const uint8_t *buf = wr.compact ? wr.compact : m->map;
+    size_t len = wr.compact ? wr.compact_len : m->map_len;
+    m->unpacked = onnx__model_proto__unpack(NULL, len, buf);
+    free(wr.compact);
+    if (!m->unpacked)
+        return td_err_set(err, TD_EINPUT,
+                          "not a valid ONNX model (%zu bytes): protobuf "
+                          "parsing failed", m->map_len);
+    if (!m->unpacked->graph)
+        return td_err_set(err, TD_EINPUT,
+                          "not an ONNX model (%zu bytes): it has no graph",
+                          m->map_len);
+    struct attach_ctx c = {m, m->arena};
+    const ProtobufCMessage *root;
+    s = td_walk_tensors(m->arena, &m->unpacked->base, attach, &c, &root, err);
+    if (s)
+        return s;
+    m->root = (const Onnx__ModelProto *)root;
+    return TD_OK;
+}
+
+static td_status map_input(td_model *m, const char *path, td_err_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return td_err_set(err, TD_EIO, "cannot open: %s", strerror(errno));
+    struct stat st;
+    td_status s = TD_OK;
+    if (fstat(fd, &st) != 0) {
+        s = td_err_set(err, TD_EIO, "cannot stat: %s", strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        s = td_err_set(err, TD_EINPUT, "not a regular file");
+    } else if (st.st_size == 0) {
+        s = td_err_set(err, TD_EINPUT,
+                       "not an ONNX model: the file is empty (0 bytes)");
+    } else {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            s = td_err_set(err, TD_EIO, "mmap: %s", strerror(errno));
+        } else {
+            m->map = p;
+            m->map_len = (size_t)st.st_size;
+        }
+    }
+    close(fd);
+    return s;
+}
+
+static void release_unpacked(td_model *m)
+{
+    if (m->unpacked)
+        onnx__model_proto__free_unpacked(m->unpacked, NULL);
+    m->unpacked = NULL;
+}
+
+td_status td_model_load(const char *path, const td_load_opts *opts,
+                        td_model **out, td_err_t *err)
+{
+    *out = NULL;
+    td_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", path);
+    td_status s = TD_ENOMEM;
+    char *dir_copy = strdup(path);
+    m->path = strdup(path);
+    m->arena = td_arena_new();
+    if (!dir_copy || !m->path || !m->arena) {
+        td_err_set(err, TD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    m->ext = td_extfiles_new(dirname(dir_copy));
+    if (!m->ext) {
+        s = td_err_set(err, TD_EIO, "cannot resolve the model's folder");
+        goto fail;
+    }
+    s = map_input(m, path, err);
+    if (s)
+        goto fail;
+    s = unpack(m, opts, !(opts && opts->no_hollow), err);
+    if (s == RETRY_WITHOUT_HOLLOW) {
+        release_unpacked(m);
+        td_arena_free(m->arena);
+        if (!(m->arena = td_arena_new())) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto fail;
+        }
+        s = unpack(m, opts, 0, err);
+    }
+    if (s)
+        goto fail;
+    m->graph = td_graph_new(m->arena, m->root->graph,
+                            m->root->has_ir_version ? m->root->ir_version : 0);
+    if (!m->graph) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    free(dir_copy);
+    *out = m;
+    return TD_OK;
+fail:
+    free(dir_copy);
+    td_err_prefix(err, "%s: ", path);
+    td_model_free(m);
+    return s;
+}
+
+void td_model_free(td_model *m)
+{
+    if (!m)
+        return;
+    td_graph_free(m->graph);
+    release_unpacked(m);
+    td_arena_free(m->arena);
+    td_extfiles_free(m->ext);
+    if (m->map)
+        munmap((void *)m->map, m->map_len);
+    free(m->path);
+    free(m);
+}
+
+const char *td_model_path(const td_model *m) { return m->path; }
+td_graph *td_model_graph(td_model *m) { return m->graph; }
+td_arena *td_model_arena(td_model *m) { return m->arena; }
+
+const Onnx__ModelProto *td_model_current(td_model *m)
+{
+    Onnx__ModelProto *cp = td_arena_memdup(m->arena, m->root, sizeof *cp);
+    if (!cp)
+        return NULL;
+    cp->graph = td_graph_build(m->graph);
+    return cp->graph ? cp : NULL;
+}

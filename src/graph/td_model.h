@@ -1,0 +1,42 @@
+/* A loaded model: the file mapping, protobuf-c's unpacked message (never
+ * modified), the arena with everything built since, and the graph IR. */
+#ifndef TD_MODEL_H
+#define TD_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnx.pb-c.h"
+#include "td_graph.h"
+#include "util/td_err.h"
+
+typedef struct td_model td_model;
+
+typedef struct td_load_opts {
+    int max_depth;     /* message nesting limit; 0 -> 100 */
+    size_t mem_limit;  /* refuse models whose unpacked form needs more; 0 ->
+                          the machine's physical memory */
+    int no_hollow;     /* copy tensor payloads instead of mapping them */
+} td_load_opts;
+
+typedef struct td_save_opts {
+    const char *external_data;  /* file name beside the output, or NULL */
+    size_t size_threshold;      /* tensors at least this big go external */
+} td_save_opts;
+
+td_status td_model_load(const char *path, const td_load_opts *opts,
+                        td_model **out, td_err_t *err);
+void td_model_free(td_model *m);
+
+const char *td_model_path(const td_model *m);
+td_graph *td_model_graph(td_model *m);
+td_arena *td_model_arena(td_model *m);
+/* The model as it stands now (the IR's graph in place); arena-built. */
+const Onnx__ModelProto *td_model_current(td_model *m);
+
+/* Writes atomically: temp file in the target folder, fsync, rename. The
+ * input is never touched, even when path names it. */
+td_status td_model_save(td_model *m, const char *path,
+                        const td_save_opts *opts, td_err_t *err);
+
+#endif

@@ -1,0 +1,143 @@
+/* Saving: the current model is packed by protobuf-c straight into the
+ * atomic writer (no whole-file buffer), optionally moving big tensors to a
+ * sidecar file written through the same atomic path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_atomic.h"
+#include "td_extdata.h"
+#include "td_model.h"
+#include "td_walk.h"
+
+struct sink {
+    ProtobufCBuffer base;
+    td_atomic *f;
+};
+
+static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    struct sink *s = (struct sink *)b;
+    td_atomic_write(s->f, data, len);
+}
+
+struct ext_ctx {
+    td_arena *a;
+    td_atomic *f;
+    const char *location;
+    size_t threshold;
+};
+
+static Onnx__StringStringEntryProto *entry(td_arena *a, const char *k,
+                                           const char *v)
+{
+    Onnx__StringStringEntryProto *e = td_arena_alloc(a, sizeof *e);
+    if (!e)
+        return NULL;
+    onnx__string_string_entry_proto__init(e);
+    e->key = td_arena_strdup(a, k);
+    e->value = td_arena_strdup(a, v);
+    return e->key && e->value ? e : NULL;
+}
+
+static td_status externalize(void *vctx, const Onnx__TensorProto *t,
+                             Onnx__TensorProto **rep, td_err_t *err)
+{
+    struct ext_ctx *c = vctx;
+    if (!t->has_raw_data || t->raw_data.len < c->threshold || !t->name)
+        return TD_OK;
+    /* 64-byte alignment lets readers map tensors and use aligned loads. */
+    static const uint8_t zeros[64];
+    uint64_t pad = (64 - c->f->written % 64) % 64;
+    td_atomic_write(c->f, zeros, (size_t)pad);
+    uint64_t off = c->f->written;
+    td_atomic_write(c->f, t->raw_data.data, t->raw_data.len);
+    Onnx__TensorProto *cp = td_arena_memdup(c->a, t, sizeof *t);
+    Onnx__StringStringEntryProto **ents = td_arena_calloc(c->a, 3, sizeof *ents);
+    char num[2][32];
+    snprintf(num[0], sizeof num[0], "%llu", (unsigned long long)off);
+    snprintf(num[1], sizeof num[1], "%zu", t->raw_data.len);
+    if (!cp || !ents || !(ents[0] = entry(c->a, "location", c->location)) ||
+        !(ents[1] = entry(c->a, "offset", num[0])) ||
+        !(ents[2] = entry(c->a, "length", num[1])))
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    cp->has_raw_data = 0;
+    cp->raw_data.len = 0;
+    cp->raw_data.data = NULL;
+    cp->n_external_data = 3;
+    cp->external_data = ents;
+    cp->has_data_location = 1;
+    cp->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    *rep = cp;
+    return TD_OK;
+}
+
+static char *sibling(const char *path, const char *name)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path + 1) : 0;
+    size_t n = dl + strlen(name) + 1;
+    char *s = malloc(n);
+    if (s) {
+        memcpy(s, path, dl);
+        strcpy(s + dl, name);
+    }
+    return s;
+}
+
+td_status td_model_save(td_model *m, const char *path,
+                        const td_save_opts *opts, td_err_t *err)
+{
+    td_arena *a = td_model_arena(m);
+    const Onnx__ModelProto *model = td_model_current(m);
+    if (!model)
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", path);
+    td_atomic side = {.fd = -1}, out = {.fd = -1};
+    char *side_path = NULL;
+    td_status s = TD_OK;
+    const char *ext = opts ? opts->external_data : NULL;
+    if (ext) {
+        if (strchr(ext, '/') || td_extdata_check_location(ext, err) ||
+            !strcmp(ext, ".")) {
+            s = td_err_set(err, TD_EUSAGE,
+                           "--external-data '%s' must be a plain file name "
+                           "(it is written beside the output)", ext);
+            goto done;
+        }
+        side_path = sibling(path, ext);
+        if (!side_path) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((s = td_atomic_open(&side, side_path, err)))
+            goto done;
+        struct ext_ctx c = {a, &side, ext, opts->size_threshold};
+        const ProtobufCMessage *root;
+        if ((s = td_walk_tensors(a, &model->base, externalize, &c, &root, err)))
+            goto done;
+        model = (const Onnx__ModelProto *)root;
+    }
+    size_t size = protobuf_c_message_get_packed_size(&model->base);
+    if (size > (size_t)INT32_MAX) {
+        s = td_err_set(err, TD_EINPUT,
+                       "%s: the model would be %zu bytes, over protobuf's "
+                       "2 GiB limit; write its tensors to a separate file "
+                       "with --external-data NAME", path, size);
+        goto done;
+    }
+    if ((s = td_atomic_open(&out, path, err)))
+        goto done;
+    struct sink sk = {{sink_append}, &out};
+    protobuf_c_message_pack_to_buffer(&model->base, &sk.base);
+    /* The sidecar lands first: a model never points at missing data. */
+    if (ext && (s = td_atomic_commit(&side, err)))
+        goto done;
+    s = td_atomic_commit(&out, err);
+done:
+    if (side.target)
+        td_atomic_abort(&side);
+    if (out.target)
+        td_atomic_abort(&out);
+    free(side_path);
+    return s;
+}
