@@ -1,0 +1,201 @@
+/* Tucker-2 (HOSVD + HOOI), its spectra and the tolerance search. */
+#include "decompose/td_decompose.h"
+#include "tcheck.h"
+#include "test_dec_common.h"
+
+/* W[i,j,q] = sum_{a,b} U[i,a] G[a,b,q] V[j,b], naive. */
+static void t2_full(const double *u, const double *g, const double *v,
+                    int64_t co, int64_t ci, int64_t k, int64_t ro, int64_t ri,
+                    double *w)
+{
+    for (int64_t i = 0; i < co; i++)
+        for (int64_t j = 0; j < ci; j++)
+            for (int64_t q = 0; q < k; q++) {
+                double s = 0;
+                for (int64_t a = 0; a < ro; a++)
+                    for (int64_t b = 0; b < ri; b++)
+                        s += u[i * ro + a] * g[(a * ri + b) * k + q] * v[j * ri + b];
+                w[(i * ci + j) * k + q] = s;
+            }
+}
+
+static double orth_defect(const double *u, int64_t n, int64_t r)
+{
+    double worst = 0;
+    for (int64_t a = 0; a < r; a++)
+        for (int64_t b = 0; b < r; b++) {
+            double s = 0;
+            for (int64_t i = 0; i < n; i++)
+                s += u[i * r + a] * u[i * r + b];
+            s -= a == b;
+            if (fabs(s) > worst)
+                worst = fabs(s);
+        }
+    return worst;
+}
+
+/* The reported error must be the error of the returned factors. */
+static double t2_check_err(const double *w, const td_tucker2_t *t)
+{
+    size_t n = (size_t)(t->cout * t->cin * t->k);
+    double *rec = malloc(n * sizeof *rec);
+    t2_full(t->u_out, t->core, t->u_in, t->cout, t->cin, t->k, t->r_out,
+            t->r_in, rec);
+    double e = trel_diff(w, rec, n);
+    free(rec);
+    return e;
+}
+
+static void test_exact(void)
+{
+    trng_t r = {5};
+    const int64_t co = 10, ci = 12, k = 9, ro = 3, ri = 4;
+    double *u = trand(&r, co * ro), *v = trand(&r, ci * ri);
+    double *g = trand(&r, ro * ri * k), *w = malloc(co * ci * k * sizeof *w);
+    t2_full(u, g, v, co, ci, k, ro, ri, w);
+    td_err_t err = {0};
+    td_tucker2_t t = {0};
+    CHECK(td_tucker2(w, co, ci, k, ro, ri, NULL, &t, &err) == TD_OK);
+    CHECK_MSG(t.rel_error < 1e-10, "exact multilinear rank: %g", t.rel_error);
+    CHECK(fabs(t2_check_err(w, &t) - t.rel_error) < 1e-12);
+    CHECK(orth_defect(t.u_out, co, ro) < 1e-12);
+    CHECK(orth_defect(t.u_in, ci, ri) < 1e-12);
+    td_tucker2_free(&t);
+    /* tol 0 recovers the exact multilinear ranks */
+    CHECK(td_tucker2_for_tol(w, co, ci, k, 0.0, NULL, &t, &err) == TD_OK);
+    CHECK_MSG(t.r_out == ro && t.r_in == ri, "ranks %lld %lld",
+              (long long)t.r_out, (long long)t.r_in);
+    CHECK(t.rel_error < 1e-10);
+    td_tucker2_free(&t);
+    /* spectra: energy of each unfolding is ||W||^2, exact rank visible */
+    double s0[10], s1[12], nw = tnorm(w, co * ci * k), e0 = 0, e1 = 0;
+    CHECK(td_tucker2_spectra(w, co, ci, k, s0, s1, &err) == TD_OK);
+    for (int i = 0; i < co; i++)
+        e0 += s0[i] * s0[i];
+    for (int i = 0; i < ci; i++)
+        e1 += s1[i] * s1[i];
+    CHECK(fabs(e0 - nw * nw) < 1e-10 * nw * nw);
+    CHECK(fabs(e1 - nw * nw) < 1e-10 * nw * nw);
+    CHECK(s0[ro] < 1e-12 * s0[0] && s0[ro - 1] > 1e-3 * s0[0]);
+    CHECK(s1[ri] < 1e-12 * s1[0] && s1[ri - 1] > 1e-3 * s1[0]);
+    CHECK(td_tucker2_spectra(w, co, ci, k, NULL, s1, &err) == TD_OK);
+    free(u);
+    free(v);
+    free(g);
+    free(w);
+}
+
+static void test_monotone_and_hooi(void)
+{
+    trng_t r = {6};
+    const int64_t co = 8, ci = 7, k = 5;
+    double *w = trand(&r, co * ci * k);
+    td_err_t err = {0};
+    td_tucker2_t t = {0};
+    double prev = 2.0;
+    for (int64_t q = 1; q <= 9; q++) {
+        CHECK(td_tucker2(w, co, ci, k, q, q, NULL, &t, &err) == TD_OK);
+        CHECK(t.r_out == (q < co ? q : co) && t.r_in == (q < ci ? q : ci));
+        CHECK_MSG(t.rel_error <= prev + 1e-12, "rank %lld: %g > %g",
+                  (long long)q, t.rel_error, prev);
+        CHECK(fabs(t2_check_err(w, &t) - t.rel_error) < 1e-12);
+        prev = t.rel_error;
+        td_tucker2_free(&t);
+    }
+    CHECK(prev < 1e-12); /* full ranks are exact */
+    for (int64_t a = 1; a <= co; a++) {
+        double pb = 2.0;
+        for (int64_t b = 1; b <= ci; b++) {
+            CHECK(td_tucker2(w, co, ci, k, a, b, NULL, &t, &err) == TD_OK);
+            CHECK(t.rel_error <= pb + 1e-12);
+            pb = t.rel_error;
+            td_tucker2_free(&t);
+        }
+    }
+    /* more HOOI sweeps never lose fit against one sweep */
+    td_tucker2_opts_t one = {1, 1e-30}, many = {200, 1e-14};
+    td_tucker2_t t1 = {0}, t2 = {0};
+    CHECK(td_tucker2(w, co, ci, k, 3, 2, &one, &t1, &err) == TD_OK);
+    CHECK(td_tucker2(w, co, ci, k, 3, 2, &many, &t2, &err) == TD_OK);
+    CHECK(t1.sweeps == 1 && t2.sweeps >= 1);
+    CHECK(t2.rel_error <= t1.rel_error + 1e-14);
+    td_tucker2_free(&t1);
+    td_tucker2_free(&t2);
+    free(w);
+}
+
+/* The chosen ranks meet tol, and no pair with fewer parameters does. */
+static void test_for_tol_optimal(void)
+{
+    trng_t r = {7};
+    const int64_t co = 6, ci = 5, k = 3;
+    /* decaying structure so that several ranks are interesting */
+    double *w = trand(&r, co * ci * k);
+    for (int64_t i = 0; i < co; i++)
+        for (int64_t j = 0; j < ci; j++)
+            for (int64_t q = 0; q < k; q++)
+                w[(i * ci + j) * k + q] *= 1.0 / (1.0 + i * i) + 0.3 / (1.0 + j);
+    double eps[] = {0.6, 0.4, 0.25, 0.1, 0.05, 0.01, 1e-4};
+    td_err_t err = {0};
+    for (size_t e = 0; e < sizeof eps / sizeof *eps; e++) {
+        td_tucker2_t t = {0};
+        CHECK(td_tucker2_for_tol(w, co, ci, k, eps[e], NULL, &t, &err) == TD_OK);
+        CHECK_MSG(t.rel_error <= eps[e], "eps %g: %g", eps[e], t.rel_error);
+        CHECK(fabs(t2_check_err(w, &t) - t.rel_error) < 1e-12);
+        int64_t p = co * t.r_out + t.r_out * t.r_in * k + t.r_in * ci;
+        for (int64_t a = 1; a <= co; a++)
+            for (int64_t b = 1; b <= ci; b++) {
+                if (co * a + a * b * k + b * ci >= p)
+                    continue;
+                td_tucker2_t c = {0};
+                CHECK(td_tucker2(w, co, ci, k, a, b, NULL, &c, &err) == TD_OK);
+                CHECK_MSG(c.rel_error > eps[e], "eps %g: (%lld,%lld) cheaper "
+                          "than (%lld,%lld) and meets it", eps[e], (long long)a,
+                          (long long)b, (long long)t.r_out, (long long)t.r_in);
+                td_tucker2_free(&c);
+            }
+        td_tucker2_free(&t);
+    }
+    free(w);
+}
+
+static void test_edges(void)
+{
+    td_err_t err = {0};
+    td_tucker2_t t = {0};
+    double z[2 * 3 * 4] = {0};
+    CHECK(td_tucker2(z, 2, 3, 4, 5, 5, NULL, &t, &err) == TD_OK);
+    CHECK(t.r_out == 2 && t.r_in == 3 && t.rel_error == 0.0);
+    td_tucker2_free(&t);
+    CHECK(td_tucker2_for_tol(z, 2, 3, 4, 0.1, NULL, &t, &err) == TD_OK);
+    CHECK(t.rel_error == 0.0 && t.r_out == 1 && t.r_in == 1);
+    td_tucker2_free(&t);
+    z[7] = NAN;
+    CHECK(td_tucker2(z, 2, 3, 4, 1, 1, NULL, &t, &err) == TD_ENUMERIC);
+    z[7] = -INFINITY;
+    CHECK(td_tucker2_for_tol(z, 2, 3, 4, 0.1, NULL, &t, &err) == TD_ENUMERIC);
+    double s[2];
+    CHECK(td_tucker2_spectra(z, 2, 3, 4, s, NULL, &err) == TD_ENUMERIC);
+    z[7] = 0;
+    CHECK(td_tucker2(z, 2, 3, 4, 0, 1, NULL, &t, &err) == TD_EINPUT);
+    td_tucker2_free(&t);
+    /* more channels than columns in an unfolding: rank caps at the dim */
+    trng_t r = {8};
+    double *w = trand(&r, 9 * 2 * 1);
+    CHECK(td_tucker2(w, 9, 2, 1, 9, 2, NULL, &t, &err) == TD_OK);
+    CHECK(t.rel_error < 1e-12 && orth_defect(t.u_out, 9, 9) < 1e-12);
+    td_tucker2_free(&t);
+    CHECK(td_tucker2_for_tol(w, 9, 2, 1, 0.0, NULL, &t, &err) == TD_OK);
+    CHECK(t.rel_error < 1e-12 && t.r_out == 2);
+    td_tucker2_free(&t);
+    free(w);
+}
+
+int main(void)
+{
+    test_exact();
+    test_monotone_and_hooi();
+    test_for_tol_optimal();
+    test_edges();
+    return TCHECK_DONE();
+}
