@@ -112,18 +112,18 @@ async function runModel(ort, session, inputs, file) {
   } catch (e) {
     throw new UsageError(`running ${file} failed: ${String(e.message || e).split('\n')[0]}`);
   }
-  const out = {};
+  const out = new Map();   // keeps the model's output order
   for (const n of session.outputNames) {
     const t = res[n];
     if (t.type === 'string') throw new UsageError(`${file}: output '${n}' is a string tensor (unsupported)`);
-    out[n] = { type: t.type, dims: t.dims.slice(), data: t.data };
+    out.set(n, { type: t.type, dims: t.dims.slice(), data: t.data });
   }
   return out;
 }
 
 // Pair outputs of two runs: by name when the name sets agree, else by position.
 function pairOutputs(oa, ob) {
-  const ka = Object.keys(oa), kb = Object.keys(ob);
+  const ka = [...oa.keys()], kb = [...ob.keys()];
   const byName = ka.length === kb.length && ka.every((k) => kb.includes(k));
   if (byName) return ka.map((k) => [k, k]);
   if (ka.length === kb.length) return ka.map((k, i) => [k, kb[i]]);
@@ -204,11 +204,11 @@ async function main() {
     const c = { a: la, b: lb };
     const pairs = pairOutputs(oa, ob);
     if (!pairs) {
-      c.error = `output count differs: ${Object.keys(oa).length} vs ${Object.keys(ob).length}`;
+      c.error = `output count differs: ${oa.size} vs ${ob.size}`;
       c.pass = false;
     } else {
       c.outputs = pairs.map(([na, nb]) =>
-        Object.assign({ name_a: na, name_b: nb }, compareTensors(oa[na], ob[nb], opts.rtol, opts.bitexact)));
+        Object.assign({ name_a: na, name_b: nb }, compareTensors(oa.get(na), ob.get(nb), opts.rtol, opts.bitexact)));
       c.pass = c.outputs.every((o) => o.pass);
     }
     comparisons.push(c);
@@ -217,13 +217,13 @@ async function main() {
   if (opts.expected) {
     const files = C.listNumbered(opts.inputs, 'output');
     if (files.length === 0) throw new UsageError(`no output_*.pb files in ${opts.inputs}`);
-    const ref = {};
+    const ref = new Map();
     const refTensors = files.map(C.readTensorFile);
     const names = s0.outputNames;
     const allNamed = refTensors.length === names.length && refTensors.every((t) => names.includes(t.name));
     refTensors.forEach((t, i) => {
       const key = allNamed ? t.name : (i < names.length ? names[i] : (t.name || `output_${i}`));
-      ref[key] = { type: t.type, dims: t.dims, data: t.data };
+      ref.set(key, { type: t.type, dims: t.dims, data: t.data });
     });
     const refLabel = path.join(opts.inputs, 'output_*.pb');
     for (let i = 0; i < sessions.length; i++) compare(opts.models[i], outs[i], refLabel, ref);
