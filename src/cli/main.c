@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"convert", cmd_convert},
 /*CMDS*/
+        {"compress", cmd_compress},
 
 
     };

@@ -98,6 +98,10 @@ td_status td_attr_string(const Onnx__NodeProto *n, const char *name,
                          const char *dflt, char *buf, size_t cap,
                          td_err_t *err);
 
+/* Elements of every initializer and Constant node tensor, in this graph
+ * and its sub-graphs: the "model parameters" of reports. */
+int64_t td_graph_param_count(td_graph *g);
+
 /* Verifies: every name has at most one producer, every node input is a
  * graph input, an initializer, an earlier node's output or empty (nodes in
  * topological order), every graph output is produced. */

@@ -249,3 +249,22 @@ const Onnx__ModelProto *td_model_current(td_model *m)
     cp->graph = td_graph_build(m->graph);
     return cp->graph ? cp : NULL;
 }
+
+static int same_domain(const char *a, const char *b)
+{
+    if (!a || !strcmp(a, "ai.onnx"))
+        a = "";
+    if (!b || !strcmp(b, "ai.onnx"))
+        b = "";
+    return strcmp(a, b) == 0;
+}
+
+int64_t td_model_opset(const td_model *m, const char *domain)
+{
+    for (size_t i = 0; i < m->root->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = m->root->opset_import[i];
+        if (same_domain(o->domain, domain))
+            return o->version;
+    }
+    return 0;
+}

@@ -34,6 +34,10 @@ td_arena *td_model_arena(td_model *m);
 /* The model as it stands now (the IR's graph in place); arena-built. */
 const Onnx__ModelProto *td_model_current(td_model *m);
 
+/* The version of an operator set imported by the model (domain "" and
+ * "ai.onnx" are the same), or 0 when not imported. */
+int64_t td_model_opset(const td_model *m, const char *domain);
+
 /* Writes atomically: temp file in the target folder, fsync, rename. The
  * input is never touched, even when path names it. */
 td_status td_model_save(td_model *m, const char *path,

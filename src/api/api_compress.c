@@ -1,0 +1,102 @@
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/td_model.h"
+#include "onnxtd.h"
+#include "passes/td_passes.h"
+
+static td_method method_of(onnxtd_method m)
+{
+    switch (m) {
+    case ONNXTD_METHOD_TUCKER2: return TD_TUCKER2;
+    case ONNXTD_METHOD_CP: return TD_CP;
+    case ONNXTD_METHOD_SVD: return TD_SVD;
+    case ONNXTD_METHOD_TR: return TD_TR;
+    case ONNXTD_METHOD_RSDTR: return TD_RSDTR;
+    default: return TD_KEEP;
+    }
+}
+
+static td_status compile(const char *pattern, const char *what, regex_t *re,
+                         int *have, td_err_t *err)
+{
+    *have = 0;
+    if (!pattern)
+        return TD_OK;
+    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+    if (rc) {
+        char msg[256];
+        regerror(rc, re, msg, sizeof msg);
+        return td_err_set(err, TD_EUSAGE, "%s pattern '%s': %s", what, pattern,
+                          msg);
+    }
+    *have = 1;
+    return TD_OK;
+}
+
+onnxtd_status onnxtd_compress(onnxtd_model *om,
+                              const onnxtd_compress_options *opts,
+                              char **report, char **summary,
+                              onnxtd_error *oerr)
+{
+    td_model *m = (td_model *)om;
+    td_err_t *err = (td_err_t *)oerr;
+    if (report)
+        *report = NULL;
+    if (summary)
+        *summary = NULL;
+    int budgets = (opts->rank > 0) + (opts->ratio > 0) + (opts->use_tol != 0);
+    if (budgets > 1)
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "give at most one of --rank, --ratio and --tol");
+    if (opts->use_tol && !(opts->tol >= 0 && opts->tol < 1))
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "--tol must be in [0, 1)");
+    if (opts->ratio < 0 || opts->ratio > 1)
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "--ratio must be in (0, 1]");
+    td_compress_opts o = {0};
+    o.method_auto = opts->method == ONNXTD_METHOD_AUTO;
+    o.method = method_of(opts->method);
+    if (opts->rank > 0) {
+        o.budget.kind = TD_BUDGET_RANK;
+        o.budget.rank = opts->rank;
+    } else if (opts->use_tol) {
+        o.budget.kind = TD_BUDGET_TOL;
+        o.budget.tol = opts->tol;
+    } else {
+        o.budget.kind = TD_BUDGET_RATIO;
+        o.budget.ratio = opts->ratio > 0 ? opts->ratio : 0.5;
+    }
+    o.force = opts->force;
+    o.fold_bn = !opts->no_fold_bn;
+    o.threads = opts->threads;
+    o.opset = td_model_opset(m, "");
+    regex_t inc, exc;
+    int have_inc, have_exc;
+    td_status s = compile(opts->include, "--include", &inc, &have_inc, err);
+    if (s)
+        return (onnxtd_status)s;
+    if ((s = compile(opts->exclude, "--exclude", &exc, &have_exc, err))) {
+        if (have_inc)
+            regfree(&inc);
+        return (onnxtd_status)s;
+    }
+    o.include = have_inc ? &inc : NULL;
+    o.exclude = have_exc ? &exc : NULL;
+    td_compress_report r;
+    s = td_pass_compress(td_model_graph(m), &o, &r, err);
+    if (s)
+        td_err_prefix(err, "%s: ", td_model_path(m));
+    if (s == TD_OK && report && !(*report = td_compress_report_json(&r)))
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    if (s == TD_OK && summary && !(*summary = td_compress_report_table(&r)))
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    td_compress_report_free(&r);
+    if (have_inc)
+        regfree(&inc);
+    if (have_exc)
+        regfree(&exc);
+    return (onnxtd_status)s;
+}

@@ -1,0 +1,303 @@
+#include "td_factor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *td_method_name(td_method m)
+{
+    static const char *names[] = {"keep", "tucker2", "cp", "svd", "tr", "rsdtr"};
+    return (unsigned)m < sizeof names / sizeof *names ? names[m] : "?";
+}
+
+static int64_t ksum(const td_layer *l)
+{
+    int64_t s = 0;
+    for (int i = 0; i < l->nsp; i++)
+        s += l->k[i];
+    return s;
+}
+
+int td_method_applies(const td_layer *l, td_method m)
+{
+    int64_t K = td_layer_kernel_size(l);
+    switch (m) {
+    case TD_SVD: return l->kind != TD_LAYER_CONV || K == 1;
+    case TD_TUCKER2: return l->kind == TD_LAYER_CONV && K > 1;
+    case TD_CP: return l->kind == TD_LAYER_CONV && K > 1;
+    case TD_TR:
+    case TD_RSDTR: return l->kind == TD_LAYER_CONV && K > 1 && l->group == 1;
+    default: return 1;
+    }
+}
+
+/* ---- chain sizes: parameters as stored, multiply-accumulates ---------- */
+
+static int64_t bias(const td_layer *l) { return l->has_bias ? l->cout : 0; }
+
+static int64_t tucker2_params(const td_layer *l, int64_t ro, int64_t ri)
+{
+    int64_t cg = l->cout / l->group;
+    return l->group * (ri * l->cin_g + ro * ri * td_layer_kernel_size(l) +
+                       cg * ro) + bias(l);
+}
+
+static int64_t cp_params(const td_layer *l, int64_t r)
+{
+    return l->group * r * (l->cin_g + ksum(l) + l->cout / l->group) + bias(l);
+}
+
+static int64_t svd_params(const td_layer *l, int64_t r)
+{
+    return l->group * r * (l->cin_g + l->cout / l->group) + bias(l);
+}
+
+/* Pixels after the spatial convs of axes 0..s (CP and TR chains run one
+ * axis at a time: axes up to s are at output size, the rest at input). */
+static int64_t px_after_axis(const td_layer *l, int s)
+{
+    int64_t p = 1;
+    for (int t = 0; t < l->nsp; t++) {
+        int64_t d = t <= s ? l->out_sp[t] : l->in_sp[t];
+        if (d < 0)
+            return -1;
+        p *= d;
+    }
+    return p;
+}
+
+static int64_t chain_macs(const td_layer *l, const td_factors *f)
+{
+    if (l->kind != TD_LAYER_CONV)
+        return f->method == TD_SVD ? f->ranks[0] * (l->cin + l->cout) : -1;
+    int64_t in = td_layer_in_pixels(l), out = td_layer_out_pixels(l);
+    if (in < 0 || out < 0)
+        return -1;
+    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
+    switch (f->method) {
+    case TD_TUCKER2: {
+        int64_t ro = f->ranks[0], ri = f->ranks[1];
+        return in * g * ri * l->cin_g + out * g * (ro * ri * K + cg * ro);
+    }
+    case TD_CP: {
+        int64_t r = f->ranks[0], m = in * g * r * l->cin_g + out * g * r * cg;
+        for (int s = 0; s < l->nsp; s++)
+            m += px_after_axis(l, s) * g * r * l->k[s];
+        return m;
+    }
+    case TD_SVD:
+        return out * g * f->ranks[0] * (l->cin_g + cg);
+    case TD_TR:
+    case TD_RSDTR: {
+        const int64_t *R = f->ranks;
+        int n = l->nsp + 2;
+        int64_t b = R[1];
+        int64_t m = in * l->cin * b * R[2] + out * l->cout * b * R[0];
+        for (int s = 0; s < l->nsp; s++)
+            m += px_after_axis(l, s) * b * R[2 + s] * R[(3 + s) % n] * l->k[s];
+        return m;
+    }
+    default:
+        return td_layer_macs(l);
+    }
+}
+
+/* ---- rank choice under a parameter ratio ------------------------------ */
+
+static void tucker2_ratio_ranks(const td_layer *l, double budget, int64_t *ro,
+                                int64_t *ri)
+{
+    int64_t cg = l->cout / l->group;
+    *ro = *ri = 1;
+    for (int64_t t = cg; t >= 1; t--) {
+        int64_t r_in = llround((double)t * (double)l->cin_g / (double)cg);
+        r_in = r_in < 1 ? 1 : r_in > l->cin_g ? l->cin_g : r_in;
+        if ((double)tucker2_params(l, t, r_in) <= budget) {
+            *ro = t;
+            *ri = r_in;
+            return;
+        }
+    }
+}
+
+/* ---- factoring -------------------------------------------------------- */
+
+static td_status tr_run(const td_layer *l, const double *w, td_method m,
+                        double eps, td_tr_t *out, td_err_t *err)
+{
+    int64_t dims[TD_MAX_MODES];
+    dims[0] = l->cout;
+    dims[1] = l->cin_g;
+    for (int s = 0; s < l->nsp; s++)
+        dims[2 + s] = l->k[s];
+    int n = l->nsp + 2;
+    return m == TD_RSDTR ? td_rsdtr(w, n, dims, eps, out, err)
+                         : td_tr_svd(w, n, dims, eps, 0, 0, out, err);
+}
+
+static td_status factor_tr(const td_layer *l, const double *w, td_method m,
+                           const td_budget *b, td_factors *f, td_err_t *err)
+{
+    f->tr = calloc(1, sizeof *f->tr);
+    if (!f->tr)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    if (b->kind == TD_BUDGET_RANK)
+        return td_err_set(err, TD_EUSAGE,
+                          "the tensor-ring methods take --tol or --ratio, "
+                          "not --rank");
+    double eps = b->kind == TD_BUDGET_TOL ? b->tol : 0;
+    if (b->kind == TD_BUDGET_RATIO) {
+        /* Storage falls as eps grows: bisect for the smallest eps whose
+         * chain fits the budget. */
+        double budget = b->ratio * (double)td_layer_params(l) - (double)bias(l);
+        double lo = 0, hi = 1;
+        for (int it = 0; it < 14; it++) {
+            double mid = 0.5 * (lo + hi);
+            td_tr_t t;
+            memset(&t, 0, sizeof t);
+            td_status s = tr_run(l, w, m, mid, &t, err);
+            int fits = s == TD_OK && (double)t.storage <= budget;
+            td_tr_free(&t);
+            if (s)
+                return s;
+            if (fits)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        eps = hi;
+    }
+    td_status s = tr_run(l, w, m, eps, f->tr, err);
+    if (s)
+        return s;
+    f->n_ranks = l->nsp + 2;
+    for (int k = 0; k < f->n_ranks; k++)
+        f->ranks[k] = f->tr->ranks[k];
+    f->params = f->tr->storage + bias(l);
+    f->rel_error = f->tr->rel_error;
+    return TD_OK;
+}
+
+td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
+                          const td_budget *b, td_factors *f, td_err_t *err)
+{
+    memset(f, 0, sizeof *f);
+    f->method = m;
+    f->groups = (int)l->group;
+    if (!td_method_applies(l, m))
+        return td_err_set(err, TD_EUSAGE, "node '%s': method %s does not apply",
+                          l->name, td_method_name(m));
+    td_status s = TD_OK;
+    if (m == TD_TR || m == TD_RSDTR) {
+        s = factor_tr(l, w, m, b, f, err);
+        goto done;
+    }
+    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
+    size_t block = (size_t)(cg * l->cin_g * K);
+    double budget = b->ratio * (double)td_layer_params(l);
+    double err2 = 0, norm2 = 0;
+    if (m == TD_TUCKER2 && !(f->tucker2 = calloc((size_t)g, sizeof *f->tucker2)))
+        goto oom;
+    if (m == TD_CP && !(f->cp = calloc((size_t)g, sizeof *f->cp)))
+        goto oom;
+    if (m == TD_SVD && !(f->svd = calloc((size_t)g, sizeof *f->svd)))
+        goto oom;
+    int64_t ro = 0, ri = 0, r = 0;
+    if (b->kind == TD_BUDGET_RATIO) {
+        if (m == TD_TUCKER2)
+            tucker2_ratio_ranks(l, budget, &ro, &ri);
+        int64_t per = m == TD_CP ? cp_params(l, 1) - bias(l)
+                                 : svd_params(l, 1) - bias(l);
+        r = (int64_t)floor((budget - (double)bias(l)) / (double)per);
+        if (r < 1)
+            r = 1;
+    } else if (b->kind == TD_BUDGET_RANK) {
+        ro = ri = r = b->rank;
+    }
+    int64_t max_ro = 0, max_ri = 0, max_r = 0;
+    for (int64_t j = 0; j < g; j++) {
+        const double *wj = w + (size_t)j * block;
+        double nj = 0;
+        for (size_t q = 0; q < block; q++)
+            nj += wj[q] * wj[q];
+        double ej = 0;
+        if (m == TD_TUCKER2) {
+            td_tucker2_t *t = &f->tucker2[j];
+            s = b->kind == TD_BUDGET_TOL
+                    ? td_tucker2_for_tol(wj, cg, l->cin_g, K, b->tol, NULL, t, err)
+                    : td_tucker2(wj, cg, l->cin_g, K, ro, ri, NULL, t, err);
+            ej = t->rel_error;
+            max_ro = t->r_out > max_ro ? t->r_out : max_ro;
+            max_ri = t->r_in > max_ri ? t->r_in : max_ri;
+        } else if (m == TD_CP) {
+            int64_t dims[TD_MAX_MODES] = {cg, l->cin_g};
+            for (int q = 0; q < l->nsp; q++)
+                dims[2 + q] = l->k[q];
+            td_cp_t *c = &f->cp[j];
+            int64_t exact_rank = K * (cg < l->cin_g ? cg : l->cin_g);
+            if (b->cp_max_rank > 0 && b->cp_max_rank < exact_rank)
+                exact_rank = b->cp_max_rank;
+            if (b->kind == TD_BUDGET_TOL && b->tol == 0)
+                s = td_cp_exact(wj, l->nsp + 2, dims, c, err);
+            else if (b->kind == TD_BUDGET_TOL)
+                s = td_cp_for_tol(wj, l->nsp + 2, dims, b->tol, exact_rank, NULL,
+                                  c, err);
+            else
+                s = td_cp_als(wj, l->nsp + 2, dims, r, NULL, c, err);
+            ej = c->rel_error;
+            max_r = c->rank > max_r ? c->rank : max_r;
+        } else {
+            td_svd_t *v = &f->svd[j];
+            s = td_svd(wj, cg, l->cin_g, b->kind == TD_BUDGET_TOL ? 0 : r,
+                       b->kind == TD_BUDGET_TOL ? b->tol : 0, v, err);
+            ej = v->rel_error;
+            max_r = v->rank > max_r ? v->rank : max_r;
+        }
+        if (s)
+            goto done;
+        err2 += ej * ej * nj;
+        norm2 += nj;
+    }
+    /* Groups may land on different ranks; the chain uses the largest and
+     * pads the others with zero factors (exactly representable). */
+    if (m == TD_TUCKER2) {
+        f->n_ranks = 2;
+        f->ranks[0] = max_ro;
+        f->ranks[1] = max_ri;
+        f->params = tucker2_params(l, max_ro, max_ri);
+    } else {
+        f->n_ranks = 1;
+        f->ranks[0] = max_r;
+        f->params = m == TD_CP ? cp_params(l, max_r) : svd_params(l, max_r);
+    }
+    f->rel_error = norm2 > 0 ? sqrt(err2 / norm2) : 0;
+done:
+    if (s == TD_OK)
+        f->macs = chain_macs(l, f);
+    else
+        td_err_prefix(err, "node '%s' (%s), weight '%s': ", l->name,
+                      l->node->op_type, l->weight_name);
+    return s;
+oom:
+    s = td_err_set(err, TD_ENOMEM, "out of memory");
+    goto done;
+}
+
+void td_factors_free(td_factors *f)
+{
+    for (int j = 0; j < f->groups; j++) {
+        if (f->tucker2)
+            td_tucker2_free(&f->tucker2[j]);
+        if (f->cp)
+            td_cp_free(&f->cp[j]);
+        if (f->svd)
+            td_svd_free(&f->svd[j]);
+    }
+    if (f->tr)
+        td_tr_free(f->tr);
+    free(f->tucker2);
+    free(f->cp);
+    free(f->svd);
+    free(f->tr);
+    memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,56 @@
+/* The numerics side of compressing one layer: choose ranks for a method
+ * under a budget and compute the factors, one decomposition per group. The
+ * weight is given as doubles in the layer's own layout (Conv: cout x cin_g x
+ * kernel; Gemm/MatMul: cout x cin, i.e. the effective weight transposed). */
+#ifndef TD_FACTOR_H
+#define TD_FACTOR_H
+
+#include "decompose/td_decompose.h"
+#include "td_layer.h"
+
+typedef enum td_method {
+    TD_KEEP = 0,
+    TD_TUCKER2,
+    TD_CP,
+    TD_SVD,
+    TD_TR,
+    TD_RSDTR
+} td_method;
+
+const char *td_method_name(td_method m);
+
+typedef enum td_budget_kind { TD_BUDGET_RANK, TD_BUDGET_RATIO, TD_BUDGET_TOL } td_budget_kind;
+
+typedef struct td_budget {
+    td_budget_kind kind;
+    int64_t rank;
+    double ratio;
+    double tol;
+    int64_t cp_max_rank;  /* > 0: CP under a tolerance tries no higher rank */
+} td_budget;
+
+typedef struct td_factors {
+    td_method method;
+    int groups;
+    int64_t ranks[TD_MAX_MODES + 1];  /* tucker2: r_out, r_in; cp: R;
+                                         svd: r; tr: the ring ranks */
+    int n_ranks;
+    int64_t params;    /* of the chain as stored in the file, bias included */
+    int64_t macs;      /* of the chain; -1 when shapes are unknown */
+    double rel_error;  /* over the whole weight */
+    td_tucker2_t *tucker2;  /* [groups] */
+    td_cp_t *cp;            /* [groups] */
+    td_svd_t *svd;          /* [groups] */
+    td_tr_t *tr;            /* [1] */
+} td_factors;
+
+/* Does the method apply to this layer at all? */
+int td_method_applies(const td_layer *l, td_method m);
+
+/* Computes factors for l with method m under budget b. err names the node. */
+td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
+                          const td_budget *b, td_factors *out, td_err_t *err);
+
+void td_factors_free(td_factors *f);
+
+#endif

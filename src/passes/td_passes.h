@@ -1,0 +1,84 @@
+/* Graph rewrites. Each pass takes the IR and options, returns a status and
+ * fills its report; passes reach the graph only through td_graph.h. */
+#ifndef TD_PASSES_H
+#define TD_PASSES_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "graph/td_graph.h"
+#include "td_factor.h"
+
+/* Which nodes a pass may touch (include/exclude patterns on node names). */
+typedef struct td_node_filter {
+    int (*accept)(void *ctx, const Onnx__NodeProto *n);
+    void *ctx;
+} td_node_filter;
+
+/* Folds inference-mode BatchNormalization into the Conv before it. */
+td_status td_pass_fold_bn(td_graph *g, const td_node_filter *filter,
+                          size_t *count, td_err_t *err);
+
+typedef struct td_compress_opts {
+    int method_auto;      /* per layer: the best applicable method */
+    td_method method;     /* when not auto */
+    td_budget budget;
+    const regex_t *include, *exclude;  /* NULL: no pattern */
+    int force;            /* keep chains that do not shrink the layer */
+    int fold_bn;
+    int threads;          /* 0: online CPUs */
+    int64_t opset;        /* the model's ai.onnx opset */
+    /* Static spatial sizes per layer, when a caller knows them: called for
+     * each layer's node to fill in_sp/out_sp (may be NULL). */
+    void (*shapes)(void *ctx, td_layer *l);
+    void *shapes_ctx;
+} td_compress_opts;
+
+/* One candidate tried for a layer. */
+typedef struct td_candidate {
+    td_method method;
+    int64_t ranks[TD_MAX_MODES + 1];
+    int n_ranks;
+    int64_t params, macs;
+    double rel_error;
+    int failed;  /* e.g. no rank met the tolerance */
+} td_candidate;
+
+typedef struct td_layer_report {
+    const char *node, *op;
+    td_method method;  /* TD_KEEP when the original stays */
+    const char *note;  /* why it was kept, if it was */
+    int64_t ranks[TD_MAX_MODES + 1];
+    int n_ranks;
+    int64_t params_before, params_after, macs_before, macs_after;
+    double rel_error, seconds;
+    td_candidate cand[6];
+    int n_cand;
+    /* tensor ring only */
+    int tr_shift;
+    int64_t tr_r0;
+} td_layer_report;
+
+typedef struct td_skip_report {
+    const char *node, *op, *reason;
+} td_skip_report;
+
+typedef struct td_compress_report {
+    td_layer_report *layers;
+    size_t n_layers;
+    td_skip_report *skipped;
+    size_t n_skipped;
+    size_t bn_folded;
+    int64_t model_params_before, model_params_after;
+    double seconds;
+} td_compress_report;
+
+td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
+                           td_compress_report *r, td_err_t *err);
+void td_compress_report_free(td_compress_report *r);
+
+/* JSON report (issue format) and a human-readable table. */
+char *td_compress_report_json(const td_compress_report *r);
+char *td_compress_report_table(const td_compress_report *r);
+
+#endif
