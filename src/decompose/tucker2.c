@@ -61,25 +61,31 @@ typedef struct work {
     double *g;    /* Gram scratch, max(cout, cin)^2 */
 } work_t;
 
-/* core (r_out, r_in, k) = W x_0 U_out^T x_1 U_in^T; returns ||core||. */
-static double project_core(const double *w, int64_t co, int64_t ci, int64_t k,
-                           const double *uo, int64_t ro, const double *ui,
-                           int64_t ri, work_t *wk, double *core)
+/* core (r_out, r_in, k) = Z x_1 U_in^T from z1 = (W x_0 U_out^T) laid out
+ * (cin, r_out, k); returns ||core||. */
+static double core_from_z1(const double *z1, int64_t ci, int64_t k,
+                           int64_t ro, const double *ui, int64_t ri,
+                           double *scratch, double *core)
 {
-    int64_t d3[3];
+    int64_t d3[3] = {ri, ro, k};
     int perm[3] = {1, 0, 2};
-    /* Z = U_out^T W0, laid out (r_out, cin, k) */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ri, (int)(ro * k),
+                (int)ci, 1.0, ui, (int)ri, z1, (int)(ro * k), 0.0, scratch,
+                (int)(ro * k));
+    td_dec_permute(scratch, 3, d3, perm, core);
+    return td_dec_norm(core, (size_t)ro * (size_t)ri * (size_t)k);
+}
+
+/* wk->y2 := W x_0 U_out^T laid out (cin, r_out, k), the mode-1 unfolding. */
+static void z1_of(const double *w, int64_t co, int64_t ci, int64_t k,
+                  const double *uo, int64_t ro, work_t *wk)
+{
+    int64_t d3[3] = {ro, ci, k};
+    int perm[3] = {1, 0, 2};
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro, (int)(ci * k),
                 (int)co, 1.0, uo, (int)ro, w, (int)(ci * k), 0.0, wk->y,
                 (int)(ci * k));
-    d3[0] = ro; d3[1] = ci; d3[2] = k;
-    td_dec_permute(wk->y, 3, d3, perm, wk->y2); /* (cin, r_out, k) */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ri, (int)(ro * k),
-                (int)ci, 1.0, ui, (int)ri, wk->y2, (int)(ro * k), 0.0, wk->y,
-                (int)(ro * k));
-    d3[0] = ri; d3[1] = ro; d3[2] = k;
-    td_dec_permute(wk->y, 3, d3, perm, core); /* (r_out, r_in, k) */
-    return td_dec_norm(core, (size_t)ro * (size_t)ri * (size_t)k);
+    td_dec_permute(wk->y, 3, d3, perm, wk->y2);
 }
 
 static double fit_of(double nw, double nc)
@@ -102,8 +108,8 @@ static td_status hooi(const double *w, int64_t co, int64_t ci, int64_t k,
     if ((st = lead_left(w, co, ci * k, ro, wk->g, out->u_out, err)) ||
         (st = lead_left(wk->w1, ci, co * k, ri, wk->g, out->u_in, err)))
         return st;
-    double nc = project_core(w, co, ci, k, out->u_out, ro, out->u_in, ri, wk,
-                             out->core);
+    z1_of(w, co, ci, k, out->u_out, ro, wk);
+    double nc = core_from_z1(wk->y2, ci, k, ro, out->u_in, ri, wk->y, out->core);
     out->sweeps = 0;
     if (!(nw > 0.0) || (ro == co && ri == ci))
         return TD_OK;
@@ -118,15 +124,11 @@ static td_status hooi(const double *w, int64_t co, int64_t ci, int64_t k,
         if ((st = lead_left(wk->y2, co, ri * k, ro, wk->g, out->u_out, err)))
             return st;
         /* U_in from Z = W x_0 U_out^T, mode-1 unfolding (cin, r_out*k). */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro,
-                    (int)(ci * k), (int)co, 1.0, out->u_out, (int)ro, w,
-                    (int)(ci * k), 0.0, wk->y, (int)(ci * k));
-        d3[0] = ro; d3[1] = ci; d3[2] = k;
-        td_dec_permute(wk->y, 3, d3, perm, wk->y2);
+        z1_of(w, co, ci, k, out->u_out, ro, wk);
         if ((st = lead_left(wk->y2, ci, ro * k, ri, wk->g, out->u_in, err)))
             return st;
-        nc = project_core(w, co, ci, k, out->u_out, ro, out->u_in, ri, wk,
-                          out->core);
+        /* the core reuses Z: lead_left only read wk->y2 */
+        nc = core_from_z1(wk->y2, ci, k, ro, out->u_in, ri, wk->y, out->core);
         out->sweeps = s + 1;
         double nf = fit_of(nw, nc);
         double change = fabs(nf - fit);
