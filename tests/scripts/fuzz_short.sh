@@ -1,0 +1,58 @@
+#!/bin/bash
+# A short fuzz run of every libFuzzer target (about 20 s each, both at
+# once), built with ASan+UBSan in a build folder kept beside the binary so
+# later runs rebuild incrementally. Fails on any crash, leak, timeout or
+# sanitizer report; skipped (77) when clang or libFuzzer is missing.
+# usage: fuzz_short.sh BINARY SRCDIR
+set -u
+bin=${1:?usage: fuzz_short.sh BINARY SRCDIR}
+src=${2:?usage: fuzz_short.sh BINARY SRCDIR}
+secs=${FUZZ_SECONDS:-20}
+command -v clang >/dev/null || { echo "skip: no clang"; exit 77; }
+# libFuzzer itself: a one-line program must link with -fsanitize=fuzzer.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+    >"$probe/p.c"
+clang -fsanitize=fuzzer,address "$probe/p.c" -o "$probe/p" >/dev/null 2>&1 ||
+    { echo "skip: clang cannot link libFuzzer"; exit 77; }
+[ -d /usr/share/libonnx-testdata/data ] || { echo "skip: no seed models"; exit 77; }
+
+build=$(dirname "$(readlink -f "$bin")")/fuzz-short-build
+cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DONNXTD_FUZZ=ON \
+    -DONNXTD_SANITIZE=ON -DONNXTD_TESTS=OFF >"$probe/cmake.log" 2>&1 &&
+cmake --build "$build" -j2 --target fuzz_load fuzz_convert \
+    >>"$probe/cmake.log" 2>&1 || { tail -30 "$probe/cmake.log"; exit 1; }
+bash "$src/tests/fuzz/make_seeds.sh" "$probe/seeds" >/dev/null || exit 1
+
+pids=()
+for t in fuzz_load fuzz_convert; do
+    mkdir -p "$probe/corpus-$t"
+    "$build/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$probe/$t-" "$probe/corpus-$t" "$probe/seeds" \
+        >"$probe/$t.log" 2>&1 &
+    pids+=($!)
+done
+fail=0
+i=0
+for t in fuzz_load fuzz_convert; do
+    wait "${pids[$i]}"
+    rc=$?
+    i=$((i + 1))
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$probe/$t.log")
+    if [ $rc -ne 0 ] ||
+       grep -qE 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error:' "$probe/$t.log"; then
+        echo "FAIL $t (rc $rc, ${n:-?} executions):"
+        grep -E -A12 'ERROR|runtime error' "$probe/$t.log" | head -40
+        for a in "$probe/$t-"*; do
+            [ -f "$a" ] && { echo "reproducer ($a):"; od -c "$a" | head -20; }
+        done
+        fail=1
+    else
+        echo "ok $t: ${n:-?} executions in ${secs}s"
+    fi
+done
+exit $fail
