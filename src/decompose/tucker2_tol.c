@@ -9,8 +9,10 @@
  * (De Lathauwer et al. 2000a, Property 10). HOOI starts at the HOSVD and
  * never loses fit, so the cheapest pair meeting the upper bound is always
  * feasible. Only pairs that are cheaper and pass the lower bound can beat
- * it; those are verified with a real HOOI run, cheapest first, assuming
- * that a pair failing the budget implies every pair it dominates fails. */
+ * it. A bisection on how far the sum bound may be relaxed picks a handful
+ * of them to verify with real HOOI runs; when few cheaper candidates are
+ * left they are all verified, cheapest first. A pair failing the budget is
+ * taken to mean every pair it dominates fails too. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@
 
 #include "dec_internal.h"
 
-#define TUCKER2_MAX_TRIALS 24
+#define TUCKER2_BISECT 6
+#define TUCKER2_EXHAUSTIVE 12
 
 typedef struct cand {
     int64_t a, b, params;
@@ -38,6 +41,57 @@ static int64_t params_of(int64_t co, int64_t ci, int64_t k, int64_t a,
                          int64_t b)
 {
     return co * a + a * b * k + b * ci;
+}
+
+/* Cheapest pair with tail_s(a) + tail_t(b) <= lim whose lower bound
+ * max(tail_s(a), tail_t(b)) <= budget; for each a the smallest such b only
+ * shrinks as a grows. */
+static cand_t cheapest_under(const double *t0, const double *t1, int64_t co,
+                             int64_t ci, int64_t k, double lim, double budget)
+{
+    cand_t best = {co, ci, params_of(co, ci, k, co, ci)};
+    int64_t b = ci;
+    for (int64_t a = 1; a <= co; a++) {
+        if (t0[a] > budget || t0[a] > lim)
+            continue;
+        while (b > 1 && t1[b - 1] <= budget && t0[a] + t1[b - 1] <= lim)
+            b--;
+        int64_t p = params_of(co, ci, k, a, b);
+        if (p < best.params)
+            best = (cand_t){a, b, p};
+    }
+    return best;
+}
+
+/* A pair that fails is assumed to make every pair it dominates fail. */
+static int dominated(cand_t p, const cand_t *failed, int nfail)
+{
+    for (int f = 0; f < nfail; f++)
+        if (p.a <= failed[f].a && p.b <= failed[f].b)
+            return 1;
+    return 0;
+}
+
+/* Runs HOOI at p; when it meets tol and is cheaper, it replaces *best. */
+static td_status try_pair(const double *w, int64_t co, int64_t ci, int64_t k,
+                          double tol, const td_tucker2_opts_t *opts, cand_t p,
+                          td_tucker2_t *best, int64_t *best_p, int *ok,
+                          td_err_t *err)
+{
+    td_tucker2_t trial = {0};
+    td_status st = td_tucker2(w, co, ci, k, p.a, p.b, opts, &trial, err);
+    *ok = 0;
+    if (st)
+        return st;
+    if (trial.rel_error <= tol && p.params < *best_p) {
+        td_tucker2_free(best);
+        *best = trial;
+        *best_p = p.params;
+        *ok = 1;
+        return TD_OK;
+    }
+    td_tucker2_free(&trial);
+    return TD_OK;
 }
 
 /* tail[r] = sum_{i>=r} s_i^2, r = 0..n */
@@ -65,7 +119,7 @@ td_status td_tucker2_for_tol(const double *w, int64_t cout, int64_t cin,
 {
     td_status st;
     double *s0 = NULL, *s1 = NULL, *t0 = NULL, *t1 = NULL;
-    cand_t *cands = NULL, *failed = NULL;
+    cand_t *cands = NULL;
     if (!out)
         return td_err_set(err, TD_EINPUT, "tucker2: NULL output");
     memset(out, 0, sizeof *out);
@@ -93,92 +147,98 @@ td_status td_tucker2_for_tol(const double *w, int64_t cout, int64_t cin,
         goto cleanup;
     }
 
-    /* Cheapest pair under the upper bound: for each a, the smallest b with
-     * tail_s(a) + tail_t(b) <= budget (b only shrinks as a grows). */
-    int64_t ua = cout, ub = cin, up = params_of(cout, cin, k, cout, cin);
-    int64_t b = cin;
-    for (int64_t a = 1; a <= cout; a++) {
-        if (t0[a] > budget)
+    /* 1. The cheapest pair under the upper bound is feasible; rounding at
+     *    the boundary is covered by growing ranks until the measured error
+     *    complies. */
+    cand_t g = cheapest_under(t0, t1, cout, cin, k, budget, budget);
+    for (;;) {
+        if ((st = td_tucker2(w, cout, cin, k, g.a, g.b, opts, out, err)))
+            goto cleanup;
+        if (out->rel_error <= tol || (g.a == cout && g.b == cin))
+            break;
+        td_tucker2_free(out);
+        if (g.b < cin)
+            g.b++;
+        else
+            g.a++;
+    }
+    int64_t best_p = params_of(cout, cin, k, out->r_out, out->r_in);
+    cand_t failed[TUCKER2_BISECT + TUCKER2_EXHAUSTIVE];
+    int nfail = 0;
+
+    /* 2. HOOI errors fall between the bounds. Relax the sum bound to
+     *    c * budget, c in (1, 2] (c = 2 is implied by the lower bound), and
+     *    bisect on c with real HOOI runs. */
+    double clo = 1.0, chi = 2.0;
+    for (int it = 0; it < TUCKER2_BISECT; it++) {
+        double c = it == 0 ? chi : 0.5 * (clo + chi);
+        cand_t p = cheapest_under(t0, t1, cout, cin, k, c * budget, budget);
+        if (p.params >= best_p) {
+            clo = c;
             continue;
-        while (b > 1 && t0[a] + t1[b - 1] <= budget)
-            b--;
-        int64_t p = params_of(cout, cin, k, a, b);
-        if (p < up) {
-            up = p;
-            ua = a;
-            ub = b;
+        }
+        if (dominated(p, failed, nfail)) {
+            chi = c;
+            continue;
+        }
+        int ok;
+        if ((st = try_pair(w, cout, cin, k, tol, opts, p, out, &best_p, &ok,
+                           err)))
+            goto cleanup;
+        if (ok) {
+            clo = c;
+            if (it == 0)
+                break;
+        } else {
+            failed[nfail++] = p;
+            chi = c;
         }
     }
 
-    /* Pairs cheaper than that which pass the lower bound. */
+    /* 3. When only a few cheaper pairs pass the lower bound, test them all,
+     *    cheapest first, so small layers get the true optimum. */
+    size_t ncand = 0;
     int64_t blo = cin;
     while (blo > 1 && t1[blo - 1] <= budget)
         blo--;
-    size_t ncand = 0, cap = 0;
-    for (int64_t a = 1; a <= cout; a++) {
-        if (t0[a] > budget)
-            continue;
-        for (int64_t bb = blo; bb <= cin; bb++) {
-            int64_t p = params_of(cout, cin, k, a, bb);
-            if (p >= up)
-                break;
-            if (ncand == cap) {
-                cap = cap ? 2 * cap : 64;
-                cand_t *nc = realloc(cands, cap * sizeof *nc);
-                if (!nc) {
-                    st = td_err_set(err, TD_ENOMEM, "tucker2: out of memory");
-                    goto cleanup;
-                }
-                cands = nc;
-            }
-            cands[ncand++] = (cand_t){a, bb, p};
-        }
-    }
-    if (ncand)
-        qsort(cands, ncand, sizeof *cands, cand_cmp);
-    failed = calloc(TUCKER2_MAX_TRIALS, sizeof *failed);
-    if (!failed) {
+    cands = calloc(TUCKER2_EXHAUSTIVE, sizeof *cands);
+    if (!cands) {
         st = td_err_set(err, TD_ENOMEM, "tucker2: out of memory");
         goto cleanup;
     }
-    int nfail = 0;
-    for (size_t c = 0; c < ncand && nfail < TUCKER2_MAX_TRIALS; c++) {
-        int dominated = 0;
-        for (int f = 0; f < nfail && !dominated; f++)
-            dominated = cands[c].a <= failed[f].a && cands[c].b <= failed[f].b;
-        if (dominated)
+    for (int64_t a = 1; a <= cout && ncand <= TUCKER2_EXHAUSTIVE; a++) {
+        if (t0[a] > budget)
             continue;
-        td_tucker2_t trial = {0};
-        st = td_tucker2(w, cout, cin, k, cands[c].a, cands[c].b, opts, &trial,
-                        err);
-        if (st)
-            goto cleanup;
-        if (trial.rel_error <= tol) {
-            *out = trial;
-            goto cleanup;
+        for (int64_t bb = blo; bb <= cin; bb++) {
+            cand_t p = {a, bb, params_of(cout, cin, k, a, bb)};
+            if (p.params >= best_p)
+                break;
+            if (dominated(p, failed, nfail))
+                continue;
+            if (ncand++ < TUCKER2_EXHAUSTIVE)
+                cands[ncand - 1] = p;
         }
-        td_tucker2_free(&trial);
-        failed[nfail++] = cands[c];
     }
-
-    /* The bound guarantees this pair; rounding at the boundary is covered
-     * by growing the ranks until the measured error complies. */
-    for (;;) {
-        st = td_tucker2(w, cout, cin, k, ua, ub, opts, out, err);
-        if (st || out->rel_error <= tol || (ua == cout && ub == cin))
-            break;
-        td_tucker2_free(out);
-        if (ub < cin)
-            ub++;
-        else
-            ua++;
+    if (ncand <= TUCKER2_EXHAUSTIVE) {
+        qsort(cands, ncand, sizeof *cands, cand_cmp);
+        for (size_t c = 0; c < ncand; c++) {
+            int ok;
+            if (dominated(cands[c], failed, nfail))
+                continue;
+            if ((st = try_pair(w, cout, cin, k, tol, opts, cands[c], out,
+                               &best_p, &ok, err)))
+                goto cleanup;
+            if (ok)
+                break;
+            failed[nfail++] = cands[c];
+        }
     }
+    st = TD_OK;
 cleanup:
     free(s0);
     free(s1);
     free(t0);
     free(t1);
     free(cands);
-    free(failed);
     return st;
 }
