@@ -1,0 +1,480 @@
+/* Operators that move data around: Reshape, Flatten, Transpose, Concat,
+ * Split, Slice, Squeeze/Unsqueeze, Pad, Resize, Gemm/MatMul, Shape, Gather
+ * and friends. Inputs that moved from attributes to tensors across opsets
+ * are read from whichever the node has. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_shape_internal.h"
+
+static int64_t prod(const int64_t *d, int from, int to)
+{
+    int64_t p = 1;
+    for (int k = from; k < to; k++)
+        if (d[k] < 0 || td_mul_i64(p, d[k], &p))
+            return -1;
+    return p;
+}
+
+static int rule_concat(sh_ctx *c)
+{
+    const sh_entry *first = NULL;
+    for (size_t i = 0; i < c->n->n_input && !first; i++)
+        first = sh_in(c, i);
+    if (!first)
+        return SH_OK;
+    int rank = first->rank;
+    int ax = sh_axis(sh_attr_i(c->n, "axis", 0), rank);
+    if (ax < 0)
+        return SH_OK;
+    int64_t out[SH_MAX_RANK], vals[SH_MAX_VALUES];
+    int nv = rank == 1 ? 0 : -1;
+    for (int k = 0; k < rank; k++)
+        out[k] = k == ax ? 0 : -1;
+    for (size_t i = 0; i < c->n->n_input; i++) {
+        const sh_entry *x = sh_in(c, i);
+        if (!x || x->rank != rank) {
+            out[ax] = -1;
+            nv = -1;
+            continue;
+        }
+        for (int k = 0; k < rank; k++)
+            if (k != ax && out[k] < 0)
+                out[k] = x->dims[k];
+        if (out[ax] >= 0 && x->dims[ax] >= 0)
+            out[ax] += x->dims[ax];
+        else
+            out[ax] = -1;
+        if (nv >= 0 && x->n_values >= 0 && nv + x->n_values <= SH_MAX_VALUES) {
+            memcpy(vals + nv, x->values, (size_t)x->n_values * sizeof *vals);
+            nv += x->n_values;
+        } else {
+            nv = -1;
+        }
+    }
+    return sh_out_values(c, 0, out, rank, vals, nv);
+}
+
+static int rule_flatten(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    int64_t axis = sh_attr_i(c->n, "axis", 1);
+    if (axis < 0)
+        axis += x->rank;
+    if (axis < 0 || axis > x->rank)
+        return SH_OK;
+    int64_t out[2] = {prod(x->dims, 0, (int)axis),
+                      prod(x->dims, (int)axis, x->rank)};
+    return sh_out(c, 0, out, 2);
+}
+
+/* Reshape-5/14: 0 copies the input dim (unless allowzero), -1 takes what
+ * is left of the element count. */
+static int rule_reshape(sh_ctx *c)
+{
+    const int64_t *shape;
+    int n;
+    if (!sh_ints_attr_or_input(c, "shape", 1, &shape, &n) || n > SH_MAX_RANK)
+        return SH_OK;
+    const sh_entry *x = sh_in(c, 0);
+    int allowzero = sh_attr_i(c->n, "allowzero", 0) != 0;
+    int64_t out[SH_MAX_RANK];
+    int minus = -1;
+    for (int k = 0; k < n; k++) {
+        out[k] = shape[k];
+        if (shape[k] == 0 && !allowzero)
+            out[k] = x && k < x->rank ? x->dims[k] : -1;
+        else if (shape[k] == -1)
+            minus = k;
+        else if (shape[k] < -1)
+            return SH_OK;
+    }
+    if (minus >= 0) {
+        out[minus] = -1;
+        int64_t total = x ? prod(x->dims, 0, x->rank) : -1;
+        int64_t rest = 1;
+        for (int k = 0; k < n && rest > 0; k++)
+            if (k != minus && (out[k] < 0 || td_mul_i64(rest, out[k], &rest)))
+                rest = -1;
+        if (total >= 0 && rest > 0 && total % rest == 0)
+            out[minus] = total / rest;
+    }
+    const int64_t *vals = x && x->n_values >= 0 ? x->values : NULL;
+    return sh_out_values(c, 0, out, n, vals, vals ? x->n_values : -1);
+}
+
+static int rule_transpose(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    const int64_t *perm;
+    size_t np;
+    td_err_t ignored;
+    if (td_attr_ints(c->n, "perm", &perm, &np, &ignored))
+        return SH_OK;
+    int64_t out[SH_MAX_RANK];
+    if (np && np != (size_t)x->rank)
+        return SH_OK;
+    for (int k = 0; k < x->rank; k++) {
+        int64_t p = np ? perm[k] : x->rank - 1 - k;
+        if (p < 0 || p >= x->rank)
+            return SH_OK;
+        out[k] = x->dims[p];
+    }
+    return sh_out(c, 0, out, x->rank);
+}
+
+static int rule_gemm(sh_ctx *c)
+{
+    const sh_entry *a = sh_in(c, 0), *b = sh_in(c, 1);
+    int64_t out[2] = {-1, -1};
+    if (a && a->rank == 2)
+        out[0] = a->dims[sh_attr_i(c->n, "transA", 0) ? 1 : 0];
+    if (b && b->rank == 2)
+        out[1] = b->dims[sh_attr_i(c->n, "transB", 0) ? 0 : 1];
+    return sh_out(c, 0, out, 2);
+}
+
+/* numpy.matmul: 1-D operands are promoted and the added dim removed;
+ * leading (batch) dims broadcast. */
+static int rule_matmul(sh_ctx *c, size_t ia, size_t ib)
+{
+    const sh_entry *a = sh_in(c, ia), *b = sh_in(c, ib);
+    if (!a || !b || a->rank < 1 || b->rank < 1)
+        return SH_OK;
+    int64_t out[SH_MAX_RANK];
+    int ra = a->rank, rb = b->rank;
+    int batch = (ra > rb ? ra : rb) - 2;
+    int r = 0;
+    for (int k = 0; k < batch; k++) {
+        int ka = ra - 2 - batch + k, kb = rb - 2 - batch + k;
+        int64_t da = ka >= 0 ? a->dims[ka] : 1, db = kb >= 0 ? b->dims[kb] : 1;
+        out[r++] = da == 1 ? db : db == 1 ? da : da == db ? da : -1;
+    }
+    if (ra >= 2)
+        out[r++] = a->dims[ra - 2];
+    if (rb >= 2)
+        out[r++] = b->dims[rb - 1];
+    return sh_out(c, 0, out, r);
+}
+
+/* Pad-2 (pads attribute) and Pad-11/18 (pads input, optional axes). */
+static int rule_pad(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    const int64_t *pads, *axes = NULL;
+    int np, na = 0;
+    if (!x || !sh_ints_attr_or_input(c, "pads", 1, &pads, &np))
+        return SH_OK;
+    if (c->n->n_input > 3 && c->n->input[3][0] &&
+        !sh_in_ints(c, 3, &axes, &na))
+        return SH_OK;
+    int n_ax = axes ? na : x->rank;
+    if (np != 2 * n_ax)
+        return SH_OK;
+    int64_t out[SH_MAX_RANK];
+    memcpy(out, x->dims, (size_t)x->rank * sizeof *out);
+    for (int i = 0; i < n_ax; i++) {
+        int ax = axes ? sh_axis(axes[i], x->rank) : i;
+        if (ax < 0)
+            return SH_OK;
+        if (out[ax] >= 0)
+            out[ax] += pads[i] + pads[n_ax + i];
+    }
+    return sh_out(c, 0, out, x->rank);
+}
+
+/* Split-2/13/18: explicit sizes, or equal parts (the last one smaller
+ * when num_outputs does not divide the dim, Split-18). */
+static int rule_split(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    int ax = sh_axis(sh_attr_i(c->n, "axis", 0), x->rank);
+    if (ax < 0)
+        return SH_OK;
+    int64_t d[SH_MAX_RANK];
+    const int64_t *sizes;
+    int ns;
+    size_t nout = c->n->n_output;
+    int have = sh_ints_attr_or_input(c, "split", 1, &sizes, &ns) &&
+               (size_t)ns == nout;
+    int64_t dim = x->dims[ax];
+    if (!have && c->n->n_input > 1 && c->n->input[1][0])
+        dim = -1;  /* sizes given by a value we do not know */
+    int64_t part = dim >= 0 && nout ? (dim + (int64_t)nout - 1) / (int64_t)nout
+                                    : -1;
+    for (size_t k = 0; k < nout; k++) {
+        memcpy(d, x->dims, (size_t)x->rank * sizeof *d);
+        if (have)
+            d[ax] = sizes[k];
+        else if (part < 0)
+            d[ax] = -1;
+        else
+            d[ax] = k + 1 < nout ? part : dim - part * (int64_t)(nout - 1);
+        if (d[ax] < -1)
+            d[ax] = -1;
+        if (sh_out(c, k, d, x->rank))
+            return SH_NOMEM;
+    }
+    return SH_OK;
+}
+
+/* Slice-1 (attributes) and Slice-10/13 (inputs): indices clamp to the dim,
+ * negative ones count from the end; the step may be negative. */
+static int rule_slice(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    const int64_t *st, *en, *ax = NULL, *sp = NULL;
+    int n_st, n_en, n_ax = 0, n_sp = 0;
+    if (!x || !sh_ints_attr_or_input(c, "starts", 1, &st, &n_st) ||
+        !sh_ints_attr_or_input(c, "ends", 2, &en, &n_en) || n_st != n_en)
+        return SH_OK;
+    if (c->n->n_input > 3 && c->n->input[3][0] && !sh_in_ints(c, 3, &ax, &n_ax))
+        return SH_OK;
+    if (!ax && td_attr_find(c->n, "axes"))
+        sh_ints_attr_or_input(c, "axes", 99, &ax, &n_ax);
+    if (c->n->n_input > 4 && c->n->input[4][0] && !sh_in_ints(c, 4, &sp, &n_sp))
+        return SH_OK;
+    if ((ax && n_ax != n_st) || (sp && n_sp != n_st))
+        return SH_OK;
+    int64_t out[SH_MAX_RANK];
+    memcpy(out, x->dims, (size_t)x->rank * sizeof *out);
+    for (int i = 0; i < n_st; i++) {
+        int a = sh_axis(ax ? ax[i] : i, x->rank);
+        int64_t step = sp ? sp[i] : 1, dim = x->dims[a < 0 ? 0 : a];
+        if (a < 0 || step == 0)
+            return SH_OK;
+        if (dim < 0) {
+            out[a] = -1;
+            continue;
+        }
+        int64_t b = st[i], e = en[i];
+        if (b < 0)
+            b += dim;
+        if (e < 0)
+            e += dim;
+        int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
+        b = b < lo ? lo : b > hi ? hi : b;
+        e = e < lo ? lo : e > hi ? hi : e;
+        int64_t len = step > 0 ? (e - b + step - 1) / step
+                               : (b - e + (-step) - 1) / (-step);
+        out[a] = len < 0 ? 0 : len;
+    }
+    return sh_out(c, 0, out, x->rank);
+}
+
+static int rule_squeeze(sh_ctx *c, int unsqueeze)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    const int64_t *axes;
+    int na;
+    int have = sh_ints_attr_or_input(c, "axes", 1, &axes, &na);
+    int64_t out[SH_MAX_RANK];
+    int r = 0;
+    if (unsqueeze) {
+        int rank = x->rank + (have ? na : 0);
+        int mark[SH_MAX_RANK] = {0};
+        if (!have || rank > SH_MAX_RANK)
+            return SH_OK;
+        for (int i = 0; i < na; i++) {
+            int a = sh_axis(axes[i], rank);
+            if (a < 0 || mark[a])
+                return SH_OK;  /* out of range or repeated: invalid */
+            mark[a] = 1;
+        }
+        for (int k = 0, j = 0; k < rank; k++)
+            out[k] = mark[k] ? 1 : x->dims[j++];
+        r = rank;
+    } else {
+        int mark[SH_MAX_RANK] = {0};
+        if (!have && c->n->n_input > 1 && c->n->input[1][0])
+            return SH_OK;
+        for (int i = 0; have && i < na; i++) {
+            int a = sh_axis(axes[i], x->rank);
+            if (a < 0)
+                return SH_OK;
+            mark[a] = 1;
+        }
+        for (int k = 0; k < x->rank; k++) {
+            if (!have && x->dims[k] < 0)
+                return SH_OK;  /* which dims are 1 is unknown */
+            if (!(have ? mark[k] : x->dims[k] == 1))
+                out[r++] = x->dims[k];
+        }
+    }
+    return sh_out_values(c, 0, out, r, x->values, x->n_values);
+}
+
+/* Shape-15 start/end slice the dims; the values are known when the dims
+ * are, which resolves the Shape -> Gather -> Concat -> Reshape chains. */
+static int rule_shape(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    int64_t start = sh_attr_i(c->n, "start", 0);
+    int64_t end = sh_attr_i(c->n, "end", x->rank);
+    if (start < 0)
+        start += x->rank;
+    if (end < 0)
+        end += x->rank;
+    start = start < 0 ? 0 : start > x->rank ? x->rank : start;
+    end = end < start ? start : end > x->rank ? x->rank : end;
+    int64_t len = end - start;
+    int known = 1;
+    for (int64_t k = start; k < end; k++)
+        known &= x->dims[k] >= 0;
+    return sh_out_values(c, 0, &len, 1, x->dims + start,
+                         known ? (int)len : -1);
+}
+
+static int rule_gather(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0), *idx = sh_in(c, 1);
+    if (!x || !idx || x->rank + idx->rank - 1 > SH_MAX_RANK)
+        return SH_OK;
+    int ax = sh_axis(sh_attr_i(c->n, "axis", 0), x->rank);
+    if (ax < 0)
+        return SH_OK;
+    int64_t out[SH_MAX_RANK], vals[SH_MAX_VALUES];
+    int r = 0, nv = -1;
+    for (int k = 0; k < ax; k++)
+        out[r++] = x->dims[k];
+    for (int k = 0; k < idx->rank; k++)
+        out[r++] = idx->dims[k];
+    for (int k = ax + 1; k < x->rank; k++)
+        out[r++] = x->dims[k];
+    if (x->rank == 1 && x->n_values >= 0 && idx->n_values >= 0) {
+        nv = idx->n_values;
+        for (int k = 0; k < nv; k++) {
+            int64_t i = idx->values[k];
+            if (i < 0)
+                i += x->n_values;
+            if (i < 0 || i >= x->n_values)
+                return sh_out(c, 0, out, r);
+            vals[k] = x->values[i];
+        }
+    }
+    return sh_out_values(c, 0, out, r, vals, nv);
+}
+
+static int rule_resize(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    int64_t out[SH_MAX_RANK];
+    for (int k = 0; k < x->rank; k++)
+        out[k] = -1;
+    const int64_t *sizes;
+    int n_sizes;
+    /* Resize-11+: X, roi, scales, sizes; Resize-10/Upsample-9: X, scales;
+     * Upsample-7: scales attribute. */
+    size_t scales_at = c->n->n_input >= 3 ? 2 : 1;
+    if (c->n->n_input >= 4 && c->n->input[3][0]) {
+        if (sh_in_ints(c, 3, &sizes, &n_sizes) && n_sizes == x->rank)
+            memcpy(out, sizes, (size_t)n_sizes * sizeof *out);
+        return sh_out(c, 0, out, x->rank);
+    }
+    double *sc = NULL;
+    int64_t n_sc = 0;
+    const Onnx__AttributeProto *sa = td_attr_find(c->n, "scales");
+    if (sa && sa->n_floats == (size_t)x->rank) {
+        for (int k = 0; k < x->rank; k++)
+            if (x->dims[k] >= 0)
+                out[k] = (int64_t)((double)x->dims[k] * sa->floats[k]);
+    } else if (sh_in_doubles(c, scales_at, &sc, &n_sc)) {
+        for (int k = 0; n_sc == x->rank && k < x->rank; k++)
+            if (x->dims[k] >= 0)  /* output = floor(input * scale) */
+                out[k] = (int64_t)((double)x->dims[k] * sc[k]);
+        free(sc);
+    }
+    return sh_out(c, 0, out, x->rank);
+}
+
+/* Expand-8 and ConstantOfShape-9: shapes given as integer tensors. */
+static int rule_expand(sh_ctx *c, int of_shape)
+{
+    const int64_t *shape;
+    int n;
+    if (!sh_in_ints(c, of_shape ? 0 : 1, &shape, &n) || n > SH_MAX_RANK)
+        return SH_OK;
+    if (of_shape)
+        return sh_out(c, 0, shape, n);
+    const sh_entry *x = sh_in(c, 0);
+    if (!x)
+        return SH_OK;
+    int rank = x->rank > n ? x->rank : n;
+    int64_t out[SH_MAX_RANK];
+    for (int k = 0; k < rank; k++) {
+        int kx = k - (rank - x->rank), ks = k - (rank - n);
+        int64_t a = kx >= 0 ? x->dims[kx] : 1, b = ks >= 0 ? shape[ks] : 1;
+        out[k] = a == 1 ? b : b == 1 ? a : a == b ? a : -1;
+    }
+    return sh_out(c, 0, out, rank);
+}
+
+static int rule_depth_space(sh_ctx *c, int to_space)
+{
+    const sh_entry *x = sh_in(c, 0);
+    int64_t b = sh_attr_i(c->n, "blocksize", 0);
+    if (!x || x->rank != 4 || b < 1)
+        return SH_OK;
+    int64_t out[4] = {x->dims[0], -1, -1, -1};
+    int64_t bb = b * b;
+    if (x->dims[1] >= 0)
+        out[1] = to_space ? x->dims[1] / bb : x->dims[1] * bb;
+    for (int k = 2; k < 4; k++)
+        if (x->dims[k] >= 0)
+            out[k] = to_space ? x->dims[k] * b : x->dims[k] / b;
+    return sh_out(c, 0, out, 4);
+}
+
+int sh_rule_tensor(sh_ctx *c, const char *op)
+{
+    int r;
+    if (!strcmp(op, "Concat"))
+        r = rule_concat(c);
+    else if (!strcmp(op, "Flatten"))
+        r = rule_flatten(c);
+    else if (!strcmp(op, "Reshape"))
+        r = rule_reshape(c);
+    else if (!strcmp(op, "Transpose"))
+        r = rule_transpose(c);
+    else if (!strcmp(op, "Gemm"))
+        r = rule_gemm(c);
+    else if (!strcmp(op, "MatMul") || !strcmp(op, "MatMulInteger"))
+        r = rule_matmul(c, 0, 1);
+    else if (!strcmp(op, "QLinearMatMul"))
+        r = rule_matmul(c, 0, 3);
+    else if (!strcmp(op, "Pad"))
+        r = rule_pad(c);
+    else if (!strcmp(op, "Split"))
+        r = rule_split(c);
+    else if (!strcmp(op, "Slice"))
+        r = rule_slice(c);
+    else if (!strcmp(op, "Squeeze") || !strcmp(op, "Unsqueeze"))
+        r = rule_squeeze(c, op[0] == 'U');
+    else if (!strcmp(op, "Shape"))
+        r = rule_shape(c);
+    else if (!strcmp(op, "Size"))
+        r = sh_out(c, 0, NULL, 0);
+    else if (!strcmp(op, "Gather"))
+        r = rule_gather(c);
+    else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
+        r = rule_resize(c);
+    else if (!strcmp(op, "Expand") || !strcmp(op, "ConstantOfShape"))
+        r = rule_expand(c, op[0] == 'C');
+    else if (!strcmp(op, "DepthToSpace") || !strcmp(op, "SpaceToDepth"))
+        r = rule_depth_space(c, op[0] == 'D');
+    else
+        return 0;
+    return r ? r : 1;
+}
