@@ -1,0 +1,91 @@
+/* Shared by the diff files: tensor and message comparison, value
+ * descriptions, and the change records of a node. */
+#ifndef TD_DIFF_INTERNAL_H
+#define TD_DIFF_INTERNAL_H
+
+#include <stdint.h>
+
+#include "onnx.pb-c.h"
+#include "td_diff.h"
+#include "util/td_arena.h"
+#include "util/td_buf.h"
+#include "util/td_err.h"
+
+enum { DIFF_MAX_DEPTH = 64 };
+
+typedef struct tensor_cmp {
+    int same;          /* dtype, shape and values all equal */
+    int dtype_same, shape_same;
+    int numeric;       /* values decoded: max_abs_diff and n_diff valid */
+    double max_abs_diff;
+    int64_t n_diff;    /* elements that differ */
+} tensor_cmp;
+
+/* Compares two tensors by decoded value; payload placement, names and
+ * doc strings do not count. TD_ENOMEM is the only failure. */
+td_status diff_tensor(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
+                      tensor_cmp *r, td_err_t *err);
+
+/* Equality of two messages of one type by their serialized bytes (for the
+ * rarely used kinds: type protos, sparse tensors, functions). -1: out of
+ * memory. */
+int diff_msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
+
+/* "float32 [64, 3, 3, 3]" in the arena. */
+const char *diff_tensor_desc(td_arena *a, const Onnx__TensorProto *t);
+/* "float32 [N, 3, 224, 224]" for a value's declared type. */
+const char *diff_type_desc(td_arena *a, const Onnx__TypeProto *tp);
+void diff_json_type(td_buf *b, const Onnx__TypeProto *tp);
+/* 1 when the two declared types (dtype and shape) are the same. */
+int diff_type_equal(const Onnx__TypeProto *a, const Onnx__TypeProto *b);
+
+/* One difference between two matched nodes. */
+typedef struct node_change {
+    const char *field;  /* op_type, domain, input, output, attribute, ... */
+    const char *attr;   /* attribute name, or NULL */
+    int64_t index;      /* input/output position, or -1 */
+    const char *a, *b;  /* descriptions; NULL when absent on that side */
+    const char *detail; /* first difference inside a sub-graph, or NULL */
+    int has_tensor;     /* a tensor attribute compared by value */
+    tensor_cmp tc;
+} node_change;
+
+typedef struct node_changes {
+    node_change *v;
+    size_t n, cap;
+} node_changes;
+
+/* Appends the differences between nodes a and b to *out (arena-owned
+ * strings). TD_ENOMEM is the only failure. */
+td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
+                     const Onnx__NodeProto *b, node_changes *out,
+                     td_err_t *err);
+
+/* Whether two sub-graphs mean the same: nodes compared in order, then
+ * initializers, inputs and outputs. *why gets the first difference.
+ * Returns 1 same, 0 different, -1 out of memory. */
+int diff_graph_same(td_arena *ar, const Onnx__GraphProto *a,
+                    const Onnx__GraphProto *b, int depth, const char **why);
+
+/* The report being written: text lines or JSON into b. */
+typedef struct dctx {
+    td_arena *ar;
+    td_buf *b;
+    int json;
+    size_t count;  /* differences found */
+    td_err_t *err;
+} dctx;
+
+/* JSON only (no-ops for text): a keyed object or list, and its end. */
+void diff_jopen_group(dctx *c, const char *key);
+void diff_jopen_list(dctx *c, const char *key);
+void diff_jclose(dctx *c, char ch);
+void diff_jstr_or_null(td_buf *b, const char *key, const char *v);
+
+/* Main-graph initializers and nodes; model functions (td_diff_graph.c). */
+td_status diff_graph_sections(dctx *c, const Onnx__GraphProto *a,
+                              const Onnx__GraphProto *b);
+td_status diff_functions(dctx *c, const Onnx__ModelProto *a,
+                         const Onnx__ModelProto *b);
+
+#endif
