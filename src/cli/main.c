@@ -40,7 +40,8 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {
         {"convert", cmd_convert},
-/*CMDS*/
+        {"info", cmd_info},
+        {"diff", cmd_diff},
         {"compress", cmd_compress},
 
 
