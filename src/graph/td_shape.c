@@ -119,22 +119,30 @@ int sh_axis(int64_t axis, int rank)
     return axis < 0 || axis >= rank ? -1 : (int)axis;
 }
 
-/* Integer contents of a small tensor, for shape arithmetic. */
+/* Integer contents of a small tensor, for shape arithmetic. Decoded here
+ * rather than through doubles: INT64_MAX (Slice's "to the end") must stay
+ * exact. */
 static int tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n)
 {
     int64_t numel = td_tensor_numel(t);
-    if (numel < 0 || numel > SH_MAX_VALUES ||
-        (t->data_type != DT(INT64) && t->data_type != DT(INT32)))
-        return 0;
-    double *d = NULL;
-    int64_t got;
+    int wide = t->data_type == DT(INT64);
     td_err_t ignored;
-    if (td_tensor_to_double(t, &d, &got, &ignored) != TD_OK)
+    if (numel < 0 || numel > SH_MAX_VALUES ||
+        (!wide && t->data_type != DT(INT32)) ||
+        td_tensor_validate(t, &ignored) != TD_OK)
         return 0;
-    for (int64_t i = 0; i < got; i++)
-        v[i] = (int64_t)d[i];
-    free(d);
-    *n = (int)got;
+    for (int64_t i = 0; i < numel; i++) {
+        if (t->has_raw_data) {
+            const uint8_t *p = t->raw_data.data + (wide ? 8 : 4) * i;
+            uint64_t u = 0;
+            for (int k = wide ? 7 : 3; k >= 0; k--)
+                u = u << 8 | p[k];
+            v[i] = wide ? (int64_t)u : (int64_t)(int32_t)(uint32_t)u;
+        } else {
+            v[i] = wide ? t->int64_data[i] : t->int32_data[i];
+        }
+    }
+    *n = (int)numel;
     return 1;
 }
 
