@@ -48,6 +48,12 @@ typedef struct td_info {
     size_t n_convs;
 } td_info;
 
+/* The declared tensor type of a value (NULL shape when none). */
+const Onnx__TensorShapeProto *info_vi_shape(const Onnx__ValueInfoProto *v,
+                                            int32_t *dtype);
+/* IR < 4 lists initializers among the graph inputs; reports skip them. */
+int info_is_initializer(const Onnx__GraphProto *g, const char *name);
+
 void td_info_render_text(const td_info *in, td_buf *b);
 void td_info_render_json(const td_info *in, td_buf *b);
 
