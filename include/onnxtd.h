@@ -96,6 +96,9 @@ typedef struct onnxtd_compress_options {
     int force;           /* keep chains even when they do not shrink */
     int no_fold_bn;
     int threads;         /* 0: the number of online CPUs */
+    int max_sweeps;      /* HOOI/ALS sweep cap; 0: 10 */
+    double fit_tol;      /* stop iterating when the relative fit changes by
+                            less than this; 0: 1e-4 */
 } onnxtd_compress_options;
 
 /* Rewrites the model in place. *report (may be NULL) receives the JSON

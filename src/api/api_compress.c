@@ -69,6 +69,10 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         o.budget.kind = TD_BUDGET_RATIO;
         o.budget.ratio = opts->ratio > 0 ? opts->ratio : 0.5;
     }
+    /* HOOI past the first sweeps moves the error by a fraction of a percent
+     * at many times the cost; stop when the fit changes by < 1e-4. */
+    o.budget.max_sweeps = opts->max_sweeps > 0 ? opts->max_sweeps : 10;
+    o.budget.fit_tol = opts->fit_tol > 0 ? opts->fit_tol : 1e-4;
     o.force = opts->force;
     o.fold_bn = !opts->no_fold_bn;
     o.threads = opts->threads;

@@ -25,6 +25,9 @@ static const char help[] =
     "  --report FILE     write the JSON report to FILE\n"
     "  --threads N       layers factored in parallel (default: all CPUs)\n"
     "  --quiet           no summary table on stderr\n"
+    "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
+    "  --fit-tol F       stop sweeping when the relative fit changes by less\n"
+    "                    than F (default 1e-4)\n"
     "  --external-data NAME, --size-threshold BYTES  as for convert\n";
 
 static int parse_method(const char *v, onnxtd_method *m)
@@ -116,6 +119,19 @@ int cmd_compress(int argc, char **argv)
                 return CLI_USAGE;
             }
             co.threads = (int)ll;
+        } else if (cli_is(a, "--sweeps")) {
+            if (!(v = cli_value(argc, argv, &i, "--sweeps")) ||
+                cli_parse_i64(v, &ll) || ll < 1 || ll > 100000) {
+                cli_error("--sweeps needs a positive integer");
+                return CLI_USAGE;
+            }
+            co.max_sweeps = (int)ll;
+        } else if (cli_is(a, "--fit-tol")) {
+            if (!(v = cli_value(argc, argv, &i, "--fit-tol")) ||
+                cli_parse_double(v, &co.fit_tol) || !(co.fit_tol > 0)) {
+                cli_error("--fit-tol needs a positive number");
+                return CLI_USAGE;
+            }
         } else if (cli_is(a, "--external-data")) {
             if (!(so.external_data = cli_value(argc, argv, &i, a)))
                 return CLI_USAGE;

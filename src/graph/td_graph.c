@@ -460,3 +460,172 @@ done:
     td_strmap_free(defined);
     return s;
 }
+
+/* ---- topological order ------------------------------------------------ */
+
+struct edges {
+    size_t *from, *to;
+    size_t n, cap;
+};
+
+static int edge_add(struct edges *e, size_t from, size_t to)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 256;
+        size_t *f = realloc(e->from, cap * sizeof *f);
+        if (!f)
+            return -1;
+        e->from = f;
+        size_t *t = realloc(e->to, cap * sizeof *t);
+        if (!t)
+            return -1;
+        e->to = t;
+        e->cap = cap;
+    }
+    e->from[e->n] = from;
+    e->to[e->n] = to;
+    e->n++;
+    return 0;
+}
+
+/* Edges into node i from the producers of the names it (or a sub-graph of
+ * it) reads. */
+static int deps_of_graph(td_graph *g, const Onnx__GraphProto *sg, size_t i,
+                         struct edges *e, int depth);
+
+static int deps_of_node(td_graph *g, const Onnx__NodeProto *n, size_t i,
+                        struct edges *e, int depth)
+{
+    for (size_t k = 0; k < n->n_input; k++) {
+        int64_t p = n->input[k][0] ? td_strmap_get(g->producer, n->input[k]) : -1;
+        if (p >= 0 && (size_t)p != i && edge_add(e, (size_t)p, i))
+            return -1;
+    }
+    for (size_t k = 0; k < n->n_attribute; k++) {
+        const Onnx__AttributeProto *a = n->attribute[k];
+        if (a->g && deps_of_graph(g, a->g, i, e, depth + 1))
+            return -1;
+        for (size_t q = 0; q < a->n_graphs; q++)
+            if (deps_of_graph(g, a->graphs[q], i, e, depth + 1))
+                return -1;
+    }
+    return 0;
+}
+
+static int deps_of_graph(td_graph *g, const Onnx__GraphProto *sg, size_t i,
+                         struct edges *e, int depth)
+{
+    if (depth > 64)
+        return 0;
+    for (size_t q = 0; q < sg->n_node; q++)
+        if (deps_of_node(g, sg->node[q], i, e, depth))
+            return -1;
+    return 0;
+}
+
+/* A binary min-heap of node indices: the ready node that came first in the
+ * original order goes first, so a sorted graph keeps its order. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+    size_t i = (*n)++;
+    h[i] = v;
+    while (i && h[(i - 1) / 2] > h[i]) {
+        size_t p = (i - 1) / 2, t = h[p];
+        h[p] = h[i];
+        h[i] = t;
+        i = p;
+    }
+}
+
+static size_t heap_pop(size_t *h, size_t *n)
+{
+    size_t top = h[0], i = 0;
+    h[0] = h[--*n];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && h[l] < h[m])
+            m = l;
+        if (r < *n && h[r] < h[m])
+            m = r;
+        if (m == i)
+            break;
+        size_t t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+    return top;
+}
+
+td_status td_graph_toposort(td_graph *g, td_err_t *err)
+{
+    size_t n = g->nodes.n;
+    struct edges e = {0};
+    size_t *indeg = calloc(n + 1, sizeof *indeg);
+    size_t *start = calloc(n + 2, sizeof *start);
+    size_t *succ = NULL, *heap = calloc(n + 1, sizeof *heap);
+    void **order = calloc(n + 1, sizeof *order);
+    td_status s = TD_OK;
+    if (!indeg || !start || !heap || !order || rebuild(g))
+        goto oom;
+    for (size_t i = 0; i < n; i++)
+        if (deps_of_node(g, g->nodes.p[i], i, &e, 0))
+            goto oom;
+    /* Successor lists in compressed form: start[p]..start[p+1]. */
+    if (!(succ = calloc(e.n + 1, sizeof *succ)))
+        goto oom;
+    for (size_t k = 0; k < e.n; k++) {
+        start[e.from[k] + 1]++;
+        indeg[e.to[k]]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        start[i + 1] += start[i];
+    {
+        size_t *cur = calloc(n + 1, sizeof *cur);
+        if (!cur)
+            goto oom;
+        memcpy(cur, start, n * sizeof *cur);
+        for (size_t i = 0; i < n; i++)
+            indeg[i] = 0;
+        for (size_t k = 0; k < e.n; k++) {
+            succ[cur[e.from[k]]++] = e.to[k];
+            indeg[e.to[k]]++;
+        }
+        free(cur);
+    }
+    size_t hn = 0, done = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!indeg[i])
+            heap_push(heap, &hn, i);
+    while (hn) {
+        size_t i = heap_pop(heap, &hn);
+        order[done++] = g->nodes.p[i];
+        for (size_t k = start[i]; k < start[i + 1]; k++)
+            if (--indeg[succ[k]] == 0)
+                heap_push(heap, &hn, succ[k]);
+    }
+    if (done < n) {
+        const Onnx__NodeProto *bad = NULL;
+        for (size_t i = 0; i < n && !bad; i++)
+            if (indeg[i])
+                bad = g->nodes.p[i];
+        s = td_err_set(err, TD_EINPUT, "the graph has a cycle through node "
+                       "'%s' (%s)", bad && bad->name ? bad->name : "",
+                       bad && bad->op_type ? bad->op_type : "");
+        goto out;
+    }
+    memcpy(g->nodes.p, order, n * sizeof *order);
+    g->dirty = 1;
+    goto out;
+oom:
+    s = td_err_set(err, TD_ENOMEM, "out of memory");
+out:
+    free(e.from);
+    free(e.to);
+    free(indeg);
+    free(start);
+    free(succ);
+    free(heap);
+    free(order);
+    return s;
+}

@@ -98,6 +98,12 @@ td_status td_attr_string(const Onnx__NodeProto *n, const char *name,
                          const char *dflt, char *buf, size_t cap,
                          td_err_t *err);
 
+/* Sorts the nodes topologically, keeping the current order wherever it is
+ * already valid (a stable Kahn sort). Values a sub-graph reads from this
+ * graph count as inputs of the node that owns the sub-graph. Refuses a
+ * cycle, naming a node on it. */
+td_status td_graph_toposort(td_graph *g, td_err_t *err);
+
 /* Elements of every initializer and Constant node tensor, in this graph
  * and its sub-graphs: the "model parameters" of reports. */
 int64_t td_graph_param_count(td_graph *g);

@@ -229,6 +229,11 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     r->model_params_before = td_graph_param_count(g);
     td_status s = TD_OK;
     td_node_filter filter = {accept_node, (void *)o};
+    /* Exporters do not always emit nodes in order (fp16 converters append
+     * their input Cast last); chains are inserted at the layer's place, so
+     * the order must be right first. */
+    if ((s = td_graph_toposort(g, err)))
+        return s;
     if (o->fold_bn && (s = td_pass_fold_bn(g, &filter, &r->bn_folded, err)))
         return s;
     size_t nn = td_graph_node_count(g);
@@ -281,6 +286,9 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                                o->opset, err)))
             goto done;
     }
+    for (size_t q = 0; q < nj; q++)
+        if (jobs[q].chosen.method != TD_KEEP)
+            td_graph_remove_if_unused(g, jobs[q].layer.weight_name);
     if ((s = td_graph_check(g, err))) {
         td_err_prefix(err, "internal error, the rewritten graph is invalid: ");
         goto done;

@@ -416,10 +416,8 @@ td_status td_emit_chain(td_graph *g, const td_layer *l, const td_factors *f,
     if (c.st)
         return c.st == TD_ENOMEM ? td_err_set(err, TD_ENOMEM, "out of memory")
                                  : c.st;
-    const char *wname = l->weight_name;
-    td_status s = td_graph_replace_node(g, node_index, c.nodes, c.n, err);
-    if (s)
-        return s;
-    td_graph_remove_if_unused(g, wname);
-    return TD_OK;
+    /* The old weight is removed by the caller once every chain is in:
+     * removing a Constant node now would shift the indices of layers still
+     * to be replaced. */
+    return td_graph_replace_node(g, node_index, c.nodes, c.n, err);
 }

@@ -1,7 +1,7 @@
 /* Chain builders: replace a layer's node by the chain of smaller nodes its
  * factors describe, with initializers in the weight's dtype, value_info for
- * the intermediate values, and the old weight removed when nothing else
- * reads it. */
+ * the intermediate values. The old weight stays: callers remove it with
+ * td_graph_remove_if_unused after all chains are in. */
 #ifndef TD_EMIT_H
 #define TD_EMIT_H
 

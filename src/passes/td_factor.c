@@ -215,6 +215,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         ro = ri = r = b->rank;
     }
     int64_t max_ro = 0, max_ri = 0, max_r = 0;
+    td_tucker2_opts_t tk = {b->max_sweeps, b->fit_tol};
+    td_cp_opts_t cpo = {0, b->fit_tol};
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;
         double nj = 0;
@@ -224,8 +226,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         if (m == TD_TUCKER2) {
             td_tucker2_t *t = &f->tucker2[j];
             s = b->kind == TD_BUDGET_TOL
-                    ? td_tucker2_for_tol(wj, cg, l->cin_g, K, b->tol, NULL, t, err)
-                    : td_tucker2(wj, cg, l->cin_g, K, ro, ri, NULL, t, err);
+                    ? td_tucker2_for_tol(wj, cg, l->cin_g, K, b->tol, &tk, t, err)
+                    : td_tucker2(wj, cg, l->cin_g, K, ro, ri, &tk, t, err);
             ej = t->rel_error;
             max_ro = t->r_out > max_ro ? t->r_out : max_ro;
             max_ri = t->r_in > max_ri ? t->r_in : max_ri;
@@ -240,10 +242,10 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
             if (b->kind == TD_BUDGET_TOL && b->tol == 0)
                 s = td_cp_exact(wj, l->nsp + 2, dims, c, err);
             else if (b->kind == TD_BUDGET_TOL)
-                s = td_cp_for_tol(wj, l->nsp + 2, dims, b->tol, exact_rank, NULL,
+                s = td_cp_for_tol(wj, l->nsp + 2, dims, b->tol, exact_rank, &cpo,
                                   c, err);
             else
-                s = td_cp_als(wj, l->nsp + 2, dims, r, NULL, c, err);
+                s = td_cp_als(wj, l->nsp + 2, dims, r, &cpo, c, err);
             ej = c->rel_error;
             max_r = c->rank > max_r ? c->rank : max_r;
         } else {

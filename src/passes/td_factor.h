@@ -27,6 +27,8 @@ typedef struct td_budget {
     double ratio;
     double tol;
     int64_t cp_max_rank;  /* > 0: CP under a tolerance tries no higher rank */
+    int max_sweeps;       /* HOOI / ALS sweep cap (0: the numerics' default) */
+    double fit_tol;       /* stop when the relative fit change is below */
 } td_budget;
 
 typedef struct td_factors {

@@ -32,7 +32,29 @@ static double *vec(td_graph *g, const char *name, int64_t n)
 }
 
 /* Folds the BatchNormalization after Conv node i when possible. */
-static td_status fold_one(td_graph *g, size_t i, int *folded, td_err_t *err)
+/* Names of tensors a fold made unused; removed after the scan, since removing
+ * a Constant node would shift the indices the scan walks. */
+struct stale {
+    const char **names;
+    size_t n, cap;
+};
+
+static int stale_add(struct stale *st, const char *name)
+{
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 64;
+        const char **p = realloc(st->names, cap * sizeof *p);
+        if (!p)
+            return -1;
+        st->names = p;
+        st->cap = cap;
+    }
+    st->names[st->n++] = name;
+    return 0;
+}
+
+static td_status fold_one(td_graph *g, size_t i, int *folded,
+                          struct stale *st, td_err_t *err)
 {
     const Onnx__NodeProto *conv = td_graph_node(g, i);
     *folded = 0;
@@ -114,8 +136,10 @@ static td_status fold_one(td_graph *g, size_t i, int *folded, td_err_t *err)
         goto done;
     td_graph_drop_value_info(g, y);
     for (int k = 0; k < 6; k++)
-        if (old[k])
-            td_graph_remove_if_unused(g, old[k]);
+        if (old[k] && stale_add(st, old[k])) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto done;
+        }
     *folded = 1;
 done:
     free(sc);
@@ -131,14 +155,18 @@ td_status td_pass_fold_bn(td_graph *g, const td_node_filter *filter,
                           size_t *count, td_err_t *err)
 {
     *count = 0;
+    struct stale st = {0};
+    td_status s = TD_OK;
     for (size_t i = 0; i < td_graph_node_count(g); i++) {
         if (filter && !filter->accept(filter->ctx, td_graph_node(g, i)))
             continue;
         int folded;
-        td_status s = fold_one(g, i, &folded, err);
-        if (s)
-            return s;
+        if ((s = fold_one(g, i, &folded, &st, err)))
+            break;
         *count += (size_t)folded;
     }
-    return TD_OK;
+    for (size_t k = 0; k < st.n; k++)
+        td_graph_remove_if_unused(g, st.names[k]);
+    free(st.names);
+    return s;
 }
