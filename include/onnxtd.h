@@ -69,6 +69,17 @@ onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
 onnxtd_status onnxtd_model_info(onnxtd_model *m, int json, char **out,
                                 onnxtd_error *err);
 
+typedef struct onnxtd_dim_value {
+    const char *name;  /* a dim_param of the graph inputs */
+    int64_t value;
+} onnxtd_dim_value;
+
+/* onnxtd_model_info with dims[0..n_dims) giving symbolic dims a value. */
+onnxtd_status onnxtd_model_info_dims(onnxtd_model *m, int json,
+                                     const onnxtd_dim_value *dims,
+                                     size_t n_dims, char **out,
+                                     onnxtd_error *err);
+
 /* Compares meaning, not bytes. *differ is 0 when the models are the same.
  * The report is JSON when json != 0, else text. */
 onnxtd_status onnxtd_model_diff(onnxtd_model *a, onnxtd_model *b, int json,

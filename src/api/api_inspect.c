@@ -1,8 +1,8 @@
 /* The public inspection API: model info and model diff over the graph
  * modules. */
-#include "api_inspect.h"
 
 #include "graph/td_diff.h"
+#include "onnxtd.h"
 #include "graph/td_info.h"
 
 _Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_dim_value),

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api_inspect.h"
 #include "cli.h"
 
 static const char help[] =

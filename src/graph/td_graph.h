@@ -42,9 +42,10 @@ int td_graph_is_output(const td_graph *g, const char *name);
 size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
                           size_t max);
 
-/* The constant tensor behind name: an initializer (that is not also a graph
- * input, which a user could override) or a Constant node's value. NULL when
- * name is not a constant. */
+/* The constant tensor behind name: an initializer or a Constant node's
+ * value; NULL when name is neither. An initializer also listed as a graph
+ * input counts as constant: before IR 4 every weight had to be listed so,
+ * and exporters and runtimes treat those as weights. */
 const Onnx__TensorProto *td_graph_constant(td_graph *g, const char *name);
 
 /* A name not yet used by any value, node or initializer, derived from base. */
