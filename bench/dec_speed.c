@@ -6,9 +6,7 @@
  *
  * Build (one line, from the repository root; the command is in line
  * comments below so its globs do not nest inside this block comment),
- * then run ./dec_speed followed by python3 bench/hooi_numpy.py. Adding
- * -DTD_TUCKER2_SVD_ROUTE times the SVD route for the leading subspaces
- * instead of the default Gram eigen route. */
+ * then run ./dec_speed followed by python3 bench/hooi_numpy.py. */
 // gcc -std=c11 -O2 -D_GNU_SOURCE -Isrc $(pkg-config --cflags openblas) bench/dec_speed.c src/util/*.c src/decompose/*.c -llapacke -lopenblas -lm -o dec_speed
 #include <stdint.h>
 #include <stdio.h>

@@ -21,71 +21,59 @@ void td_tucker2_free(td_tucker2_t *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Leading r left singular vectors of the m x n matrix a. The Gram route
- * (eigenvectors of a a^T) costs m^2 n + O(m^3) and is several times faster
- * than an SVD of a; it squares the condition number, but only the leading
- * subspace is taken and its accuracy is governed by the gap s_r^2 -
- * s_{r+1}^2, which is ample for a truncation. Building with
- * -DTD_TUCKER2_SVD_ROUTE selects the SVD route (used to compare the two). */
-static td_status lead_left(const double *a, int64_t m, int64_t n, int64_t r,
-                           double *g, double *u, td_err_t *err)
+/* Leading r eigenvectors of the Gram matrix of a's rows (trans == 0: a is
+ * m x n, G = a a^T) or of its columns (trans != 0: a is n x m, G = a^T a);
+ * G is m x m. These are the leading r left singular vectors of the
+ * unfolding whose rows are the m indices. The Gram route costs m^2 n +
+ * O(m^3) and is several times faster than an SVD; it squares the condition
+ * number, but only the leading subspace is taken and its accuracy is
+ * governed by the gap s_r^2 - s_{r+1}^2, which is ample for a truncation.
+ * A Gram matrix is invariant under a permutation of the summed index, so
+ * the callers pass the unfoldings with their columns in whatever order one
+ * GEMM produced them, and no transposition copies are needed. */
+static td_status lead_gram(const double *a, int trans, int64_t m, int64_t n,
+                           int64_t r, double *g, double *u, td_err_t *err)
 {
-#ifdef TD_TUCKER2_SVD_ROUTE
-    int64_t k = m < n ? m : n;
-    if (r <= k) {
-        double *uu = NULL, *s = NULL, *vt = NULL;
-        td_status st;
-        if ((st = td_dec_alloc(&uu, (size_t)m, (size_t)k, err)) ||
-            (st = td_dec_alloc(&s, (size_t)k, 1, err)) ||
-            (st = td_dec_alloc(&vt, (size_t)k, (size_t)n, err)))
-            goto done;
-        st = td_dec_svd_thin(a, m, n, uu, s, vt, "tucker2", err);
-        if (!st)
-            for (int64_t i = 0; i < m; i++)
-                memcpy(u + i * r, uu + i * k, (size_t)r * sizeof(double));
-    done:
-        free(uu);
-        free(s);
-        free(vt);
-        return st;
-    }
-#endif
-    td_dec_gram_rows(a, m, n, g);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, 1.0, a, trans ? (int)m : (int)n, 0.0, g,
+                (int)m);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < i; j++)
+            g[i * m + j] = g[j * m + i];
     return td_dec_sym_leading(g, m, r, u, NULL, err);
 }
 
+/* All work is done on W stored once as wp = (cout, k, cin). Viewed as a
+ * cout x (k*cin) matrix it is the mode-0 unfolding up to a column order,
+ * viewed as (cout*k) x cin its Gram over columns is the mode-1 Gram, and
+ * both HOOI products are single GEMMs on it:
+ *   Y  = wp[(cout*k) x cin] U_in     -> (cout, k, r_in): mode-0 of W x_1 U_in^T
+ *   Zt = U_out^T wp[cout x (k*cin)]  -> (r_out, k, cin): mode-1 (transposed)
+ *                                      of W x_0 U_out^T
+ *   Gt = Zt[(r_out*k) x cin] U_in    -> (r_out, k, r_in): the core.
+ * Each HOOI step then touches the projected tensor only (r_in*k or r_out*k
+ * columns instead of cin*k or cout*k). */
 typedef struct work {
-    double *w1;   /* W permuted to (cin, cout, k): the mode-1 unfolding */
-    double *y;    /* scratch (max(r_in,r_out)-by-channels-by-k), two of them */
-    double *y2;
+    double *wp;   /* W permuted to (cout, k, cin) */
+    double *y;    /* (cout, k, r_in); later the reconstruction's first half */
+    double *zt;   /* (r_out, k, cin); later the reconstruction */
+    double *gt;   /* core in (r_out, k, r_in) order */
     double *g;    /* Gram scratch, max(cout, cin)^2 */
 } work_t;
 
-/* core (r_out, r_in, k) = Z x_1 U_in^T from z1 = (W x_0 U_out^T) laid out
- * (cin, r_out, k); returns ||core||. */
-static double core_from_z1(const double *z1, int64_t ci, int64_t k,
-                           int64_t ro, const double *ui, int64_t ri,
-                           double *scratch, double *core)
+/* zt := U_out^T wp, gt := zt U_in; returns ||gt|| = ||core||. */
+static double project(int64_t co, int64_t ci, int64_t k, int64_t ro,
+                      int64_t ri, const td_tucker2_t *out, work_t *wk,
+                      int need_zt)
 {
-    int64_t d3[3] = {ri, ro, k};
-    int perm[3] = {1, 0, 2};
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ri, (int)(ro * k),
-                (int)ci, 1.0, ui, (int)ri, z1, (int)(ro * k), 0.0, scratch,
-                (int)(ro * k));
-    td_dec_permute(scratch, 3, d3, perm, core);
-    return td_dec_norm(core, (size_t)ro * (size_t)ri * (size_t)k);
-}
-
-/* wk->y2 := W x_0 U_out^T laid out (cin, r_out, k), the mode-1 unfolding. */
-static void z1_of(const double *w, int64_t co, int64_t ci, int64_t k,
-                  const double *uo, int64_t ro, work_t *wk)
-{
-    int64_t d3[3] = {ro, ci, k};
-    int perm[3] = {1, 0, 2};
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro, (int)(ci * k),
-                (int)co, 1.0, uo, (int)ro, w, (int)(ci * k), 0.0, wk->y,
-                (int)(ci * k));
-    td_dec_permute(wk->y, 3, d3, perm, wk->y2);
+    if (need_zt)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro,
+                    (int)(k * ci), (int)co, 1.0, out->u_out, (int)ro, wk->wp,
+                    (int)(k * ci), 0.0, wk->zt, (int)(k * ci));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ro * k),
+                (int)ri, (int)ci, 1.0, wk->zt, (int)ci, out->u_in, (int)ri,
+                0.0, wk->gt, (int)ri);
+    return td_dec_norm(wk->gt, (size_t)(ro * k) * (size_t)ri);
 }
 
 static double fit_of(double nw, double nc)
@@ -94,41 +82,36 @@ static double fit_of(double nw, double nc)
     return 1.0 - sqrt(e2 > 0.0 ? e2 : 0.0) / nw;
 }
 
-static td_status hooi(const double *w, int64_t co, int64_t ci, int64_t k,
-                      int64_t ro, int64_t ri, int max_sweeps, double fit_tol,
+static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
+                      int64_t ri, int max_sweeps, double fit_tol, double nw,
                       td_tucker2_t *out, work_t *wk, td_err_t *err)
 {
     td_status st;
-    int64_t d3[3];
-    int perm[3] = {1, 0, 2};
-    size_t nel = (size_t)co * (size_t)ci * (size_t)k;
-    double nw = td_dec_norm(w, nel);
 
-    /* HOSVD: leading subspaces of the two unfoldings. */
-    if ((st = lead_left(w, co, ci * k, ro, wk->g, out->u_out, err)) ||
-        (st = lead_left(wk->w1, ci, co * k, ri, wk->g, out->u_in, err)))
+    /* HOSVD: leading subspaces of the two unfoldings of W itself. */
+    if ((st = lead_gram(wk->wp, 0, co, k * ci, ro, wk->g, out->u_out, err)) ||
+        (st = lead_gram(wk->wp, 1, ci, co * k, ri, wk->g, out->u_in, err)))
         return st;
-    z1_of(w, co, ci, k, out->u_out, ro, wk);
-    double nc = core_from_z1(wk->y2, ci, k, ro, out->u_in, ri, wk->y, out->core);
+    double nc = project(co, ci, k, ro, ri, out, wk, 1);
     out->sweeps = 0;
     if (!(nw > 0.0) || (ro == co && ri == ci))
         return TD_OK;
     double fit = fit_of(nw, nc);
     for (int s = 0; s < max_sweeps; s++) {
-        /* U_out from Y = W x_1 U_in^T, mode-0 unfolding (cout, r_in*k). */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ri,
-                    (int)(co * k), (int)ci, 1.0, out->u_in, (int)ri, wk->w1,
-                    (int)(co * k), 0.0, wk->y, (int)(co * k));
-        d3[0] = ri; d3[1] = co; d3[2] = k;
-        td_dec_permute(wk->y, 3, d3, perm, wk->y2);
-        if ((st = lead_left(wk->y2, co, ri * k, ro, wk->g, out->u_out, err)))
+        /* U_out from Y = W x_1 U_in^T. */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(co * k),
+                    (int)ri, (int)ci, 1.0, wk->wp, (int)ci, out->u_in,
+                    (int)ri, 0.0, wk->y, (int)ri);
+        if ((st = lead_gram(wk->y, 0, co, k * ri, ro, wk->g, out->u_out, err)))
             return st;
-        /* U_in from Z = W x_0 U_out^T, mode-1 unfolding (cin, r_out*k). */
-        z1_of(w, co, ci, k, out->u_out, ro, wk);
-        if ((st = lead_left(wk->y2, ci, ro * k, ri, wk->g, out->u_in, err)))
+        /* U_in from Z = W x_0 U_out^T, held transposed in zt. */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro,
+                    (int)(k * ci), (int)co, 1.0, out->u_out, (int)ro, wk->wp,
+                    (int)(k * ci), 0.0, wk->zt, (int)(k * ci));
+        if ((st = lead_gram(wk->zt, 1, ci, ro * k, ri, wk->g, out->u_in, err)))
             return st;
-        /* the core reuses Z: lead_left only read wk->y2 */
-        nc = core_from_z1(wk->y2, ci, k, ro, out->u_in, ri, wk->y, out->core);
+        /* the core reuses Zt: lead_gram only read it */
+        nc = project(co, ci, k, ro, ri, out, wk, 0);
         out->sweeps = s + 1;
         double nf = fit_of(nw, nc);
         double change = fabs(nf - fit);
@@ -139,23 +122,19 @@ static td_status hooi(const double *w, int64_t co, int64_t ci, int64_t k,
     return TD_OK;
 }
 
-/* rel_error from the dense reconstruction, compared in the permuted
- * (cin, cout, k) layout so one GEMM suffices. */
-static double recon_error(const td_tucker2_t *t, const work_t *wk,
-                          double *rec, double nw)
+/* rel_error from the dense reconstruction U_out Gt U_in^T, built and
+ * compared in the (cout, k, cin) layout of wp: two GEMMs, no permutes. */
+static double recon_error(const td_tucker2_t *t, work_t *wk, double nw)
 {
     int64_t co = t->cout, ci = t->cin, k = t->k, ro = t->r_out, ri = t->r_in;
-    int64_t d3[3] = {co, ri, k};
-    int perm[3] = {1, 0, 2};
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)co,
-                (int)(ri * k), (int)ro, 1.0, t->u_out, (int)ro, t->core,
-                (int)(ri * k), 0.0, wk->y, (int)(ri * k));
-    td_dec_permute(wk->y, 3, d3, perm, wk->y2); /* (r_in, cout, k) */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)ci,
-                (int)(co * k), (int)ri, 1.0, t->u_in, (int)ri, wk->y2,
-                (int)(co * k), 0.0, rec, (int)(co * k));
+                (int)(k * ri), (int)ro, 1.0, t->u_out, (int)ro, wk->gt,
+                (int)(k * ri), 0.0, wk->y, (int)(k * ri));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(co * k),
+                (int)ci, (int)ri, 1.0, wk->y, (int)ri, t->u_in, (int)ri, 0.0,
+                wk->zt, (int)ci);
     size_t nel = (size_t)co * (size_t)ci * (size_t)k;
-    return nw > 0.0 ? td_dec_diff_norm(wk->w1, rec, nel) / nw : 0.0;
+    return nw > 0.0 ? td_dec_diff_norm(wk->wp, wk->zt, nel) / nw : 0.0;
 }
 
 static td_status check_kernel(const double *w, int64_t co, int64_t ci,
@@ -177,7 +156,6 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
     td_status st;
     size_t nel;
     work_t wk = {0};
-    double *rec = NULL;
     if (!out)
         return td_err_set(err, TD_EINPUT, "tucker2: NULL output");
     memset(out, 0, sizeof *out);
@@ -194,32 +172,36 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
     double fit_tol = opts && opts->fit_tol > 0.0 ? opts->fit_tol : 1e-9;
     int64_t mc = cout > cin ? cout : cin;
     int64_t d3[3] = {cout, cin, k};
-    int perm[3] = {1, 0, 2};
-    if ((st = td_dec_alloc(&wk.w1, nel, 1, err)) ||
+    int perm[3] = {0, 2, 1};
+    if ((st = td_dec_alloc(&wk.wp, nel, 1, err)) ||
         (st = td_dec_alloc(&wk.y, nel, 1, err)) ||
-        (st = td_dec_alloc(&wk.y2, nel, 1, err)) ||
+        (st = td_dec_alloc(&wk.zt, nel, 1, err)) ||
+        (st = td_dec_alloc(&wk.gt, (size_t)(r_out * r_in), (size_t)k, err)) ||
         (st = td_dec_alloc(&wk.g, (size_t)mc, (size_t)mc, err)) ||
-        (st = td_dec_alloc(&rec, nel, 1, err)) ||
         (st = td_dec_alloc(&out->u_out, (size_t)cout, (size_t)r_out, err)) ||
         (st = td_dec_alloc(&out->u_in, (size_t)cin, (size_t)r_in, err)) ||
         (st = td_dec_alloc(&out->core, (size_t)(r_out * r_in), (size_t)k, err)))
         goto cleanup;
-    td_dec_permute(w, 3, d3, perm, wk.w1);
+    td_dec_permute(w, 3, d3, perm, wk.wp);
     out->cout = cout;
     out->cin = cin;
     out->k = k;
     out->r_out = r_out;
     out->r_in = r_in;
-    st = hooi(w, cout, cin, k, r_out, r_in, max_sweeps, fit_tol, out, &wk, err);
+    double nw = td_dec_norm(w, nel);
+    st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw, out, &wk, err);
     if (st)
         goto cleanup;
-    out->rel_error = recon_error(out, &wk, rec, td_dec_norm(w, nel));
+    /* the public core is (r_out, r_in, k) */
+    int64_t dg[3] = {r_out, k, r_in};
+    td_dec_permute(wk.gt, 3, dg, perm, out->core);
+    out->rel_error = recon_error(out, &wk, nw);
 cleanup:
-    free(wk.w1);
+    free(wk.wp);
     free(wk.y);
-    free(wk.y2);
+    free(wk.zt);
+    free(wk.gt);
     free(wk.g);
-    free(rec);
     if (st) {
         td_err_prefix(err, "tucker2: ");
         td_tucker2_free(out);
