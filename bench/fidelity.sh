@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Fidelity bench: compress real models with onnxtd, then measure compression
+# time and peak RSS, parameters and conv MACs, ONNX Runtime latency of the
+# original and the compressed model (one process, same session options,
+# interleaved runs, medians), and output fidelity on real inputs.
+#
+#   bash bench/fidelity.sh [SPEC_FILE]
+#
+# SPEC_FILE: one run per line, "TAG TASK METHOD ARGS...", where TASK is
+# isnet | det | cls and ARGS are passed to `onnxtd compress` (budget and
+# --include/--exclude). '#' starts a comment. Without SPEC_FILE the default
+# list below runs (the budget flag is --target-params when the binary has
+# it, else per-layer --ratio).
+#
+# Environment: OUT (default bench/out/fidelity), RUNS (timed ORT runs per
+# model, default 5), THREADS (ORT intra-op threads, default 2), PHOTOS
+# (directory with skimage's data images; default: extracted from Debian's
+# python3-skimage package into $OUT/skim), ONLY (limit inputs per task).
+# Results: $OUT/results.jsonl (one JSON object per run) and $OUT/results.md.
+set -euo pipefail -f   # -f: layer regexes in SPEC stay unglobbed
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/out/fidelity}
+RUNS=${RUNS:-5}
+THREADS=${THREADS:-2}
+ONLY=${ONLY:-0}
+BIN=build/onnxtd
+PY=/usr/bin/python3
+mkdir -p "$OUT/models" "$OUT/cache"
+
+declare -A MODEL=(
+  [isnet]=bench/models/isnet_fp16.onnx
+  [det]=bench/models/ch_PP-OCRv4_det_infer.onnx
+  [cls]=bench/models/ch_ppocr_mobile_v2.0_cls_infer.onnx
+)
+declare -A DIMS=(
+  [isnet]=""
+  [det]="--dim p2o.DynamicDimension.0=1 --dim p2o.DynamicDimension.1=640 --dim p2o.DynamicDimension.2=640"
+  [cls]="--dim p2o.DynamicDimension.0=32 --dim p2o.DynamicDimension.1=48 --dim p2o.DynamicDimension.2=192"
+)
+
+[ -x "$BIN" ] || { echo "fidelity.sh: build $BIN first" >&2; exit 2; }
+for t in "${!MODEL[@]}"; do
+  [ -f "${MODEL[$t]}" ] || { echo "fidelity.sh: ${MODEL[$t]} missing (bash bench/fetch_models.sh)" >&2; exit 2; }
+done
+
+# ---- inputs
+if [ -z "${PHOTOS:-}" ]; then
+  PHOTOS=$OUT/skim/usr/lib/python3/dist-packages/skimage/data
+  if [ ! -d "$PHOTOS" ]; then
+    ( cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
+  fi
+fi
+if [ ! -f "$OUT/inputs/isnet.json" ]; then
+  "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out "$OUT/inputs" >&2
+fi
+
+# ---- runs
+if [ -n "${1:-}" ]; then
+  SPEC=$(cat "$1")
+else
+  if "$BIN" compress --help 2>&1 | grep -q -- '--target-params'; then B=--target-params; else B=--ratio; fi
+  SPEC="
+isnet-tucker2-0.7 isnet tucker2 $B 0.7
+isnet-tucker2-0.5 isnet tucker2 $B 0.5
+isnet-rsdtr-0.7   isnet rsdtr   $B 0.7
+isnet-rsdtr-0.5   isnet rsdtr   $B 0.5
+isnet-auto-0.7    isnet auto    $B 0.7
+isnet-auto-0.5    isnet auto    $B 0.5
+isnet-tucker2-0.5-keepio isnet tucker2 $B 0.5 --exclude /side[0-9]/|/conv_in/|/outconv/
+isnet-auto-0.5-keepio    isnet auto    $B 0.5 --exclude /side[0-9]/|/conv_in/|/outconv/
+det-auto-0.7      det   auto    $B 0.7
+det-auto-0.5      det   auto    $B 0.5
+det-tucker2-0.5   det   tucker2 $B 0.5
+cls-auto-0.5      cls   auto    $B 0.5
+"
+fi
+
+info_json() { # model task -> "params macs"
+  # shellcheck disable=SC2086
+  "$BIN" info "$1" --json ${DIMS[$2]} | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["parameters"]["total"], d["conv_totals"]["macs"])'
+}
+
+declare -A BASE
+while read -r tag task method args; do
+  case "$tag" in ''|'#'*) continue ;; esac
+  src=${MODEL[$task]}
+  dst=$OUT/models/$tag.onnx
+  log=$OUT/models/$tag.log
+  rep=$OUT/models/$tag.report.json
+  # shellcheck disable=SC2086
+  cmd="OPENBLAS_NUM_THREADS=1 $BIN compress $src -o $dst --method $method $args --report $rep --quiet"
+  echo "== $tag: $cmd" >&2
+  # shellcheck disable=SC2086
+  if ! OPENBLAS_NUM_THREADS=1 /usr/bin/time -f 'TIME %e RSS_KB %M' \
+       "$BIN" compress "$src" -o "$dst" --method "$method" $args --report "$rep" --quiet 2> "$log"; then
+    echo "fidelity.sh: $tag: compress failed (see $log)" >&2
+    continue
+  fi
+  read -r secs rss_kb < <(awk '/^TIME /{print $2, $4}' "$log")
+  [ -n "${BASE[$task]:-}" ] || BASE[$task]=$(info_json "$src" "$task")
+  read -r p0 m0 <<< "${BASE[$task]}"
+  read -r p1 m1 < <(info_json "$dst" "$task")
+  evcmd="node bench/fidelity/eval.js $src $dst --task $task --manifest $OUT/inputs/$task.json --runs $RUNS --threads $THREADS --cache $OUT/cache --only $ONLY"
+  echo "   $evcmd" >&2
+  # shellcheck disable=SC2086
+  ev=$($evcmd)
+  "$PY" - "$tag" "$task" "$method" "$args" "$cmd" "$evcmd" "$secs" "$rss_kb" "$p0" "$m0" "$p1" "$m1" "$rep" "$ev" >> "$OUT/results.jsonl" <<'EOF'
+import json, sys
+tag, task, method, args, cmd, evcmd, secs, rss, p0, m0, p1, m1, rep, ev = sys.argv[1:]
+r = json.load(open(rep))
+layers = r.get("layers", [])
+methods = {}
+for l in layers:
+    methods[l["method"]] = methods.get(l["method"], 0) + 1
+e = json.loads(ev)
+out = {"tag": tag, "task": task, "method": method, "args": args,
+       "compress_cmd": cmd, "eval_cmd": evcmd,
+       "compress_s": float(secs), "peak_rss_mb": int(rss) / 1024,
+       "params_before": int(p0), "params_after": int(p1),
+       "macs_before": int(m0), "macs_after": int(m1),
+       "layers_replaced": len(layers), "layer_methods": methods,
+       "eval": e}
+print(json.dumps(out))
+EOF
+  tail -n 1 "$OUT/results.jsonl" | "$PY" -c '
+import json, sys
+r = json.loads(sys.stdin.read()); e = r["eval"]
+f = e.get("iou_mean", e.get("agreement"))
+print("   params %.2fx fewer, MACs %.2fx fewer, fidelity %.4f, ORT ratio %.3f, compress %.1f s, RSS %.0f MB" % (
+  r["params_before"] / r["params_after"], r["macs_before"] / r["macs_after"], f,
+  e["latency"]["ratio_comp_over_orig"], r["compress_s"], r["peak_rss_mb"]))' >&2
+done <<< "$SPEC"
+
+"$PY" bench/fidelity/table.py "$OUT/results.jsonl" > "$OUT/results.md"
+echo "fidelity.sh: wrote $OUT/results.jsonl and $OUT/results.md" >&2

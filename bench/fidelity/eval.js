@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+'use strict';
+// Output fidelity and latency of a compressed model against its original in
+// onnxruntime (CPU), on the real inputs written by prep.py.
+//
+//   node bench/fidelity/eval.js ORIG.onnx COMP.onnx --task isnet|det|cls
+//        --manifest DIR/TASK.json [--runs N] [--warmup N] [--threads N]
+//        [--cache DIR] [--only N] [--no-time] [--json]
+//
+// isnet: IoU of the masks thresholded at 0.5 (union empty -> 1), mean |diff|.
+// det:   IoU of the probability maps thresholded at 0.3 (PaddleOCR's DB
+//        binarisation threshold), mean |diff|.
+// cls:   argmax agreement with the original over the batch, and accuracy of
+//        both against the rendered labels (0 = upright, 1 = rotated 180).
+// Latency: both sessions with the same options, runs interleaved
+// A,B,B,A,... on the first input; medians and the ratio COMP/ORIG.
+// Original outputs can be cached (--cache) so the original runs once per
+// input across many compressed models.
+
+const fs = require('fs');
+const path = require('path');
+const C = require('../../tools/ort/ort_common');
+
+function parseArgs(argv) {
+  const o = { models: [], runs: 5, warmup: 1, threads: 0, cache: '', only: 0, time: true, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => { if (i + 1 >= argv.length) throw new Error(a + ' needs a value'); return argv[++i]; };
+    switch (a) {
+      case '--task': o.task = val(); break;
+      case '--manifest': o.manifest = val(); break;
+      case '--runs': o.runs = Number(val()); break;
+      case '--warmup': o.warmup = Number(val()); break;
+      case '--threads': o.threads = Number(val()); break;
+      case '--cache': o.cache = val(); break;
+      case '--only': o.only = Number(val()); break;
+      case '--no-time': o.time = false; break;
+      case '--json': o.json = true; break;
+      default:
+        if (a.startsWith('-')) throw new Error('unknown option ' + a);
+        o.models.push(a);
+    }
+  }
+  if (o.models.length !== 2 || !o.task || !o.manifest)
+    throw new Error('usage: eval.js ORIG COMP --task isnet|det|cls --manifest FILE [--runs N] [--threads N] [--cache DIR] [--only N] [--no-time] [--json]');
+  return o;
+}
+
+function readF32(file, dims) {
+  const buf = fs.readFileSync(file);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (buf.length !== 4 * n) throw new Error(`${file}: ${buf.length} bytes, dims need ${4 * n}`);
+  const a = new Float32Array(n);
+  new Uint8Array(a.buffer).set(buf);
+  return a;
+}
+
+function outputNumbers(t) {
+  if (t.type === 'float32') return t.data;
+  return Float32Array.from(C.toNumbers(t.type, t.data));
+}
+
+function iou(a, b, thr) {
+  let inter = 0, uni = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] > thr, y = b[i] > thr;
+    if (x && y) inter++;
+    if (x || y) uni++;
+  }
+  return uni ? inter / uni : 1;
+}
+
+function meanAbs(a, b) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  return s / a.length;
+}
+
+function argmaxRows(p, cols) {
+  const r = [];
+  for (let i = 0; i < p.length / cols; i++) {
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (p[i * cols + j] > p[i * cols + best]) best = j;
+    r.push(best);
+  }
+  return r;
+}
+
+function median(xs) {
+  const s = xs.slice().sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const man = JSON.parse(fs.readFileSync(o.manifest, 'utf8'));
+  const ort = C.loadOrt();
+  const sopts = { threads: o.threads || 0, opt: 'all' };
+  const [fa, fb] = o.models;
+  const sa = await C.createSession(ort, fa, sopts);
+  const sb = await C.createSession(ort, fb, sopts);
+  let inputs = man.inputs;
+  if (o.only > 0) inputs = inputs.slice(0, o.only);
+  const feedsOf = (e) => ({ [man.input]: new ort.Tensor('float32', readF32(e.file, e.dims), e.dims) });
+  const key = path.basename(fa).replace(/[^A-Za-z0-9_.-]/g, '_');
+  const rows = [];
+  let firstFeeds = null;
+  for (const e of inputs) {
+    const feeds = feedsOf(e);
+    if (!firstFeeds) firstFeeds = feeds;
+    let ya = null;
+    const cfile = o.cache ? path.join(o.cache, `${key}.${e.name}.out.f32`) : '';
+    if (cfile && fs.existsSync(cfile)) {
+      const buf = fs.readFileSync(cfile);
+      ya = new Float32Array(buf.length / 4);
+      new Uint8Array(ya.buffer).set(buf);
+    } else {
+      ya = Float32Array.from(outputNumbers((await sa.run(feeds, [man.output]))[man.output]));
+      if (cfile) { fs.mkdirSync(o.cache, { recursive: true }); fs.writeFileSync(cfile, Buffer.from(ya.buffer)); }
+    }
+    const yb = outputNumbers((await sb.run(feeds, [man.output]))[man.output]);
+    if (ya.length !== yb.length) throw new Error(`${e.name}: output sizes differ (${ya.length} vs ${yb.length})`);
+    const r = { input: e.name, mean_abs_diff: meanAbs(ya, yb) };
+    if (o.task === 'isnet') r.iou = iou(ya, yb, 0.5);
+    else if (o.task === 'det') r.iou = iou(ya, yb, 0.3);
+    else if (o.task === 'cls') {
+      const pa = argmaxRows(ya, 2), pb = argmaxRows(yb, 2);
+      const lab = e.labels || [];
+      r.n = pa.length;
+      r.agreement = pa.filter((v, i) => v === pb[i]).length / pa.length;
+      if (lab.length === pa.length) {
+        r.acc_orig = pa.filter((v, i) => v === lab[i]).length / pa.length;
+        r.acc_comp = pb.filter((v, i) => v === lab[i]).length / pa.length;
+      }
+    } else throw new Error('unknown task ' + o.task);
+    rows.push(r);
+    if (!o.json) console.error(JSON.stringify(r));
+  }
+  const rep = { orig: fa, comp: fb, task: o.task, per_input: rows };
+  const m = (k) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+  if (o.task === 'cls') rep.agreement = m('agreement');
+  else { rep.iou_mean = m('iou'); rep.iou_min = Math.min(...rows.map((r) => r.iou)); }
+  rep.mean_abs_diff = m('mean_abs_diff');
+  if (o.time) {
+    const sessions = [sa, sb], t = [[], []];
+    const once = async (k) => { const t0 = process.hrtime.bigint(); await sessions[k].run(firstFeeds); return Number(process.hrtime.bigint() - t0) / 1e6; };
+    for (let i = 0; i < o.warmup; i++) { await once(0); await once(1); }
+    for (let i = 0; i < o.runs; i++) for (const k of (i % 2 ? [1, 0] : [0, 1])) t[k].push(await once(k));
+    rep.latency = { orig_median_ms: median(t[0]), comp_median_ms: median(t[1]),
+                    ratio_comp_over_orig: median(t[1]) / median(t[0]), runs: o.runs,
+                    threads: o.threads || 'default', input: inputs[0].name };
+  }
+  console.log(JSON.stringify(rep, null, o.json ? 1 : 0));
+}
+
+main().catch((e) => { console.error('eval.js: ' + (e && e.message || e)); process.exitCode = 2; });

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Markdown table from fidelity.sh's results.jsonl (later lines with the
+same tag replace earlier ones)."""
+import json
+import sys
+
+
+def main():
+    rows = {}
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    r = json.loads(line)
+                    rows[r["tag"]] = r
+    print("| run | method, budget | params | conv MACs | compress s | peak RSS MB "
+          "| ORT orig ms | ORT comp ms | speed-up | fidelity (mean / min) | layers |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows.values():
+        e = r["eval"]
+        lat = e.get("latency", {})
+        if "iou_mean" in e:
+            fid = "IoU %.4f / %.4f" % (e["iou_mean"], e["iou_min"])
+        else:
+            fid = "agree %.3f" % e["agreement"]
+        meth = ", ".join("%s %d" % kv for kv in sorted(r["layer_methods"].items()))
+        print("| %s | %s %s | %.2fx fewer | %.2fx fewer | %.1f | %.0f | %.0f | %.0f | %.2fx | %s | %s |" % (
+            r["tag"], r["method"], r["args"],
+            r["params_before"] / r["params_after"], r["macs_before"] / r["macs_after"],
+            r["compress_s"], r["peak_rss_mb"],
+            lat.get("orig_median_ms", float("nan")), lat.get("comp_median_ms", float("nan")),
+            1 / lat["ratio_comp_over_orig"] if lat else float("nan"), fid, meth))
+
+
+if __name__ == "__main__":
+    main()
