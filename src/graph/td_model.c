@@ -23,6 +23,7 @@ struct td_model {
     const Onnx__ModelProto *root;  /* payloads attached */
     td_extfiles *ext;
     td_graph *graph;
+    size_t n_mapped;  /* tensors whose payload stays in the file mapping */
 };
 
 enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
@@ -31,6 +32,7 @@ enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
 struct attach_ctx {
     td_model *m;
     td_arena *a;
+    int hollow;  /* markers are ours only when the scan placed them */
 };
 
 /* Gives a tensor its bytes: a hollowed payload back from the mapping, or an
@@ -42,7 +44,7 @@ static td_status attach(void *vctx, const Onnx__TensorProto *t,
     const ProtobufCMessageUnknownField *uf = t->base.unknown_fields;
     size_t n_marker = 0;
     uint64_t off = 0, len = 0;
-    for (unsigned i = 0; i < t->base.n_unknown_fields; i++)
+    for (unsigned i = 0; c->hollow && i < t->base.n_unknown_fields; i++)
         if (uf[i].tag == TD_WIRE_MARKER_FIELD) {
             if (td_wire_marker_decode(uf[i].data, uf[i].len, &off, &len) ||
                 len > c->m->map_len || off > c->m->map_len - len)
@@ -70,6 +72,7 @@ static td_status attach(void *vctx, const Onnx__TensorProto *t,
         cp->has_raw_data = 1;
         cp->raw_data.len = (size_t)len;
         cp->raw_data.data = (uint8_t *)(c->m->map + off);
+        c->m->n_mapped++;
         *rep = cp;
         t = cp;
     } else if (external) {
@@ -129,7 +132,7 @@ static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
         return td_err_set(err, TD_EINPUT,
                           "not an ONNX model (%zu bytes): it has no graph",
                           m->map_len);
-    struct attach_ctx c = {m, m->arena};
+    struct attach_ctx c = {m, m->arena, wr.n_hollowed > 0};
     const ProtobufCMessage *root;
     s = td_walk_tensors(m->arena, &m->unpacked->base, attach, &c, &root, err);
     if (s)
@@ -199,6 +202,7 @@ td_status td_model_load(const char *path, const td_load_opts *opts,
     if (s == RETRY_WITHOUT_HOLLOW) {
         release_unpacked(m);
         td_arena_free(m->arena);
+        m->n_mapped = 0;
         if (!(m->arena = td_arena_new())) {
             s = td_err_set(err, TD_ENOMEM, "out of memory");
             goto fail;
@@ -238,6 +242,7 @@ void td_model_free(td_model *m)
 }
 
 const char *td_model_path(const td_model *m) { return m->path; }
+size_t td_model_mapped_tensors(const td_model *m) { return m->n_mapped; }
 td_graph *td_model_graph(td_model *m) { return m->graph; }
 td_arena *td_model_arena(td_model *m) { return m->arena; }
 

@@ -89,6 +89,12 @@ static size_t varint_decode(const uint8_t *p, size_t avail, uint64_t *v)
 int td_wire_marker_decode(const uint8_t *data, size_t len, uint64_t *offset,
                           uint64_t *length)
 {
+    /* protobuf-c keeps a length-delimited unknown field with its length
+     * prefix (here the single byte 16) in front of the payload. */
+    if (len == 17 && data[0] == 16) {
+        data++;
+        len--;
+    }
     if (len != 16)
         return -1;
     uint64_t a = 0, b = 0;

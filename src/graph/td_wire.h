@@ -43,7 +43,8 @@ td_status td_wire_prepare(const uint8_t *buf, size_t len,
                           const td_wire_opts *opts, td_wire_result *result,
                           td_err_t *err);
 
-/* Reads a hollowing marker's payload (16 bytes: offset, length, LE). */
+/* Reads a hollowing marker (16 bytes: offset, length, little-endian), as
+ * protobuf-c stores it in unknown_fields: with its 1-byte length prefix. */
 int td_wire_marker_decode(const uint8_t *data, size_t len, uint64_t *offset,
                           uint64_t *length);
 
