@@ -1,29 +1,21 @@
 /* The compression pass: find the layers, factor them in parallel (each
  * layer is independent numerics on its own weight), then rewrite the graph
  * serially, last layer first so that earlier node indices stay valid. */
+#include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "graph/td_tensor.h"
 #include "td_emit.h"
-#include "td_passes.h"
-
-struct job {
-    td_layer layer;
-    size_t node_index;
-    td_factors chosen;
-    td_layer_report *rep;
-    td_status st;
-    td_err_t err;
-};
+#include "td_plan.h"
 
 struct pool {
-    struct job *jobs;
-    size_t n, next;
+    td_job *jobs;
+    size_t n, next, done;
     int stop;
+    int phase;  /* 0: spectra, 1: factor */
     pthread_mutex_t mu;
     const td_compress_opts *o;
 };
@@ -33,135 +25,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* The weight in the layer's layout (Gemm/MatMul: cout x cin). */
-static td_status load_weight(const td_layer *l, double **w, td_err_t *err)
-{
-    int64_t n;
-    td_status s = td_tensor_to_double(l->weight, w, &n, err);
-    if (s || l->kind == TD_LAYER_CONV || l->trans_b)
-        return s;
-    double *t = malloc((size_t)n * sizeof *t);
-    if (!t) {
-        free(*w);
-        return td_err_set(err, TD_ENOMEM, "out of memory");
-    }
-    for (int64_t k = 0; k < l->cin; k++)
-        for (int64_t c = 0; c < l->cout; c++)
-            t[c * l->cin + k] = (*w)[k * l->cout + c];
-    free(*w);
-    *w = t;
-    return TD_OK;
-}
-
-/* Is candidate a better than b under this budget? */
-static int better(const td_factors *a, const td_factors *b, td_budget_kind k)
-{
-    if (k == TD_BUDGET_RATIO) {
-        if (a->rel_error != b->rel_error)
-            return a->rel_error < b->rel_error - 1e-12;
-        return a->params < b->params;
-    }
-    if (a->params != b->params)
-        return a->params < b->params;
-    return a->macs >= 0 && (b->macs < 0 || a->macs < b->macs);
-}
-
-static void plan(struct job *j, const td_compress_opts *o)
-{
-    const td_layer *l = &j->layer;
-    td_layer_report *r = j->rep;
-    double t0 = now();
-    double *w = NULL;
-    td_method list[4];
-    int n = 0;
-    if (o->method_auto) {
-        static const td_method order[] = {TD_SVD, TD_TUCKER2, TD_RSDTR, TD_CP};
-        for (size_t q = 0; q < 4; q++)
-            if (td_method_applies(l, order[q]) &&
-                !(o->budget.kind == TD_BUDGET_RANK && n > 0) &&
-                !(o->budget.kind == TD_BUDGET_RANK && order[q] == TD_RSDTR))
-                list[n++] = order[q];
-    } else if (td_method_applies(l, o->method)) {
-        list[n++] = o->method;
-    }
-    r->method = TD_KEEP;
-    if (n == 0) {
-        r->note = "the method does not apply to this layer";
-        goto out;
-    }
-    if ((j->st = load_weight(l, &w, &j->err)))
-        goto out;
-    for (int q = 0; q < n; q++) {
-        td_budget b = o->budget;
-        if (list[q] == TD_CP && j->chosen.method != TD_KEEP &&
-            b.kind == TD_BUDGET_TOL) {
-            /* CP can only win below the best chain's size: search no
-             * further than that rank. */
-            int64_t per = l->group * (l->cin_g + (j->chosen.params > 0 ? 0 : 0));
-            int64_t ks = 0;
-            for (int s = 0; s < l->nsp; s++)
-                ks += l->k[s];
-            per = l->group * (l->cin_g + ks + l->cout / l->group);
-            b.cp_max_rank = (j->chosen.params - (l->has_bias ? l->cout : 0)) / per;
-            if (b.cp_max_rank < 1)
-                continue;
-        }
-        td_factors f;
-        td_err_t e = {0};
-        td_status s = td_factor_layer(l, w, list[q], &b, &f, &e);
-        td_candidate *c = &r->cand[r->n_cand++];
-        c->method = list[q];
-        if (s == TD_EINPUT && list[q] == TD_CP) {
-            c->failed = 1;  /* no CP rank met the tolerance */
-            td_factors_free(&f);
-            continue;
-        }
-        if (s) {
-            j->st = s;
-            j->err = e;
-            td_factors_free(&f);
-            goto out;
-        }
-        c->n_ranks = f.n_ranks;
-        memcpy(c->ranks, f.ranks, sizeof c->ranks);
-        c->params = f.params;
-        c->macs = f.macs;
-        c->rel_error = f.rel_error;
-        if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, b.kind)) {
-            td_factors_free(&j->chosen);
-            j->chosen = f;
-        } else {
-            td_factors_free(&f);
-        }
-    }
-    if (j->chosen.method == TD_KEEP) {
-        r->note = "no candidate met the budget";
-    } else if (j->chosen.params >= r->params_before && !o->force) {
-        r->note = "the chain would not be smaller than the layer";
-        td_factors_free(&j->chosen);
-    } else {
-        const td_factors *f = &j->chosen;
-        r->method = f->method;
-        r->n_ranks = f->n_ranks;
-        memcpy(r->ranks, f->ranks, sizeof r->ranks);
-        r->params_after = f->params;
-        r->macs_after = f->macs;
-        r->rel_error = f->rel_error;
-        if (f->tr) {
-            r->tr_shift = f->tr->shift;
-            r->tr_r0 = f->tr->r0;
-        }
-    }
-out:
-    if (r->method == TD_KEEP) {
-        r->params_after = r->params_before;
-        r->macs_after = r->macs_before;
-        r->rel_error = 0;
-    }
-    free(w);
-    r->seconds = now() - t0;
 }
 
 static void *worker(void *arg)
@@ -174,12 +37,18 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (stop || i >= p->n)
             return NULL;
-        plan(&p->jobs[i], p->o);
-        if (p->jobs[i].st) {
-            pthread_mutex_lock(&p->mu);
+        td_job *j = &p->jobs[i];
+        if (p->phase == 0)
+            j->st = td_job_spectra(j, &j->err);
+        else
+            td_job_factor(j, p->o);
+        pthread_mutex_lock(&p->mu);
+        if (j->st)
             p->stop = 1;
-            pthread_mutex_unlock(&p->mu);
-        }
+        p->done++;
+        if (p->phase == 1 && p->o->progress)
+            p->o->progress(p->o->progress_ctx, p->done, p->n);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 
@@ -199,9 +68,30 @@ static int accept_node(void *ctx, const Onnx__NodeProto *n)
     return accept(ctx, name);
 }
 
+/* Biggest layers first (longest-processing-time order), so that the last
+ * layer to finish is a small one and no core idles at the end. */
+static int by_size_desc(const void *a, const void *b)
+{
+    const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+    int64_t px = x->rep->params_before, py = y->rep->params_before;
+    return px < py ? 1 : px > py ? -1 : 0;
+}
+
 static td_status run_pool(struct job *jobs, size_t n, const td_compress_opts *o)
 {
-    struct pool p = {.jobs = jobs, .n = n, .o = o};
+    struct job **order = malloc((n ? n : 1) * sizeof *order);
+    struct job *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!order || !sorted) {
+        free(order);
+        free(sorted);
+        return TD_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = &jobs[i];
+    qsort(order, n, sizeof *order, by_size_desc);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = *order[i];
+    struct pool p = {.jobs = sorted, .n = n, .o = o};
     pthread_mutex_init(&p.mu, NULL);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int nt = o->threads > 0 ? o->threads : cpus > 0 ? (int)cpus : 1;
@@ -210,6 +100,13 @@ static td_status run_pool(struct job *jobs, size_t n, const td_compress_opts *o)
     pthread_t th[64];
     if (nt > 64)
         nt = 64;
+    /* One layer per core already fills the machine; OpenBLAS's own threads
+     * on top of that contend for the same cores (measured on ISNet: 27.6 s
+     * with them, 12.1 s without). Its thread count is process-wide, so it is
+     * lowered only while the workers run and restored afterwards. */
+    int blas_threads = openblas_get_num_threads();
+    if (nt > 1)
+        openblas_set_num_threads(1);
     int started = 0;
     for (int t = 1; t < nt; t++)
         if (pthread_create(&th[started], NULL, worker, &p) == 0)
@@ -217,7 +114,13 @@ static td_status run_pool(struct job *jobs, size_t n, const td_compress_opts *o)
     worker(&p);
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
+    if (nt > 1)
+        openblas_set_num_threads(blas_threads);
     pthread_mutex_destroy(&p.mu);
+    for (size_t i = 0; i < n; i++)
+        *order[i] = sorted[i];
+    free(order);
+    free(sorted);
     return TD_OK;
 }
 
@@ -227,8 +130,13 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     memset(r, 0, sizeof *r);
     double t0 = now();
     r->model_params_before = td_graph_param_count(g);
+    r->global = o->global;
+    r->target = o->target;
     td_status s = TD_OK;
     td_node_filter filter = {accept_node, (void *)o};
+    td_shapes *shapes = NULL;
+    td_job *jobs = NULL;
+    size_t nn = 0, nj = 0;
     /* Exporters do not always emit nodes in order (fp16 converters append
      * their input Cast last); chains are inserted at the layer's place, so
      * the order must be right first. */
@@ -236,17 +144,25 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         return s;
     if (o->fold_bn && (s = td_pass_fold_bn(g, &filter, &r->bn_folded, err)))
         return s;
-    size_t nn = td_graph_node_count(g);
-    struct job *jobs = calloc(nn ? nn : 1, sizeof *jobs);
+    /* After folding, before any chain: the shapes borrow the graph's names
+     * and are freed before it changes. */
+    td_shape_opts so = {o->dims, o->n_dims, 1};
+    if ((s = td_shape_infer(g, &so, &shapes, err)))
+        return s;
+    nn = td_graph_node_count(g);
+    jobs = calloc(nn ? nn : 1, sizeof *jobs);
     r->layers = calloc(nn ? nn : 1, sizeof *r->layers);
     r->skipped = calloc(nn ? nn : 1, sizeof *r->skipped);
-    size_t nj = 0;
     if (!jobs || !r->layers || !r->skipped) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
     }
+    /* MACs of the layers left out by --include/--exclude: fixed under a
+     * FLOPs budget. */
+    double other_macs = 0;
+    int macs_unknown = 0;
     for (size_t i = 0; i < nn; i++) {
-        struct job *j = &jobs[nj];
+        td_job *j = &jobs[nj];
         int ok;
         const char *why;
         if ((s = td_layer_describe(g, i, &j->layer, &ok, &why, err)))
@@ -258,28 +174,66 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                     (td_skip_report){j->layer.name, node->op_type, why};
             continue;
         }
-        if (!accept(o, j->layer.name))
-            continue;
+        layer_shapes(shapes, &j->layer);
         if (o->shapes)
             o->shapes(o->shapes_ctx, &j->layer);
+        int64_t macs = td_layer_macs(&j->layer);
+        macs_unknown |= macs < 0;
+        if (!accept(o, j->layer.name)) {
+            other_macs += macs > 0 ? (double)macs : 0;
+            memset(j, 0, sizeof *j);
+            continue;
+        }
         j->node_index = i;
         j->rep = &r->layers[nj];
         j->rep->node = j->layer.name;
         j->rep->op = node->op_type;
         j->rep->params_before = td_layer_params(&j->layer);
-        j->rep->macs_before = td_layer_macs(&j->layer);
+        j->rep->macs_before = macs;
+        j->rep->est_error = -1;
         nj++;
     }
     r->n_layers = nj;
-    run_pool(jobs, nj, o);
-    for (size_t q = 0; q < nj; q++)
-        if (jobs[q].st) {
-            s = jobs[q].st;
-            *err = jobs[q].err;
+    td_shapes_free(shapes);
+    shapes = NULL;
+    if (o->global == TD_GLOBAL_FLOPS && macs_unknown) {
+        const char *dim = unset_dim(g, o);
+        s = dim ? td_err_set(err, TD_EUSAGE,
+                             "--target-flops needs static shapes: give the "
+                             "symbolic input dimension '%s' a value with "
+                             "--dim %s=N", dim, dim)
+                : td_err_set(err, TD_EUSAGE,
+                             "--target-flops needs static shapes, and the "
+                             "spatial size of some Conv could not be inferred");
+        goto done;
+    }
+    if (o->global != TD_GLOBAL_NONE || o->vbmf) {
+        if ((s = run_pool(jobs, nj, o, 0, err)))
             goto done;
+        double before = 0, fixed = other_macs;
+        if (o->global == TD_GLOBAL_PARAMS) {
+            /* every initializer and Constant counts; the layers' own
+             * weights are what the allocation may change */
+            before = (double)r->model_params_before;
+            fixed = (double)td_graph_param_count(g);
+            for (size_t q = 0; q < nj; q++)
+                if (jobs[q].have_spectra)
+                    fixed -= (double)jobs[q].rep->params_before;
+        } else if (o->global == TD_GLOBAL_FLOPS) {
+            before = other_macs;
+            for (size_t q = 0; q < nj; q++) {
+                before += (double)jobs[q].rep->macs_before;
+                if (!jobs[q].have_spectra)
+                    fixed += (double)jobs[q].rep->macs_before;
+            }
         }
+        if ((s = td_budget_plan(jobs, nj, o, fixed, before, r, err)))
+            goto done;
+    }
+    if ((s = run_pool(jobs, nj, o, 1, err)))
+        goto done;
     for (size_t q = nj; q-- > 0;) {
-        struct job *j = &jobs[q];
+        td_job *j = &jobs[q];
         if (j->chosen.method == TD_KEEP)
             continue;
         if ((s = td_emit_chain(g, &j->layer, &j->chosen, j->node_index,
@@ -295,8 +249,9 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     }
     r->model_params_after = td_graph_param_count(g);
 done:
+    td_shapes_free(shapes);
     for (size_t q = 0; jobs && q < nn; q++)
-        td_factors_free(&jobs[q].chosen);
+        td_job_free(&jobs[q]);
     free(jobs);
     r->seconds = now() - t0;
     return s;
