@@ -110,6 +110,31 @@ typedef struct onnxtd_compress_options {
     int max_sweeps;      /* HOOI/ALS sweep cap; 0: 10 */
     double fit_tol;      /* stop iterating when the relative fit changes by
                             less than this; 0: 1e-4 */
+
+    /* Values for symbolic input dims (shapes give the layers' FLOPs). */
+    const onnxtd_dim_value *dims;
+    size_t n_dims;
+    /* Global budgets (at most one, instead of rank/ratio/tol): the model
+     * keeps this fraction in (0, 1] of all its parameters (initializers and
+     * Constants), or of the MACs of its Conv/Gemm/MatMul layers (needs
+     * static shapes). Ranks are allocated across layers. */
+    double target_params;
+    double target_flops;
+    int sensitivity;        /* 0: relative error per layer; 1: absolute */
+    /* Ranks from EVBMF on the channel unfoldings, weakened toward full:
+     * r = full - vbmf_weaken * (full - r_evbmf), vbmf_weaken in (0, 1]
+     * (0: 1, the EVBMF rank itself). */
+    int vbmf;
+    double vbmf_weaken;
+    int64_t rank_multiple;  /* ranks rounded to multiples of this; 0: 1 */
+    int64_t min_rank;       /* 0: 1 */
+    int allow_slower;       /* keep chains the cost model says are slower */
+    /* Called after each layer is factored, from the library's threads one
+     * call at a time; may be NULL. */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
+    /* When not NULL, receives a self-contained HTML report (free()). */
+    char **html;
 } onnxtd_compress_options;
 
 /* Rewrites the model in place. *report (may be NULL) receives the JSON

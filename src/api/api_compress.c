@@ -6,6 +6,9 @@
 #include "onnxtd.h"
 #include "passes/td_passes.h"
 
+_Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_dim_value),
+               "onnxtd_dim_value and td_dim_value must share their layout");
+
 static td_method method_of(onnxtd_method m)
 {
     switch (m) {
@@ -46,10 +49,25 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         *report = NULL;
     if (summary)
         *summary = NULL;
-    int budgets = (opts->rank > 0) + (opts->ratio > 0) + (opts->use_tol != 0);
+    if (opts->html)
+        *opts->html = NULL;
+    int budgets = (opts->rank > 0) + (opts->ratio > 0) + (opts->use_tol != 0) +
+                  (opts->target_params > 0) + (opts->target_flops > 0) +
+                  (opts->vbmf != 0);
     if (budgets > 1)
         return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "give at most one of --rank, --ratio and --tol");
+            "give at most one of --rank, --ratio, --tol, --target-params, "
+            "--target-flops and --vbmf");
+    if (opts->target_params < 0 || opts->target_params > 1 ||
+        opts->target_flops < 0 || opts->target_flops > 1)
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "--target-params and --target-flops must be in (0, 1]");
+    if (opts->vbmf_weaken < 0 || opts->vbmf_weaken > 1)
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "--vbmf-weaken must be in (0, 1]");
+    if (opts->rank_multiple < 0 || opts->min_rank < 0)
+        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
+            "--rank-multiple and --min-rank must be positive");
     if (opts->use_tol && !(opts->tol >= 0 && opts->tol < 1))
         return (onnxtd_status)td_err_set(err, TD_EUSAGE,
             "--tol must be in [0, 1)");
@@ -77,6 +95,23 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     o.fold_bn = !opts->no_fold_bn;
     o.threads = opts->threads;
     o.opset = td_model_opset(m, "");
+    o.dims = (const td_dim_value *)opts->dims;
+    o.n_dims = opts->n_dims;
+    if (opts->target_params > 0) {
+        o.global = TD_GLOBAL_PARAMS;
+        o.target = opts->target_params;
+    } else if (opts->target_flops > 0) {
+        o.global = TD_GLOBAL_FLOPS;
+        o.target = opts->target_flops;
+    }
+    o.sensitivity = opts->sensitivity ? TD_SENS_ABSOLUTE : TD_SENS_RELATIVE;
+    o.vbmf = opts->vbmf;
+    o.vbmf_weaken = opts->vbmf_weaken > 0 ? opts->vbmf_weaken : 1;
+    o.rank_multiple = opts->rank_multiple > 0 ? opts->rank_multiple : 1;
+    o.min_rank = opts->min_rank > 0 ? opts->min_rank : 1;
+    o.allow_slower = opts->allow_slower;
+    o.progress = opts->progress;
+    o.progress_ctx = opts->progress_ctx;
     regex_t inc, exc;
     int have_inc, have_exc;
     td_status s = compile(opts->include, "--include", &inc, &have_inc, err);
@@ -96,6 +131,8 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (s == TD_OK && report && !(*report = td_compress_report_json(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     if (s == TD_OK && summary && !(*summary = td_compress_report_table(&r)))
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    if (s == TD_OK && opts->html && !(*opts->html = td_compress_report_html(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     td_compress_report_free(&r);
     if (have_inc)

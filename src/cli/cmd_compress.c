@@ -2,7 +2,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+
+#define MAX_DIMS 32
+
+/* Progress on a terminal: layer i of n, elapsed, an estimate of what is
+ * left from the mean time per layer so far. */
+struct progress {
+    struct timespec t0;
+};
+
+static void on_progress(void *ctx, size_t done, size_t total)
+{
+    struct progress *p = ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double el = (double)(t.tv_sec - p->t0.tv_sec) +
+                1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
+    double left = done ? el / (double)done * (double)(total - done) : 0;
+    fprintf(stderr, "\rcompress: layer %zu of %zu, %.1f s elapsed, ~%.0f s left  ",
+            done, total, el, left);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int parse_fraction(int argc, char **argv, int *i, const char *opt,
+                          double *out)
+{
+    const char *v = cli_value(argc, argv, i, opt);
+    if (!v || cli_parse_double(v, out) || !(*out > 0 && *out <= 1)) {
+        cli_error("%s needs a number in (0, 1]", opt);
+        return -1;
+    }
+    return 0;
+}
 
 static const char help[] =
     "usage: onnxtd compress IN -o OUT [options]\n"
@@ -18,13 +55,28 @@ static const char help[] =
     "                    most R x the layer's parameters (default 0.5)\n"
     "  --tol E           per layer, the smallest chain whose relative\n"
     "                    Frobenius error is at most E (0: exact)\n"
+    "  --target-params F the whole model keeps F (0 < F <= 1) of its\n"
+    "                    parameters; ranks are allocated across layers where\n"
+    "                    they cost the least error (estimated from spectra)\n"
+    "  --target-flops F  the Conv/Gemm/MatMul layers keep F of their MACs\n"
+    "                    (needs static shapes: see --dim)\n"
+    "  --sensitivity S   how layers' errors weigh in the allocation: rel\n"
+    "                    (default, relative error) or abs (absolute error)\n"
+    "  --vbmf            per layer, ranks from EVBMF on the channel modes\n"
+    "  --vbmf-weaken F   r = full - F x (full - r_evbmf), F in (0, 1]\n"
+    "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
+    "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
+    "  --min-rank N      and at least N (default 1)\n"
+    "  --allow-slower    keep chains the cost model predicts to be slower\n"
+    "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
     "  --include RE      only layers whose node name matches (POSIX ERE)\n"
     "  --exclude RE      skip layers whose node name matches\n"
     "  --force           keep chains even when not smaller than the layer\n"
     "  --no-fold-bn      do not fold BatchNormalization into the Conv before\n"
     "  --report FILE     write the JSON report to FILE\n"
+    "  --report-html FILE  write a self-contained HTML report to FILE\n"
     "  --threads N       layers factored in parallel (default: all CPUs)\n"
-    "  --quiet           no summary table on stderr\n"
+    "  --quiet           no summary table or progress on stderr\n"
     "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
     "  --fit-tol F       stop sweeping when the relative fit changes by less\n"
     "                    than F (default 1e-4)\n"
@@ -58,7 +110,11 @@ static int write_text(const char *path, const char *text)
 int cmd_compress(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *report_path = NULL, *v;
-    int quiet = 0;
+    const char *html_path = NULL;
+    int quiet = 0, rc = CLI_USAGE;
+    onnxtd_dim_value dims[MAX_DIMS];
+    size_t n_dims = 0;
+    char *html = NULL;
     onnxtd_compress_options co = {0};
     onnxtd_save_options so = {NULL, 1024};
     long long ll;
@@ -66,43 +122,96 @@ int cmd_compress(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
-            return CLI_OK;
+            rc = CLI_OK;
+            goto done;
         } else if (!strcmp(a, "-o") || cli_is(a, "--output")) {
             if (!(out = cli_value(argc, argv, &i, "-o")))
-                return CLI_USAGE;
+                goto done;
         } else if (cli_is(a, "--method")) {
             if (!(v = cli_value(argc, argv, &i, "--method")))
-                return CLI_USAGE;
+                goto done;
             if (parse_method(v, &co.method)) {
                 cli_error("--method: unknown method '%s'", v);
-                return CLI_USAGE;
+                goto done;
             }
         } else if (cli_is(a, "--rank")) {
             if (!(v = cli_value(argc, argv, &i, "--rank")) ||
                 cli_parse_i64(v, &ll) || ll < 1) {
                 cli_error("--rank needs a positive integer");
-                return CLI_USAGE;
+                goto done;
             }
             co.rank = ll;
         } else if (cli_is(a, "--ratio")) {
             if (!(v = cli_value(argc, argv, &i, "--ratio")) ||
                 cli_parse_double(v, &co.ratio) || !(co.ratio > 0 && co.ratio <= 1)) {
                 cli_error("--ratio needs a number in (0, 1]");
-                return CLI_USAGE;
+                goto done;
             }
         } else if (cli_is(a, "--tol")) {
             if (!(v = cli_value(argc, argv, &i, "--tol")) ||
                 cli_parse_double(v, &co.tol) || !(co.tol >= 0 && co.tol < 1)) {
                 cli_error("--tol needs a number in [0, 1)");
-                return CLI_USAGE;
+                goto done;
             }
             co.use_tol = 1;
+        } else if (cli_is(a, "--target-params")) {
+            if (parse_fraction(argc, argv, &i, "--target-params", &co.target_params))
+                goto done;
+        } else if (cli_is(a, "--target-flops")) {
+            if (parse_fraction(argc, argv, &i, "--target-flops", &co.target_flops))
+                goto done;
+        } else if (cli_is(a, "--vbmf-weaken")) {
+            if (parse_fraction(argc, argv, &i, "--vbmf-weaken", &co.vbmf_weaken))
+                goto done;
+        } else if (!strcmp(a, "--vbmf")) {
+            co.vbmf = 1;
+        } else if (!strcmp(a, "--allow-slower")) {
+            co.allow_slower = 1;
+        } else if (cli_is(a, "--sensitivity")) {
+            if (!(v = cli_value(argc, argv, &i, "--sensitivity")))
+                goto done;
+            if (strcmp(v, "rel") && strcmp(v, "abs")) {
+                cli_error("--sensitivity: rel or abs, not '%s'", v);
+                goto done;
+            }
+            co.sensitivity = !strcmp(v, "abs");
+        } else if (cli_is(a, "--rank-multiple") || cli_is(a, "--min-rank")) {
+            const char *opt = cli_is(a, "--min-rank") ? "--min-rank" : "--rank-multiple";
+            if (!(v = cli_value(argc, argv, &i, opt)) || cli_parse_i64(v, &ll) ||
+                ll < 1 || ll > 1000000) {
+                cli_error("%s needs a positive integer", opt);
+                goto done;
+            }
+            *(opt[2] == 'm' ? &co.min_rank : &co.rank_multiple) = ll;
+        } else if (cli_is(a, "--report-html")) {
+            if (!(html_path = cli_value(argc, argv, &i, "--report-html")))
+                goto done;
+        } else if (cli_is(a, "--dim")) {
+            if (!(v = cli_value(argc, argv, &i, "--dim")))
+                goto done;
+            const char *eq = strrchr(v, '=');
+            if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
+                cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
+                goto done;
+            }
+            if (n_dims == MAX_DIMS) {
+                cli_error("at most %d --dim options", MAX_DIMS);
+                goto done;
+            }
+            char *name = strndup(v, (size_t)(eq - v));
+            if (!name) {
+                cli_error("out of memory");
+                rc = CLI_FAIL;
+                goto done;
+            }
+            dims[n_dims].name = name;
+            dims[n_dims++].value = ll;
         } else if (cli_is(a, "--include")) {
             if (!(co.include = cli_value(argc, argv, &i, "--include")))
-                return CLI_USAGE;
+                goto done;
         } else if (cli_is(a, "--exclude")) {
             if (!(co.exclude = cli_value(argc, argv, &i, "--exclude")))
-                return CLI_USAGE;
+                goto done;
         } else if (!strcmp(a, "--force")) {
             co.force = 1;
         } else if (!strcmp(a, "--no-fold-bn")) {
@@ -111,54 +220,60 @@ int cmd_compress(int argc, char **argv)
             quiet = 1;
         } else if (cli_is(a, "--report")) {
             if (!(report_path = cli_value(argc, argv, &i, "--report")))
-                return CLI_USAGE;
+                goto done;
         } else if (cli_is(a, "--threads")) {
             if (!(v = cli_value(argc, argv, &i, "--threads")) ||
                 cli_parse_i64(v, &ll) || ll < 1 || ll > 64) {
                 cli_error("--threads needs an integer from 1 to 64");
-                return CLI_USAGE;
+                goto done;
             }
             co.threads = (int)ll;
         } else if (cli_is(a, "--sweeps")) {
             if (!(v = cli_value(argc, argv, &i, "--sweeps")) ||
                 cli_parse_i64(v, &ll) || ll < 1 || ll > 100000) {
                 cli_error("--sweeps needs a positive integer");
-                return CLI_USAGE;
+                goto done;
             }
             co.max_sweeps = (int)ll;
         } else if (cli_is(a, "--fit-tol")) {
             if (!(v = cli_value(argc, argv, &i, "--fit-tol")) ||
                 cli_parse_double(v, &co.fit_tol) || !(co.fit_tol > 0)) {
                 cli_error("--fit-tol needs a positive number");
-                return CLI_USAGE;
+                goto done;
             }
         } else if (cli_is(a, "--external-data")) {
             if (!(so.external_data = cli_value(argc, argv, &i, a)))
-                return CLI_USAGE;
+                goto done;
         } else if (cli_is(a, "--size-threshold")) {
             v = cli_value(argc, argv, &i, "--size-threshold");
             if (!v || cli_parse_size(v, &so.size_threshold)) {
                 cli_error("--size-threshold needs a byte count");
-                return CLI_USAGE;
+                goto done;
             }
         } else if (a[0] == '-' && a[1]) {
             cli_error("compress: unknown option '%s'", a);
-            return CLI_USAGE;
+            goto done;
         } else if (!in) {
             in = a;
         } else {
             cli_error("compress: unexpected argument '%s'", a);
-            return CLI_USAGE;
+            goto done;
         }
     }
     if (!in || !out) {
         fputs(help, stderr);
-        return CLI_USAGE;
+        goto done;
     }
-    if ((co.rank > 0) + (co.ratio > 0) + co.use_tol > 1) {
-        cli_error("give at most one of --rank, --ratio and --tol");
-        return CLI_USAGE;
+    co.dims = dims;
+    co.n_dims = n_dims;
+    struct progress prog;
+    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+    if (!quiet && isatty(2)) {
+        co.progress = on_progress;
+        co.progress_ctx = &prog;
     }
+    if (html_path)
+        co.html = &html;
     onnxtd_error err = {0};
     onnxtd_model *m = NULL;
     char *report = NULL, *summary = NULL;
@@ -176,9 +291,18 @@ int cmd_compress(int argc, char **argv)
             cli_error("%s: cannot write the report", report_path);
             s = ONNXTD_EIO;
         }
+        if (html_path && html && write_text(html_path, html)) {
+            cli_error("%s: cannot write the report", html_path);
+            s = ONNXTD_EIO;
+        }
     }
     free(report);
     free(summary);
+    free(html);
     onnxtd_model_free(m);
-    return cli_exit_for(s);
+    rc = cli_exit_for(s);
+done:
+    for (size_t q = 0; q < n_dims; q++)
+        free((char *)dims[q].name);
+    return rc;
 }

@@ -72,26 +72,27 @@ static int accept_node(void *ctx, const Onnx__NodeProto *n)
  * layer to finish is a small one and no core idles at the end. */
 static int by_size_desc(const void *a, const void *b)
 {
-    const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+    const td_job *x = *(td_job *const *)a, *y = *(td_job *const *)b;
     int64_t px = x->rep->params_before, py = y->rep->params_before;
     return px < py ? 1 : px > py ? -1 : 0;
 }
 
-static td_status run_pool(struct job *jobs, size_t n, const td_compress_opts *o)
+static td_status run_pool(td_job *jobs, size_t n, const td_compress_opts *o,
+                          int phase, td_err_t *err)
 {
-    struct job **order = malloc((n ? n : 1) * sizeof *order);
-    struct job *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    td_job **order = malloc((n ? n : 1) * sizeof *order);
+    td_job *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!order || !sorted) {
         free(order);
         free(sorted);
-        return TD_ENOMEM;
+        return td_err_set(err, TD_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++)
         order[i] = &jobs[i];
     qsort(order, n, sizeof *order, by_size_desc);
     for (size_t i = 0; i < n; i++)
         sorted[i] = *order[i];
-    struct pool p = {.jobs = sorted, .n = n, .o = o};
+    struct pool p = {.jobs = sorted, .n = n, .o = o, .phase = phase};
     pthread_mutex_init(&p.mu, NULL);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int nt = o->threads > 0 ? o->threads : cpus > 0 ? (int)cpus : 1;
@@ -121,7 +122,51 @@ static td_status run_pool(struct job *jobs, size_t n, const td_compress_opts *o)
         *order[i] = sorted[i];
     free(order);
     free(sorted);
+    for (size_t q = 0; q < n; q++)
+        if (jobs[q].st) {
+            *err = jobs[q].err;
+            return jobs[q].st;
+        }
     return TD_OK;
+}
+
+/* Spatial sizes of a Conv layer's input and output from inferred shapes. */
+static void layer_shapes(const td_shapes *sh, td_layer *l)
+{
+    const int64_t *d;
+    size_t nd;
+    if (l->kind != TD_LAYER_CONV || !sh)
+        return;
+    const Onnx__NodeProto *n = l->node;
+    if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2)
+        for (int s = 0; s < l->nsp; s++)
+            l->in_sp[s] = d[2 + s];
+    if (td_shape_get(sh, n->output[0], &d, &nd) && nd == (size_t)l->nsp + 2)
+        for (int s = 0; s < l->nsp; s++)
+            l->out_sp[s] = d[2 + s];
+}
+
+/* The first symbolic input dim the caller gave no value, for messages. */
+static const char *unset_dim(td_graph *g, const td_compress_opts *o)
+{
+    const Onnx__GraphProto *gp = td_graph_orig(g);
+    for (size_t i = 0; gp && i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *v = gp->input[i];
+        if (!v->type || !v->type->tensor_type || !v->type->tensor_type->shape)
+            continue;
+        const Onnx__TensorShapeProto *sp = v->type->tensor_type->shape;
+        for (size_t k = 0; k < sp->n_dim; k++) {
+            const char *name = sp->dim[k]->dim_param;
+            if (!name || !name[0])
+                continue;
+            int given = 0;
+            for (size_t q = 0; q < o->n_dims; q++)
+                given |= !strcmp(o->dims[q].name, name);
+            if (!given)
+                return name;
+        }
+    }
+    return NULL;
 }
 
 td_status td_pass_compress(td_graph *g, const td_compress_opts *o,

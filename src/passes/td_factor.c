@@ -213,10 +213,12 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
             r = 1;
     } else if (b->kind == TD_BUDGET_RANK) {
         ro = ri = r = b->rank;
+        if (b->rank_in > 0)
+            ri = b->rank_in;
     }
     int64_t max_ro = 0, max_ri = 0, max_r = 0;
     td_tucker2_opts_t tk = {b->max_sweeps, b->fit_tol};
-    td_cp_opts_t cpo = {0, b->fit_tol};
+    td_cp_opts_t cpo = {b->cp_sweeps, b->fit_tol};
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;
         double nj = 0;
@@ -283,6 +285,24 @@ done:
 oom:
     s = td_err_set(err, TD_ENOMEM, "out of memory");
     goto done;
+}
+
+int64_t td_chain_params(const td_layer *l, td_method m, const int64_t *r)
+{
+    switch (m) {
+    case TD_TUCKER2: return tucker2_params(l, r[0], r[1]);
+    case TD_CP: return cp_params(l, r[0]);
+    case TD_SVD: return svd_params(l, r[0]);
+    default: return td_layer_params(l);
+    }
+}
+
+int64_t td_chain_macs(const td_layer *l, td_method m, const int64_t *r)
+{
+    td_factors f = {.method = m};
+    f.ranks[0] = r[0];
+    f.ranks[1] = m == TD_TUCKER2 ? r[1] : 0;
+    return chain_macs(l, &f);
 }
 
 void td_factors_free(td_factors *f)

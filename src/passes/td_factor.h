@@ -24,6 +24,8 @@ typedef enum td_budget_kind { TD_BUDGET_RANK, TD_BUDGET_RATIO, TD_BUDGET_TOL } t
 typedef struct td_budget {
     td_budget_kind kind;
     int64_t rank;
+    int64_t rank_in;      /* > 0 with TD_BUDGET_RANK: Tucker-2's r_in */
+    int cp_sweeps;        /* > 0: ALS sweep cap for CP */
     double ratio;
     double tol;
     int64_t cp_max_rank;  /* > 0: CP under a tolerance tries no higher rank */
@@ -54,5 +56,10 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
                           const td_budget *b, td_factors *out, td_err_t *err);
 
 void td_factors_free(td_factors *f);
+
+/* Parameters (bias included) and MACs (-1 when shapes are unknown) of the
+ * chain method m would build at these ranks (TR methods excepted). */
+int64_t td_chain_params(const td_layer *l, td_method m, const int64_t *ranks);
+int64_t td_chain_macs(const td_layer *l, td_method m, const int64_t *ranks);
 
 #endif

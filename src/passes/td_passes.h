@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "graph/td_graph.h"
+#include "graph/td_shape.h"
 #include "td_factor.h"
 
 /* Which nodes a pass may touch (include/exclude patterns on node names). */
@@ -18,6 +19,14 @@ typedef struct td_node_filter {
 /* Folds inference-mode BatchNormalization into the Conv before it. */
 td_status td_pass_fold_bn(td_graph *g, const td_node_filter *filter,
                           size_t *count, td_err_t *err);
+
+typedef enum td_global_kind { TD_GLOBAL_NONE, TD_GLOBAL_PARAMS, TD_GLOBAL_FLOPS } td_global_kind;
+
+/* How a layer's estimated relative error counts in the global allocation:
+ * as it is (every layer's relative error propagates to the output alike),
+ * or scaled by the layer's squared weight norm over the mean (absolute
+ * Frobenius error: layers with large weights matter more). */
+typedef enum td_sensitivity { TD_SENS_RELATIVE = 0, TD_SENS_ABSOLUTE } td_sensitivity;
 
 typedef struct td_compress_opts {
     int method_auto;      /* per layer: the best applicable method */
@@ -32,6 +41,27 @@ typedef struct td_compress_opts {
      * each layer's node to fill in_sp/out_sp (may be NULL). */
     void (*shapes)(void *ctx, td_layer *l);
     void *shapes_ctx;
+    /* Values for symbolic input dims; the pass infers shapes itself (after
+     * folding BN) so that every layer gets its spatial sizes. */
+    const td_dim_value *dims;
+    size_t n_dims;
+
+    /* A global budget: the model keeps target x its parameters (or x the
+     * MACs of its Conv/Gemm/MatMul layers); ranks are allocated across
+     * layers from their spectra, then each layer is factored once. */
+    td_global_kind global;
+    double target;
+    td_sensitivity sensitivity;
+    /* Ranks from EVBMF on the channel unfoldings, weakened toward full. */
+    int vbmf;
+    double vbmf_weaken;   /* (0, 1]; 1: the EVBMF rank itself */
+    int64_t rank_multiple;  /* >= 1 */
+    int64_t min_rank;       /* >= 1 */
+    int allow_slower;       /* keep chains the cost model says are slower */
+    /* Called after each layer is factored (from worker threads, serialised
+     * by the pass); may be NULL. */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
 } td_compress_opts;
 
 /* One candidate tried for a layer. */
@@ -52,6 +82,8 @@ typedef struct td_layer_report {
     int n_ranks;
     int64_t params_before, params_after, macs_before, macs_after;
     double rel_error, seconds;
+    double est_error;  /* the allocation's estimate, -1 when none */
+    double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
     td_candidate cand[6];
     int n_cand;
     /* tensor ring only */
@@ -71,6 +103,10 @@ typedef struct td_compress_report {
     size_t bn_folded;
     int64_t model_params_before, model_params_after;
     double seconds;
+    td_global_kind global;
+    double target;         /* the fraction asked for */
+    double planned;        /* the fraction the allocation reached */
+    const char *budget_note;  /* static text when the target is unmet */
 } td_compress_report;
 
 td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
@@ -80,5 +116,6 @@ void td_compress_report_free(td_compress_report *r);
 /* JSON report (issue format) and a human-readable table. */
 char *td_compress_report_json(const td_compress_report *r);
 char *td_compress_report_table(const td_compress_report *r);
+char *td_compress_report_html(const td_compress_report *r);
 
 #endif

@@ -49,6 +49,10 @@ char *td_compress_report_json(const td_compress_report *r)
         td_json_key(&b, "flops_before"); opt_int(&b, l->macs_before);
         td_json_key(&b, "flops_after"); opt_int(&b, l->macs_after);
         td_json_key(&b, "rel_error"); td_json_num(&b, l->rel_error);
+        if (l->est_error >= 0) {
+            td_json_key(&b, "est_error");
+            td_json_num(&b, l->est_error);
+        }
         td_json_key(&b, "seconds"); td_json_num(&b, l->seconds);
         td_json_key(&b, "candidates");
         td_json_open(&b, '[');
@@ -96,6 +100,12 @@ char *td_compress_report_json(const td_compress_report *r)
     td_json_key(&b, "flops_after"); opt_int(&b, flops_known ? fa : -1);
     td_json_key(&b, "bn_folded"); td_json_int(&b, (int64_t)r->bn_folded);
     td_json_key(&b, "seconds"); td_json_num(&b, r->seconds);
+    if (r->global != TD_GLOBAL_NONE) {
+        td_json_key(&b, "target_kind");
+        td_json_str(&b, r->global == TD_GLOBAL_PARAMS ? "params" : "flops");
+        td_json_key(&b, "target"); td_json_num(&b, r->target);
+        td_json_key(&b, "planned"); td_json_num(&b, r->planned);
+    }
     td_json_close(&b, '}');
     td_json_close(&b, '}');
     td_buf_put(&b, "\n", 1);

@@ -1,0 +1,121 @@
+/* Turns a global budget (or EVBMF) into per-layer ranks: builds each
+ * layer's error and cost model from its spectra and hands them to the
+ * allocator. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "td_alloc.h"
+#include "td_plan.h"
+
+/* Cost coefficients of the layer's Tucker-2 or SVD chain (see td_factor.c
+ * for the chains' sizes): parameters, or MACs when flops. */
+static void cost_model(const td_job *j, int flops, td_alloc_layer *a)
+{
+    const td_layer *l = &j->layer;
+    double g = (double)l->group, cg = (double)(l->cout / l->group);
+    double ci = (double)l->cin_g, K = (double)td_layer_kernel_size(l);
+    double bias = l->has_bias ? (double)l->cout : 0;
+    double in = 1, out = 1;
+    if (flops && l->nsp) {
+        in = (double)td_layer_in_pixels(l);
+        out = (double)td_layer_out_pixels(l);
+    }
+    if (j->n1) {  /* Tucker-2 */
+        a->c0 = flops ? out * g * cg : g * cg;
+        a->c1 = flops ? in * g * ci : g * ci;
+        a->c01 = flops ? out * g * K : g * K;
+        a->cfix = flops ? 0 : bias;
+    } else {      /* SVD */
+        a->c0 = flops ? out * g * (ci + cg) : g * (ci + cg);
+        a->cfix = flops ? 0 : bias;
+    }
+    a->orig = flops ? (double)td_layer_macs(l) : (double)td_layer_params(l);
+}
+
+static td_status plan_vbmf(td_job *jobs, size_t n, const td_compress_opts *o)
+{
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        if (!j->have_spectra)
+            continue;
+        td_alloc_layer a = {0};
+        a.n0 = j->n0;
+        a.n1 = j->n1;
+        cost_model(j, 0, &a);
+        j->planned = 1;
+        j->r0 = td_alloc_weakened_rank(j->vbmf0, j->n0, o->vbmf_weaken, &ao);
+        j->r1 = j->n1 ? td_alloc_weakened_rank(j->vbmf1, j->n1,
+                                               o->vbmf_weaken, &ao) : 0;
+        j->cost_cap = td_alloc_cost(&a, j->r0, j->r1);
+        j->plan_keep = !o->force && j->cost_cap >= a.orig;
+        j->rep->est_error = sqrt(j->tail0[j->r0] + (j->n1 ? j->tail1[j->r1] : 0));
+    }
+    return TD_OK;
+}
+
+td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
+                         double fixed_cost, double total_before,
+                         td_compress_report *r, td_err_t *err)
+{
+    if (o->global == TD_GLOBAL_NONE)
+        return o->vbmf ? plan_vbmf(jobs, n, o) : TD_OK;
+    int flops = o->global == TD_GLOBAL_FLOPS;
+    td_alloc_layer *al = calloc(n ? n : 1, sizeof *al);
+    if (!al)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    double mean_norm2 = 0;
+    size_t counted = 0;
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].have_spectra) {
+            mean_norm2 += jobs[i].norm2;
+            counted++;
+        }
+    mean_norm2 = counted ? mean_norm2 / (double)counted : 1;
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        td_alloc_layer *a = &al[i];
+        if (!j->have_spectra) {
+            /* no rank model (e.g. a method without one): keeps its cost */
+            a->fixed = 1;
+            a->orig = flops ? (double)j->rep->macs_before
+                            : (double)j->rep->params_before;
+            a->n0 = 0;
+            continue;
+        }
+        a->n0 = j->n0;
+        a->n1 = j->n1;
+        a->tail0 = j->tail0;
+        a->tail1 = j->tail1;
+        cost_model(j, flops, a);
+        a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
+                        ? j->norm2 / mean_norm2 : 1;
+    }
+    double target = o->target * total_before;
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    double total = td_alloc_ranks(al, n, fixed_cost, target, &ao);
+    r->planned = total_before > 0 ? total / total_before : 0;
+    td_status s = TD_OK;
+    if (total > target * (1 + 1e-12)) {
+        s = td_err_set(err, TD_EUSAGE,
+                       "--target-%s %g cannot be met: the smallest ranks "
+                       "allowed keep %.4f of the model's %s",
+                       flops ? "flops" : "params", o->target, r->planned,
+                       flops ? "MACs" : "parameters");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        if (!j->have_spectra)
+            continue;
+        j->planned = 1;
+        j->plan_keep = al[i].keep;
+        j->r0 = al[i].r0;
+        j->r1 = al[i].r1;
+        j->cost_cap = al[i].cost;
+        j->rep->est_error = al[i].keep ? 0 : sqrt(al[i].err2);
+    }
+cleanup:
+    free(al);
+    return s;
+}

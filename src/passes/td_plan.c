@@ -1,0 +1,299 @@
+/* Per-layer work of the compression pass: spectra and factoring. */
+#include "td_plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph/td_tensor.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err)
+{
+    int64_t n;
+    td_status s = td_tensor_to_double(l->weight, w, &n, err);
+    if (s || l->kind == TD_LAYER_CONV || l->trans_b)
+        return s;
+    double *t = malloc((size_t)n * sizeof *t);
+    if (!t) {
+        free(*w);
+        *w = NULL;
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
+    for (int64_t k = 0; k < l->cin; k++)
+        for (int64_t c = 0; c < l->cout; c++)
+            t[c * l->cin + k] = (*w)[k * l->cout + c];
+    free(*w);
+    *w = t;
+    return TD_OK;
+}
+
+/* Adds s_i^2 into acc[i]. */
+static void add_sq(double *acc, const double *s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        acc[i] += s[i] * s[i];
+}
+
+/* acc (energies, n of them) -> tail[r] = sum_{i>=r} acc[i] / norm2. */
+static void to_tail(double *acc, int64_t n, double norm2)
+{
+    double run = 0;
+    acc[n] = 0;
+    for (int64_t i = n; i-- > 0;) {
+        run += acc[i];
+        acc[i] = norm2 > 0 ? run / norm2 : 0;
+    }
+}
+
+td_status td_job_spectra(td_job *j, td_err_t *err)
+{
+    const td_layer *l = &j->layer;
+    int tucker = td_method_applies(l, TD_TUCKER2);
+    int svd = td_method_applies(l, TD_SVD);
+    if (!tucker && !svd)
+        return TD_OK;
+    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
+    int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);
+    int64_t m1 = tucker ? l->cin_g : 0;
+    double *w = NULL, *s0 = NULL, *s1 = NULL;
+    td_status s = td_job_load_weight(l, &w, err);
+    if (s)
+        goto cleanup;
+    j->tail0 = calloc((size_t)m0 + 1, sizeof *j->tail0);
+    j->tail1 = calloc((size_t)m1 + 1, sizeof *j->tail1);
+    s0 = malloc(((size_t)m0 + 1) * sizeof *s0);
+    s1 = malloc(((size_t)m1 + 1) * sizeof *s1);
+    if (!j->tail0 || !j->tail1 || !s0 || !s1) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    size_t block = (size_t)(cg * l->cin_g * K);
+    for (int64_t q = 0; q < g; q++) {
+        const double *wq = w + (size_t)q * block;
+        int64_t v0, v1 = 0;
+        if (tucker) {
+            s = td_tucker2_spectra(wq, cg, l->cin_g, K, s0, s1, err);
+            v0 = td_evbmf_rank(s0, cg, l->cin_g * K, NULL);
+            v1 = td_evbmf_rank(s1, l->cin_g, cg * K, NULL);
+        } else {
+            s = td_singular_values(wq, cg, l->cin_g, s0, err);
+            v0 = td_evbmf_rank(s0, cg, l->cin_g, NULL);
+        }
+        if (s)
+            goto cleanup;
+        add_sq(j->tail0, s0, m0);
+        add_sq(j->tail1, s1, m1);
+        j->vbmf0 = v0 > j->vbmf0 ? v0 : j->vbmf0;
+        j->vbmf1 = v1 > j->vbmf1 ? v1 : j->vbmf1;
+    }
+    j->norm2 = 0;
+    for (int64_t i = 0; i < m0; i++)
+        j->norm2 += j->tail0[i];
+    to_tail(j->tail0, m0, j->norm2);
+    to_tail(j->tail1, m1, j->norm2);
+    j->n0 = m0;
+    j->n1 = m1;
+    j->have_spectra = 1;
+cleanup:
+    if (s)
+        td_err_prefix(err, "node '%s' (%s), weight '%s': ", l->name,
+                      l->node->op_type, l->weight_name);
+    free(w);
+    free(s0);
+    free(s1);
+    return s;
+}
+
+/* Is candidate a better than b? Under a tolerance: fewer parameters; under
+ * a size budget: smaller error. Ties: fewer parameters, then fewer MACs. */
+static int better(const td_factors *a, const td_factors *b, int by_error)
+{
+    if (by_error && a->rel_error != b->rel_error)
+        return a->rel_error < b->rel_error - 1e-12;
+    if (a->params != b->params)
+        return a->params < b->params;
+    return a->macs >= 0 && (b->macs < 0 || a->macs < b->macs);
+}
+
+/* The CP rank whose chain costs at most cap (params or MACs); 0: none. */
+static int64_t cp_rank_for(const td_layer *l, double cap, int flops)
+{
+    int64_t one[2] = {1, 0};
+    double c1, c0 = 0;
+    if (flops) {
+        c1 = (double)td_chain_macs(l, TD_CP, one);
+    } else {
+        c0 = (double)td_chain_params(l, TD_CP, (int64_t[2]){0, 0});
+        c1 = (double)td_chain_params(l, TD_CP, one) - c0;
+    }
+    if (!(c1 > 0))
+        return 0;
+    double r = floor((cap - c0) / c1);
+    return r >= 1 ? (int64_t)r : 0;
+}
+
+/* Method list and per-method budget for this layer. */
+static int candidates(const td_job *j, const td_compress_opts *o,
+                      td_method *list, td_budget *bud)
+{
+    const td_layer *l = &j->layer;
+    int n = 0;
+    if (j->planned) {
+        /* Tucker-2 / SVD at the planned ranks; CP (and TR when asked for)
+         * at the same cost. RSDTR's storage search is too slow to repeat on
+         * every layer of a model under a global budget. */
+        static const td_method order[] = {TD_SVD, TD_TUCKER2, TD_CP, TD_TR,
+                                           TD_RSDTR};
+        int flops = o->global == TD_GLOBAL_FLOPS;
+        for (size_t q = 0; q < 5; q++) {
+            td_method m = order[q];
+            int wanted = o->method_auto ? m != TD_TR && m != TD_RSDTR
+                                        : m == o->method;
+            if (!wanted || !td_method_applies(l, m))
+                continue;
+            td_budget b = o->budget;
+            b.kind = TD_BUDGET_RANK;
+            b.rank = j->r0;
+            b.rank_in = j->r1;
+            b.cp_sweeps = b.max_sweeps;
+            if (m == TD_CP) {
+                b.rank = cp_rank_for(l, j->cost_cap, flops);
+                if (b.rank < 1)
+                    continue;
+            } else if (m == TD_TR || m == TD_RSDTR) {
+                /* storage-driven: the allocated share as a ratio */
+                b.kind = TD_BUDGET_RATIO;
+                b.ratio = j->cost_cap / (double)(flops ? td_layer_macs(l)
+                                                       : td_layer_params(l));
+            }
+            bud[n] = b;
+            list[n++] = m;
+        }
+        return n;
+    }
+    if (o->method_auto) {
+        static const td_method order[] = {TD_SVD, TD_TUCKER2, TD_RSDTR, TD_CP};
+        for (size_t q = 0; q < 4; q++)
+            if (td_method_applies(l, order[q]) &&
+                !(o->budget.kind == TD_BUDGET_RANK && n > 0) &&
+                !(o->budget.kind == TD_BUDGET_RANK && order[q] == TD_RSDTR))
+                list[n++] = order[q];
+    } else if (td_method_applies(l, o->method)) {
+        list[n++] = o->method;
+    }
+    for (int q = 0; q < n; q++)
+        bud[q] = o->budget;
+    return n;
+}
+
+void td_job_factor(td_job *j, const td_compress_opts *o)
+{
+    const td_layer *l = &j->layer;
+    td_layer_report *r = j->rep;
+    double t0 = now();
+    double *w = NULL;
+    td_method list[4];
+    td_budget bud[4];
+    int n = candidates(j, o, list, bud);
+    int by_error = j->planned || o->budget.kind == TD_BUDGET_RATIO;
+    r->method = TD_KEEP;
+    if (j->planned && j->plan_keep) {
+        r->note = o->vbmf ? "EVBMF ranks would not shrink the layer"
+                          : "the allocation keeps this layer";
+        goto out;
+    }
+    if (n == 0) {
+        r->note = "the method does not apply to this layer";
+        goto out;
+    }
+    if ((j->st = td_job_load_weight(l, &w, &j->err)))
+        goto out;
+    for (int q = 0; q < n; q++) {
+        td_budget b = bud[q];
+        if (list[q] == TD_CP && j->chosen.method != TD_KEEP &&
+            b.kind == TD_BUDGET_TOL) {
+            /* CP can only win below the best chain's size: search no
+             * further than that rank. */
+            int64_t ks = 0;
+            for (int s = 0; s < l->nsp; s++)
+                ks += l->k[s];
+            int64_t per = l->group * (l->cin_g + ks + l->cout / l->group);
+            b.cp_max_rank = (j->chosen.params - (l->has_bias ? l->cout : 0)) / per;
+            if (b.cp_max_rank < 1)
+                continue;
+        }
+        td_factors f;
+        td_err_t e = {0};
+        td_status s = td_factor_layer(l, w, list[q], &b, &f, &e);
+        td_candidate *c = &r->cand[r->n_cand++];
+        c->method = list[q];
+        if (s == TD_EINPUT && list[q] == TD_CP) {
+            c->failed = 1;  /* no CP rank met the tolerance */
+            td_factors_free(&f);
+            continue;
+        }
+        if (s) {
+            j->st = s;
+            j->err = e;
+            td_factors_free(&f);
+            goto out;
+        }
+        c->n_ranks = f.n_ranks;
+        memcpy(c->ranks, f.ranks, sizeof c->ranks);
+        c->params = f.params;
+        c->macs = f.macs;
+        c->rel_error = f.rel_error;
+        if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, by_error)) {
+            td_factors_free(&j->chosen);
+            j->chosen = f;
+        } else {
+            td_factors_free(&f);
+        }
+    }
+    int flops = o->global == TD_GLOBAL_FLOPS;
+    if (j->chosen.method == TD_KEEP) {
+        r->note = "no candidate met the budget";
+    } else if (!o->force && !flops && j->chosen.params >= r->params_before) {
+        r->note = "the chain would not be smaller than the layer";
+        td_factors_free(&j->chosen);
+    } else if (!o->force && flops && j->chosen.macs >= r->macs_before) {
+        r->note = "the chain would not need fewer MACs than the layer";
+        td_factors_free(&j->chosen);
+    } else {
+        const td_factors *f = &j->chosen;
+        r->method = f->method;
+        r->n_ranks = f->n_ranks;
+        memcpy(r->ranks, f->ranks, sizeof r->ranks);
+        r->params_after = f->params;
+        r->macs_after = f->macs;
+        r->rel_error = f->rel_error;
+        if (f->tr) {
+            r->tr_shift = f->tr->shift;
+            r->tr_r0 = f->tr->r0;
+        }
+    }
+out:
+    if (r->method == TD_KEEP) {
+        r->params_after = r->params_before;
+        r->macs_after = r->macs_before;
+        r->rel_error = 0;
+    }
+    free(w);
+    r->seconds = now() - t0;
+}
+
+void td_job_free(td_job *j)
+{
+    td_factors_free(&j->chosen);
+    free(j->tail0);
+    free(j->tail1);
+    j->tail0 = j->tail1 = NULL;
+}
