@@ -6,6 +6,8 @@
 #
 #   bash bench/fidelity.sh [SPEC_FILE]
 #
+#   bash bench/fidelity.sh methods   # RSDTR vs TR vs Tucker-2 vs CP at --tol
+#
 # SPEC_FILE: one run per line, "TAG TASK METHOD ARGS...", where TASK is
 # isnet | det | cls and ARGS are passed to `onnxtd compress` (budget and
 # --include/--exclude). '#' starts a comment. Without SPEC_FILE the default
@@ -15,7 +17,8 @@
 # Environment: OUT (default bench/out/fidelity), RUNS (timed ORT runs per
 # model, default 5), THREADS (ORT intra-op threads, default 2), PHOTOS
 # (directory with skimage's data images; default: extracted from Debian's
-# python3-skimage package into $OUT/skim), ONLY (limit inputs per task).
+# python3-skimage package into $OUT/skim), ONLY (limit inputs per task),
+# CTIMEOUT (give up a compression after so many seconds).
 # Results: $OUT/results.jsonl (one JSON object per run) and $OUT/results.md.
 set -euo pipefail -f   # -f: layer regexes in SPEC stay unglobbed
 cd "$(dirname "$0")/.."
@@ -23,6 +26,7 @@ OUT=${OUT:-bench/out/fidelity}
 RUNS=${RUNS:-5}
 THREADS=${THREADS:-2}
 ONLY=${ONLY:-0}
+CTIMEOUT=${CTIMEOUT:-0}   # seconds per compression (0: none)
 BIN=build/onnxtd
 PY=/usr/bin/python3
 mkdir -p "$OUT/models" "$OUT/cache"
@@ -47,7 +51,7 @@ done
 if [ -z "${PHOTOS:-}" ]; then
   PHOTOS=$OUT/skim/usr/lib/python3/dist-packages/skimage/data
   if [ ! -d "$PHOTOS" ]; then
-    ( cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
+    ( set +f; cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
   fi
 fi
 if [ ! -f "$OUT/inputs/isnet.json" ]; then
@@ -55,7 +59,17 @@ if [ ! -f "$OUT/inputs/isnet.json" ]; then
 fi
 
 # ---- runs
-if [ -n "${1:-}" ]; then
+if [ "${1:-}" = methods ]; then
+  # equal tolerance per layer; CP (ALS, slow on 512x512x9) only on the
+  # decoder's stage2d..stage1d and on det's convs, TR/RSDTR/Tucker-2 on all.
+  SPEC=""
+  for e in 0.3 0.5; do
+    for m in tucker2 tr rsdtr; do SPEC+="isnet-$m-tol$e isnet $m --tol $e"$'\n'; done
+    SPEC+="isnet-cp-tol$e-sub isnet cp --tol $e --include ^/stage(2d|1d)/"$'\n'
+    SPEC+="isnet-tucker2-tol$e-sub isnet tucker2 --tol $e --include ^/stage(2d|1d)/"$'\n'
+    for m in tucker2 tr rsdtr cp; do SPEC+="det-$m-tol$e det $m --tol $e"$'\n'; done
+  done
+elif [ -n "${1:-}" ]; then
   SPEC=$(cat "$1")
 else
   if "$BIN" compress --help 2>&1 | grep -q -- '--target-params'; then B=--target-params; else B=--ratio; fi
@@ -95,8 +109,9 @@ while read -r tag task method args; do
   echo "== $tag: $cmd" >&2
   # shellcheck disable=SC2086
   if ! OPENBLAS_NUM_THREADS=1 /usr/bin/time -f 'TIME %e RSS_KB %M' \
-       "$BIN" compress "$src" -o "$dst" --method "$method" $args --report "$rep" --quiet 2> "$log"; then
-    echo "fidelity.sh: $tag: compress failed (see $log)" >&2
+       timeout "$CTIMEOUT" "$BIN" compress "$src" -o "$dst" --method "$method" $args --report "$rep" --quiet 2> "$log"; then
+    echo "fidelity.sh: $tag: compress failed or timed out (see $log)" >&2
+    echo "{\"tag\": \"$tag\", \"failed\": \"compress failed or timed out after ${CTIMEOUT}s\", \"compress_cmd\": \"$cmd\"}" >> "$OUT/failed.jsonl"
     continue
   fi
   read -r secs rss_kb < <(awk '/^TIME /{print $2, $4}' "$log")
