@@ -73,15 +73,16 @@ elif [ -n "${1:-}" ]; then
   SPEC=$(cat "$1")
 else
   if "$BIN" compress --help 2>&1 | grep -q -- '--target-params'; then B=--target-params; else B=--ratio; fi
+  X='--exclude /side[0-9]/|/conv_in/'   # keep the RGB stem and the 1-channel heads
   SPEC="
 isnet-tucker2-0.7 isnet tucker2 $B 0.7
 isnet-tucker2-0.5 isnet tucker2 $B 0.5
+isnet-tucker2-0.35 isnet tucker2 $B 0.35
+isnet-tucker2-0.5-keepio isnet tucker2 $B 0.5 $X
 isnet-rsdtr-0.7   isnet rsdtr   $B 0.7
 isnet-rsdtr-0.5   isnet rsdtr   $B 0.5
 isnet-auto-0.7    isnet auto    $B 0.7
 isnet-auto-0.5    isnet auto    $B 0.5
-isnet-tucker2-0.5-keepio isnet tucker2 $B 0.5 --exclude /side[0-9]/|/conv_in/|/outconv/
-isnet-auto-0.5-keepio    isnet auto    $B 0.5 --exclude /side[0-9]/|/conv_in/|/outconv/
 det-auto-0.7      det   auto    $B 0.7
 det-auto-0.5      det   auto    $B 0.5
 det-tucker2-0.5   det   tucker2 $B 0.5
