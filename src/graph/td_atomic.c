@@ -94,6 +94,31 @@ void td_atomic_write(td_atomic *f, const void *data, size_t len)
     f->staged += len;
 }
 
+void td_atomic_copy_range(td_atomic *f, int in_fd, uint64_t off, size_t len,
+                          const void *same)
+{
+    if (f->failed_errno)
+        return;
+    flush(f, f->stage, f->staged);
+    f->staged = 0;
+    size_t done = 0;
+    loff_t in_off = (loff_t)off;
+    while (done < len && !f->failed_errno) {
+        ssize_t n = copy_file_range(in_fd, &in_off, f->fd, NULL, len - done, 0);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* Not supported across these files (or a short source): write
+             * the rest from memory. */
+            flush(f, (const uint8_t *)same + done, len - done);
+            done = len;
+        }
+    }
+    f->written += len;
+}
+
 td_status td_atomic_commit(td_atomic *f, td_err_t *err)
 {
     flush(f, f->stage, f->staged);

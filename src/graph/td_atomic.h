@@ -21,6 +21,11 @@ typedef struct td_atomic {
 td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err);
 /* Buffered write; errors are remembered and reported by commit. */
 void td_atomic_write(td_atomic *f, const void *data, size_t len);
+/* Appends len bytes of the file in_fd from offset off, file to file in the
+ * kernel (copy_file_range) when it can, else by writing `same`, which must
+ * hold the same bytes (the caller's mapping of in_fd). */
+void td_atomic_copy_range(td_atomic *f, int in_fd, uint64_t off, size_t len,
+                          const void *same);
 td_status td_atomic_commit(td_atomic *f, td_err_t *err);
 void td_atomic_abort(td_atomic *f);
 

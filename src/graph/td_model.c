@@ -19,6 +19,7 @@ struct td_model {
     td_arena *arena;
     const uint8_t *map;
     size_t map_len;
+    int fd;  /* the input, kept open so saving can copy payloads file to file */
     Onnx__ModelProto *unpacked;
     const Onnx__ModelProto *root;  /* payloads attached */
     td_extfiles *ext;
@@ -162,6 +163,8 @@ static td_status map_input(td_model *m, const char *path, td_err_t *err)
         } else {
             m->map = p;
             m->map_len = (size_t)st.st_size;
+            m->fd = fd;
+            return TD_OK;
         }
     }
     close(fd);
@@ -182,6 +185,7 @@ td_status td_model_load(const char *path, const td_load_opts *opts,
     td_model *m = calloc(1, sizeof *m);
     if (!m)
         return td_err_set(err, TD_ENOMEM, "%s: out of memory", path);
+    m->fd = -1;
     td_status s = TD_ENOMEM;
     char *dir_copy = strdup(path);
     m->path = strdup(path);
@@ -237,12 +241,22 @@ void td_model_free(td_model *m)
     td_extfiles_free(m->ext);
     if (m->map)
         munmap((void *)m->map, m->map_len);
+    if (m->fd >= 0)
+        close(m->fd);
     free(m->path);
     free(m);
 }
 
 const char *td_model_path(const td_model *m) { return m->path; }
 size_t td_model_mapped_tensors(const td_model *m) { return m->n_mapped; }
+
+void td_model_mapping(const td_model *m, const uint8_t **map, size_t *len,
+                      int *fd)
+{
+    *map = m->map;
+    *len = m->map_len;
+    *fd = m->fd;
+}
 td_graph *td_model_graph(td_model *m) { return m->graph; }
 td_arena *td_model_arena(td_model *m) { return m->arena; }
 

@@ -32,6 +32,9 @@ const char *td_model_path(const td_model *m);
 /* How many tensor payloads were left in the file mapping instead of being
  * copied (those of at least 4 KiB, unless hollowing had to be given up). */
 size_t td_model_mapped_tensors(const td_model *m);
+/* The input file's mapping and its open descriptor (borrowed). */
+void td_model_mapping(const td_model *m, const uint8_t **map, size_t *len,
+                      int *fd);
 td_graph *td_model_graph(td_model *m);
 td_arena *td_model_arena(td_model *m);
 /* The model as it stands now (the IR's graph in place); arena-built. */

@@ -13,11 +13,21 @@
 struct sink {
     ProtobufCBuffer base;
     td_atomic *f;
+    const uint8_t *map;  /* the input's mapping: payloads still in it are */
+    size_t map_len;      /* copied file to file, never through memory */
+    int fd;
 };
+
+enum { COPY_MIN = 64 * 1024 };
 
 static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 {
     struct sink *s = (struct sink *)b;
+    if (len >= COPY_MIN && s->fd >= 0 && data >= s->map &&
+        (size_t)(data - s->map) <= s->map_len - len) {
+        td_atomic_copy_range(s->f, s->fd, (uint64_t)(data - s->map), len, data);
+        return;
+    }
     td_atomic_write(s->f, data, len);
 }
 
@@ -127,7 +137,8 @@ td_status td_model_save(td_model *m, const char *path,
     }
     if ((s = td_atomic_open(&out, path, err)))
         goto done;
-    struct sink sk = {{sink_append}, &out};
+    struct sink sk = {{sink_append}, &out, NULL, 0, -1};
+    td_model_mapping(m, &sk.map, &sk.map_len, &sk.fd);
     protobuf_c_message_pack_to_buffer(&model->base, &sk.base);
     /* The sidecar lands first: a model never points at missing data. */
     if (ext && (s = td_atomic_commit(&side, err)))
