@@ -152,10 +152,15 @@ static const char *unset_dim(td_graph *g, const td_compress_opts *o)
     const Onnx__GraphProto *gp = td_graph_orig(g);
     for (size_t i = 0; gp && i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *v = gp->input[i];
-        if (!v->type || !v->type->tensor_type || !v->type->tensor_type->shape)
+        if (!v->type ||
+            v->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+            !v->type->tensor_type->shape)
             continue;
         const Onnx__TensorShapeProto *sp = v->type->tensor_type->shape;
         for (size_t k = 0; k < sp->n_dim; k++) {
+            if (sp->dim[k]->value_case !=
+                ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
+                continue;
             const char *name = sp->dim[k]->dim_param;
             if (!name || !name[0])
                 continue;

@@ -116,8 +116,12 @@ cleanup:
  * a size budget: smaller error. Ties: fewer parameters, then fewer MACs. */
 static int better(const td_factors *a, const td_factors *b, int by_error)
 {
-    if (by_error && a->rel_error != b->rel_error)
-        return a->rel_error < b->rel_error - 1e-12;
+    /* Under a budget, errors within 5 % of each other are a tie that the
+     * smaller chain wins: the difference is within what the allocation's
+     * estimates can tell apart, the saved parameters are not. */
+    if (by_error && fabs(a->rel_error - b->rel_error) >
+                        0.05 * fmax(a->rel_error, b->rel_error))
+        return a->rel_error < b->rel_error;
     if (a->params != b->params)
         return a->params < b->params;
     return a->macs >= 0 && (b->macs < 0 || a->macs < b->macs);
@@ -168,6 +172,19 @@ static int candidates(const td_job *j, const td_compress_opts *o,
                 b.rank = cp_rank_for(l, j->cost_cap, flops);
                 if (b.rank < 1)
                     continue;
+                /* ALS needs many sweeps on small tensors (they are cheap
+                 * there) and gets few on big ones: about 2e7 x rank
+                 * element-updates per layer, between the sweep cap and 500. */
+                double work = (double)td_layer_params(l) * (double)b.rank;
+                /* At ranks in the hundreds on big layers one ALS run costs
+                 * minutes (each sweep is 4 MTTKRPs of work flops), and CP at
+                 * such ranks rarely beats Tucker-2 at the same size: past
+                 * ~4e9 flops for the minimum sweeps, Tucker-2 alone runs. */
+                if (4.0 * work * (double)(b.max_sweeps > 0 ? b.max_sweeps : 10) > 4e9 &&
+                    !(!o->method_auto && o->method == TD_CP))
+                    continue;
+                double sw = 2e7 / (work > 1 ? work : 1);
+                b.cp_sweeps = sw > 500 ? 500 : sw < b.max_sweeps ? b.max_sweeps : (int)sw;
             } else if (m == TD_TR || m == TD_RSDTR) {
                 /* storage-driven: the allocated share as a ratio */
                 b.kind = TD_BUDGET_RATIO;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Global budgets, EVBMF ranks and the mixed per-layer method (run by ctest):
+#   bash tests/scripts/compress_budget.sh BINARY SRCDIR
+# On a generated model (tests/tools/make_budget_model.py) whose layers have
+# different structure:
+# - --target-params F / --target-flops F land within 2 % below F, with
+#   --rank-multiple respected;
+# - --method auto under --tol picks CP for the CP-rank-5 layer, Tucker-2
+#   for the multilinear-rank-(4,4) one and SVD for the 1x1 conv;
+# - --vbmf finds the planted ranks (4,4) and 8 (noise 1e-3: EVBMF must
+#   separate them exactly);
+# - --target-flops without the symbolic dims fails and names the dim;
+# - the HTML report is written and holds one chart per layer;
+# - every output runs in ONNX Runtime (when tools/ort is installed).
+set -u
+BIN="$1"
+SRCDIR="$2"
+PY=/usr/bin/python3
+"$PY" -c "import onnx, numpy" 2>/dev/null || { echo "SKIP: python3-onnx missing"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+within() {  # within VALUE TARGET: TARGET*0.98 <= VALUE <= TARGET
+  "$PY" -c "import sys; v,t=map(float,sys.argv[1:]); sys.exit(0 if 0.98*t <= v <= t + 1e-12 else 1)" "$1" "$2"
+}
+ORT=0
+(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 && ORT=1
+runs() {  # runs OUT: the output runs in ORT next to the original
+  [ "$ORT" = 1 ] || return 0
+  node "$SRCDIR/tools/ort/ort_compare.js" "$T/m.onnx" "$1" --dim H=16 --dim W=16 \
+    --rtol 1e9 >/dev/null 2>&1 || bad "$1 does not run in ONNX Runtime"
+}
+DIMS="--dim H=16 --dim W=16"
+"$PY" "$SRCDIR/tests/tools/make_budget_model.py" "$T/m.onnx" || { bad "generator"; exit 1; }
+
+for f in 0.5 0.3; do
+  if "$BIN" compress "$T/m.onnx" -o "$T/p$f.onnx" --target-params $f --quiet \
+       --report "$T/p$f.json" $DIMS; then
+    got=$(json "$T/p$f.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
+    within "$got" $f || bad "--target-params $f reached $got"
+    runs "$T/p$f.onnx"
+  else
+    bad "--target-params $f failed"
+  fi
+  if "$BIN" compress "$T/m.onnx" -o "$T/f$f.onnx" --target-flops $f --quiet \
+       --report "$T/f$f.json" $DIMS; then
+    got=$(json "$T/f$f.json" "r['totals']['flops_after']/r['totals']['flops_before']")
+    within "$got" $f || bad "--target-flops $f reached $got"
+    runs "$T/f$f.onnx"
+  else
+    bad "--target-flops $f failed"
+  fi
+done
+
+if "$BIN" compress "$T/m.onnx" -o "$T/k.onnx" --target-params 0.4 --rank-multiple 4 \
+     --quiet --report "$T/k.json"; then
+  got=$(json "$T/k.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
+  within "$got" 0.4 || bad "--rank-multiple 4: reached $got"
+  odd=$(json "$T/k.json" "[l['node'] for l in r['layers'] if l['method'] in ('tucker2','svd') and any(x % 4 for x in l['ranks'])]")
+  [ "$odd" = "[]" ] || bad "--rank-multiple 4: ranks not multiples in $odd"
+  runs "$T/k.onnx"
+else
+  bad "--rank-multiple failed"
+fi
+
+if "$BIN" compress "$T/m.onnx" -o "$T/t.onnx" --tol 0.01 --quiet --report "$T/t.json"; then
+  got=$(json "$T/t.json" "{l['node']: l['method'] for l in r['layers']}")
+  [ "$(json "$T/t.json" "{l['node']: l['method'] for l in r['layers']}['cp_low']")" = cp ] || bad "auto: cp_low not CP: $got"
+  [ "$(json "$T/t.json" "{l['node']: l['method'] for l in r['layers']}['tucker_low']")" = tucker2 ] || bad "auto: tucker_low not Tucker-2: $got"
+  [ "$(json "$T/t.json" "{l['node']: l['method'] for l in r['layers']}['pw']")" = svd ] || bad "auto: pw not SVD: $got"
+  runs "$T/t.onnx"
+else
+  bad "--tol 0.01 failed"
+fi
+
+if "$BIN" compress "$T/m.onnx" -o "$T/v.onnx" --vbmf --quiet --report "$T/v.json"; then
+  got=$(json "$T/v.json" "{l['node']: l['ranks'] for l in r['layers']}")
+  [ "$(json "$T/v.json" "{l['node']: l['ranks'] for l in r['layers']}['tucker_low']")" = "[4, 4]" ] || bad "--vbmf: tucker_low ranks $got"
+  [ "$(json "$T/v.json" "{l['node']: l['ranks'] for l in r['layers']}['pw']")" = "[8]" ] || bad "--vbmf: pw ranks $got"
+  runs "$T/v.onnx"
+else
+  bad "--vbmf failed"
+fi
+# weakened: r = 32 - 0.5 * (32 - 4) = 18 for tucker_low
+if "$BIN" compress "$T/m.onnx" -o "$T/w.onnx" --vbmf --vbmf-weaken 0.5 --quiet --report "$T/w.json"; then
+  got=$(json "$T/w.json" "{l['node']: l['ranks'] for l in r['layers']}['tucker_low']")
+  [ "$got" = "[18, 18]" ] || bad "--vbmf-weaken 0.5: tucker_low ranks $got, expected [18, 18]"
+else
+  bad "--vbmf-weaken failed"
+fi
+
+msg=$("$BIN" compress "$T/m.onnx" -o "$T/x.onnx" --target-flops 0.5 --quiet 2>&1)
+[ $? -ne 0 ] || bad "--target-flops without --dim succeeded"
+echo "$msg" | grep -q "'H'" || bad "--target-flops without --dim: message does not name H: $msg"
+"$BIN" compress "$T/m.onnx" -o "$T/x.onnx" --target-params 0.5 --ratio 0.5 --quiet 2>/dev/null &&
+  bad "--target-params with --ratio accepted"
+"$BIN" compress "$T/m.onnx" -o "$T/x.onnx" --target-params 1.5 --quiet 2>/dev/null &&
+  bad "--target-params 1.5 accepted"
+
+if "$BIN" compress "$T/m.onnx" -o "$T/h.onnx" --target-params 0.5 --quiet $DIMS \
+     --report-html "$T/h.html"; then
+  n=$(grep -o "<svg" "$T/h.html" | wc -l)
+  [ "$n" -eq 5 ] || bad "HTML report: $n charts for 5 layers"
+  grep -q "<script\|src=\"http" "$T/h.html" && bad "HTML report is not self-contained"
+else
+  bad "--report-html failed"
+fi
+
+[ "$fail" -eq 0 ] && echo "compress_budget: all passed"
+[ "$fail" -eq 0 ]
