@@ -122,14 +122,21 @@ static size_t scalar_size(ProtobufCType t)
     }
 }
 
-/* Field path for messages: "GraphProto.node[1] > NodeProto.attribute[5]". */
+/* Field path for messages: "GraphProto.node > NodeProto.attribute > ...";
+ * deep paths keep their first and last three steps. */
 static void path_of(const struct frame *st, int top, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = '\0';
     for (int i = 1; i <= top && n < cap; i++) {
-        int w = snprintf(buf + n, cap - n, "%s%s.%s", i > 1 ? " > " : "",
+        int w;
+        if (top > 8 && i == 4) {
+            w = snprintf(buf + n, cap - n, " > ... (%d levels) ...", top - 6);
+            i = top - 3;
+        } else {
+            w = snprintf(buf + n, cap - n, "%s%s.%s", i > 1 ? " > " : "",
                          st[i - 1].desc->short_name, st[i].via->name);
+        }
         if (w < 0)
             break;
         n += (size_t)w;

@@ -190,7 +190,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     /* Exporters do not always emit nodes in order (fp16 converters append
      * their input Cast last); chains are inserted at the layer's place, so
      * the order must be right first. */
-    if ((s = td_graph_toposort(g, err)))
+    if ((s = td_graph_toposort(g, err)) || (s = td_graph_check(g, err)))
         return s;
     if (o->fold_bn && (s = td_pass_fold_bn(g, &filter, &r->bn_folded, err)))
         return s;
