@@ -1,11 +1,28 @@
 #!/usr/bin/env python3
 """Markdown table from fidelity.sh's results.jsonl (later lines with the
-same tag replace earlier ones)."""
+same tag replace earlier ones); with --sens, from sensitivity.py's output."""
 import json
 import sys
 
 
+def sens(paths):
+    print("| layer / group | ranks | params saved | rel. error | IoU astronaut | IoU chelsea |")
+    print("|---|---|---|---|---|---|")
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                if not r.get("replaced"):
+                    continue
+                print("| %s | %s | %d | %.3f | %.4f | %.4f |" % (
+                    r["unit"], r["ranks"][0] if r.get("ranks") else "-", r["params_saved"],
+                    r["rel_error_max"], r["iou"][0], r["iou"][1]))
+
+
 def main():
+    if sys.argv[1] == "--sens":
+        sens(sys.argv[2:])
+        return
     rows = {}
     for path in sys.argv[1:]:
         with open(path) as f:
@@ -13,7 +30,8 @@ def main():
                 line = line.strip()
                 if line:
                     r = json.loads(line)
-                    rows[r["tag"]] = r
+                    if "eval" in r:
+                        rows[r["tag"]] = r
     print("| run | method, budget | params | conv MACs | compress s | peak RSS MB "
           "| ORT orig ms | ORT comp ms | speed-up | fidelity (mean / min) | layers |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
