@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "td_alloc.h"
+#include "td_cost.h"
 #include "td_plan.h"
 
 /* Cost coefficients of the layer's Tucker-2 or SVD chain (see td_factor.c
@@ -30,6 +31,29 @@ static void cost_model(const td_job *j, int flops, td_alloc_layer *a)
         a->cfix = flops ? 0 : bias;
     }
     a->orig = flops ? (double)td_layer_macs(l) : (double)td_layer_params(l);
+}
+
+/* Never slower: lowers the ranks the allocation may use to those (along
+ * proportional ranks) whose chain the cost model predicts faster than the
+ * layer; a layer with none stays as it is. Latency falls with the ranks,
+ * so every smaller choice is faster too. */
+static void cap_for_speed(const td_job *j, td_alloc_layer *a)
+{
+    const td_layer *l = &j->layer;
+    double t0 = td_cost_layer_seconds(l);
+    if (t0 < 0)
+        return;
+    td_method m = j->n1 ? TD_TUCKER2 : TD_SVD;
+    for (int64_t r0 = a->n0; r0 >= 1; r0--) {
+        int64_t r1 = j->n1 ? (r0 * j->n1 + j->n0 - 1) / j->n0 : 0;
+        int64_t rk[2] = {r0, r1 < 1 && j->n1 ? 1 : r1};
+        if (td_cost_chain_seconds(l, m, rk) < t0) {
+            a->n0 = r0;
+            a->n1 = rk[1];
+            return;
+        }
+    }
+    a->fixed = 1;
 }
 
 static td_status plan_vbmf(td_job *jobs, size_t n, const td_compress_opts *o)
@@ -90,6 +114,8 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
         cost_model(j, flops, a);
         a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
                         ? j->norm2 / mean_norm2 : 1;
+        if (!o->allow_slower && !o->force)
+            cap_for_speed(j, a);
     }
     double target = o->target * total_before;
     td_alloc_opts ao = {o->rank_multiple, o->min_rank};

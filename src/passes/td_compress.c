@@ -241,6 +241,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         j->rep->params_before = td_layer_params(&j->layer);
         j->rep->macs_before = macs;
         j->rep->est_error = -1;
+        j->rep->est_seconds_before = j->rep->est_seconds_after = -1;
         nj++;
     }
     r->n_layers = nj;

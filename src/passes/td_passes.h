@@ -72,6 +72,7 @@ typedef struct td_candidate {
     int64_t params, macs;
     double rel_error;
     int failed;  /* e.g. no rank met the tolerance */
+    int slower;  /* the cost model predicts it slower than the layer */
 } td_candidate;
 
 typedef struct td_layer_report {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "graph/td_tensor.h"
+#include "td_cost.h"
 
 static double now(void)
 {
@@ -233,6 +234,8 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
     if ((j->st = td_job_load_weight(l, &w, &j->err)))
         goto out;
+    double t_before = td_cost_layer_seconds(l);
+    int n_slower = 0;
     for (int q = 0; q < n; q++) {
         td_budget b = bud[q];
         if (list[q] == TD_CP && j->chosen.method != TD_KEEP &&
@@ -268,6 +271,17 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         c->params = f.params;
         c->macs = f.macs;
         c->rel_error = f.rel_error;
+        /* Never slower: a chain the cost model predicts to run longer than
+         * the layer is no candidate (unless asked; --force keeps every
+         * chain, for exactness tests). */
+        double ta = td_cost_chain_seconds(l, f.method, f.ranks);
+        c->slower = !o->allow_slower && !o->force && ta >= 0 && t_before >= 0 &&
+                    ta >= t_before;
+        if (c->slower) {
+            n_slower++;
+            td_factors_free(&f);
+            continue;
+        }
         if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, by_error)) {
             td_factors_free(&j->chosen);
             j->chosen = f;
@@ -276,7 +290,9 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         }
     }
     int flops = o->global == TD_GLOBAL_FLOPS;
-    if (j->chosen.method == TD_KEEP) {
+    if (j->chosen.method == TD_KEEP && n_slower) {
+        r->note = "every chain would be slower than the layer (cost model)";
+    } else if (j->chosen.method == TD_KEEP) {
         r->note = "no candidate met the budget";
     } else if (!o->force && !flops && j->chosen.params >= r->params_before) {
         r->note = "the chain would not be smaller than the layer";
@@ -292,6 +308,8 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         r->params_after = f->params;
         r->macs_after = f->macs;
         r->rel_error = f->rel_error;
+        r->est_seconds_before = td_cost_layer_seconds(l);
+        r->est_seconds_after = td_cost_chain_seconds(l, f->method, f->ranks);
         if (f->tr) {
             r->tr_shift = f->tr->shift;
             r->tr_r0 = f->tr->r0;
@@ -299,6 +317,7 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
 out:
     if (r->method == TD_KEEP) {
+        r->est_seconds_before = r->est_seconds_after = td_cost_layer_seconds(l);
         r->params_after = r->params_before;
         r->macs_after = r->macs_before;
         r->rel_error = 0;

@@ -54,6 +54,12 @@ char *td_compress_report_json(const td_compress_report *r)
             td_json_num(&b, l->est_error);
         }
         td_json_key(&b, "seconds"); td_json_num(&b, l->seconds);
+        if (l->est_seconds_before >= 0 && l->est_seconds_after >= 0) {
+            td_json_key(&b, "est_latency_before");
+            td_json_num(&b, l->est_seconds_before);
+            td_json_key(&b, "est_latency_after");
+            td_json_num(&b, l->est_seconds_after);
+        }
         td_json_key(&b, "candidates");
         td_json_open(&b, '[');
         for (int c = 0; c < l->n_cand; c++) {
@@ -67,6 +73,10 @@ char *td_compress_report_json(const td_compress_report *r)
                 td_json_key(&b, "params"); td_json_int(&b, k->params);
                 td_json_key(&b, "flops"); opt_int(&b, k->macs);
                 td_json_key(&b, "rel_error"); td_json_num(&b, k->rel_error);
+                if (k->slower) {
+                    td_json_key(&b, "slower");
+                    td_json_bool(&b, 1);
+                }
             }
             td_json_close(&b, '}');
         }
