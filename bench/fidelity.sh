@@ -106,11 +106,11 @@ while read -r tag task method args; do
   log=$OUT/models/$tag.log
   rep=$OUT/models/$tag.report.json
   # shellcheck disable=SC2086
-  cmd="OPENBLAS_NUM_THREADS=1 $BIN compress $src -o $dst --method $method $args --report $rep --quiet"
+  cmd="OPENBLAS_NUM_THREADS=1 $BIN compress $src -o $dst --method $method $args ${DIMS[$task]} --report $rep --quiet"
   echo "== $tag: $cmd" >&2
   # shellcheck disable=SC2086
   if ! OPENBLAS_NUM_THREADS=1 /usr/bin/time -f 'TIME %e RSS_KB %M' \
-       timeout "$CTIMEOUT" "$BIN" compress "$src" -o "$dst" --method "$method" $args --report "$rep" --quiet 2> "$log"; then
+       timeout "$CTIMEOUT" "$BIN" compress "$src" -o "$dst" --method "$method" $args ${DIMS[$task]} --report "$rep" --quiet 2> "$log"; then
     echo "fidelity.sh: $tag: compress failed or timed out (see $log)" >&2
     echo "{\"tag\": \"$tag\", \"failed\": \"compress failed or timed out after ${CTIMEOUT}s\", \"compress_cmd\": \"$cmd\"}" >> "$OUT/failed.jsonl"
     continue

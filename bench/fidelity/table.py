@@ -5,6 +5,23 @@ import json
 import sys
 
 
+def macs_ratio(r):
+    """MACs before/after from the compress report's totals (computed in the
+    pass with --dim); else from `onnxtd info`, which cannot size the new
+    Convs of a model with symbolic input dims (then '?')."""
+    cmd = r["compress_cmd"].split()
+    if "--report" in cmd:
+        try:
+            t = json.load(open(cmd[cmd.index("--report") + 1]))["totals"]
+            if t.get("flops_before") and t.get("flops_after"):
+                return "%.2fx fewer" % (t["flops_before"] / t["flops_after"])
+        except (OSError, ValueError, KeyError):
+            pass
+    if r["task"] == "isnet":
+        return "%.2fx fewer" % (r["macs_before"] / r["macs_after"])
+    return "?"
+
+
 def sens(paths):
     print("| layer / group | ranks | params saved | rel. error | IoU astronaut | IoU chelsea |")
     print("|---|---|---|---|---|---|")
@@ -43,9 +60,9 @@ def main():
         else:
             fid = "agree %.3f" % e["agreement"]
         meth = ", ".join("%s %d" % kv for kv in sorted(r["layer_methods"].items()))
-        print("| %s | %s %s | %.2fx fewer | %.2fx fewer | %.1f | %.0f | %.0f | %.0f | %.2fx | %s | %s |" % (
-            r["tag"], r["method"], r["args"],
-            r["params_before"] / r["params_after"], r["macs_before"] / r["macs_after"],
+        print("| %s | %s %s | %.2fx fewer | %s | %.1f | %.0f | %.0f | %.0f | %.2fx | %s | %s |" % (
+            r["tag"], r["method"], r["args"].replace("|", "\\|"),
+            r["params_before"] / r["params_after"], macs_ratio(r),
             r["compress_s"], r["peak_rss_mb"],
             lat.get("orig_median_ms", float("nan")), lat.get("comp_median_ms", float("nan")),
             1 / lat["ratio_comp_over_orig"] if lat else float("nan"), fid, meth))
