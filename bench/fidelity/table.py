@@ -9,16 +9,16 @@ def macs_ratio(r):
     """MACs before/after from the compress report's totals (computed in the
     pass with --dim); else from `onnxtd info`, which cannot size the new
     Convs of a model with symbolic input dims (then '?')."""
+    if r["task"] == "isnet":   # static shapes: info sizes every Conv
+        return "%.2fx fewer" % (r["macs_before"] / r["macs_after"])
     cmd = r["compress_cmd"].split()
-    if "--report" in cmd:
+    if "--report" in cmd and "--include" not in cmd:   # totals cover included layers only
         try:
             t = json.load(open(cmd[cmd.index("--report") + 1]))["totals"]
             if t.get("flops_before") and t.get("flops_after"):
                 return "%.2fx fewer" % (t["flops_before"] / t["flops_after"])
         except (OSError, ValueError, KeyError):
             pass
-    if r["task"] == "isnet":
-        return "%.2fx fewer" % (r["macs_before"] / r["macs_after"])
     return "?"
 
 
