@@ -3,7 +3,7 @@
 # (default 900) or until it has done at least MIN_RUNS executions
 # (default 1,000,000), whichever is later. Prints the execution count and the
 # result per target; exits 1 on any crash, leak, timeout or sanitizer report
-# (reproducers are kept in WORK/artifacts).
+# (reproducers are kept in WORK/artifacts). TARGETS=fuzz_convert runs one.
 # usage: bench/fuzz_long.sh [SECONDS] [WORK]
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +20,8 @@ cmake --build "$work/build" -j2 --target fuzz_load fuzz_convert \
 [ -d "$work/seeds" ] || bash "$src/tests/fuzz/make_seeds.sh" "$work/seeds" >/dev/null ||
     exit 1
 status=0
-for t in fuzz_load fuzz_convert; do
+targets=${TARGETS:-fuzz_load fuzz_convert}
+for t in $targets; do
     mkdir -p "$work/corpus-$t"
     runs=0
     elapsed=0

@@ -79,7 +79,9 @@ static void flush(td_atomic *f, const uint8_t *p, size_t len)
 
 void td_atomic_write(td_atomic *f, const void *data, size_t len)
 {
-    if (f->failed_errno)
+    /* protobuf-c appends empty bytes fields (an attribute's s of length 0)
+     * as (NULL, 0); memcpy from NULL is undefined even for 0 bytes. */
+    if (f->failed_errno || len == 0)
         return;
     f->written += len;
     if (f->staged + len > STAGE) {

@@ -27,6 +27,19 @@ cmake --build "$build" -j2 --target fuzz_load fuzz_convert \
     >>"$probe/cmake.log" 2>&1 || { tail -30 "$probe/cmake.log"; exit 1; }
 bash "$src/tests/fuzz/make_seeds.sh" "$probe/seeds" >/dev/null || exit 1
 
+# Inputs that once failed are replayed first, each once.
+fail=0
+for t in fuzz_load fuzz_convert; do
+    for r in "$src/tests/fuzz/regress/"*; do
+        [ -f "$r" ] || continue
+        if ! "$build/fuzz/$t" "$r" >"$probe/replay.log" 2>&1; then
+            echo "FAIL $t on $(basename "$r"):"
+            grep -E -A12 'ERROR|runtime error' "$probe/replay.log" | head -30
+            fail=1
+        fi
+    done
+done
+
 pids=()
 for t in fuzz_load fuzz_convert; do
     mkdir -p "$probe/corpus-$t"
@@ -36,7 +49,6 @@ for t in fuzz_load fuzz_convert; do
         >"$probe/$t.log" 2>&1 &
     pids+=($!)
 done
-fail=0
 i=0
 for t in fuzz_load fuzz_convert; do
     wait "${pids[$i]}"
