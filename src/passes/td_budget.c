@@ -125,9 +125,12 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
     if (total > target * (1 + 1e-12)) {
         s = td_err_set(err, TD_EUSAGE,
                        "--target-%s %g cannot be met: the smallest ranks "
-                       "allowed keep %.4f of the model's %s",
+                       "allowed keep %.4f of the model's %s%s",
                        flops ? "flops" : "params", o->target, r->planned,
-                       flops ? "MACs" : "parameters");
+                       flops ? "MACs" : "parameters",
+                       o->allow_slower || o->force ? ""
+                       : " (chains the cost model predicts slower are not "
+                         "used: --allow-slower)");
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {

@@ -2,13 +2,17 @@
 
 #include "graph/td_tensor.h"
 
-/* Effective rates, fitted on ISNet/PP-OCR convs timed in ONNX Runtime (see
- * bench/cost_check.sh): dense convs reach a good part of peak, depthwise
- * ones stay near memory speed; every node has a fixed launch cost. */
+/* Effective single-thread rates fitted on convs timed in ONNX Runtime
+ * (bench/cost_check.sh): dense convs reach ~40 GMAC/s when the GEMM they
+ * become has enough rows and depth, and much less when channels are few
+ * (a 32->19 1x1 conv at 256x256 ran at 4 GMAC/s); depthwise convs run
+ * near 3 GMAC/s; every node costs ~25 us. */
 #define DENSE_MACS_PER_S 4e10
+#define DENSE_FULL_COUT 48.0  /* output channels per group for full speed */
+#define DENSE_FULL_DEPTH 96.0 /* Cin_g x kernel for full speed */
 #define DW_MACS_PER_S 3e9
 #define BYTES_PER_S 1.2e10
-#define NODE_SECONDS 8e-6
+#define NODE_SECONDS 25e-6
 
 /* One Conv: channels, group, kernel elements, input and output pixels. */
 static double conv_seconds(double esz, int64_t cin, int64_t cout, int64_t g,
@@ -18,7 +22,13 @@ static double conv_seconds(double esz, int64_t cin, int64_t cout, int64_t g,
     double bytes = esz * ((double)in_px * (double)cin + (double)out_px * (double)cout +
                           (double)cout * (double)(cin / g) * (double)k);
     int depthwise = g == cin && g == cout && g > 1;
-    double c = macs / (depthwise ? DW_MACS_PER_S : DENSE_MACS_PER_S);
+    double eff = 1;
+    if (!depthwise) {
+        double a = (double)(cout / g) / DENSE_FULL_COUT;
+        double b = (double)(cin / g) * (double)k / DENSE_FULL_DEPTH;
+        eff = (a < 1 ? a : 1) * (b < 1 ? b : 1);
+    }
+    double c = macs / (depthwise ? DW_MACS_PER_S : DENSE_MACS_PER_S * eff);
     double m = bytes / BYTES_PER_S;
     return (c > m ? c : m) + NODE_SECONDS;
 }
