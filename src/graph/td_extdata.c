@@ -106,7 +106,11 @@ static td_status map_file(td_extfiles *x, const char *loc, struct mapped **out,
     if (dfd < 0)
         return td_err_set(err, TD_EIO, "cannot open folder '%s': %s", x->dir,
                           strerror(errno));
-    int fd = openat(dfd, loc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO (or device) shipped in the model's folder would
+     * otherwise block the open until a writer appears; the regular-file
+     * check below refuses it once opened. Reads of regular files ignore
+     * the flag. */
+    int fd = openat(dfd, loc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     int e = errno;
     close(dfd);
     if (fd < 0)

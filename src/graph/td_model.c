@@ -118,8 +118,10 @@ static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
     td_wire_result wr;
     td_status s = td_wire_prepare(m->map, m->map_len,
                                   &onnx__model_proto__descriptor, &wo, &wr, err);
-    if (s)
-        return td_err_prefix(err, "not a valid ONNX model (%zu bytes): ",
+    if (s)  /* over the memory bound is not malformed: say which it is */
+        return td_err_prefix(err, s == TD_ENOMEM
+                                      ? "cannot load the model (%zu bytes): "
+                                      : "not a valid ONNX model (%zu bytes): ",
                              m->map_len);
     const uint8_t *buf = wr.compact ? wr.compact : m->map;
     size_t len = wr.compact ? wr.compact_len : m->map_len;
@@ -144,7 +146,9 @@ static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
 
 static td_status map_input(td_model *m, const char *path, td_err_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK so that a FIFO given as the model does not hang the open;
+     * it is refused as not a regular file just after. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return td_err_set(err, TD_EIO, "cannot open: %s", strerror(errno));
     struct stat st;

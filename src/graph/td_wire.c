@@ -336,9 +336,9 @@ static td_status scan(const uint8_t *buf, size_t len,
     res->est_bytes = est;
     if (opts->mem_limit && est > opts->mem_limit)
         return td_err_set(err, TD_ENOMEM,
-                          "unpacking would need about %zu MiB, more than the "
-                          "limit of %zu MiB",
-                          est >> 20, opts->mem_limit >> 20);
+                          "unpacking would need about %zu bytes, more than "
+                          "the limit of %zu bytes",
+                          est, opts->mem_limit);
     return TD_OK;
 }
 
