@@ -19,7 +19,7 @@ static void tr_naive(int nd, const int64_t *d, const int64_t *rk,
     size_t n = numel(nd, d);
     double *a = malloc(64 * 64 * sizeof *a), *b = malloc(64 * 64 * sizeof *b);
     for (size_t lin = 0; lin < n; lin++) {
-        size_t idx[8], rem = lin;
+        size_t idx[8] = {0}, rem = lin;
         for (int m = nd - 1; m >= 0; m--) {
             idx[m] = rem % (size_t)d[m];
             rem /= (size_t)d[m];
