@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,18 @@ td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err)
     if (!f->temp) {
         td_atomic_abort(f);
         return td_err_set(err, TD_ENOMEM, "%s: out of memory", target);
+    }
+    /* Preferably the temp file has no name until it is complete: a process
+     * killed while writing then leaves nothing behind. Linking it in later
+     * goes through /proc/self/fd, so without /proc use a named temp. */
+    if (access("/proc/self/fd", X_OK) == 0) {
+        char *d = dir_of(target);
+        f->fd = d ? open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
+        free(d);
+        if (f->fd >= 0) {
+            f->unnamed = 1;
+            return TD_OK;
+        }
     }
     f->fd = mkstemp(f->temp);
     if (f->fd < 0) {
@@ -121,11 +134,39 @@ void td_atomic_copy_range(td_atomic *f, int in_fd, uint64_t off, size_t len,
     f->written += len;
 }
 
+/* Gives the complete unnamed temp file the name f->temp (whose last six
+ * characters are replaced by random ones until the name is free), so the
+ * rename that follows is the usual atomic replace. */
+static int name_temp(td_atomic *f)
+{
+    static const char az[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+    char *x = f->temp + strlen(f->temp) - 6;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+        for (int i = 0; i < 6; i++)
+            x[i] = az[r[i] % (sizeof az - 1)];
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, f->temp, AT_SYMLINK_FOLLOW) == 0) {
+            f->unnamed = 0;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 td_status td_atomic_commit(td_atomic *f, td_err_t *err)
 {
     flush(f, f->stage, f->staged);
     f->staged = 0;
     if (!f->failed_errno && fsync(f->fd) != 0)
+        f->failed_errno = errno;
+    if (!f->failed_errno && f->unnamed && name_temp(f) != 0)
         f->failed_errno = errno;
     if (!f->failed_errno && close(f->fd) != 0)
         f->failed_errno = errno;
@@ -157,7 +198,7 @@ void td_atomic_abort(td_atomic *f)
 {
     if (f->fd >= 0)
         close(f->fd);
-    if (f->temp)
+    if (f->temp && !f->unnamed)
         unlink(f->temp);
     free(f->temp);
     free(f->target);

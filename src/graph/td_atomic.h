@@ -1,6 +1,8 @@
-/* Atomic file output: bytes go to a temp file created beside the target;
- * commit fsyncs it, renames it over the target and fsyncs the folder;
- * abort removes it. Until commit, the target is untouched. */
+/* Atomic file output: bytes go to a temp file created beside the target,
+ * unnamed (O_TMPFILE) where the file system allows, so a killed process
+ * leaves nothing; commit fsyncs it, links it in under a temp name, renames
+ * that over the target and fsyncs the folder; abort removes it. Until
+ * commit, the target is untouched. */
 #ifndef TD_ATOMIC_H
 #define TD_ATOMIC_H
 
@@ -16,6 +18,7 @@ typedef struct td_atomic {
     uint8_t *stage;  /* write buffer */
     size_t staged;
     int failed_errno;
+    int unnamed;  /* fd is an O_TMPFILE not yet linked in as temp */
 } td_atomic;
 
 td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err);

@@ -4,8 +4,9 @@
 #   file gives (the input is mapped, and replaced only by rename);
 # - convert of a ~200 MB model killed with SIGKILL 0.2 s in (sooner if it
 #   finishes by then) leaves an
-#   existing output byte-identical and at most one temp file (.NAME.XXXXXX)
-#   beside it; nothing else appears. Leftover temps are reported.
+#   existing output byte-identical and no temp file beside it where the file
+#   system has unnamed temp files (O_TMPFILE), else at most one
+#   (.NAME.XXXXXX); nothing else appears.
 # usage: write_kill.sh BINARY SRCDIR
 set -u
 bin=${1:?usage: write_kill.sh BINARY SRCDIR}
@@ -68,6 +69,10 @@ else
     others=$(ls -A "$work/kill" | grep -vE '^(big\.onnx|out\.onnx|\.out\.onnx\.[A-Za-z0-9]{6})$')
     [ -z "$others" ] || bad "unexpected files after the kill: $others"
     [ "$(printf '%s' "$temps" | grep -c .)" -le 1 ] || bad "several temps: $temps"
+    if "$py" -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' \
+        "$work/kill" 2>/dev/null; then
+        [ -z "$temps" ] || bad "the file system has O_TMPFILE, yet the kill left a temp: $temps"
+    fi
     if [ -n "$temps" ]; then
         echo "note: SIGKILL left a temp file: $temps ($(stat -c %s "$work/kill/$temps") bytes)"
     else
