@@ -1,6 +1,7 @@
 #include "td_tensor.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,8 +77,19 @@ size_t td_tensor_payload_bytes(const Onnx__TensorProto *t)
            t->n_double_data * 8 + t->n_uint64_data * 8;
 }
 
+/* "[4,4,3,3]", cut short with "..." when long (messages stay bounded). */
+static void dims_text(const Onnx__TensorProto *t, char *out, size_t cap)
+{
+    size_t k = (size_t)snprintf(out, cap, "[");
+    for (size_t i = 0; i < t->n_dims && k + 24 < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%lld", i ? "," : "",
+                              (long long)t->dims[i]);
+    snprintf(out + k, cap - k, "%s]", k + 24 < cap ? "" : "...");
+}
+
 td_status td_tensor_validate(const Onnx__TensorProto *t, td_err_t *err)
 {
+    char dims[128];
     const char *name = t->name ? t->name : "";
     int64_t n = td_tensor_numel(t);
     if (n < 0)
@@ -97,12 +109,14 @@ td_status td_tensor_validate(const Onnx__TensorProto *t, td_err_t *err)
         if (bits == 0)
             return TD_OK;  /* unknown type: size cannot matter to us */
         uint64_t need = ((uint64_t)n * (uint64_t)bits + 7) / 8;
-        if ((uint64_t)n > UINT64_MAX / 128 || t->raw_data.len != need)
+        if ((uint64_t)n > UINT64_MAX / 128 || t->raw_data.len != need) {
+            dims_text(t, dims, sizeof dims);
             return td_err_set(err, TD_EINPUT,
                               "tensor '%s': raw_data has %zu bytes but dims "
-                              "x %s need %llu",
-                              name, t->raw_data.len, td_dtype_name(dt),
+                              "%s of %s need %llu",
+                              name, t->raw_data.len, dims, td_dtype_name(dt),
                               (unsigned long long)need);
+        }
         return TD_OK;
     }
     int per;
@@ -119,9 +133,10 @@ td_status td_tensor_validate(const Onnx__TensorProto *t, td_err_t *err)
         return TD_OK;
     /* A tensor with no payload at all and elements to hold is refused too. */
 mismatch:
+    dims_text(t, dims, sizeof dims);
     return td_err_set(err, TD_EINPUT,
-                      "tensor '%s': holds %zu values but dims x %s need %lld",
-                      name, have, td_dtype_name(dt), (long long)n);
+                      "tensor '%s': holds %zu values but dims %s of %s need %lld",
+                      name, have, dims, td_dtype_name(dt), (long long)n);
 }
 
 uint16_t td_f32_to_f16(float f)

@@ -201,6 +201,13 @@ for c in ("convert", "info", CONV):
     expect("overflow_dims", p, c, 1, "tensor 'W': dims are negative or their "
            "product overflows")
 
+# float_data holding fewer values than the dims promise.
+w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 4, 3, 3],
+                float_data=[1.0] * 10)
+p = save("typed_data_short.onnx", conv_model(weight=w))
+for c in ("convert", "info", CONV):
+    expect("typed_data_short", p, c, 1, "holds 10 values")
+
 # A large tensor is hollowed (its payload stays in the mapping); the check
 # must hold on that path too.
 w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 4, 3, 3],
@@ -259,6 +266,22 @@ p = save("nan_weight.onnx",
          conv_model(weight=numpy_helper.from_array(wv, "W")))
 expect("nan_weight", p, "convert", 0, "")
 expect("nan_weight", p, CONV, 1, "W", CARGS)
+
+# Inf alone (LAPACK's SVD never returns on it): refused, naming the tensor.
+wv = np.ones((4, 4, 3, 3), np.float32)
+wv[0, 0, 1, 1] = np.inf
+p = save("inf_weight.onnx", conv_model(weight=numpy_helper.from_array(wv, "W")))
+expect("inf_weight", p, "convert", 0, "")
+expect("inf_weight", p, CONV, 1, "'W'", CARGS)
+
+# A weight fed at run time (a graph input, no initializer): nothing to
+# factor, so compress keeps the layer and succeeds.
+m = conv_model(weight=False)
+m.graph.input.append(helper.make_tensor_value_info("W", TensorProto.FLOAT,
+                                                   [4, 4, 3, 3]))
+p = save("runtime_weight.onnx", m)
+expect("runtime_weight", p, "convert", 0, "")
+expect("runtime_weight", p, CONV, 0, "", CARGS)
 
 # An attribute holding an empty bytes string (found by fuzzing: it reached
 # memcpy with a NULL source on save).
@@ -329,6 +352,12 @@ p = ext_model("ext_negative_offset", "w.bin", "-4", "576")
 write("ext_negative_offset/w.bin", payload)
 for c in ("convert", "info", CONV):
     expect("ext_negative_offset", p, c, 1, "offset '-4' is not")
+
+# offset + length overflows 64 bits; the range check must not wrap.
+p = ext_model("ext_offset_overflow", "w.bin", "18446744073709551615", "576")
+write("ext_offset_overflow/w.bin", payload)
+for c in ("convert", "info", CONV):
+    expect("ext_offset_overflow", p, c, 1, "tensor 'W'")
 
 p = ext_model("ext_text_offset", "w.bin", "12abc")
 write("ext_text_offset/w.bin", payload)

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Broken models (tests/bad/make_bad.py) through convert, info and compress
-# (bad_inputs.sh covers convert and compress with its own corpus; this one
-# checks every command on each case, and FIFOs, the memory bound and
-# hollowed payloads):
+# Broken models (tests/bad/make_bad.py: malformed bytes, other file types,
+# absurd lengths, group wire types, deep nesting, payloads not matching dims,
+# NUL in strings, graph faults, NaN/Inf weights, external data escapes and bad
+# ranges, FIFOs, the memory bound, hollowed payloads) through convert, info
+# and compress:
 # each expectation gives the exit code and a message substring; every
 # failure message must also name the model's path. For every run: no output
 # file (nor temp file) appears unless the command succeeds, and the model's
