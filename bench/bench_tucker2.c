@@ -43,7 +43,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[1];
-    td_tucker2_opts_t opts = {atoi(argv[2]), atof(argv[3])};
+    td_tucker2_opts_t opts = {.max_sweeps = atoi(argv[2]), .fit_tol = atof(argv[3]),
+                              .double_sweeps = getenv("TD_DOUBLE_SWEEPS") != NULL};
     int reps = argc > 4 ? atoi(argv[4]) : 1;
     char path[4096];
     snprintf(path, sizeof path, "%s/index.txt", dir);

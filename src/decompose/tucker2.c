@@ -5,11 +5,17 @@
  * half-step maximises ||G||, so the fit never decreases from the HOSVD
  * point, and ||W - W_hat||^2 = ||W||^2 - ||G||^2 for orthonormal factors. */
 #include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dec_internal.h"
+
+/* When the HOOI sweeps run in single precision (hooi_single). */
+#define SINGLE_MIN_FIT_TOL 1e-5
+#define SINGLE_MIN_DIM 128
 
 void td_tucker2_free(td_tucker2_t *t)
 {
@@ -43,6 +49,29 @@ static td_status lead_gram(const double *a, int trans, int64_t m, int64_t n,
     return td_dec_sym_leading(g, m, r, u, NULL, err);
 }
 
+/* lead_gram on a float matrix: the Gram is accumulated by SSYRK, then
+ * promoted and eigendecomposed in double (the eigensolver is not where
+ * single precision would pay, and its vectors stay orthonormal to double
+ * precision). */
+static td_status lead_gram_f(const float *a, int trans, int64_t m, int64_t n,
+                             int64_t r, float *gf, double *g, double *u,
+                             td_err_t *err)
+{
+    cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, 1.0f, a, trans ? (int)m : (int)n, 0.0f, gf,
+                (int)m);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = i; j < m; j++)
+            g[i * m + j] = g[j * m + i] = (double)gf[i * m + j];
+    return td_dec_sym_leading(g, m, r, u, NULL, err);
+}
+
+static void to_float(const double *a, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)a[i];
+}
+
 /* All work is done on W stored once as wp = (cout, k, cin). Viewed as a
  * cout x (k*cin) matrix it is the mode-0 unfolding up to a column order,
  * viewed as (cout*k) x cin its Gram over columns is the mode-1 Gram, and
@@ -59,6 +88,8 @@ typedef struct work {
     double *zt;   /* (r_out, k, cin); later the reconstruction */
     double *gt;   /* core in (r_out, k, r_in) order */
     double *g;    /* Gram scratch, max(cout, cin)^2 */
+    /* single-precision copies for the sweeps (see hooi_single) */
+    float *wf, *yf, *ztf, *gf, *uof, *uif;
 } work_t;
 
 /* zt := U_out^T wp, gt := zt U_in; returns ||gt|| = ||core||. */
@@ -114,6 +145,75 @@ static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
         nc = project(co, ci, k, ro, ri, out, wk, 0);
         out->sweeps = s + 1;
         double nf = fit_of(nw, nc);
+        double change = fabs(nf - fit);
+        fit = nf;
+        if (change < fit_tol)
+            break;
+    }
+    return TD_OK;
+}
+
+/* The same HOSVD start and HOOI sweeps with every product and Gram in
+ * single precision: the weights come from fp32/fp16 models, and an error
+ * of ~1e-6 relative in a Gram entry moves the leading subspace far less
+ * than the truncation itself does. Single-precision GEMM/SYRK run twice as
+ * fast as double. What is returned stays exact for the factors returned:
+ * the caller computes the core and rel_error in double from W and the
+ * final U_out, U_in. The fit test here sees changes of ~1e-6 at best, so
+ * this path is only taken for fit tolerances of at least 1e-5. */
+static td_status hooi_single(int64_t co, int64_t ci, int64_t k, int64_t ro,
+                             int64_t ri, int max_sweeps, double fit_tol,
+                             double nw, td_tucker2_t *out, work_t *wk,
+                             td_err_t *err)
+{
+    td_status st;
+    size_t nel = (size_t)(co * ci * k);
+    to_float(wk->wp, nel, wk->wf);
+    if ((st = lead_gram_f(wk->wf, 0, co, k * ci, ro, wk->gf, wk->g, out->u_out, err)) ||
+        (st = lead_gram_f(wk->wf, 1, ci, co * k, ri, wk->gf, wk->g, out->u_in, err)))
+        return st;
+    out->sweeps = 0;
+    if (!(nw > 0.0) || (ro == co && ri == ci))
+        return TD_OK;
+    /* the HOSVD point's fit, as in hooi: ||U_out^T W (I x U_in)|| */
+    to_float(out->u_out, (size_t)(co * ro), wk->uof);
+    to_float(out->u_in, (size_t)(ci * ri), wk->uif);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro, (int)(k * ci),
+                (int)co, 1.0f, wk->uof, (int)ro, wk->wf, (int)(k * ci), 0.0f,
+                wk->ztf, (int)(k * ci));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ro * k),
+                (int)ri, (int)ci, 1.0f, wk->ztf, (int)ci, wk->uif, (int)ri,
+                0.0f, wk->yf, (int)ri);
+    double nc2 = 0.0;
+    for (size_t i = 0; i < (size_t)(ro * k * ri); i++)
+        nc2 += (double)wk->yf[i] * (double)wk->yf[i];
+    double fit = fit_of(nw, sqrt(nc2));
+    for (int s = 0; s < max_sweeps; s++) {
+        to_float(out->u_in, (size_t)(ci * ri), wk->uif);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(co * k),
+                    (int)ri, (int)ci, 1.0f, wk->wf, (int)ci, wk->uif, (int)ri,
+                    0.0f, wk->yf, (int)ri);
+        if ((st = lead_gram_f(wk->yf, 0, co, k * ri, ro, wk->gf, wk->g,
+                              out->u_out, err)))
+            return st;
+        to_float(out->u_out, (size_t)(co * ro), wk->uof);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro,
+                    (int)(k * ci), (int)co, 1.0f, wk->uof, (int)ro, wk->wf,
+                    (int)(k * ci), 0.0f, wk->ztf, (int)(k * ci));
+        if ((st = lead_gram_f(wk->ztf, 1, ci, ro * k, ri, wk->gf, wk->g,
+                              out->u_in, err)))
+            return st;
+        /* ||core||^2 = ||Zt U_in||^2 = trace(U_in^T (Zt^T Zt) U_in), and
+         * Zt^T Zt is still in gf (upper triangle): no extra GEMM. */
+        to_float(out->u_in, (size_t)(ci * ri), wk->uif);
+        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (int)ci, (int)ri,
+                    1.0f, wk->gf, (int)ci, wk->uif, (int)ri, 0.0f, wk->yf,
+                    (int)ri);
+        nc2 = 0.0;
+        for (size_t i = 0; i < (size_t)(ci * ri); i++)
+            nc2 += (double)wk->yf[i] * (double)wk->uif[i];
+        out->sweeps = s + 1;
+        double nf = fit_of(nw, sqrt(nc2 > 0.0 ? nc2 : 0.0));
         double change = fabs(nf - fit);
         fit = nf;
         if (change < fit_tol)
@@ -189,23 +289,92 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
     out->r_out = r_out;
     out->r_in = r_in;
     double nw = td_dec_norm(w, nel);
-    st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw, out, &wk, err);
+    int single = fit_tol >= SINGLE_MIN_FIT_TOL && mc >= SINGLE_MIN_DIM &&
+                 !(opts && opts->double_sweeps);
+    if (single) {
+        size_t mr = (size_t)(cout * r_out > cin * r_in ? cout * r_out : cin * r_in);
+        if (!(wk.wf = malloc(nel * sizeof *wk.wf)) ||
+            !(wk.yf = malloc((nel > mr ? nel : mr) * sizeof *wk.yf)) ||
+            !(wk.ztf = malloc(nel * sizeof *wk.ztf)) ||
+            !(wk.gf = malloc((size_t)(mc * mc) * sizeof *wk.gf)) ||
+            !(wk.uof = malloc(mr * sizeof *wk.uof)) ||
+            !(wk.uif = malloc(mr * sizeof *wk.uif))) {
+            st = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        st = hooi_single(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw,
+                         out, &wk, err);
+        if (!st)
+            project(cout, cin, k, r_out, r_in, out, &wk, 1); /* core in double */
+    } else {
+        st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw, out,
+                  &wk, err);
+    }
     if (st)
         goto cleanup;
     /* the public core is (r_out, r_in, k) */
     int64_t dg[3] = {r_out, k, r_in};
     td_dec_permute(wk.gt, 3, dg, perm, out->core);
-    out->rel_error = recon_error(out, &wk, nw);
+    /* With orthonormal factors (dsyevd's eigenvectors are, to a few ulps)
+     * and the core their projection of W, ||W - W_hat||^2 = ||W||^2 -
+     * ||core||^2 exactly. In floating point the difference carries an
+     * absolute error of a few 1e-16 in e^2, i.e. under 1e-12 in e once e
+     * >= 1e-3; below that, the explicit reconstruction is used. */
+    double nc = td_dec_norm(wk.gt, (size_t)(r_out * r_in) * (size_t)k);
+    double e2 = nw > 0.0 ? 1.0 - (nc / nw) * (nc / nw) : 0.0;
+    out->rel_error = e2 >= 1e-6 ? sqrt(e2) : recon_error(out, &wk, nw);
 cleanup:
     free(wk.wp);
     free(wk.y);
     free(wk.zt);
     free(wk.gt);
     free(wk.g);
+    free(wk.wf);
+    free(wk.yf);
+    free(wk.ztf);
+    free(wk.gf);
+    free(wk.uof);
+    free(wk.uif);
     if (st) {
         td_err_prefix(err, "tucker2: ");
         td_tucker2_free(out);
     }
+    return st;
+}
+
+/* Singular values of the two unfoldings as square roots of their Gram
+ * matrices' eigenvalues (values only: a tridiagonal reduction, no
+ * vectors), several times cheaper than a bidiagonal SVD of the wide
+ * unfoldings. A value below ~1e-8 of the largest comes out as noise of
+ * that size; rank selection only sums squares of the tail, where such
+ * values weigh ~1e-16 of ||W||^2. */
+static td_status gram_spectrum(const double *a, int trans, int64_t m,
+                               int64_t n, double *sv, const char *what,
+                               td_err_t *err)
+{
+    double *g = NULL, *ev = NULL;
+    td_status st;
+    if ((st = td_dec_alloc(&g, (size_t)m, (size_t)m, err)) ||
+        (st = td_dec_alloc(&ev, (size_t)m, 1, err)))
+        goto cleanup;
+    /* row-major upper = column-major lower */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, 1.0, a, trans ? (int)m : (int)n, 0.0, g,
+                (int)m);
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)m,
+                                     g, (lapack_int)m, ev);
+    if (info != 0) {
+        st = td_err_set(err, TD_ENUMERIC, "%s: LAPACK dsyevd failed (info %d)",
+                        what, (int)info);
+        goto cleanup;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        double l = ev[m - 1 - i];
+        sv[i] = l > 0.0 ? sqrt(l) : 0.0;
+    }
+cleanup:
+    free(g);
+    free(ev);
     return st;
 }
 
@@ -233,6 +402,44 @@ td_status td_tucker2_spectra(const double *w, int64_t cout, int64_t cin,
     }
     /* Unfoldings with fewer columns than rows have only that many singular
      * values; the rest of the spectrum is zero. */
+    if (sv_out)
+        for (int64_t i = (cin * k < cout ? cin * k : cout); i < cout; i++)
+            sv_out[i] = 0.0;
+    if (sv_in)
+        for (int64_t i = (cout * k < cin ? cout * k : cin); i < cin; i++)
+            sv_in[i] = 0.0;
+cleanup:
+    free(w1);
+    return st;
+}
+
+td_status td_tucker2_spectra_gram(const double *w, int64_t cout,
+                                  int64_t cin, int64_t k, double *sv_out, double *sv_in,
+                             td_err_t *err)
+{
+    td_status st;
+    size_t nel;
+    double *w1 = NULL;
+    if ((st = check_kernel(w, cout, cin, k, &nel, err)))
+        return st;
+    if (cout > INT_MAX || cin > INT_MAX || cout * k > INT_MAX || cin * k > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "tucker2: kernel too large for BLAS");
+    /* w is (cout, cin, k): its mode-0 unfolding is w itself */
+    if (sv_out && (st = gram_spectrum(w, 0, cout, cin * k, sv_out,
+                                      "tucker2 mode-0 spectrum", err)))
+        goto cleanup;
+    if (sv_in) {
+        int64_t d3[3] = {cout, cin, k};
+        int perm[3] = {0, 2, 1};
+        if ((st = td_dec_alloc(&w1, nel, 1, err)))
+            goto cleanup;
+        td_dec_permute(w, 3, d3, perm, w1); /* (cout, k, cin) */
+        if ((st = gram_spectrum(w1, 1, cin, cout * k, sv_in,
+                                "tucker2 mode-1 spectrum", err)))
+            goto cleanup;
+    }
+    /* Unfoldings with fewer columns than rows have only that many singular
+     * values; the rest of the spectrum is exactly zero. */
     if (sv_out)
         for (int64_t i = (cin * k < cout ? cin * k : cout); i < cout; i++)
             sv_out[i] = 0.0;

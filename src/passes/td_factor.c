@@ -217,7 +217,7 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
             ri = b->rank_in;
     }
     int64_t max_ro = 0, max_ri = 0, max_r = 0;
-    td_tucker2_opts_t tk = {b->max_sweeps, b->fit_tol};
+    td_tucker2_opts_t tk = {.max_sweeps = b->max_sweeps, .fit_tol = b->fit_tol};
     td_cp_opts_t cpo = {b->cp_sweeps, b->fit_tol};
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;

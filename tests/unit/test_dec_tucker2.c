@@ -113,7 +113,8 @@ static void test_monotone_and_hooi(void)
         }
     }
     /* more HOOI sweeps never lose fit against one sweep */
-    td_tucker2_opts_t one = {1, 1e-30}, many = {200, 1e-14};
+    td_tucker2_opts_t one = {.max_sweeps = 1, .fit_tol = 1e-30},
+                      many = {.max_sweeps = 200, .fit_tol = 1e-14};
     td_tucker2_t t1 = {0}, t2 = {0};
     CHECK(td_tucker2(w, co, ci, k, 3, 2, &one, &t1, &err) == TD_OK);
     CHECK(td_tucker2(w, co, ci, k, 3, 2, &many, &t2, &err) == TD_OK);
@@ -122,7 +123,7 @@ static void test_monotone_and_hooi(void)
     CHECK_MSG(t2.rel_error < t1.rel_error - 1e-9, "HOOI gained nothing: %.12g "
               "vs %.12g", t2.rel_error, t1.rel_error);
     /* converged: a further sweep from scratch with a bigger cap agrees */
-    td_tucker2_opts_t more = {400, 1e-15};
+    td_tucker2_opts_t more = {.max_sweeps = 400, .fit_tol = 1e-15};
     td_tucker2_t t3 = {0};
     CHECK(td_tucker2(w, co, ci, k, 3, 2, &more, &t3, &err) == TD_OK);
     CHECK(fabs(t3.rel_error - t2.rel_error) < 1e-9);
@@ -199,11 +200,84 @@ static void test_edges(void)
     free(w);
 }
 
+/* Kernels with a channel dimension >= 128 run their HOOI sweeps in single
+ * precision (at fit tolerances >= 1e-5). The result must match the double
+ * sweeps to well within the truncation error, the factors must be
+ * orthonormal and the reported error must be that of the returned factors,
+ * on both sides of the 1e-3 line where the error comes from ||W||^2 -
+ * ||core||^2 instead of the reconstruction; and runs repeat bit for bit. */
+static void test_single_sweeps(void)
+{
+    trng_t r = {11};
+    const int64_t co = 130, ci = 40, k = 3;
+    double *w = trand(&r, co * ci * k);
+    td_err_t err = {0};
+    td_tucker2_opts_t fast = {.max_sweeps = 10, .fit_tol = 1e-4},
+                      dbl = {.max_sweeps = 10, .fit_tol = 1e-4, .double_sweeps = 1};
+    td_tucker2_t a = {0}, b = {0}, c = {0};
+    CHECK(td_tucker2(w, co, ci, k, 20, 10, &fast, &a, &err) == TD_OK);
+    CHECK(td_tucker2(w, co, ci, k, 20, 10, &dbl, &b, &err) == TD_OK);
+    CHECK(td_tucker2(w, co, ci, k, 20, 10, &fast, &c, &err) == TD_OK);
+    CHECK_MSG(fabs(a.rel_error - b.rel_error) < 1e-6 * b.rel_error,
+              "single %.12g vs double %.12g", a.rel_error, b.rel_error);
+    CHECK(fabs(t2_check_err(w, &a) - a.rel_error) < 1e-12);
+    CHECK(orth_defect(a.u_out, co, 20) < 1e-12 && orth_defect(a.u_in, ci, 10) < 1e-12);
+    CHECK(a.rel_error == c.rel_error &&
+          !memcmp(a.core, c.core, (size_t)(20 * 10 * k) * sizeof *a.core));
+    td_tucker2_free(&a);
+    td_tucker2_free(&b);
+    td_tucker2_free(&c);
+    /* near-exact: rank (6, 5) plus noise of 1e-6, error far below 1e-3 */
+    double *u = trand(&r, co * 6), *v = trand(&r, ci * 5), *g = trand(&r, 6 * 5 * k);
+    double *w2 = malloc((size_t)(co * ci * k) * sizeof *w2);
+    t2_full(u, g, v, co, ci, k, 6, 5, w2);
+    double n2 = 0;
+    for (int64_t i = 0; i < co * ci * k; i++)
+        n2 += w2[i] * w2[i];
+    double *noise = trand(&r, co * ci * k);
+    for (int64_t i = 0; i < co * ci * k; i++)
+        w2[i] += 1e-6 * sqrt(n2 / (double)(co * ci * k)) * noise[i];
+    CHECK(td_tucker2(w2, co, ci, k, 6, 5, &fast, &a, &err) == TD_OK);
+    CHECK_MSG(a.rel_error < 1e-5 && a.rel_error > 0, "%g", a.rel_error);
+    CHECK_MSG(fabs(t2_check_err(w2, &a) - a.rel_error) < 1e-12 * (1 + a.rel_error),
+              "reported %.15g, reconstruction %.15g", a.rel_error, t2_check_err(w2, &a));
+    td_tucker2_free(&a);
+    free(u);
+    free(v);
+    free(g);
+    free(w2);
+    free(noise);
+    free(w);
+}
+
+/* The Gram-eigenvalue spectra agree with the SVD ones to ~1e-8 of the
+ * largest value, on a kernel with a decaying spectrum. */
+static void test_spectra_gram(void)
+{
+    trng_t r = {12};
+    const int64_t co = 24, ci = 40, k = 9;
+    double *w = trand(&r, co * ci * k);
+    for (int64_t o = 0; o < co; o++)
+        for (int64_t q = 0; q < ci * k; q++)
+            w[o * ci * k + q] *= pow(0.7, (double)o);
+    double a0[24], a1[40], b0[24], b1[40];
+    td_err_t err = {0};
+    CHECK(td_tucker2_spectra(w, co, ci, k, a0, a1, &err) == TD_OK);
+    CHECK(td_tucker2_spectra_gram(w, co, ci, k, b0, b1, &err) == TD_OK);
+    for (int i = 0; i < 24; i++)
+        CHECK_MSG(fabs(a0[i] - b0[i]) < 1e-8 * a0[0], "s0[%d] %.15g vs %.15g", i, a0[i], b0[i]);
+    for (int i = 0; i < 40; i++)
+        CHECK_MSG(fabs(a1[i] - b1[i]) < 1e-8 * a1[0], "s1[%d] %.15g vs %.15g", i, a1[i], b1[i]);
+    free(w);
+}
+
 int main(void)
 {
     test_exact();
     test_monotone_and_hooi();
     test_for_tol_optimal();
     test_edges();
+    test_single_sweeps();
+    test_spectra_gram();
     return TCHECK_DONE();
 }
