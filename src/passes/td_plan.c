@@ -81,7 +81,7 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
         const double *wq = w + (size_t)q * block;
         int64_t v0, v1 = 0;
         if (tucker) {
-            s = td_tucker2_spectra(wq, cg, l->cin_g, K, s0, s1, err);
+            s = td_tucker2_spectra_gram(wq, cg, l->cin_g, K, s0, s1, err);
             v0 = td_evbmf_rank(s0, cg, l->cin_g * K, NULL);
             v1 = td_evbmf_rank(s1, l->cin_g, cg * K, NULL);
         } else {
