@@ -3,7 +3,9 @@
 #   bash tests/scripts/budget_real.sh BINARY SRCDIR
 # - PP-OCRv4 det (weights in Constant nodes, symbolic dims given 640):
 #   --target-params 0.5 and --target-flops 0.5 land within 2 % below;
-# - ISNet fp16: --target-params 0.5 within 2 % below;
+# - PP-OCRv4 det --rank-multiple 8: ranks multiples of 8, budget met;
+# - ISNet fp16: --target-params 0.5 within 2 % below, methods mixed by
+#   auto, every replaced layer reporting the candidates it weighed;
 # each result runs in ONNX Runtime (when tools/ort is installed).
 set -u
 BIN="$1"
@@ -47,12 +49,48 @@ if [ -f "$det" ]; then
   done
 fi
 
+if [ -f "$det" ]; then
+  # --rank-multiple 8: every rank a multiple of 8, the budget still met.
+  if "$BIN" compress "$det" -o "$T/det_m8.onnx" --target-params 0.5 --rank-multiple 8 \
+       $D --quiet --report "$T/det_m8.json"; then
+    got=$(json "$T/det_m8.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
+    echo "det --target-params 0.5 --rank-multiple 8: $got"
+    within "$got" 0.5 || bad "det --rank-multiple 8 reached $got"
+    odd=$(json "$T/det_m8.json" "[(l['node'], l['ranks']) for l in r['layers'] if any(x % 8 for x in l['ranks'])]")
+    [ "$odd" = "[]" ] || bad "det --rank-multiple 8: ranks not multiples of 8: $odd"
+  else
+    bad "det --rank-multiple 8 failed"
+  fi
+fi
+
 if [ -f "$isnet" ]; then
   if "$BIN" compress "$isnet" -o "$T/isnet.onnx" --target-params 0.5 --quiet \
        --report "$T/isnet.json"; then
     got=$(json "$T/isnet.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
     echo "isnet --target-params 0.5: $got"
     within "$got" 0.5 || bad "isnet --target-params 0.5 reached $got"
+    # The default method is auto: it must mix methods on ISNet, and every
+    # replaced layer's report lists the candidates it weighed (method,
+    # ranks, params, error), the chosen one among them.
+    "$PY" - "$T/isnet.json" <<'PYEOF' || bad "isnet auto: methods not mixed or candidates missing"
+import json, sys
+r = json.load(open(sys.argv[1]))
+done = [l for l in r["layers"] if l["method"] != "keep"]
+methods = sorted({l["method"] for l in done})
+print("isnet auto methods:", methods, "over", len(done), "replaced layers")
+ok = len(methods) >= 2
+for l in done:
+    c = l.get("candidates", [])
+    fields = all({"method", "ranks", "params", "rel_error"} <= set(x) for x in c)
+    chosen = any(x["method"] == l["method"] and x["ranks"] == l["ranks"] for x in c)
+    if not c or not fields or not chosen:
+        print("layer", l["node"], "candidates:", c)
+        ok = False
+# CP is weighed only where its ALS is affordable: on the smaller layers
+several = sum(len(l.get("candidates", [])) >= 2 for l in done)
+print("layers with two or more candidates:", several)
+sys.exit(0 if ok and several > 0 else 1)
+PYEOF
     if [ "$ORT" = 1 ]; then
       node "$CMP" "$isnet" "$T/isnet.onnx" --rtol 1e9 >/dev/null 2>&1 ||
         bad "isnet --target-params: does not run in ONNX Runtime"
