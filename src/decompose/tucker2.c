@@ -268,6 +268,12 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
         r_out = cout;
     if (r_in > cin)
         r_in = cin;
+    /* An unfolding has no more independent rows than it has columns: ranks
+     * past that add parameters and no accuracy. */
+    if (r_out > cin * k)
+        r_out = cin * k;
+    if (r_in > cout * k)
+        r_in = cout * k;
     int max_sweeps = opts && opts->max_sweeps > 0 ? opts->max_sweeps : 50;
     double fit_tol = opts && opts->fit_tol > 0.0 ? opts->fit_tol : 1e-9;
     int64_t mc = cout > cin ? cout : cin;
@@ -304,8 +310,14 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
         }
         st = hooi_single(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw,
                          out, &wk, err);
-        if (!st)
-            project(cout, cin, k, r_out, r_in, out, &wk, 1); /* core in double */
+        if (!st) {
+            double nc = project(cout, cin, k, r_out, r_in, out, &wk, 1);
+            /* Near-exact fits are where single precision's ~1e-7 shows:
+             * below 1e-4 relative error, redo the sweeps in double. */
+            if (nw > 0.0 && 1.0 - (nc / nw) * (nc / nw) < 1e-8)
+                st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw,
+                          out, &wk, err);
+        }
     } else {
         st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw, out,
                   &wk, err);

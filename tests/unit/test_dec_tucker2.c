@@ -188,11 +188,13 @@ static void test_edges(void)
     z[7] = 0;
     CHECK(td_tucker2(z, 2, 3, 4, 0, 1, NULL, &t, &err) == TD_EINPUT);
     td_tucker2_free(&t);
-    /* more channels than columns in an unfolding: rank caps at the dim */
+    /* more channels than columns in an unfolding: the rank caps at the
+     * unfolding's rank (2 here), still exact */
     trng_t r = {8};
     double *w = trand(&r, 9 * 2 * 1);
     CHECK(td_tucker2(w, 9, 2, 1, 9, 2, NULL, &t, &err) == TD_OK);
-    CHECK(t.rel_error < 1e-12 && orth_defect(t.u_out, 9, 9) < 1e-12);
+    CHECK(t.r_out == 2 && t.r_in == 2);
+    CHECK(t.rel_error < 1e-12 && orth_defect(t.u_out, 9, 2) < 1e-12);
     td_tucker2_free(&t);
     CHECK(td_tucker2_for_tol(w, 9, 2, 1, 0.0, NULL, &t, &err) == TD_OK);
     CHECK(t.rel_error < 1e-12 && t.r_out == 2);
@@ -242,6 +244,15 @@ static void test_single_sweeps(void)
     CHECK_MSG(fabs(t2_check_err(w2, &a) - a.rel_error) < 1e-12 * (1 + a.rel_error),
               "reported %.15g, reconstruction %.15g", a.rel_error, t2_check_err(w2, &a));
     td_tucker2_free(&a);
+    /* one output channel, 300 inputs: the mode-1 unfolding has rank 9, so
+     * r_in = 150 caps at 9 and the result is exact to double precision
+     * (the near-exact fit is redone in double) */
+    double *w3 = trand(&r, 300 * 9);
+    CHECK(td_tucker2(w3, 1, 300, 9, 1, 150, &fast, &a, &err) == TD_OK);
+    CHECK_MSG(a.r_in == 9 && a.rel_error < 1e-13, "r_in %lld err %g",
+              (long long)a.r_in, a.rel_error);
+    td_tucker2_free(&a);
+    free(w3);
     free(u);
     free(v);
     free(g);
