@@ -52,12 +52,12 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (opts->html)
         *opts->html = NULL;
     int budgets = (opts->rank > 0) + (opts->ratio > 0) + (opts->use_tol != 0) +
-                  (opts->target_params > 0) + (opts->target_flops > 0) +
+                  (opts->target_params > 0 || opts->target_flops > 0) +
                   (opts->vbmf != 0);
     if (budgets > 1)
         return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "give at most one of --rank, --ratio, --tol, --target-params, "
-            "--target-flops and --vbmf");
+            "give at most one of --rank, --ratio, --tol, --target-params "
+            "and/or --target-flops, and --vbmf");
     if (opts->target_params < 0 || opts->target_params > 1 ||
         opts->target_flops < 0 || opts->target_flops > 1)
         return (onnxtd_status)td_err_set(err, TD_EUSAGE,
@@ -100,6 +100,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (opts->target_params > 0) {
         o.global = TD_GLOBAL_PARAMS;
         o.target = opts->target_params;
+        o.also_flops = opts->target_flops > 0 ? opts->target_flops : 0;
     } else if (opts->target_flops > 0) {
         o.global = TD_GLOBAL_FLOPS;
         o.target = opts->target_flops;

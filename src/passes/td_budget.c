@@ -78,16 +78,119 @@ static td_status plan_vbmf(td_job *jobs, size_t n, const td_compress_opts *o)
     return TD_OK;
 }
 
+/* Totals of the current allocation in parameters and in MACs. */
+static void totals(const td_alloc_layer *al, const td_alloc_layer *ap,
+                   const td_alloc_layer *af, size_t n, const td_budget_totals *t,
+                   double *params, double *macs)
+{
+    *params = t->fixed;
+    *macs = t->fixed_macs;
+    for (size_t i = 0; i < n; i++) {
+        if (ap[i].fixed && !ap[i].n0) {
+            *params += ap[i].orig;
+            *macs += af[i].orig;
+        } else if (al[i].keep) {
+            *params += ap[i].orig;
+            *macs += af[i].orig;
+        } else {
+            *params += td_alloc_cost(&ap[i], al[i].r0, al[i].r1);
+            *macs += td_alloc_cost(&af[i], al[i].r0, al[i].r1);
+        }
+    }
+}
+
+static double weighted_err2(const td_alloc_layer *al, size_t n)
+{
+    double e = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!al[i].keep && !(al[i].fixed && !al[i].n0))
+            e += al[i].weight * al[i].err2;
+    return e;
+}
+
+/* Both budgets at once: minimise the weighted error with parameters <=
+ * Tp and MACs <= Tf. For a price mu on MACs the allocator minimises error
+ * under one blended cost, params + mu x MACs; the largest blended target
+ * whose allocation meets both budgets is found by bisection (the totals
+ * fall with the target), and of a sweep of prices the allocation with the
+ * least estimated error wins: the Lagrangian view of the two-constraint
+ * problem, with the greedy allocator as its inner solver. ap and af hold
+ * the per-layer parameter and MAC models; al gets the result. */
+static int plan_joint(td_alloc_layer *al, const td_alloc_layer *ap,
+                      const td_alloc_layer *af, size_t n,
+                      const td_budget_totals *t, double tp, double tf,
+                      const td_alloc_opts *ao)
+{
+    static const double scale[] = {0, 0.1, 0.3, 1, 3, 10, 1e6};
+    double unit = t->before_macs > 0 ? t->before / t->before_macs : 0;
+    td_alloc_layer *trial = calloc(n ? n : 1, sizeof *trial);
+    if (!trial)
+        return -1;
+    int found = 0;
+    double best_err = 0;
+    for (size_t q = 0; q < sizeof scale / sizeof *scale; q++) {
+        double mu = scale[q] * unit;
+        for (size_t i = 0; i < n; i++) {
+            trial[i] = ap[i];
+            trial[i].c0 += mu * af[i].c0;
+            trial[i].c1 += mu * af[i].c1;
+            trial[i].c01 += mu * af[i].c01;
+            trial[i].cfix += mu * af[i].cfix;
+            trial[i].orig += mu * af[i].orig;
+        }
+        double fixed = t->fixed + mu * t->fixed_macs;
+        double lo = fixed, hi = t->before + mu * t->before_macs;
+        int ok = 0;
+        for (int it = 0; it < 40; it++) {
+            double mid = 0.5 * (lo + hi), p, m;
+            td_alloc_ranks(trial, n, fixed, mid, ao);
+            totals(trial, ap, af, n, t, &p, &m);
+            if (p <= tp * (1 + 1e-12) && m <= tf * (1 + 1e-12)) {
+                lo = mid;
+                ok = 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (!ok)
+            continue;
+        td_alloc_ranks(trial, n, fixed, lo, ao);
+        double e = weighted_err2(trial, n);
+        if (!found || e < best_err) {
+            found = 1;
+            best_err = e;
+            for (size_t i = 0; i < n; i++) {
+                al[i].keep = trial[i].keep;
+                al[i].r0 = trial[i].r0;
+                al[i].r1 = trial[i].r1;
+                al[i].err2 = trial[i].err2;
+                al[i].cost = al[i].keep ? ap[i].orig
+                                        : td_alloc_cost(&ap[i], al[i].r0, al[i].r1);
+            }
+        }
+    }
+    free(trial);
+    return found;
+}
+
 td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
-                         double fixed_cost, double total_before,
-                         td_compress_report *r, td_err_t *err)
+                         const td_budget_totals *t, td_compress_report *r,
+                         td_err_t *err)
 {
     if (o->global == TD_GLOBAL_NONE)
         return o->vbmf ? plan_vbmf(jobs, n, o) : TD_OK;
     int flops = o->global == TD_GLOBAL_FLOPS;
+    int joint = !flops && o->also_flops > 0;
+    /* al: the allocation's model; with a second budget also af (MACs) */
     td_alloc_layer *al = calloc(n ? n : 1, sizeof *al);
-    if (!al)
+    td_alloc_layer *af = joint ? calloc(n ? n : 1, sizeof *af) : NULL;
+    td_alloc_layer *ap = joint ? calloc(n ? n : 1, sizeof *ap) : NULL;
+    if (!al || (joint && (!af || !ap))) {
+        free(al);
+        free(af);
+        free(ap);
         return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
     double mean_norm2 = 0;
     size_t counted = 0;
     for (size_t i = 0; i < n; i++)
@@ -105,6 +208,11 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
             a->orig = flops ? (double)j->rep->macs_before
                             : (double)j->rep->params_before;
             a->n0 = 0;
+            if (joint) {
+                af[i] = *a;
+                af[i].orig = (double)(j->rep->macs_before > 0 ? j->rep->macs_before : 0);
+                ap[i] = *a;
+            }
             continue;
         }
         a->n0 = j->n0;
@@ -116,22 +224,50 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
                         ? j->norm2 / mean_norm2 : 1;
         if (!o->allow_slower && !o->force)
             cap_for_speed(j, a);
+        if (joint) {
+            ap[i] = *a;
+            af[i] = *a;
+            cost_model(j, 1, &af[i]);
+        }
     }
-    double target = o->target * total_before;
     td_alloc_opts ao = {o->rank_multiple, o->min_rank};
-    double total = td_alloc_ranks(al, n, fixed_cost, target, &ao);
-    r->planned = total_before > 0 ? total / total_before : 0;
     td_status s = TD_OK;
-    if (total > target * (1 + 1e-12)) {
-        s = td_err_set(err, TD_EUSAGE,
-                       "--target-%s %g cannot be met: the smallest ranks "
-                       "allowed keep %.4f of the model's %s%s",
-                       flops ? "flops" : "params", o->target, r->planned,
-                       flops ? "MACs" : "parameters",
-                       o->allow_slower || o->force ? ""
-                       : " (chains the cost model predicts slower are not "
-                         "used: --allow-slower)");
-        goto cleanup;
+    double target = o->target * t->before;
+    if (joint) {
+        double tf = o->also_flops * t->before_macs, p = 0, m = 0;
+        int found = plan_joint(al, ap, af, n, t, target, tf, &ao);
+        if (found < 0) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        if (found)
+            totals(al, ap, af, n, t, &p, &m);
+        r->planned = t->before > 0 ? p / t->before : 0;
+        r->planned_flops = t->before_macs > 0 ? m / t->before_macs : 0;
+        r->also_flops = o->also_flops;
+        if (!found) {
+            s = td_err_set(err, TD_EUSAGE,
+                           "--target-params %g with --target-flops %g cannot "
+                           "be met together%s", o->target, o->also_flops,
+                           o->allow_slower || o->force ? ""
+                           : " (chains the cost model predicts slower are not "
+                             "used: --allow-slower)");
+            goto cleanup;
+        }
+    } else {
+        double total = td_alloc_ranks(al, n, t->fixed, target, &ao);
+        r->planned = t->before > 0 ? total / t->before : 0;
+        if (total > target * (1 + 1e-12)) {
+            s = td_err_set(err, TD_EUSAGE,
+                           "--target-%s %g cannot be met: the smallest ranks "
+                           "allowed keep %.4f of the model's %s%s",
+                           flops ? "flops" : "params", o->target, r->planned,
+                           flops ? "MACs" : "parameters",
+                           o->allow_slower || o->force ? ""
+                           : " (chains the cost model predicts slower are not "
+                             "used: --allow-slower)");
+            goto cleanup;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         td_job *j = &jobs[i];
@@ -146,5 +282,7 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
     }
 cleanup:
     free(al);
+    free(af);
+    free(ap);
     return s;
 }

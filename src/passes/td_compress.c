@@ -247,7 +247,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     r->n_layers = nj;
     td_shapes_free(shapes);
     shapes = NULL;
-    if (o->global == TD_GLOBAL_FLOPS && macs_unknown) {
+    if ((o->global == TD_GLOBAL_FLOPS || o->also_flops > 0) && macs_unknown) {
         const char *dim = unset_dim(g, o);
         s = dim ? td_err_set(err, TD_EUSAGE,
                              "--target-flops needs static shapes: give the "
@@ -278,7 +278,16 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                     fixed += (double)jobs[q].rep->macs_before;
             }
         }
-        if ((s = td_budget_plan(jobs, nj, o, fixed, before, r, err)))
+        /* the MACs side, for a second budget on them */
+        double before_f = other_macs, fixed_f = other_macs;
+        for (size_t q = 0; q < nj; q++) {
+            double mq = jobs[q].rep->macs_before > 0 ? (double)jobs[q].rep->macs_before : 0;
+            before_f += mq;
+            if (!jobs[q].have_spectra)
+                fixed_f += mq;
+        }
+        td_budget_totals bt = {fixed, before, fixed_f, before_f};
+        if ((s = td_budget_plan(jobs, nj, o, &bt, r, err)))
             goto done;
     }
     if ((s = run_pool(jobs, nj, o, 1, err)))

@@ -51,6 +51,9 @@ typedef struct td_compress_opts {
      * layers from their spectra, then each layer is factored once. */
     td_global_kind global;
     double target;
+    /* With global == TD_GLOBAL_PARAMS: the Conv/Gemm/MatMul MACs must also
+     * stay within this fraction (0: no second budget). */
+    double also_flops;
     td_sensitivity sensitivity;
     /* Ranks from EVBMF on the channel unfoldings, weakened toward full. */
     int vbmf;
@@ -107,6 +110,8 @@ typedef struct td_compress_report {
     td_global_kind global;
     double target;         /* the fraction asked for */
     double planned;        /* the fraction the allocation reached */
+    double also_flops;     /* the MACs fraction asked for too (0: none) */
+    double planned_flops;  /* and the one reached */
     const char *budget_note;  /* static text when the target is unmet */
 } td_compress_report;
 

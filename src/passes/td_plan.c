@@ -170,6 +170,10 @@ static int candidates(const td_job *j, const td_compress_opts *o,
             b.rank_in = j->r1;
             b.cp_sweeps = b.max_sweeps;
             if (m == TD_CP) {
+                /* CP at the same parameters may cost more MACs: under a
+                 * second budget on MACs only the planned chain is safe */
+                if (o->also_flops > 0 && o->method_auto)
+                    continue;
                 b.rank = cp_rank_for(l, j->cost_cap, flops);
                 if (b.rank < 1)
                     continue;

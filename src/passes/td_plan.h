@@ -41,11 +41,18 @@ void td_job_factor(td_job *j, const td_compress_opts *o);
 
 void td_job_free(td_job *j);
 
+/* Model totals for the budgets: in o->global's unit (parameters or
+ * MACs), what the allocation cannot change and everything before; and the
+ * same in MACs, for a second budget on them (o->also_flops). */
+typedef struct td_budget_totals {
+    double fixed, before;
+    double fixed_macs, before_macs;
+} td_budget_totals;
+
 /* Allocates ranks over jobs for o->global (needs spectra) or o->vbmf;
- * fills r->planned / r->budget_note. fixed_cost: cost of everything the
- * allocation cannot change. */
+ * fills r->planned (and r->planned_flops) / r->budget_note. */
 td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
-                         double fixed_cost, double total_before,
-                         td_compress_report *r, td_err_t *err);
+                         const td_budget_totals *t, td_compress_report *r,
+                         td_err_t *err);
 
 #endif

@@ -115,6 +115,10 @@ char *td_compress_report_json(const td_compress_report *r)
         td_json_str(&b, r->global == TD_GLOBAL_PARAMS ? "params" : "flops");
         td_json_key(&b, "target"); td_json_num(&b, r->target);
         td_json_key(&b, "planned"); td_json_num(&b, r->planned);
+        if (r->also_flops > 0) {
+            td_json_key(&b, "target_flops"); td_json_num(&b, r->also_flops);
+            td_json_key(&b, "planned_flops"); td_json_num(&b, r->planned_flops);
+        }
     }
     td_json_close(&b, '}');
     td_json_close(&b, '}');

@@ -6,6 +6,7 @@
 # - PP-OCRv4 det --rank-multiple 8: ranks multiples of 8, budget met;
 # - ISNet fp16: --target-params 0.5 within 2 % below, methods mixed by
 #   auto, every replaced layer reporting the candidates it weighed;
+# - ISNet --target-params 0.4 --target-flops 0.5: both hold, params binding;
 # each result runs in ONNX Runtime (when tools/ort is installed).
 set -u
 BIN="$1"
@@ -97,6 +98,23 @@ PYEOF
     fi
   else
     bad "isnet --target-params failed"
+  fi
+fi
+if [ -f "$isnet" ]; then
+  # both budgets: 2.5x fewer parameters and at most half the MACs
+  if "$BIN" compress "$isnet" -o "$T/isnet_j.onnx" --target-params 0.4 --target-flops 0.5 \
+       --quiet --report "$T/isnet_j.json"; then
+    p=$(json "$T/isnet_j.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
+    f=$(json "$T/isnet_j.json" "r['totals']['flops_after']/r['totals']['flops_before']")
+    echo "isnet --target-params 0.4 --target-flops 0.5: params $p, MACs $f"
+    "$PY" -c "import sys; p,f=map(float,sys.argv[1:]); sys.exit(0 if 0.392 <= p <= 0.4+1e-12 and f <= 0.5+1e-12 else 1)" "$p" "$f" ||
+      bad "isnet joint budgets: params $p, MACs $f"
+    if [ "$ORT" = 1 ]; then
+      node "$CMP" "$isnet" "$T/isnet_j.onnx" --rtol 1e9 >/dev/null 2>&1 ||
+        bad "isnet joint budgets: does not run in ONNX Runtime"
+    fi
+  else
+    bad "isnet joint budgets failed"
   fi
 fi
 [ "$fail" -eq 0 ] && echo "budget_real: all passed"

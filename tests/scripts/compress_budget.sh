@@ -4,7 +4,7 @@
 # On a generated model (tests/tools/make_budget_model.py) whose layers have
 # different structure:
 # - --target-params F / --target-flops F land within 2 % below F, with
-#   --rank-multiple respected;
+#   --rank-multiple respected; both at once hold together (one binding);
 # - --method auto under --tol picks CP for the CP-rank-5 layer, Tucker-2
 #   for the multilinear-rank-(4,4) one and SVD for the 1x1 conv;
 # - --vbmf finds the planted ranks (4,4) and 8 (noise 1e-3: EVBMF must
@@ -56,6 +56,27 @@ for f in 0.5 0.3; do
     bad "--target-flops $f failed"
   fi
 done
+
+# Both budgets at once: each holds, one of them binds (within 2 % below),
+# and the report states both; an impossible pair is refused, nothing written.
+if "$BIN" compress "$T/m.onnx" -o "$T/j.onnx" --target-params 0.5 --target-flops 0.35 \
+     --quiet --report "$T/j.json" $DIMS; then
+  p=$(json "$T/j.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
+  f=$(json "$T/j.json" "r['totals']['flops_after']/r['totals']['flops_before']")
+  echo "joint --target-params 0.5 --target-flops 0.35: params $p, MACs $f"
+  "$PY" -c "import sys; p,f=map(float,sys.argv[1:]); sys.exit(0 if p <= 0.5+1e-12 and f <= 0.35+1e-12 and (p >= 0.49 or f >= 0.343) else 1)" "$p" "$f" ||
+    bad "joint budgets: params $p (<= 0.5), MACs $f (<= 0.35), neither binding"
+  [ "$(json "$T/j.json" "(r['totals']['target_flops'], round(r['totals']['planned_flops'], 6) == round($f, 6))")" = "(0.35, True)" ] ||
+    bad "joint budgets: report totals lack target_flops/planned_flops"
+  runs "$T/j.onnx"
+else
+  bad "joint --target-params 0.5 --target-flops 0.35 failed"
+fi
+"$BIN" compress "$T/m.onnx" -o "$T/jx.onnx" --target-params 0.9 --target-flops 0.001 \
+  --quiet $DIMS 2>"$T/jx.err"
+rc=$?
+[ "$rc" -ne 0 ] && [ ! -e "$T/jx.onnx" ] && grep -q "cannot be met together" "$T/jx.err" ||
+  bad "an impossible pair of budgets: exit $rc, $(cat "$T/jx.err")"
 
 if "$BIN" compress "$T/m.onnx" -o "$T/k.onnx" --target-params 0.4 --rank-multiple 4 \
      --allow-slower --quiet --report "$T/k.json"; then
