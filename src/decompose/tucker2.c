@@ -390,44 +390,11 @@ cleanup:
     return st;
 }
 
-td_status td_tucker2_spectra(const double *w, int64_t cout, int64_t cin,
-                             int64_t k, double *sv_out, double *sv_in,
-                             td_err_t *err)
-{
-    td_status st;
-    size_t nel;
-    double *w1 = NULL;
-    if ((st = check_kernel(w, cout, cin, k, &nel, err)))
-        return st;
-    if (sv_out && (st = td_dec_svd_thin(w, cout, cin * k, NULL, sv_out, NULL,
-                                        "tucker2 mode-0 spectrum", err)))
-        goto cleanup;
-    if (sv_in) {
-        int64_t d3[3] = {cout, cin, k};
-        int perm[3] = {1, 0, 2};
-        if ((st = td_dec_alloc(&w1, nel, 1, err)))
-            goto cleanup;
-        td_dec_permute(w, 3, d3, perm, w1);
-        if ((st = td_dec_svd_thin(w1, cin, cout * k, NULL, sv_in, NULL,
-                                  "tucker2 mode-1 spectrum", err)))
-            goto cleanup;
-    }
-    /* Unfoldings with fewer columns than rows have only that many singular
-     * values; the rest of the spectrum is zero. */
-    if (sv_out)
-        for (int64_t i = (cin * k < cout ? cin * k : cout); i < cout; i++)
-            sv_out[i] = 0.0;
-    if (sv_in)
-        for (int64_t i = (cout * k < cin ? cout * k : cin); i < cin; i++)
-            sv_in[i] = 0.0;
-cleanup:
-    free(w1);
-    return st;
-}
-
-td_status td_tucker2_spectra_gram(const double *w, int64_t cout,
-                                  int64_t cin, int64_t k, double *sv_out, double *sv_in,
-                             td_err_t *err)
+/* Both spectra, by SVD of the unfoldings or from their Gram matrices. The
+ * mode-1 unfolding is taken as (cout*k) x cin after one permute to
+ * (cout, k, cin): the same singular values as its transpose. */
+static td_status spectra(const double *w, int64_t cout, int64_t cin, int64_t k,
+                         double *sv_out, double *sv_in, int gram, td_err_t *err)
 {
     td_status st;
     size_t nel;
@@ -437,17 +404,23 @@ td_status td_tucker2_spectra_gram(const double *w, int64_t cout,
     if (cout > INT_MAX || cin > INT_MAX || cout * k > INT_MAX || cin * k > INT_MAX)
         return td_err_set(err, TD_EINPUT, "tucker2: kernel too large for BLAS");
     /* w is (cout, cin, k): its mode-0 unfolding is w itself */
-    if (sv_out && (st = gram_spectrum(w, 0, cout, cin * k, sv_out,
-                                      "tucker2 mode-0 spectrum", err)))
-        goto cleanup;
+    if (sv_out) {
+        const char *what = "tucker2 mode-0 spectrum";
+        st = gram ? gram_spectrum(w, 0, cout, cin * k, sv_out, what, err)
+                  : td_dec_svd_thin(w, cout, cin * k, NULL, sv_out, NULL, what, err);
+        if (st)
+            goto cleanup;
+    }
     if (sv_in) {
+        const char *what = "tucker2 mode-1 spectrum";
         int64_t d3[3] = {cout, cin, k};
         int perm[3] = {0, 2, 1};
         if ((st = td_dec_alloc(&w1, nel, 1, err)))
             goto cleanup;
-        td_dec_permute(w, 3, d3, perm, w1); /* (cout, k, cin) */
-        if ((st = gram_spectrum(w1, 1, cin, cout * k, sv_in,
-                                "tucker2 mode-1 spectrum", err)))
+        td_dec_permute(w, 3, d3, perm, w1);
+        st = gram ? gram_spectrum(w1, 1, cin, cout * k, sv_in, what, err)
+                  : td_dec_svd_thin(w1, cout * k, cin, NULL, sv_in, NULL, what, err);
+        if (st)
             goto cleanup;
     }
     /* Unfoldings with fewer columns than rows have only that many singular
@@ -461,4 +434,18 @@ td_status td_tucker2_spectra_gram(const double *w, int64_t cout,
 cleanup:
     free(w1);
     return st;
+}
+
+td_status td_tucker2_spectra(const double *w, int64_t cout, int64_t cin,
+                             int64_t k, double *sv_out, double *sv_in,
+                             td_err_t *err)
+{
+    return spectra(w, cout, cin, k, sv_out, sv_in, 0, err);
+}
+
+td_status td_tucker2_spectra_gram(const double *w, int64_t cout, int64_t cin,
+                                  int64_t k, double *sv_out, double *sv_in,
+                                  td_err_t *err)
+{
+    return spectra(w, cout, cin, k, sv_out, sv_in, 1, err);
 }
