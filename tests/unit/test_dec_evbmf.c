@@ -93,8 +93,38 @@ static void test_cases(void)
     CHECK(td_evbmf_rank(one, 1, 1, NULL) <= 1);
 }
 
+/* A fixed spectrum whose EVBMF answer was computed independently
+ * (tests/unit/gen_evbmf.py: the paper's Omega(sigma2) minimised in NumPy
+ * with its own searches). L x M = 20 x 30, alpha = 2/3: tau_bar =
+ * 2.0540318, x_bar = (1 + tau_bar)(1 + alpha/tau_bar) = 4.0452634.
+ * With the fourth value 9: sigma2 = 0.60074958, threshold
+ * sqrt(30 x 0.60075 x 4.04526) = 8.5385 < 9, rank 4. With 8: sigma2 =
+ * 0.66684658, threshold 8.9959 > 8, rank 3 (the noise estimate rises as
+ * the fourth component joins the noise, so the threshold moves too). */
+static void test_hand_checked(void)
+{
+    struct { double fourth, sigma2; int64_t rank; } want[] = {
+        {9.0, 0.6007495828, 4},
+        {8.0, 0.6668465835, 3},
+    };
+    for (size_t c = 0; c < 2; c++) {
+        double g[20] = {30.0, 22.0, 15.0, want[c].fourth};
+        for (int i = 0; i < 16; i++)  /* linspace(6, 1, 16) */
+            g[4 + i] = 6.0 - 5.0 * i / 15.0;
+        double s2 = -1;
+        int64_t rk = td_evbmf_rank(g, 20, 30, &s2);
+        CHECK_MSG(rk == want[c].rank, "fourth %g: rank %lld, want %lld",
+                  want[c].fourth, (long long)rk, (long long)want[c].rank);
+        CHECK_MSG(fabs(s2 - want[c].sigma2) < 1e-6 * want[c].sigma2,
+                  "fourth %g: sigma2 %.10g, want %.10g", want[c].fourth, s2,
+                  want[c].sigma2);
+        CHECK(td_evbmf_rank(g, 30, 20, NULL) == want[c].rank);
+    }
+}
+
 int main(void)
 {
+    test_hand_checked();
     test_threshold_formula();
     test_cases();
     return TCHECK_DONE();
