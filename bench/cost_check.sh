@@ -6,13 +6,50 @@
 # case, the predicted and the measured latency ratio chain/layer and
 # whether "chain is faster" was predicted right.
 #   bash bench/cost_check.sh BINARY [RUNS]
+# Real-model mode: compress MODEL with ARGS plus --allow-slower (so every
+# chain the allocation wants is built), then time each replaced Conv of it
+# against its chain as single-layer models of the same shapes and dtype
+# (bench/cost_layers.py), and summarise: rank correlation of predicted and
+# measured ratios, how often faster/slower was called right, worst miss.
+#   bash bench/cost_check.sh BINARY --real TAG MODEL [RUNS] -- ARGS...
+# THREADS (default 1) sets ORT's intra-op threads; JSONL=FILE appends one
+# line per layer.
 set -u
 BIN="$1"
-RUNS="${2:-15}"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
+THREADS=${THREADS:-1}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+if [ "${2:-}" = --real ]; then
+  TAG="$3"; MODEL="$4"; RUNS=15
+  shift 4
+  if [ "${1:-}" != -- ]; then RUNS="$1"; shift; fi
+  [ "${1:-}" = -- ] && shift
+  "$BIN" compress "$MODEL" -o "$T/c.onnx" "$@" --allow-slower --quiet --report "$T/r.json" ||
+    { echo "cost_check.sh: compress failed" >&2; exit 1; }
+  dims=()
+  while [ $# -gt 0 ]; do
+    [ "$1" = --dim ] && dims+=(--dim "$2")
+    shift
+  done
+  "$PY" "$SRC/bench/cost_layers.py" "$MODEL" "$T/r.json" "$T/layers" "${dims[@]}" >/dev/null || exit 1
+  : > "$T/rows.jsonl"
+  "$PY" -c "import json,sys; [print(x['orig'], x['chain'], i) for i, x in enumerate(json.load(open(sys.argv[1])))]" \
+    "$T/layers/manifest.json" | while read -r a b i; do
+    node "$SRC/tools/ort/ort_time.js" "$a" "$b" --runs "$RUNS" --threads "$THREADS" --json 2>/dev/null |
+      "$PY" -c "
+import json, sys
+t = json.load(sys.stdin); x = json.load(open(sys.argv[1]))[int(sys.argv[2])]
+x.update(tag=sys.argv[3], threads=int(sys.argv[4]), measured=t['ratio_b_over_a'],
+         predicted=x['pred_after'] / x['pred_before'])
+print(json.dumps(x))" "$T/layers/manifest.json" "$i" "$TAG" "$THREADS" >> "$T/rows.jsonl"
+  done
+  [ -n "${JSONL:-}" ] && cat "$T/rows.jsonl" >> "$JSONL"
+  "$PY" "$SRC/bench/cost_summary.py" "$T/rows.jsonl"
+  exit 0
+fi
+RUNS="${2:-15}"
 mk() {  # mk OUT CIN COUT K HW
   "$PY" - "$@" <<'PYEOF'
 import sys, numpy as np, onnx

@@ -9,7 +9,8 @@
 #   bash bench/fidelity.sh methods   # RSDTR vs TR vs Tucker-2 vs CP at --tol
 #
 # SPEC_FILE: one run per line, "TAG TASK METHOD ARGS...", where TASK is
-# isnet | det | cls and ARGS are passed to `onnxtd compress` (budget and
+# isnet | det | cls | vgg (VGG16 has random weights: latency only, no
+# fidelity metric) and ARGS are passed to `onnxtd compress` (budget and
 # --include/--exclude). '#' starts a comment. Without SPEC_FILE the default
 # list below runs (the budget flag is --target-params when the binary has
 # it, else per-layer --ratio).
@@ -18,8 +19,12 @@
 # model, default 5), THREADS (ORT intra-op threads, default 2), PHOTOS
 # (directory with skimage's data images; default: extracted from Debian's
 # python3-skimage package into $OUT/skim), ONLY (limit inputs per task),
-# CTIMEOUT (give up a compression after so many seconds).
+# CTIMEOUT (give up a compression after so many seconds), BIN (default
+# build/onnxtd).
 # Results: $OUT/results.jsonl (one JSON object per run) and $OUT/results.md.
+# A budget onnxtd refuses (e.g. unreachable without chains the cost model
+# predicts slower) is a row marked "refused" with the message, not a
+# failure.
 set -euo pipefail -f   # -f: layer regexes in SPEC stay unglobbed
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/fidelity}
@@ -27,7 +32,7 @@ RUNS=${RUNS:-5}
 THREADS=${THREADS:-2}
 ONLY=${ONLY:-0}
 CTIMEOUT=${CTIMEOUT:-0}   # seconds per compression (0: none)
-BIN=build/onnxtd
+BIN=${BIN:-build/onnxtd}
 PY=/usr/bin/python3
 mkdir -p "$OUT/models" "$OUT/cache"
 
@@ -35,15 +40,17 @@ declare -A MODEL=(
   [isnet]=bench/models/isnet_fp16.onnx
   [det]=bench/models/ch_PP-OCRv4_det_infer.onnx
   [cls]=bench/models/ch_ppocr_mobile_v2.0_cls_infer.onnx
+  [vgg]=bench/models/vgg16.onnx
 )
 declare -A DIMS=(
   [isnet]=""
   [det]="--dim p2o.DynamicDimension.0=1 --dim p2o.DynamicDimension.1=640 --dim p2o.DynamicDimension.2=640"
   [cls]="--dim p2o.DynamicDimension.0=32 --dim p2o.DynamicDimension.1=48 --dim p2o.DynamicDimension.2=192"
+  [vgg]=""
 )
 
 [ -x "$BIN" ] || { echo "fidelity.sh: build $BIN first" >&2; exit 2; }
-for t in "${!MODEL[@]}"; do
+for t in isnet det cls; do
   [ -f "${MODEL[$t]}" ] || { echo "fidelity.sh: ${MODEL[$t]} missing (bash bench/fetch_models.sh)" >&2; exit 2; }
 done
 
@@ -112,6 +119,17 @@ while read -r tag task method args; do
   # shellcheck disable=SC2086
   if ! OPENBLAS_NUM_THREADS=1 /usr/bin/time -f 'TIME %e RSS_KB %M' \
        timeout "$CTIMEOUT" "$BIN" compress "$src" -o "$dst" --method "$method" $args ${DIMS[$task]} --report "$rep" --quiet 2> "$log"; then
+    if grep -q "cannot be met" "$log"; then   # a refusal, with its reason
+      "$PY" - "$tag" "$task" "$method" "$args" "$cmd" "$log" >> "$OUT/results.jsonl" <<'EOF'
+import json, sys
+tag, task, method, args, cmd, log = sys.argv[1:]
+msg = [l.strip() for l in open(log) if "cannot be met" in l][0]
+print(json.dumps({"tag": tag, "task": task, "method": method, "args": args,
+                  "compress_cmd": cmd, "refused": msg}))
+EOF
+      echo "   refused: $(grep "cannot be met" "$log")" >&2
+      continue
+    fi
     echo "fidelity.sh: $tag: compress failed or timed out (see $log)" >&2
     echo "{\"tag\": \"$tag\", \"failed\": \"compress failed or timed out after ${CTIMEOUT}s\", \"compress_cmd\": \"$cmd\"}" >> "$OUT/failed.jsonl"
     continue
@@ -120,10 +138,22 @@ while read -r tag task method args; do
   [ -n "${BASE[$task]:-}" ] || BASE[$task]=$(info_json "$src" "$task")
   read -r p0 m0 <<< "${BASE[$task]}"
   read -r p1 m1 < <(info_json "$dst" "$task")
-  evcmd="node bench/fidelity/eval.js $src $dst --task $task --manifest $OUT/inputs/$task.json --runs $RUNS --threads $THREADS --cache $OUT/cache --only $ONLY"
-  echo "   $evcmd" >&2
-  # shellcheck disable=SC2086
-  ev=$($evcmd)
+  if [ "$task" = vgg ]; then   # latency only (same session options)
+    evcmd="node tools/ort/ort_time.js $src $dst --runs $RUNS --warmup 1 --threads $THREADS --json"
+    echo "   $evcmd" >&2
+    # shellcheck disable=SC2086
+    ev=$($evcmd | "$PY" -c '
+import json, sys
+t = json.load(sys.stdin)
+print(json.dumps({"task": "vgg", "latency": {"orig_median_ms": t["a"]["median_ms"],
+      "comp_median_ms": t["b"]["median_ms"], "ratio_comp_over_orig": t["ratio_b_over_a"],
+      "runs": t["a"]["runs"], "threads": t["threads"]}}))')
+  else
+    evcmd="node bench/fidelity/eval.js $src $dst --task $task --manifest $OUT/inputs/$task.json --runs $RUNS --threads $THREADS --cache $OUT/cache --only $ONLY"
+    echo "   $evcmd" >&2
+    # shellcheck disable=SC2086
+    ev=$($evcmd)
+  fi
   "$PY" - "$tag" "$task" "$method" "$args" "$cmd" "$evcmd" "$secs" "$rss_kb" "$p0" "$m0" "$p1" "$m1" "$rep" "$ev" >> "$OUT/results.jsonl" <<'EOF'
 import json, sys
 tag, task, method, args, cmd, evcmd, secs, rss, p0, m0, p1, m1, rep, ev = sys.argv[1:]
@@ -145,7 +175,7 @@ EOF
   tail -n 1 "$OUT/results.jsonl" | "$PY" -c '
 import json, sys
 r = json.loads(sys.stdin.read()); e = r["eval"]
-f = e.get("iou_mean", e.get("agreement"))
+f = e.get("iou_mean", e.get("agreement", float("nan")))
 print("   params %.2fx fewer, MACs %.2fx fewer, fidelity %.4f, ORT ratio %.3f, compress %.1f s, RSS %.0f MB" % (
   r["params_before"] / r["params_after"], r["macs_before"] / r["macs_after"], f,
   e["latency"]["ratio_comp_over_orig"], r["compress_s"], r["peak_rss_mb"]))' >&2

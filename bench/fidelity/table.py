@@ -9,7 +9,7 @@ def macs_ratio(r):
     """MACs before/after from the compress report's totals (computed in the
     pass with --dim); else from `onnxtd info`, which cannot size the new
     Convs of a model with symbolic input dims (then '?')."""
-    if r["task"] == "isnet":   # static shapes: info sizes every Conv
+    if r["task"] in ("isnet", "vgg"):   # static shapes: info sizes every Conv
         return "%.2fx fewer" % (r["macs_before"] / r["macs_after"])
     cmd = r["compress_cmd"].split()
     if "--report" in cmd and "--include" not in cmd:   # totals cover included layers only
@@ -47,18 +47,25 @@ def main():
                 line = line.strip()
                 if line:
                     r = json.loads(line)
-                    if "eval" in r:
+                    if "eval" in r or "refused" in r:
                         rows[r["tag"]] = r
     print("| run | method, budget | params | conv MACs | compress s | peak RSS MB "
           "| ORT orig ms | ORT comp ms | speed-up | fidelity (mean / min) | layers |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows.values():
+        if "refused" in r:
+            print("| %s | %s %s | refused: %s | | | | | | | | |" % (
+                r["tag"], r["method"], r["args"].replace("|", "\\|"),
+                r["refused"].replace("|", "\\|")))
+            continue
         e = r["eval"]
         lat = e.get("latency", {})
         if "iou_mean" in e:
             fid = "IoU %.4f / %.4f" % (e["iou_mean"], e["iou_min"])
-        else:
+        elif "agreement" in e:
             fid = "agree %.3f" % e["agreement"]
+        else:
+            fid = "-"
         meth = ", ".join("%s %d" % kv for kv in sorted(r["layer_methods"].items()))
         print("| %s | %s %s | %.2fx fewer | %s | %.1f | %.0f | %.0f | %.0f | %.2fx | %s | %s |" % (
             r["tag"], r["method"], r["args"].replace("|", "\\|"),
