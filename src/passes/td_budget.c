@@ -37,7 +37,7 @@ static void cost_model(const td_job *j, int flops, td_alloc_layer *a)
  * proportional ranks) whose chain the cost model predicts faster than the
  * layer; a layer with none stays as it is. Latency falls with the ranks,
  * so every smaller choice is faster too. */
-static void cap_for_speed(const td_job *j, td_alloc_layer *a)
+static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
 {
     const td_layer *l = &j->layer;
     double t0 = td_cost_layer_seconds(l);
@@ -48,6 +48,14 @@ static void cap_for_speed(const td_job *j, td_alloc_layer *a)
         int64_t r1 = j->n1 ? (r0 * j->n1 + j->n0 - 1) / j->n0 : 0;
         int64_t rk[2] = {r0, r1 < 1 && j->n1 ? 1 : r1};
         if (td_cost_chain_seconds(l, m, rk) < t0) {
+            /* the cap is the largest rank the allocation may give: a
+             * multiple of --rank-multiple unless it is the mode's size */
+            if (multiple > 1 && r0 < a->n0)
+                r0 = r0 / multiple * multiple;
+            if (multiple > 1 && j->n1 && rk[1] < a->n1)
+                rk[1] = rk[1] / multiple * multiple;
+            if (r0 < 1 || (j->n1 && rk[1] < 1))
+                break;
             a->n0 = r0;
             a->n1 = rk[1];
             return;
@@ -223,7 +231,7 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
         a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
                         ? j->norm2 / mean_norm2 : 1;
         if (!o->allow_slower && !o->force)
-            cap_for_speed(j, a);
+            cap_for_speed(j, o->rank_multiple, a);
         if (joint) {
             ap[i] = *a;
             af[i] = *a;

@@ -117,5 +117,20 @@ if [ -f "$isnet" ]; then
     bad "isnet joint budgets failed"
   fi
 fi
+if [ -f "$isnet" ]; then
+  # --target-flops with --rank-multiple 8: met from just below, and every
+  # rank a multiple of 8, also where the speed cap limits a layer's ranks
+  # (that cap was once left unrounded: [21, 24], [202, 312]).
+  if "$BIN" compress "$isnet" -o "$T/isnet_f8.onnx" --method tucker2 --target-flops 0.5 \
+       --rank-multiple 8 --quiet --report "$T/isnet_f8.json"; then
+    got=$(json "$T/isnet_f8.json" "r['totals']['flops_after']/r['totals']['flops_before']")
+    echo "isnet --target-flops 0.5 --rank-multiple 8: $got"
+    within "$got" 0.5 || bad "isnet --target-flops 0.5 --rank-multiple 8 reached $got"
+    odd=$(json "$T/isnet_f8.json" "[(l['node'], l['ranks']) for l in r['layers'] if l['method'] != 'keep' and any(x % 8 for x in l['ranks'])]")
+    [ "$odd" = "[]" ] || bad "isnet --rank-multiple 8: ranks not multiples of 8: $odd"
+  else
+    bad "isnet --target-flops 0.5 --rank-multiple 8 failed"
+  fi
+fi
 [ "$fail" -eq 0 ] && echo "budget_real: all passed"
 [ "$fail" -eq 0 ]

@@ -118,6 +118,7 @@ fi
 msg=$("$BIN" compress "$T/m.onnx" -o "$T/x.onnx" --target-params 0.5 --dim H=16 --dim W=16 --quiet 2>&1)
 [ $? -ne 0 ] || bad "--target-params 0.5 met with chains predicted slower on 16x16 maps"
 echo "$msg" | grep -q "allow-slower" || bad "speed-capped budget: message does not point to --allow-slower: $msg"
+[ -e "$T/x.onnx" ] && bad "refused budget: output written"
 msg=$("$BIN" compress "$T/m.onnx" -o "$T/x.onnx" --target-flops 0.5 --quiet 2>&1)
 [ $? -ne 0 ] || bad "--target-flops without --dim succeeded"
 echo "$msg" | grep -q "'H'" || bad "--target-flops without --dim: message does not name H: $msg"
@@ -130,7 +131,9 @@ if "$BIN" compress "$T/m.onnx" -o "$T/h.onnx" --target-params 0.5 --quiet $DIMS 
      --report-html "$T/h.html"; then
   n=$(grep -o "<svg" "$T/h.html" | wc -l)
   [ "$n" -eq 5 ] || bad "HTML report: $n charts for 5 layers"
-  grep -q "<script\|src=\"http" "$T/h.html" && bad "HTML report is not self-contained"
+  # self-contained: no scripts, no external resource of any kind
+  grep -Eiq "<script|<link|<img|<iframe|src=|href=|url\(|@import" "$T/h.html" &&
+    bad "HTML report is not self-contained"
 else
   bad "--report-html failed"
 fi
