@@ -47,6 +47,10 @@ command -v node >/dev/null 2>&1 || die "node not found (run: bash scripts/setup.
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found"
 
 mkdir -p "$OUT"
+# Test scripts run side by side may both fetch: one at a time, and the
+# second then finds the files present (hash-checked) and fetches nothing.
+exec 9>"$OUT/.fetch.lock"
+flock 9
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/onnxtd-fetch.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 

@@ -57,9 +57,10 @@ td_status td_singular_values(const double *a, int64_t m, int64_t n,
 typedef struct td_tucker2_opts {
     int max_sweeps;     /* HOOI sweep cap; 0 -> default (50) */
     double fit_tol;     /* stop when the relative fit change < fit_tol; 0 -> 1e-9 */
-    /* Sweeps in single precision where a channel dimension is >= 128 and
-     * fit_tol >= 1e-5 (twice as fast; the core and rel_error are still
-     * computed in double for the factors returned); 1 forces double. */
+    /* Sweeps (products, Grams, eigensolves) in single precision where a
+     * channel dimension is >= 128 and fit_tol >= 1e-5 (about twice as fast;
+     * the factors are orthonormalised, and the core and rel_error computed,
+     * in double); 1 forces double throughout. */
     int double_sweeps;
 } td_tucker2_opts_t;
 
