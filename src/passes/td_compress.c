@@ -138,9 +138,11 @@ static void layer_shapes(const td_shapes *sh, td_layer *l)
     if (l->kind != TD_LAYER_CONV || !sh)
         return;
     const Onnx__NodeProto *n = l->node;
-    if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2)
+    if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2) {
         for (int s = 0; s < l->nsp; s++)
             l->in_sp[s] = d[2 + s];
+        l->batch = d[0] > 0 ? d[0] : 0;
+    }
     if (td_shape_get(sh, n->output[0], &d, &nd) && nd == (size_t)l->nsp + 2)
         for (int s = 0; s < l->nsp; s++)
             l->out_sp[s] = d[2 + s];

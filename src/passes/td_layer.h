@@ -37,6 +37,9 @@ typedef struct td_layer {
 
     /* Spatial sizes when shapes are known (else -1). */
     int64_t in_sp[TD_MAX_SPATIAL], out_sp[TD_MAX_SPATIAL];
+    /* Batch size of the input when known (0: unknown). Only the latency
+     * model uses it; parameters and MACs are per sample. */
+    int64_t batch;
 } td_layer;
 
 /* Describes node i if it is a layer the pass can factor. Returns TD_OK and
