@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decompose/td_whiten.h"
+
 const char *td_method_name(td_method m)
 {
     static const char *names[] = {"keep", "tucker2", "cp", "svd", "tr", "rsdtr"};
@@ -178,6 +180,69 @@ static td_status factor_tr(const td_layer *l, const double *w, td_method m,
     return TD_OK;
 }
 
+/* ---- output-weighted factoring (td_whiten.h) ---------------------------- */
+
+/* S for the channels of group j: the diagonal block of the moment. */
+static td_status group_whitening(const td_layer *l, const td_budget *b,
+                                 int64_t j, td_whiten_t *wh, td_err_t *err)
+{
+    int64_t n = l->cin_g, off = j * n;
+    double *blk = malloc((size_t)(n * n) * sizeof *blk);
+    if (!blk)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    for (int64_t r = 0; r < n; r++)
+        memcpy(blk + r * n, b->moment + (off + r) * l->cin + off,
+               (size_t)n * sizeof *blk);
+    td_status s = td_whiten_new(blk, n, b->rel_lambda > 0 ? b->rel_lambda
+                                                          : TD_WHITEN_REL_LAMBDA,
+                                wh, err);
+    free(blk);
+    if (s)
+        td_err_prefix(err, "activation statistics of input '%s': ",
+                      l->node->input[0]);
+    return s;
+}
+
+/* t (d0 x n x d2) <- t x_1 a, through a temporary. */
+static td_status mode1_inplace(double *t, int64_t d0, int64_t n, int64_t d2,
+                               const double *a, td_err_t *err)
+{
+    size_t cnt = (size_t)(d0 * n * d2);
+    double *tmp = malloc(cnt * sizeof *tmp);
+    if (!tmp)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    td_status s = td_mode1_mul(t, d0, n, d2, a, tmp, err);
+    if (!s)
+        memcpy(t, tmp, cnt * sizeof *tmp);
+    free(tmp);
+    return s;
+}
+
+/* Maps the factor that reads the input channels back from whitened
+ * coordinates: multiplies its Cin mode by S^{-1}. */
+static td_status unwhiten_group(td_factors *f, int64_t j, const td_whiten_t *wh,
+                                td_err_t *err)
+{
+    int64_t n = wh->n;
+    switch (f->method) {
+    case TD_TUCKER2:
+        return mode1_inplace(f->tucker2[j].u_in, 1, n, f->tucker2[j].r_in,
+                             wh->s_inv, err);
+    case TD_CP:
+        return mode1_inplace(f->cp[j].factors[1], 1, n, f->cp[j].rank,
+                             wh->s_inv, err);
+    case TD_SVD:
+        return mode1_inplace(f->svd[j].right, f->svd[j].rank, n, 1, wh->s_inv,
+                             err);
+    case TD_TR:
+    case TD_RSDTR:
+        return mode1_inplace(f->tr->cores[1], f->tr->ranks[1], n,
+                             f->tr->ranks[2], wh->s_inv, err);
+    default:
+        return TD_OK;
+    }
+}
+
 td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
                           const td_budget *b, td_factors *f, td_err_t *err)
 {
@@ -188,8 +253,23 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         return td_err_set(err, TD_EUSAGE, "node '%s': method %s does not apply",
                           l->name, td_method_name(m));
     td_status s = TD_OK;
+    td_whiten_t wh = {0};
+    double *ww = NULL;  /* the whitened weight (one group's) */
+    f->weighted = b->moment != NULL;
     if (m == TD_TR || m == TD_RSDTR) {
-        s = factor_tr(l, w, m, b, f, err);
+        if (b->moment) {
+            size_t cnt = (size_t)(l->cout * l->cin * td_layer_kernel_size(l));
+            if ((s = group_whitening(l, b, 0, &wh, err)))
+                goto done;
+            if (!(ww = malloc(cnt * sizeof *ww)))
+                goto oom;
+            if ((s = td_mode1_mul(w, l->cout, l->cin, td_layer_kernel_size(l),
+                                  wh.s, ww, err)))
+                goto done;
+        }
+        s = factor_tr(l, ww ? ww : w, m, b, f, err);
+        if (!s && b->moment)
+            s = unwhiten_group(f, 0, &wh, err);
         goto done;
     }
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
@@ -219,8 +299,17 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
     int64_t max_ro = 0, max_ri = 0, max_r = 0;
     td_tucker2_opts_t tk = {.max_sweeps = b->max_sweeps, .fit_tol = b->fit_tol};
     td_cp_opts_t cpo = {b->cp_sweeps, b->fit_tol};
+    if (b->moment && !(ww = malloc(block * sizeof *ww)))
+        goto oom;
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;
+        if (b->moment) {
+            td_whiten_free(&wh);
+            if ((s = group_whitening(l, b, j, &wh, err)) ||
+                (s = td_mode1_mul(wj, cg, l->cin_g, K, wh.s, ww, err)))
+                goto done;
+            wj = ww;
+        }
         double nj = 0;
         for (size_t q = 0; q < block; q++)
             nj += wj[q] * wj[q];
@@ -259,6 +348,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         }
         if (s)
             goto done;
+        if (b->moment && (s = unwhiten_group(f, j, &wh, err)))
+            goto done;
         err2 += ej * ej * nj;
         norm2 += nj;
     }
@@ -276,6 +367,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
     }
     f->rel_error = norm2 > 0 ? sqrt(err2 / norm2) : 0;
 done:
+    td_whiten_free(&wh);
+    free(ww);
     if (s == TD_OK)
         f->macs = chain_macs(l, f);
     else

@@ -31,6 +31,12 @@ typedef struct td_budget {
     int64_t cp_max_rank;  /* > 0: CP under a tolerance tries no higher rank */
     int max_sweeps;       /* HOOI / ALS sweep cap (0: the numerics' default) */
     double fit_tol;       /* stop when the relative fit change is below */
+    /* Activation statistics of the layer's input (NULL: none): the Cin x Cin
+     * channel moment E[x x^T]; the factors then minimise the output error
+     * (td_whiten.h) and rel_error is that weighted error. Group j uses the
+     * diagonal block of its channels. */
+    const double *moment;
+    double rel_lambda;    /* regularisation of the moment, see td_whiten.h */
 } td_budget;
 
 typedef struct td_factors {
@@ -41,7 +47,9 @@ typedef struct td_factors {
     int n_ranks;
     int64_t params;    /* of the chain as stored in the file, bias included */
     int64_t macs;      /* of the chain; -1 when shapes are unknown */
-    double rel_error;  /* over the whole weight */
+    double rel_error;  /* over the whole weight (output-weighted when
+                          b->moment was given: ||(W - W~) S|| / ||W S||) */
+    int weighted;      /* factored against activation statistics */
     td_tucker2_t *tucker2;  /* [groups] */
     td_cp_t *cp;            /* [groups] */
     td_svd_t *svd;          /* [groups] */

@@ -1,0 +1,53 @@
+/* Output-weighted factoring from activation statistics (numerics only).
+ *
+ * A layer y = W x (per kernel tap k, W_k is Cout x Cin) whose input has the
+ * channel second-moment matrix M = E[x x^T] has expected squared output
+ * error sum_k tr(dW_k M dW_k^T) = sum_k ||dW_k S||_F^2 with S = M^{1/2},
+ * when the taps' inputs are treated as uncorrelated with each other (the
+ * patch covariance approximated by M on its diagonal blocks). So factoring
+ * the whitened weight W' = W x_1 S (every tap right-multiplied by S) with
+ * the plain methods minimises the output error, and multiplying the factor
+ * that touches Cin by S^{-1} maps the result back. Tucker-2, CP, SVD and
+ * tensor-ring models are closed under an invertible map of the Cin mode, so
+ * the chain's shapes and parameter counts do not change and the optimum of
+ * the weighted problem lies in the same model class.
+ *
+ * S is built from M + lambda I with lambda = rel_lambda x trace(M) / n:
+ * channels the calibration data never excites (dead ReLUs, M singular)
+ * still get a small weight, so the factors stay bounded (S^{-1} at most
+ * 1/sqrt(lambda)) and do not discard what unseen inputs would use. */
+#ifndef TD_WHITEN_H
+#define TD_WHITEN_H
+
+#include <stdint.h>
+
+#include "../util/td_err.h"
+
+/* The default rel_lambda: 1 % of the mean channel energy. */
+#define TD_WHITEN_REL_LAMBDA 0.01
+
+typedef struct td_whiten {
+    int64_t n;
+    double lambda;  /* added to M's eigenvalues */
+    double *s;      /* n x n, (M + lambda I)^{1/2}, symmetric */
+    double *s_inv;  /* n x n, its inverse, symmetric */
+} td_whiten_t;
+
+/* Builds S and S^{-1} from the n x n moment matrix m (row-major). Refuses
+ * (TD_EINPUT, naming the entry or eigenvalue) a matrix with NaN/Inf, one
+ * that is not symmetric (|m_ij - m_ji| > 1e-6 max|m|) or not positive
+ * semidefinite (an eigenvalue below -1e-6 x the largest). An all-zero m
+ * gives S = I. */
+td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
+                        td_whiten_t *out, td_err_t *err);
+void td_whiten_free(td_whiten_t *w);
+
+/* out[x, i, c] = sum_j t[x, j, c] a[j, i] for t of shape (d0, n, d2) and
+ * a (n x n); out must not alias t. With a = S this whitens a weight
+ * (d0 = Cout, d2 = kernel size); with a = S^{-1} it maps a factor whose
+ * middle mode is Cin back (Tucker-2's U_in: (1, Cin, R); CP's Cin factor;
+ * SVD's right factor: (R, Cin, 1); a tensor-ring core (r, Cin, r')). */
+td_status td_mode1_mul(const double *t, int64_t d0, int64_t n, int64_t d2,
+                       const double *a, double *out, td_err_t *err);
+
+#endif

@@ -1,0 +1,126 @@
+/* Whitening by the square root of an activation moment matrix; see
+ * td_whiten.h for the math. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dec_internal.h"
+#include "td_whiten.h"
+
+void td_whiten_free(td_whiten_t *w)
+{
+    free(w->s);
+    free(w->s_inv);
+    memset(w, 0, sizeof *w);
+}
+
+static td_status check_moment(const double *m, int64_t n, td_err_t *err)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    for (size_t q = 0; q < nn; q++)
+        if (!isfinite(m[q]))
+            return td_err_set(err, TD_EINPUT,
+                              "moment matrix entry (%zu, %zu) is not finite",
+                              q / (size_t)n, q % (size_t)n);
+    double big = 0;
+    for (size_t q = 0; q < nn; q++)
+        big = fmax(big, fabs(m[q]));
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = i + 1; j < n; j++) {
+            double a = m[i * n + j], b = m[j * n + i];
+            if (fabs(a - b) > 1e-6 * big)
+                return td_err_set(err, TD_EINPUT,
+                                  "moment matrix is not symmetric: entry "
+                                  "(%lld, %lld) is %g, (%lld, %lld) is %g",
+                                  (long long)i, (long long)j, a, (long long)j,
+                                  (long long)i, b);
+        }
+    return TD_OK;
+}
+
+td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
+                        td_whiten_t *out, td_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    double *v = NULL, *e = NULL, *tmp = NULL;
+    td_status st;
+    if (n <= 0 || n > INT_MAX || !(rel_lambda >= 0))
+        return td_err_set(err, TD_EINPUT, "whitening: bad size %lld",
+                          (long long)n);
+    if ((st = check_moment(m, n, err)))
+        return st;
+    if ((st = td_dec_alloc(&v, (size_t)n, (size_t)n, err)) ||
+        (st = td_dec_alloc(&e, (size_t)n, 1, err)) ||
+        (st = td_dec_alloc(&tmp, (size_t)n, (size_t)n, err)) ||
+        (st = td_dec_alloc(&out->s, (size_t)n, (size_t)n, err)) ||
+        (st = td_dec_alloc(&out->s_inv, (size_t)n, (size_t)n, err)))
+        goto cleanup;
+    out->n = n;
+    /* the symmetrised matrix (rounding in an accumulated sum is not
+     * exactly symmetric); symmetric, so row- and column-major agree */
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++)
+            v[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]);
+    double trace = 0;
+    for (int64_t i = 0; i < n; i++)
+        trace += v[i * n + i];
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)n,
+                                     v, (lapack_int)n, e);
+    if (info != 0) {
+        st = td_err_set(err, TD_ENUMERIC,
+                        "moment matrix: LAPACK dsyevd failed (info %d)",
+                        (int)info);
+        goto cleanup;
+    }
+    double top = e[n - 1];  /* ascending */
+    if (e[0] < -1e-6 * fmax(top, 0) || (top <= 0 && e[0] < 0)) {
+        st = td_err_set(err, TD_EINPUT,
+                        "moment matrix is not positive semidefinite: "
+                        "eigenvalue %g (largest %g)", e[0], top);
+        goto cleanup;
+    }
+    out->lambda = trace > 0 ? rel_lambda * trace / (double)n : 1.0;
+    if (!(out->lambda > 0))
+        out->lambda = 1.0;
+    /* S = V diag(sqrt(e + lambda)) V^T, S^{-1} = V diag(1/sqrt(..)) V^T.
+     * Column j of v (column-major) is eigenvector j: v[j*n + i]. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t j = 0; j < n; j++) {
+            double d = sqrt(fmax(e[j], 0) + out->lambda);
+            double f = pass == 0 ? sqrt(d) : 1 / sqrt(d);
+            for (int64_t i = 0; i < n; i++)
+                tmp[j * n + i] = v[j * n + i] * f;  /* row j: scaled v_j */
+        }
+        /* sum_j (f_j v_j)(f_j v_j)^T = tmp^T tmp */
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)n, 1.0,
+                    tmp, (int)n, 0.0, pass == 0 ? out->s : out->s_inv, (int)n);
+        double *r = pass == 0 ? out->s : out->s_inv;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < i; j++)
+                r[i * n + j] = r[j * n + i];
+    }
+    st = TD_OK;
+cleanup:
+    free(v);
+    free(e);
+    free(tmp);
+    if (st)
+        td_whiten_free(out);
+    return st;
+}
+
+td_status td_mode1_mul(const double *t, int64_t d0, int64_t n, int64_t d2,
+                       const double *a, double *out, td_err_t *err)
+{
+    if (d0 <= 0 || n <= 0 || d2 <= 0 || n > INT_MAX || d2 > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "mode-1 product: bad shape");
+    size_t blk = (size_t)n * (size_t)d2;
+    for (int64_t x = 0; x < d0; x++)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)d2,
+                    (int)n, 1.0, a, (int)n, t + (size_t)x * blk, (int)d2, 0.0,
+                    out + (size_t)x * blk, (int)d2);
+    return TD_OK;
+}
