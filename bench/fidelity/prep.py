@@ -113,8 +113,8 @@ def det_inputs(photos, out_dir, fonts):
     return entries
 
 
-def cls_inputs(out_dir, fonts, n=32):
-    rng = random.Random(11)
+def cls_inputs(out_dir, fonts, n=32, seed=11, name="cls_batch"):
+    rng = random.Random(seed)
     batch, labels = [], []
     for i in range(n):
         font = ImageFont.truetype(rng.choice(fonts), rng.choice([22, 26, 30, 34]))
@@ -135,7 +135,7 @@ def cls_inputs(out_dir, fonts, n=32):
         batch.append(pad.transpose(2, 0, 1))
         labels.append(1 if flip else 0)
     entries = []
-    save(out_dir, "cls_batch", np.stack(batch), entries, {"labels": labels})
+    save(out_dir, name, np.stack(batch), entries, {"labels": labels})
     return entries
 
 
