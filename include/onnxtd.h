@@ -129,6 +129,12 @@ typedef struct onnxtd_compress_options {
     int64_t rank_multiple;  /* ranks rounded to multiples of this; 0: 1 */
     int64_t min_rank;       /* 0: 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
+    /* Activation statistics file (onnxtd_stats_model, then
+     * tools/ort/calib_stats.js), or NULL: data-free. With it, layers whose
+     * input has statistics are factored to minimise their output error on
+     * the calibration data, and the global allocation weighs them so. */
+    const char *act_stats;
+    double act_lambda;      /* relative regularisation; 0: 0.01 */
     /* Called after each layer is factored, from the library's threads one
      * call at a time; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -143,6 +149,15 @@ onnxtd_status onnxtd_compress(onnxtd_model *m,
                               const onnxtd_compress_options *opts,
                               char **report, char **summary,
                               onnxtd_error *err);
+
+/* ---- calibration -------------------------------------------------------- */
+
+/* Rewrites the model in place into the calibration model: graph outputs
+ * "gram/X" (FLOAT C x C, sum of x x^T over every position) and "rows/X"
+ * (INT64 [positions, C]) for the input X of every layer onnxtd_compress can
+ * factor. *count (may be NULL) receives the number of such tensors. */
+onnxtd_status onnxtd_stats_model(onnxtd_model *m, size_t *count,
+                                 onnxtd_error *err);
 
 #ifdef __cplusplus
 }

@@ -125,6 +125,15 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     }
     o.include = have_inc ? &inc : NULL;
     o.exclude = have_exc ? &exc : NULL;
+    td_stats *stats = NULL;
+    if (opts->act_lambda < 0 || opts->act_lambda > 1e6) {
+        s = td_err_set(err, TD_EUSAGE, "--act-lambda must be positive");
+        goto out;
+    }
+    if (opts->act_stats && (s = td_stats_load(opts->act_stats, &stats, err)))
+        goto out;
+    o.stats = stats;
+    o.stats_lambda = opts->act_lambda;
     td_compress_report r;
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
     if (s)
@@ -136,9 +145,30 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (s == TD_OK && opts->html && !(*opts->html = td_compress_report_html(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     td_compress_report_free(&r);
+out:
+    td_stats_free(stats);
     if (have_inc)
         regfree(&inc);
     if (have_exc)
         regfree(&exc);
+    return (onnxtd_status)s;
+}
+
+onnxtd_status onnxtd_stats_model(onnxtd_model *om, size_t *count,
+                                 onnxtd_error *oerr)
+{
+    td_model *m = (td_model *)om;
+    td_err_t *err = (td_err_t *)oerr;
+    size_t n = 0;
+    td_status s = td_pass_stats_outputs(td_model_graph(m),
+                                        td_model_opset(m, ""), &n, err);
+    if (s)
+        td_err_prefix(err, "%s: ", td_model_path(m));
+    else if (n == 0)
+        s = td_err_set(err, TD_EINPUT,
+                       "%s: no Conv, Gemm or MatMul layer to calibrate",
+                       td_model_path(m));
+    if (count)
+        *count = n;
     return (onnxtd_status)s;
 }

@@ -69,6 +69,13 @@ static const char help[] =
     "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
     "  --min-rank N      and at least N (default 1)\n"
     "  --allow-slower    keep chains the cost model predicts to be slower\n"
+    "  --act-stats FILE  activation statistics (tools/ort/calib_stats.js):\n"
+    "                    factors, and the --target-* allocation, minimise\n"
+    "                    each layer's output error on the calibration data\n"
+    "                    instead of its weight error; layers without\n"
+    "                    statistics stay data-free\n"
+    "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
+    "                    (default 0.01)\n"
     "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
     "  --include RE      only layers whose node name matches (POSIX ERE)\n"
     "  --exclude RE      skip layers whose node name matches\n"
@@ -168,6 +175,16 @@ int cmd_compress(int argc, char **argv)
             co.vbmf = 1;
         } else if (!strcmp(a, "--allow-slower")) {
             co.allow_slower = 1;
+        } else if (cli_is(a, "--act-stats")) {
+            if (!(co.act_stats = cli_value(argc, argv, &i, "--act-stats")))
+                goto done;
+        } else if (cli_is(a, "--act-lambda")) {
+            if (!(v = cli_value(argc, argv, &i, "--act-lambda")) ||
+                cli_parse_double(v, &co.act_lambda) || !(co.act_lambda > 0) ||
+                co.act_lambda > 1e6) {
+                cli_error("--act-lambda needs a positive number");
+                goto done;
+            }
         } else if (cli_is(a, "--sensitivity")) {
             if (!(v = cli_value(argc, argv, &i, "--sensitivity")))
                 goto done;

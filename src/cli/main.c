@@ -17,6 +17,9 @@ static const char usage[] =
     "           [--rank N | --ratio R | --tol E] [--include RE] [--exclude RE]\n"
     "           [--force] [--no-fold-bn] [--report FILE.json]\n"
     "      replace layers by chains of smaller ones built from factors\n"
+    "  stats-model IN -o OUT\n"
+    "      a copy of IN that also outputs its layers' input statistics, for\n"
+    "      calibration in ONNX Runtime (tools/ort/calib_stats.js)\n"
     "\n"
     "Run 'onnxtd COMMAND --help' for a command's options.\n";
 
@@ -43,6 +46,7 @@ int main(int argc, char **argv)
         {"info", cmd_info},
         {"diff", cmd_diff},
         {"compress", cmd_compress},
+        {"stats-model", cmd_stats_model},
 
 
     };

@@ -16,7 +16,7 @@ struct td_graph {
     td_arena *a;
     const Onnx__GraphProto *orig;
     int64_t ir_version;
-    struct vec nodes, inits, inputs, vinfo;
+    struct vec nodes, inits, inputs, outputs, vinfo;
     /* Lookup tables, rebuilt after any edit. */
     td_strmap *producer, *init_at, *uses, *names;
     int dirty;
@@ -70,8 +70,11 @@ td_graph *td_graph_new(td_arena *a, const Onnx__GraphProto *orig,
         vec_init(a, &g->inits, (void *const *)orig->initializer,
                  orig->n_initializer) ||
         vec_init(a, &g->inputs, (void *const *)orig->input, orig->n_input) ||
+        vec_init(a, &g->outputs, (void *const *)orig->output,
+                 orig->n_output) ||
         vec_init(a, &g->vinfo, (void *const *)orig->value_info,
-                 orig->n_value_info)) {
+                 orig->n_value_info) ||
+        vec_init(a, &g->outputs, (void *const *)orig->output, orig->n_output)) {
         free(g);
         return NULL;
     }
@@ -121,8 +124,12 @@ Onnx__GraphProto *td_graph_build(td_graph *g)
     out->initializer = (Onnx__TensorProto **)g->inits.p;
     out->n_input = g->inputs.n;
     out->input = (Onnx__ValueInfoProto **)g->inputs.p;
+    out->n_output = g->outputs.n;
+    out->output = (Onnx__ValueInfoProto **)g->outputs.p;
     out->n_value_info = g->vinfo.n;
     out->value_info = (Onnx__ValueInfoProto **)g->vinfo.p;
+    out->n_output = g->outputs.n;
+    out->output = (Onnx__ValueInfoProto **)g->outputs.p;
     return out;
 }
 
@@ -185,8 +192,8 @@ static int rebuild(td_graph *g)
         if (v->name && td_strmap_put(g->names, v->name, 0))
             return -1;
     }
-    for (size_t i = 0; i < g->orig->n_output; i++) {
-        const char *nm = g->orig->output[i]->name;
+    for (size_t i = 0; i < g->outputs.n; i++) {
+        const char *nm = ((const Onnx__ValueInfoProto *)g->outputs.p[i])->name;
         if (nm && (bump(g->uses, nm) || td_strmap_put(g->names, nm, 0)))
             return -1;
     }
@@ -230,9 +237,11 @@ size_t td_graph_use_count(td_graph *g, const char *name)
 
 int td_graph_is_output(const td_graph *g, const char *name)
 {
-    for (size_t i = 0; i < g->orig->n_output; i++)
-        if (g->orig->output[i]->name && !strcmp(g->orig->output[i]->name, name))
+    for (size_t i = 0; i < g->outputs.n; i++) {
+        const Onnx__ValueInfoProto *v = g->outputs.p[i];
+        if (v->name && !strcmp(v->name, name))
             return 1;
+    }
     return 0;
 }
 
@@ -363,6 +372,18 @@ td_status td_graph_add_value_info(td_graph *g, const char *name,
     return TD_OK;
 }
 
+td_status td_graph_add_output(td_graph *g, const char *name,
+                             int32_t elem_type, const int64_t *dims,
+                             size_t ndims, td_err_t *err)
+{
+    Onnx__ValueInfoProto *v = value_info_new(g, name, elem_type, dims, ndims);
+    void *q = v;
+    if (!v || vec_splice(g->a, &g->outputs, g->outputs.n, 0, &q, 1))
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    g->dirty = 1;
+    return TD_OK;
+}
+
 static void drop_named(struct vec *v, const char *name)
 {
     size_t w = 0;
@@ -447,8 +468,8 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
             if (n->output[k][0])
                 DEFINE(n->output[k], 0);
     }
-    for (size_t i = 0; i < g->orig->n_output; i++) {
-        const char *nm = g->orig->output[i]->name;
+    for (size_t i = 0; i < g->outputs.n; i++) {
+        const char *nm = ((const Onnx__ValueInfoProto *)g->outputs.p[i])->name;
         if (nm && td_strmap_get(defined, nm) < 0) {
             s = td_err_set(err, TD_EINPUT, "graph output '%s' is not produced",
                            nm);

@@ -62,6 +62,11 @@ td_status td_graph_add_init(td_graph *g, Onnx__TensorProto *t, td_err_t *err);
 td_status td_graph_add_value_info(td_graph *g, const char *name,
                                   int32_t elem_type, const int64_t *dims,
                                   size_t ndims, td_err_t *err);
+/* Appends a graph output (dims < 0 unknown; ndims 0 with dims NULL: rank
+ * unknown). */
+td_status td_graph_add_output(td_graph *g, const char *name,
+                              int32_t elem_type, const int64_t *dims,
+                              size_t ndims, td_err_t *err);
 /* Removes value_info entries for name (the value went away). */
 void td_graph_drop_value_info(td_graph *g, const char *name);
 /* Removes the initializer (and its graph input, when it is one) or the

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decompose/td_whiten.h"
 #include "td_emit.h"
 #include "td_plan.h"
 
@@ -176,6 +177,42 @@ static const char *unset_dim(td_graph *g, const td_compress_opts *o)
     return NULL;
 }
 
+/* Gives each job the moment of its input from o->stats, refusing one that
+ * cannot be whitened (not PSD) before any work: naming the file and tensor. */
+static td_status attach_stats(td_job *jobs, size_t n, const td_compress_opts *o,
+                              td_compress_report *r, td_err_t *err)
+{
+    r->have_stats = 1;
+    double lam = o->stats_lambda > 0 ? o->stats_lambda : TD_WHITEN_REL_LAMBDA;
+    for (size_t q = 0; q < n; q++) {
+        td_job *j = &jobs[q];
+        const char *x = j->layer.node->input[0];
+        int64_t count;
+        td_status s = td_stats_moment(o->stats, x, j->layer.cin, &j->moment,
+                                      &count, err);
+        if (s)
+            return s;
+        j->rel_lambda = lam;
+        if (!j->moment) {
+            r->n_unweighted++;
+            continue;
+        }
+        /* the same check the factoring will make, once per tensor */
+        int first = 1;
+        for (size_t p = 0; p < q && first; p++)
+            first = jobs[p].moment != j->moment;
+        td_whiten_t wh;
+        if (first && (s = td_whiten_new(j->moment, j->layer.cin, lam, &wh, err)))
+            return td_err_prefix(err, "%s: tensor '" TD_STATS_MOMENT_PREFIX
+                                 "%s': ", td_stats_path(o->stats), x);
+        if (first)
+            td_whiten_free(&wh);
+        j->rep->weighted = 1;
+        r->n_weighted++;
+    }
+    return TD_OK;
+}
+
 td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                            td_compress_report *r, td_err_t *err)
 {
@@ -247,6 +284,8 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         nj++;
     }
     r->n_layers = nj;
+    if (o->stats && (s = attach_stats(jobs, nj, o, r, err)))
+        goto done;
     td_shapes_free(shapes);
     shapes = NULL;
     if ((o->global == TD_GLOBAL_FLOPS || o->also_flops > 0) && macs_unknown) {

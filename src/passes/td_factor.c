@@ -243,6 +243,24 @@ static td_status unwhiten_group(td_factors *f, int64_t j, const td_whiten_t *wh,
     }
 }
 
+td_status td_factor_whiten_weight(const td_layer *l, const double *w,
+                                  const td_budget *b, double *out,
+                                  td_err_t *err)
+{
+    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
+    size_t block = (size_t)(cg * l->cin_g * K);
+    td_status s = TD_OK;
+    for (int64_t j = 0; j < g && !s; j++) {
+        td_whiten_t wh = {0};
+        s = group_whitening(l, b, j, &wh, err);
+        if (!s)
+            s = td_mode1_mul(w + (size_t)j * block, cg, l->cin_g, K, wh.s,
+                             out + (size_t)j * block, err);
+        td_whiten_free(&wh);
+    }
+    return s;
+}
+
 td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
                           const td_budget *b, td_factors *f, td_err_t *err)
 {

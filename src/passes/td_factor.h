@@ -65,6 +65,13 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
 
 void td_factors_free(td_factors *f);
 
+/* out (the weight's size) <- every group's weight times S of its channels,
+ * from b->moment (td_whiten.h): the weight whose plain spectra are the
+ * output-weighted ones. */
+td_status td_factor_whiten_weight(const td_layer *l, const double *w,
+                                  const td_budget *b, double *out,
+                                  td_err_t *err);
+
 /* Parameters (bias included) and MACs (-1 when shapes are unknown) of the
  * chain method m would build at these ranks (TR methods excepted). */
 int64_t td_chain_params(const td_layer *l, td_method m, const int64_t *ranks);

@@ -8,6 +8,7 @@
 
 #include "graph/td_graph.h"
 #include "graph/td_shape.h"
+#include "graph/td_stats.h"
 #include "td_factor.h"
 
 /* Which nodes a pass may touch (include/exclude patterns on node names). */
@@ -61,6 +62,11 @@ typedef struct td_compress_opts {
     int64_t rank_multiple;  /* >= 1 */
     int64_t min_rank;       /* >= 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
+    /* Activation statistics (NULL: data-free): layers whose input has a
+     * moment there are factored, and weighed by the global allocation,
+     * by their output error (td_whiten.h); the others stay data-free. */
+    const td_stats *stats;
+    double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -88,6 +94,7 @@ typedef struct td_layer_report {
     double rel_error, seconds;
     double est_error;  /* the allocation's estimate, -1 when none */
     double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
+    int weighted;      /* factored against activation statistics */
     td_candidate cand[6];
     int n_cand;
     /* tensor ring only */
@@ -113,7 +120,17 @@ typedef struct td_compress_report {
     double also_flops;     /* the MACs fraction asked for too (0: none) */
     double planned_flops;  /* and the one reached */
     const char *budget_note;  /* static text when the target is unmet */
+    /* with statistics: the layers factored by output error, and those the
+     * file had nothing for (data-free) */
+    size_t n_weighted, n_unweighted;
+    int have_stats;
 } td_compress_report;
+
+/* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)
+ * and "rows/X" (INT64 [positions, C]) for the input X of every layer the
+ * compression pass can factor (td_stats_model.c); *count: how many X. */
+td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
+                                td_err_t *err);
 
 td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                            td_compress_report *r, td_err_t *err);

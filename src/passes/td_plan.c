@@ -68,6 +68,22 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
     td_status s = td_job_load_weight(l, &w, err);
     if (s)
         goto cleanup;
+    if (j->moment) {
+        /* the spectra of W S: the allocation then weighs each layer's
+         * truncation by the output error it causes */
+        td_budget wb = {.moment = j->moment, .rel_lambda = j->rel_lambda};
+        size_t cnt = (size_t)(l->cout * l->cin_g * K);
+        double *ws = malloc(cnt * sizeof *ws);
+        if (!ws) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        s = td_factor_whiten_weight(l, w, &wb, ws, err);
+        free(w);
+        w = ws;
+        if (s)
+            goto cleanup;
+    }
     j->tail0 = calloc((size_t)m0 + 1, sizeof *j->tail0);
     j->tail1 = calloc((size_t)m1 + 1, sizeof *j->tail1);
     s0 = malloc(((size_t)m0 + 1) * sizeof *s0);
@@ -225,6 +241,10 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     td_method list[4];
     td_budget bud[4];
     int n = candidates(j, o, list, bud);
+    for (int q = 0; q < n; q++) {
+        bud[q].moment = j->moment;
+        bud[q].rel_lambda = j->rel_lambda;
+    }
     int by_error = j->planned || o->budget.kind == TD_BUDGET_RATIO;
     r->method = TD_KEEP;
     if (j->planned && j->plan_keep) {

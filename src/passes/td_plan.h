@@ -23,6 +23,11 @@ typedef struct td_job {
     double norm2;
     int64_t vbmf0, vbmf1;  /* EVBMF ranks of the modes (largest group's) */
 
+    /* Activation statistics of the layer's input (borrowed; NULL: none):
+     * spectra and factors are then output-weighted (td_whiten.h). */
+    const double *moment;
+    double rel_lambda;
+
     /* The plan: ranks given from outside (global budget or EVBMF). */
     int planned;
     int plan_keep;

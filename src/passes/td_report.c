@@ -49,6 +49,10 @@ char *td_compress_report_json(const td_compress_report *r)
         td_json_key(&b, "flops_before"); opt_int(&b, l->macs_before);
         td_json_key(&b, "flops_after"); opt_int(&b, l->macs_after);
         td_json_key(&b, "rel_error"); td_json_num(&b, l->rel_error);
+        if (r->have_stats) {
+            /* rel_error is then the output-weighted error */
+            td_json_key(&b, "weighted"); td_json_bool(&b, l->weighted);
+        }
         if (l->est_error >= 0) {
             td_json_key(&b, "est_error");
             td_json_num(&b, l->est_error);
@@ -109,6 +113,10 @@ char *td_compress_report_json(const td_compress_report *r)
     td_json_key(&b, "flops_before"); opt_int(&b, flops_known ? fb : -1);
     td_json_key(&b, "flops_after"); opt_int(&b, flops_known ? fa : -1);
     td_json_key(&b, "bn_folded"); td_json_int(&b, (int64_t)r->bn_folded);
+    if (r->have_stats) {
+        td_json_key(&b, "layers_weighted"); td_json_int(&b, (int64_t)r->n_weighted);
+        td_json_key(&b, "layers_data_free"); td_json_int(&b, (int64_t)r->n_unweighted);
+    }
     td_json_key(&b, "seconds"); td_json_num(&b, r->seconds);
     if (r->global != TD_GLOBAL_NONE) {
         td_json_key(&b, "target_kind");
@@ -152,5 +160,9 @@ char *td_compress_report_table(const td_compress_report *r)
                   changed, r->n_layers, r->bn_folded,
                   (long long)r->model_params_before,
                   (long long)r->model_params_after, ratio, r->seconds);
+    if (r->have_stats)
+        td_buf_printf(&b, "activation statistics: %zu layers factored by output "
+                      "error (rel_err is output-weighted there), %zu had none "
+                      "and stayed data-free\n", r->n_weighted, r->n_unweighted);
     return td_buf_take(&b);
 }

@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+'use strict';
+// Activation statistics for `onnxtd compress --act-stats`: runs the
+// calibration model that `onnxtd stats-model` writes on calibration inputs
+// in onnxruntime and writes, per calibrated tensor X, the channel second
+// moment E[x x^T] and the number of positions it is the mean over.
+//
+//   onnxtd stats-model MODEL.onnx -o CAL.onnx
+//   node tools/ort/calib_stats.js CAL.onnx STATS.onnx --manifest FILE.json
+//   onnxtd compress MODEL.onnx -o OUT.onnx --target-params 0.5 --act-stats STATS.onnx
+//
+// Exit status: 0 written, 2 usage/load error (nothing written).
+
+const fs = require('fs');
+const path = require('path');
+const C = require('./ort_common');
+const { UsageError } = C;
+
+const USAGE = `usage: node calib_stats.js CAL.onnx STATS.onnx INPUTS [options]
+
+CAL.onnx is the output of 'onnxtd stats-model'. For each of its outputs
+"gram/X" (sum of x x^T over the positions of one run) and "rows/X" (their
+count), the sums over every calibration input are divided and written to
+STATS.onnx as "moment/X" (DOUBLE C x C) and "count/X" (INT64 [1]), the file
+'onnxtd compress --act-stats' reads.
+
+INPUTS (at least one):
+  --manifest FILE   a JSON manifest {"input": NAME, "inputs": [{"file":
+                    F.f32, "dims": [...]}, ...]} of raw little-endian
+                    float32 tensors (bench/fidelity/prep.py's format)
+  --pb FILE         a TensorProto file (input_0.pb style); repeatable, each
+                    one run of a one-input model
+  --random N        N runs on deterministic random inputs (for tests)
+options:
+  --seed S          seed of --random (default 0)
+  --dim NAME=V      value for a symbolic input dim with --random
+  --threads N       intra-op threads (default: onnxruntime's)
+  --quiet           no progress on stderr
+  -h, --help        this text`;
+
+function parseArgs(argv) {
+  const o = { files: [], manifests: [], pbs: [], random: 0, seed: 0, dims: {}, threads: 0,
+              quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      case '--manifest': o.manifests.push(val()); break;
+      case '--pb': o.pbs.push(val()); break;
+      case '--random': o.random = Number(val()); break;
+      case '--seed': o.seed = Number(val()); break;
+      case '--dim': { const [k, v] = C.parseDim(val()); o.dims[k] = v; break; }
+      case '--threads': o.threads = Number(val()); break;
+      case '--quiet': o.quiet = true; break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        o.files.push(a);
+    }
+  }
+  if (o.files.length !== 2) throw new UsageError(USAGE);
+  if (!Number.isInteger(o.random) || o.random < 0) throw new UsageError('--random needs a count');
+  if (!o.manifests.length && !o.pbs.length && !o.random)
+    throw new UsageError('no calibration inputs: give --manifest, --pb or --random');
+  return o;
+}
+
+function readF32(file, dims) {
+  const buf = fs.readFileSync(file);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (buf.length !== 4 * n) throw new UsageError(`${file}: ${buf.length} bytes, dims ${JSON.stringify(dims)} need ${4 * n}`);
+  const a = new Float32Array(n);
+  new Uint8Array(a.buffer).set(buf);
+  return a;
+}
+
+// float32 values as the model's input type (FLOAT16 models take halves).
+function asType(type, f32) {
+  if (type === 'float32' || !type) return f32;
+  if (type === 'float16') return Uint16Array.from(f32, C.floatToHalf);
+  if (type === 'float64') return Float64Array.from(f32);
+  throw new UsageError(`input type ${type} cannot be fed from float32 data`);
+}
+
+// Each calibration run as {name: {type, dims, data}}, lazily.
+function* runs(o, meta, names) {
+  const typeOf = (n) => (meta ? (meta.find((m) => m.name === n) || {}).type : 'float32');
+  for (const mf of o.manifests) {
+    const man = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    if (!man.input || !Array.isArray(man.inputs)) throw new UsageError(`${mf}: not a manifest (needs "input" and "inputs")`);
+    if (!names.includes(man.input)) throw new UsageError(`${mf}: the model has no input '${man.input}' (it has ${names.join(', ')})`);
+    for (const e of man.inputs) {
+      const file = path.isAbsolute(e.file) ? e.file : path.join(path.dirname(mf), e.file);
+      const t = typeOf(man.input);
+      yield [e.name || file, { [man.input]: { type: t || 'float32', dims: e.dims, data: asType(t, readF32(file, e.dims)) } }];
+    }
+  }
+  for (const f of o.pbs) {
+    if (names.length !== 1) throw new UsageError(`--pb feeds one-input models; this one has ${names.length}`);
+    const t = C.readTensorFile(f);
+    yield [f, { [names[0]]: t }];
+  }
+  for (let r = 0; r < o.random; r++) {
+    if (!meta) throw new UsageError('this onnxruntime-node has no inputMetadata; use --manifest or --pb');
+    yield [`random ${r}`, C.makeRandomInputs(meta, o.seed + r, o.dims)];
+  }
+}
+
+// ------------------------------------------------------- protobuf writing
+// Just what a ModelProto with initializers needs (field numbers from
+// onnx.proto): varints, length-delimited fields.
+function varint(n) {
+  const b = [];
+  let v = BigInt(n);
+  if (v < 0n) v += 1n << 64n;
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) byte |= 0x80;
+    b.push(byte);
+  } while (v);
+  return Buffer.from(b);
+}
+const key = (field, wire) => varint((field << 3) | wire);
+const fieldVarint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
+const fieldBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length), buf]);
+const fieldString = (field, s) => fieldBytes(field, Buffer.from(s, 'utf8'));
+
+const DOUBLE = 11, INT64 = 7;
+function tensorProto(name, dtype, dims, raw) {
+  return Buffer.concat([...dims.map((d) => fieldVarint(1, d)), fieldVarint(2, dtype),
+                        fieldString(8, name), fieldBytes(9, raw)]);
+}
+
+function statsModel(entries) {
+  const inits = [];
+  for (const [x, e] of entries) {
+    const c = e.c, m = new Float64Array(c * c);
+    for (let q = 0; q < c * c; q++) m[q] = e.sum[q] / e.count;
+    inits.push(fieldBytes(5, tensorProto('moment/' + x, DOUBLE, [c, c], Buffer.from(m.buffer))));
+    const cnt = Buffer.alloc(8);
+    cnt.writeBigInt64LE(BigInt(e.count));
+    inits.push(fieldBytes(5, tensorProto('count/' + x, INT64, [1], cnt)));
+  }
+  const graph = Buffer.concat([fieldString(2, 'activation_statistics'), ...inits]);
+  const opset = Buffer.concat([fieldString(1, ''), fieldVarint(2, 13)]);
+  return Buffer.concat([fieldVarint(1, 8), fieldString(2, 'onnxtd calib_stats.js'),
+                        fieldBytes(8, opset), fieldBytes(7, graph)]);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const [calFile, outFile] = o.files;
+  const ort = C.loadOrt();
+  const session = await C.createSession(ort, calFile, { threads: o.threads, opt: 'all' });
+  const grams = session.outputNames.filter((n) => n.startsWith('gram/'));
+  if (!grams.length)
+    throw new UsageError(`${calFile} has no "gram/..." outputs: make it with 'onnxtd stats-model'`);
+  for (const g of grams)
+    if (!session.outputNames.includes('rows/' + g.slice(5)))
+      throw new UsageError(`${calFile}: output '${g}' has no 'rows/${g.slice(5)}'`);
+  const meta = Array.isArray(session.inputMetadata) ? session.inputMetadata : null;
+  const acc = new Map();
+  let n = 0;
+  for (const [label, inputs] of runs(o, meta, session.inputNames)) {
+    const feeds = C.toOrtFeeds(ort, inputs);
+    const fetch = {};
+    const res = await session.run(feeds);
+    for (const g of grams) {
+      const x = g.slice(5);
+      const gt = res[g], rt = res['rows/' + x];
+      const rows = Number(rt.data[0]), c = Number(rt.data[1]);
+      if (gt.dims.length !== 2 || gt.dims[0] !== c || gt.dims[1] !== c)
+        throw new UsageError(`${calFile}: output '${g}' is ${gt.dims.join('x')}, rows/${x} says ${c} channels`);
+      let e = acc.get(x);
+      if (!e) { e = { c, sum: new Float64Array(c * c), count: 0 }; acc.set(x, e); }
+      if (e.c !== c) throw new UsageError(`${label}: '${x}' has ${c} channels, earlier runs ${e.c}`);
+      const d = gt.data;
+      for (let q = 0; q < c * c; q++) e.sum[q] += d[q];
+      e.count += rows;
+      fetch[g] = true;
+    }
+    n++;
+    if (!o.quiet) process.stderr.write(`calib_stats: ${n} run(s), last ${label}\n`);
+  }
+  if (!n) throw new UsageError('the manifests held no inputs');
+  for (const [x, e] of acc) {
+    for (let q = 0; q < e.sum.length; q++)
+      if (!Number.isFinite(e.sum[q]))
+        throw new UsageError(`tensor '${x}': the sums overflowed or hold NaN (entry ${q})`);
+    if (!e.count) throw new UsageError(`tensor '${x}': no positions`);
+  }
+  const tmp = outFile + '.tmp' + process.pid;
+  fs.writeFileSync(tmp, statsModel(acc));
+  fs.renameSync(tmp, outFile);
+  if (!o.quiet)
+    process.stderr.write(`calib_stats: ${outFile}: ${acc.size} tensors over ${n} run(s)\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`calib_stats: ${e instanceof UsageError ? '' : 'error: '}${e.message || e}\n`);
+  process.exit(2);
+});
