@@ -179,8 +179,9 @@ static const char *unset_dim(td_graph *g, const td_compress_opts *o)
 
 /* Gives each job the moment of its input from o->stats, refusing one that
  * cannot be whitened (not PSD) before any work: naming the file and tensor. */
-static td_status attach_stats(td_job *jobs, size_t n, const td_compress_opts *o,
-                              td_compress_report *r, td_err_t *err)
+static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
+                              const td_compress_opts *o, td_compress_report *r,
+                              td_err_t *err)
 {
     r->have_stats = 1;
     double lam = o->stats_lambda > 0 ? o->stats_lambda : TD_WHITEN_REL_LAMBDA;
@@ -194,6 +195,12 @@ static td_status attach_stats(td_job *jobs, size_t n, const td_compress_opts *o,
             return s;
         j->rel_lambda = lam;
         if (!j->moment) {
+            /* the note stays unless the layer is kept for another reason */
+            j->rep->note = td_arena_printf(td_graph_arena(g),
+                "no activation statistics for input '%s' in %s: factored "
+                "data-free", x, td_stats_path(o->stats));
+            if (!j->rep->note)
+                return td_err_set(err, TD_ENOMEM, "out of memory");
             r->n_unweighted++;
             continue;
         }
@@ -284,7 +291,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         nj++;
     }
     r->n_layers = nj;
-    if (o->stats && (s = attach_stats(jobs, nj, o, r, err)))
+    if (o->stats && (s = attach_stats(g, jobs, nj, o, r, err)))
         goto done;
     td_shapes_free(shapes);
     shapes = NULL;

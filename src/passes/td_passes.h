@@ -87,7 +87,8 @@ typedef struct td_candidate {
 typedef struct td_layer_report {
     const char *node, *op;
     td_method method;  /* TD_KEEP when the original stays */
-    const char *note;  /* why it was kept, if it was */
+    const char *note;  /* why it was kept, if it was; or that it had no
+                          activation statistics (arena text) */
     int64_t ranks[TD_MAX_MODES + 1];
     int n_ranks;
     int64_t params_before, params_after, macs_before, macs_after;

@@ -164,5 +164,15 @@ char *td_compress_report_table(const td_compress_report *r)
         td_buf_printf(&b, "activation statistics: %zu layers factored by output "
                       "error (rel_err is output-weighted there), %zu had none "
                       "and stayed data-free\n", r->n_weighted, r->n_unweighted);
+    for (size_t i = 0, shown = 0; r->have_stats && i < r->n_layers; i++) {
+        const td_layer_report *l = &r->layers[i];
+        if (l->weighted || !l->note || l->method == TD_KEEP)
+            continue;
+        if (shown++ == 8) {
+            td_buf_printf(&b, "  ... (see the JSON report)\n");
+            break;
+        }
+        td_buf_printf(&b, "  %s: %s\n", l->node, l->note);
+    }
     return td_buf_take(&b);
 }
