@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "decompose/td_whiten.h"
 #include "td_emit.h"
 #include "td_plan.h"
 
@@ -177,8 +176,8 @@ static const char *unset_dim(td_graph *g, const td_compress_opts *o)
     return NULL;
 }
 
-/* Gives each job the moment of its input from o->stats, refusing one that
- * cannot be whitened (not PSD) before any work: naming the file and tensor. */
+/* Gives each job the moment of its input from o->stats (a size that does not
+ * match the layer is refused here, naming the file and tensor). */
 static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
                               const td_compress_opts *o, td_compress_report *r,
                               td_err_t *err)
@@ -204,16 +203,13 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
             r->n_unweighted++;
             continue;
         }
-        /* the same check the factoring will make, once per tensor */
-        int first = 1;
-        for (size_t p = 0; p < q && first; p++)
-            first = jobs[p].moment != j->moment;
-        td_whiten_t wh;
-        if (first && (s = td_whiten_new(j->moment, j->layer.cin, lam, &wh, err)))
-            return td_err_prefix(err, "%s: tensor '" TD_STATS_MOMENT_PREFIX
-                                 "%s': ", td_stats_path(o->stats), x);
-        if (first)
-            td_whiten_free(&wh);
+        /* the moment's checks (finite, symmetric, PSD) come with building
+         * S, in the parallel phases; their errors name this */
+        j->moment_name = td_arena_printf(td_graph_arena(g),
+                                         "%s: tensor '" TD_STATS_MOMENT_PREFIX
+                                         "%s'", td_stats_path(o->stats), x);
+        if (!j->moment_name)
+            return td_err_set(err, TD_ENOMEM, "out of memory");
         j->rep->weighted = 1;
         r->n_weighted++;
     }

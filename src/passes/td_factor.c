@@ -197,10 +197,34 @@ static td_status group_whitening(const td_layer *l, const td_budget *b,
                                                           : TD_WHITEN_REL_LAMBDA,
                                 wh, err);
     free(blk);
-    if (s)
+    if (s && b->moment_name)
+        td_err_prefix(err, "%s: ", b->moment_name);
+    else if (s)
         td_err_prefix(err, "activation statistics of input '%s': ",
                       l->node->input[0]);
     return s;
+}
+
+td_status td_factor_whitenings(const td_layer *l, const td_budget *b,
+                               td_whiten_t **out, td_err_t *err)
+{
+    td_whiten_t *w = calloc((size_t)l->group, sizeof *w);
+    td_status s = w ? TD_OK : td_err_set(err, TD_ENOMEM, "out of memory");
+    for (int64_t j = 0; j < l->group && !s; j++)
+        s = group_whitening(l, b, j, &w[j], err);
+    if (s) {
+        td_whitenings_free(w, l->group);
+        w = NULL;
+    }
+    *out = w;
+    return s;
+}
+
+void td_whitenings_free(td_whiten_t *w, int64_t groups)
+{
+    for (int64_t j = 0; w && j < groups; j++)
+        td_whiten_free(&w[j]);
+    free(w);
 }
 
 /* t (d0 x n x d2) <- t x_1 a, through a temporary. */
@@ -249,15 +273,15 @@ td_status td_factor_whiten_weight(const td_layer *l, const double *w,
 {
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
     size_t block = (size_t)(cg * l->cin_g * K);
+    td_whiten_t *own = NULL;
+    const td_whiten_t *wh = b->whiten;
     td_status s = TD_OK;
-    for (int64_t j = 0; j < g && !s; j++) {
-        td_whiten_t wh = {0};
-        s = group_whitening(l, b, j, &wh, err);
-        if (!s)
-            s = td_mode1_mul(w + (size_t)j * block, cg, l->cin_g, K, wh.s,
-                             out + (size_t)j * block, err);
-        td_whiten_free(&wh);
-    }
+    if (!wh && !(s = td_factor_whitenings(l, b, &own, err)))
+        wh = own;
+    for (int64_t j = 0; j < g && !s; j++)
+        s = td_mode1_mul(w + (size_t)j * block, cg, l->cin_g, K, wh[j].s,
+                         out + (size_t)j * block, err);
+    td_whitenings_free(own, g);
     return s;
 }
 
@@ -271,23 +295,27 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         return td_err_set(err, TD_EUSAGE, "node '%s': method %s does not apply",
                           l->name, td_method_name(m));
     td_status s = TD_OK;
-    td_whiten_t wh = {0};
+    td_whiten_t *own = NULL;        /* S per group, when not given */
+    const td_whiten_t *wh = b->whiten;
     double *ww = NULL;  /* the whitened weight (one group's) */
     f->weighted = b->moment != NULL;
+    if (b->moment && !wh) {
+        if ((s = td_factor_whitenings(l, b, &own, err)))
+            goto done;
+        wh = own;
+    }
     if (m == TD_TR || m == TD_RSDTR) {
         if (b->moment) {
             size_t cnt = (size_t)(l->cout * l->cin * td_layer_kernel_size(l));
-            if ((s = group_whitening(l, b, 0, &wh, err)))
-                goto done;
             if (!(ww = malloc(cnt * sizeof *ww)))
                 goto oom;
             if ((s = td_mode1_mul(w, l->cout, l->cin, td_layer_kernel_size(l),
-                                  wh.s, ww, err)))
+                                  wh[0].s, ww, err)))
                 goto done;
         }
         s = factor_tr(l, ww ? ww : w, m, b, f, err);
         if (!s && b->moment)
-            s = unwhiten_group(f, 0, &wh, err);
+            s = unwhiten_group(f, 0, &wh[0], err);
         goto done;
     }
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
@@ -322,9 +350,7 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;
         if (b->moment) {
-            td_whiten_free(&wh);
-            if ((s = group_whitening(l, b, j, &wh, err)) ||
-                (s = td_mode1_mul(wj, cg, l->cin_g, K, wh.s, ww, err)))
+            if ((s = td_mode1_mul(wj, cg, l->cin_g, K, wh[j].s, ww, err)))
                 goto done;
             wj = ww;
         }
@@ -366,7 +392,7 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         }
         if (s)
             goto done;
-        if (b->moment && (s = unwhiten_group(f, j, &wh, err)))
+        if (b->moment && (s = unwhiten_group(f, j, &wh[j], err)))
             goto done;
         err2 += ej * ej * nj;
         norm2 += nj;
@@ -385,7 +411,7 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
     }
     f->rel_error = norm2 > 0 ? sqrt(err2 / norm2) : 0;
 done:
-    td_whiten_free(&wh);
+    td_whitenings_free(own, l->group);
     free(ww);
     if (s == TD_OK)
         f->macs = chain_macs(l, f);

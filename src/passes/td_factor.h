@@ -6,6 +6,7 @@
 #define TD_FACTOR_H
 
 #include "decompose/td_decompose.h"
+#include "decompose/td_whiten.h"
 #include "td_layer.h"
 
 typedef enum td_method {
@@ -37,6 +38,10 @@ typedef struct td_budget {
      * diagonal block of its channels. */
     const double *moment;
     double rel_lambda;    /* regularisation of the moment, see td_whiten.h */
+    /* S per group when already built from moment (td_factor_whitenings;
+     * NULL: built here), and what errors about the moment call it. */
+    const td_whiten_t *whiten;
+    const char *moment_name;
 } td_budget;
 
 typedef struct td_factors {
@@ -64,6 +69,12 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
                           const td_budget *b, td_factors *out, td_err_t *err);
 
 void td_factors_free(td_factors *f);
+
+/* S (and S^-1) of each group's channels from b->moment: *out has
+ * l->group entries; free with td_whitenings_free. */
+td_status td_factor_whitenings(const td_layer *l, const td_budget *b,
+                               td_whiten_t **out, td_err_t *err);
+void td_whitenings_free(td_whiten_t *w, int64_t groups);
 
 /* out (the weight's size) <- every group's weight times S of its channels,
  * from b->moment (td_whiten.h): the weight whose plain spectra are the

@@ -54,6 +54,16 @@ static void to_tail(double *acc, int64_t n, double norm2)
     }
 }
 
+/* S per group of the layer's input statistics, once per job. */
+static td_status job_whitenings(td_job *j, td_err_t *err)
+{
+    if (!j->moment || j->whiten)
+        return TD_OK;
+    td_budget b = {.moment = j->moment, .rel_lambda = j->rel_lambda,
+                   .moment_name = j->moment_name};
+    return td_factor_whitenings(&j->layer, &b, &j->whiten, err);
+}
+
 td_status td_job_spectra(td_job *j, td_err_t *err)
 {
     const td_layer *l = &j->layer;
@@ -71,7 +81,10 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
     if (j->moment) {
         /* the spectra of W S: the allocation then weighs each layer's
          * truncation by the output error it causes */
-        td_budget wb = {.moment = j->moment, .rel_lambda = j->rel_lambda};
+        if ((s = job_whitenings(j, err)))
+            goto cleanup;
+        td_budget wb = {.moment = j->moment, .rel_lambda = j->rel_lambda,
+                        .whiten = j->whiten};
         size_t cnt = (size_t)(l->cout * l->cin_g * K);
         double *ws = malloc(cnt * sizeof *ws);
         if (!ws) {
@@ -241,9 +254,17 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     td_method list[4];
     td_budget bud[4];
     int n = candidates(j, o, list, bud);
+    if (n > 0 && !(j->planned && j->plan_keep) &&
+        (j->st = job_whitenings(j, &j->err))) {
+        td_err_prefix(&j->err, "node '%s' (%s), weight '%s': ", l->name,
+                      l->node->op_type, l->weight_name);
+        goto out;
+    }
     for (int q = 0; q < n; q++) {
         bud[q].moment = j->moment;
         bud[q].rel_lambda = j->rel_lambda;
+        bud[q].whiten = j->whiten;
+        bud[q].moment_name = j->moment_name;
     }
     int by_error = j->planned || o->budget.kind == TD_BUDGET_RATIO;
     r->method = TD_KEEP;
@@ -340,6 +361,8 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         }
     }
 out:
+    td_whitenings_free(j->whiten, l->group);
+    j->whiten = NULL;
     if (r->method == TD_KEEP) {
         r->est_seconds_before = r->est_seconds_after = td_cost_layer_seconds(l);
         r->params_after = r->params_before;
@@ -352,6 +375,8 @@ out:
 
 void td_job_free(td_job *j)
 {
+    td_whitenings_free(j->whiten, j->layer.group);
+    j->whiten = NULL;
     td_factors_free(&j->chosen);
     free(j->tail0);
     free(j->tail1);

@@ -27,6 +27,9 @@ typedef struct td_job {
      * spectra and factors are then output-weighted (td_whiten.h). */
     const double *moment;
     double rel_lambda;
+    const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
+    td_whiten_t *whiten;      /* [group] S per group: built by the first
+                                 phase that needs it, freed after factoring */
 
     /* The plan: ranks given from outside (global budget or EVBMF). */
     int planned;
