@@ -42,6 +42,14 @@ td_status td_dec_sym_leading(double *g, int64_t n, int64_t r, double *u,
 td_status td_dec_sym_leading_f(const float *g, int64_t n, int64_t r,
                                float *work, double *u, td_err_t *err);
 
+/* Overwrites the row-major m x r matrix b (m >= r) with the Q of its thin
+ * QR factorisation: orthonormal columns spanning those of b. */
+td_status td_dec_orth(double *b, int64_t m, int64_t r, td_err_t *err);
+
+/* td_dec_orth for a b whose columns are already nearly orthonormal
+ * (Cholesky QR; same result up to signs, cheaper). */
+td_status td_dec_orth_near(double *b, int64_t m, int64_t r, td_err_t *err);
+
 /* g (m x m) = a a^T for the row-major m x n matrix a. */
 void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g);
 

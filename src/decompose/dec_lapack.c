@@ -152,3 +152,52 @@ cleanup:
     free(tau);
     return st;
 }
+
+/* The row-major m x r buffer is the column-major r x m matrix B^T, and
+ * B = Q R is B^T = R^T Q^T, an LQ factorisation: dgelqf/dorglq on the
+ * untouched buffer leave Q (m x r, row-major) in place. Householder, so Q
+ * is orthonormal to working precision whatever the conditioning of B. */
+td_status td_dec_orth(double *b, int64_t m, int64_t r, td_err_t *err)
+{
+    td_status st;
+    double *tau = NULL;
+    if (r <= 0 || m < r || m > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "orthonormalise: bad size %lld x %lld",
+                          (long long)m, (long long)r);
+    if ((st = td_dec_alloc(&tau, (size_t)r, 1, err)))
+        return st;
+    lapack_int info = LAPACKE_dgelqf(LAPACK_COL_MAJOR, (lapack_int)r,
+                                     (lapack_int)m, b, (lapack_int)r, tau);
+    if (info == 0)
+        info = LAPACKE_dorglq(LAPACK_COL_MAJOR, (lapack_int)r, (lapack_int)m,
+                              (lapack_int)r, b, (lapack_int)r, tau);
+    st = info ? lapack_fail(err, "dgelqf/dorglq", "orthonormalise", info) : TD_OK;
+    free(tau);
+    return st;
+}
+
+/* Cholesky QR: with C = B^T B = R^T R, Q = B R^{-1}. It squares B's
+ * condition number, which costs nothing for a basis already orthonormal to
+ * single precision (C = I + O(1e-6)), and it is three BLAS-3 calls instead
+ * of a Householder sweep. Falls back to td_dec_orth if C is not positive
+ * definite to working precision. */
+td_status td_dec_orth_near(double *b, int64_t m, int64_t r, td_err_t *err)
+{
+    td_status st;
+    double *c = NULL;
+    if (r <= 0 || m < r || m > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "orthonormalise: bad size %lld x %lld",
+                          (long long)m, (long long)r);
+    if ((st = td_dec_alloc(&c, (size_t)r, (size_t)r, err)))
+        return st;
+    /* row-major upper triangle of B^T B = column-major lower */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)r, (int)m, 1.0, b,
+                (int)r, 0.0, c, (int)r);
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)r, c,
+                                     (lapack_int)r);
+    if (info == 0)
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans,
+                    CblasNonUnit, (int)m, (int)r, 1.0, c, (int)r, b, (int)r);
+    free(c);
+    return info == 0 ? TD_OK : td_dec_orth(b, m, r, err);
+}

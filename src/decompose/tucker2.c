@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dec_internal.h"
+#include "tucker2_internal.h"
 
-/* When the HOOI sweeps run in single precision (hooi_single). */
+/* When the HOOI sweeps run in single precision (td_t2_hooi_single). */
 #define SINGLE_MIN_FIT_TOL 1e-5
 #define SINGLE_MIN_DIM 128
 
@@ -37,60 +37,47 @@ void td_tucker2_free(td_tucker2_t *t)
  * A Gram matrix is invariant under a permutation of the summed index, so
  * the callers pass the unfoldings with their columns in whatever order one
  * GEMM produced them, and no transposition copies are needed. */
-static td_status lead_gram(const double *a, int trans, int64_t m, int64_t n,
-                           int64_t r, double *g, double *u, td_err_t *err)
+/* dsyrk fills the row-major upper triangle; dsyevd reads it column-major */
+static void symmetrize(double *g, int64_t m)
 {
-    cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
-                (int)m, (int)n, 1.0, a, trans ? (int)m : (int)n, 0.0, g,
-                (int)m);
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < i; j++)
             g[i * m + j] = g[j * m + i];
-    return td_dec_sym_leading(g, m, r, u, NULL, err);
 }
 
-/* lead_gram in single precision: SSYRK, then SSYEVD on a copy (gf is read
- * again by the caller), the r leading vectors orthonormalised in double. */
-static td_status lead_gram_f(const float *a, int trans, int64_t m, int64_t n,
-                             int64_t r, float *gf, double *g, double *u,
-                             td_err_t *err)
+static td_status lead_gram(const double *a, int trans, int64_t m, int64_t n,
+                           int64_t r, double *g, double *u, td_err_t *err)
 {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
-                (int)m, (int)n, 1.0f, a, trans ? (int)m : (int)n, 0.0f, gf,
-                (int)m);
-    /* g has room for m*m doubles, twice the floats the solver needs */
-    return td_dec_sym_leading_f(gf, m, r, (float *)g, u, err);
+    if (n >= m || r > n) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper,
+                    trans ? CblasTrans : CblasNoTrans, (int)m, (int)n, 1.0, a,
+                    trans ? (int)m : (int)n, 0.0, g, (int)m);
+        symmetrize(g, m);
+        return td_dec_sym_leading(g, m, r, u, NULL, err);
+    }
+    /* Fewer columns than rows and r <= n: the leading
+     * eigenvectors V of the n x n Gram of the columns give U = orth(X V). */
+    double *v = NULL;
+    td_status st = td_dec_alloc(&v, (size_t)n, (size_t)r, err);
+    if (st)
+        return st;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasNoTrans : CblasTrans,
+                (int)n, (int)m, 1.0, a, trans ? (int)m : (int)n, 0.0, g,
+                (int)n);
+    symmetrize(g, n);
+    if (!(st = td_dec_sym_leading(g, n, r, v, NULL, err))) {
+        cblas_dgemm(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
+                    CblasNoTrans, (int)m, (int)r, (int)n, 1.0, a,
+                    trans ? (int)m : (int)n, v, (int)r, 0.0, u, (int)r);
+        st = td_dec_orth(u, m, r, err);
+    }
+    free(v);
+    return st;
 }
-
-static void to_float(const double *a, size_t n, float *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (float)a[i];
-}
-
-/* All work is done on W stored once as wp = (cout, k, cin). Viewed as a
- * cout x (k*cin) matrix it is the mode-0 unfolding up to a column order,
- * viewed as (cout*k) x cin its Gram over columns is the mode-1 Gram, and
- * both HOOI products are single GEMMs on it:
- *   Y  = wp[(cout*k) x cin] U_in     -> (cout, k, r_in): mode-0 of W x_1 U_in^T
- *   Zt = U_out^T wp[cout x (k*cin)]  -> (r_out, k, cin): mode-1 (transposed)
- *                                      of W x_0 U_out^T
- *   Gt = Zt[(r_out*k) x cin] U_in    -> (r_out, k, r_in): the core.
- * Each HOOI step then touches the projected tensor only (r_in*k or r_out*k
- * columns instead of cin*k or cout*k). */
-typedef struct work {
-    double *wp;   /* W permuted to (cout, k, cin) */
-    double *y;    /* (cout, k, r_in); later the reconstruction's first half */
-    double *zt;   /* (r_out, k, cin); later the reconstruction */
-    double *gt;   /* core in (r_out, k, r_in) order */
-    double *g;    /* Gram scratch, max(cout, cin)^2 */
-    /* single-precision copies for the sweeps (see hooi_single) */
-    float *wf, *yf, *ztf, *gf, *uof, *uif;
-} work_t;
 
 /* zt := U_out^T wp, gt := zt U_in; returns ||gt|| = ||core||. */
 static double project(int64_t co, int64_t ci, int64_t k, int64_t ro,
-                      int64_t ri, const td_tucker2_t *out, work_t *wk,
+                      int64_t ri, const td_tucker2_t *out, td_t2_work_t *wk,
                       int need_zt)
 {
     if (need_zt)
@@ -111,7 +98,7 @@ static double fit_of(double nw, double nc)
 
 static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
                       int64_t ri, int max_sweeps, double fit_tol, double nw,
-                      td_tucker2_t *out, work_t *wk, td_err_t *err)
+                      td_tucker2_t *out, td_t2_work_t *wk, td_err_t *err)
 {
     td_status st;
 
@@ -149,80 +136,9 @@ static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
     return TD_OK;
 }
 
-/* The same HOSVD start and HOOI sweeps with every product, Gram and
- * eigensolve in single precision: the weights come from fp32/fp16 models,
- * and an error of ~1e-6 relative in a Gram entry moves the leading subspace
- * far less than the truncation itself does (on ISNet's 119 convs the
- * errors match the double path to 2e-6 relative). Single-precision BLAS
- * and SSYEVD run about twice as fast as double. The factors are made
- * orthonormal in double, and what is returned stays exact for them:
- * the caller computes the core and rel_error in double from W and the
- * final U_out, U_in. The fit test here sees changes of ~1e-6 at best, so
- * this path is only taken for fit tolerances of at least 1e-5. */
-static td_status hooi_single(int64_t co, int64_t ci, int64_t k, int64_t ro,
-                             int64_t ri, int max_sweeps, double fit_tol,
-                             double nw, td_tucker2_t *out, work_t *wk,
-                             td_err_t *err)
-{
-    td_status st;
-    size_t nel = (size_t)(co * ci * k);
-    to_float(wk->wp, nel, wk->wf);
-    if ((st = lead_gram_f(wk->wf, 0, co, k * ci, ro, wk->gf, wk->g, out->u_out, err)) ||
-        (st = lead_gram_f(wk->wf, 1, ci, co * k, ri, wk->gf, wk->g, out->u_in, err)))
-        return st;
-    out->sweeps = 0;
-    if (!(nw > 0.0) || (ro == co && ri == ci))
-        return TD_OK;
-    /* the HOSVD point's fit, as in hooi: ||U_out^T W (I x U_in)|| */
-    to_float(out->u_out, (size_t)(co * ro), wk->uof);
-    to_float(out->u_in, (size_t)(ci * ri), wk->uif);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro, (int)(k * ci),
-                (int)co, 1.0f, wk->uof, (int)ro, wk->wf, (int)(k * ci), 0.0f,
-                wk->ztf, (int)(k * ci));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ro * k),
-                (int)ri, (int)ci, 1.0f, wk->ztf, (int)ci, wk->uif, (int)ri,
-                0.0f, wk->yf, (int)ri);
-    double nc2 = 0.0;
-    for (size_t i = 0; i < (size_t)(ro * k * ri); i++)
-        nc2 += (double)wk->yf[i] * (double)wk->yf[i];
-    double fit = fit_of(nw, sqrt(nc2));
-    for (int s = 0; s < max_sweeps; s++) {
-        to_float(out->u_in, (size_t)(ci * ri), wk->uif);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(co * k),
-                    (int)ri, (int)ci, 1.0f, wk->wf, (int)ci, wk->uif, (int)ri,
-                    0.0f, wk->yf, (int)ri);
-        if ((st = lead_gram_f(wk->yf, 0, co, k * ri, ro, wk->gf, wk->g,
-                              out->u_out, err)))
-            return st;
-        to_float(out->u_out, (size_t)(co * ro), wk->uof);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ro,
-                    (int)(k * ci), (int)co, 1.0f, wk->uof, (int)ro, wk->wf,
-                    (int)(k * ci), 0.0f, wk->ztf, (int)(k * ci));
-        if ((st = lead_gram_f(wk->ztf, 1, ci, ro * k, ri, wk->gf, wk->g,
-                              out->u_in, err)))
-            return st;
-        /* ||core||^2 = ||Zt U_in||^2 = trace(U_in^T (Zt^T Zt) U_in), and
-         * Zt^T Zt is still in gf (upper triangle): no extra GEMM. */
-        to_float(out->u_in, (size_t)(ci * ri), wk->uif);
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (int)ci, (int)ri,
-                    1.0f, wk->gf, (int)ci, wk->uif, (int)ri, 0.0f, wk->yf,
-                    (int)ri);
-        nc2 = 0.0;
-        for (size_t i = 0; i < (size_t)(ci * ri); i++)
-            nc2 += (double)wk->yf[i] * (double)wk->uif[i];
-        out->sweeps = s + 1;
-        double nf = fit_of(nw, sqrt(nc2 > 0.0 ? nc2 : 0.0));
-        double change = fabs(nf - fit);
-        fit = nf;
-        if (change < fit_tol)
-            break;
-    }
-    return TD_OK;
-}
-
 /* rel_error from the dense reconstruction U_out Gt U_in^T, built and
  * compared in the (cout, k, cin) layout of wp: two GEMMs, no permutes. */
-static double recon_error(const td_tucker2_t *t, work_t *wk, double nw)
+static double recon_error(const td_tucker2_t *t, td_t2_work_t *wk, double nw)
 {
     int64_t co = t->cout, ci = t->cin, k = t->k, ro = t->r_out, ri = t->r_in;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)co,
@@ -253,7 +169,7 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
 {
     td_status st;
     size_t nel;
-    work_t wk = {0};
+    td_t2_work_t wk = {0};
     if (!out)
         return td_err_set(err, TD_EINPUT, "tucker2: NULL output");
     memset(out, 0, sizeof *out);
@@ -306,8 +222,8 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
             st = td_err_set(err, TD_ENOMEM, "out of memory");
             goto cleanup;
         }
-        st = hooi_single(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw,
-                         out, &wk, err);
+        st = td_t2_hooi_single(cout, cin, k, r_out, r_in, max_sweeps,
+                               fit_tol, nw, out, &wk, err);
         if (!st) {
             double nc = project(cout, cin, k, r_out, r_in, out, &wk, 1);
             /* Near-exact fits are where single precision's ~1e-7 shows:
@@ -325,8 +241,8 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
     /* the public core is (r_out, r_in, k) */
     int64_t dg[3] = {r_out, k, r_in};
     td_dec_permute(wk.gt, 3, dg, perm, out->core);
-    /* With orthonormal factors (eigenvectors from dsyevd, or QR-cleaned ones
-     * from ssyevd, are, to a few ulps)
+    /* With orthonormal factors (eigenvectors from dsyevd, or ssyevd's
+     * re-orthonormalised in double, are, to a few ulps)
      * and the core their projection of W, ||W - W_hat||^2 = ||W||^2 -
      * ||core||^2 exactly. In floating point the difference carries an
      * absolute error of a few 1e-16 in e^2, i.e. under 1e-12 in e once e

@@ -261,6 +261,62 @@ static void test_single_sweeps(void)
     free(w);
 }
 
+/* The single-precision sweeps: fit monotone over sweeps (each run with a
+ * larger sweep cap continues the same trajectory), exact recovery of a
+ * known multilinear rank, and unfoldings with fewer columns than rows (the
+ * eigenproblem is solved on the small Gram of the columns) agree with the
+ * double sweeps. */
+static void test_single_paths(void)
+{
+    trng_t r = {13};
+    const int64_t co = 140, ci = 60, k = 3;
+    double *w = trand(&r, co * ci * k);
+    for (int64_t o = 0; o < co; o++)
+        for (int64_t q = 0; q < ci * k; q++)
+            w[o * ci * k + q] *= 1.0 / (1.0 + 0.05 * (double)o);
+    td_err_t err = {0};
+    double prev = 2.0;
+    int last = 0;
+    for (int s = 2; s <= 8; s++) {
+        td_tucker2_opts_t o = {.max_sweeps = s, .fit_tol = 1e-5};
+        td_tucker2_t t = {0};
+        CHECK(td_tucker2(w, co, ci, k, 30, 20, &o, &t, &err) == TD_OK);
+        CHECK(t.sweeps <= s && t.sweeps >= last);
+        CHECK_MSG(t.rel_error <= prev * (1 + 1e-7), "sweeps %d: %.12g > %.12g",
+                  s, t.rel_error, prev);
+        CHECK(fabs(t2_check_err(w, &t) - t.rel_error) < 1e-12);
+        CHECK(orth_defect(t.u_out, co, 30) < 1e-12 && orth_defect(t.u_in, ci, 20) < 1e-12);
+        prev = t.rel_error;
+        last = t.sweeps;
+        td_tucker2_free(&t);
+    }
+    CHECK_MSG(last > 2, "the cap never mattered: %d sweeps", last);
+    /* exact multilinear rank (7, 4): recovered to double precision */
+    double *u = trand(&r, co * 7), *v = trand(&r, ci * 4), *g = trand(&r, 7 * 4 * k);
+    t2_full(u, g, v, co, ci, k, 7, 4, w);
+    td_tucker2_opts_t fast = {.max_sweeps = 10, .fit_tol = 1e-4},
+                      dbl = {.max_sweeps = 10, .fit_tol = 1e-4, .double_sweeps = 1};
+    td_tucker2_t a = {0}, b = {0};
+    CHECK(td_tucker2(w, co, ci, k, 7, 4, &fast, &a, &err) == TD_OK);
+    CHECK_MSG(a.rel_error < 1e-12, "%g", a.rel_error);
+    td_tucker2_free(&a);
+    /* 3 x 200 x 4: the mode-1 unfolding is 200 x 12 */
+    double *w2 = trand(&r, 3 * 200 * 4);
+    CHECK(td_tucker2(w2, 3, 200, 4, 2, 7, &fast, &a, &err) == TD_OK);
+    CHECK(td_tucker2(w2, 3, 200, 4, 2, 7, &dbl, &b, &err) == TD_OK);
+    CHECK_MSG(fabs(a.rel_error - b.rel_error) < 1e-6 * b.rel_error,
+              "single %.12g vs double %.12g", a.rel_error, b.rel_error);
+    CHECK(fabs(t2_check_err(w2, &a) - a.rel_error) < 1e-12);
+    CHECK(orth_defect(a.u_out, 3, 2) < 1e-12 && orth_defect(a.u_in, 200, 7) < 1e-12);
+    td_tucker2_free(&a);
+    td_tucker2_free(&b);
+    free(w2);
+    free(u);
+    free(v);
+    free(g);
+    free(w);
+}
+
 /* The Gram-eigenvalue spectra agree with the SVD ones to ~1e-8 of the
  * largest value, on a kernel with a decaying spectrum. */
 static void test_spectra_gram(void)
@@ -289,6 +345,7 @@ int main(void)
     test_for_tol_optimal();
     test_edges();
     test_single_sweeps();
+    test_single_paths();
     test_spectra_gram();
     return TCHECK_DONE();
 }
