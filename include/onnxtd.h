@@ -134,7 +134,7 @@ typedef struct onnxtd_compress_options {
      * input has statistics are factored to minimise their output error on
      * the calibration data, and the global allocation weighs them so. */
     const char *act_stats;
-    double act_lambda;      /* relative regularisation; 0: 0.01 */
+    double act_lambda;      /* relative regularisation; 0: 0.1 */
     /* Called after each layer is factored, from the library's threads one
      * call at a time; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);

@@ -75,7 +75,7 @@ static const char help[] =
     "                    instead of its weight error; layers without\n"
     "                    statistics stay data-free\n"
     "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
-    "                    (default 0.01)\n"
+    "                    (default 0.1)\n"
     "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
     "  --include RE      only layers whose node name matches (POSIX ERE)\n"
     "  --exclude RE      skip layers whose node name matches\n"

@@ -34,7 +34,7 @@ static double *make_moment(trng_t *r, int64_t n, int dead)
 }
 
 /* sum over groups and taps of tr(D_k (M_g + lambda_g I) D_k^T), with
- * lambda_g = 0.01 trace(M_g) / cin_g, for D (cout x cin_g x K). */
+ * lambda_g = TD_WHITEN_REL_LAMBDA trace(M_g) / cin_g, for D (cout x cin_g x K). */
 static double weighted_sq(const double *d, int64_t cout, int64_t group,
                           int64_t cin_g, int64_t K, const double *m)
 {
@@ -133,7 +133,7 @@ static void test_sqrt(void)
     double tr = 0;
     for (int64_t i = 0; i < n; i++)
         tr += m[i * n + i];
-    CHECK(fabs(wh.lambda - 0.01 * tr / (double)n) < 1e-15 * tr);
+    CHECK(fabs(wh.lambda - TD_WHITEN_REL_LAMBDA * tr / (double)n) < 1e-15 * tr);
     double worst_sq = 0, worst_id = 0;
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n; j++) {
