@@ -93,6 +93,8 @@ static td_status read_count(const Onnx__TensorProto *t, struct entry *e,
 {
     double *v = NULL;
     int64_t numel = 0;
+    if (e->count)
+        return td_err_set(err, TD_EINPUT, "appears twice");
     if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
         return td_err_set(err, TD_EINPUT, "is %s, not INT64",
                           td_dtype_name(t->data_type));

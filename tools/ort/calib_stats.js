@@ -167,7 +167,6 @@ async function main() {
   let n = 0;
   for (const [label, inputs] of runs(o, meta, session.inputNames)) {
     const feeds = C.toOrtFeeds(ort, inputs);
-    const fetch = {};
     const res = await session.run(feeds);
     for (const g of grams) {
       const x = g.slice(5);
@@ -181,7 +180,6 @@ async function main() {
       const d = gt.data;
       for (let q = 0; q < c * c; q++) e.sum[q] += d[q];
       e.count += rows;
-      fetch[g] = true;
     }
     n++;
     if (!o.quiet) process.stderr.write(`calib_stats: ${n} run(s), last ${label}\n`);
