@@ -4,7 +4,8 @@
 # layers read graph inputs directly, in every layout the statistics model
 # handles (Conv NCHW, grouped Conv, Gemm, Gemm transA=1, MatMul on a 3-D
 # input), run on two TensorProto input sets. E[x x^T] must match to 1e-5
-# relative, counts exactly; names and shapes as documented.
+# relative, counts exactly; names and shapes as documented. calib_stats.js
+# gives the same file from --pb, --npy and --inputs DIR.
 #
 #   bash tests/scripts/calib_moments.sh BINARY SRCDIR
 #
@@ -161,4 +162,23 @@ err = np.abs(m - want).max() / np.abs(want).max()
 print("moment/img rel err %.2e, count %d (want %d)" % (err, c, int(ref["img_count"])))
 sys.exit(0 if err < 1e-5 and c == int(ref["img_count"]) else 1)
 EOF
+# the same runs from .npy files and from input_0.pb directories give the
+# same file byte for byte
+"$PY" - "$T" <<'EOF' || { echo "FAIL: writing .npy inputs"; exit 1; }
+import os, shutil, sys
+import numpy as np
+from onnx import load_tensor, numpy_helper
+t = sys.argv[1]
+for r in range(2):
+    x = numpy_helper.to_array(load_tensor("%s/run%d/img.pb" % (t, r)))
+    np.save("%s/img%d.npy" % (t, r), x.astype(np.float64))  # converted to float
+    os.makedirs("%s/dir%d" % (t, r))
+    shutil.copy("%s/run%d/img.pb" % (t, r), "%s/dir%d/input_0.pb" % (t, r))
+EOF
+node "$SRCDIR/tools/ort/calib_stats.js" "$T/one_cal.onnx" "$T/stats_npy.onnx" \
+  --npy "$T/img0.npy" --npy "$T/img1.npy" --quiet || { echo "FAIL: calib_stats.js --npy"; exit 1; }
+node "$SRCDIR/tools/ort/calib_stats.js" "$T/one_cal.onnx" "$T/stats_dir.onnx" \
+  --inputs "$T/dir0" --inputs "$T/dir1" --quiet || { echo "FAIL: calib_stats.js --inputs"; exit 1; }
+cmp -s "$T/stats.onnx" "$T/stats_npy.onnx" || { echo "FAIL: --npy statistics differ from --pb"; exit 1; }
+cmp -s "$T/stats.onnx" "$T/stats_dir.onnx" || { echo "FAIL: --inputs statistics differ from --pb"; exit 1; }
 echo "calib_moments: all passed"

@@ -30,6 +30,10 @@ INPUTS (at least one):
                     float32 tensors (bench/fidelity/prep.py's format)
   --pb FILE         a TensorProto file (input_0.pb style); repeatable, each
                     one run of a one-input model
+  --inputs DIR      one run on DIR/input_0.pb, input_1.pb ... (by name, else
+                    by position, as ort_compare.js); repeatable
+  --npy FILE        a NumPy .npy array (float32/float16/float64, C order);
+                    repeatable, each one run of a one-input model
   --random N        N runs on deterministic random inputs (for tests)
 options:
   --seed S          seed of --random (default 0)
@@ -39,7 +43,7 @@ options:
   -h, --help        this text`;
 
 function parseArgs(argv) {
-  const o = { files: [], manifests: [], pbs: [], random: 0, seed: 0, dims: {}, threads: 0,
+  const o = { files: [], manifests: [], pbs: [], dirs: [], npys: [], random: 0, seed: 0, dims: {}, threads: 0,
               quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +55,8 @@ function parseArgs(argv) {
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
       case '--manifest': o.manifests.push(val()); break;
       case '--pb': o.pbs.push(val()); break;
+      case '--inputs': o.dirs.push(val()); break;
+      case '--npy': o.npys.push(val()); break;
       case '--random': o.random = Number(val()); break;
       case '--seed': o.seed = Number(val()); break;
       case '--dim': { const [k, v] = C.parseDim(val()); o.dims[k] = v; break; }
@@ -63,8 +69,8 @@ function parseArgs(argv) {
   }
   if (o.files.length !== 2) throw new UsageError(USAGE);
   if (!Number.isInteger(o.random) || o.random < 0) throw new UsageError('--random needs a count');
-  if (!o.manifests.length && !o.pbs.length && !o.random)
-    throw new UsageError('no calibration inputs: give --manifest, --pb or --random');
+  if (!o.manifests.length && !o.pbs.length && !o.dirs.length && !o.npys.length && !o.random)
+    throw new UsageError('no calibration inputs: give --manifest, --pb, --inputs, --npy or --random');
   return o;
 }
 
@@ -75,6 +81,36 @@ function readF32(file, dims) {
   const a = new Float32Array(n);
   new Uint8Array(a.buffer).set(buf);
   return a;
+}
+
+// A .npy file (format 1.0-3.0): little-endian float16/32/64, C order.
+function readNpy(file) {
+  let buf;
+  try { buf = fs.readFileSync(file); } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${e.code || e.message}`);
+  }
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY')
+    throw new UsageError(`${file}: not a .npy file`);
+  const major = buf[6];
+  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const hstart = major === 1 ? 10 : 12;
+  const header = buf.toString('latin1', hstart, hstart + hlen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header);
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header);
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
+  if (!descr || !fortran || !shape) throw new UsageError(`${file}: unreadable .npy header`);
+  if (fortran[1] === 'True') throw new UsageError(`${file}: Fortran-ordered arrays are not supported`);
+  const dims = shape[1].split(',').map((x) => x.trim()).filter((x) => x).map(Number);
+  const types = { '<f4': ['float32', Float32Array], '<f2': ['float16', Uint16Array],
+                  '<f8': ['float64', Float64Array] };
+  const t = types[descr[1]];
+  if (!t) throw new UsageError(`${file}: dtype ${descr[1]} is not little-endian float16/32/64`);
+  const n = dims.reduce((a, b) => a * b, 1), off = hstart + hlen;
+  if (buf.length - off !== n * t[1].BYTES_PER_ELEMENT)
+    throw new UsageError(`${file}: ${buf.length - off} data bytes, shape ${JSON.stringify(dims)} needs ${n * t[1].BYTES_PER_ELEMENT}`);
+  const data = new t[1](n);
+  new Uint8Array(data.buffer).set(buf.subarray(off));
+  return { type: t[0], dims, data };
 }
 
 // float32 values as the model's input type (FLOAT16 models take halves).
@@ -102,6 +138,23 @@ function* runs(o, meta, names) {
     if (names.length !== 1) throw new UsageError(`--pb feeds one-input models; this one has ${names.length}`);
     const t = C.readTensorFile(f);
     yield [f, { [names[0]]: t }];
+  }
+  for (const d of o.dirs) {
+    const files = C.listNumbered(d, 'input');
+    if (!files.length) throw new UsageError(`${d}: no input_0.pb ...`);
+    const ins = {};
+    for (const f of files) { const t = C.readTensorFile(f); ins[t.name || f] = t; }
+    yield [d, C.mapInputsTo(ins, names, d)];
+  }
+  for (const f of o.npys) {
+    if (names.length !== 1) throw new UsageError(`--npy feeds one-input models; this one has ${names.length}`);
+    const a = readNpy(f), want = typeOf(names[0]);
+    if (want && want !== a.type) {  // another float width than the model's input
+      const f32 = a.type === 'float16' ? Float32Array.from(a.data, C.halfToFloat) : Float32Array.from(a.data);
+      a.data = asType(want, f32);
+      a.type = want;
+    }
+    yield [f, { [names[0]]: a }];
   }
   for (let r = 0; r < o.random; r++) {
     if (!meta) throw new UsageError('this onnxruntime-node has no inputMetadata; use --manifest or --pb');
