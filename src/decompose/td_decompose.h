@@ -62,6 +62,10 @@ typedef struct td_tucker2_opts {
      * the factors are orthonormalised, and the core and rel_error computed,
      * in double); 1 forces double throughout. */
     int double_sweeps;
+    /* Stop sweeping as soon as the relative error is <= stop_below (0: off).
+     * HOOI never loses fit, so the result still meets it; used by
+     * td_tucker2_for_tol for the pairs it only needs to test. */
+    double stop_below;
 } td_tucker2_opts_t;
 
 typedef struct td_tucker2 {

@@ -97,8 +97,9 @@ static double fit_of(double nw, double nc)
 }
 
 static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
-                      int64_t ri, int max_sweeps, double fit_tol, double nw,
-                      td_tucker2_t *out, td_t2_work_t *wk, td_err_t *err)
+                      int64_t ri, int max_sweeps, double fit_tol,
+                      double stop_below, double nw, td_tucker2_t *out,
+                      td_t2_work_t *wk, td_err_t *err)
 {
     td_status st;
 
@@ -111,7 +112,7 @@ static td_status hooi(int64_t co, int64_t ci, int64_t k, int64_t ro,
     if (!(nw > 0.0) || (ro == co && ri == ci))
         return TD_OK;
     double fit = fit_of(nw, nc);
-    for (int s = 0; s < max_sweeps; s++) {
+    for (int s = 0; s < max_sweeps && 1.0 - fit > stop_below; s++) {
         /* U_out from Y = W x_1 U_in^T. */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(co * k),
                     (int)ri, (int)ci, 1.0, wk->wp, (int)ci, out->u_in,
@@ -190,6 +191,7 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
         r_in = cout * k;
     int max_sweeps = opts && opts->max_sweeps > 0 ? opts->max_sweeps : 50;
     double fit_tol = opts && opts->fit_tol > 0.0 ? opts->fit_tol : 1e-9;
+    double stop = opts && opts->stop_below > 0.0 ? opts->stop_below : 0.0;
     int64_t mc = cout > cin ? cout : cin;
     int64_t d3[3] = {cout, cin, k};
     int perm[3] = {0, 2, 1};
@@ -223,17 +225,17 @@ td_status td_tucker2(const double *w, int64_t cout, int64_t cin, int64_t k,
             goto cleanup;
         }
         st = td_t2_hooi_single(cout, cin, k, r_out, r_in, max_sweeps,
-                               fit_tol, nw, out, &wk, err);
+                               fit_tol, stop, nw, out, &wk, err);
         if (!st) {
             double nc = project(cout, cin, k, r_out, r_in, out, &wk, 1);
             /* Near-exact fits are where single precision's ~1e-7 shows:
              * below 1e-4 relative error, redo the sweeps in double. */
             if (nw > 0.0 && 1.0 - (nc / nw) * (nc / nw) < 1e-8)
-                st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw,
+                st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, stop, nw,
                           out, &wk, err);
         }
     } else {
-        st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, nw, out,
+        st = hooi(cout, cin, k, r_out, r_in, max_sweeps, fit_tol, stop, nw, out,
                   &wk, err);
     }
     if (st)

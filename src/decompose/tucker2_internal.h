@@ -32,7 +32,7 @@ typedef struct td_t2_work {
  * double) and out->sweeps; the caller computes the core. */
 td_status td_t2_hooi_single(int64_t co, int64_t ci, int64_t k, int64_t ro,
                             int64_t ri, int max_sweeps, double fit_tol,
-                            double nw, td_tucker2_t *out, td_t2_work_t *wk,
-                            td_err_t *err);
+                            double stop_below, double nw, td_tucker2_t *out,
+                            td_t2_work_t *wk, td_err_t *err);
 
 #endif

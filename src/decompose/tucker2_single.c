@@ -165,8 +165,8 @@ static double err_of(double nw, double fit2)
  * would cost the HOSVD's U_out eigensolve), so at least two sweeps run. */
 td_status td_t2_hooi_single(int64_t co, int64_t ci, int64_t k, int64_t ro,
                             int64_t ri, int max_sweeps, double fit_tol,
-                            double nw, td_tucker2_t *out, td_t2_work_t *wk,
-                            td_err_t *err)
+                            double stop_below, double nw, td_tucker2_t *out,
+                            td_t2_work_t *wk, td_err_t *err)
 {
     td_status st;
     double fit2, nw2 = nw * nw;
@@ -206,6 +206,10 @@ td_status td_t2_hooi_single(int64_t co, int64_t ci, int64_t k, int64_t ro,
         double change = fabs(ne - e);
         e = ne;
         if (s > 0 && change < fit_tol)
+            break;
+        /* this fit is float-accurate (~1e-7 of ||W||^2): stop early only
+         * with a margin; the caller's error in double decides */
+        if (fit2 >= nw2 * (1.0 - stop_below * stop_below + 1e-6))
             break;
     }
     if ((st = finish(wk->uof, co, ro, out->u_out, err)))

@@ -79,7 +79,11 @@ static td_status try_pair(const double *w, int64_t co, int64_t ci, int64_t k,
                           td_err_t *err)
 {
     td_tucker2_t trial = {0};
-    td_status st = td_tucker2(w, co, ci, k, p.a, p.b, opts, &trial, err);
+    /* only whether p meets tol matters here: sweeps stop once it does, and
+     * the chosen pair is converged at the end */
+    td_tucker2_opts_t o = opts ? *opts : (td_tucker2_opts_t){0};
+    o.stop_below = tol;
+    td_status st = td_tucker2(w, co, ci, k, p.a, p.b, &o, &trial, err);
     *ok = 0;
     if (st)
         return st;
@@ -151,8 +155,10 @@ td_status td_tucker2_for_tol(const double *w, int64_t cout, int64_t cin,
      *    the boundary is covered by growing ranks until the measured error
      *    complies. */
     cand_t g = cheapest_under(t0, t1, cout, cin, k, budget, budget);
+    td_tucker2_opts_t early = opts ? *opts : (td_tucker2_opts_t){0};
+    early.stop_below = tol;
     for (;;) {
-        if ((st = td_tucker2(w, cout, cin, k, g.a, g.b, opts, out, err)))
+        if ((st = td_tucker2(w, cout, cin, k, g.a, g.b, &early, out, err)))
             goto cleanup;
         if (out->rel_error <= tol || (g.a == cout && g.b == cin))
             break;
@@ -231,6 +237,21 @@ td_status td_tucker2_for_tol(const double *w, int64_t cout, int64_t cin,
             if (ok)
                 break;
             failed[nfail++] = cands[c];
+        }
+    }
+    /* the winner may have stopped sweeping early: converge it */
+    {
+        td_tucker2_t fin = {0};
+        if ((st = td_tucker2(w, cout, cin, k, out->r_out, out->r_in, opts,
+                             &fin, err)))
+            goto cleanup;
+        /* HOOI only gains fit past the early stop; keep the trial if
+         * rounding says otherwise */
+        if (fin.rel_error <= tol) {
+            td_tucker2_free(out);
+            *out = fin;
+        } else {
+            td_tucker2_free(&fin);
         }
     }
     st = TD_OK;
