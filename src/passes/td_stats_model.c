@@ -27,19 +27,21 @@ struct builder {
     td_graph *g;
     Onnx__NodeProto **nodes;
     size_t n;
+    size_t k;  /* which X: keeps bases distinct however long names are */
     td_err_t *err;
 };
 
 static const char *fresh(struct builder *b, const char *x, const char *what)
 {
     char base[320];
-    snprintf(base, sizeof base, "onnxtd_stats/%.200s/%.60s", x, what);
+    snprintf(base, sizeof base, "onnxtd_stats/%zu/%.200s/%.60s", b->k, x, what);
     return td_graph_unique_name(b->g, base);
 }
 
 /* One node in -> out (out named after label unless given). Labels are
- * distinct per X, so names stay distinct even while the graph's name table
- * does not list the pending nodes yet. NULL when out of memory. */
+ * distinct per X and bases carry X's index, so names stay distinct even
+ * while the graph's name table does not list the pending nodes yet. NULL
+ * when out of memory. */
 static const char *add(struct builder *b, const char *op, const char *x,
                        const char *label, const char *in, const char *in2,
                        const char *out)
@@ -122,7 +124,7 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     if ((s = td_graph_toposort(g, err)) || (s = td_graph_check(g, err)))
         return s;
     size_t nn = td_graph_node_count(g);
-    struct builder b = {g, NULL, 0, err};
+    struct builder b = {g, NULL, 0, 0, err};
     td_strmap *seen = td_strmap_new(nn);
     b.nodes = calloc(nn * STATS_NODES + 1, sizeof *b.nodes);
     if (!seen || !b.nodes) {
@@ -161,6 +163,7 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
                            gram, rows);
             goto done;
         }
+        b.k = *count;
         if ((s = expose(&b, &l, gram, rows)))
             goto done;
         ++*count;
