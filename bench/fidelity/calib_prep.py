@@ -27,13 +27,19 @@ CALIB_PHOTOS = ["camera.png", "coins.png", "moon.png", "hubble_deep_field.jpg",
 assert not set(CALIB_PHOTOS) & set(prep.ISNET_PHOTOS + prep.BG_PHOTOS)
 
 
-def isnet_inputs(photos, out_dir):
+def isnet_inputs(photos, out_dir, zoom=False):
     entries = []
     for p in CALIB_PHOTOS:
-        im = prep.load_rgb(os.path.join(photos, p)).resize((1024, 1024), Image.BILINEAR)
-        x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
-        prep.save(out_dir, "calib_isnet_" + os.path.splitext(p)[0],
-                  x.transpose(2, 0, 1)[None], entries)
+        full = prep.load_rgb(os.path.join(photos, p))
+        views = [("", full)]
+        if zoom:  # the central 2/3, as a second, closer view of the scene
+            w, h = full.size
+            views.append(("_zoom", full.crop((w // 6, h // 6, w - w // 6, h - h // 6))))
+        for suffix, im in views:
+            im = im.resize((1024, 1024), Image.BILINEAR)
+            x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
+            prep.save(out_dir, "calib_isnet_" + os.path.splitext(p)[0] + suffix,
+                      x.transpose(2, 0, 1)[None], entries)
     return entries
 
 
@@ -56,12 +62,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", required=True, help="directory with skimage's data images")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--zoom", action="store_true",
+                    help="ISNet: also the central 2/3 of each photo (16 inputs)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     fonts = prep.font_files()
     cls = prep.cls_inputs(a.out, fonts, n=16, seed=99, name="calib_cls_batch")
     man = {
-        "isnet": {"input": "input", "output": "output", "inputs": isnet_inputs(a.photos, a.out)},
+        "isnet": {"input": "input", "output": "output", "inputs": isnet_inputs(a.photos, a.out, a.zoom)},
         "det": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_inputs(a.photos, a.out, fonts)},
         "cls": {"input": "x", "output": "softmax_0.tmp_0", "inputs": cls},
     }
