@@ -61,6 +61,10 @@ onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
                                 const onnxtd_save_options *opts,
                                 onnxtd_error *err);
 
+/* Writes len bytes to path the same atomic way (reports beside a model). */
+onnxtd_status onnxtd_write_file(const char *path, const void *data,
+                                size_t len, onnxtd_error *err);
+
 /* ---- inspection --------------------------------------------------------- */
 
 /* A description of the model: IR version, opsets, producer, inputs and

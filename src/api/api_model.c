@@ -2,6 +2,7 @@
  * are td_err_t (same layout as onnxtd_error). */
 #include <string.h>
 
+#include "graph/td_atomic.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 
@@ -39,4 +40,15 @@ onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
     }
     return (onnxtd_status)td_model_save((td_model *)m, path, &o,
                                         (td_err_t *)err);
+}
+
+onnxtd_status onnxtd_write_file(const char *path, const void *data,
+                                size_t len, onnxtd_error *err)
+{
+    td_atomic f;
+    td_status s = td_atomic_open(&f, path, (td_err_t *)err);
+    if (s)
+        return (onnxtd_status)s;
+    td_atomic_write(&f, data, len);
+    return (onnxtd_status)td_atomic_commit(&f, (td_err_t *)err);
 }

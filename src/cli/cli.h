@@ -30,4 +30,19 @@ const char *cli_value(int argc, char **argv, int *i, const char *name);
 /* Does argv[i] name option "name" (as "--name" or "--name=...")? */
 int cli_is(const char *arg, const char *name);
 
+/* What every command that reads one model and writes another takes: IN,
+ * -o/--output OUT, and the load/save options --external-data,
+ * --size-threshold (default 1024) and --mem-limit. */
+typedef struct cli_io {
+    const char *in, *out;
+    onnxtd_load_options lo;
+    onnxtd_save_options so;
+} cli_io;
+
+void cli_io_init(cli_io *io);
+/* Takes argv[*i] (and its value) into io after the command's own options
+ * were tried: a shared option, else IN; an unknown option or a second
+ * positional is a usage error printed with the command's name. 0 or -1. */
+int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io);
+
 #endif

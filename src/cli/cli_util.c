@@ -82,3 +82,42 @@ const char *cli_value(int argc, char **argv, int *i, const char *name)
     }
     return argv[++*i];
 }
+
+void cli_io_init(cli_io *io)
+{
+    memset(io, 0, sizeof *io);
+    io->so.size_threshold = 1024;
+}
+
+int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
+{
+    const char *a = argv[*i], *v;
+    if (!strcmp(a, "-o") || cli_is(a, "--output")) {
+        if (!(io->out = cli_value(argc, argv, i, "-o")))
+            return -1;
+    } else if (cli_is(a, "--external-data")) {
+        if (!(io->so.external_data = cli_value(argc, argv, i, a)))
+            return -1;
+    } else if (cli_is(a, "--size-threshold")) {
+        v = cli_value(argc, argv, i, "--size-threshold");
+        if (!v || cli_parse_size(v, &io->so.size_threshold)) {
+            cli_error("--size-threshold needs a byte count");
+            return -1;
+        }
+    } else if (cli_is(a, "--mem-limit")) {
+        v = cli_value(argc, argv, i, "--mem-limit");
+        if (!v || cli_parse_size(v, &io->lo.mem_limit) || !io->lo.mem_limit) {
+            cli_error("--mem-limit needs a positive byte count");
+            return -1;
+        }
+    } else if (a[0] == '-' && a[1]) {
+        cli_error("%s: unknown option '%s'", cmd, a);
+        return -1;
+    } else if (!io->in) {
+        io->in = a;
+    } else {
+        cli_error("%s: unexpected argument '%s'", cmd, a);
+        return -1;
+    }
+    return 0;
+}

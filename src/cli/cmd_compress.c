@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,7 +89,8 @@ static const char help[] =
     "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
     "  --fit-tol F       stop sweeping when the relative fit changes by less\n"
     "                    than F (default 1e-4)\n"
-    "  --external-data NAME, --size-threshold BYTES  as for convert\n";
+    "  --external-data NAME, --size-threshold BYTES, --mem-limit BYTES\n"
+    "                    as for convert\n";
 
 static int parse_method(const char *v, onnxtd_method *m)
 {
@@ -104,27 +106,48 @@ static int parse_method(const char *v, onnxtd_method *m)
     return -1;
 }
 
-static int write_text(const char *path, const char *text)
+static int same_file(const char *p, const char *q)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    return bad ? -1 : 0;
+    struct stat a, b;
+    if (!strcmp(p, q))
+        return 1;
+    return stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* A report path naming the model read or written is refused before any
+ * work: a typo in --report must not destroy either. */
+static int report_clash(const char *path, const char *in, const char *out)
+{
+    if (path && (same_file(path, in) || same_file(path, out))) {
+        cli_error("%s: a report cannot be written over the model %s", path,
+                  same_file(path, in) ? in : out);
+        return 1;
+    }
+    return 0;
+}
+
+/* Reports go through the same atomic path as models. */
+static onnxtd_status write_report(const char *path, const char *text)
+{
+    onnxtd_error err = {0};
+    onnxtd_status s = onnxtd_write_file(path, text, strlen(text), &err);
+    if (s != ONNXTD_OK)
+        cli_error("%s", err.message);
+    return s;
 }
 
 int cmd_compress(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *report_path = NULL, *v;
+    const char *report_path = NULL, *v;
     const char *html_path = NULL;
     int quiet = 0, rc = CLI_USAGE;
     onnxtd_dim_value dims[MAX_DIMS];
     size_t n_dims = 0;
     char *html = NULL;
     onnxtd_compress_options co = {0};
-    onnxtd_save_options so = {NULL, 1024};
+    cli_io io;
+    cli_io_init(&io);
     long long ll;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -132,9 +155,6 @@ int cmd_compress(int argc, char **argv)
             fputs(help, stdout);
             rc = CLI_OK;
             goto done;
-        } else if (!strcmp(a, "-o") || cli_is(a, "--output")) {
-            if (!(out = cli_value(argc, argv, &i, "-o")))
-                goto done;
         } else if (cli_is(a, "--method")) {
             if (!(v = cli_value(argc, argv, &i, "--method")))
                 goto done;
@@ -259,29 +279,17 @@ int cmd_compress(int argc, char **argv)
                 cli_error("--fit-tol needs a positive number");
                 goto done;
             }
-        } else if (cli_is(a, "--external-data")) {
-            if (!(so.external_data = cli_value(argc, argv, &i, a)))
-                goto done;
-        } else if (cli_is(a, "--size-threshold")) {
-            v = cli_value(argc, argv, &i, "--size-threshold");
-            if (!v || cli_parse_size(v, &so.size_threshold)) {
-                cli_error("--size-threshold needs a byte count");
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            cli_error("compress: unknown option '%s'", a);
-            goto done;
-        } else if (!in) {
-            in = a;
-        } else {
-            cli_error("compress: unexpected argument '%s'", a);
+        } else if (cli_io_arg(argc, argv, &i, "compress", &io)) {
             goto done;
         }
     }
+    const char *in = io.in, *out = io.out;
     if (!in || !out) {
         fputs(help, stderr);
         goto done;
     }
+    if (report_clash(report_path, in, out) || report_clash(html_path, in, out))
+        goto done;
     co.dims = dims;
     co.n_dims = n_dims;
     struct progress prog;
@@ -295,24 +303,21 @@ int cmd_compress(int argc, char **argv)
     onnxtd_error err = {0};
     onnxtd_model *m = NULL;
     char *report = NULL, *summary = NULL;
-    onnxtd_status s = onnxtd_model_load(in, NULL, &m, &err);
+    onnxtd_status s = onnxtd_model_load(in, &io.lo, &m, &err);
     if (s == ONNXTD_OK)
         s = onnxtd_compress(m, &co, &report, &summary, &err);
     if (s == ONNXTD_OK)
-        s = onnxtd_model_save(m, out, &so, &err);
+        s = onnxtd_model_save(m, out, &io.so, &err);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
     } else {
         if (!quiet && summary)
             fputs(summary, stderr);
-        if (report_path && write_text(report_path, report)) {
-            cli_error("%s: cannot write the report", report_path);
-            s = ONNXTD_EIO;
-        }
-        if (html_path && html && write_text(html_path, html)) {
-            cli_error("%s: cannot write the report", html_path);
-            s = ONNXTD_EIO;
-        }
+        onnxtd_status r;
+        if (report_path && (r = write_report(report_path, report)))
+            s = r;
+        if (html_path && html && (r = write_report(html_path, html)))
+            s = r;
     }
     free(report);
     free(summary);

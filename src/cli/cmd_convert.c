@@ -18,51 +18,26 @@ static const char help[] =
 
 int cmd_convert(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
-    onnxtd_save_options so = {NULL, 1024};
-    onnxtd_load_options lo = {0, 0};
+    cli_io io;
+    cli_io_init(&io);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
             return CLI_OK;
-        } else if (!strcmp(a, "-o") || cli_is(a, "--output")) {
-            if (!(out = cli_value(argc, argv, &i, "-o")))
-                return CLI_USAGE;
-        } else if (cli_is(a, "--external-data")) {
-            if (!(so.external_data = cli_value(argc, argv, &i, a)))
-                return CLI_USAGE;
-        } else if (cli_is(a, "--size-threshold")) {
-            const char *v = cli_value(argc, argv, &i, "--size-threshold");
-            if (!v || cli_parse_size(v, &so.size_threshold)) {
-                cli_error("--size-threshold needs a byte count");
-                return CLI_USAGE;
-            }
-        } else if (cli_is(a, "--mem-limit")) {
-            const char *v = cli_value(argc, argv, &i, "--mem-limit");
-            if (!v || cli_parse_size(v, &lo.mem_limit) || !lo.mem_limit) {
-                cli_error("--mem-limit needs a positive byte count");
-                return CLI_USAGE;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            cli_error("convert: unknown option '%s'", a);
-            return CLI_USAGE;
-        } else if (!in) {
-            in = a;
-        } else {
-            cli_error("convert: unexpected argument '%s'", a);
-            return CLI_USAGE;
         }
+        if (cli_io_arg(argc, argv, &i, "convert", &io))
+            return CLI_USAGE;
     }
-    if (!in || !out) {
+    if (!io.in || !io.out) {
         fputs(help, stderr);
         return CLI_USAGE;
     }
     onnxtd_error err = {0};
     onnxtd_model *m;
-    onnxtd_status s = onnxtd_model_load(in, &lo, &m, &err);
+    onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
     if (s == ONNXTD_OK) {
-        s = onnxtd_model_save(m, out, &so, &err);
+        s = onnxtd_model_save(m, io.out, &io.so, &err);
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)

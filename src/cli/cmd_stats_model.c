@@ -4,7 +4,8 @@
 #include "cli.h"
 
 static const char help[] =
-    "usage: onnxtd stats-model IN -o OUT\n"
+    "usage: onnxtd stats-model IN -o OUT [--external-data NAME] "
+    "[--size-threshold BYTES] [--mem-limit BYTES]\n"
     "\n"
     "Writes OUT: IN with extra graph outputs for calibration. For the input\n"
     "X of every layer 'compress' can factor, \"gram/X\" is the C x C sum of\n"
@@ -12,47 +13,40 @@ static const char help[] =
     "computed in float by the runtime, and \"rows/X\" the shape [positions,\n"
     "C] it summed over. Run OUT on calibration inputs with\n"
     "tools/ort/calib_stats.js, which writes the statistics file that\n"
-    "'compress --act-stats FILE' reads.\n";
+    "'compress --act-stats FILE' reads. The other options are as for\n"
+    "convert.\n";
 
 int cmd_stats_model(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
+    cli_io io;
+    cli_io_init(&io);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
             return CLI_OK;
-        } else if (!strcmp(a, "-o") || cli_is(a, "--output")) {
-            if (!(out = cli_value(argc, argv, &i, "-o")))
-                return CLI_USAGE;
-        } else if (a[0] == '-' && a[1]) {
-            cli_error("stats-model: unknown option '%s'", a);
-            return CLI_USAGE;
-        } else if (!in) {
-            in = a;
-        } else {
-            cli_error("stats-model: unexpected argument '%s'", a);
-            return CLI_USAGE;
         }
+        if (cli_io_arg(argc, argv, &i, "stats-model", &io))
+            return CLI_USAGE;
     }
-    if (!in || !out) {
+    if (!io.in || !io.out) {
         fputs(help, stderr);
         return CLI_USAGE;
     }
     onnxtd_error err = {0};
     onnxtd_model *m;
     size_t n = 0;
-    onnxtd_status s = onnxtd_model_load(in, NULL, &m, &err);
+    onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
     if (s == ONNXTD_OK) {
-        onnxtd_save_options so = {NULL, 0};
         s = onnxtd_stats_model(m, &n, &err);
         if (s == ONNXTD_OK)
-            s = onnxtd_model_save(m, out, &so, &err);
+            s = onnxtd_model_save(m, io.out, &io.so, &err);
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)
         cli_error("%s", err.message);
     else
-        fprintf(stderr, "%s: statistics outputs for %zu layer inputs\n", out, n);
+        fprintf(stderr, "%s: statistics outputs for %zu layer inputs\n",
+                io.out, n);
     return cli_exit_for(s);
 }

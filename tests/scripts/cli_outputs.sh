@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Output paths and shared options (run by ctest):
+#   bash tests/scripts/cli_outputs.sh BINARY SRCDIR
+#
+# A --report/--report-html naming the model read or written is refused
+# before any work (exit 2, nothing written, the input byte-identical);
+# reports are written whole; convert, stats-model and compress share
+# -o, --external-data, --size-threshold and --mem-limit, and name an
+# unknown option.
+set -u
+BIN="$1"
+SRCDIR="$2"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cp "$SRCDIR/tests/onnx_models/small_cnn.onnx" "$T/in.onnx"
+in_sum=$(sha256sum "$T/in.onnx" | cut -d' ' -f1)
+fail=0
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect() {  # expect WHAT RC TEXT COMMAND...
+  local what=$1 want=$2 text=$3
+  shift 3
+  "$@" > "$T/out" 2> "$T/err"
+  local rc=$?
+  [ "$rc" = "$want" ] || bad "$what: exit $rc, expected $want ($(cat "$T/err"))"
+  grep -qF -- "$text" "$T/err" || bad "$what: message lacks '$text': $(cat "$T/err")"
+}
+
+expect "report over input" 2 "cannot be written over the model $T/in.onnx" \
+  "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/in.onnx" --quiet
+expect "html report over output" 2 "cannot be written over the model $T/o.onnx" \
+  "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report-html="$T/o.onnx" --quiet
+ln "$T/in.onnx" "$T/hard.onnx"
+expect "report over a hard link of the input" 2 "cannot be written over the model" \
+  "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/hard.onnx" --quiet
+[ ! -e "$T/o.onnx" ] || bad "a refused report still wrote the model"
+[ "$(sha256sum "$T/in.onnx" | cut -d' ' -f1)" = "$in_sum" ] || bad "input changed"
+
+expect "report in a missing folder" 1 "$T/nowhere/r.json" \
+  "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/nowhere/r.json" --quiet
+"$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/r.json" --quiet ||
+  bad "compress with a report failed"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["layers"]' \
+  "$T/r.json" 2>/dev/null || [ ! -x /usr/bin/python3 ] || bad "report is not whole JSON"
+ls -A "$T" | grep -q '^\.' && bad "temp files left: $(ls -A "$T")"
+
+for cmd in convert stats-model compress; do
+  expect "$cmd --mem-limit" 1 "more than the limit of 1024 bytes" \
+    "$BIN" $cmd "$T/in.onnx" -o "$T/m.onnx" --mem-limit 1K
+  expect "$cmd unknown option" 2 "$cmd: unknown option '--bogus'" \
+    "$BIN" $cmd "$T/in.onnx" -o "$T/m.onnx" --bogus
+  expect "$cmd second input" 2 "$cmd: unexpected argument 'extra'" \
+    "$BIN" $cmd "$T/in.onnx" extra -o "$T/m.onnx"
+done
+[ ! -e "$T/m.onnx" ] || bad "a refused command wrote its output"
+
+mkdir "$T/sm"
+"$BIN" stats-model "$T/in.onnx" -o "$T/sm/s.onnx" --external-data s.bin \
+  --size-threshold 0 2> "$T/err" || bad "stats-model --external-data: $(cat "$T/err")"
+[ -s "$T/sm/s.bin" ] || bad "stats-model wrote no sidecar"
+"$BIN" convert "$T/sm/s.onnx" -o "$T/sm/inline.onnx" 2> "$T/err" ||
+  bad "the stats model with external data does not load: $(cat "$T/err")"
+"$BIN" stats-model "$T/in.onnx" -o "$T/sm/ref.onnx" 2> /dev/null
+cmp -s "$T/sm/inline.onnx" "$T/sm/ref.onnx" ||
+  bad "stats model through external data differs from the inline one"
+
+[ "$fail" -eq 0 ] && echo "cli outputs: all checks passed"
+[ "$fail" -eq 0 ]
