@@ -131,7 +131,14 @@ EOF
       continue
     fi
     echo "fidelity.sh: $tag: compress failed or timed out (see $log)" >&2
-    echo "{\"tag\": \"$tag\", \"failed\": \"compress failed or timed out after ${CTIMEOUT}s\", \"compress_cmd\": \"$cmd\"}" >> "$OUT/failed.jsonl"
+    "$PY" - "$tag" "$task" "$method" "$args" "$cmd" "$CTIMEOUT" "$log" >> "$OUT/results.jsonl" <<'EOF'
+import json, sys
+tag, task, method, args, cmd, limit, log = sys.argv[1:]
+why = [l.strip() for l in open(log) if l.startswith("onnxtd:")]
+msg = why[0] if why else "no result within the %s s cap" % limit
+print(json.dumps({"tag": tag, "task": task, "method": method, "args": args,
+                  "compress_cmd": cmd, "failed": msg}))
+EOF
     continue
   fi
   read -r secs rss_kb < <(awk '/^TIME /{print $2, $4}' "$log")

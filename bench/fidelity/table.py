@@ -47,16 +47,17 @@ def main():
                 line = line.strip()
                 if line:
                     r = json.loads(line)
-                    if "eval" in r or "refused" in r:
+                    if "eval" in r or "refused" in r or ("failed" in r and "method" in r):
                         rows[r["tag"]] = r
     print("| run | method, budget | params | conv MACs | compress s | peak RSS MB "
           "| ORT orig ms | ORT comp ms | speed-up | fidelity (mean / min) | layers |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows.values():
-        if "refused" in r:
-            print("| %s | %s %s | refused: %s | | | | | | | | |" % (
-                r["tag"], r["method"], r["args"].replace("|", "\\|"),
-                r["refused"].replace("|", "\\|")))
+        if "refused" in r or "failed" in r:
+            what = "refused" if "refused" in r else "failed"
+            print("| %s | %s %s | %s: %s | | | | | | | | |" % (
+                r["tag"], r["method"], r["args"].replace("|", "\\|"), what,
+                r[what].replace("|", "\\|")))
             continue
         e = r["eval"]
         lat = e.get("latency", {})

@@ -176,6 +176,17 @@ td_status td_tr_svd(const double *t, int ndim, const int64_t *dims,
 td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
                    td_tr_t *out, td_err_t *err);
 
+/* The smallest eps, to 2^-TD_TR_BISECT by bisection on [0, 1], whose
+ * chain stores at most max_storage values: RSDTR's search when rsdtr != 0,
+ * else TR-SVD with shift 0 and the balanced split. When even eps = 1 does
+ * not fit, the eps = 1 chain. Each shift's first SVD is computed once for
+ * the whole search, and candidates are compared by storage before any
+ * core is built, so this costs a few RSDTR runs, not one per step. */
+#define TD_TR_BISECT 14
+td_status td_tr_for_storage(const double *t, int ndim, const int64_t *dims,
+                            int rsdtr, double max_storage, td_tr_t *out,
+                            td_err_t *err);
+
 /* Dense reconstruction (prod(dims) doubles, caller frees). */
 td_status td_tr_full(const td_tr_t *tr, double **full, td_err_t *err);
 

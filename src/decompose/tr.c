@@ -28,7 +28,8 @@ void td_tr_free(td_tr_t *tr)
 void td_tr_first_free(td_tr_first_t *f)
 {
     free(f->u);
-    free(f->svt);
+    free(f->s);
+    free(f->vt);
     memset(f, 0, sizeof *f);
 }
 
@@ -54,31 +55,41 @@ td_status td_tr_check(const double *t, int ndim, const int64_t *dims,
     return TD_OK;
 }
 
-/* Thin SVD of a (m x n), truncated at delta: *u gets m x r, *svt r x n. */
+/* Thin SVD of a (m x n), truncated at delta: *u gets m x r, *svt r x n,
+ * *tail2 the discarded energy. With u_out NULL only the rank and the tail
+ * are computed (singular values only). */
 static td_status trunc_svd(const double *a, int64_t m, int64_t n, double delta,
-                           int64_t *r_out, double **u_out, double **svt_out,
-                           td_err_t *err)
+                           int64_t *r_out, double *tail2, double **u_out,
+                           double **svt_out, td_err_t *err)
 {
     td_status st;
     int64_t k = m < n ? m : n;
+    int vectors = u_out != NULL;
     double *u = NULL, *s = NULL, *vt = NULL;
-    *u_out = *svt_out = NULL;
-    if ((st = td_dec_alloc(&u, (size_t)m, (size_t)k, err)) ||
-        (st = td_dec_alloc(&s, (size_t)k, 1, err)) ||
-        (st = td_dec_alloc(&vt, (size_t)k, (size_t)n, err)))
+    if (vectors)
+        *u_out = *svt_out = NULL;
+    if ((st = td_dec_alloc(&s, (size_t)k, 1, err)) ||
+        (vectors && (st = td_dec_alloc(&u, (size_t)m, (size_t)k, err))) ||
+        (vectors && (st = td_dec_alloc(&vt, (size_t)k, (size_t)n, err))))
         goto cleanup;
     if ((st = td_dec_svd_thin(a, m, n, u, s, vt, "tr", err)))
         goto cleanup;
     int64_t r = td_dec_rank_abs(s, k, delta);
     if (r < 1)
         r = 1; /* keep the ring connected even for a zero tensor */
+    double t2 = 0.0;
+    for (int64_t j = k - 1; j >= r; j--)
+        t2 += s[j] * s[j];
+    *r_out = r;
+    *tail2 = t2;
+    if (!vectors)
+        goto cleanup;
     /* compact U to r columns in place (rows only move left) */
     for (int64_t i = 0; i < m; i++)
         memmove(u + i * r, u + i * k, (size_t)r * sizeof *u);
     for (int64_t j = 0; j < r; j++)
         for (int64_t q = 0; q < n; q++)
             vt[j * n + q] *= s[j];
-    *r_out = r;
     *u_out = u;
     *svt_out = vt; /* first r rows are S_r Vt_r */
     u = vt = NULL;
@@ -99,18 +110,24 @@ td_status td_tr_first_svd(const double *t, int ndim, const int64_t *dims,
     memset(f, 0, sizeof *f);
     f->ndim = ndim;
     f->shift = shift;
+    f->norm = norm;
     for (int j = 0; j < ndim; j++) {
         perm[j] = (shift + j) % ndim;
         f->dims[j] = dims[j];
         f->mdims[j] = dims[perm[j]];
     }
     f->rest = numel / (size_t)f->mdims[0];
-    f->delta = eps * norm / sqrt((double)(ndim - 1));
-    if ((st = td_dec_alloc(&x, numel, 1, err)))
+    f->k = f->mdims[0] < (int64_t)f->rest ? f->mdims[0] : (int64_t)f->rest;
+    if ((st = td_dec_alloc(&x, numel, 1, err)) ||
+        (st = td_dec_alloc(&f->u, (size_t)f->mdims[0], (size_t)f->k, err)) ||
+        (st = td_dec_alloc(&f->s, (size_t)f->k, 1, err)) ||
+        (st = td_dec_alloc(&f->vt, (size_t)f->k, f->rest, err)))
         goto cleanup;
     td_dec_permute(t, ndim, dims, perm, x);
-    st = trunc_svd(x, f->mdims[0], (int64_t)f->rest, f->delta, &f->r, &f->u,
-                   &f->svt, err);
+    st = td_dec_svd_thin(x, f->mdims[0], (int64_t)f->rest, f->u, f->s, f->vt,
+                         "tr", err);
+    if (!st)
+        td_tr_first_set_eps(f, eps);
 cleanup:
     free(x);
     if (st)
@@ -118,41 +135,74 @@ cleanup:
     return st;
 }
 
-td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
-                           td_err_t *err)
+void td_tr_first_set_eps(td_tr_first_t *f, double eps)
+{
+    f->delta = eps * f->norm / sqrt((double)(f->ndim - 1));
+    f->r = td_dec_rank_abs(f->s, f->k, f->delta);
+    if (f->r < 1)
+        f->r = 1;
+    f->tail2 = 0.0;
+    for (int64_t j = f->k - 1; j >= f->r; j--)
+        f->tail2 += f->s[j] * f->s[j];
+}
+
+/* The sequential SVDs after the first. out == NULL: storage only. */
+static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
+                            int64_t *storage, td_err_t *err)
 {
     td_status st;
     int d = f->ndim;
     int64_t R[TD_MAX_MODES + 1];
     double *core[TD_MAX_MODES] = {0}, *c = NULL, *next = NULL, *u = NULL;
-    memset(out, 0, sizeof *out);
+    double *svt = NULL, tail2 = f->tail2;
+    if (out)
+        memset(out, 0, sizeof *out);
     if (r0 <= 0 || f->r % r0 != 0)
         return td_err_set(err, TD_EINPUT, "tr: r0 %lld does not divide the first "
                           "rank %lld", (long long)r0, (long long)f->r);
     int64_t r1 = f->r / r0, m0 = f->mdims[0];
     R[0] = R[d] = r0;
     R[1] = r1;
-    /* first core: U's column index read as (a, b) with a in r0, b in r1 */
-    if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)))
-        goto cleanup;
-    for (int64_t a = 0; a < r0; a++)
-        for (int64_t i = 0; i < m0; i++)
-            for (int64_t b = 0; b < r1; b++)
-                core[0][(a * m0 + i) * r1 + b] = f->u[i * f->r + a * r1 + b];
-    /* (r0, r1, rest) -> (r1, rest, r0): the ring index travels to the end */
+    if (out) {
+        /* first core: U's column index read as (a, b), a in r0, b in r1 */
+        if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)))
+            goto cleanup;
+        for (int64_t a = 0; a < r0; a++)
+            for (int64_t i = 0; i < m0; i++)
+                for (int64_t b = 0; b < r1; b++)
+                    core[0][(a * m0 + i) * r1 + b] = f->u[i * f->k + a * r1 + b];
+    }
+    /* S_r Vt_r, then (r0, r1, rest) -> (r1, rest, r0): the ring index
+     * travels to the end */
     size_t csize = (size_t)f->r * f->rest;
-    if ((st = td_dec_alloc(&c, csize, 1, err)))
+    if ((st = td_dec_alloc(&svt, csize, 1, err)) ||
+        (st = td_dec_alloc(&c, csize, 1, err)))
         goto cleanup;
+    for (int64_t j = 0; j < f->r; j++)
+        for (size_t q = 0; q < f->rest; q++)
+            svt[(size_t)j * f->rest + q] = f->s[j] * f->vt[(size_t)j * f->rest + q];
     {
         int64_t d3[3] = {r0, r1, (int64_t)f->rest};
         int p3[3] = {1, 2, 0};
-        td_dec_permute(f->svt, 3, d3, p3, c);
+        td_dec_permute(svt, 3, d3, p3, c);
     }
+    free(svt);
+    svt = NULL;
     for (int j = 1; j <= d - 2; j++) {
         int64_t rows = R[j] * f->mdims[j];
         int64_t cols = (int64_t)(csize / (size_t)rows);
-        if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &u, &next, err)))
+        double t2;
+        if (!out && j == d - 2) {
+            /* the closing core is what is left: its rank is all we need */
+            if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &t2, NULL,
+                                NULL, err)))
+                goto cleanup;
+            break;
+        }
+        if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &t2, &u, &next,
+                            err)))
             goto cleanup;
+        tail2 += t2;
         core[j] = u;
         u = NULL;
         free(c);
@@ -160,13 +210,22 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
         next = NULL;
         csize = (size_t)R[j + 1] * (size_t)cols;
     }
+    int64_t stor = 0;
+    for (int j = 0; j < d; j++)
+        stor += R[j] * f->mdims[j] * R[j + 1];
+    if (storage)
+        *storage = stor;
+    st = TD_OK;
+    if (!out)
+        goto cleanup;
     /* what is left is R[d-1] x n_{d-1} x r0: the closing core */
     core[d - 1] = c;
     c = NULL;
     out->ndim = d;
     out->shift = f->shift;
     out->r0 = r0;
-    out->storage = 0;
+    out->storage = stor;
+    out->rel_error = f->norm > 0.0 ? sqrt(tail2) / f->norm : 0.0;
     for (int k = 0; k < d; k++) {
         int j = ((k - f->shift) % d + d) % d;
         out->dims[k] = f->dims[k];
@@ -175,18 +234,28 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
         core[j] = NULL;
     }
     out->ranks[d] = out->ranks[0];
-    for (int k = 0; k < d; k++)
-        out->storage += out->ranks[k] * out->dims[k] * out->ranks[k + 1];
-    st = TD_OK;
 cleanup:
     for (int k = 0; k < TD_MAX_MODES; k++)
         free(core[k]);
+    free(svt);
     free(c);
     free(next);
     free(u);
-    if (st)
+    if (st && out)
         td_tr_free(out);
     return st;
+}
+
+td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
+                           td_err_t *err)
+{
+    return from_first(f, r0, out, NULL, err);
+}
+
+td_status td_tr_first_storage(const td_tr_first_t *f, int64_t r0,
+                              int64_t *storage, td_err_t *err)
+{
+    return from_first(f, r0, NULL, storage, err);
 }
 
 /* Reconstruction one ring index a at a time: contracting the open chain
@@ -268,9 +337,7 @@ td_status td_tr_set_error(const double *t, size_t numel, double norm,
     return TD_OK;
 }
 
-/* Balanced split: the divisor of r nearest sqrt(r) (smaller on a tie), or
- * for a requested r0 the largest divisor of r not above it. */
-static int64_t pick_r0(int64_t r, int64_t want)
+int64_t td_tr_pick_r0(int64_t r, int64_t want)
 {
     int64_t best = 1;
     if (want > 0) {
@@ -305,8 +372,7 @@ td_status td_tr_svd(const double *t, int ndim, const int64_t *dims,
         return td_err_set(err, TD_EINPUT, "tr: shift %d not in 0..%d", shift,
                           ndim - 1);
     if ((st = td_tr_first_svd(t, ndim, dims, numel, norm, eps, shift, &f, err)) ||
-        (st = td_tr_from_first(&f, pick_r0(f.r, r0), out, err)) ||
-        (st = td_tr_set_error(t, numel, norm, out, err)))
+        (st = td_tr_from_first(&f, td_tr_pick_r0(f.r, r0), out, err)))
         goto cleanup;
 cleanup:
     td_tr_first_free(&f);

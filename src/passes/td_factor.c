@@ -124,8 +124,11 @@ static void tucker2_ratio_ranks(const td_layer *l, double budget, int64_t *ro,
 
 /* ---- factoring -------------------------------------------------------- */
 
+/* A tensor ring at tolerance eps, or (max_storage >= 0) the smallest eps
+ * whose chain stores at most max_storage values. */
 static td_status tr_run(const td_layer *l, const double *w, td_method m,
-                        double eps, td_tr_t *out, td_err_t *err)
+                        double eps, double max_storage, td_tr_t *out,
+                        td_err_t *err)
 {
     int64_t dims[TD_MAX_MODES];
     dims[0] = l->cout;
@@ -133,6 +136,9 @@ static td_status tr_run(const td_layer *l, const double *w, td_method m,
     for (int s = 0; s < l->nsp; s++)
         dims[2 + s] = l->k[s];
     int n = l->nsp + 2;
+    if (max_storage >= 0)
+        return td_tr_for_storage(w, n, dims, m == TD_RSDTR, max_storage, out,
+                                 err);
     return m == TD_RSDTR ? td_rsdtr(w, n, dims, eps, out, err)
                          : td_tr_svd(w, n, dims, eps, 0, 0, out, err);
 }
@@ -147,29 +153,14 @@ static td_status factor_tr(const td_layer *l, const double *w, td_method m,
         return td_err_set(err, TD_EUSAGE,
                           "the tensor-ring methods take --tol or --ratio, "
                           "not --rank");
-    double eps = b->kind == TD_BUDGET_TOL ? b->tol : 0;
+    double budget = -1;
     if (b->kind == TD_BUDGET_RATIO) {
-        /* Storage falls as eps grows: bisect for the smallest eps whose
-         * chain fits the budget. */
-        double budget = b->ratio * (double)td_layer_params(l) - (double)bias(l);
-        double lo = 0, hi = 1;
-        for (int it = 0; it < 14; it++) {
-            double mid = 0.5 * (lo + hi);
-            td_tr_t t;
-            memset(&t, 0, sizeof t);
-            td_status s = tr_run(l, w, m, mid, &t, err);
-            int fits = s == TD_OK && (double)t.storage <= budget;
-            td_tr_free(&t);
-            if (s)
-                return s;
-            if (fits)
-                hi = mid;
-            else
-                lo = mid;
-        }
-        eps = hi;
+        budget = b->ratio * (double)td_layer_params(l) - (double)bias(l);
+        if (budget < 0)
+            budget = 0;
     }
-    td_status s = tr_run(l, w, m, eps, f->tr, err);
+    td_status s = tr_run(l, w, m, b->kind == TD_BUDGET_TOL ? b->tol : 0, budget,
+                         f->tr, err);
     if (s)
         return s;
     f->n_ranks = l->nsp + 2;

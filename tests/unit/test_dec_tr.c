@@ -73,7 +73,7 @@ static int64_t storage_of(const td_tr_t *tr)
 
 static double *tr_tensor(trng_t *r, int nd, const int64_t *d, const int64_t *rk)
 {
-    double *g[8];
+    double *g[8] = {0};
     for (int m = 0; m < nd; m++)
         g[m] = trand(r, (size_t)(rk[m] * d[m] * rk[m + 1]));
     double *t = malloc(numel(nd, d) * sizeof *t);
@@ -217,6 +217,76 @@ static void test_rsdtr_bruteforce(void)
     }
 }
 
+/* td_tr_for_storage against the plain search it replaces: bisection on
+ * eps with a full td_rsdtr / td_tr_svd run per step. Same chain, to the
+ * rank; errors equal the dense reconstruction's. */
+static void test_for_storage(void)
+{
+    struct {
+        int nd;
+        int64_t d[4], rk[5];
+        double noise, ratio;
+    } cases[] = {
+        {4, {8, 6, 3, 3}, {2, 3, 2, 2, 2}, 0.05, 0.5},
+        {4, {8, 6, 3, 3}, {2, 3, 2, 2, 2}, 0.05, 0.2},
+        {4, {12, 10, 3, 3}, {3, 4, 2, 2, 3}, 0.3, 0.35},
+        {3, {9, 7, 5}, {2, 4, 3, 2}, 0.1, 0.3},
+        {4, {6, 5, 3, 3}, {1, 1, 1, 1, 1}, 0.0, 0.001}, /* cannot fit */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        trng_t r = {500 + c};
+        int nd = cases[c].nd;
+        const int64_t *d = cases[c].d;
+        size_t n = numel(nd, d);
+        double *t = tr_tensor(&r, nd, d, cases[c].rk);
+        double nrm = 0;
+        for (size_t i = 0; i < n; i++)
+            nrm += t[i] * t[i];
+        nrm = sqrt(nrm / (double)n);
+        for (size_t i = 0; i < n; i++)
+            t[i] += cases[c].noise * nrm * trng_gauss(&r);
+        double budget = cases[c].ratio * (double)n;
+        for (int rs = 0; rs <= 1; rs++) {
+            td_err_t err = {0};
+            td_tr_t got = {0}, want = {0};
+            CHECK(td_tr_for_storage(t, nd, d, rs, budget, &got, &err) == TD_OK);
+            double lo = 0, hi = 1;
+            for (int it = 0; it < TD_TR_BISECT; it++) {
+                double mid = 0.5 * (lo + hi);
+                td_tr_t x = {0};
+                CHECK((rs ? td_rsdtr(t, nd, d, mid, &x, &err)
+                          : td_tr_svd(t, nd, d, mid, 0, 0, &x, &err)) == TD_OK);
+                if ((double)x.storage <= budget)
+                    hi = mid;
+                else
+                    lo = mid;
+                td_tr_free(&x);
+            }
+            CHECK((rs ? td_rsdtr(t, nd, d, hi, &want, &err)
+                      : td_tr_svd(t, nd, d, hi, 0, 0, &want, &err)) == TD_OK);
+            CHECK_MSG(got.storage == want.storage && got.shift == want.shift &&
+                          got.r0 == want.r0,
+                      "case %zu rsdtr %d: storage %lld/%lld shift %d/%d r0 "
+                      "%lld/%lld", c, rs, (long long)got.storage,
+                      (long long)want.storage, got.shift, want.shift,
+                      (long long)got.r0, (long long)want.r0);
+            for (int k = 0; k <= nd; k++)
+                CHECK(got.ranks[k] == want.ranks[k]);
+            CHECK(fabs(got.rel_error - want.rel_error) < 1e-12);
+            CHECK_MSG(fabs(naive_err(t, &got) - got.rel_error) < 1e-10,
+                      "case %zu: reported %g, reconstruction %g", c,
+                      got.rel_error, naive_err(t, &got));
+            if (c + 1 < sizeof cases / sizeof *cases)
+                CHECK((double)got.storage <= budget);
+            else
+                CHECK((double)got.storage > budget); /* the eps = 1 chain */
+            td_tr_free(&got);
+            td_tr_free(&want);
+        }
+        free(t);
+    }
+}
+
 static void test_edges(void)
 {
     int64_t d[3] = {2, 3, 2};
@@ -246,6 +316,7 @@ int main(void)
     test_exact();
     test_tolerance();
     test_rsdtr_bruteforce();
+    test_for_storage();
     test_edges();
     return TCHECK_DONE();
 }
