@@ -44,10 +44,23 @@ static int next_r0(const td_tr_first_t *f, int all_r0, int64_t r0)
     return 0;
 }
 
+/* Storage no chain of this shift and split can go below: the first core
+ * is r x n_0 and every later rank is at least 1. */
+static double storage_floor(const td_tr_first_t *f, int64_t r0)
+{
+    double lb = (double)f->r * (double)f->mdims[0];
+    lb += (double)(f->r / r0) * (double)f->mdims[1];
+    for (int j = 2; j < f->ndim; j++)
+        lb += (double)f->mdims[j];
+    return lb + (double)(r0 - 1) * (double)f->mdims[f->ndim - 1];
+}
+
 /* The least storage over the shifts and splits at the firsts' current eps;
  * with out, also the chain of that storage with the least error (ties: the
- * earlier shift, then the smaller r0). */
-static td_status pick(const td_tr_first_t *f, int nf, int all_r0,
+ * earlier shift, then the smaller r0). With fit >= 0 and no out, only
+ * whether some chain stores at most fit matters: candidates that cannot
+ * are skipped and the first that does ends the search. */
+static td_status pick(const td_tr_first_t *f, int nf, int all_r0, double fit,
                       int64_t *storage, td_tr_t *out, td_err_t *err)
 {
     td_status st;
@@ -55,11 +68,18 @@ static td_status pick(const td_tr_first_t *f, int nf, int all_r0,
     for (int s = 0; s < nf; s++)
         for (int64_t r0 = next_r0(&f[s], all_r0, 0); r0;
              r0 = next_r0(&f[s], all_r0, r0)) {
+            if (!out && fit >= 0 && storage_floor(&f[s], r0) > fit)
+                continue;
             if ((st = td_tr_first_storage(&f[s], r0, &sto, err)))
                 return st;
             if (best < 0 || sto < best)
                 best = sto;
+            if (!out && fit >= 0 && (double)sto <= fit)
+                goto done;
         }
+done:
+    if (best < 0)  /* every candidate skipped: none fits */
+        best = (int64_t)fit + 1;
     *storage = best;
     if (!out)
         return TD_OK;
@@ -105,7 +125,7 @@ td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
     if ((st = td_tr_check(t, ndim, dims, eps, &numel, &norm, err)))
         return st;
     if (!(st = firsts_new(t, ndim, dims, numel, norm, eps, 1, f, &nf, err)))
-        st = pick(f, nf, 1, &storage, out, err);
+        st = pick(f, nf, 1, -1, &storage, out, err);
     firsts_free(f, nf);
     return st;
 }
@@ -134,7 +154,7 @@ td_status td_tr_for_storage(const double *t, int ndim, const int64_t *dims,
         double mid = 0.5 * (lo + hi);
         for (int s = 0; s < nf; s++)
             td_tr_first_set_eps(&f[s], mid);
-        if ((st = pick(f, nf, rsdtr, &storage, NULL, err)))
+        if ((st = pick(f, nf, rsdtr, max_storage, &storage, NULL, err)))
             goto done;
         if ((double)storage <= max_storage)
             hi = mid;
@@ -143,7 +163,7 @@ td_status td_tr_for_storage(const double *t, int ndim, const int64_t *dims,
     }
     for (int s = 0; s < nf; s++)
         td_tr_first_set_eps(&f[s], hi);
-    st = pick(f, nf, rsdtr, &storage, out, err);
+    st = pick(f, nf, rsdtr, -1, &storage, out, err);
 done:
     firsts_free(f, nf);
     return st;

@@ -9,6 +9,7 @@
  * d-1 truncation errors are orthogonal, so ||T - T_hat||^2 <= (d-1)
  * delta^2 = eps^2 ||T||^2. */
 #include <cblas.h>
+#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -97,6 +98,83 @@ cleanup:
     free(u);
     free(s);
     free(vt);
+    return st;
+}
+
+/* The storage search's step: rank, discarded energy and (next != NULL)
+ * S_r Vt_r of a, from the eigenpairs of the Gram matrix of its short side
+ * instead of an SVD. The unfoldings here are very tall or very wide (one
+ * side a rank times a kernel size, the other up to Cout x Cin x r0), where
+ * LAPACK's SVD runs unblocked Householder sweeps over the long side; the
+ * Gram matrix takes one pass. Singular values below ~1e-8 x the largest
+ * lose relative accuracy this way, which can move a rank only when the
+ * truncation threshold sits that low; the chain finally chosen is built by
+ * the exact SVDs (trunc_svd). */
+static td_status gram_step(const double *a, int64_t m, int64_t n, double delta,
+                           int64_t *r_out, double *tail2, double **next,
+                           td_err_t *err)
+{
+    td_status st;
+    int64_t k = m < n ? m : n;
+    double *g = NULL, *v = NULL, *lam = NULL;
+    if (next)
+        *next = NULL;
+    if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)) ||
+        (st = td_dec_alloc(&v, (size_t)k, (size_t)k, err)) ||
+        (st = td_dec_alloc(&lam, (size_t)k, 1, err)))
+        goto cleanup;
+    if (m <= n) {
+        td_dec_gram_rows(a, m, n, g);
+    } else {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0,
+                    a, (int)n, 0.0, g, (int)n);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < i; j++)
+                g[i * n + j] = g[j * n + i];
+    }
+    if (next) {
+        if ((st = td_dec_sym_leading(g, k, k, v, lam, err)))
+            goto cleanup;
+    } else {  /* eigenvalues only, ascending: reverse them */
+        lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U',
+                                         (lapack_int)k, g, (lapack_int)k, lam);
+        if (info) {
+            st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
+                            "tr: LAPACK dsyevd failed (info %d)", (int)info);
+            goto cleanup;
+        }
+        for (int64_t i = 0; i < k / 2; i++) {
+            double x = lam[i];
+            lam[i] = lam[k - 1 - i];
+            lam[k - 1 - i] = x;
+        }
+    }
+    for (int64_t i = 0; i < k; i++)
+        lam[i] = lam[i] > 0.0 ? sqrt(lam[i]) : 0.0;  /* singular values */
+    int64_t r = td_dec_rank_abs(lam, k, delta);
+    if (r < 1)
+        r = 1;
+    double t2 = 0.0;
+    for (int64_t j = k - 1; j >= r; j--)
+        t2 += lam[j] * lam[j];
+    *r_out = r;
+    *tail2 = t2;
+    if (!next)
+        goto cleanup;
+    if ((st = td_dec_alloc(next, (size_t)r, (size_t)n, err)))
+        goto cleanup;
+    if (m <= n) {  /* U_r^T a, U the eigenvectors of a a^T */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r, (int)n,
+                    (int)m, 1.0, v, (int)k, a, (int)n, 0.0, *next, (int)n);
+    } else {       /* S_r V_r^T, V the eigenvectors of a^T a */
+        for (int64_t c = 0; c < r; c++)
+            for (int64_t j = 0; j < n; j++)
+                (*next)[c * n + j] = lam[c] * v[j * k + c];
+    }
+cleanup:
+    free(g);
+    free(v);
+    free(lam);
     return st;
 }
 
@@ -192,12 +270,19 @@ static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
         int64_t rows = R[j] * f->mdims[j];
         int64_t cols = (int64_t)(csize / (size_t)rows);
         double t2;
-        if (!out && j == d - 2) {
-            /* the closing core is what is left: its rank is all we need */
-            if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &t2, NULL,
-                                NULL, err)))
+        if (!out) {
+            /* storage only: no cores, and after the last step only the rank
+             * of what is left (the closing core) matters */
+            if ((st = gram_step(c, rows, cols, f->delta, &R[j + 1], &t2,
+                                j == d - 2 ? NULL : &next, err)))
                 goto cleanup;
-            break;
+            if (j == d - 2)
+                break;
+            free(c);
+            c = next;
+            next = NULL;
+            csize = (size_t)R[j + 1] * (size_t)cols;
+            continue;
         }
         if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &t2, &u, &next,
                             err)))
