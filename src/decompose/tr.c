@@ -57,21 +57,18 @@ td_status td_tr_check(const double *t, int ndim, const int64_t *dims,
 }
 
 /* Thin SVD of a (m x n), truncated at delta: *u gets m x r, *svt r x n,
- * *tail2 the discarded energy. With u_out NULL only the rank and the tail
- * are computed (singular values only). */
+ * *tail2 the discarded energy. */
 static td_status trunc_svd(const double *a, int64_t m, int64_t n, double delta,
                            int64_t *r_out, double *tail2, double **u_out,
                            double **svt_out, td_err_t *err)
 {
     td_status st;
     int64_t k = m < n ? m : n;
-    int vectors = u_out != NULL;
     double *u = NULL, *s = NULL, *vt = NULL;
-    if (vectors)
-        *u_out = *svt_out = NULL;
+    *u_out = *svt_out = NULL;
     if ((st = td_dec_alloc(&s, (size_t)k, 1, err)) ||
-        (vectors && (st = td_dec_alloc(&u, (size_t)m, (size_t)k, err))) ||
-        (vectors && (st = td_dec_alloc(&vt, (size_t)k, (size_t)n, err))))
+        (st = td_dec_alloc(&u, (size_t)m, (size_t)k, err)) ||
+        (st = td_dec_alloc(&vt, (size_t)k, (size_t)n, err)))
         goto cleanup;
     if ((st = td_dec_svd_thin(a, m, n, u, s, vt, "tr", err)))
         goto cleanup;
@@ -83,8 +80,6 @@ static td_status trunc_svd(const double *a, int64_t m, int64_t n, double delta,
         t2 += s[j] * s[j];
     *r_out = r;
     *tail2 = t2;
-    if (!vectors)
-        goto cleanup;
     /* compact U to r columns in place (rows only move left) */
     for (int64_t i = 0; i < m; i++)
         memmove(u + i * r, u + i * k, (size_t)r * sizeof *u);
