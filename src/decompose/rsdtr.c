@@ -110,8 +110,11 @@ fail:
     return st;
 }
 
-td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
-                   td_tr_t *out, td_err_t *err)
+/* At tolerance eps, or (max_storage >= 0) the smallest eps whose chain
+ * stores at most max_storage values. */
+static td_status search(const double *t, int ndim, const int64_t *dims,
+                        double eps, int rsdtr, double max_storage,
+                        td_tr_t *out, td_err_t *err)
 {
     td_status st;
     size_t numel;
@@ -124,47 +127,44 @@ td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
     memset(out, 0, sizeof *out);
     if ((st = td_tr_check(t, ndim, dims, eps, &numel, &norm, err)))
         return st;
-    if (!(st = firsts_new(t, ndim, dims, numel, norm, eps, 1, f, &nf, err)))
-        st = pick(f, nf, 1, -1, &storage, out, err);
+    if ((st = firsts_new(t, ndim, dims, numel, norm, eps, rsdtr, f, &nf, err)))
+        goto done;
+    if (max_storage >= 0) {
+        /* Storage falls as eps grows (each truncation keeps fewer values):
+         * bisect for the smallest eps whose chain fits. */
+        double lo = 0, hi = 1;
+        for (int it = 0; it < TD_TR_BISECT; it++) {
+            double mid = 0.5 * (lo + hi);
+            for (int s = 0; s < nf; s++)
+                td_tr_first_set_eps(&f[s], mid);
+            if ((st = pick(f, nf, rsdtr, max_storage, &storage, NULL, err)))
+                goto done;
+            if ((double)storage <= max_storage)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        for (int s = 0; s < nf; s++)
+            td_tr_first_set_eps(&f[s], hi);
+    }
+    st = pick(f, nf, rsdtr, -1, &storage, out, err);
+done:
     firsts_free(f, nf);
     return st;
+}
+
+td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
+                   td_tr_t *out, td_err_t *err)
+{
+    return search(t, ndim, dims, eps, 1, -1, out, err);
 }
 
 td_status td_tr_for_storage(const double *t, int ndim, const int64_t *dims,
                             int rsdtr, double max_storage, td_tr_t *out,
                             td_err_t *err)
 {
-    td_status st;
-    size_t numel;
-    double norm;
-    td_tr_first_t f[TD_MAX_MODES];
-    int nf = 0;
-    int64_t storage;
-    if (!out)
-        return td_err_set(err, TD_EINPUT, "tr: NULL output");
-    memset(out, 0, sizeof *out);
-    if ((st = td_tr_check(t, ndim, dims, 0.0, &numel, &norm, err)))
-        return st;
-    if ((st = firsts_new(t, ndim, dims, numel, norm, 0.0, rsdtr, f, &nf, err)))
-        goto done;
-    /* Storage falls as eps grows (each truncation keeps fewer values):
-     * bisect for the smallest eps whose chain fits. */
-    double lo = 0, hi = 1;
-    for (int it = 0; it < TD_TR_BISECT; it++) {
-        double mid = 0.5 * (lo + hi);
-        for (int s = 0; s < nf; s++)
-            td_tr_first_set_eps(&f[s], mid);
-        if ((st = pick(f, nf, rsdtr, max_storage, &storage, NULL, err)))
-            goto done;
-        if ((double)storage <= max_storage)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    for (int s = 0; s < nf; s++)
-        td_tr_first_set_eps(&f[s], hi);
-    st = pick(f, nf, rsdtr, -1, &storage, out, err);
-done:
-    firsts_free(f, nf);
-    return st;
+    if (!(max_storage >= 0))
+        return td_err_set(err, TD_EINPUT, "tr: storage budget %g is not >= 0",
+                          max_storage);
+    return search(t, ndim, dims, 0.0, rsdtr, max_storage, out, err);
 }
