@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,16 +116,33 @@ static int same_file(const char *p, const char *q)
            a.st_ino == b.st_ino;
 }
 
-/* A report path naming the model read or written is refused before any
- * work: a typo in --report must not destroy either. */
-static int report_clash(const char *path, const char *in, const char *out)
+/* Report paths are checked before any work: one naming the model read or
+ * written is refused (a typo in --report must not destroy either), and
+ * one whose folder cannot take a file fails at once rather than after the
+ * model was written. Returns the exit code, or -1 when the path is fine. */
+static int check_report_path(const char *path, const char *in, const char *out)
 {
-    if (path && (same_file(path, in) || same_file(path, out))) {
+    if (!path)
+        return -1;
+    if (same_file(path, in) || same_file(path, out)) {
         cli_error("%s: a report cannot be written over the model %s", path,
                   same_file(path, in) ? in : out);
-        return 1;
+        return CLI_USAGE;
     }
-    return 0;
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        cli_error("%s: cannot write the report: %s: %s", path, dir,
+                  strerror(errno));
+        return CLI_FAIL;
+    }
+    return -1;
 }
 
 /* Reports go through the same atomic path as models. */
@@ -288,8 +306,13 @@ int cmd_compress(int argc, char **argv)
         fputs(help, stderr);
         goto done;
     }
-    if (report_clash(report_path, in, out) || report_clash(html_path, in, out))
+    int bad = check_report_path(report_path, in, out);
+    if (bad < 0)
+        bad = check_report_path(html_path, in, out);
+    if (bad >= 0) {
+        rc = bad;
         goto done;
+    }
     co.dims = dims;
     co.n_dims = n_dims;
     struct progress prog;

@@ -4,6 +4,7 @@
 #
 # A --report/--report-html naming the model read or written is refused
 # before any work (exit 2, nothing written, the input byte-identical);
+# a report whose folder is missing fails before the model is written;
 # reports are written whole; convert, stats-model and compress share
 # -o, --external-data, --size-threshold and --mem-limit, and name an
 # unknown option.
@@ -37,6 +38,7 @@ expect "report over a hard link of the input" 2 "cannot be written over the mode
 
 expect "report in a missing folder" 1 "$T/nowhere/r.json" \
   "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/nowhere/r.json" --quiet
+[ ! -e "$T/o.onnx" ] || bad "a report that cannot be written still let the model be written"
 "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" --report "$T/r.json" --quiet ||
   bad "compress with a report failed"
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["layers"]' \
