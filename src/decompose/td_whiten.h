@@ -15,13 +15,22 @@
  * S is built from M + lambda I with lambda = rel_lambda x trace(M) / n:
  * channels the calibration data never excites (dead ReLUs, M singular)
  * still get a small weight, so the factors stay bounded (S^{-1} at most
- * 1/sqrt(lambda)) and do not discard what unseen inputs would use. */
+ * 1/sqrt(lambda)) and do not discard what unseen inputs would use.
+ *
+ * With the channel means mu known as well, the output error splits into
+ * the mean shift dW mu and the part from the centred input, of expected
+ * square tr(dW Sigma dW^T) with Sigma = M - mu mu^T <= M. The shift is the
+ * same at every interior position, so the bias absorbs it exactly (at
+ * zero-padded borders the taps that fall outside see 0 instead of mu, and
+ * a part of the shift stays); the factors then only need to fit the
+ * centred input: S is built from Sigma instead of M. */
 #ifndef TD_WHITEN_H
 #define TD_WHITEN_H
 
 #include <stdint.h>
 
 #include "../util/td_err.h"
+#include "td_decompose.h"
 
 /* The default rel_lambda: 10 % of the mean channel energy. Chosen on
  * calibration images only (ISNet, Tucker-2 at half the parameters, moments
@@ -47,6 +56,15 @@ typedef struct td_whiten {
  * gives S = I. */
 td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
                         td_whiten_t *out, td_err_t *err);
+
+/* The same from the covariance M - mu mu^T (mu: n channel means; lambda
+ * relative to its trace). M is checked as above; the covariance's
+ * eigenvalues above -1e-3 x M's largest are rounding of the runtime's float
+ * sums and are clamped to 0, lower ones mean the mean does not belong to
+ * the moment and are refused. */
+td_status td_whiten_new_cov(const double *m, const double *mu, int64_t n,
+                            double rel_lambda, td_whiten_t *out,
+                            td_err_t *err);
 void td_whiten_free(td_whiten_t *w);
 
 /* out[x, i, c] = sum_j t[x, j, c] a[j, i] for t of shape (d0, n, d2) and
@@ -56,5 +74,26 @@ void td_whiten_free(td_whiten_t *w);
  * SVD's right factor: (R, Cin, 1); a tensor-ring core (r, Cin, r')). */
 td_status td_mode1_mul(const double *t, int64_t d0, int64_t n, int64_t d2,
                        const double *a, double *out, td_err_t *err);
+
+/* out[o] = sum_{c, taps} W[o, c, tap] mu_c: the response of a layer at an
+ * interior position to an input constant over space with channel values
+ * mu, from the dense weight (cout x cin x k) or from factors of it (after
+ * any S^{-1} was applied). */
+void td_dense_const_response(const double *w, int64_t cout, int64_t cin,
+                             int64_t k, const double *mu, double *out);
+/* sum over taps of ||W_k mu||^2: the mean's share of the output energy in
+ * the per-tap model above (E||W_k x||^2 = tr(W_k Sigma W_k^T) + ||W_k mu||^2),
+ * which relative errors of covariance-whitened factors are taken against
+ * together with ||W S||^2, so that they stay comparable across layers. */
+double td_mean_energy(const double *w, int64_t cout, int64_t cin, int64_t k,
+                      const double *mu);
+td_status td_tucker2_const_response(const td_tucker2_t *t, const double *mu,
+                                    double *out, td_err_t *err);
+td_status td_cp_const_response(const td_cp_t *c, const double *mu,
+                               double *out, td_err_t *err);
+td_status td_svd_const_response(const td_svd_t *s, const double *mu,
+                                double *out, td_err_t *err);
+td_status td_tr_const_response(const td_tr_t *tr, const double *mu,
+                               double *out, td_err_t *err);
 
 #endif

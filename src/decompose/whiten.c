@@ -41,8 +41,45 @@ static td_status check_moment(const double *m, int64_t n, td_err_t *err)
     return TD_OK;
 }
 
+static td_status whiten(const double *m, const double *mu, int64_t n,
+                        double rel_lambda, td_whiten_t *out, td_err_t *err);
+
 td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
                         td_whiten_t *out, td_err_t *err)
+{
+    return whiten(m, NULL, n, rel_lambda, out, err);
+}
+
+td_status td_whiten_new_cov(const double *m, const double *mu, int64_t n,
+                            double rel_lambda, td_whiten_t *out,
+                            td_err_t *err)
+{
+    return whiten(m, mu, n, rel_lambda, out, err);
+}
+
+/* Eigenvalues of the symmetric part of m, ascending (values only). */
+static td_status eigenvalues(const double *m, int64_t n, double *e,
+                             td_err_t *err)
+{
+    double *v = NULL;
+    td_status st = td_dec_alloc(&v, (size_t)n, (size_t)n, err);
+    if (st)
+        return st;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++)
+            v[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]);
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)n,
+                                     v, (lapack_int)n, e);
+    free(v);
+    if (info != 0)
+        return td_err_set(err, TD_ENUMERIC,
+                          "moment matrix: LAPACK dsyevd failed (info %d)",
+                          (int)info);
+    return TD_OK;
+}
+
+static td_status whiten(const double *m, const double *mu, int64_t n,
+                        double rel_lambda, td_whiten_t *out, td_err_t *err)
 {
     memset(out, 0, sizeof *out);
     double *v = NULL, *e = NULL, *tmp = NULL;
@@ -52,6 +89,26 @@ td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
                           (long long)n);
     if ((st = check_moment(m, n, err)))
         return st;
+    double m_top = 0;  /* M's largest eigenvalue, when a mean is given */
+    if (mu) {
+        for (int64_t i = 0; i < n; i++)
+            if (!isfinite(mu[i]))
+                return td_err_set(err, TD_EINPUT, "mean of channel %lld is "
+                                  "not finite", (long long)i);
+        double *e0 = NULL;
+        if ((st = td_dec_alloc(&e0, (size_t)n, 1, err)))
+            return st;
+        st = eigenvalues(m, n, e0, err);
+        double lo = e0[0];
+        m_top = e0[n - 1];
+        free(e0);
+        if (st)
+            return st;
+        if (lo < -1e-6 * fmax(m_top, 0) || (m_top <= 0 && lo < 0))
+            return td_err_set(err, TD_EINPUT,
+                              "moment matrix is not positive semidefinite: "
+                              "eigenvalue %g (largest %g)", lo, m_top);
+    }
     if ((st = td_dec_alloc(&v, (size_t)n, (size_t)n, err)) ||
         (st = td_dec_alloc(&e, (size_t)n, 1, err)) ||
         (st = td_dec_alloc(&tmp, (size_t)n, (size_t)n, err)) ||
@@ -63,7 +120,8 @@ td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
      * exactly symmetric); symmetric, so row- and column-major agree */
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n; j++)
-            v[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]);
+            v[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]) -
+                           (mu ? mu[i] * mu[j] : 0.0);
     double trace = 0;
     for (int64_t i = 0; i < n; i++)
         trace += v[i * n + i];
@@ -76,7 +134,14 @@ td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
         goto cleanup;
     }
     double top = e[n - 1];  /* ascending */
-    if (e[0] < -1e-6 * fmax(top, 0) || (top <= 0 && e[0] < 0)) {
+    if (mu && e[0] < -1e-3 * fmax(m_top, 0)) {
+        st = td_err_set(err, TD_EINPUT,
+                        "the channel means do not fit the moment matrix: "
+                        "its covariance has eigenvalue %g (moment's largest "
+                        "%g)", e[0], m_top);
+        goto cleanup;
+    }
+    if (!mu && (e[0] < -1e-6 * fmax(top, 0) || (top <= 0 && e[0] < 0))) {
         st = td_err_set(err, TD_EINPUT,
                         "moment matrix is not positive semidefinite: "
                         "eigenvalue %g (largest %g)", e[0], top);

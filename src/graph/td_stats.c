@@ -13,6 +13,8 @@ struct entry {
     char *name;     /* the calibrated tensor X */
     int64_t n;      /* channels */
     double *m;      /* n x n */
+    double *mu;     /* n, or NULL: the file has no mean for it */
+    int64_t n_mu;
     int64_t count;  /* 0 until its count tensor is seen */
 };
 
@@ -30,6 +32,7 @@ void td_stats_free(td_stats *s)
     for (size_t i = 0; i < s->n; i++) {
         free(s->e[i].name);
         free(s->e[i].m);
+        free(s->e[i].mu);
     }
     free(s->e);
     free(s->path);
@@ -88,6 +91,28 @@ static td_status read_moment(const Onnx__TensorProto *t, struct entry *e,
     return TD_OK;
 }
 
+static td_status read_mean(const Onnx__TensorProto *t, struct entry *e,
+                           td_err_t *err)
+{
+    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
+        t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
+        return td_err_set(err, TD_EINPUT, "is %s, not FLOAT or DOUBLE",
+                          td_dtype_name(t->data_type));
+    if (t->n_dims != 1 || t->dims[0] < 1)
+        return td_err_set(err, TD_EINPUT, "must be a vector of C values "
+                          "(%zu dims)", t->n_dims);
+    if (e->mu)
+        return td_err_set(err, TD_EINPUT, "appears twice");
+    td_status st = td_tensor_to_double(t, &e->mu, &e->n_mu, err);
+    if (st)
+        return st;
+    for (int64_t q = 0; q < e->n_mu; q++)
+        if (!isfinite(e->mu[q]))
+            return td_err_set(err, TD_EINPUT, "channel %lld is not finite (%g)",
+                              (long long)q, e->mu[q]);
+    return TD_OK;
+}
+
 static td_status read_count(const Onnx__TensorProto *t, struct entry *e,
                             td_err_t *err)
 {
@@ -135,28 +160,56 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
     for (size_t i = 0; i < ni; i++) {
         const Onnx__TensorProto *t = td_graph_init(g, i);
         const char *nm = t->name ? t->name : "";
-        int moment = has_prefix(nm, TD_STATS_MOMENT_PREFIX);
-        if (!moment && !has_prefix(nm, TD_STATS_COUNT_PREFIX)) {
+        static const char *const prefix[3] = {
+            TD_STATS_MOMENT_PREFIX, TD_STATS_MEAN_PREFIX, TD_STATS_COUNT_PREFIX};
+        int kind = 0;
+        while (kind < 3 && !has_prefix(nm, prefix[kind]))
+            kind++;
+        if (kind == 3) {
             st = td_err_set(err, TD_EINPUT,
                             "tensor '%s' is not a statistics tensor (names "
-                            "start with '" TD_STATS_MOMENT_PREFIX "' or '"
-                            TD_STATS_COUNT_PREFIX "')", nm);
+                            "start with '" TD_STATS_MOMENT_PREFIX "', '"
+                            TD_STATS_MEAN_PREFIX "' or '" TD_STATS_COUNT_PREFIX
+                            "')", nm);
             goto cleanup;
         }
-        const char *x = nm + strlen(moment ? TD_STATS_MOMENT_PREFIX
-                                           : TD_STATS_COUNT_PREFIX);
+        const char *x = nm + strlen(prefix[kind]);
         struct entry *e = entry_for(s, x, ni);
         if (!e) {
             st = td_err_set(err, TD_ENOMEM, "out of memory");
             goto cleanup;
         }
-        if ((st = moment ? read_moment(t, e, err) : read_count(t, e, err))) {
+        if ((st = kind == 0   ? read_moment(t, e, err)
+                  : kind == 1 ? read_mean(t, e, err)
+                              : read_count(t, e, err))) {
             td_err_prefix(err, "tensor '%s': ", nm);
             goto cleanup;
         }
     }
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->e[i].m || !s->e[i].count) {
+    for (size_t i = 0; i < s->n; i++) {
+        const struct entry *e = &s->e[i];
+        if (e->mu && e->m && e->n_mu != e->n) {
+            st = td_err_set(err, TD_EINPUT,
+                            "tensor '" TD_STATS_MEAN_PREFIX "%s' has %lld "
+                            "values, but '" TD_STATS_MOMENT_PREFIX "%s' is "
+                            "%lld x %lld", e->name, (long long)e->n_mu,
+                            e->name, (long long)e->n, (long long)e->n);
+            goto cleanup;
+        }
+        /* E[x]^2 <= E[x^2] channel by channel (float sums: 1e-3 slack; a
+         * negative E[x^2] is the moment's fault, refused with it) */
+        for (int64_t c = 0; e->mu && e->m && c < e->n; c++) {
+            double d = e->m[c * e->n + c];
+            if (d >= 0 && e->mu[c] * e->mu[c] > d * (1 + 1e-3) + 1e-30) {
+                st = td_err_set(err, TD_EINPUT,
+                                "tensor '" TD_STATS_MEAN_PREFIX "%s': channel "
+                                "%lld's mean %g does not fit the moment "
+                                "(mean^2 > E[x^2] = %g)", e->name,
+                                (long long)c, e->mu[c], d);
+                goto cleanup;
+            }
+        }
+        if (!e->m || !e->count) {
             st = td_err_set(err, TD_EINPUT, "tensor '%s%s' has no '%s%s'",
                             s->e[i].m ? TD_STATS_MOMENT_PREFIX
                                       : TD_STATS_COUNT_PREFIX,
@@ -166,6 +219,7 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
                             s->e[i].name);
             goto cleanup;
         }
+    }
     if (s->n == 0) {
         st = td_err_set(err, TD_EINPUT, "holds no statistics tensors");
         goto cleanup;
@@ -184,9 +238,11 @@ cleanup:
 }
 
 td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
-                          const double **m, int64_t *count, td_err_t *err)
+                          const double **m, const double **mu, int64_t *count,
+                          td_err_t *err)
 {
     *m = NULL;
+    *mu = NULL;
     *count = 0;
     int64_t i = td_strmap_get(s->at, name);
     if (i < 0)
@@ -199,6 +255,7 @@ td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
                           s->path, name, (long long)e->n, (long long)e->n,
                           name, (long long)n);
     *m = e->m;
+    *mu = e->mu;
     *count = e->count;
     return TD_OK;
 }

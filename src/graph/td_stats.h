@@ -5,7 +5,9 @@
  * (the input of a Conv/Gemm/MatMul), two initializers:
  *   "moment/X"  C x C (FLOAT or DOUBLE): E[x x^T] over every position of
  *               every calibration sample, x the C channel values there;
- *   "count/X"   INT64 [1]: how many positions the mean is over.
+ *   "count/X"   INT64 [1]: how many positions the mean is over;
+ * and optionally
+ *   "mean/X"    C (FLOAT or DOUBLE): E[x], the channel means.
  * tools/ort/calib_stats.js writes it from ONNX Runtime runs of the model
  * that `onnxtd stats-model` prepares. This module only reads and checks the
  * container (finite, square, a positive count); whether a matrix is
@@ -19,6 +21,7 @@
 
 #define TD_STATS_MOMENT_PREFIX "moment/"
 #define TD_STATS_COUNT_PREFIX "count/"
+#define TD_STATS_MEAN_PREFIX "mean/"
 
 typedef struct td_stats td_stats;
 
@@ -28,10 +31,12 @@ void td_stats_free(td_stats *s);
 const char *td_stats_path(const td_stats *s);
 size_t td_stats_count(const td_stats *s);
 
-/* The moment of tensor name (borrowed, n x n row-major) and its sample
- * count; *m = NULL when the file has none for it. A moment of another size
+/* The moment of tensor name (borrowed, n x n row-major), its channel
+ * means (*mu = NULL when the file has none) and its sample count; *m =
+ * NULL when the file has no statistics for it. A moment of another size
  * than n is an error naming the file and the tensor. */
 td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
-                          const double **m, int64_t *count, td_err_t *err);
+                          const double **m, const double **mu, int64_t *count,
+                          td_err_t *err);
 
 #endif

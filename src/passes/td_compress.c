@@ -188,10 +188,17 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
         td_job *j = &jobs[q];
         const char *x = j->layer.node->input[0];
         int64_t count;
+        const double *mu;
         td_status s = td_stats_moment(o->stats, x, j->layer.cin, &j->moment,
-                                      &count, err);
+                                      &mu, &count, err);
         if (s)
             return s;
+        /* The mean shift goes into a Conv's bias (constant, or added); a
+         * Gemm/MatMul chain stays moment-whitened without it. */
+        const char *bias = j->layer.has_bias ? j->layer.node->input[2] : NULL;
+        if (mu && j->layer.kind == TD_LAYER_CONV &&
+            (!bias || td_graph_constant(g, bias)))
+            j->mean = mu;
         j->rel_lambda = lam;
         if (!j->moment) {
             /* the note stays unless the layer is kept for another reason */
@@ -345,8 +352,12 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
             goto done;
     }
     for (size_t q = 0; q < nj; q++)
-        if (jobs[q].chosen.method != TD_KEEP)
+        if (jobs[q].chosen.method != TD_KEEP) {
             td_graph_remove_if_unused(g, jobs[q].layer.weight_name);
+            /* a chain whose bias absorbed a mean shift has its own */
+            if (jobs[q].chosen.bias_shift && jobs[q].layer.has_bias)
+                td_graph_remove_if_unused(g, jobs[q].layer.node->input[2]);
+        }
     if ((s = td_graph_check(g, err))) {
         td_err_prefix(err, "internal error, the rewritten graph is invalid: ");
         goto done;

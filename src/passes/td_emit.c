@@ -127,9 +127,41 @@ static double *zeros(struct chain *c, size_t n)
     return p;
 }
 
-static const char *bias_of(const td_layer *l)
+/* The chain's bias: the layer's, or, when the factors shifted the mean
+ * output (f->bias_shift), a new one holding it plus the shift. */
+static const char *bias_of(struct chain *c, const td_factors *f)
 {
-    return l->has_bias ? l->node->input[2] : NULL;
+    const td_layer *l = c->l;
+    const char *b = l->has_bias ? l->node->input[2] : NULL;
+    if (!f->bias_shift || c->st)
+        return b;
+    double *v = NULL;
+    int64_t n = 0;
+    if (b) {
+        const Onnx__TensorProto *t = td_graph_constant(c->g, b);
+        if (!t) {
+            c->st = td_err_set(c->err, TD_EINPUT, "node '%s': bias '%s' is "
+                               "not a constant", l->name, b);
+            return NULL;
+        }
+        if ((c->st = td_tensor_to_double(t, &v, &n, c->err)))
+            return NULL;
+        if (n != l->cout) {
+            free(v);
+            c->st = td_err_set(c->err, TD_EINPUT, "node '%s': bias '%s' has "
+                               "%lld values for %lld outputs", l->name, b,
+                               (long long)n, (long long)l->cout);
+            return NULL;
+        }
+    } else if (!(v = calloc((size_t)l->cout, sizeof *v))) {
+        c->st = td_err_set(c->err, TD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (int64_t o = 0; o < l->cout; o++)
+        v[o] += f->bias_shift[o];
+    const char *nm = weight(c, "tdb", &l->cout, 1, v);
+    free(v);
+    return nm;
 }
 
 static void emit_tucker2(struct chain *c, const td_factors *f)
@@ -163,7 +195,7 @@ static void emit_tucker2(struct chain *c, const td_factors *f)
     nd = conv_dims(l, g * ro, ri, -2, d);
     x = conv(c, "td2", x, weight(c, "td2_w", d, nd, w2), NULL, g, -2, g * ro, NULL);
     nd = conv_dims(l, l->cout, ro, -1, d);
-    conv(c, "td3", x, weight(c, "td3_w", d, nd, w3), bias_of(l), g, -1, l->cout,
+    conv(c, "td3", x, weight(c, "td3_w", d, nd, w3), bias_of(c, f), g, -1, l->cout,
          l->node->output[0]);
 out:
     free(w1);
@@ -210,7 +242,7 @@ static void emit_cp(struct chain *c, const td_factors *f)
     nd = conv_dims(l, l->cout, R, -1, d);
     char sfx[16];
     snprintf(sfx, sizeof sfx, "td%d", l->nsp + 2);
-    conv(c, sfx, x, weight(c, "tdl_w", d, nd, wl), bias_of(l), g, -1, l->cout,
+    conv(c, sfx, x, weight(c, "tdl_w", d, nd, wl), bias_of(c, f), g, -1, l->cout,
          l->node->output[0]);
 out:
     free(w1);
@@ -243,7 +275,7 @@ static void emit_svd_conv(struct chain *c, const td_factors *f)
     const char *x = conv(c, "td1", l->node->input[0], weight(c, "td1_w", d, nd, w1),
                          NULL, g, -2, g * R, NULL);
     nd = conv_dims(l, l->cout, R, -1, d);
-    conv(c, "td2", x, weight(c, "td2_w", d, nd, w2), bias_of(l), g, -1, l->cout,
+    conv(c, "td2", x, weight(c, "td2_w", d, nd, w2), bias_of(c, f), g, -1, l->cout,
          l->node->output[0]);
 out:
     free(w1);
@@ -327,7 +359,7 @@ static void emit_tr(struct chain *c, const td_factors *f)
     nd = conv_dims(l, l->cout, b * R[0], -1, d);
     char sfx[16];
     snprintf(sfx, sizeof sfx, "td%d", l->nsp + 2);
-    conv(c, sfx, x, weight(c, "tdl_w", d, nd, wl), bias_of(l), 1, -1, l->cout,
+    conv(c, sfx, x, weight(c, "tdl_w", d, nd, wl), bias_of(c, f), 1, -1, l->cout,
          l->node->output[0]);
 out:
     free(w1);

@@ -173,7 +173,22 @@ static td_status factor_tr(const td_layer *l, const double *w, td_method m,
 
 /* ---- output-weighted factoring (td_whiten.h) ---------------------------- */
 
-/* S for the channels of group j: the diagonal block of the moment. */
+int td_factor_centred(const td_layer *l, const double *mean)
+{
+    if (!mean)
+        return 0;
+    if (td_layer_kernel_size(l) == 1)
+        return 1;
+    if (strcmp(l->auto_pad, "NOTSET") && strcmp(l->auto_pad, "VALID"))
+        return 0;
+    for (int s = 0; s < 2 * l->nsp; s++)
+        if (l->pads[s])
+            return 0;
+    return 1;
+}
+
+/* S for the channels of group j: the diagonal block of the moment (of the
+ * covariance when td_factor_centred). */
 static td_status group_whitening(const td_layer *l, const td_budget *b,
                                  int64_t j, td_whiten_t *wh, td_err_t *err)
 {
@@ -184,9 +199,10 @@ static td_status group_whitening(const td_layer *l, const td_budget *b,
     for (int64_t r = 0; r < n; r++)
         memcpy(blk + r * n, b->moment + (off + r) * l->cin + off,
                (size_t)n * sizeof *blk);
-    td_status s = td_whiten_new(blk, n, b->rel_lambda > 0 ? b->rel_lambda
-                                                          : TD_WHITEN_REL_LAMBDA,
-                                wh, err);
+    double lam = b->rel_lambda > 0 ? b->rel_lambda : TD_WHITEN_REL_LAMBDA;
+    td_status s = td_factor_centred(l, b->mean)
+                      ? td_whiten_new_cov(blk, b->mean + off, n, lam, wh, err)
+                      : td_whiten_new(blk, n, lam, wh, err);
     free(blk);
     if (s && b->moment_name)
         td_err_prefix(err, "%s: ", b->moment_name);
@@ -276,6 +292,40 @@ td_status td_factor_whiten_weight(const td_layer *l, const double *w,
     return s;
 }
 
+/* f->bias_shift = (W - W~) mu per group, from the unwhitened factors. */
+static td_status bias_shift(const td_layer *l, const double *w,
+                            const double *mu, td_factors *f, td_err_t *err)
+{
+    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
+    size_t block = (size_t)(cg * l->cin_g * K);
+    double *approx = malloc((size_t)cg * sizeof *approx);
+    f->bias_shift = malloc((size_t)l->cout * sizeof *f->bias_shift);
+    if (!approx || !f->bias_shift) {
+        free(approx);
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
+    td_status s = TD_OK;
+    for (int64_t j = 0; j < g && !s; j++) {
+        const double *muj = mu + j * l->cin_g;
+        double *dst = f->bias_shift + j * cg;
+        td_dense_const_response(w + (size_t)j * block, cg, l->cin_g, K, muj, dst);
+        switch (f->method) {
+        case TD_TUCKER2:
+            s = td_tucker2_const_response(&f->tucker2[j], muj, approx, err);
+            break;
+        case TD_CP: s = td_cp_const_response(&f->cp[j], muj, approx, err); break;
+        case TD_SVD: s = td_svd_const_response(&f->svd[j], muj, approx, err); break;
+        default: s = td_tr_const_response(f->tr, muj, approx, err); break;
+        }
+        for (int64_t o = 0; o < cg && !s; o++)
+            dst[o] -= approx[o];
+    }
+    free(approx);
+    if (!l->has_bias)
+        f->params += l->cout;  /* the chain gains a bias */
+    return s;
+}
+
 td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
                           const td_budget *b, td_factors *f, td_err_t *err)
 {
@@ -307,6 +357,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         s = factor_tr(l, ww ? ww : w, m, b, f, err);
         if (!s && b->moment)
             s = unwhiten_group(f, 0, &wh[0], err);
+        if (!s && b->moment && b->mean)
+            s = bias_shift(l, w, b->mean, f, err);
         goto done;
     }
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
@@ -387,6 +439,9 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
             goto done;
         err2 += ej * ej * nj;
         norm2 += nj;
+        if (b->moment && td_factor_centred(l, b->mean))
+            norm2 += td_mean_energy(w + (size_t)j * block, cg, l->cin_g, K,
+                                    b->mean + j * l->cin_g);
     }
     /* Groups may land on different ranks; the chain uses the largest and
      * pads the others with zero factors (exactly representable). */
@@ -401,6 +456,8 @@ td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
         f->params = m == TD_CP ? cp_params(l, max_r) : svd_params(l, max_r);
     }
     f->rel_error = norm2 > 0 ? sqrt(err2 / norm2) : 0;
+    if (b->moment && b->mean)
+        s = bias_shift(l, w, b->mean, f, err);
 done:
     td_whitenings_free(own, l->group);
     free(ww);
@@ -449,5 +506,6 @@ void td_factors_free(td_factors *f)
     free(f->cp);
     free(f->svd);
     free(f->tr);
+    free(f->bias_shift);
     memset(f, 0, sizeof *f);
 }

@@ -37,6 +37,11 @@ typedef struct td_budget {
      * (td_whiten.h) and rel_error is that weighted error. Group j uses the
      * diagonal block of its channels. */
     const double *moment;
+    /* With moment, the Cin channel means (NULL: none): the factors' mean
+     * output shift goes into the bias (td_factors.bias_shift; td_whiten.h),
+     * and where that is exact (td_factor_centred) S comes from the
+     * covariance instead of the moment. */
+    const double *mean;
     double rel_lambda;    /* regularisation of the moment, see td_whiten.h */
     /* S per group when already built from moment (td_factor_whitenings;
      * NULL: built here), and what errors about the moment call it. */
@@ -55,6 +60,8 @@ typedef struct td_factors {
     double rel_error;  /* over the whole weight (output-weighted when
                           b->moment was given: ||(W - W~) S|| / ||W S||) */
     int weighted;      /* factored against activation statistics */
+    double *bias_shift;  /* cout values to add to the chain's bias, or NULL:
+                            sum (W - W~) mu over channels and taps */
     td_tucker2_t *tucker2;  /* [groups] */
     td_cp_t *cp;            /* [groups] */
     td_svd_t *svd;          /* [groups] */
@@ -63,6 +70,13 @@ typedef struct td_factors {
 
 /* Does the method apply to this layer at all? */
 int td_method_applies(const td_layer *l, td_method m);
+
+/* Do the factors fit the covariance (mean given, and the bias takes the
+ * mean shift exactly)? Not for a spatial kernel with zero padding: at the
+ * borders the taps outside see 0, not the mean, so their share of the
+ * shift would reach the output; fitting the moment keeps each tap's mean
+ * response small there, and the bias still takes the interior's shift. */
+int td_factor_centred(const td_layer *l, const double *mean);
 
 /* Computes factors for l with method m under budget b. err names the node. */
 td_status td_factor_layer(const td_layer *l, const double *w, td_method m,

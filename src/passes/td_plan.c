@@ -59,7 +59,8 @@ static td_status job_whitenings(td_job *j, td_err_t *err)
 {
     if (!j->moment || j->whiten)
         return TD_OK;
-    td_budget b = {.moment = j->moment, .rel_lambda = j->rel_lambda,
+    td_budget b = {.moment = j->moment, .mean = j->mean,
+                   .rel_lambda = j->rel_lambda,
                    .moment_name = j->moment_name};
     return td_factor_whitenings(&j->layer, &b, &j->whiten, err);
 }
@@ -74,7 +75,7 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
     int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);
     int64_t m1 = tucker ? l->cin_g : 0;
-    double *w = NULL, *s0 = NULL, *s1 = NULL;
+    double *w = NULL, *s0 = NULL, *s1 = NULL, mean_e = 0;
     td_status s = td_job_load_weight(l, &w, err);
     if (s)
         goto cleanup;
@@ -83,7 +84,8 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
          * truncation by the output error it causes */
         if ((s = job_whitenings(j, err)))
             goto cleanup;
-        td_budget wb = {.moment = j->moment, .rel_lambda = j->rel_lambda,
+        td_budget wb = {.moment = j->moment, .mean = j->mean,
+                        .rel_lambda = j->rel_lambda,
                         .whiten = j->whiten};
         size_t cnt = (size_t)(l->cout * l->cin_g * K);
         double *ws = malloc(cnt * sizeof *ws);
@@ -92,6 +94,9 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
             goto cleanup;
         }
         s = td_factor_whiten_weight(l, w, &wb, ws, err);
+        for (int64_t q = 0; td_factor_centred(l, j->mean) && q < g; q++)
+            mean_e += td_mean_energy(w + (size_t)q * (size_t)(cg * l->cin_g * K),
+                                     cg, l->cin_g, K, j->mean + q * l->cin_g);
         free(w);
         w = ws;
         if (s)
@@ -124,7 +129,7 @@ td_status td_job_spectra(td_job *j, td_err_t *err)
         j->vbmf0 = v0 > j->vbmf0 ? v0 : j->vbmf0;
         j->vbmf1 = v1 > j->vbmf1 ? v1 : j->vbmf1;
     }
-    j->norm2 = 0;
+    j->norm2 = mean_e;  /* the bias takes the mean's share (td_whiten.h) */
     for (int64_t i = 0; i < m0; i++)
         j->norm2 += j->tail0[i];
     to_tail(j->tail0, m0, j->norm2);
@@ -262,6 +267,7 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
     for (int q = 0; q < n; q++) {
         bud[q].moment = j->moment;
+        bud[q].mean = j->mean;
         bud[q].rel_lambda = j->rel_lambda;
         bud[q].whiten = j->whiten;
         bud[q].moment_name = j->moment_name;

@@ -26,6 +26,7 @@ typedef struct td_job {
     /* Activation statistics of the layer's input (borrowed; NULL: none):
      * spectra and factors are then output-weighted (td_whiten.h). */
     const double *moment;
+    const double *mean;       /* channel means (Conv layers only) or NULL */
     double rel_lambda;
     const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
     td_whiten_t *whiten;      /* [group] S per group: built by the first

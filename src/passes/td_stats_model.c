@@ -1,7 +1,8 @@
 /* The calibration model: a copy of the model whose extra outputs give, per
  * input tensor X of every layer the compression pass can factor, the Gram
  * matrix of its channel vectors over all positions (sum_p x_p x_p^T, FLOAT,
- * C x C) and the shape [positions, C] it was taken over. ONNX Runtime
+ * C x C), their sum (sum_p x_p, FLOAT, C) and the shape [positions, C] it
+ * was taken over. ONNX Runtime
  * computes both while running calibration inputs, so only C x C values per
  * layer leave the runtime instead of whole activations (ISNet's first
  * layers alone are 64 x 1024 x 1024 per image). tools/ort/calib_stats.js
@@ -11,7 +12,8 @@
  *   Conv (N, C, spatial...)   Cast -> Transpose (C last) -> Reshape [-1, C]
  *   Gemm, transA = 1 (K, M)   Cast -> Transpose [1, 0]
  *   Gemm (M, K), MatMul (..., K)  Cast -> Reshape [-1, K]
- * then Transpose [1, 0] and MatMul give the Gram, Shape the row count. The
+ * then Transpose [1, 0] and MatMul give the Gram, ReduceSum over the rows
+ * the sum, Shape the row count. The
  * Cast to FLOAT keeps FLOAT16 models from overflowing the sums. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,14 @@
 #include "td_passes.h"
 #include "util/td_strmap.h"
 
-#define STATS_NODES 7  /* at most, per tensor */
+#define STATS_NODES 8  /* at most, per tensor */
 
 struct builder {
     td_graph *g;
     Onnx__NodeProto **nodes;
     size_t n;
     size_t k;  /* which X: keeps bases distinct however long names are */
+    int64_t opset;
     td_err_t *err;
 };
 
@@ -61,7 +64,7 @@ static const char *add(struct builder *b, const char *op, const char *x,
 }
 
 static td_status expose(struct builder *b, const td_layer *l, char *gram,
-                        char *rows)
+                        char *sum, char *rows)
 {
     const char *x = l->node->input[0];
     td_arena *a = td_graph_arena(b->g);
@@ -100,9 +103,25 @@ static td_status expose(struct builder *b, const td_layer *l, char *gram,
         !add(b, "MatMul", x, "gram", vt, v, gram) ||
         !add(b, "Shape", x, "count", v, NULL, rows))
         goto oom;
+    /* ReduceSum over the rows: axes became an input in opset 13 */
+    int64_t zero = 0, one = 1;
+    if (b->opset >= 13) {
+        const char *an = fresh(b, x, "axes");
+        Onnx__TensorProto *t = an ? td_tensor_from_int64(a, an, &one, 1, &zero) : NULL;
+        if (!t || td_graph_add_init(b->g, t, b->err) ||
+            !add(b, "ReduceSum", x, "sum", v, an, sum))
+            goto oom;
+    } else if (!add(b, "ReduceSum", x, "sum", v, NULL, sum) ||
+               td_node_set_ints(b->g, b->nodes[b->n - 1], "axes", &zero, 1)) {
+        goto oom;
+    }
+    if (td_node_set_int(b->g, b->nodes[b->n - 1], "keepdims", 0))
+        goto oom;
     int64_t gd[2] = {c, c}, rd = 2;
     if (td_graph_add_output(b->g, gram, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, gd,
                             2, b->err) ||
+        td_graph_add_output(b->g, sum, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, &c,
+                            1, b->err) ||
         td_graph_add_output(b->g, rows, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &rd,
                             1, b->err))
         return TD_ENOMEM;
@@ -124,7 +143,7 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     if ((s = td_graph_toposort(g, err)) || (s = td_graph_check(g, err)))
         return s;
     size_t nn = td_graph_node_count(g);
-    struct builder b = {g, NULL, 0, 0, err};
+    struct builder b = {g, NULL, 0, 0, opset, err};
     td_strmap *seen = td_strmap_new(nn);
     b.nodes = calloc(nn * STATS_NODES + 1, sizeof *b.nodes);
     if (!seen || !b.nodes) {
@@ -149,22 +168,26 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
         size_t len = strlen(x) + 16;
         char *gram = td_arena_alloc(td_graph_arena(g), len);
         char *rows = td_arena_alloc(td_graph_arena(g), len);
-        if (!gram || !rows) {
+        char *sum = td_arena_alloc(td_graph_arena(g), len);
+        if (!gram || !rows || !sum) {
             s = td_err_set(err, TD_ENOMEM, "out of memory");
             goto done;
         }
         snprintf(gram, len, "gram/%s", x);
         snprintf(rows, len, "rows/%s", x);
+        snprintf(sum, len, "sum/%s", x);
         const char *ug = td_graph_unique_name(g, gram);
         const char *ur = td_graph_unique_name(g, rows);
-        if (!ug || !ur || strcmp(ug, gram) || strcmp(ur, rows)) {
+        const char *us = td_graph_unique_name(g, sum);
+        if (!ug || !ur || !us || strcmp(ug, gram) || strcmp(ur, rows) ||
+            strcmp(us, sum)) {
             s = td_err_set(err, TD_EINPUT,
-                           "the model already has a value named '%s' or '%s'",
-                           gram, rows);
+                           "the model already has a value named '%s', '%s' or "
+                           "'%s'", gram, sum, rows);
             goto done;
         }
         b.k = *count;
-        if ((s = expose(&b, &l, gram, rows)))
+        if ((s = expose(&b, &l, gram, sum, rows)))
             goto done;
         ++*count;
     }

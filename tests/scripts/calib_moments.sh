@@ -66,10 +66,11 @@ for run in range(2):
             [-1 if i == axis[n] else 1 for i in range(len(s))]) + 0.3).astype(np.float32)
         open("%s/%s.pb" % (d, n), "wb").write(numpy_helper.from_array(x, n).SerializeToString())
         r = np.moveaxis(x.astype(np.float64), axis[n], -1).reshape(-1, s[axis[n]])
-        g0, c0 = ref.get(n, (0, 0))
-        ref[n] = (g0 + r.T @ r, c0 + r.shape[0])
+        g0, c0, s0 = ref.get(n, (0, 0, 0))
+        ref[n] = (g0 + r.T @ r, c0 + r.shape[0], s0 + r.sum(axis=0))
 np.savez(t + "/ref.npz", **{n + "_gram": v[0] for n, v in ref.items()},
-         **{n + "_count": v[1] for n, v in ref.items()})
+         **{n + "_count": v[1] for n, v in ref.items()},
+         **{n + "_sum": v[2] for n, v in ref.items()})
 EOF
 
 "$BIN" stats-model "$T/m.onnx" -o "$T/cal.onnx" 2> "$T/sm.err" || { cat "$T/sm.err"; echo "FAIL: stats-model"; exit 1; }
@@ -92,10 +93,10 @@ const t = process.argv[2];
     }
     const r = await s.run(feeds);
     for (const k of s.outputNames) {
-      if (!k.startsWith('gram/') && !k.startsWith('rows/')) continue;
+      if (!k.startsWith('gram/') && !k.startsWith('rows/') && !k.startsWith('sum/')) continue;
       const v = Array.from(r[k].data, Number);
       if (!out[k]) out[k] = { dims: r[k].dims, data: v };
-      else if (k.startsWith('gram/')) out[k].data = out[k].data.map((a, i) => a + v[i]);
+      else if (!k.startsWith('rows/')) out[k].data = out[k].data.map((a, i) => a + v[i]);
       else out[k].data[0] += v[0];
     }
   }
@@ -115,16 +116,20 @@ for n in ["img", "grp", "vec", "vec_t", "seq"]:
     og = np.array(got["gram/" + n]["data"]).reshape(got["gram/" + n]["dims"])
     rows = got["rows/" + n]["data"]
     err = np.abs(og - g).max() / np.abs(g).max()
-    ok = og.shape == g.shape and rows[0] == c and rows[1] == g.shape[0] and err < 1e-5
-    print("%-6s gram %s rows %s (want %d x %d) rel err %.2e %s"
-          % (n, og.shape, rows, c, g.shape[0], err, "ok" if ok else "FAIL"))
+    sm, os_ = ref[n + "_sum"], np.array(got["sum/" + n]["data"])
+    serr = np.abs(os_ - sm).max() / np.abs(sm).max() if os_.shape == sm.shape else 1.0
+    ok = (og.shape == g.shape and rows[0] == c and rows[1] == g.shape[0] and err < 1e-5
+          and serr < 1e-5)
+    print("%-6s gram %s rows %s (want %d x %d) rel err %.2e, sum rel err %.2e %s"
+          % (n, og.shape, rows, c, g.shape[0], err, serr, "ok" if ok else "FAIL"))
     bad += not ok
 sys.exit(1 if bad else 0)
 EOF
 [ $? -eq 0 ] || { echo "FAIL: Gram outputs differ from NumPy"; exit 1; }
 
 # the statistics file calib_stats.js writes, through --pb on a one-input
-# model (the first Conv alone): moment = gram / count, as DOUBLE
+# model (the first Conv alone): moment = gram / count and mean = sum /
+# count, as DOUBLE
 "$PY" - "$T" <<'EOF' || { echo "FAIL: one-input model"; exit 1; }
 import sys
 import onnx
@@ -153,7 +158,12 @@ from onnx import numpy_helper
 t = sys.argv[1]
 ref = np.load(t + "/ref.npz")
 st = {i.name: i for i in onnx.load(t + "/stats.onnx").graph.initializer}
-assert sorted(st) == ["count/img", "moment/img"], sorted(st)
+assert sorted(st) == ["count/img", "mean/img", "moment/img"], sorted(st)
+assert st["mean/img"].data_type == onnx.TensorProto.DOUBLE
+mu = numpy_helper.to_array(st["mean/img"])
+merr = np.abs(mu - ref["img_sum"] / ref["img_count"]).max() / np.abs(mu).max()
+print("mean/img rel err %.2e" % merr)
+assert merr < 1e-5, merr
 assert st["moment/img"].data_type == onnx.TensorProto.DOUBLE
 m = numpy_helper.to_array(st["moment/img"])
 c = int(numpy_helper.to_array(st["count/img"])[0])

@@ -3,7 +3,8 @@
 # from ONNX Runtime runs (stats-model + tools/ort/calib_stats.js on random
 # inputs), then compress at the same budget with and without --act-stats;
 # on held-out random inputs (other seeds) the calibrated model's output
-# error against the original must be lower. Bad statistics files are
+# error against the original must be lower, and with the channel means
+# (bias correction) not higher than with the moment alone. Bad statistics files are
 # refused with a message naming the file and the tensor, exit 1, nothing
 # written; a file without a layer's tensor lets that layer fall back to
 # data-free factors with a note.
@@ -33,6 +34,18 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 "$BIN" stats-model "$MODEL" -o "$T/cal.onnx" || { echo "FAIL: stats-model"; exit 1; }
 node "$CAL" "$T/cal.onnx" "$T/stats.onnx" --random 6 --seed 1 --quiet ||
   { echo "FAIL: calib_stats.js"; exit 1; }
+# the same statistics without the channel means (files written before
+# stats-model had the sums): moment whitening only, no bias correction
+"$PY" - "$T/stats.onnx" "$T/stats_nomean.onnx" <<'PYEOF' || { echo "FAIL: strip means"; exit 1; }
+import sys
+import onnx
+m = onnx.load(sys.argv[1])
+keep = [t for t in m.graph.initializer if not t.name.startswith("mean/")]
+assert len(keep) < len(m.graph.initializer), "calib_stats.js wrote no means"
+del m.graph.initializer[:]
+m.graph.initializer.extend(keep)
+onnx.save(m, sys.argv[2])
+PYEOF
 
 # Output error (rel. L2 of the logits) of a compressed model on held-out
 # random inputs, worst of two seeds the calibration did not use.
@@ -57,9 +70,17 @@ for bud in "--ratio 0.3" "--target-params 0.6 --allow-slower"; do
   "$BIN" compress "$MODEL" -o "$T/calib.onnx" --method tucker2 $bud \
     --act-stats "$T/stats.onnx" --report "$T/calib.json" --quiet ||
     { fail "compress $bud --act-stats"; continue; }
-  ep=$(out_err "$T/plain.onnx") && ec=$(out_err "$T/calib.onnx") ||
-    { fail "ort_compare $bud"; continue; }
-  echo "$bud: output rel. L2 data-free $ep, calibrated $ec"
+  # shellcheck disable=SC2086
+  "$BIN" compress "$MODEL" -o "$T/moment.onnx" --method tucker2 $bud \
+    --act-stats "$T/stats_nomean.onnx" --quiet ||
+    { fail "compress $bud --act-stats (no means)"; continue; }
+  ep=$(out_err "$T/plain.onnx") && ec=$(out_err "$T/calib.onnx") &&
+    em=$(out_err "$T/moment.onnx") || { fail "ort_compare $bud"; continue; }
+  echo "$bud: output rel. L2 data-free $ep, calibrated $ec (without the means: $em)"
+  # the means let the bias take the mean shift and the factors fit the
+  # covariance: not worse than the moment alone (2 % for held-out noise)
+  "$PY" -c "import sys; sys.exit(0 if $ec <= 1.02 * $em else 1)" ||
+    fail "$bud: with the means $ec, worse than without them $em"
   "$PY" -c "import sys; sys.exit(0 if $ec < 0.5 * $ep else 1)" ||
     fail "$bud: calibrated error $ec is not below half the data-free $ep"
   # the same parameters: calibration changes the factors, not the size
@@ -107,6 +128,12 @@ bad not_psd 'put("moment/r1", a - 2 * np.trace(a) * np.eye(32))'
 refused not_psd "positive semidefinite"
 bad asym 'a[0, 5] += 10 * abs(a).max(); put("moment/r1", a)'
 refused asym "symmetric"
+bad mean_len 'put("mean/r1", np.zeros(5))'
+refused mean_len "5 values"
+bad mean_nan 'mu = numpy_helper.to_array(inits["mean/r1"]).copy(); mu[2] = np.nan; put("mean/r1", mu)'
+refused mean_nan "finite"
+bad mean_far 'put("mean/r1", 10 * np.sqrt(np.diag(a)) + 1)'
+refused mean_far "does not fit"
 
 # a tensor missing: that layer is factored data-free, with a note
 "$PY" - "$T/stats.onnx" "$T/missing.onnx" <<'PYEOF'

@@ -63,7 +63,7 @@ static double *reconstruct(const td_layer *l, const td_factors *f)
 {
     int64_t g = l->group, cg = l->cout / g, ci = l->cin_g, K = l->k[0] * l->k[1];
     double *w = calloc((size_t)(l->cout * ci * K), sizeof *w);
-    if (f->method == TD_TR) {
+    if (f->method == TD_TR || f->method == TD_RSDTR) {
         double *full = NULL;
         td_err_t e = {0};
         CHECK(td_tr_full(f->tr, &full, &e) == TD_OK);
@@ -253,11 +253,161 @@ static void test_methods(void)
     check_method("cp", &l, TD_CP, b, 5, 0);
     td_budget bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
     check_method("tr", &l, TD_TR, bt, 6, -1);
+    check_method("rsdtr", &l, TD_RSDTR, bt, 7, -1);
+    td_budget br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
+    check_method("rsdtr ratio", &l, TD_RSDTR, br, 8, -1);
+}
+
+/* Channel means (td_budget.mean): the bias shift equals (W - W~) mu over
+ * channels and taps of the reconstruction; with mu = 0 the factors are the
+ * moment-whitened ones and the shift is 0; for SVD, which is optimal for
+ * its weighted objective, the centred error tr(dW Sigma dW^T) of the
+ * covariance-whitened factors (after the bias took the mean shift) is no
+ * larger than the moment-whitened factors' output error tr(dW M dW^T);
+ * a mean that does not fit the moment is refused. */
+static void check_mean(const char *what, td_layer *l, td_method meth,
+                       td_budget b, uint64_t seed)
+{
+    trng_t r = {seed};
+    int64_t K = l->k[0] * l->k[1], n = l->cout * l->cin_g * K, ci = l->cin;
+    double *w = malloc((size_t)n * sizeof *w);
+    for (int64_t q = 0; q < n; q++)
+        w[q] = trng_gauss(&r);
+    /* samples x = mu + A z (post-ReLU-like: positive means) */
+    int64_t ns = 400;
+    double *mu = malloc((size_t)ci * sizeof *mu), *m = calloc((size_t)(ci * ci), sizeof *m);
+    double *cov = calloc((size_t)(ci * ci), sizeof *cov), *x = malloc((size_t)ci * sizeof *x);
+    double *zero = calloc((size_t)ci, sizeof *zero);
+    for (int64_t c = 0; c < ci; c++)
+        mu[c] = 1.0 + 0.5 * c;
+    for (int64_t t = 0; t < ns; t++) {
+        for (int64_t c = 0; c < ci; c++)
+            x[c] = trng_gauss(&r) * pow(2.0, -(double)c);
+        for (int64_t c = 1; c < ci; c++)
+            x[c] += 0.5 * x[c - 1];
+        for (int64_t i = 0; i < ci; i++)
+            for (int64_t j = 0; j < ci; j++) {
+                cov[i * ci + j] += x[i] * x[j] / (double)ns;
+                m[i * ci + j] += (x[i] + mu[i]) * (x[j] + mu[j]) / (double)ns;
+            }
+    }
+    /* the sample mean of x + mu is mu + mean(x); use the exact pair */
+    for (int64_t i = 0; i < ci; i++)
+        for (int64_t j = 0; j < ci; j++)
+            m[i * ci + j] = cov[i * ci + j] + mu[i] * mu[j];
+    td_err_t err = {0};
+    td_factors fm, fc, f0;
+    b.rel_lambda = 1e-9;
+    b.moment = m;
+    CHECK_MSG(td_factor_layer(l, w, meth, &b, &fm, &err) == TD_OK, "%s: %s", what, err.msg);
+    CHECK(fm.bias_shift == NULL);
+    td_budget bc = b;
+    bc.mean = mu;
+    CHECK_MSG(td_factor_layer(l, w, meth, &bc, &fc, &err) == TD_OK, "%s: %s", what, err.msg);
+    CHECK(fc.bias_shift != NULL);
+    double *rm = reconstruct(l, &fm), *rc = reconstruct(l, &fc);
+    double *dm = malloc((size_t)n * sizeof *dm), *dc = malloc((size_t)n * sizeof *dc);
+    for (int64_t q = 0; q < n; q++) {
+        dm[q] = w[q] - rm[q];
+        dc[q] = w[q] - rc[q];
+    }
+    int64_t g = l->group, cg = l->cout / g, cin_g = l->cin_g;
+    double worst = 0;
+    for (int64_t j = 0; j < g && fc.bias_shift; j++)
+        for (int64_t o = 0; o < cg; o++) {
+            double want = 0;
+            for (int64_t i = 0; i < cin_g; i++)
+                for (int64_t k = 0; k < K; k++)
+                    want += dc[((j * cg + o) * cin_g + i) * K + k] * mu[j * cin_g + i];
+            worst = fmax(worst, fabs(fc.bias_shift[j * cg + o] - want));
+        }
+    CHECK_MSG(worst < 1e-9, "%s: bias shift off by %g", what, worst);
+    if (meth == TD_SVD) {
+        double em = 0, ec = 0;  /* sum over taps of tr(D Sigma_or_M D^T) */
+        for (int64_t j = 0; j < g; j++)
+            for (int64_t o = 0; o < cg; o++)
+                for (int64_t k = 0; k < K; k++)
+                    for (int64_t a = 0; a < cin_g; a++)
+                        for (int64_t c = 0; c < cin_g; c++) {
+                            size_t pa = (size_t)(((j * cg + o) * cin_g + a) * K + k);
+                            size_t pc = (size_t)(((j * cg + o) * cin_g + c) * K + k);
+                            size_t mi = (size_t)((j * cin_g + a) * ci + j * cin_g + c);
+                            em += dm[pa] * m[mi] * dm[pc];
+                            ec += dc[pa] * cov[mi] * dc[pc];
+                        }
+        CHECK_MSG(ec <= em * (1 + 1e-9), "%s: centred %g > moment %g", what, ec, em);
+        CHECK_MSG(ec < 0.9 * em, "%s: the bias should take a real share: %g vs %g",
+                  what, ec, em);
+        fprintf(stderr, "%s: output error with bias correction %.4g, moment only %.4g\n",
+                what, sqrt(ec), sqrt(em));
+    }
+    /* mu = 0: the moment-whitened factors, no shift */
+    bc.mean = zero;
+    CHECK(td_factor_layer(l, w, meth, &bc, &f0, &err) == TD_OK);
+    double *r0 = reconstruct(l, &f0);
+    CHECK_MSG(trel_diff(r0, rm, (size_t)n) < 1e-10, "%s: mu = 0 differs by %g", what,
+              trel_diff(r0, rm, (size_t)n));
+    double big = 0;
+    for (int64_t o = 0; f0.bias_shift && o < l->cout; o++)
+        big = fmax(big, fabs(f0.bias_shift[o]));
+    CHECK(f0.bias_shift && big == 0.0);
+    td_factors_free(&fm);
+    td_factors_free(&fc);
+    td_factors_free(&f0);
+    free(rm);
+    free(rc);
+    free(r0);
+    free(dm);
+    free(dc);
+    free(w);
+    free(mu);
+    free(m);
+    free(cov);
+    free(x);
+    free(zero);
+}
+
+static void test_means(void)
+{
+    Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
+    char *in[] = {"x", "W"};
+    node.op_type = "Conv";
+    node.input = in;
+    node.n_input = 2;
+    td_budget b = {.kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2,
+                   .max_sweeps = 50, .fit_tol = 1e-12, .cp_sweeps = 300};
+    td_layer l = conv(&node, 7, 6, 1, 3);
+    check_mean("tucker2 + mean", &l, TD_TUCKER2, b, 11);
+    td_layer g2 = conv(&node, 6, 8, 2, 3);
+    check_mean("tucker2 group 2 + mean", &g2, TD_TUCKER2, b, 12);
+    td_layer p = conv(&node, 8, 7, 1, 1);
+    check_mean("svd + mean", &p, TD_SVD, b, 13);
+    td_layer pg = conv(&node, 8, 6, 2, 1);
+    b.rank = 2;
+    check_mean("svd group 2 + mean", &pg, TD_SVD, b, 14);
+    b.rank = 4;
+    check_mean("cp + mean", &l, TD_CP, b, 15);
+    td_budget bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
+    check_mean("tr + mean", &l, TD_TR, bt, 16);
+    check_mean("rsdtr + mean", &l, TD_RSDTR, bt, 17);
+    td_budget br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
+    check_mean("rsdtr ratio + mean", &l, TD_RSDTR, br, 18);
+
+    /* a mean the moment cannot hold: E[x]^2 > E[x^2] */
+    double mm[4] = {1, 0, 0, 1}, bad[2] = {3, 0};
+    td_whiten_t wh;
+    td_err_t err = {0};
+    CHECK(td_whiten_new_cov(mm, bad, 2, 0.1, &wh, &err) == TD_EINPUT);
+    CHECK_MSG(strstr(err.msg, "do not fit") != NULL, "%s", err.msg);
+    bad[0] = NAN;
+    CHECK(td_whiten_new_cov(mm, bad, 2, 0.1, &wh, &err) == TD_EINPUT);
+    CHECK_MSG(strstr(err.msg, "not finite") != NULL, "%s", err.msg);
 }
 
 int main(void)
 {
     test_sqrt();
     test_methods();
+    test_means();
     return TCHECK_DONE();
 }

@@ -19,10 +19,11 @@ const { UsageError } = C;
 const USAGE = `usage: node calib_stats.js CAL.onnx STATS.onnx INPUTS [options]
 
 CAL.onnx is the output of 'onnxtd stats-model'. For each of its outputs
-"gram/X" (sum of x x^T over the positions of one run) and "rows/X" (their
-count), the sums over every calibration input are divided and written to
-STATS.onnx as "moment/X" (DOUBLE C x C) and "count/X" (INT64 [1]), the file
-'onnxtd compress --act-stats' reads.
+"gram/X" (sum of x x^T over the positions of one run), "sum/X" (sum of x)
+and "rows/X" (their count), the sums over every calibration input are
+divided and written to STATS.onnx as "moment/X" (DOUBLE C x C, E[x x^T]),
+"mean/X" (DOUBLE C, E[x]; only when CAL.onnx has the sums) and "count/X"
+(INT64 [1]), the file 'onnxtd compress --act-stats' reads.
 
 INPUTS (at least one):
   --manifest FILE   a JSON manifest {"input": NAME, "inputs": [{"file":
@@ -194,6 +195,11 @@ function statsModel(entries) {
     const c = e.c, m = new Float64Array(c * c);
     for (let q = 0; q < c * c; q++) m[q] = e.sum[q] / e.count;
     inits.push(fieldBytes(5, tensorProto('moment/' + x, DOUBLE, [c, c], Buffer.from(m.buffer))));
+    if (e.vsum) {
+      const mu = new Float64Array(c);
+      for (let q = 0; q < c; q++) mu[q] = e.vsum[q] / e.count;
+      inits.push(fieldBytes(5, tensorProto('mean/' + x, DOUBLE, [c], Buffer.from(mu.buffer))));
+    }
     const cnt = Buffer.alloc(8);
     cnt.writeBigInt64LE(BigInt(e.count));
     inits.push(fieldBytes(5, tensorProto('count/' + x, INT64, [1], cnt)));
@@ -227,11 +233,18 @@ async function main() {
       const rows = Number(rt.data[0]), c = Number(rt.data[1]);
       if (gt.dims.length !== 2 || gt.dims[0] !== c || gt.dims[1] !== c)
         throw new UsageError(`${calFile}: output '${g}' is ${gt.dims.join('x')}, rows/${x} says ${c} channels`);
+      const st = res['sum/' + x];
+      if (st && (st.dims.length !== 1 || st.dims[0] !== c))
+        throw new UsageError(`${calFile}: output 'sum/${x}' is ${st.dims.join('x')}, rows/${x} says ${c} channels`);
       let e = acc.get(x);
-      if (!e) { e = { c, sum: new Float64Array(c * c), count: 0 }; acc.set(x, e); }
+      if (!e) {
+        e = { c, sum: new Float64Array(c * c), vsum: st ? new Float64Array(c) : null, count: 0 };
+        acc.set(x, e);
+      }
       if (e.c !== c) throw new UsageError(`${label}: '${x}' has ${c} channels, earlier runs ${e.c}`);
       const d = gt.data;
       for (let q = 0; q < c * c; q++) e.sum[q] += d[q];
+      if (e.vsum) for (let q = 0; q < c; q++) e.vsum[q] += st.data[q];
       e.count += rows;
     }
     n++;
@@ -242,6 +255,9 @@ async function main() {
     for (let q = 0; q < e.sum.length; q++)
       if (!Number.isFinite(e.sum[q]))
         throw new UsageError(`tensor '${x}': the sums overflowed or hold NaN (entry ${q})`);
+    for (let q = 0; e.vsum && q < e.c; q++)
+      if (!Number.isFinite(e.vsum[q]))
+        throw new UsageError(`tensor '${x}': the channel sums overflowed or hold NaN (channel ${q})`);
     if (!e.count) throw new UsageError(`tensor '${x}': no positions`);
   }
   const tmp = outFile + '.tmp' + process.pid;
