@@ -12,6 +12,10 @@
 # METHOD (tucker2), PHOTOS (skimage's data images; default: extracted from
 # Debian's python3-skimage package as fidelity.sh does), EXTRA (more
 # compress options for both runs).
+# MODES (default "datafree moment calibrated"): "moment" uses the
+# statistics without their channel means (moment whitening only, as files
+# from before the means), "calibrated" the whole file (means: bias
+# correction, covariance where exact).
 # Results: $OUT/TASK.jsonl (one line per model) and a table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,15 +61,27 @@ if [ ! -f "$stats" ]; then
   /usr/bin/time -f 'calib_stats: %e s, peak RSS %M KB' $STATS_CMD >&2
 fi
 
+moment=$OUT/$TASK.stats_moment.onnx
+"$PY" - "$stats" "$moment" <<'PYEOF'
+import sys
+import onnx
+m = onnx.load(sys.argv[1])
+keep = [t for t in m.graph.initializer if not t.name.startswith("mean/")]
+del m.graph.initializer[:]
+m.graph.initializer.extend(keep)
+onnx.save(m, sys.argv[2])
+PYEOF
+
 res=$OUT/$TASK.jsonl
 : > "$res"
 for f in $BUDGETS; do
-  for mode in datafree calibrated; do
+  for mode in ${MODES:-datafree moment calibrated}; do
     tag=$TASK-$METHOD-tp$f-$mode
     dst=$OUT/models/$tag.onnx
     rep=$OUT/models/$tag.report.json
     opt=""
     [ "$mode" = calibrated ] && opt="--act-stats $stats"
+    [ "$mode" = moment ] && opt="--act-stats $moment"
     # shellcheck disable=SC2086
     cmd="$BIN compress $src -o $dst --method $METHOD --target-params $f $opt $EXTRA ${DIMS[$TASK]} --report $rep --quiet"
     echo "== $tag: $cmd" >&2
