@@ -57,6 +57,14 @@ typedef struct td_whiten {
 td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
                         td_whiten_t *out, td_err_t *err);
 
+/* The checks td_whiten_new makes (finite, symmetric, positive
+ * semidefinite up to rounding), cheaply: a Cholesky factorisation of
+ * M + 1e-6 trace(M) I, which succeeds for every M td_whiten_new accepts
+ * (its eigenvalue floor is -1e-6 x the largest <= trace). For statistics
+ * of layers no whitening is built for, so a bad file is refused whatever
+ * the plan keeps. */
+td_status td_moment_check(const double *m, int64_t n, td_err_t *err);
+
 /* The same from the covariance M - mu mu^T (mu: n channel means; lambda
  * relative to its trace). M is checked as above; the covariance's
  * eigenvalues above -1e-3 x M's largest are rounding of the runtime's float

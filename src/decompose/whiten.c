@@ -44,6 +44,36 @@ static td_status check_moment(const double *m, int64_t n, td_err_t *err)
 static td_status whiten(const double *m, const double *mu, int64_t n,
                         double rel_lambda, td_whiten_t *out, td_err_t *err);
 
+td_status td_moment_check(const double *m, int64_t n, td_err_t *err)
+{
+    if (n <= 0 || n > INT_MAX)
+        return td_err_set(err, TD_EINPUT, "moment matrix: bad size %lld",
+                          (long long)n);
+    td_status st = check_moment(m, n, err);
+    if (st)
+        return st;
+    double *v = NULL, trace = 0;
+    if ((st = td_dec_alloc(&v, (size_t)n, (size_t)n, err)))
+        return st;
+    for (int64_t i = 0; i < n; i++)
+        trace += m[i * n + i];
+    double shift = 1e-6 * fabs(trace) + 1e-300;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++)
+            v[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]) + (i == j ? shift : 0);
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, v,
+                                     (lapack_int)n);
+    free(v);
+    if (info > 0 || trace < 0)
+        return td_err_set(err, TD_EINPUT, "moment matrix is not positive "
+                          "semidefinite (its leading %d x %d block is not)",
+                          (int)(info > 0 ? info : 1), (int)(info > 0 ? info : 1));
+    if (info < 0)
+        return td_err_set(err, TD_ENUMERIC, "moment matrix: LAPACK dpotrf "
+                          "failed (info %d)", (int)info);
+    return TD_OK;
+}
+
 td_status td_whiten_new(const double *m, int64_t n, double rel_lambda,
                         td_whiten_t *out, td_err_t *err)
 {

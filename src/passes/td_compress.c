@@ -210,13 +210,18 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
             r->n_unweighted++;
             continue;
         }
-        /* the moment's checks (finite, symmetric, PSD) come with building
-         * S, in the parallel phases; their errors name this */
+        /* the full checks come with building S, in the parallel phases;
+         * a layer the plan keeps never builds it, so check them all here
+         * (a Cholesky each: cheap next to the factoring) */
         j->moment_name = td_arena_printf(td_graph_arena(g),
                                          "%s: tensor '" TD_STATS_MOMENT_PREFIX
                                          "%s'", td_stats_path(o->stats), x);
         if (!j->moment_name)
             return td_err_set(err, TD_ENOMEM, "out of memory");
+        if ((s = td_moment_check(j->moment, j->layer.cin, err))) {
+            td_err_prefix(err, "%s: ", j->moment_name);
+            return s;
+        }
         j->rep->weighted = 1;
         r->n_weighted++;
     }
