@@ -2,6 +2,7 @@
  * dense weight or from its factors. With mu the calibration mean of the
  * input channels, the difference between the two is the mean output shift
  * the factoring causes, which the bias absorbs (td_whiten.h). */
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,14 @@ double td_mean_energy(const double *w, int64_t cout, int64_t cin, int64_t k,
     return e;
 }
 
+/* out = a v for the row-major rows x cols matrix a. */
+static void matvec(const double *a, int64_t rows, int64_t cols,
+                   const double *v, double *out)
+{
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, 1.0, a,
+                (int)cols, v, 1, 0.0, out, 1);
+}
+
 td_status td_tucker2_const_response(const td_tucker2_t *t, const double *mu,
                                     double *out, td_err_t *err)
 {
@@ -56,12 +65,7 @@ td_status td_tucker2_const_response(const td_tucker2_t *t, const double *mu,
                 s += g[q];
             y[a] += s * z[b];
         }
-    for (int64_t o = 0; o < t->cout; o++) {
-        double s = 0;
-        for (int64_t a = 0; a < t->r_out; a++)
-            s += t->u_out[o * t->r_out + a] * y[a];
-        out[o] = s;
-    }
+    matvec(t->u_out, t->cout, t->r_out, y, out);
     free(z);
     return TD_OK;
 }
@@ -84,12 +88,7 @@ td_status td_cp_const_response(const td_cp_t *c, const double *mu,
         }
         v[r] = s;
     }
-    for (int64_t o = 0; o < c->dims[0]; o++) {
-        double s = 0;
-        for (int64_t r = 0; r < c->rank; r++)
-            s += c->factors[0][o * c->rank + r] * v[r];
-        out[o] = s;
-    }
+    matvec(c->factors[0], c->dims[0], c->rank, v, out);
     free(v);
     return TD_OK;
 }
@@ -97,18 +96,11 @@ td_status td_cp_const_response(const td_cp_t *c, const double *mu,
 td_status td_svd_const_response(const td_svd_t *s, const double *mu,
                                 double *out, td_err_t *err)
 {
-    double *v = calloc((size_t)s->rank, sizeof *v);
+    double *v = malloc((size_t)s->rank * sizeof *v);
     if (!v)
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    for (int64_t r = 0; r < s->rank; r++)
-        for (int64_t i = 0; i < s->n; i++)
-            v[r] += s->right[r * s->n + i] * mu[i];
-    for (int64_t o = 0; o < s->m; o++) {
-        double t = 0;
-        for (int64_t r = 0; r < s->rank; r++)
-            t += s->left[o * s->rank + r] * v[r];
-        out[o] = t;
-    }
+    matvec(s->right, s->rank, s->n, mu, v);
+    matvec(s->left, s->m, s->rank, v, out);
     free(v);
     return TD_OK;
 }

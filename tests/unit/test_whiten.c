@@ -228,15 +228,24 @@ static void check_method(const char *what, td_layer *l, td_method meth,
     free(dw);
 }
 
-static void test_methods(void)
+/* The node every test layer points at, and the budget they share. */
+static char *test_inputs[] = {"x", "W"};
+static Onnx__NodeProto test_node(void)
 {
     Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
-    char *in[] = {"x", "W"};
     node.op_type = "Conv";
-    node.input = in;
+    node.input = test_inputs;
     node.n_input = 2;
-    td_budget b = {.kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2,
-                   .max_sweeps = 50, .fit_tol = 1e-12, .cp_sweeps = 300};
+    return node;
+}
+static const td_budget rank_budget = {
+    .kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2, .max_sweeps = 50,
+    .fit_tol = 1e-12, .cp_sweeps = 300};
+
+static void test_methods(void)
+{
+    Onnx__NodeProto node = test_node();
+    td_budget b = rank_budget;
     td_layer l = conv(&node, 7, 6, 1, 3);
     check_method("tucker2", &l, TD_TUCKER2, b, 1, 1);
     td_layer g2 = conv(&node, 6, 8, 2, 3);
@@ -369,13 +378,8 @@ static void check_mean(const char *what, td_layer *l, td_method meth,
 
 static void test_means(void)
 {
-    Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
-    char *in[] = {"x", "W"};
-    node.op_type = "Conv";
-    node.input = in;
-    node.n_input = 2;
-    td_budget b = {.kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2,
-                   .max_sweeps = 50, .fit_tol = 1e-12, .cp_sweeps = 300};
+    Onnx__NodeProto node = test_node();
+    td_budget b = rank_budget;
     td_layer l = conv(&node, 7, 6, 1, 3);
     check_mean("tucker2 + mean", &l, TD_TUCKER2, b, 11);
     td_layer g2 = conv(&node, 6, 8, 2, 3);
