@@ -334,8 +334,15 @@ int cmd_compress(int argc, char **argv)
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
     } else {
-        if (!quiet && summary)
+        if (!quiet && summary) {
             fputs(summary, stderr);
+        } else if (summary) {
+            /* --quiet drops the table, not the warning that some layers
+             * had no statistics and stayed data-free */
+            const char *w = strstr(summary, "activation statistics:");
+            if (w && !strstr(w, ", 0 had none"))
+                fputs(w, stderr);
+        }
         onnxtd_status r;
         if (report_path && (r = write_report(report_path, report)))
             s = r;

@@ -166,6 +166,16 @@ PYEOF
 else
   fail "missing tensor: compress failed"
 fi
+# --quiet keeps that warning (and only it) on stderr
+"$BIN" compress "$MODEL" -o "$T/out.onnx" --method tucker2 --ratio 0.3 \
+  --act-stats "$T/missing.onnx" --quiet 2> "$T/quiet.txt" ||
+  fail "missing tensor, --quiet: compress failed"
+grep -q "conv2: no activation statistics for input 'r1'" "$T/quiet.txt" ||
+  fail "missing tensor, --quiet: no warning: $(cat "$T/quiet.txt")"
+! grep -q "layers replaced" "$T/quiet.txt" || fail "missing tensor, --quiet: the table was printed"
+"$BIN" compress "$MODEL" -o "$T/out.onnx" --method tucker2 --ratio 0.3 \
+  --act-stats "$T/stats.onnx" --quiet 2> "$T/quiet.txt" &&
+  [ ! -s "$T/quiet.txt" ] || fail "--quiet with complete statistics printed: $(cat "$T/quiet.txt")"
 
 [ $fails -eq 0 ] && echo "calib_small: ok" || echo "calib_small: $fails failure(s)"
 [ $fails -eq 0 ]
