@@ -30,6 +30,8 @@ typedef struct als {
     double *f[TD_MAX_MODES], *prev[TD_MAX_MODES], *ls[TD_MAX_MODES];
     double *gram[TD_MAX_MODES], *lsgram[TD_MAX_MODES];
     double *m, *mls, *v, *work, *full;
+    double *z;    /* rest x R: T_(0)^T times mode 0's factor */
+    size_t rest;  /* prod(dims[1..]) */
 } als_t;
 
 static void gram_of(const double *a, int64_t d, int64_t R, double *g)
@@ -179,8 +181,17 @@ static td_status sweep(als_t *s, td_err_t *err)
 {
     td_status st;
     for (int n = 0; n < s->nd; n++) {
-        if ((st = td_cp_mttkrp(s->t, s->nd, s->dims, s->f, s->R, n, s->m, err)))
-            return st;
+        if (n == 0) {
+            if ((st = td_cp_mttkrp(s->t, s->nd, s->dims, s->f, s->R, 0, s->m,
+                                   err)))
+                return st;
+        } else {
+            /* mode 0 is updated by now: its contraction serves every
+             * later mode of this sweep */
+            if (n == 1)
+                td_cp_partial0(s->t, s->dims, s->rest, s->f[0], s->R, s->z);
+            td_cp_mttkrp_from0(s->z, s->nd, s->dims, s->f, s->R, n, s->m);
+        }
         hadamard_except(s->gram, s->nd, n, s->R, s->v);
         memcpy(s->f[n], s->m, (size_t)s->dims[n] * (size_t)s->R * sizeof(double));
         if ((st = solve_normal(s->v, s->R, s->f[n], s->dims[n], s->work, err)))
@@ -203,8 +214,9 @@ static td_status line_search(als_t *s, int it, double *p, double *e2,
         gram_of(s->ls[m], s->dims[m], s->R, s->lsgram[m]);
     }
     int last = s->nd - 1;
-    if ((st = td_cp_mttkrp(s->t, s->nd, s->dims, s->ls, s->R, last, s->mls, err)) ||
-        (st = model_err2(s, s->ls, s->lsgram, s->mls, &e_ls, err)))
+    td_cp_partial0(s->t, s->dims, s->rest, s->ls[0], s->R, s->z);
+    td_cp_mttkrp_from0(s->z, s->nd, s->dims, s->ls, s->R, last, s->mls);
+    if ((st = model_err2(s, s->ls, s->lsgram, s->mls, &e_ls, err)))
         return st;
     if (e_ls < *e2) {
         for (int m = 0; m < s->nd; m++) {
@@ -235,6 +247,7 @@ static void als_free(als_t *s)
     free(s->v);
     free(s->work);
     free(s->full);
+    free(s->z);
 }
 
 td_status td_cp_als(const double *t, int ndim, const int64_t *dims,
@@ -280,7 +293,9 @@ td_status td_cp_als(const double *t, int ndim, const int64_t *dims,
             (st = td_dec_alloc(&s.lsgram[m], R, R, err)))
             goto cleanup;
     }
-    if ((st = td_dec_alloc(&s.m, (size_t)maxd, R, err)) ||
+    s.rest = s.numel / (size_t)dims[0];
+    if ((st = td_dec_alloc(&s.z, s.rest, R, err)) ||
+        (st = td_dec_alloc(&s.m, (size_t)maxd, R, err)) ||
         (st = td_dec_alloc(&s.mls, (size_t)maxd, R, err)) ||
         (st = td_dec_alloc(&s.v, R, R, err)) ||
         (st = td_dec_alloc(&s.work, R, R, err)))

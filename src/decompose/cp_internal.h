@@ -11,6 +11,18 @@ td_status td_cp_mttkrp(const double *t, int nd, const int64_t *dims,
                        double *const *f, int64_t rank, int n, double *m,
                        td_err_t *err);
 
+/* The MTTKRPs of modes 1.. share their contraction with mode 0's factor
+ * (a dimension tree of depth one): z (rest x rank, rest = prod(dims[1..]))
+ * = T_(0)^T f[0] is one GEMM over the whole tensor, after which each
+ * mode n >= 1 costs rest x rank x (nd - 2) multiplications instead of a
+ * pass over the tensor with a Khatri-Rao product of its other modes (for
+ * a conv kernel's tiny spatial modes that product has Cout x Cin x k rows).
+ * The results equal td_cp_mttkrp's up to the order of the sums. */
+void td_cp_partial0(const double *t, const int64_t *dims, size_t rest,
+                    const double *f0, int64_t rank, double *z);
+void td_cp_mttkrp_from0(const double *z, int nd, const int64_t *dims,
+                        double *const *f, int64_t rank, int n, double *m);
+
 /* Dense reconstruction into full (prod(dims) doubles). */
 td_status td_cp_full_dense(int nd, const int64_t *dims, double *const *f,
                            int64_t rank, double *full, td_err_t *err);

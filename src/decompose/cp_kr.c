@@ -93,6 +93,44 @@ cleanup:
     return st;
 }
 
+void td_cp_partial0(const double *t, const int64_t *dims, size_t rest,
+                    const double *f0, int64_t rank, double *z)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rest, (int)rank,
+                (int)dims[0], 1.0, t, (int)rest, f0, (int)rank, 0.0, z,
+                (int)rank);
+}
+
+void td_cp_mttkrp_from0(const double *z, int nd, const int64_t *dims,
+                        double *const *f, int64_t rank, int n, double *m)
+{
+    size_t R = (size_t)rank, rest = 1;
+    int64_t idx[TD_MAX_MODES] = {0};
+    const double *row[TD_MAX_MODES];
+    for (int q = 1; q < nd; q++)
+        rest *= (size_t)dims[q];
+    memset(m, 0, (size_t)dims[n] * R * sizeof *m);
+    for (size_t p = 0; p < rest; p++) {
+        const double *zr = z + p * R;
+        double *dst = m + (size_t)idx[n] * R;
+        int k = 0;
+        for (int q = 1; q < nd; q++)
+            if (q != n)
+                row[k++] = f[q] + (size_t)idx[q] * R;
+        for (size_t r = 0; r < R; r++) {
+            double w = zr[r];
+            for (int q = 0; q < k; q++)
+                w *= row[q][r];
+            dst[r] += w;
+        }
+        for (int q = nd - 1; q >= 1; q--) {  /* row-major odometer */
+            if (++idx[q] < dims[q])
+                break;
+            idx[q] = 0;
+        }
+    }
+}
+
 /* full (d0 x rest) = A_0 * KR(A_1..A_{N-1})^T, one column block at a time. */
 td_status td_cp_full_dense(int nd, const int64_t *dims, double *const *f,
                            int64_t rank, double *full, td_err_t *err)
