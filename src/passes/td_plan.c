@@ -215,11 +215,14 @@ static int candidates(const td_job *j, const td_compress_opts *o,
                  * there) and gets few on big ones: about 2e7 x rank
                  * element-updates per layer, between the sweep cap and 500. */
                 double work = (double)td_layer_params(l) * (double)b.rank;
-                /* At ranks in the hundreds on big layers one ALS run costs
-                 * minutes (each sweep is 4 MTTKRPs of work flops), and CP at
-                 * such ranks rarely beats Tucker-2 at the same size: past
-                 * ~4e9 flops for the minimum sweeps, Tucker-2 alone runs. */
-                if (4.0 * work * (double)(b.max_sweeps > 0 ? b.max_sweeps : 10) > 4e9 &&
+                /* Past ~4e11 flops for the minimum sweeps (a few tens of
+                 * seconds since the sweeps share one contraction per
+                 * sweep) Tucker-2 alone runs. Lower caps were tried on
+                 * ISNet at half the parameters: 4e9 left CP to 4 small
+                 * layers (mask IoU 0.940, ~10 s), 4e10 to 16 (0.938,
+                 * 14 s); at 4e11 CP wins 27 layers, big ones among them
+                 * (0.971, worst photo 0.893; 36 s). */
+                if (4.0 * work * (double)(b.max_sweeps > 0 ? b.max_sweeps : 10) > 4e11 &&
                     !(!o->method_auto && o->method == TD_CP))
                     continue;
                 double sw = 2e7 / (work > 1 ? work : 1);
