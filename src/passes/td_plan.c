@@ -204,13 +204,24 @@ static int candidates(const td_job *j, const td_compress_opts *o,
             b.rank_in = j->r1;
             b.cp_sweeps = b.max_sweeps;
             if (m == TD_CP) {
-                /* CP at the same parameters may cost more MACs: under a
-                 * second budget on MACs only the planned chain is safe */
-                if (o->also_flops > 0 && o->method_auto)
-                    continue;
                 b.rank = cp_rank_for(l, j->cost_cap, flops);
                 if (b.rank < 1)
                     continue;
+                /* CP at the same parameters may cost more MACs, and its
+                 * depthwise convs run memory-bound: under a second budget
+                 * on MACs it runs only where its chain costs no more MACs
+                 * and no more estimated time than the planned one */
+                if (o->also_flops > 0 && o->method_auto) {
+                    td_method pm_ = td_method_applies(l, TD_TUCKER2) ? TD_TUCKER2
+                                                                   : TD_SVD;
+                    int64_t planned[2] = {j->r0, j->r1}, cr[1] = {b.rank};
+                    int64_t pm = td_chain_macs(l, pm_, planned);
+                    int64_t cm = td_chain_macs(l, TD_CP, cr);
+                    double pt = td_cost_chain_seconds(l, pm_, planned);
+                    double ct = td_cost_chain_seconds(l, TD_CP, cr);
+                    if (pm < 0 || cm < 0 || cm > pm || pt < 0 || ct < 0 || ct > pt)
+                        continue;
+                }
                 /* ALS needs many sweeps on small tensors (they are cheap
                  * there) and gets few on big ones: about 2e7 x rank
                  * element-updates per layer, between the sweep cap and 500. */
