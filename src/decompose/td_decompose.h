@@ -158,6 +158,7 @@ typedef struct td_tr {
     int64_t r0;         /* ring rank chosen at the first split */
     int64_t storage;    /* sum_k ranks[k]*dims[k]*ranks[k+1] */
     double rel_error;
+    double eps;         /* the tolerance it was built at */
 } td_tr_t;
 
 /* TR-SVD (Zhao et al. 2016) on the modes taken in the order
@@ -176,13 +177,16 @@ td_status td_tr_svd(const double *t, int ndim, const int64_t *dims,
 td_status td_rsdtr(const double *t, int ndim, const int64_t *dims, double eps,
                    td_tr_t *out, td_err_t *err);
 
-/* The smallest eps, to 2^-TD_TR_BISECT by bisection on [0, 1], whose
- * chain stores at most max_storage values: RSDTR's search when rsdtr != 0,
- * else TR-SVD with shift 0 and the balanced split. When even eps = 1 does
- * not fit, the eps = 1 chain. Each shift's first SVD is computed once for
- * the whole search, and candidates are compared by storage before any
- * core is built, so this costs a few RSDTR runs, not one per step. */
-#define TD_TR_BISECT 14
+/* The chain of the smallest eps in [0, 1] (to TD_TR_EPS_STEP) that
+ * stores at most max_storage values: RSDTR's search when rsdtr != 0, else
+ * TR-SVD with shift 0 and the balanced split. The search also stops once a
+ * chain fitting the budget fills at least TD_TR_FILL of it (a smaller eps
+ * could use at most the rest). When even eps = 1 does not fit, the eps = 1
+ * chain. out->eps is the eps it was built at. Each shift's first SVD is
+ * computed once for the whole search, and candidates are compared by
+ * storage, and bounds on it, before any core is built. */
+#define TD_TR_EPS_STEP (1.0 / 16384)
+#define TD_TR_FILL 0.99
 td_status td_tr_for_storage(const double *t, int ndim, const int64_t *dims,
                             int rsdtr, double max_storage, td_tr_t *out,
                             td_err_t *err);

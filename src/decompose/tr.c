@@ -9,7 +9,6 @@
  * d-1 truncation errors are orthogonal, so ||T - T_hat||^2 <= (d-1)
  * delta^2 = eps^2 ||T||^2. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +29,10 @@ void td_tr_first_free(td_tr_first_t *f)
 {
     free(f->u);
     free(f->s);
-    free(f->vt);
+    free(f->svt);
+    for (int i = 0; i < f->nspec; i++)
+        free(f->spec[i].s);
+    free(f->spec);
     memset(f, 0, sizeof *f);
 }
 
@@ -96,80 +98,29 @@ cleanup:
     return st;
 }
 
-/* The storage search's step: rank, discarded energy and (next != NULL)
- * S_r Vt_r of a, from the eigenpairs of the Gram matrix of its short side
- * instead of an SVD. The unfoldings here are very tall or very wide (one
- * side a rank times a kernel size, the other up to Cout x Cin x r0), where
- * LAPACK's SVD runs unblocked Householder sweeps over the long side; the
- * Gram matrix takes one pass. Singular values below ~1e-8 x the largest
- * lose relative accuracy this way, which can move a rank only when the
- * truncation threshold sits that low; the chain finally chosen is built by
- * the exact SVDs (trunc_svd). */
-static td_status gram_step(const double *a, int64_t m, int64_t n, double delta,
-                           int64_t *r_out, double *tail2, double **next,
-                           td_err_t *err)
+/* The first unfolding a (m x n, n >= 2m): U from the eigenvectors of
+ * a a^T, S Vt as U^T a and each singular value as the norm of its row of
+ * U^T a. sqrt(eigenvalue) would carry no relative accuracy below ~1e-8 of
+ * the largest; the row norms are the energies a truly has along the
+ * (orthonormal) U found, so every truncation's discarded energy, and the
+ * reported error, stay exact. A conv kernel's first unfolding is wide
+ * (Cout x Cin k^2, or k x everything), where one BLAS-3 pass beats
+ * LAPACK's bidiagonalisation several times over. */
+static td_status first_by_gram(const double *a, int64_t m, int64_t n, double *u,
+                               double *s, double *svt, td_err_t *err)
 {
     td_status st;
-    int64_t k = m < n ? m : n;
-    double *g = NULL, *v = NULL, *lam = NULL;
-    if (next)
-        *next = NULL;
-    if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)) ||
-        (st = td_dec_alloc(&v, (size_t)k, (size_t)k, err)) ||
-        (st = td_dec_alloc(&lam, (size_t)k, 1, err)))
-        goto cleanup;
-    if (m <= n) {
-        td_dec_gram_rows(a, m, n, g);
-    } else {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0,
-                    a, (int)n, 0.0, g, (int)n);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < i; j++)
-                g[i * n + j] = g[j * n + i];
+    double *g = NULL;
+    if ((st = td_dec_alloc(&g, (size_t)m, (size_t)m, err)))
+        return st;
+    td_dec_gram_rows(a, m, n, g);
+    if (!(st = td_dec_sym_leading(g, m, m, u, NULL, err))) {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n,
+                    (int)m, 1.0, u, (int)m, a, (int)n, 0.0, svt, (int)n);
+        for (int64_t j = 0; j < m; j++)
+            s[j] = td_dec_norm(svt + (size_t)j * (size_t)n, (size_t)n);
     }
-    if (next) {
-        if ((st = td_dec_sym_leading(g, k, k, v, lam, err)))
-            goto cleanup;
-    } else {  /* eigenvalues only, ascending: reverse them */
-        lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U',
-                                         (lapack_int)k, g, (lapack_int)k, lam);
-        if (info) {
-            st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
-                            "tr: LAPACK dsyevd failed (info %d)", (int)info);
-            goto cleanup;
-        }
-        for (int64_t i = 0; i < k / 2; i++) {
-            double x = lam[i];
-            lam[i] = lam[k - 1 - i];
-            lam[k - 1 - i] = x;
-        }
-    }
-    for (int64_t i = 0; i < k; i++)
-        lam[i] = lam[i] > 0.0 ? sqrt(lam[i]) : 0.0;  /* singular values */
-    int64_t r = td_dec_rank_abs(lam, k, delta);
-    if (r < 1)
-        r = 1;
-    double t2 = 0.0;
-    for (int64_t j = k - 1; j >= r; j--)
-        t2 += lam[j] * lam[j];
-    *r_out = r;
-    *tail2 = t2;
-    if (!next)
-        goto cleanup;
-    if ((st = td_dec_alloc(next, (size_t)r, (size_t)n, err)))
-        goto cleanup;
-    if (m <= n) {  /* U_r^T a, U the eigenvectors of a a^T */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r, (int)n,
-                    (int)m, 1.0, v, (int)k, a, (int)n, 0.0, *next, (int)n);
-    } else {       /* S_r V_r^T, V the eigenvectors of a^T a */
-        for (int64_t c = 0; c < r; c++)
-            for (int64_t j = 0; j < n; j++)
-                (*next)[c * n + j] = lam[c] * v[j * k + c];
-    }
-cleanup:
     free(g);
-    free(v);
-    free(lam);
     return st;
 }
 
@@ -194,11 +145,19 @@ td_status td_tr_first_svd(const double *t, int ndim, const int64_t *dims,
     if ((st = td_dec_alloc(&x, numel, 1, err)) ||
         (st = td_dec_alloc(&f->u, (size_t)f->mdims[0], (size_t)f->k, err)) ||
         (st = td_dec_alloc(&f->s, (size_t)f->k, 1, err)) ||
-        (st = td_dec_alloc(&f->vt, (size_t)f->k, f->rest, err)))
+        (st = td_dec_alloc(&f->svt, (size_t)f->k, f->rest, err)))
         goto cleanup;
     td_dec_permute(t, ndim, dims, perm, x);
-    st = td_dec_svd_thin(x, f->mdims[0], (int64_t)f->rest, f->u, f->s, f->vt,
-                         "tr", err);
+    if ((int64_t)f->rest >= 2 * f->mdims[0]) {
+        st = first_by_gram(x, f->mdims[0], (int64_t)f->rest, f->u, f->s,
+                           f->svt, err);
+    } else {
+        st = td_dec_svd_thin(x, f->mdims[0], (int64_t)f->rest, f->u, f->s,
+                             f->svt, "tr", err);
+        for (int64_t j = 0; !st && j < f->k; j++)
+            for (size_t q = 0; q < f->rest; q++)
+                f->svt[(size_t)j * f->rest + q] *= f->s[j];
+    }
     if (!st)
         td_tr_first_set_eps(f, eps);
 cleanup:
@@ -210,6 +169,7 @@ cleanup:
 
 void td_tr_first_set_eps(td_tr_first_t *f, double eps)
 {
+    f->eps = eps;
     f->delta = eps * f->norm / sqrt((double)(f->ndim - 1));
     f->r = td_dec_rank_abs(f->s, f->k, f->delta);
     if (f->r < 1)
@@ -219,66 +179,51 @@ void td_tr_first_set_eps(td_tr_first_t *f, double eps)
         f->tail2 += f->s[j] * f->s[j];
 }
 
-/* The sequential SVDs after the first. out == NULL: storage only. */
-static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
-                            int64_t *storage, td_err_t *err)
+/* S_r Vt_r with (r0, r1, rest) -> (r1, rest, r0): the ring index travels
+ * to the end; read as (r1 n_1) x rest', the second unfolding. */
+td_status td_tr_second_matrix(const td_tr_first_t *f, int64_t r0,
+                              double **c, td_err_t *err)
+{
+    td_status st = td_dec_alloc(c, (size_t)f->r * f->rest, 1, err);
+    if (st)
+        return st;
+    /* the first r rows of S Vt are contiguous */
+    int64_t d3[3] = {r0, f->r / r0, (int64_t)f->rest};
+    int p3[3] = {1, 2, 0};
+    td_dec_permute(f->svt, 3, d3, p3, *c);
+    return TD_OK;
+}
+
+/* The sequential SVDs after the first, by exact SVDs, and the cores. */
+td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
+                           td_err_t *err)
 {
     td_status st;
     int d = f->ndim;
     int64_t R[TD_MAX_MODES + 1];
     double *core[TD_MAX_MODES] = {0}, *c = NULL, *next = NULL, *u = NULL;
-    double *svt = NULL, tail2 = f->tail2;
-    if (out)
-        memset(out, 0, sizeof *out);
+    double tail2 = f->tail2;
+    memset(out, 0, sizeof *out);
     if (r0 <= 0 || f->r % r0 != 0)
         return td_err_set(err, TD_EINPUT, "tr: r0 %lld does not divide the first "
                           "rank %lld", (long long)r0, (long long)f->r);
     int64_t r1 = f->r / r0, m0 = f->mdims[0];
     R[0] = R[d] = r0;
     R[1] = r1;
-    if (out) {
-        /* first core: U's column index read as (a, b), a in r0, b in r1 */
-        if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)))
-            goto cleanup;
-        for (int64_t a = 0; a < r0; a++)
-            for (int64_t i = 0; i < m0; i++)
-                for (int64_t b = 0; b < r1; b++)
-                    core[0][(a * m0 + i) * r1 + b] = f->u[i * f->k + a * r1 + b];
-    }
-    /* S_r Vt_r, then (r0, r1, rest) -> (r1, rest, r0): the ring index
-     * travels to the end */
-    size_t csize = (size_t)f->r * f->rest;
-    if ((st = td_dec_alloc(&svt, csize, 1, err)) ||
-        (st = td_dec_alloc(&c, csize, 1, err)))
+    /* first core: U's column index read as (a, b), a in r0, b in r1 */
+    if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)))
         goto cleanup;
-    for (int64_t j = 0; j < f->r; j++)
-        for (size_t q = 0; q < f->rest; q++)
-            svt[(size_t)j * f->rest + q] = f->s[j] * f->vt[(size_t)j * f->rest + q];
-    {
-        int64_t d3[3] = {r0, r1, (int64_t)f->rest};
-        int p3[3] = {1, 2, 0};
-        td_dec_permute(svt, 3, d3, p3, c);
-    }
-    free(svt);
-    svt = NULL;
+    for (int64_t a = 0; a < r0; a++)
+        for (int64_t i = 0; i < m0; i++)
+            for (int64_t b = 0; b < r1; b++)
+                core[0][(a * m0 + i) * r1 + b] = f->u[i * f->k + a * r1 + b];
+    size_t csize = (size_t)f->r * f->rest;
+    if ((st = td_tr_second_matrix(f, r0, &c, err)))
+        goto cleanup;
     for (int j = 1; j <= d - 2; j++) {
         int64_t rows = R[j] * f->mdims[j];
         int64_t cols = (int64_t)(csize / (size_t)rows);
         double t2;
-        if (!out) {
-            /* storage only: no cores, and after the last step only the rank
-             * of what is left (the closing core) matters */
-            if ((st = gram_step(c, rows, cols, f->delta, &R[j + 1], &t2,
-                                j == d - 2 ? NULL : &next, err)))
-                goto cleanup;
-            if (j == d - 2)
-                break;
-            free(c);
-            c = next;
-            next = NULL;
-            csize = (size_t)R[j + 1] * (size_t)cols;
-            continue;
-        }
         if ((st = trunc_svd(c, rows, cols, f->delta, &R[j + 1], &t2, &u, &next,
                             err)))
             goto cleanup;
@@ -293,11 +238,7 @@ static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     int64_t stor = 0;
     for (int j = 0; j < d; j++)
         stor += R[j] * f->mdims[j] * R[j + 1];
-    if (storage)
-        *storage = stor;
     st = TD_OK;
-    if (!out)
-        goto cleanup;
     /* what is left is R[d-1] x n_{d-1} x r0: the closing core */
     core[d - 1] = c;
     c = NULL;
@@ -306,6 +247,7 @@ static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     out->r0 = r0;
     out->storage = stor;
     out->rel_error = f->norm > 0.0 ? sqrt(tail2) / f->norm : 0.0;
+    out->eps = f->eps;
     for (int k = 0; k < d; k++) {
         int j = ((k - f->shift) % d + d) % d;
         out->dims[k] = f->dims[k];
@@ -317,25 +259,12 @@ static td_status from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
 cleanup:
     for (int k = 0; k < TD_MAX_MODES; k++)
         free(core[k]);
-    free(svt);
     free(c);
     free(next);
     free(u);
-    if (st && out)
+    if (st)
         td_tr_free(out);
     return st;
-}
-
-td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
-                           td_err_t *err)
-{
-    return from_first(f, r0, out, NULL, err);
-}
-
-td_status td_tr_first_storage(const td_tr_first_t *f, int64_t r0,
-                              int64_t *storage, td_err_t *err)
-{
-    return from_first(f, r0, NULL, storage, err);
 }
 
 /* Reconstruction one ring index a at a time: contracting the open chain

@@ -1,0 +1,204 @@
+/* Lower bounds on tensor-ring storage, from ring cuts.
+ *
+ * Cutting the ring of a TR approximation T~ at two edges splits its modes
+ * into a contiguous arc and the rest; the matching unfolding of T~ has rank
+ * at most the product of the two cut ranks. If ||T - T~||^2 <= E, then the
+ * same unfolding of T has at most E beyond that rank (Eckart-Young), so
+ * the product is at least rho(E), the smallest k whose tail energy is at
+ * most E. One unfolding's spectrum thus bounds every candidate chain of
+ * every shift and split, which lets the RSDTR search discard most
+ * candidates without the SVDs that would settle their ranks. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tr_internal.h"
+
+/* Cuts whose unfolding is larger than this on both sides are left out:
+ * their spectrum would cost more than the candidates they could discard. */
+#define ARC_MAX_SIDE 2048
+
+void td_tr_arcs_free(td_tr_arcs_t *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->tail[i]);
+    memset(a, 0, sizeof *a);
+}
+
+/* tail[j] = sum_{i >= j} s_i^2 for j = 0..k, from descending s (or from
+ * ascending eigenvalues e = s^2 when asc). */
+static td_status tail_new(const double *v, int64_t k, int asc, double **out,
+                          td_err_t *err)
+{
+    td_status st = td_dec_alloc(out, (size_t)k + 1, 1, err);
+    if (st)
+        return st;
+    double acc = 0.0;
+    (*out)[k] = 0.0;
+    for (int64_t j = k - 1; j >= 0; j--) {
+        double x = asc ? v[k - 1 - j] : v[j] * v[j];
+        acc += x > 0.0 ? x : 0.0;
+        (*out)[j] = acc;
+    }
+    return TD_OK;
+}
+
+static td_status add_arc(td_tr_arcs_t *a, int start, int len, const double *v,
+                         int64_t k, int asc, td_err_t *err)
+{
+    td_status st = tail_new(v, k, asc, &a->tail[a->n], err);
+    if (st)
+        return st;
+    a->start[a->n] = start;
+    a->len[a->n] = len;
+    a->k[a->n] = k;
+    a->n++;
+    return TD_OK;
+}
+
+/* Eigenvalues (ascending) of the short side's Gram matrix of the unfolding
+ * that puts modes start..start+len-1 (circularly) on the rows. */
+static td_status arc_spectrum(const double *t, int ndim, const int64_t *dims,
+                              size_t numel, int start, int len, double **ev,
+                              int64_t *k, td_err_t *err)
+{
+    td_status st;
+    int perm[TD_MAX_MODES];
+    int64_t rows = 1;
+    double *x = NULL, *g = NULL;
+    *ev = NULL;
+    for (int j = 0; j < ndim; j++)
+        perm[j] = (start + j) % ndim;
+    for (int j = 0; j < len; j++)
+        rows *= dims[perm[j]];
+    int64_t cols = (int64_t)numel / rows;
+    *k = rows < cols ? rows : cols;
+    if ((st = td_dec_alloc(&x, numel, 1, err)) ||
+        (st = td_dec_alloc(&g, (size_t)*k, (size_t)*k, err)) ||
+        (st = td_dec_alloc(ev, (size_t)*k, 1, err)))
+        goto cleanup;
+    td_dec_permute(t, ndim, dims, perm, x);
+    if (rows <= cols)
+        td_dec_gram_rows(x, rows, cols, g);
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows,
+                    1.0, x, (int)cols, 0.0, g, (int)cols);
+    /* row-major upper = column-major lower */
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)*k,
+                                     g, (lapack_int)*k, *ev);
+    if (info)
+        st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
+                        "tr: LAPACK dsyevd failed (info %d)", (int)info);
+cleanup:
+    free(x);
+    free(g);
+    if (st) {
+        free(*ev);
+        *ev = NULL;
+    }
+    return st;
+}
+
+td_status td_tr_arcs_init(td_tr_arcs_t *a, const double *t, int ndim,
+                          const int64_t *dims, size_t numel,
+                          const td_tr_first_t *f, int nf, td_err_t *err)
+{
+    td_status st;
+    memset(a, 0, sizeof *a);
+    a->ndim = ndim;
+    /* single modes: the first SVD of the shift that opens at that mode */
+    for (int s = 0; s < nf; s++)
+        if ((st = add_arc(a, f[s].shift, 1, f[s].s, f[s].k, 0, err)))
+            goto fail;
+    /* longer arcs up to half the ring (an arc and its complement are the
+     * same cut) */
+    for (int len = 2; 2 * len <= ndim; len++)
+        for (int start = 0; start < (2 * len == ndim ? len : ndim); start++) {
+            int64_t rows = 1;
+            for (int j = 0; j < len; j++)
+                rows *= dims[(start + j) % ndim];
+            int64_t cols = (int64_t)numel / rows;
+            if ((rows < cols ? rows : cols) > ARC_MAX_SIDE ||
+                a->n >= TD_TR_MAX_ARCS)
+                continue;
+            double *ev;
+            int64_t k;
+            if ((st = arc_spectrum(t, ndim, dims, numel, start, len, &ev, &k,
+                                   err)))
+                goto fail;
+            st = add_arc(a, start, len, ev, k, 1, err);
+            free(ev);
+            if (st)
+                goto fail;
+        }
+    return TD_OK;
+fail:
+    td_tr_arcs_free(a);
+    return st;
+}
+
+/* Smallest j with tail[j] <= e. */
+static int64_t arc_rank(const double *tail, int64_t k, double e)
+{
+    int64_t lo = 0, hi = k;  /* tail[k] = 0 <= e */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (tail[mid] <= e)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+int64_t td_tr_cut_rank(const td_tr_arcs_t *a, int start, int len, double e)
+{
+    int d = a->ndim;
+    start %= d;
+    for (int i = 0; i < a->n; i++)
+        if ((a->start[i] == start && a->len[i] == len) ||
+            (a->start[i] == (start + len) % d && a->len[i] == d - len))
+            return arc_rank(a->tail[i], a->k[i], e);
+    return -1;
+}
+
+void td_tr_rank_lb(const td_tr_arcs_t *a, const td_tr_first_t *f, double e,
+                   int64_t *r)
+{
+    int d = f->ndim;
+    for (int j = 0; j < d; j++)
+        if (r[j] <= 0)
+            r[j] = -1;  /* unknown, bound 1 */
+    for (int i = 0; i < a->n; i++) {
+        int p = ((a->start[i] - f->shift) % d + d) % d;
+        int q = (p + a->len[i]) % d;
+        int unk;
+        int64_t known;
+        if (r[p] > 0 && r[q] < 0) {
+            unk = q;
+            known = r[p];
+        } else if (r[q] > 0 && r[p] < 0) {
+            unk = p;
+            known = r[q];
+        } else {
+            continue;
+        }
+        int64_t rho = arc_rank(a->tail[i], a->k[i], e);
+        int64_t need = (rho + known - 1) / known;
+        if (need > -r[unk])
+            r[unk] = -need;
+    }
+    for (int j = 0; j < d; j++)
+        if (r[j] < 0)
+            r[j] = -r[j];
+}
+
+int64_t td_tr_storage_of(const td_tr_first_t *f, const int64_t *r)
+{
+    int64_t s = 0;
+    for (int j = 0; j < f->ndim; j++)
+        s += r[j] * f->mdims[j] * r[(j + 1) % f->ndim];
+    return s;
+}
