@@ -33,6 +33,7 @@ void td_tr_first_free(td_tr_first_t *f)
     for (int i = 0; i < f->nspec; i++)
         free(f->spec[i].s);
     free(f->spec);
+    free(f->gram);
     memset(f, 0, sizeof *f);
 }
 

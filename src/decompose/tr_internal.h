@@ -32,6 +32,8 @@ typedef struct td_tr_first {
     double tail2;                 /* energy the first truncation discards */
     td_tr_spec_t *spec;           /* spectra cached by tr_storage.c */
     int nspec, capspec;
+    double *gram;                 /* the Gram matrix of the last spectrum */
+    int64_t gram_r, gram_r0;
 } td_tr_first_t;
 
 /* Validates input (ndim 2..TD_MAX_MODES, finite data, eps >= 0) and

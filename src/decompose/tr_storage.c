@@ -37,9 +37,10 @@ static void gram_short(const double *a, int64_t m, int64_t n, double *g)
             g[i * n + j] = g[j * n + i];
 }
 
-/* The min(m, n) singular values of a, descending (*sv allocated). */
+/* The min(m, n) singular values of a, descending (*sv allocated); keep,
+ * when given, gets a copy of the Gram matrix (k x k). */
 static td_status gram_values(const double *a, int64_t m, int64_t n,
-                             double **sv, td_err_t *err)
+                             double **sv, double *keep, td_err_t *err)
 {
     td_status st;
     int64_t k = m < n ? m : n;
@@ -48,6 +49,8 @@ static td_status gram_values(const double *a, int64_t m, int64_t n,
         (st = td_dec_alloc(sv, (size_t)k, 1, err)))
         goto cleanup;
     gram_short(a, m, n, g);
+    if (keep)
+        memcpy(keep, g, (size_t)k * (size_t)k * sizeof *g);
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
                                      g, (lapack_int)k, *sv);
     if (info) {
@@ -73,9 +76,10 @@ cleanup:
 }
 
 /* The top r rows of S Vt for a (m x n): U_r^T a from a a^T's eigenvectors
- * or S_r V_r^T from a^T a's (*next allocated, r x n). */
-static td_status gram_project(const double *a, int64_t m, int64_t n, int64_t r,
-                              double **next, td_err_t *err)
+ * or S_r V_r^T from a^T a's (*next allocated, r x n). gram, when given, is
+ * that Gram matrix already computed; a is then needed only for m <= n. */
+static td_status gram_project(const double *a, const double *gram, int64_t m,
+                              int64_t n, int64_t r, double **next, td_err_t *err)
 {
     td_status st;
     int64_t k = m < n ? m : n;
@@ -86,7 +90,10 @@ static td_status gram_project(const double *a, int64_t m, int64_t n, int64_t r,
         (st = td_dec_alloc(&lam, (size_t)r, 1, err)) ||
         (st = td_dec_alloc(next, (size_t)r, (size_t)n, err)))
         goto cleanup;
-    gram_short(a, m, n, g);
+    if (gram)
+        memcpy(g, gram, (size_t)k * (size_t)k * sizeof *g);
+    else
+        gram_short(a, m, n, g);
     if ((st = td_dec_sym_leading(g, k, r, v, lam, err)))
         goto cleanup;
     if (m <= n) {
@@ -165,10 +172,18 @@ td_status td_tr_first_spec(td_tr_first_t *f, int64_t r0, const double **s,
     if (!e) {
         int64_t rows = (f->r / r0) * f->mdims[1];
         int64_t cols = (int64_t)((size_t)f->r * f->rest / (size_t)rows);
-        if ((st = td_tr_second_matrix(f, r0, &c, err)) ||
-            (st = gram_values(c, rows, cols, &sv, err)))
+        int64_t kk = rows < cols ? rows : cols;
+        /* the last Gram matrix is kept: the search asks for a candidate's
+         * storage right after its spectrum */
+        free(f->gram);
+        f->gram = NULL;
+        if ((st = td_dec_alloc(&f->gram, (size_t)kk, (size_t)kk, err)) ||
+            (st = td_tr_second_matrix(f, r0, &c, err)) ||
+            (st = gram_values(c, rows, cols, &sv, f->gram, err)))
             goto cleanup;
-        st = spec_add(f, r0, 0, sv, rows < cols ? rows : cols, &e, err);
+        f->gram_r = f->r;
+        f->gram_r0 = r0;
+        st = spec_add(f, r0, 0, sv, kk, &e, err);
         if (st)
             goto cleanup;
     }
@@ -192,9 +207,12 @@ static td_status last_spec4(td_tr_first_t *f, int64_t r0, int64_t r2,
     int64_t rows = r1 * f->mdims[1];
     int64_t cols = (int64_t)((size_t)f->r * f->rest / (size_t)rows);
     int64_t lrows = r2 * f->mdims[2], lcols = f->mdims[3] * r0;
-    if ((st = td_tr_second_matrix(f, r0, &c, err)) ||
-        (st = gram_project(c, rows, cols, r2, &next, err)) ||
-        (st = gram_values(next, lrows, lcols, &sv, err)))
+    const double *g = f->gram && f->gram_r == f->r && f->gram_r0 == r0
+                          ? f->gram : NULL;
+    if ((!g || rows <= cols) && (st = td_tr_second_matrix(f, r0, &c, err)))
+        goto cleanup;
+    if ((st = gram_project(c, g, rows, cols, r2, &next, err)) ||
+        (st = gram_values(next, lrows, lcols, &sv, NULL, err)))
         goto cleanup;
     st = spec_add(f, r0, r2, sv, lrows < lcols ? lrows : lcols, e, err);
 cleanup:
@@ -237,7 +255,7 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
             int64_t cols = (int64_t)(csize / (size_t)rows);
             if (j == d - 2) {
                 double *sv;
-                if ((st = gram_values(c, rows, cols, &sv, err)))
+                if ((st = gram_values(c, rows, cols, &sv, NULL, err)))
                     goto cleanup;
                 R[j + 1] = rank_at(sv, rows < cols ? rows : cols, f->delta, NULL);
                 free(sv);
@@ -245,12 +263,12 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
             }
             if (j > 1) {
                 double *sv;
-                if ((st = gram_values(c, rows, cols, &sv, err)))
+                if ((st = gram_values(c, rows, cols, &sv, NULL, err)))
                     goto cleanup;
                 R[j + 1] = rank_at(sv, rows < cols ? rows : cols, f->delta, NULL);
                 free(sv);
             }
-            if ((st = gram_project(c, rows, cols, R[j + 1], &next, err)))
+            if ((st = gram_project(c, NULL, rows, cols, R[j + 1], &next, err)))
                 goto cleanup;
             free(c);
             c = next;
