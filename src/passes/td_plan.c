@@ -179,6 +179,27 @@ static int64_t cp_rank_for(const td_layer *l, double cap, int flops)
     return r >= 1 ? (int64_t)r : 0;
 }
 
+/* CP's ALS at rank: sweeps and whether auto weighs it at all (0: not).
+ * ALS needs many sweeps on small tensors (they are cheap there) and gets
+ * few on big ones: about 2e7 x rank element-updates per layer, between the
+ * sweep cap and 500. Past ~4e11 flops for the minimum sweeps (a few tens
+ * of seconds since the sweeps share one contraction per sweep) auto leaves
+ * CP out; --method cp always runs it. Lower caps were tried on ISNet at
+ * half the parameters: 4e9 left CP to 4 small layers (mask IoU 0.940,
+ * ~10 s), 4e10 to 16 (0.938, 14 s); at 4e11 CP wins 27 layers, big ones
+ * among them (0.971, worst photo 0.893; 36 s). */
+static int cp_sweeps_for(const td_layer *l, const td_compress_opts *o,
+                         int64_t rank, td_budget *b)
+{
+    double work = (double)td_layer_params(l) * (double)rank;
+    if (4.0 * work * (double)(b->max_sweeps > 0 ? b->max_sweeps : 10) > 4e11 &&
+        !(!o->method_auto && o->method == TD_CP))
+        return 0;
+    double sw = 2e7 / (work > 1 ? work : 1);
+    b->cp_sweeps = sw > 500 ? 500 : sw < b->max_sweeps ? b->max_sweeps : (int)sw;
+    return 1;
+}
+
 /* Method list and per-method budget for this layer. */
 static int candidates(const td_job *j, const td_compress_opts *o,
                       td_method *list, td_budget *bud)
@@ -222,22 +243,8 @@ static int candidates(const td_job *j, const td_compress_opts *o,
                     if (pm < 0 || cm < 0 || cm > pm || pt < 0 || ct < 0 || ct > pt)
                         continue;
                 }
-                /* ALS needs many sweeps on small tensors (they are cheap
-                 * there) and gets few on big ones: about 2e7 x rank
-                 * element-updates per layer, between the sweep cap and 500. */
-                double work = (double)td_layer_params(l) * (double)b.rank;
-                /* Past ~4e11 flops for the minimum sweeps (a few tens of
-                 * seconds since the sweeps share one contraction per
-                 * sweep) Tucker-2 alone runs. Lower caps were tried on
-                 * ISNet at half the parameters: 4e9 left CP to 4 small
-                 * layers (mask IoU 0.940, ~10 s), 4e10 to 16 (0.938,
-                 * 14 s); at 4e11 CP wins 27 layers, big ones among them
-                 * (0.971, worst photo 0.893; 36 s). */
-                if (4.0 * work * (double)(b.max_sweeps > 0 ? b.max_sweeps : 10) > 4e11 &&
-                    !(!o->method_auto && o->method == TD_CP))
+                if (!cp_sweeps_for(l, o, b.rank, &b))
                     continue;
-                double sw = 2e7 / (work > 1 ? work : 1);
-                b.cp_sweeps = sw > 500 ? 500 : sw < b.max_sweeps ? b.max_sweeps : (int)sw;
             } else if (m == TD_TR || m == TD_RSDTR) {
                 /* storage-driven: the allocated share as a ratio */
                 b.kind = TD_BUDGET_RATIO;
@@ -259,9 +266,21 @@ static int candidates(const td_job *j, const td_compress_opts *o,
     } else if (td_method_applies(l, o->method)) {
         list[n++] = o->method;
     }
-    for (int q = 0; q < n; q++)
-        bud[q] = o->budget;
-    return n;
+    int m = 0;
+    for (int q = 0; q < n; q++) {
+        bud[m] = o->budget;
+        /* under --ratio CP's rank is known up front: the planned path's
+         * sweeps, and its cap for auto (uncapped, ALS ran up to 500 sweeps
+         * on ISNet's big layers: 181 s for one) */
+        if (list[q] == TD_CP && o->budget.kind == TD_BUDGET_RATIO) {
+            int64_t r = cp_rank_for(l, o->budget.ratio *
+                                           (double)td_layer_params(l), 0);
+            if (r >= 1 && !cp_sweeps_for(l, o, r, &bud[m]))
+                continue;
+        }
+        list[m++] = list[q];
+    }
+    return m;
 }
 
 void td_job_factor(td_job *j, const td_compress_opts *o)
