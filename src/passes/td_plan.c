@@ -333,6 +333,10 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
             b.cp_max_rank = (j->chosen.params - (l->has_bias ? l->cout : 0)) / per;
             if (b.cp_max_rank < 1)
                 continue;
+            /* the rank search's ALS sweeps, and auto's cap, as under a
+             * budget, taken at the largest rank it may try */
+            if (!cp_sweeps_for(l, o, b.cp_max_rank, &b))
+                continue;
         }
         td_factors f;
         td_err_t e = {0};
