@@ -53,6 +53,10 @@ td_status td_dec_orth_near(double *b, int64_t m, int64_t r, td_err_t *err);
 /* g (m x m) = a a^T for the row-major m x n matrix a. */
 void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g);
 
+/* g (k x k, k = min(m, n), symmetric, full) = the Gram matrix of a's short
+ * side: a a^T when m <= n, else a^T a. */
+void td_dec_gram_short(const double *a, int64_t m, int64_t n, double *g);
+
 /* Mode-k unfolding: out[i_k][rest] with the other indices in their original
  * (row-major) order. */
 void td_dec_unfold(const double *t, int ndim, const int64_t *dims, int k,

@@ -73,6 +73,19 @@ void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g)
             g[i * m + j] = g[j * m + i];
 }
 
+void td_dec_gram_short(const double *a, int64_t m, int64_t n, double *g)
+{
+    if (m <= n) {
+        td_dec_gram_rows(a, m, n, g);
+        return;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0, a,
+                (int)n, 0.0, g, (int)n);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < i; j++)
+            g[i * n + j] = g[j * n + i];
+}
+
 /* All eigenpairs by divide and conquer (dsyevd), then the top r columns in
  * descending order. Measured on 512 x 512 Gram matrices asking for half
  * the spectrum, dsyevr's subset path (bisection plus inverse iteration)

@@ -53,22 +53,22 @@ typedef struct cand {
     int64_t r0, lb, sto;
 } cand_t;
 
-static int cand_cmp(const void *pa, const void *pb)
-{
-    const cand_t *a = pa, *b = pb;
-    if (a->lb != b->lb)
-        return a->lb < b->lb ? -1 : 1;
-    if (a->s != b->s)
-        return a->s - b->s;
-    return a->r0 < b->r0 ? -1 : a->r0 > b->r0;
-}
-
+/* Shift, then r0: the tie order of the chains built. */
 static int cand_order(const void *pa, const void *pb)
 {
     const cand_t *a = pa, *b = pb;
     if (a->s != b->s)
         return a->s - b->s;
     return a->r0 < b->r0 ? -1 : a->r0 > b->r0;
+}
+
+/* Storage bound first. */
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const cand_t *a = pa, *b = pb;
+    if (a->lb != b->lb)
+        return a->lb < b->lb ? -1 : 1;
+    return cand_order(pa, pb);
 }
 
 /* Storage bound before any further SVD: the first core is fixed and the
@@ -104,16 +104,12 @@ static td_status bound1(td_tr_first_t *f, const td_tr_arcs_t *a, int64_t r0,
         return st;
     r[0] = r0;
     r[1] = f->r / r0;
-    r[2] = td_dec_rank_abs(sv, k, f->delta);
-    if (r[2] < 1)
-        r[2] = 1;
+    double t2;
+    r[2] = td_tr_rank_at(sv, k, f->delta, &t2);
     if (d == 3) {
         *lb = *ub = td_tr_storage_of(f, r);
         return TD_OK;
     }
-    double t2 = 0.0;
-    for (int64_t j = k - 1; j >= r[2]; j--)
-        t2 += sv[j] * sv[j];
     td_tr_rank_lb(a, f, f->tail2 + t2 + (double)(d - 3) * d2, r);
     *ub = -1;
     if (d == 4) {

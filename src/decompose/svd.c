@@ -29,20 +29,6 @@ static int use_gram(int64_t m, int64_t n)
     return k >= GRAM_MIN && l >= GRAM_ASPECT * k;
 }
 
-/* Gram matrix of the short side (k x k, symmetric, full). */
-static void short_gram(const double *a, int64_t m, int64_t n, double *g)
-{
-    if (m <= n) {
-        td_dec_gram_rows(a, m, n, g);
-        return;
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0, a,
-                (int)n, 0.0, g, (int)n);
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < i; j++)
-            g[i * n + j] = g[j * n + i];
-}
-
 void td_svd_free(td_svd_t *s)
 {
     if (!s)
@@ -80,7 +66,7 @@ td_status td_singular_values(const double *a, int64_t m, int64_t n,
     double *g = NULL;
     if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)))
         return st;
-    short_gram(a, m, n, g);
+    td_dec_gram_short(a, m, n, g);
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
                                      g, (lapack_int)k, sv);
     free(g);
@@ -108,7 +94,7 @@ static td_status svd_gram(const double *a, int64_t m, int64_t n, int64_t rank,
         (st = td_dec_alloc(&v, (size_t)k, (size_t)k, err)) ||
         (st = td_dec_alloc(&out->sv, (size_t)k, 1, err)))
         goto cleanup;
-    short_gram(a, m, n, g);
+    td_dec_gram_short(a, m, n, g);
     if ((st = td_dec_sym_leading(g, k, k, v, out->sv, err)))
         goto cleanup;
     for (int64_t i = 0; i < k; i++)

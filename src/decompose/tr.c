@@ -75,14 +75,8 @@ static td_status trunc_svd(const double *a, int64_t m, int64_t n, double delta,
         goto cleanup;
     if ((st = td_dec_svd_thin(a, m, n, u, s, vt, "tr", err)))
         goto cleanup;
-    int64_t r = td_dec_rank_abs(s, k, delta);
-    if (r < 1)
-        r = 1; /* keep the ring connected even for a zero tensor */
-    double t2 = 0.0;
-    for (int64_t j = k - 1; j >= r; j--)
-        t2 += s[j] * s[j];
+    int64_t r = td_tr_rank_at(s, k, delta, tail2);
     *r_out = r;
-    *tail2 = t2;
     /* compact U to r columns in place (rows only move left) */
     for (int64_t i = 0; i < m; i++)
         memmove(u + i * r, u + i * k, (size_t)r * sizeof *u);
@@ -172,12 +166,20 @@ void td_tr_first_set_eps(td_tr_first_t *f, double eps)
 {
     f->eps = eps;
     f->delta = eps * f->norm / sqrt((double)(f->ndim - 1));
-    f->r = td_dec_rank_abs(f->s, f->k, f->delta);
-    if (f->r < 1)
-        f->r = 1;
-    f->tail2 = 0.0;
-    for (int64_t j = f->k - 1; j >= f->r; j--)
-        f->tail2 += f->s[j] * f->s[j];
+    f->r = td_tr_rank_at(f->s, f->k, f->delta, &f->tail2);
+}
+
+int64_t td_tr_rank_at(const double *sv, int64_t k, double delta, double *t2)
+{
+    int64_t r = td_dec_rank_abs(sv, k, delta);
+    if (r < 1)
+        r = 1;
+    if (t2) {
+        *t2 = 0.0;
+        for (int64_t j = k - 1; j >= r; j--)
+            *t2 += sv[j] * sv[j];
+    }
+    return r;
 }
 
 /* S_r Vt_r with (r0, r1, rest) -> (r1, rest, r0): the ring index travels

@@ -8,9 +8,6 @@
  * most E. One unfolding's spectrum thus bounds every candidate chain of
  * every shift and split, which lets the RSDTR search discard most
  * candidates without the SVDs that would settle their ranks. */
-#include <cblas.h>
-#include <lapacke.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +24,8 @@ void td_tr_arcs_free(td_tr_arcs_t *a)
     memset(a, 0, sizeof *a);
 }
 
-/* tail[j] = sum_{i >= j} s_i^2 for j = 0..k, from descending s (or from
- * ascending eigenvalues e = s^2 when asc). */
-static td_status tail_new(const double *v, int64_t k, int asc, double **out,
+/* tail[j] = sum_{i >= j} s_i^2 for j = 0..k, from descending s. */
+static td_status tail_new(const double *s, int64_t k, double **out,
                           td_err_t *err)
 {
     td_status st = td_dec_alloc(out, (size_t)k + 1, 1, err);
@@ -38,17 +34,16 @@ static td_status tail_new(const double *v, int64_t k, int asc, double **out,
     double acc = 0.0;
     (*out)[k] = 0.0;
     for (int64_t j = k - 1; j >= 0; j--) {
-        double x = asc ? v[k - 1 - j] : v[j] * v[j];
-        acc += x > 0.0 ? x : 0.0;
+        acc += s[j] * s[j];
         (*out)[j] = acc;
     }
     return TD_OK;
 }
 
-static td_status add_arc(td_tr_arcs_t *a, int start, int len, const double *v,
-                         int64_t k, int asc, td_err_t *err)
+static td_status add_arc(td_tr_arcs_t *a, int start, int len, const double *s,
+                         int64_t k, td_err_t *err)
 {
-    td_status st = tail_new(v, k, asc, &a->tail[a->n], err);
+    td_status st = tail_new(s, k, &a->tail[a->n], err);
     if (st)
         return st;
     a->start[a->n] = start;
@@ -58,46 +53,28 @@ static td_status add_arc(td_tr_arcs_t *a, int start, int len, const double *v,
     return TD_OK;
 }
 
-/* Eigenvalues (ascending) of the short side's Gram matrix of the unfolding
- * that puts modes start..start+len-1 (circularly) on the rows. */
+/* Singular values (descending) of the unfolding that puts modes
+ * start..start+len-1 (circularly) on the rows. */
 static td_status arc_spectrum(const double *t, int ndim, const int64_t *dims,
-                              size_t numel, int start, int len, double **ev,
+                              size_t numel, int start, int len, double **sv,
                               int64_t *k, td_err_t *err)
 {
     td_status st;
     int perm[TD_MAX_MODES];
     int64_t rows = 1;
-    double *x = NULL, *g = NULL;
-    *ev = NULL;
+    double *x = NULL;
     for (int j = 0; j < ndim; j++)
         perm[j] = (start + j) % ndim;
     for (int j = 0; j < len; j++)
         rows *= dims[perm[j]];
     int64_t cols = (int64_t)numel / rows;
     *k = rows < cols ? rows : cols;
-    if ((st = td_dec_alloc(&x, numel, 1, err)) ||
-        (st = td_dec_alloc(&g, (size_t)*k, (size_t)*k, err)) ||
-        (st = td_dec_alloc(ev, (size_t)*k, 1, err)))
-        goto cleanup;
+    *sv = NULL;
+    if ((st = td_dec_alloc(&x, numel, 1, err)))
+        return st;
     td_dec_permute(t, ndim, dims, perm, x);
-    if (rows <= cols)
-        td_dec_gram_rows(x, rows, cols, g);
-    else
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols, (int)rows,
-                    1.0, x, (int)cols, 0.0, g, (int)cols);
-    /* row-major upper = column-major lower */
-    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)*k,
-                                     g, (lapack_int)*k, *ev);
-    if (info)
-        st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
-                        "tr: LAPACK dsyevd failed (info %d)", (int)info);
-cleanup:
+    st = td_tr_gram_values(x, rows, cols, sv, NULL, err);
     free(x);
-    free(g);
-    if (st) {
-        free(*ev);
-        *ev = NULL;
-    }
     return st;
 }
 
@@ -110,7 +87,7 @@ td_status td_tr_arcs_init(td_tr_arcs_t *a, const double *t, int ndim,
     a->ndim = ndim;
     /* single modes: the first SVD of the shift that opens at that mode */
     for (int s = 0; s < nf; s++)
-        if ((st = add_arc(a, f[s].shift, 1, f[s].s, f[s].k, 0, err)))
+        if ((st = add_arc(a, f[s].shift, 1, f[s].s, f[s].k, err)))
             goto fail;
     /* longer arcs up to half the ring (an arc and its complement are the
      * same cut) */
@@ -123,13 +100,13 @@ td_status td_tr_arcs_init(td_tr_arcs_t *a, const double *t, int ndim,
             if ((rows < cols ? rows : cols) > ARC_MAX_SIDE ||
                 a->n >= TD_TR_MAX_ARCS)
                 continue;
-            double *ev;
+            double *sv;
             int64_t k;
-            if ((st = arc_spectrum(t, ndim, dims, numel, start, len, &ev, &k,
+            if ((st = arc_spectrum(t, ndim, dims, numel, start, len, &sv, &k,
                                    err)))
                 goto fail;
-            st = add_arc(a, start, len, ev, k, 1, err);
-            free(ev);
+            st = add_arc(a, start, len, sv, k, err);
+            free(sv);
             if (st)
                 goto fail;
         }

@@ -63,6 +63,17 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
 td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
                               td_err_t *err);
 
+/* The min(m, n) singular values of a, descending (*sv allocated), from
+ * the eigenvalues of its short side's Gram matrix; keep, when given, gets
+ * a copy of that matrix (tr_storage.c). */
+td_status td_tr_gram_values(const double *a, int64_t m, int64_t n, double **sv,
+                            double *keep, td_err_t *err);
+
+/* The rank at delta of descending singular values (at least 1, to keep the
+ * ring connected even for a zero tensor) and, when t2 is given, the energy
+ * that truncation discards. */
+int64_t td_tr_rank_at(const double *sv, int64_t k, double delta, double *t2);
+
 /* S_r Vt_r with (r0, r1, rest) -> (r1, rest, r0), the ring index moved to
  * the end: the second unfolding, (r1 n_1) x rest' (*c allocated). */
 td_status td_tr_second_matrix(const td_tr_first_t *f, int64_t r0, double **c,

@@ -23,24 +23,8 @@
 
 #include "tr_internal.h"
 
-/* g (k x k, k = min(m, n)) = the Gram matrix of a's short side. */
-static void gram_short(const double *a, int64_t m, int64_t n, double *g)
-{
-    if (m <= n) {
-        td_dec_gram_rows(a, m, n, g);
-        return;
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0, a,
-                (int)n, 0.0, g, (int)n);
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < i; j++)
-            g[i * n + j] = g[j * n + i];
-}
-
-/* The min(m, n) singular values of a, descending (*sv allocated); keep,
- * when given, gets a copy of the Gram matrix (k x k). */
-static td_status gram_values(const double *a, int64_t m, int64_t n,
-                             double **sv, double *keep, td_err_t *err)
+td_status td_tr_gram_values(const double *a, int64_t m, int64_t n, double **sv,
+                            double *keep, td_err_t *err)
 {
     td_status st;
     int64_t k = m < n ? m : n;
@@ -48,7 +32,7 @@ static td_status gram_values(const double *a, int64_t m, int64_t n,
     if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)) ||
         (st = td_dec_alloc(sv, (size_t)k, 1, err)))
         goto cleanup;
-    gram_short(a, m, n, g);
+    td_dec_gram_short(a, m, n, g);
     if (keep)
         memcpy(keep, g, (size_t)k * (size_t)k * sizeof *g);
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
@@ -93,7 +77,7 @@ static td_status gram_project(const double *a, const double *gram, int64_t m,
     if (gram)
         memcpy(g, gram, (size_t)k * (size_t)k * sizeof *g);
     else
-        gram_short(a, m, n, g);
+        td_dec_gram_short(a, m, n, g);
     if ((st = td_dec_sym_leading(g, k, r, v, lam, err)))
         goto cleanup;
     if (m <= n) {
@@ -115,21 +99,6 @@ cleanup:
         *next = NULL;
     }
     return st;
-}
-
-/* Rank at delta (at least 1, to keep the ring connected) and the energy
- * discarded. */
-static int64_t rank_at(const double *sv, int64_t k, double delta, double *t2)
-{
-    int64_t r = td_dec_rank_abs(sv, k, delta);
-    if (r < 1)
-        r = 1;
-    if (t2) {
-        *t2 = 0.0;
-        for (int64_t j = k - 1; j >= r; j--)
-            *t2 += sv[j] * sv[j];
-    }
-    return r;
 }
 
 static const td_tr_spec_t *spec_find(const td_tr_first_t *f, int64_t r0,
@@ -179,7 +148,7 @@ td_status td_tr_first_spec(td_tr_first_t *f, int64_t r0, const double **s,
         f->gram = NULL;
         if ((st = td_dec_alloc(&f->gram, (size_t)kk, (size_t)kk, err)) ||
             (st = td_tr_second_matrix(f, r0, &c, err)) ||
-            (st = gram_values(c, rows, cols, &sv, f->gram, err)))
+            (st = td_tr_gram_values(c, rows, cols, &sv, f->gram, err)))
             goto cleanup;
         f->gram_r = f->r;
         f->gram_r0 = r0;
@@ -212,7 +181,7 @@ static td_status last_spec4(td_tr_first_t *f, int64_t r0, int64_t r2,
     if ((!g || rows <= cols) && (st = td_tr_second_matrix(f, r0, &c, err)))
         goto cleanup;
     if ((st = gram_project(c, g, rows, cols, r2, &next, err)) ||
-        (st = gram_values(next, lrows, lcols, &sv, NULL, err)))
+        (st = td_tr_gram_values(next, lrows, lcols, &sv, NULL, err)))
         goto cleanup;
     st = spec_add(f, r0, r2, sv, lrows < lcols ? lrows : lcols, e, err);
 cleanup:
@@ -238,13 +207,13 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
         int64_t k;
         if ((st = td_tr_first_spec(f, r0, &sv, &k, err)))
             return st;
-        R[2] = rank_at(sv, k, f->delta, NULL);
+        R[2] = td_tr_rank_at(sv, k, f->delta, NULL);
     }
     if (d == 4) {
         const td_tr_spec_t *e;
         if ((st = last_spec4(f, r0, R[2], &e, err)))
             return st;
-        R[3] = rank_at(e->s, e->k, f->delta, NULL);
+        R[3] = td_tr_rank_at(e->s, e->k, f->delta, NULL);
     } else if (d > 4) {
         /* the middle steps need their bases: no cache */
         size_t csize = (size_t)f->r * f->rest;
@@ -253,21 +222,16 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
         for (int j = 1; j <= d - 2; j++) {
             int64_t rows = R[j] * f->mdims[j];
             int64_t cols = (int64_t)(csize / (size_t)rows);
-            if (j == d - 2) {
+            if (j > 1) {  /* R[2] came from the cached spectrum */
                 double *sv;
-                if ((st = gram_values(c, rows, cols, &sv, NULL, err)))
+                if ((st = td_tr_gram_values(c, rows, cols, &sv, NULL, err)))
                     goto cleanup;
-                R[j + 1] = rank_at(sv, rows < cols ? rows : cols, f->delta, NULL);
+                R[j + 1] = td_tr_rank_at(sv, rows < cols ? rows : cols,
+                                         f->delta, NULL);
                 free(sv);
+            }
+            if (j == d - 2)  /* only the closing core's rank matters */
                 break;
-            }
-            if (j > 1) {
-                double *sv;
-                if ((st = gram_values(c, rows, cols, &sv, NULL, err)))
-                    goto cleanup;
-                R[j + 1] = rank_at(sv, rows < cols ? rows : cols, f->delta, NULL);
-                free(sv);
-            }
             if ((st = gram_project(c, NULL, rows, cols, R[j + 1], &next, err)))
                 goto cleanup;
             free(c);
