@@ -108,9 +108,22 @@ cleanup:
     return st;
 }
 
+/* How far past the extrapolated rank the growth phase steps: a step that
+ * just misses tol costs a whole ALS run more. */
+#define GROW_MARGIN 1.0625
+
 /* ALS error is not guaranteed monotone in the rank, but it is in practice
- * close to it; the search doubles the rank until tol is met and then
- * bisects, which needs O(log max_rank) ALS runs instead of max_rank. */
+ * close to it. The search starts at the unfoldings' bound (cp_bound.c:
+ * every rank below it is out of reach, so no ALS runs there), grows the
+ * rank until tol is met (doubling, or once two ranks have failed,
+ * extrapolating their log(error) linearly, a little beyond), then narrows
+ * the bracket (lo fails, hi meets tol) until it is at most
+ * max(1, hi / TD_CP_RANK_PREC) wide. The
+ * next rank interpolates log(error) linearly between the ends when both
+ * were run, falling back to bisection whenever two steps in a row did not
+ * halve the bracket. On a big conv kernel each ALS run costs seconds and
+ * the runs near the answer dominate, so the relative stop, not the last
+ * few ranks of an exact bisection, decides the search's time. */
 td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
                         double tol, int64_t max_rank, const td_cp_opts_t *opts,
                         td_cp_t *out, td_err_t *err)
@@ -130,7 +143,15 @@ td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
     if (max_rank <= 0)
         return td_err_set(err, TD_EINPUT, "cp: max_rank %lld must be > 0",
                           (long long)max_rank);
-    int64_t lo = 0, hi = -1, r = 1;
+    int64_t lb;
+    if ((st = td_cp_rank_lb(t, ndim, dims, numel, tol, max_rank, &lb, err)))
+        return st;
+    if (lb > max_rank)
+        return td_err_set(err, TD_EINPUT, "cp: no rank up to %lld reaches "
+                          "relative error %g (an unfolding needs rank %lld)",
+                          (long long)max_rank, tol, (long long)lb);
+    int64_t lo = lb - 1, hi = -1, r = lb;
+    double e_lo = NAN, e_hi = NAN;
     for (;;) {
         if ((st = td_cp_als(t, ndim, dims, r, opts, &trial, err)))
             goto cleanup;
@@ -138,21 +159,42 @@ td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
             best = trial;
             memset(&trial, 0, sizeof trial);
             hi = r;
+            e_hi = best.rel_error;
             break;
         }
+        double e_prev = e_lo;
+        int64_t r_prev = lo;
+        e_lo = trial.rel_error;
         td_cp_free(&trial);
         lo = r;
         if (r >= max_rank)
             break;
-        r = r * 2 < max_rank ? r * 2 : max_rank;
+        int64_t next = r * 2;
+        if (e_prev > e_lo && e_lo > 0.0) {
+            /* two failures: extrapolate log(error) linearly in the rank,
+             * a little past the point it predicts */
+            double g = (log(e_prev) - log(e_lo)) / (double)(r - r_prev);
+            double x = (double)r + (log(e_lo) - log(tol)) / g * GROW_MARGIN;
+            int64_t step = r / TD_CP_RANK_PREC > 1 ? r / TD_CP_RANK_PREC : 1;
+            if (x < (double)next)
+                next = x > (double)(r + step) ? (int64_t)ceil(x) : r + step;
+        }
+        r = next < max_rank ? next : max_rank;
     }
     if (hi < 0) {
         st = td_err_set(err, TD_EINPUT, "cp: no rank up to %lld reaches "
                         "relative error %g", (long long)max_rank, tol);
         goto cleanup;
     }
-    while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
+    int slow = 0;
+    while (hi - lo > (hi / TD_CP_RANK_PREC > 1 ? hi / TD_CP_RANK_PREC : 1)) {
+        int64_t w = hi - lo, mid = lo + w / 2;
+        if (slow < 2 && e_lo > e_hi && e_hi > 0.0) {
+            double x = (log(e_lo) - log(tol)) / (log(e_lo) - log(e_hi));
+            x = x < 0.1 ? 0.1 : x > 0.9 ? 0.9 : x;
+            mid = lo + (int64_t)llround(x * (double)w);
+            mid = mid <= lo ? lo + 1 : mid >= hi ? hi - 1 : mid;
+        }
         if ((st = td_cp_als(t, ndim, dims, mid, opts, &trial, err)))
             goto cleanup;
         if (trial.rel_error <= tol) {
@@ -160,10 +202,13 @@ td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
             best = trial;
             memset(&trial, 0, sizeof trial);
             hi = mid;
+            e_hi = best.rel_error;
         } else {
+            e_lo = trial.rel_error;
             td_cp_free(&trial);
             lo = mid;
         }
+        slow = hi - lo > w / 2 ? slow + 1 : 0;
     }
     *out = best;
     memset(&best, 0, sizeof best);

@@ -43,4 +43,11 @@ td_status td_cp_check(const double *t, int ndim, const int64_t *dims,
 td_status td_cp_alloc(td_cp_t *c, int ndim, const int64_t *dims,
                       int64_t rank, td_err_t *err);
 
+/* A lower bound (>= 1) on the rank of any CP within relative error tol of
+ * t (cp_bound.c): the largest rank at tol of its unfoldings whose short
+ * side is at most 2048. Stops early once the bound exceeds cap. */
+td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,
+                        size_t numel, double tol, int64_t cap, int64_t *lb,
+                        td_err_t *err);
+
 #endif

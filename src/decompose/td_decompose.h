@@ -136,9 +136,13 @@ td_status td_cp_als(const double *t, int ndim, const int64_t *dims,
 td_status td_cp_exact(const double *t, int ndim, const int64_t *dims,
                       td_cp_t *out, td_err_t *err);
 
-/* Smallest rank (searched over 1..max_rank) whose ALS rel_error <= tol, or
- * td_cp_exact when tol == 0. Returns TD_EINPUT with a message when no rank
- * up to max_rank meets tol. */
+/* The smallest rank (up to max_rank) whose ALS rel_error <= tol, to
+ * within max(1, rank / TD_CP_RANK_PREC): exact below 2 x TD_CP_RANK_PREC;
+ * above, some rank at most that much smaller failed. Ranks below the unfoldings' bound
+ * (every unfolding of a rank-R CP has rank <= R) are not tried. tol == 0
+ * gives td_cp_exact. Returns TD_EINPUT with a message when no rank up to
+ * max_rank meets tol. */
+#define TD_CP_RANK_PREC 64
 td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
                         double tol, int64_t max_rank, const td_cp_opts_t *opts,
                         td_cp_t *out, td_err_t *err);

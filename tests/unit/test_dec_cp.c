@@ -1,5 +1,7 @@
 /* CP: ALS recovery, reported error vs. independent reconstruction, the
- * exact slice-SVD CP, rank search and input handling. */
+ * exact slice-SVD CP, the unfoldings' rank bound, the rank search and input
+ * handling. */
+#include "decompose/cp_internal.h"
 #include "decompose/td_decompose.h"
 #include "tcheck.h"
 #include "test_dec_common.h"
@@ -164,6 +166,102 @@ static void test_for_tol(void)
     free(t);
 }
 
+/* The unfoldings' bound: tight where an unfolding's rank is the CP rank,
+ * taken from a split of the modes that is not a single mode when that
+ * one is larger, and never above a rank that ALS shows reachable. */
+static void test_rank_lb(void)
+{
+    td_err_t err = {0};
+    int64_t lb;
+    /* generic rank 4: every single-mode unfolding has rank 4 */
+    trng_t r = {21};
+    int64_t d3[3] = {6, 5, 7};
+    double *t = cp_tensor(&r, 3, d3, 4, 0.0);
+    CHECK(td_cp_rank_lb(t, 3, d3, 210, 1e-6, 100, &lb, &err) == TD_OK);
+    CHECK_MSG(lb == 4, "lb %lld", (long long)lb);
+    free(t);
+    t = cp_tensor(&r, 3, d3, 1, 0.0);
+    CHECK(td_cp_rank_lb(t, 3, d3, 210, 1e-6, 100, &lb, &err) == TD_OK && lb == 1);
+    memset(t, 0, 210 * sizeof *t);
+    CHECK(td_cp_rank_lb(t, 3, d3, 210, 0.1, 100, &lb, &err) == TD_OK && lb == 1);
+    free(t);
+    /* sum over (a, c) of e_a o e_a o e_c o e_c, dims 2 x 2 x 3 x 3: CP
+     * rank 6, single modes show at most 3, the split (0, 2) x (1, 3) is
+     * the 6 x 6 identity */
+    int64_t d4[4] = {2, 2, 3, 3};
+    double id[36] = {0};
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 3; c++)
+            id[((a * 2 + a) * 3 + c) * 3 + c] = 1.0;
+    CHECK(td_cp_rank_lb(id, 4, d4, 36, 1e-6, 100, &lb, &err) == TD_OK);
+    CHECK_MSG(lb == 6, "lb %lld", (long long)lb);
+    /* error exactly allowed: dropping one of the six equal terms leaves
+     * 1/sqrt(6); just above that five suffice, just below six are needed */
+    CHECK(td_cp_rank_lb(id, 4, d4, 36, 1.0 / sqrt(6.0) * 1.001, 100, &lb,
+                        &err) == TD_OK && lb == 5);
+    CHECK(td_cp_rank_lb(id, 4, d4, 36, 1.0 / sqrt(6.0) * 0.999, 100, &lb,
+                        &err) == TD_OK && lb == 6);
+    /* cap: the search needs to know only that the bound is above it */
+    CHECK(td_cp_rank_lb(id, 4, d4, 36, 1e-6, 1, &lb, &err) == TD_OK && lb > 1);
+    /* noisy tensors: ALS one rank below the bound misses tol, as any
+     * rank-(lb - 1) approximation must */
+    int64_t d[3] = {9, 8, 7};
+    double tols[] = {0.6, 0.4, 0.2};
+    td_cp_opts_t opts = {200, 1e-10};
+    for (int k = 0; k < 3; k++) {
+        trng_t q = {(uint64_t)(30 + k)};
+        t = trand(&q, 504);
+        CHECK(td_cp_rank_lb(t, 3, d, 504, tols[k], 1000, &lb, &err) == TD_OK);
+        CHECK(lb >= 2);
+        td_cp_t c = {0};
+        CHECK(td_cp_als(t, 3, d, lb - 1, &opts, &c, &err) == TD_OK);
+        CHECK_MSG(c.rel_error > tols[k], "tol %g: rank %lld reaches %g",
+                  tols[k], (long long)(lb - 1), c.rel_error);
+        td_cp_free(&c);
+        CHECK(td_cp_for_tol(t, 3, d, tols[k], 1000, &opts, &c, &err) == TD_OK);
+        CHECK(c.rank >= lb && c.rel_error <= tols[k]);
+        td_cp_free(&c);
+        free(t);
+    }
+    /* a matrix: CP is the SVD, and the bound is its rank at tol */
+    int64_t d2[2] = {12, 9};
+    trng_t m = {40};
+    t = trand(&m, 108);
+    double sv[9];
+    CHECK(td_singular_values(t, 12, 9, sv, &err) == TD_OK);
+    CHECK(td_cp_rank_lb(t, 2, d2, 108, 0.3, 100, &lb, &err) == TD_OK);
+    CHECK_MSG(lb == td_rank_for_tol(sv, 9, 0.3), "lb %lld", (long long)lb);
+    free(t);
+}
+
+/* Ranks above 2 x TD_CP_RANK_PREC: the search stops within rank / 64 of
+ * the least rank it saw fail, starting from the bound. */
+static void test_for_tol_large(void)
+{
+    trng_t r = {50};
+    int64_t d[3] = {20, 20, 20};
+    double *t = trand(&r, 8000);
+    td_cp_opts_t opts = {30, 1e-6};
+    td_err_t err = {0};
+    td_cp_t c = {0}, below = {0};
+    int64_t lb;
+    CHECK(td_cp_rank_lb(t, 3, d, 8000, 0.08, 400, &lb, &err) == TD_OK);
+    CHECK(td_cp_for_tol(t, 3, d, 0.08, 400, &opts, &c, &err) == TD_OK);
+    CHECK_MSG(c.rank >= 2 * TD_CP_RANK_PREC && c.rank >= lb &&
+              c.rel_error <= 0.08, "rank %lld lb %lld err %g",
+              (long long)c.rank, (long long)lb, c.rel_error);
+    int64_t step = c.rank / TD_CP_RANK_PREC;
+    CHECK(td_cp_als(t, 3, d, c.rank - step - 1, &opts, &below, &err) == TD_OK);
+    CHECK_MSG(below.rel_error > 0.08, "rank %lld: %g",
+              (long long)(c.rank - step - 1), below.rel_error);
+    td_cp_free(&below);
+    td_cp_free(&c);
+    /* out of reach by the bound: refused without ALS */
+    CHECK(td_cp_for_tol(t, 3, d, 0.08, lb - 1, &opts, &c, &err) == TD_EINPUT);
+    CHECK(strstr(err.msg, "unfolding needs rank") != NULL);
+    free(t);
+}
+
 static void test_edges(void)
 {
     int64_t d[3] = {3, 2, 2};
@@ -202,6 +300,8 @@ int main(void)
     test_reported_error();
     test_exact();
     test_for_tol();
+    test_rank_lb();
+    test_for_tol_large();
     test_edges();
     return TCHECK_DONE();
 }

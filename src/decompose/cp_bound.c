@@ -1,0 +1,85 @@
+/* The least CP rank that can reach a tolerance, bounded from below by the
+ * unfoldings' spectra.
+ *
+ * Each rank-one term a_0 o a_1 o ... is a rank-one matrix in every
+ * unfolding (any split of the modes into rows and columns), so a CP of
+ * rank R has rank at most R in all of them, and by Eckart-Young its
+ * squared error is at least the unfolding's tail sum_{i >= R} s_i^2. A
+ * rank whose tail exceeds tol^2 ||T||^2 in some unfolding can therefore be
+ * skipped without running ALS; the bound is the largest of the per-
+ * unfolding ranks. For a conv kernel the split (Cout, kh) x (Cin, kw) has
+ * up to 3 x min(Cout, Cin) values and is often the tightest. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cp_internal.h"
+
+/* Unfoldings whose short side is longer are skipped (their Gram
+ * eigensolve would cost more than it can save). */
+#define LB_MAX_SIDE 2048
+
+/* The rank at tolerance of the unfolding rows = the modes in mask. */
+static td_status mask_rank(const double *t, int ndim, const int64_t *dims,
+                           size_t numel, unsigned mask, double d2,
+                           int64_t *rank, td_err_t *err)
+{
+    td_status st;
+    int perm[TD_MAX_MODES], np = 0;
+    int64_t rows = 1;
+    for (int m = 0; m < ndim; m++)
+        if (mask >> m & 1u) {
+            perm[np++] = m;
+            rows *= dims[m];
+        }
+    for (int m = 0; m < ndim; m++)
+        if (!(mask >> m & 1u))
+            perm[np++] = m;
+    int64_t cols = (int64_t)(numel / (size_t)rows);
+    int64_t k = rows < cols ? rows : cols;
+    double *a = NULL, *sv = NULL;
+    if ((st = td_dec_alloc(&a, numel, 1, err)) ||
+        (st = td_dec_alloc(&sv, (size_t)k, 1, err)))
+        goto cleanup;
+    td_dec_permute(t, ndim, dims, perm, a);
+    if ((st = td_singular_values(a, rows, cols, sv, err)))
+        goto cleanup;
+    *rank = td_dec_rank_abs(sv, k, sqrt(d2));
+cleanup:
+    free(a);
+    free(sv);
+    return st;
+}
+
+td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,
+                        size_t numel, double tol, int64_t cap, int64_t *lb,
+                        td_err_t *err)
+{
+    double n2 = 0.0;
+    for (size_t i = 0; i < numel; i++)
+        n2 += t[i] * t[i];
+    /* Slack for the Gram route's eigenvalues (absolute error about
+     * k eps ||T||^2 each, up to LB_MAX_SIDE of them in a tail): a larger
+     * threshold only lowers the bound. */
+    double d2 = (tol * tol * (1.0 + 1e-6) + 1e-9) * n2;
+    *lb = 1;
+    /* masks with mode 0: each split once */
+    for (unsigned mask = 1; mask < (1u << ndim) - 1u; mask += 2u) {
+        int64_t rows = 1;
+        for (int m = 0; m < ndim; m++)
+            if (mask >> m & 1u)
+                rows *= dims[m];
+        int64_t cols = (int64_t)(numel / (size_t)rows);
+        int64_t k = rows < cols ? rows : cols;
+        if (k <= *lb || k > LB_MAX_SIDE)
+            continue;  /* cannot raise the bound, or too costly */
+        int64_t r;
+        td_status st = mask_rank(t, ndim, dims, numel, mask, d2, &r, err);
+        if (st)
+            return st;
+        if (r > *lb)
+            *lb = r;
+        if (*lb > cap)
+            break;  /* already out of reach */
+    }
+    return TD_OK;
+}
