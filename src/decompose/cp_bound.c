@@ -62,7 +62,11 @@ td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,
      * threshold only lowers the bound. */
     double d2 = (tol * tol * (1.0 + 1e-6) + 1e-9) * n2;
     *lb = 1;
-    /* masks with mode 0: each split once */
+    /* each split once (the masks holding mode 0), the short ones first:
+     * they are the cheap ones, and often enough to pass cap */
+    unsigned masks[1u << (TD_MAX_MODES - 1)];
+    int64_t side[1u << (TD_MAX_MODES - 1)];
+    int n = 0;
     for (unsigned mask = 1; mask < (1u << ndim) - 1u; mask += 2u) {
         int64_t rows = 1;
         for (int m = 0; m < ndim; m++)
@@ -70,16 +74,23 @@ td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,
                 rows *= dims[m];
         int64_t cols = (int64_t)(numel / (size_t)rows);
         int64_t k = rows < cols ? rows : cols;
-        if (k <= *lb || k > LB_MAX_SIDE)
+        int i = n++;
+        for (; i > 0 && side[i - 1] > k; i--) {
+            masks[i] = masks[i - 1];
+            side[i] = side[i - 1];
+        }
+        masks[i] = mask;
+        side[i] = k;
+    }
+    for (int i = 0; i < n && *lb <= cap; i++) {
+        if (side[i] <= *lb || side[i] > LB_MAX_SIDE)
             continue;  /* cannot raise the bound, or too costly */
         int64_t r;
-        td_status st = mask_rank(t, ndim, dims, numel, mask, d2, &r, err);
+        td_status st = mask_rank(t, ndim, dims, numel, masks[i], d2, &r, err);
         if (st)
             return st;
         if (r > *lb)
             *lb = r;
-        if (*lb > cap)
-            break;  /* already out of reach */
     }
     return TD_OK;
 }
