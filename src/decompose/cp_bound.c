@@ -54,9 +54,7 @@ td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,
                         size_t numel, double tol, int64_t cap, int64_t *lb,
                         td_err_t *err)
 {
-    double n2 = 0.0;
-    for (size_t i = 0; i < numel; i++)
-        n2 += t[i] * t[i];
+    double nt = td_dec_norm(t, numel), n2 = nt * nt;
     /* Slack for the Gram route's eigenvalues (absolute error about
      * k eps ||T||^2 each, up to LB_MAX_SIDE of them in a tail): a larger
      * threshold only lowers the bound. */
