@@ -23,31 +23,23 @@ static td_status mask_rank(const double *t, int ndim, const int64_t *dims,
                            size_t numel, unsigned mask, double d2,
                            int64_t *rank, td_err_t *err)
 {
-    td_status st;
-    int perm[TD_MAX_MODES], np = 0;
-    int64_t rows = 1;
+    int perm[TD_MAX_MODES], nrow = 0, np;
     for (int m = 0; m < ndim; m++)
-        if (mask >> m & 1u) {
-            perm[np++] = m;
-            rows *= dims[m];
-        }
+        if (mask >> m & 1u)
+            perm[nrow++] = m;
+    np = nrow;
     for (int m = 0; m < ndim; m++)
         if (!(mask >> m & 1u))
             perm[np++] = m;
-    int64_t cols = (int64_t)(numel / (size_t)rows);
-    int64_t k = rows < cols ? rows : cols;
-    double *a = NULL, *sv = NULL;
-    if ((st = td_dec_alloc(&a, numel, 1, err)) ||
-        (st = td_dec_alloc(&sv, (size_t)k, 1, err)))
-        goto cleanup;
-    td_dec_permute(t, ndim, dims, perm, a);
-    if ((st = td_singular_values(a, rows, cols, sv, err)))
-        goto cleanup;
+    double *sv;
+    int64_t k;
+    td_status st = td_dec_unfolding_values(t, ndim, dims, numel, perm, nrow,
+                                           &sv, &k, err);
+    if (st)
+        return st;
     *rank = td_dec_rank_abs(sv, k, sqrt(d2));
-cleanup:
-    free(a);
     free(sv);
-    return st;
+    return TD_OK;
 }
 
 td_status td_cp_rank_lb(const double *t, int ndim, const int64_t *dims,

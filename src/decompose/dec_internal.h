@@ -57,6 +57,23 @@ void td_dec_gram_rows(const double *a, int64_t m, int64_t n, double *g);
  * side: a a^T when m <= n, else a^T a. */
 void td_dec_gram_short(const double *a, int64_t m, int64_t n, double *g);
 
+/* The min(m, n) singular values of a, descending (*sv allocated), from
+ * the eigenvalues of its short side's Gram matrix: one BLAS-3 pass where
+ * LAPACK's SVD runs unblocked sweeps over a long side. Values below ~1e-8
+ * x the largest lose relative accuracy. keep, when given, gets a copy of
+ * the Gram matrix; errors are prefixed with what. */
+td_status td_dec_gram_values(const double *a, int64_t m, int64_t n,
+                             double **sv, double *keep, const char *what,
+                             td_err_t *err);
+
+/* The singular values (*k of them, descending, *sv allocated) of t's
+ * unfolding with modes perm[0..nrow-1] on the rows and the rest, in perm's
+ * order, on the columns, by td_dec_gram_values. */
+td_status td_dec_unfolding_values(const double *t, int ndim,
+                                  const int64_t *dims, size_t numel,
+                                  const int *perm, int nrow, double **sv,
+                                  int64_t *k, td_err_t *err);
+
 /* Mode-k unfolding: out[i_k][rest] with the other indices in their original
  * (row-major) order. */
 void td_dec_unfold(const double *t, int ndim, const int64_t *dims, int k,

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,65 @@ void td_dec_gram_short(const double *a, int64_t m, int64_t n, double *g)
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < i; j++)
             g[i * n + j] = g[j * n + i];
+}
+
+td_status td_dec_gram_values(const double *a, int64_t m, int64_t n,
+                             double **sv, double *keep, const char *what,
+                             td_err_t *err)
+{
+    td_status st;
+    int64_t k = m < n ? m : n;
+    double *g = NULL;
+    *sv = NULL;
+    if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)) ||
+        (st = td_dec_alloc(sv, (size_t)k, 1, err)))
+        goto cleanup;
+    td_dec_gram_short(a, m, n, g);
+    if (keep)
+        memcpy(keep, g, (size_t)k * (size_t)k * sizeof *g);
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
+                                     g, (lapack_int)k, *sv);
+    if (info) {
+        st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
+                        "%s: LAPACK dsyevd failed (info %d)", what, (int)info);
+        goto cleanup;
+    }
+    double *v = *sv;
+    for (int64_t i = 0; i < k / 2; i++) {  /* ascending -> descending */
+        double x = v[i];
+        v[i] = v[k - 1 - i];
+        v[k - 1 - i] = x;
+    }
+    for (int64_t i = 0; i < k; i++)
+        v[i] = v[i] > 0.0 ? sqrt(v[i]) : 0.0;
+cleanup:
+    free(g);
+    if (st) {
+        free(*sv);
+        *sv = NULL;
+    }
+    return st;
+}
+
+td_status td_dec_unfolding_values(const double *t, int ndim,
+                                  const int64_t *dims, size_t numel,
+                                  const int *perm, int nrow, double **sv,
+                                  int64_t *k, td_err_t *err)
+{
+    td_status st;
+    int64_t rows = 1;
+    double *x = NULL;
+    for (int j = 0; j < nrow; j++)
+        rows *= dims[perm[j]];
+    int64_t cols = (int64_t)(numel / (size_t)rows);
+    *k = rows < cols ? rows : cols;
+    *sv = NULL;
+    if ((st = td_dec_alloc(&x, numel, 1, err)))
+        return st;
+    td_dec_permute(t, ndim, dims, perm, x);
+    st = td_dec_gram_values(x, rows, cols, sv, NULL, "unfolding", err);
+    free(x);
+    return st;
 }
 
 /* All eigenpairs by divide and conquer (dsyevd), then the top r columns in

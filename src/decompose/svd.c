@@ -13,7 +13,6 @@
  * exact projection of A onto the kept eigenvectors; the reported error is
  * sqrt(||A||^2 - ||kept part||^2), exact to ~1e-8 of ||A||. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,24 +61,11 @@ td_status td_singular_values(const double *a, int64_t m, int64_t n,
         return td_err_set(err, TD_EINPUT, "svd: NULL output");
     if (!use_gram(m, n))
         return td_dec_svd_thin(a, m, n, NULL, sv, NULL, "singular values", err);
-    int64_t k = m < n ? m : n;
-    double *g = NULL;
-    if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)))
+    double *v;
+    if ((st = td_dec_gram_values(a, m, n, &v, NULL, "singular values", err)))
         return st;
-    td_dec_gram_short(a, m, n, g);
-    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
-                                     g, (lapack_int)k, sv);
-    free(g);
-    if (info)
-        return td_err_set(err, TD_ENUMERIC, "singular values: LAPACK dsyevd "
-                          "failed (info %d)", (int)info);
-    for (int64_t i = 0; i < k / 2; i++) {  /* ascending -> descending */
-        double x = sv[i];
-        sv[i] = sv[k - 1 - i];
-        sv[k - 1 - i] = x;
-    }
-    for (int64_t i = 0; i < k; i++)
-        sv[i] = sv[i] > 0 ? sqrt(sv[i]) : 0;
+    memcpy(sv, v, (size_t)(m < n ? m : n) * sizeof *v);
+    free(v);
     return TD_OK;
 }
 

@@ -182,6 +182,14 @@ int64_t td_tr_rank_at(const double *sv, int64_t k, double delta, double *t2)
     return r;
 }
 
+td_status td_tr_check_r0(const td_tr_first_t *f, int64_t r0, td_err_t *err)
+{
+    if (r0 <= 0 || f->r % r0 != 0)
+        return td_err_set(err, TD_EINPUT, "tr: r0 %lld does not divide the first "
+                          "rank %lld", (long long)r0, (long long)f->r);
+    return TD_OK;
+}
+
 /* S_r Vt_r with (r0, r1, rest) -> (r1, rest, r0): the ring index travels
  * to the end; read as (r1 n_1) x rest', the second unfolding. */
 td_status td_tr_second_matrix(const td_tr_first_t *f, int64_t r0,
@@ -207,9 +215,8 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     double *core[TD_MAX_MODES] = {0}, *c = NULL, *next = NULL, *u = NULL;
     double tail2 = f->tail2;
     memset(out, 0, sizeof *out);
-    if (r0 <= 0 || f->r % r0 != 0)
-        return td_err_set(err, TD_EINPUT, "tr: r0 %lld does not divide the first "
-                          "rank %lld", (long long)r0, (long long)f->r);
+    if ((st = td_tr_check_r0(f, r0, err)))
+        return st;
     int64_t r1 = f->r / r0, m0 = f->mdims[0];
     R[0] = R[d] = r0;
     R[1] = r1;
@@ -238,9 +245,6 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
         next = NULL;
         csize = (size_t)R[j + 1] * (size_t)cols;
     }
-    int64_t stor = 0;
-    for (int j = 0; j < d; j++)
-        stor += R[j] * f->mdims[j] * R[j + 1];
     st = TD_OK;
     /* what is left is R[d-1] x n_{d-1} x r0: the closing core */
     core[d - 1] = c;
@@ -248,7 +252,7 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     out->ndim = d;
     out->shift = f->shift;
     out->r0 = r0;
-    out->storage = stor;
+    out->storage = td_tr_storage_of(f, R);
     out->rel_error = f->norm > 0.0 ? sqrt(tail2) / f->norm : 0.0;
     out->eps = f->eps;
     for (int k = 0; k < d; k++) {

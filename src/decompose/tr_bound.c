@@ -53,31 +53,6 @@ static td_status add_arc(td_tr_arcs_t *a, int start, int len, const double *s,
     return TD_OK;
 }
 
-/* Singular values (descending) of the unfolding that puts modes
- * start..start+len-1 (circularly) on the rows. */
-static td_status arc_spectrum(const double *t, int ndim, const int64_t *dims,
-                              size_t numel, int start, int len, double **sv,
-                              int64_t *k, td_err_t *err)
-{
-    td_status st;
-    int perm[TD_MAX_MODES];
-    int64_t rows = 1;
-    double *x = NULL;
-    for (int j = 0; j < ndim; j++)
-        perm[j] = (start + j) % ndim;
-    for (int j = 0; j < len; j++)
-        rows *= dims[perm[j]];
-    int64_t cols = (int64_t)numel / rows;
-    *k = rows < cols ? rows : cols;
-    *sv = NULL;
-    if ((st = td_dec_alloc(&x, numel, 1, err)))
-        return st;
-    td_dec_permute(t, ndim, dims, perm, x);
-    st = td_tr_gram_values(x, rows, cols, sv, NULL, err);
-    free(x);
-    return st;
-}
-
 td_status td_tr_arcs_init(td_tr_arcs_t *a, const double *t, int ndim,
                           const int64_t *dims, size_t numel,
                           const td_tr_first_t *f, int nf, td_err_t *err)
@@ -102,8 +77,11 @@ td_status td_tr_arcs_init(td_tr_arcs_t *a, const double *t, int ndim,
                 continue;
             double *sv;
             int64_t k;
-            if ((st = arc_spectrum(t, ndim, dims, numel, start, len, &sv, &k,
-                                   err)))
+            int perm[TD_MAX_MODES];
+            for (int j = 0; j < ndim; j++)
+                perm[j] = (start + j) % ndim;
+            if ((st = td_dec_unfolding_values(t, ndim, dims, numel, perm, len,
+                                              &sv, &k, err)))
                 goto fail;
             st = add_arc(a, start, len, sv, k, err);
             free(sv);

@@ -49,6 +49,9 @@ td_status td_tr_first_svd(const double *t, int ndim, const int64_t *dims,
 void td_tr_first_set_eps(td_tr_first_t *f, double eps);
 void td_tr_first_free(td_tr_first_t *f);
 
+/* TD_EINPUT unless r0 divides the first rank f->r. */
+td_status td_tr_check_r0(const td_tr_first_t *f, int64_t r0, td_err_t *err);
+
 /* Completes TR-SVD from the first step with the split r0 (must divide
  * f->r). Fills cores, ranks, shift, r0, storage and rel_error: the
  * truncations discard mutually orthogonal parts (each later SVD acts on
@@ -62,12 +65,6 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
  * (tr_storage.c: Gram eigenvalues, spectra cached in f). */
 td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
                               td_err_t *err);
-
-/* The min(m, n) singular values of a, descending (*sv allocated), from
- * the eigenvalues of its short side's Gram matrix; keep, when given, gets
- * a copy of that matrix (tr_storage.c). */
-td_status td_tr_gram_values(const double *a, int64_t m, int64_t n, double **sv,
-                            double *keep, td_err_t *err);
 
 /* The rank at delta of descending singular values (at least 1, to keep the
  * ring connected even for a zero tensor) and, when t2 is given, the energy

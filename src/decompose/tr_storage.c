@@ -16,48 +16,11 @@
  * only on r, r0 and the second rank R2: a search closing in on its answer
  * keeps meeting the same (r, r0, R2), and then pays nothing. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tr_internal.h"
-
-td_status td_tr_gram_values(const double *a, int64_t m, int64_t n, double **sv,
-                            double *keep, td_err_t *err)
-{
-    td_status st;
-    int64_t k = m < n ? m : n;
-    double *g = NULL;
-    if ((st = td_dec_alloc(&g, (size_t)k, (size_t)k, err)) ||
-        (st = td_dec_alloc(sv, (size_t)k, 1, err)))
-        goto cleanup;
-    td_dec_gram_short(a, m, n, g);
-    if (keep)
-        memcpy(keep, g, (size_t)k * (size_t)k * sizeof *g);
-    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', (lapack_int)k,
-                                     g, (lapack_int)k, *sv);
-    if (info) {
-        st = td_err_set(err, info < 0 ? TD_EINPUT : TD_ENUMERIC,
-                        "tr: LAPACK dsyevd failed (info %d)", (int)info);
-        goto cleanup;
-    }
-    double *v = *sv;
-    for (int64_t i = 0; i < k / 2; i++) {  /* ascending -> descending */
-        double x = v[i];
-        v[i] = v[k - 1 - i];
-        v[k - 1 - i] = x;
-    }
-    for (int64_t i = 0; i < k; i++)
-        v[i] = v[i] > 0.0 ? sqrt(v[i]) : 0.0;
-cleanup:
-    free(g);
-    if (st) {
-        free(*sv);
-        *sv = NULL;
-    }
-    return st;
-}
 
 /* The top r rows of S Vt for a (m x n): U_r^T a from a a^T's eigenvectors
  * or S_r V_r^T from a^T a's (*next allocated, r x n). gram, when given, is
@@ -148,7 +111,7 @@ td_status td_tr_first_spec(td_tr_first_t *f, int64_t r0, const double **s,
         f->gram = NULL;
         if ((st = td_dec_alloc(&f->gram, (size_t)kk, (size_t)kk, err)) ||
             (st = td_tr_second_matrix(f, r0, &c, err)) ||
-            (st = td_tr_gram_values(c, rows, cols, &sv, f->gram, err)))
+            (st = td_dec_gram_values(c, rows, cols, &sv, f->gram, "tr", err)))
             goto cleanup;
         f->gram_r = f->r;
         f->gram_r0 = r0;
@@ -181,7 +144,7 @@ static td_status last_spec4(td_tr_first_t *f, int64_t r0, int64_t r2,
     if ((!g || rows <= cols) && (st = td_tr_second_matrix(f, r0, &c, err)))
         goto cleanup;
     if ((st = gram_project(c, g, rows, cols, r2, &next, err)) ||
-        (st = td_tr_gram_values(next, lrows, lcols, &sv, NULL, err)))
+        (st = td_dec_gram_values(next, lrows, lcols, &sv, NULL, "tr", err)))
         goto cleanup;
     st = spec_add(f, r0, r2, sv, lrows < lcols ? lrows : lcols, e, err);
 cleanup:
@@ -197,9 +160,8 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
     int d = f->ndim;
     int64_t R[TD_MAX_MODES + 1];
     double *c = NULL, *next = NULL;
-    if (r0 <= 0 || f->r % r0 != 0)
-        return td_err_set(err, TD_EINPUT, "tr: r0 %lld does not divide the first "
-                          "rank %lld", (long long)r0, (long long)f->r);
+    if ((st = td_tr_check_r0(f, r0, err)))
+        return st;
     R[0] = R[d] = r0;
     R[1] = f->r / r0;
     if (d >= 3) {
@@ -224,7 +186,8 @@ td_status td_tr_first_storage(td_tr_first_t *f, int64_t r0, int64_t *storage,
             int64_t cols = (int64_t)(csize / (size_t)rows);
             if (j > 1) {  /* R[2] came from the cached spectrum */
                 double *sv;
-                if ((st = td_tr_gram_values(c, rows, cols, &sv, NULL, err)))
+                if ((st = td_dec_gram_values(c, rows, cols, &sv, NULL, "tr",
+                                              err)))
                     goto cleanup;
                 R[j + 1] = td_tr_rank_at(sv, rows < cols ? rows : cols,
                                          f->delta, NULL);
