@@ -105,8 +105,16 @@ td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
         l->kind = TD_LAYER_GEMM;
     else if (!strcmp(op, "MatMul"))
         l->kind = TD_LAYER_MATMUL;
-    else
+    else {
+        /* Said, not silently passed over: a user who hands in a quantized
+         * export otherwise sees "0 of 0 layers" and no reason. Factors of
+         * an integer weight would be float, larger than the int8 layer. */
+        if (!strcmp(op, "ConvInteger") || !strcmp(op, "QLinearConv") ||
+            !strcmp(op, "MatMulInteger") || !strcmp(op, "QLinearMatMul"))
+            *why = "quantized (integer weight): compress the float model, "
+                   "then quantize";
         return TD_OK;
+    }
     if (n->n_input < 2 || !n->input[1][0] || n->n_output < 1) {
         *why = "missing weight input";
         return bad(l, err, "has no weight input");

@@ -1,6 +1,7 @@
 /* The compression report: JSON for tools, a table for people. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "td_passes.h"
 #include "util/td_buf.h"
@@ -134,6 +135,33 @@ char *td_compress_report_json(const td_compress_report *r)
     return td_buf_take(&b);
 }
 
+/* One line per distinct (op, reason), in order of first appearance, with
+ * its count and first node: a model of 119 quantized convs gets one line,
+ * not 119. */
+static void skipped_lines(td_buf *b, const td_compress_report *r)
+{
+    enum { MAX_LINES = 8 };
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n_skipped; i++) {
+        const td_skip_report *s = &r->skipped[i];
+        size_t first = 0, count = 0;
+        while (strcmp(r->skipped[first].op, s->op) ||
+               strcmp(r->skipped[first].reason, s->reason))
+            first++;
+        if (first != i)
+            continue;
+        for (size_t j = i; j < r->n_skipped; j++)
+            count += !strcmp(r->skipped[j].op, s->op) &&
+                     !strcmp(r->skipped[j].reason, s->reason);
+        if (shown++ == MAX_LINES) {
+            td_buf_printf(b, "  ... (see the JSON report)\n");
+            break;
+        }
+        td_buf_printf(b, "left as is: %zu %s: %s (first '%s')\n", count, s->op,
+                      s->reason, s->node);
+    }
+}
+
 char *td_compress_report_table(const td_compress_report *r)
 {
     td_buf b = {0};
@@ -153,13 +181,16 @@ char *td_compress_report_table(const td_compress_report *r)
                       l->rel_error, l->seconds);
         changed += l->method != TD_KEEP;
     }
-    double ratio = r->model_params_after > 0
-        ? (double)r->model_params_before / (double)r->model_params_after : 0;
+    char ratio[32] = "";
+    if (r->model_params_after > 0)
+        snprintf(ratio, sizeof ratio, " (%.2fx fewer)",
+                 (double)r->model_params_before / (double)r->model_params_after);
     td_buf_printf(&b, "%zu of %zu layers replaced, %zu BatchNormalization "
-                  "folded; model parameters %lld -> %lld (%.2fx fewer) in %.2f s\n",
+                  "folded; model parameters %lld -> %lld%s in %.2f s\n",
                   changed, r->n_layers, r->bn_folded,
                   (long long)r->model_params_before,
                   (long long)r->model_params_after, ratio, r->seconds);
+    skipped_lines(&b, r);
     if (r->have_stats)
         td_buf_printf(&b, "activation statistics: %zu layers factored by output "
                       "error (rel_err is output-weighted there), %zu had none "

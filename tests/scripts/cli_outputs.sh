@@ -65,5 +65,21 @@ mkdir "$T/sm"
 cmp -s "$T/sm/inline.onnx" "$T/sm/ref.onnx" ||
   bad "stats model through external data differs from the inline one"
 
+# Quantized layers are named with the reason they stay, one line per kind,
+# and the model is still written (nothing else to do there is not an error).
+Q=/usr/share/libonnx-testdata/data/node
+for m in test_basic_convinteger:ConvInteger test_qlinearconv:QLinearConv \
+         test_matmulinteger:MatMulInteger test_qlinearmatmul_2D:QLinearMatMul; do
+  expect "compress ${m%%:*}" 0 "left as is: 1 ${m#*:}: quantized (integer weight)" \
+    "$BIN" compress "$Q/${m%%:*}/model.onnx" -o "$T/q.onnx" --report "$T/q.json"
+  grep -qF "\"op\":\"${m#*:}\",\"reason\":\"quantized" "$T/q.json" ||
+    bad "${m%%:*}: the report does not list the quantized node: $(cat "$T/q.json")"
+  [ -s "$T/q.onnx" ] || bad "${m%%:*}: no model written"
+  rm -f "$T/q.onnx" "$T/q.json"
+done
+"$BIN" compress "$T/in.onnx" -o "$T/o.onnx" 2> "$T/err"
+grep -q "^left as is: " "$T/err" &&
+  bad "a model with nothing left out prints a 'left as is' line: $(cat "$T/err")"
+
 [ "$fail" -eq 0 ] && echo "cli outputs: all checks passed"
 [ "$fail" -eq 0 ]
