@@ -103,11 +103,15 @@ static td_status run_pool(td_job *jobs, size_t n, const td_compress_opts *o,
         nt = 64;
     /* One layer per core already fills the machine; OpenBLAS's own threads
      * on top of that contend for the same cores (measured on ISNet: 27.6 s
-     * with them, 12.1 s without). Its thread count is process-wide, so it is
-     * lowered only while the workers run and restored afterwards. */
+     * with them, 12.1 s without). One BLAS thread also whatever nt is:
+     * OpenBLAS splits some reductions by its thread count, so with more
+     * threads a few factors came out a few ulps apart (and one CP layer of
+     * PP-OCRv4 det, whose ALS amplifies them, quite differently), and the
+     * output bytes depended on --threads and the machine's core count. Its
+     * thread count is process-wide, so it is lowered only while the workers
+     * run and restored afterwards. */
     int blas_threads = openblas_get_num_threads();
-    if (nt > 1)
-        openblas_set_num_threads(1);
+    openblas_set_num_threads(1);
     int started = 0;
     for (int t = 1; t < nt; t++)
         if (pthread_create(&th[started], NULL, worker, &p) == 0)
@@ -115,8 +119,7 @@ static td_status run_pool(td_job *jobs, size_t n, const td_compress_opts *o,
     worker(&p);
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    if (nt > 1)
-        openblas_set_num_threads(blas_threads);
+    openblas_set_num_threads(blas_threads);
     pthread_mutex_destroy(&p.mu);
     for (size_t i = 0; i < n; i++)
         *order[i] = sorted[i];
