@@ -122,7 +122,12 @@ td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
     l->weight_name = n->input[1];
     l->weight = td_graph_constant(g, l->weight_name);
     if (!l->weight) {
-        *why = "weight is a runtime input, not a constant";
+        int64_t p = td_graph_producer(g, l->weight_name);
+        const Onnx__NodeProto *pn = p >= 0 ? td_graph_node(g, (size_t)p) : NULL;
+        *why = pn && pn->op_type && !strcmp(pn->op_type, "DequantizeLinear")
+                   ? "quantized (QDQ: weight from DequantizeLinear): compress "
+                     "the float model, then quantize"
+                   : "weight is a runtime input, not a constant";
         return TD_OK;
     }
     l->dtype = l->weight->data_type;

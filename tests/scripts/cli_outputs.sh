@@ -77,6 +77,25 @@ for m in test_basic_convinteger:ConvInteger test_qlinearconv:QLinearConv \
   [ -s "$T/q.onnx" ] || bad "${m%%:*}: no model written"
   rm -f "$T/q.onnx" "$T/q.json"
 done
+# QDQ: the float weight comes out of a DequantizeLinear of an int8 tensor.
+/usr/bin/python3 - "$T/qdq.onnx" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as P
+w = nh.from_array(np.arange(-64, 64, dtype=np.int8).reshape(8, 16, 1, 1), "w_q")
+s = nh.from_array(np.array(0.01, dtype=np.float32), "w_s")
+z = nh.from_array(np.array(0, dtype=np.int8), "w_z")
+g = h.make_graph(
+    [h.make_node("DequantizeLinear", ["w_q", "w_s", "w_z"], ["w"], name="dq"),
+     h.make_node("Conv", ["x", "w"], ["y"], name="conv_qdq")],
+    "qdq", [h.make_tensor_value_info("x", P.FLOAT, [1, 16, 4, 4])],
+    [h.make_tensor_value_info("y", P.FLOAT, [1, 8, 4, 4])], [w, s, z])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[1])
+PY
+expect "compress QDQ" 0 "left as is: 1 Conv: quantized (QDQ: weight from DequantizeLinear)" \
+  "$BIN" compress "$T/qdq.onnx" -o "$T/q.onnx"
+grep -qF "first 'conv_qdq'" "$T/err" || bad "QDQ: the node is not named: $(cat "$T/err")"
+rm -f "$T/q.onnx" "$T/qdq.onnx"
+
 "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" 2> "$T/err"
 grep -q "^left as is: " "$T/err" &&
   bad "a model with nothing left out prints a 'left as is' line: $(cat "$T/err")"
