@@ -207,6 +207,23 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
             counted++;
         }
     mean_norm2 = counted ? mean_norm2 / (double)counted : 1;
+    if (!counted && o->target < 1) {
+        /* not the ranks' fault, nor the speed rule's: say what is missing */
+        free(al);
+        free(af);
+        free(ap);
+        if (!r->n_skipped)
+            return td_err_set(err, TD_EUSAGE,
+                              "--target-%s %g cannot be met: the model has no "
+                              "Conv, Gemm or MatMul to factor",
+                              flops ? "flops" : "params", o->target);
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: no layer can be "
+                          "factored (%zu left out; the first, '%s' (%s): %s)",
+                          flops ? "flops" : "params", o->target, r->n_skipped,
+                          r->skipped[0].node, r->skipped[0].op,
+                          r->skipped[0].reason);
+    }
     for (size_t i = 0; i < n; i++) {
         td_job *j = &jobs[i];
         td_alloc_layer *a = &al[i];

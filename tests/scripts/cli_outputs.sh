@@ -77,6 +77,13 @@ for m in test_basic_convinteger:ConvInteger test_qlinearconv:QLinearConv \
   [ -s "$T/q.onnx" ] || bad "${m%%:*}: no model written"
   rm -f "$T/q.onnx" "$T/q.json"
 done
+# A budget with nothing to factor says why, and writes nothing.
+expect "budget, quantized only" 2 "cannot be met: no layer can be factored (1 left out; the first, 'y' (ConvInteger): quantized" \
+  "$BIN" compress "$Q/test_basic_convinteger/model.onnx" -o "$T/q.onnx" --target-params 0.5
+expect "budget, no layer" 2 "cannot be met: the model has no Conv, Gemm or MatMul to factor" \
+  "$BIN" compress /usr/share/libonnx-testdata/data/node/test_relu/model.onnx -o "$T/q.onnx" --target-params 0.5
+[ ! -e "$T/q.onnx" ] || bad "a budget that cannot be met wrote a model"
+
 # QDQ: the float weight comes out of a DequantizeLinear of an int8 tensor.
 /usr/bin/python3 - "$T/qdq.onnx" <<'PY'
 import sys, numpy as np, onnx
