@@ -137,29 +137,34 @@ char *td_compress_report_json(const td_compress_report *r)
 
 /* One line per distinct (op, reason), in order of first appearance, with
  * its count and first node: a model of 119 quantized convs gets one line,
- * not 119. */
+ * not 119. One pass against at most MAX_LINES kinds, so a model of a
+ * million skipped nodes costs a million comparisons, not their square. */
 static void skipped_lines(td_buf *b, const td_compress_report *r)
 {
     enum { MAX_LINES = 8 };
-    size_t shown = 0;
+    const td_skip_report *kind[MAX_LINES];
+    size_t count[MAX_LINES], nk = 0;
+    int more = 0;
     for (size_t i = 0; i < r->n_skipped; i++) {
         const td_skip_report *s = &r->skipped[i];
-        size_t first = 0, count = 0;
-        while (strcmp(r->skipped[first].op, s->op) ||
-               strcmp(r->skipped[first].reason, s->reason))
-            first++;
-        if (first != i)
-            continue;
-        for (size_t j = i; j < r->n_skipped; j++)
-            count += !strcmp(r->skipped[j].op, s->op) &&
-                     !strcmp(r->skipped[j].reason, s->reason);
-        if (shown++ == MAX_LINES) {
-            td_buf_printf(b, "  ... (see the JSON report)\n");
-            break;
+        size_t k = 0;
+        while (k < nk && (strcmp(kind[k]->op, s->op) ||
+                          strcmp(kind[k]->reason, s->reason)))
+            k++;
+        if (k < nk) {
+            count[k]++;
+        } else if (nk < MAX_LINES) {
+            kind[nk] = s;
+            count[nk++] = 1;
+        } else {
+            more = 1;
         }
-        td_buf_printf(b, "left as is: %zu %s: %s (first '%s')\n", count, s->op,
-                      s->reason, s->node);
     }
+    for (size_t k = 0; k < nk; k++)
+        td_buf_printf(b, "left as is: %zu %s: %s (first '%s')\n", count[k],
+                      kind[k]->op, kind[k]->reason, kind[k]->node);
+    if (more)
+        td_buf_printf(b, "left as is: more kinds (see the JSON report)\n");
 }
 
 char *td_compress_report_table(const td_compress_report *r)
