@@ -111,6 +111,28 @@ char *td_compress_report_html(const td_compress_report *r)
         bars(&b, 24, "FLOPs", l->macs_before, l->macs_after);
         td_buf_printf(&b, "</svg></div>\n");
     }
+    /* The layers the pass could not take, and why (the JSON has them all;
+     * a page of a million rows helps nobody). */
+    enum { MAX_ROWS = 1000 };
+    if (r->n_skipped)
+        td_buf_printf(&b, "<h2>Left as is (%zu)</h2>\n<table>"
+                          "<tr><th>node</th><th>op</th><th>reason</th></tr>\n",
+                      r->n_skipped);
+    for (size_t i = 0; i < r->n_skipped && i < MAX_ROWS; i++) {
+        const td_skip_report *k = &r->skipped[i];
+        td_buf_printf(&b, "<tr><td>");
+        esc(&b, k->node);
+        td_buf_printf(&b, "</td><td>");
+        esc(&b, k->op);
+        td_buf_printf(&b, "</td><td>");
+        esc(&b, k->reason);
+        td_buf_printf(&b, "</td></tr>\n");
+    }
+    if (r->n_skipped > MAX_ROWS)
+        td_buf_printf(&b, "<tr><td colspan=\"3\">... %zu more in the JSON "
+                          "report</td></tr>\n", r->n_skipped - MAX_ROWS);
+    if (r->n_skipped)
+        td_buf_printf(&b, "</table>\n");
     td_buf_printf(&b, "</body></html>\n");
     return td_buf_take(&b);
 }

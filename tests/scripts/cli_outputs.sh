@@ -99,9 +99,11 @@ g = h.make_graph(
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[1])
 PY
 expect "compress QDQ" 0 "left as is: 1 Conv: quantized (QDQ: weight from DequantizeLinear)" \
-  "$BIN" compress "$T/qdq.onnx" -o "$T/q.onnx"
+  "$BIN" compress "$T/qdq.onnx" -o "$T/q.onnx" --report-html "$T/q.html"
 grep -qF "first 'conv_qdq'" "$T/err" || bad "QDQ: the node is not named: $(cat "$T/err")"
-rm -f "$T/q.onnx" "$T/qdq.onnx"
+grep -qF "<tr><td>conv_qdq</td><td>Conv</td><td>quantized (QDQ" "$T/q.html" ||
+  bad "QDQ: the HTML report does not list the node left as is"
+rm -f "$T/q.onnx" "$T/qdq.onnx" "$T/q.html"
 
 "$BIN" compress "$T/in.onnx" -o "$T/o.onnx" 2> "$T/err"
 grep -q "^left as is: " "$T/err" &&
