@@ -189,6 +189,27 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
         return o->vbmf ? plan_vbmf(jobs, n, o) : TD_OK;
     int flops = o->global == TD_GLOBAL_FLOPS;
     int joint = !flops && o->also_flops > 0;
+    size_t counted = 0;
+    for (size_t i = 0; i < n; i++)
+        counted += jobs[i].have_spectra != 0;
+    if (!counted && o->target < 1) {
+        /* not the ranks' fault, nor the speed rule's: say what is missing */
+        const char *what = flops ? "flops" : "params";
+        if (t->filtered)
+            return td_err_set(err, TD_EUSAGE,
+                              "--target-%s %g cannot be met: --include/"
+                              "--exclude leave no layer to factor (%zu left "
+                              "out by them)", what, o->target, t->filtered);
+        if (!r->n_skipped)
+            return td_err_set(err, TD_EUSAGE,
+                              "--target-%s %g cannot be met: the model has no "
+                              "Conv, Gemm or MatMul to factor", what, o->target);
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: no layer can be "
+                          "factored (%zu left out; the first, '%s' (%s): %s)",
+                          what, o->target, r->n_skipped, r->skipped[0].node,
+                          r->skipped[0].op, r->skipped[0].reason);
+    }
     /* al: the allocation's model; with a second budget also af (MACs) */
     td_alloc_layer *al = calloc(n ? n : 1, sizeof *al);
     td_alloc_layer *af = joint ? calloc(n ? n : 1, sizeof *af) : NULL;
@@ -200,30 +221,10 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
         return td_err_set(err, TD_ENOMEM, "out of memory");
     }
     double mean_norm2 = 0;
-    size_t counted = 0;
     for (size_t i = 0; i < n; i++)
-        if (jobs[i].have_spectra) {
+        if (jobs[i].have_spectra)
             mean_norm2 += jobs[i].norm2;
-            counted++;
-        }
     mean_norm2 = counted ? mean_norm2 / (double)counted : 1;
-    if (!counted && o->target < 1) {
-        /* not the ranks' fault, nor the speed rule's: say what is missing */
-        free(al);
-        free(af);
-        free(ap);
-        if (!r->n_skipped)
-            return td_err_set(err, TD_EUSAGE,
-                              "--target-%s %g cannot be met: the model has no "
-                              "Conv, Gemm or MatMul to factor",
-                              flops ? "flops" : "params", o->target);
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-%s %g cannot be met: no layer can be "
-                          "factored (%zu left out; the first, '%s' (%s): %s)",
-                          flops ? "flops" : "params", o->target, r->n_skipped,
-                          r->skipped[0].node, r->skipped[0].op,
-                          r->skipped[0].reason);
-    }
     for (size_t i = 0; i < n; i++) {
         td_job *j = &jobs[i];
         td_alloc_layer *a = &al[i];

@@ -267,6 +267,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     /* MACs of the layers left out by --include/--exclude: fixed under a
      * FLOPs budget. */
     double other_macs = 0;
+    size_t filtered = 0;
     int macs_unknown = 0;
     for (size_t i = 0; i < nn; i++) {
         td_job *j = &jobs[nj];
@@ -288,6 +289,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         macs_unknown |= macs < 0;
         if (!accept(o, j->layer.name)) {
             other_macs += macs > 0 ? (double)macs : 0;
+            filtered++;
             memset(j, 0, sizeof *j);
             continue;
         }
@@ -345,7 +347,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
             if (!jobs[q].have_spectra)
                 fixed_f += mq;
         }
-        td_budget_totals bt = {fixed, before, fixed_f, before_f};
+        td_budget_totals bt = {fixed, before, fixed_f, before_f, filtered};
         if ((s = td_budget_plan(jobs, nj, o, &bt, r, err)))
             goto done;
     }

@@ -56,6 +56,7 @@ void td_job_free(td_job *j);
 typedef struct td_budget_totals {
     double fixed, before;
     double fixed_macs, before_macs;
+    size_t filtered;  /* layers --include/--exclude left out */
 } td_budget_totals;
 
 /* Allocates ranks over jobs for o->global (needs spectra) or o->vbmf;

@@ -82,6 +82,8 @@ expect "budget, quantized only" 2 "cannot be met: no layer can be factored (1 le
   "$BIN" compress "$Q/test_basic_convinteger/model.onnx" -o "$T/q.onnx" --target-params 0.5
 expect "budget, no layer" 2 "cannot be met: the model has no Conv, Gemm or MatMul to factor" \
   "$BIN" compress /usr/share/libonnx-testdata/data/node/test_relu/model.onnx -o "$T/q.onnx" --target-params 0.5
+expect "budget, all filtered out" 2 "cannot be met: --include/--exclude leave no layer to factor (6 left out by them)" \
+  "$BIN" compress "$T/in.onnx" -o "$T/q.onnx" --target-params 0.5 --include nomatch
 [ ! -e "$T/q.onnx" ] || bad "a budget that cannot be met wrote a model"
 
 # QDQ: the float weight comes out of a DequantizeLinear of an int8 tensor.
