@@ -6,6 +6,7 @@
 
 #include "td_alloc.h"
 #include "td_cost.h"
+#include "td_factor.h"
 #include "td_plan.h"
 
 /* Cost coefficients of the layer's Tucker-2 or SVD chain (see td_factor.c
@@ -200,6 +201,15 @@ td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
                               "--target-%s %g cannot be met: --include/"
                               "--exclude leave no layer to factor (%zu left "
                               "out by them)", what, o->target, t->filtered);
+        if (n)  /* layers there are, but the method fits none of them */
+            return td_err_set(err, TD_EUSAGE,
+                              "--target-%s %g cannot be met: %s%s applies to "
+                              "none of the %zu layers (the first, '%s' (%s))",
+                              what, o->target,
+                              o->method_auto ? "no method" : "--method ",
+                              o->method_auto ? "" : td_method_name(o->method),
+                              n, jobs[0].layer.name,
+                              jobs[0].layer.node->op_type);
         if (!r->n_skipped)
             return td_err_set(err, TD_EUSAGE,
                               "--target-%s %g cannot be met: the model has no "

@@ -39,7 +39,7 @@ static void *worker(void *arg)
             return NULL;
         td_job *j = &p->jobs[i];
         if (p->phase == 0)
-            j->st = td_job_spectra(j, &j->err);
+            j->st = td_job_spectra(j, p->o, &j->err);
         else
             td_job_factor(j, p->o);
         pthread_mutex_lock(&p->mu);
@@ -322,6 +322,8 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     if (o->global != TD_GLOBAL_NONE || o->vbmf) {
         if ((s = run_pool(jobs, nj, o, 0, err)))
             goto done;
+        /* fixed: what lies outside the layers; the allocation counts every
+         * layer itself, a layer without spectra at its own cost */
         double before = 0, fixed = other_macs;
         if (o->global == TD_GLOBAL_PARAMS) {
             /* every initializer and Constant counts; the layers' own
@@ -329,24 +331,17 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
             before = (double)r->model_params_before;
             fixed = (double)td_graph_param_count(g);
             for (size_t q = 0; q < nj; q++)
-                if (jobs[q].have_spectra)
-                    fixed -= (double)jobs[q].rep->params_before;
+                fixed -= (double)jobs[q].rep->params_before;
         } else if (o->global == TD_GLOBAL_FLOPS) {
             before = other_macs;
-            for (size_t q = 0; q < nj; q++) {
+            for (size_t q = 0; q < nj; q++)
                 before += (double)jobs[q].rep->macs_before;
-                if (!jobs[q].have_spectra)
-                    fixed += (double)jobs[q].rep->macs_before;
-            }
         }
         /* the MACs side, for a second budget on them */
         double before_f = other_macs, fixed_f = other_macs;
-        for (size_t q = 0; q < nj; q++) {
-            double mq = jobs[q].rep->macs_before > 0 ? (double)jobs[q].rep->macs_before : 0;
-            before_f += mq;
-            if (!jobs[q].have_spectra)
-                fixed_f += mq;
-        }
+        for (size_t q = 0; q < nj; q++)
+            before_f += jobs[q].rep->macs_before > 0
+                            ? (double)jobs[q].rep->macs_before : 0;
         td_budget_totals bt = {fixed, before, fixed_f, before_f, filtered};
         if ((s = td_budget_plan(jobs, nj, o, &bt, r, err)))
             goto done;

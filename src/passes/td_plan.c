@@ -65,12 +65,34 @@ static td_status job_whitenings(td_job *j, td_err_t *err)
     return td_factor_whitenings(&j->layer, &b, &j->whiten, err);
 }
 
-td_status td_job_spectra(td_job *j, td_err_t *err)
+/* The methods a plan (global budget or EVBMF) may realise, in the order
+ * they are tried: auto's, or the one asked for. */
+static const td_method plan_order[] = {TD_SVD, TD_TUCKER2, TD_CP, TD_TR,
+                                       TD_RSDTR};
+#define PLAN_NMETHODS (sizeof plan_order / sizeof plan_order[0])
+
+static int plan_wants(const td_compress_opts *o, td_method m)
+{
+    return o->method_auto ? m != TD_TR && m != TD_RSDTR : m == o->method;
+}
+
+int td_job_plannable(const td_layer *l, const td_compress_opts *o)
+{
+    for (size_t q = 0; q < PLAN_NMETHODS; q++)
+        if (plan_wants(o, plan_order[q]) && td_method_applies(l, plan_order[q]))
+            return 1;
+    return 0;
+}
+
+td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
 {
     const td_layer *l = &j->layer;
     int tucker = td_method_applies(l, TD_TUCKER2);
     int svd = td_method_applies(l, TD_SVD);
-    if (!tucker && !svd)
+    /* a layer the plan could not realise must not be planned: its savings
+     * would be promised and then never made (--method tucker2 on a 1x1
+     * conv has SVD spectra, but Tucker-2 does not apply) */
+    if ((!tucker && !svd) || !td_job_plannable(l, o))
         return TD_OK;
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
     int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);
@@ -210,14 +232,10 @@ static int candidates(const td_job *j, const td_compress_opts *o,
         /* Tucker-2 / SVD at the planned ranks; CP (and TR when asked for)
          * at the same cost. RSDTR's storage search is too slow to repeat on
          * every layer of a model under a global budget. */
-        static const td_method order[] = {TD_SVD, TD_TUCKER2, TD_CP, TD_TR,
-                                           TD_RSDTR};
         int flops = o->global == TD_GLOBAL_FLOPS;
-        for (size_t q = 0; q < 5; q++) {
-            td_method m = order[q];
-            int wanted = o->method_auto ? m != TD_TR && m != TD_RSDTR
-                                        : m == o->method;
-            if (!wanted || !td_method_applies(l, m))
+        for (size_t q = 0; q < PLAN_NMETHODS; q++) {
+            td_method m = plan_order[q];
+            if (!plan_wants(o, m) || !td_method_applies(l, m))
                 continue;
             td_budget b = o->budget;
             b.kind = TD_BUDGET_RANK;

@@ -42,8 +42,13 @@ typedef struct td_job {
 /* The weight as doubles in the layer's layout. */
 td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err);
 
-/* Fills the spectra fields (no-op for layers no rank-mode method fits). */
-td_status td_job_spectra(td_job *j, td_err_t *err);
+/* Whether a method a plan may use under o (auto's, or the one asked for)
+ * applies to the layer. */
+int td_job_plannable(const td_layer *l, const td_compress_opts *o);
+
+/* Fills the spectra fields (no-op for layers no rank-mode method fits, or
+ * that no method of o's could factor at planned ranks). */
+td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err);
 
 /* Factors the layer: per-layer budget, or the plan when j->planned. */
 void td_job_factor(td_job *j, const td_compress_opts *o);

@@ -86,6 +86,34 @@ expect "budget, all filtered out" 2 "cannot be met: --include/--exclude leave no
   "$BIN" compress "$T/in.onnx" -o "$T/q.onnx" --target-params 0.5 --include nomatch
 [ ! -e "$T/q.onnx" ] || bad "a budget that cannot be met wrote a model"
 
+# A budget counts only layers the chosen method can factor: a 1x1 conv has
+# an SVD spectrum, but --method tucker2 cannot realise a plan on it (this
+# once planned 0.50 and wrote a model keeping all of it, exit 0).
+/usr/bin/python3 - "$T/pw.onnx" "$T/pw3.onnx" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as P
+rng = np.random.default_rng(1)
+def conv(name, x, y, cout, cin, k):
+    w = nh.from_array(rng.standard_normal((cout, cin, k, k)).astype(np.float32), name + "_w")
+    return h.make_node("Conv", [x, name + "_w"], [y], name=name, pads=[k // 2] * 4), w
+n1, w1 = conv("pw", "x", "y1", 256, 256, 1)
+n3, w3 = conv("c3", "y1", "y", 16, 256, 3)
+for path, nodes, inits, out, c in ((sys.argv[1], [n1], [w1], "y1", 256),
+                                   (sys.argv[2], [n1, n3], [w1, w3], "y", 16)):
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", P.FLOAT, [1, 256, 8, 8])],
+                     [h.make_tensor_value_info(out, P.FLOAT, [1, c, 8, 8])], inits)
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), path)
+PY
+expect "budget, method fits no layer" 2 "cannot be met: --method tucker2 applies to none of the 1 layers (the first, 'pw' (Conv))" \
+  "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5
+expect "budget, method fits a small layer only" 2 "cannot be met: the smallest ranks allowed keep 0." \
+  "$BIN" compress "$T/pw3.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5 --allow-slower
+[ ! -e "$T/q.onnx" ] || bad "a budget the method cannot meet wrote a model"
+expect "budget, svd on the 1x1 conv" 0 "" \
+  "$BIN" compress "$T/pw3.onnx" -o "$T/q.onnx" --method svd --target-params 0.5 --allow-slower --report "$T/q.json"
+grep -qF '"method":"svd"' "$T/q.json" || bad "svd did not factor the 1x1 conv: $(cat "$T/q.json")"
+rm -f "$T/q.onnx" "$T/q.json"
+
 # QDQ: the float weight comes out of a DequantizeLinear of an int8 tensor.
 /usr/bin/python3 - "$T/qdq.onnx" <<'PY'
 import sys, numpy as np, onnx
