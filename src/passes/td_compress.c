@@ -338,11 +338,11 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                 before += (double)jobs[q].rep->macs_before;
         }
         /* the MACs side, for a second budget on them */
-        double before_f = other_macs, fixed_f = other_macs;
+        double before_f = other_macs;
         for (size_t q = 0; q < nj; q++)
             before_f += jobs[q].rep->macs_before > 0
                             ? (double)jobs[q].rep->macs_before : 0;
-        td_budget_totals bt = {fixed, before, fixed_f, before_f, filtered};
+        td_budget_totals bt = {fixed, before, other_macs, before_f, filtered};
         if ((s = td_budget_plan(jobs, nj, o, &bt, r, err)))
             goto done;
     }

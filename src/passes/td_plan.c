@@ -76,7 +76,8 @@ static int plan_wants(const td_compress_opts *o, td_method m)
     return o->method_auto ? m != TD_TR && m != TD_RSDTR : m == o->method;
 }
 
-int td_job_plannable(const td_layer *l, const td_compress_opts *o)
+/* Whether a method the plan may use applies to the layer. */
+static int plannable(const td_layer *l, const td_compress_opts *o)
 {
     for (size_t q = 0; q < PLAN_NMETHODS; q++)
         if (plan_wants(o, plan_order[q]) && td_method_applies(l, plan_order[q]))
@@ -92,7 +93,7 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
     /* a layer the plan could not realise must not be planned: its savings
      * would be promised and then never made (--method tucker2 on a 1x1
      * conv has SVD spectra, but Tucker-2 does not apply) */
-    if ((!tucker && !svd) || !td_job_plannable(l, o))
+    if ((!tucker && !svd) || !plannable(l, o))
         return TD_OK;
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
     int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);

@@ -42,10 +42,6 @@ typedef struct td_job {
 /* The weight as doubles in the layer's layout. */
 td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err);
 
-/* Whether a method a plan may use under o (auto's, or the one asked for)
- * applies to the layer. */
-int td_job_plannable(const td_layer *l, const td_compress_opts *o);
-
 /* Fills the spectra fields (no-op for layers no rank-mode method fits, or
  * that no method of o's could factor at planned ranks). */
 td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err);
