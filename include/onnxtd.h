@@ -54,16 +54,57 @@ typedef struct onnxtd_save_options {
     const char *external_data;  /* NULL: inline everything */
     size_t size_threshold;      /* tensors of at least this many bytes go to
                                    external_data (the CLI's default: 1024) */
+    int in_place;               /* the path is the loaded model's: replace it
+                                   (otherwise that is refused) */
 } onnxtd_save_options;
 
-/* Atomic (temp file, fsync, rename); path may name the loaded file. */
+/* Atomic (temp file, fsync, rename) and checked as onnxtd_outputs_check
+ * does: path and the external_data file beside it must each be absent or a
+ * regular file the user may write, in an existing folder; neither may be a
+ * file the model was read from (the loaded model is allowed with
+ * in_place), nor the other. A replaced file keeps its mode. */
 onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
                                 const onnxtd_save_options *opts,
                                 onnxtd_error *err);
 
-/* Writes len bytes to path the same atomic way (reports beside a model). */
+/* Writes len bytes to path the same atomic, checked way. */
 onnxtd_status onnxtd_write_file(const char *path, const void *data,
                                 size_t len, onnxtd_error *err);
+
+/* ---- several outputs, all or nothing -------------------------------------- */
+
+typedef struct onnxtd_output_file {
+    const char *path;
+    const char *role;  /* how messages name it ("--report"); NULL: "output" */
+    const void *data;  /* the bytes (not needed by onnxtd_outputs_check) */
+    size_t len;
+} onnxtd_output_file;
+
+/* What a command reads and writes: the loaded model, saved to model_path
+ * (with save's options) beside files (reports); reads lists other files
+ * the work reads (activation statistics), data unused. */
+typedef struct onnxtd_outputs {
+    onnxtd_model *model;        /* borrowed; may be NULL */
+    const char *model_path;     /* NULL: the model is not saved */
+    const onnxtd_save_options *save;
+    const onnxtd_output_file *files;
+    size_t n_files;
+    const onnxtd_output_file *reads;
+    size_t n_reads;
+} onnxtd_outputs;
+
+/* Call before the work: every output path resolved and checked (its folder
+ * exists and takes files; absent or a writable regular file, links
+ * followed), and compared by identity (device and inode; folder and name
+ * when absent) with every file read -- the model, its external data, the
+ * reads -- and every other output. A clash names both files. */
+onnxtd_status onnxtd_outputs_check(const onnxtd_outputs *o,
+                                   onnxtd_error *err);
+/* Checks again, writes every output to a temp file in its folder, and
+ * renames them over their targets only once all are complete: on failure
+ * no target changes and no temp is left. */
+onnxtd_status onnxtd_outputs_write(const onnxtd_outputs *o,
+                                   onnxtd_error *err);
 
 /* ---- inspection --------------------------------------------------------- */
 

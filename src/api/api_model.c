@@ -2,12 +2,14 @@
  * are td_err_t (same layout as onnxtd_error). */
 #include <string.h>
 
-#include "graph/td_atomic.h"
 #include "graph/td_model.h"
+#include "graph/td_outputs.h"
 #include "onnxtd.h"
 
 _Static_assert(sizeof(onnxtd_error) == sizeof(td_err_t),
                "onnxtd_error and td_err_t must share their layout");
+_Static_assert(sizeof(onnxtd_output_file) == sizeof(td_out_file),
+               "onnxtd_output_file and td_out_file must share their layout");
 
 onnxtd_status onnxtd_model_load(const char *path,
                                 const onnxtd_load_options *opts,
@@ -29,15 +31,22 @@ void onnxtd_model_free(onnxtd_model *m)
     td_model_free((td_model *)m);
 }
 
+static td_save_opts save_opts(const onnxtd_save_options *opts)
+{
+    td_save_opts o = {NULL, 0, 0};
+    if (opts) {
+        o.external_data = opts->external_data;
+        o.size_threshold = opts->size_threshold;
+        o.in_place = opts->in_place;
+    }
+    return o;
+}
+
 onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
                                 const onnxtd_save_options *opts,
                                 onnxtd_error *err)
 {
-    td_save_opts o = {NULL, 0};
-    if (opts) {
-        o.external_data = opts->external_data;
-        o.size_threshold = opts->size_threshold;
-    }
+    td_save_opts o = save_opts(opts);
     return (onnxtd_status)td_model_save((td_model *)m, path, &o,
                                         (td_err_t *)err);
 }
@@ -45,10 +54,36 @@ onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
 onnxtd_status onnxtd_write_file(const char *path, const void *data,
                                 size_t len, onnxtd_error *err)
 {
-    td_atomic f;
-    td_status s = td_atomic_open(&f, path, (td_err_t *)err);
-    if (s)
-        return (onnxtd_status)s;
-    td_atomic_write(&f, data, len);
-    return (onnxtd_status)td_atomic_commit(&f, (td_err_t *)err);
+    td_out_file f = {path, "output", data, len};
+    td_out_plan p = {.files = &f, .n_files = 1};
+    return (onnxtd_status)td_outputs_write(&p, (td_err_t *)err);
+}
+
+static td_out_plan plan_of(const onnxtd_outputs *o, td_save_opts *so)
+{
+    *so = save_opts(o->save);
+    td_out_plan p = {
+        .model = (td_model *)o->model,
+        .model_path = o->model_path,
+        .save = so,
+        .files = (const td_out_file *)o->files,
+        .n_files = o->n_files,
+        .reads = (const td_out_file *)o->reads,
+        .n_reads = o->n_reads,
+    };
+    return p;
+}
+
+onnxtd_status onnxtd_outputs_check(const onnxtd_outputs *o, onnxtd_error *err)
+{
+    td_save_opts so;
+    td_out_plan p = plan_of(o, &so);
+    return (onnxtd_status)td_outputs_check(&p, (td_err_t *)err);
+}
+
+onnxtd_status onnxtd_outputs_write(const onnxtd_outputs *o, onnxtd_error *err)
+{
+    td_save_opts so;
+    td_out_plan p = plan_of(o, &so);
+    return (onnxtd_status)td_outputs_write(&p, (td_err_t *)err);
 }

@@ -32,7 +32,8 @@ int cli_is(const char *arg, const char *name);
 
 /* What every command that reads one model and writes another takes: IN,
  * -o/--output OUT, and the load/save options --external-data,
- * --size-threshold (default 1024) and --mem-limit. */
+ * --size-threshold (default 1024), --mem-limit and --in-place (OUT may be,
+ * and defaults to, IN). */
 typedef struct cli_io {
     const char *in, *out;
     onnxtd_load_options lo;
@@ -44,5 +45,8 @@ void cli_io_init(cli_io *io);
  * were tried: a shared option, else IN; an unknown option or a second
  * positional is a usage error printed with the command's name. 0 or -1. */
 int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io);
+/* After the arguments: OUT defaults to IN under --in-place. 0 when IN and
+ * OUT are known, else -1. */
+int cli_io_done(cli_io *io);
 
 #endif

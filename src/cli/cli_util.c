@@ -98,6 +98,8 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
     } else if (cli_is(a, "--external-data")) {
         if (!(io->so.external_data = cli_value(argc, argv, i, a)))
             return -1;
+    } else if (!strcmp(a, "--in-place")) {
+        io->so.in_place = 1;
     } else if (cli_is(a, "--size-threshold")) {
         v = cli_value(argc, argv, i, "--size-threshold");
         if (!v || cli_parse_size(v, &io->so.size_threshold)) {
@@ -120,4 +122,11 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
         return -1;
     }
     return 0;
+}
+
+int cli_io_done(cli_io *io)
+{
+    if (io->so.in_place && !io->out)
+        io->out = io->in;
+    return io->in && io->out ? 0 : -1;
 }

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,7 +43,7 @@ static int parse_fraction(int argc, char **argv, int *i, const char *opt,
 }
 
 static const char help[] =
-    "usage: onnxtd compress IN -o OUT [options]\n"
+    "usage: onnxtd compress IN (-o OUT | --in-place) [options]\n"
     "\n"
     "Replaces Conv layers (and Gemm/MatMul with constant weights) by chains\n"
     "of smaller layers built from tensor-decomposition factors.\n"
@@ -83,8 +82,10 @@ static const char help[] =
     "  --exclude RE      skip layers whose node name matches\n"
     "  --force           keep chains even when not smaller than the layer\n"
     "  --no-fold-bn      do not fold BatchNormalization into the Conv before\n"
-    "  --report FILE     write the JSON report to FILE\n"
+    "  --report FILE     write the JSON report to FILE (-: standard output)\n"
     "  --report-html FILE  write a self-contained HTML report to FILE\n"
+    "  --in-place        replace IN (-o may then be omitted); without it, an\n"
+    "                    output naming IN, or any file read, is refused\n"
     "  --threads N       layers factored in parallel (default: all CPUs)\n"
     "  --quiet           no summary table or progress on stderr\n"
     "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
@@ -107,52 +108,11 @@ static int parse_method(const char *v, onnxtd_method *m)
     return -1;
 }
 
-static int same_file(const char *p, const char *q)
+/* A report path of "-" is standard output, printed once everything else
+ * was written; any other goes through the library with the model. */
+static int to_stdout(const char *path)
 {
-    struct stat a, b;
-    if (!strcmp(p, q))
-        return 1;
-    return stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
-}
-
-/* Report paths are checked before any work: one naming the model read or
- * written is refused (a typo in --report must not destroy either), and
- * one whose folder cannot take a file fails at once rather than after the
- * model was written. Returns the exit code, or -1 when the path is fine. */
-static int check_report_path(const char *path, const char *in, const char *out)
-{
-    if (!path)
-        return -1;
-    if (same_file(path, in) || same_file(path, out)) {
-        cli_error("%s: a report cannot be written over the model %s", path,
-                  same_file(path, in) ? in : out);
-        return CLI_USAGE;
-    }
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK) != 0) {
-        cli_error("%s: cannot write the report: %s: %s", path, dir,
-                  strerror(errno));
-        return CLI_FAIL;
-    }
-    return -1;
-}
-
-/* Reports go through the same atomic path as models. */
-static onnxtd_status write_report(const char *path, const char *text)
-{
-    onnxtd_error err = {0};
-    onnxtd_status s = onnxtd_write_file(path, text, strlen(text), &err);
-    if (s != ONNXTD_OK)
-        cli_error("%s", err.message);
-    return s;
+    return path && !strcmp(path, "-");
 }
 
 int cmd_compress(int argc, char **argv)
@@ -301,16 +261,12 @@ int cmd_compress(int argc, char **argv)
             goto done;
         }
     }
-    const char *in = io.in, *out = io.out;
-    if (!in || !out) {
+    if (cli_io_done(&io)) {
         fputs(help, stderr);
         goto done;
     }
-    int bad = check_report_path(report_path, in, out);
-    if (bad < 0)
-        bad = check_report_path(html_path, in, out);
-    if (bad >= 0) {
-        rc = bad;
+    if (to_stdout(report_path) && to_stdout(html_path)) {
+        cli_error("--report and --report-html cannot both be standard output");
         goto done;
     }
     co.dims = dims;
@@ -323,14 +279,32 @@ int cmd_compress(int argc, char **argv)
     }
     if (html_path)
         co.html = &html;
+    /* Every path written is checked against every path read before the
+     * work, and all are written together after it. */
+    onnxtd_output_file files[2], reads[1];
+    size_t n_files = 0, n_reads = 0;
+    if (report_path && !to_stdout(report_path))
+        files[n_files++] = (onnxtd_output_file){report_path, "--report", NULL, 0};
+    if (html_path && !to_stdout(html_path))
+        files[n_files++] = (onnxtd_output_file){html_path, "--report-html", NULL, 0};
+    if (co.act_stats)
+        reads[n_reads++] = (onnxtd_output_file){co.act_stats, "--act-stats", NULL, 0};
     onnxtd_error err = {0};
     onnxtd_model *m = NULL;
     char *report = NULL, *summary = NULL;
-    onnxtd_status s = onnxtd_model_load(in, &io.lo, &m, &err);
+    onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
+    onnxtd_outputs outs = {m, io.out, &io.so, files, n_files, reads, n_reads};
+    if (s == ONNXTD_OK)
+        s = onnxtd_outputs_check(&outs, &err);
     if (s == ONNXTD_OK)
         s = onnxtd_compress(m, &co, &report, &summary, &err);
+    for (size_t f = 0; s == ONNXTD_OK && f < n_files; f++) {
+        const char *text = files[f].path == report_path ? report : html;
+        files[f].data = text;
+        files[f].len = text ? strlen(text) : 0;
+    }
     if (s == ONNXTD_OK)
-        s = onnxtd_model_save(m, out, &io.so, &err);
+        s = onnxtd_outputs_write(&outs, &err);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
     } else {
@@ -343,11 +317,14 @@ int cmd_compress(int argc, char **argv)
             if (w && !strstr(w, ", 0 had none"))
                 fputs(w, stderr);
         }
-        onnxtd_status r;
-        if (report_path && (r = write_report(report_path, report)))
-            s = r;
-        if (html_path && html && (r = write_report(html_path, html)))
-            s = r;
+        if (to_stdout(report_path) && report)
+            fputs(report, stdout);
+        if (to_stdout(html_path) && html)
+            fputs(html, stdout);
+        if (fflush(stdout) != 0) {
+            cli_error("standard output: %s", strerror(errno));
+            s = ONNXTD_EIO;
+        }
     }
     free(report);
     free(summary);

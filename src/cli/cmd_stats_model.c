@@ -29,7 +29,7 @@ int cmd_stats_model(int argc, char **argv)
         if (cli_io_arg(argc, argv, &i, "stats-model", &io))
             return CLI_USAGE;
     }
-    if (!io.in || !io.out) {
+    if (cli_io_done(&io)) {
         fputs(help, stderr);
         return CLI_USAGE;
     }

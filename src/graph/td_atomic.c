@@ -27,38 +27,31 @@ td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err)
     memset(f, 0, sizeof *f);
     f->fd = -1;
     char *dir = dir_of(target);
-    char *base_c = strdup(target);
     f->target = strdup(target);
     f->stage = malloc(STAGE);
-    if (!dir || !base_c || !f->target || !f->stage) {
+    /* A fixed short name, not the target's own name plus a suffix: a
+     * target name of NAME_MAX bytes must still leave room for the temp. */
+    size_t n = dir ? strlen(dir) + sizeof "/.onnxtd.XXXXXX" : 0;
+    f->temp = n ? malloc(n) : NULL;
+    if (!dir || !f->target || !f->stage || !f->temp) {
         free(dir);
-        free(base_c);
         td_atomic_abort(f);
         return td_err_set(err, TD_ENOMEM, "%s: out of memory", target);
     }
     /* The temp file lives in the target's folder so rename stays atomic. */
-    size_t n = strlen(dir) + strlen(base_c) + 32;
-    f->temp = malloc(n);
-    if (f->temp)
-        snprintf(f->temp, n, "%s/.%s.XXXXXX", dir, basename(base_c));
-    free(dir);
-    free(base_c);
-    if (!f->temp) {
-        td_atomic_abort(f);
-        return td_err_set(err, TD_ENOMEM, "%s: out of memory", target);
-    }
+    snprintf(f->temp, n, "%s/.onnxtd.XXXXXX", dir);
     /* Preferably the temp file has no name until it is complete: a process
      * killed while writing then leaves nothing behind. Linking it in later
      * goes through /proc/self/fd, so without /proc use a named temp. */
     if (access("/proc/self/fd", X_OK) == 0) {
-        char *d = dir_of(target);
-        f->fd = d ? open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
-        free(d);
+        f->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
         if (f->fd >= 0) {
             f->unnamed = 1;
+            free(dir);
             return TD_OK;
         }
     }
+    free(dir);
     f->fd = mkstemp(f->temp);
     if (f->fd < 0) {
         int e = errno;
@@ -160,10 +153,27 @@ static int name_temp(td_atomic *f)
     return -1;
 }
 
-td_status td_atomic_commit(td_atomic *f, td_err_t *err)
+/* A file replaced keeps what its owner set: its permission bits and, when
+ * we may give it away (root), its owner. */
+static void keep_mode(td_atomic *f)
+{
+    struct stat st;
+    if (stat(f->target, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+        fchown(f->fd, st.st_uid, st.st_gid) != 0) {
+        /* not ours to give: the file becomes the writer's, as with cp */
+    }
+    if (fchmod(f->fd, st.st_mode & 07777) != 0)
+        f->failed_errno = errno;
+}
+
+td_status td_atomic_finish(td_atomic *f, td_err_t *err)
 {
     flush(f, f->stage, f->staged);
     f->staged = 0;
+    if (!f->failed_errno)
+        keep_mode(f);
     if (!f->failed_errno && fsync(f->fd) != 0)
         f->failed_errno = errno;
     if (!f->failed_errno && f->unnamed && name_temp(f) != 0)
@@ -173,11 +183,20 @@ td_status td_atomic_commit(td_atomic *f, td_err_t *err)
     else if (f->failed_errno)
         close(f->fd);
     f->fd = -1;
-    if (!f->failed_errno && rename(f->temp, f->target) != 0)
-        f->failed_errno = errno;
     if (f->failed_errno) {
         td_status s = td_err_set(err, TD_EIO, "%s: cannot write: %s",
                                  f->target, strerror(f->failed_errno));
+        td_atomic_abort(f);
+        return s;
+    }
+    return TD_OK;
+}
+
+td_status td_atomic_place(td_atomic *f, td_err_t *err)
+{
+    if (rename(f->temp, f->target) != 0) {
+        td_status s = td_err_set(err, TD_EIO, "%s: cannot write: %s",
+                                 f->target, strerror(errno));
         td_atomic_abort(f);
         return s;
     }
@@ -192,6 +211,12 @@ td_status td_atomic_commit(td_atomic *f, td_err_t *err)
     f->temp = NULL;
     td_atomic_abort(f);
     return TD_OK;
+}
+
+td_status td_atomic_commit(td_atomic *f, td_err_t *err)
+{
+    td_status s = td_atomic_finish(f, err);
+    return s ? s : td_atomic_place(f, err);
 }
 
 void td_atomic_abort(td_atomic *f)

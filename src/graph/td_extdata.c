@@ -12,6 +12,7 @@
 
 struct mapped {
     char *loc;
+    uint64_t dev, ino;
     const uint8_t *data;
     size_t len;
 };
@@ -50,6 +51,24 @@ void td_extfiles_free(td_extfiles *x)
     free(x->dir);
     free(x->dir_real);
     free(x);
+}
+
+size_t td_extfiles_count(const td_extfiles *x)
+{
+    return x->n;
+}
+
+const char *td_extfiles_file(const td_extfiles *x, size_t i, uint64_t *dev,
+                             uint64_t *ino)
+{
+    *dev = x->files[i].dev;
+    *ino = x->files[i].ino;
+    return x->files[i].loc;
+}
+
+const char *td_extfiles_dir(const td_extfiles *x)
+{
+    return x->dir;
 }
 
 td_status td_extdata_check_location(const char *loc, td_err_t *err)
@@ -170,6 +189,8 @@ static td_status map_file(td_extfiles *x, const char *loc, struct mapped **out,
         }
         m->data = p;
     }
+    m->dev = (uint64_t)st.st_dev;
+    m->ino = (uint64_t)st.st_ino;
     m->loc = strdup(loc);
     if (!m->loc) {
         if (m->len)

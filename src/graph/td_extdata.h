@@ -23,6 +23,13 @@ void td_extfiles_free(td_extfiles *x);
 td_status td_extdata_read(td_extfiles *x, const Onnx__TensorProto *t,
                           const uint8_t **data, size_t *len, td_err_t *err);
 
+/* The files mapped so far (every one a tensor referenced), for callers
+ * that must not write over them: file i's location and identity. */
+size_t td_extfiles_count(const td_extfiles *x);
+const char *td_extfiles_file(const td_extfiles *x, size_t i, uint64_t *dev,
+                             uint64_t *ino);
+const char *td_extfiles_dir(const td_extfiles *x);
+
 /* Checks a location string for what is refused before any file access. */
 td_status td_extdata_check_location(const char *loc, td_err_t *err);
 

@@ -252,6 +252,21 @@ void td_model_free(td_model *m)
 }
 
 const char *td_model_path(const td_model *m) { return m->path; }
+
+int td_model_file_id(const td_model *m, uint64_t *dev, uint64_t *ino)
+{
+    struct stat st;
+    if (m->fd < 0 || fstat(m->fd, &st) != 0)
+        return -1;
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+const struct td_extfiles *td_model_extfiles(const td_model *m)
+{
+    return m->ext;
+}
 size_t td_model_mapped_tensors(const td_model *m) { return m->n_mapped; }
 
 void td_model_mapping(const td_model *m, const uint8_t **map, size_t *len,

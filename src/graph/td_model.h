@@ -22,6 +22,8 @@ typedef struct td_load_opts {
 typedef struct td_save_opts {
     const char *external_data;  /* file name beside the output, or NULL */
     size_t size_threshold;      /* tensors at least this big go external */
+    int in_place;               /* the output may be (and replaces) the
+                                   model read */
 } td_save_opts;
 
 td_status td_model_load(const char *path, const td_load_opts *opts,
@@ -35,6 +37,12 @@ size_t td_model_mapped_tensors(const td_model *m);
 /* The input file's mapping and its open descriptor (borrowed). */
 void td_model_mapping(const td_model *m, const uint8_t **map, size_t *len,
                       int *fd);
+/* Where the model was read from, so that no output replaces it: the
+ * identity of its file (kept open since loading) and the external-data
+ * files its tensors referenced (borrowed). */
+/* 0, or -1 when the file cannot be identified. */
+int td_model_file_id(const td_model *m, uint64_t *dev, uint64_t *ino);
+const struct td_extfiles *td_model_extfiles(const td_model *m);
 td_graph *td_model_graph(td_model *m);
 td_arena *td_model_arena(td_model *m);
 /* The model as it stands now (the IR's graph in place); arena-built. */
@@ -44,9 +52,19 @@ const Onnx__ModelProto *td_model_current(td_model *m);
  * "ai.onnx" are the same), or 0 when not imported. */
 int64_t td_model_opset(const td_model *m, const char *domain);
 
-/* Writes atomically: temp file in the target folder, fsync, rename. The
- * input is never touched, even when path names it. */
+/* Writes atomically: temp file in the target folder, fsync, rename; the
+ * path is checked first as td_outputs_check does (the model read, or a
+ * file it read, is refused unless opts->in_place allows the former). */
 td_status td_model_save(td_model *m, const char *path,
                         const td_save_opts *opts, td_err_t *err);
+
+/* The bytes of a save into temp files opened by the caller: the model into
+ * out and, with opts->external_data (side not NULL), tensors of at least
+ * opts->size_threshold bytes into side. Neither is finished. path is only
+ * named in messages. */
+struct td_atomic;
+td_status td_model_write(td_model *m, struct td_atomic *out,
+                         struct td_atomic *side, const td_save_opts *opts,
+                         const char *path, td_err_t *err);
 
 #endif

@@ -1,13 +1,14 @@
 /* Saving: the current model is packed by protobuf-c straight into the
  * atomic writer (no whole-file buffer), optionally moving big tensors to a
- * sidecar file written through the same atomic path. */
+ * sidecar file written through the same atomic path; td_outputs opens,
+ * checks and commits the files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "td_atomic.h"
-#include "td_extdata.h"
 #include "td_model.h"
+#include "td_outputs.h"
 #include "td_walk.h"
 
 struct sink {
@@ -82,73 +83,37 @@ static td_status externalize(void *vctx, const Onnx__TensorProto *t,
     return TD_OK;
 }
 
-static char *sibling(const char *path, const char *name)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dl = slash ? (size_t)(slash - path + 1) : 0;
-    size_t n = dl + strlen(name) + 1;
-    char *s = malloc(n);
-    if (s) {
-        memcpy(s, path, dl);
-        strcpy(s + dl, name);
-    }
-    return s;
-}
-
-td_status td_model_save(td_model *m, const char *path,
-                        const td_save_opts *opts, td_err_t *err)
+td_status td_model_write(td_model *m, td_atomic *out, td_atomic *side,
+                         const td_save_opts *opts, const char *path,
+                         td_err_t *err)
 {
     td_arena *a = td_model_arena(m);
     const Onnx__ModelProto *model = td_model_current(m);
     if (!model)
         return td_err_set(err, TD_ENOMEM, "%s: out of memory", path);
-    td_atomic side = {.fd = -1}, out = {.fd = -1};
-    char *side_path = NULL;
-    td_status s = TD_OK;
-    const char *ext = opts ? opts->external_data : NULL;
-    if (ext) {
-        if (strchr(ext, '/') || td_extdata_check_location(ext, err) ||
-            !strcmp(ext, ".")) {
-            s = td_err_set(err, TD_EUSAGE,
-                           "--external-data '%s' must be a plain file name "
-                           "(it is written beside the output)", ext);
-            goto done;
-        }
-        side_path = sibling(path, ext);
-        if (!side_path) {
-            s = td_err_set(err, TD_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((s = td_atomic_open(&side, side_path, err)))
-            goto done;
-        struct ext_ctx c = {a, &side, ext, opts->size_threshold};
+    td_status s;
+    if (side) {
+        struct ext_ctx c = {a, side, opts->external_data, opts->size_threshold};
         const ProtobufCMessage *root;
         if ((s = td_walk_tensors(a, &model->base, externalize, &c, &root, err)))
-            goto done;
+            return s;
         model = (const Onnx__ModelProto *)root;
     }
     size_t size = protobuf_c_message_get_packed_size(&model->base);
-    if (size > (size_t)INT32_MAX) {
-        s = td_err_set(err, TD_EINPUT,
-                       "%s: the model would be %zu bytes, over protobuf's "
-                       "2 GiB limit; write its tensors to a separate file "
-                       "with --external-data NAME", path, size);
-        goto done;
-    }
-    if ((s = td_atomic_open(&out, path, err)))
-        goto done;
-    struct sink sk = {{sink_append}, &out, NULL, 0, -1};
+    if (size > (size_t)INT32_MAX)
+        return td_err_set(err, TD_EINPUT,
+                          "%s: the model would be %zu bytes, over protobuf's "
+                          "2 GiB limit; write its tensors to a separate file "
+                          "with --external-data NAME", path, size);
+    struct sink sk = {{sink_append}, out, NULL, 0, -1};
     td_model_mapping(m, &sk.map, &sk.map_len, &sk.fd);
     protobuf_c_message_pack_to_buffer(&model->base, &sk.base);
-    /* The sidecar lands first: a model never points at missing data. */
-    if (ext && (s = td_atomic_commit(&side, err)))
-        goto done;
-    s = td_atomic_commit(&out, err);
-done:
-    if (side.target)
-        td_atomic_abort(&side);
-    if (out.target)
-        td_atomic_abort(&out);
-    free(side_path);
-    return s;
+    return TD_OK;
+}
+
+td_status td_model_save(td_model *m, const char *path,
+                        const td_save_opts *opts, td_err_t *err)
+{
+    td_out_plan p = {.model = m, .model_path = path, .save = opts};
+    return td_outputs_write(&p, err);
 }

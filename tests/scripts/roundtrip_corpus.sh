@@ -45,9 +45,9 @@ echo "converted $i models"
 "$PY" "$SAME" "$T/list" | tail -3 || fail=$((fail + 1))
 "$PY" "$SAME" "$T/list_ext" | tail -3 || fail=$((fail + 1))
 
-# In place: -o naming the input.
+# In place: --in-place replaces the input.
 cp "$DATA/pytorch-converted/test_Conv2d/model.onnx" "$T/inplace.onnx"
-"$BIN" convert "$T/inplace.onnx" -o "$T/inplace.onnx" || { echo "FAIL: in-place convert"; fail=$((fail + 1)); }
+"$BIN" convert "$T/inplace.onnx" --in-place || { echo "FAIL: in-place convert"; fail=$((fail + 1)); }
 printf '%s\t%s\n' "$DATA/pytorch-converted/test_Conv2d/model.onnx" "$T/inplace.onnx" > "$T/l1"
 "$PY" "$SAME" "$T/l1" >/dev/null || { echo "FAIL: in-place result differs"; fail=$((fail + 1)); }
 

@@ -1,13 +1,13 @@
 #!/bin/bash
 # Writing over what is being read, and dying while writing:
-# - convert IN -o IN succeeds and leaves the same bytes a convert to another
-#   file gives (the input is mapped, and replaced only by rename);
+# - convert IN --in-place succeeds and leaves the same bytes a convert to
+#   another file gives (the input is mapped, and replaced only by rename);
 # - convert of a ~200 MB model killed with SIGKILL 0.2 s in (sooner if it
 #   finishes by then) leaves an existing output byte-identical (or, when
 #   the kill lands after the rename, the complete new file) and no temp
 #   file beside it where the file
 #   system has unnamed temp files (O_TMPFILE), else at most one
-#   (.NAME.XXXXXX); nothing else appears.
+#   (.onnxtd.XXXXXX); nothing else appears.
 # usage: write_kill.sh BINARY SRCDIR
 set -u
 bin=${1:?usage: write_kill.sh BINARY SRCDIR}
@@ -19,13 +19,13 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
-# ---- -o equal to the input --------------------------------------------------
+# ---- in place ---------------------------------------------------------------
 cp "$src/tests/onnx_models/small_cnn.onnx" "$work/self.onnx" || exit 1
 "$bin" convert "$work/self.onnx" -o "$work/other.onnx" || bad "convert to another file"
-"$bin" convert "$work/self.onnx" -o "$work/self.onnx" 2>"$work/err" ||
-    bad "convert IN -o IN: $(cat "$work/err")"
+"$bin" convert "$work/self.onnx" --in-place 2>"$work/err" ||
+    bad "convert IN --in-place: $(cat "$work/err")"
 cmp -s "$work/self.onnx" "$work/other.onnx" ||
-    bad "convert IN -o IN gave other bytes than convert IN -o OTHER"
+    bad "convert IN --in-place gave other bytes than convert IN -o OTHER"
 "$bin" convert "$work/self.onnx" -o "$work/again.onnx" ||
     bad "the model written over its input does not load"
 ls -A "$work" | grep -q '^\.' && bad "temp files left: $(ls -A "$work" | grep '^\.')"
@@ -58,7 +58,7 @@ for delay in 0.2 0.1 0.05 0.02 0.01; do
     rc=$?
     [ "$rc" -eq 137 ] && break
     echo "previous output" >"$out"
-    rm -f "$work/kill/".out.onnx.*
+    rm -f "$work/kill/".onnxtd.*
 done
 if [ "$rc" -ne 137 ]; then
     echo "note: convert always finished (exit $rc) before the kill; nothing to check"
@@ -78,8 +78,8 @@ else
         fi
     fi
     [ "$(sha256sum "$work/kill/big.onnx")" = "$in_sum" ] || bad "killed convert changed the input"
-    temps=$(ls -A "$work/kill" | grep -E '^\.out\.onnx\.[A-Za-z0-9]{6}$')
-    others=$(ls -A "$work/kill" | grep -vE '^(big\.onnx|out\.onnx|\.out\.onnx\.[A-Za-z0-9]{6})$')
+    temps=$(ls -A "$work/kill" | grep -E '^\.onnxtd\.[A-Za-z0-9]{6}$')
+    others=$(ls -A "$work/kill" | grep -vE '^(big\.onnx|out\.onnx|\.onnxtd\.[A-Za-z0-9]{6})$')
     [ -z "$others" ] || bad "unexpected files after the kill: $others"
     [ "$(printf '%s' "$temps" | grep -c .)" -le 1 ] || bad "several temps: $temps"
     if "$py" -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600))' \
