@@ -90,6 +90,8 @@ static const char *kind_of(mode_t m)
 static void identify(struct ent *e)
 {
     struct stat st;
+    if (!e->path)
+        return;
     if (stat(e->path, &st) == 0) {
         e->known = e->exists = 1;
         e->dev = (uint64_t)st.st_dev;
@@ -121,7 +123,7 @@ static td_status folder_writable(const struct ent *e, const char *dir,
 static td_status resolve_output(struct ent *e, td_err_t *err)
 {
     const char *p = e->path;
-    if (!*p)
+    if (!p || !*p)
         return td_err_set(err, TD_EIO, "%s: the path is empty", e->role);
     if (p[strlen(p) - 1] == '/')
         return td_err_set(err, TD_EIO, "'%s' (%s) names a folder, not a file",
@@ -240,6 +242,16 @@ static td_status add_model_inputs(struct list *l, td_model *m, td_err_t *err)
     struct ent *e = add(l, td_model_path(m), "the model read");
     e->model_in = 1;
     e->known = e->exists = td_model_file_id(m, &e->dev, &e->ino) == 0;
+    /* After a save in place the name holds another file than the one
+     * read; it is the model read as far as the caller knows. */
+    struct ent now = {.path = e->path};
+    identify(&now);
+    if (now.exists && !same(e, &now)) {
+        e = add(l, now.path, "the model read");
+        *e = now;
+        e->role = "the model read";
+        e->model_in = 1;
+    }
     const td_extfiles *x = td_model_extfiles(m);
     for (size_t i = 0; i < td_extfiles_count(x); i++) {
         e = add(l, NULL, "external data of the model read");
@@ -278,7 +290,7 @@ static td_status build(const td_out_plan *p, struct list *l, td_err_t *err)
         return td_err_set(err, TD_EUSAGE, "a model path without a model");
     size_t cap = p->n_reads + p->n_files + 2;
     if (p->model)
-        cap += 1 + td_extfiles_count(td_model_extfiles(p->model));
+        cap += 2 + td_extfiles_count(td_model_extfiles(p->model));
     l->n = 0;
     if (!(l->v = calloc(cap, sizeof *l->v)))
         return td_err_set(err, TD_ENOMEM, "out of memory");
@@ -304,7 +316,10 @@ static td_status build(const td_out_plan *p, struct list *l, td_err_t *err)
         if ((s = add_output(l, p->model_path, "the output model", 1,
                             in_place, err)))
             return s;
-        if (in_place && !same(&l->v[0], &l->v[l->n - 1]))
+        int is_input = 0;
+        for (size_t i = 0; i + 1 < l->n; i++)
+            is_input |= l->v[i].model_in && same(&l->v[i], &l->v[l->n - 1]);
+        if (in_place && !is_input)
             return td_err_set(err, TD_EUSAGE, "in place: '%s' is not the "
                               "model read, '%s'", p->model_path,
                               td_model_path(p->model));
