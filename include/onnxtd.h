@@ -54,15 +54,13 @@ typedef struct onnxtd_save_options {
     const char *external_data;  /* NULL: inline everything */
     size_t size_threshold;      /* tensors of at least this many bytes go to
                                    external_data (the CLI's default: 1024) */
-    int in_place;               /* the path is the loaded model's: replace it
-                                   (otherwise that is refused) */
 } onnxtd_save_options;
 
 /* Atomic (temp file, fsync, rename) and checked as onnxtd_outputs_check
  * does: path and the external_data file beside it must each be absent or a
  * regular file the user may write, in an existing folder; neither may be a
- * file the model was read from (the loaded model is allowed with
- * in_place), nor the other. A replaced file keeps its mode. */
+ * file the model was read from, nor the other (onnxtd_outputs_write with
+ * in_place replaces the loaded model). A replaced file keeps its mode. */
 onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
                                 const onnxtd_save_options *opts,
                                 onnxtd_error *err);
@@ -91,6 +89,8 @@ typedef struct onnxtd_outputs {
     size_t n_files;
     const onnxtd_output_file *reads;
     size_t n_reads;
+    int in_place;               /* model_path may be, and replaces, the
+                                   loaded model's file */
 } onnxtd_outputs;
 
 /* Call before the work: every output path resolved and checked (its folder

@@ -33,11 +33,10 @@ void onnxtd_model_free(onnxtd_model *m)
 
 static td_save_opts save_opts(const onnxtd_save_options *opts)
 {
-    td_save_opts o = {NULL, 0, 0};
+    td_save_opts o = {NULL, 0};
     if (opts) {
         o.external_data = opts->external_data;
         o.size_threshold = opts->size_threshold;
-        o.in_place = opts->in_place;
     }
     return o;
 }
@@ -70,6 +69,7 @@ static td_out_plan plan_of(const onnxtd_outputs *o, td_save_opts *so)
         .n_files = o->n_files,
         .reads = (const td_out_file *)o->reads,
         .n_reads = o->n_reads,
+        .in_place = o->in_place,
     };
     return p;
 }

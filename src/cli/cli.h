@@ -38,6 +38,7 @@ typedef struct cli_io {
     const char *in, *out;
     onnxtd_load_options lo;
     onnxtd_save_options so;
+    int in_place;
 } cli_io;
 
 void cli_io_init(cli_io *io);
@@ -48,5 +49,8 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io);
 /* After the arguments: OUT defaults to IN under --in-place. 0 when IN and
  * OUT are known, else -1. */
 int cli_io_done(cli_io *io);
+/* Saves m to OUT with the shared options, checked (onnxtd_outputs_write). */
+onnxtd_status cli_io_save(const cli_io *io, onnxtd_model *m,
+                          onnxtd_error *err);
 
 #endif

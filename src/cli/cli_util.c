@@ -99,7 +99,7 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
         if (!(io->so.external_data = cli_value(argc, argv, i, a)))
             return -1;
     } else if (!strcmp(a, "--in-place")) {
-        io->so.in_place = 1;
+        io->in_place = 1;
     } else if (cli_is(a, "--size-threshold")) {
         v = cli_value(argc, argv, i, "--size-threshold");
         if (!v || cli_parse_size(v, &io->so.size_threshold)) {
@@ -126,7 +126,15 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
 
 int cli_io_done(cli_io *io)
 {
-    if (io->so.in_place && !io->out)
+    if (io->in_place && !io->out)
         io->out = io->in;
     return io->in && io->out ? 0 : -1;
+}
+
+onnxtd_status cli_io_save(const cli_io *io, onnxtd_model *m,
+                          onnxtd_error *err)
+{
+    onnxtd_outputs o = {.model = m, .model_path = io->out, .save = &io->so,
+                        .in_place = io->in_place};
+    return onnxtd_outputs_write(&o, err);
 }

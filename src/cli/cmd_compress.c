@@ -293,7 +293,8 @@ int cmd_compress(int argc, char **argv)
     onnxtd_model *m = NULL;
     char *report = NULL, *summary = NULL;
     onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
-    onnxtd_outputs outs = {m, io.out, &io.so, files, n_files, reads, n_reads};
+    onnxtd_outputs outs = {m, io.out, &io.so, files, n_files,
+                           reads, n_reads, io.in_place};
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_check(&outs, &err);
     if (s == ONNXTD_OK)

@@ -40,7 +40,7 @@ int cmd_convert(int argc, char **argv)
     onnxtd_model *m;
     onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
     if (s == ONNXTD_OK) {
-        s = onnxtd_model_save(m, io.out, &io.so, &err);
+        s = cli_io_save(&io, m, &err);
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)

@@ -40,7 +40,7 @@ int cmd_stats_model(int argc, char **argv)
     if (s == ONNXTD_OK) {
         s = onnxtd_stats_model(m, &n, &err);
         if (s == ONNXTD_OK)
-            s = onnxtd_model_save(m, io.out, &io.so, &err);
+            s = cli_io_save(&io, m, &err);
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)

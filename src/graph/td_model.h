@@ -22,8 +22,6 @@ typedef struct td_load_opts {
 typedef struct td_save_opts {
     const char *external_data;  /* file name beside the output, or NULL */
     size_t size_threshold;      /* tensors at least this big go external */
-    int in_place;               /* the output may be (and replaces) the
-                                   model read */
 } td_save_opts;
 
 td_status td_model_load(const char *path, const td_load_opts *opts,
@@ -54,7 +52,7 @@ int64_t td_model_opset(const td_model *m, const char *domain);
 
 /* Writes atomically: temp file in the target folder, fsync, rename; the
  * path is checked first as td_outputs_check does (the model read, or a
- * file it read, is refused unless opts->in_place allows the former). */
+ * file it read, is refused; td_outputs_write can replace the former). */
 td_status td_model_save(td_model *m, const char *path,
                         const td_save_opts *opts, td_err_t *err);
 

@@ -285,7 +285,7 @@ static td_status build(const td_out_plan *p, struct list *l, td_err_t *err)
 {
     const td_save_opts *so = p->save;
     const char *ext = so && p->model_path ? so->external_data : NULL;
-    int in_place = so && so->in_place;
+    int in_place = p->in_place;
     if (p->model_path && !p->model)
         return td_err_set(err, TD_EUSAGE, "a model path without a model");
     size_t cap = p->n_reads + p->n_files + 2;

@@ -8,7 +8,7 @@
  * absent one) with every file read -- the model, the external-data files
  * its tensors came from, the other inputs named -- and with each other.
  * Any clash is refused naming both files, except the output model replacing
- * the model read when the save options ask for it (in_place).
+ * the model read when the plan asks for it (in_place).
  *
  * Write: the check again, then every output (external data, model, the
  * other files) into a temp file in its folder; only when all are complete
@@ -37,6 +37,7 @@ typedef struct td_out_plan {
     size_t n_files;
     const td_out_file *reads;  /* other files read (data unused) */
     size_t n_reads;
+    int in_place;              /* model_path may be the model read */
 } td_out_plan;
 
 td_status td_outputs_check(const td_out_plan *p, td_err_t *err);

@@ -78,16 +78,15 @@ int main(void)
         return TCHECK_DONE();
 
     /* over the model read: refused, then allowed in place */
-    onnxtd_save_options so = {NULL, 0, 0};
+    onnxtd_save_options so = {NULL, 0};
     CHECK(onnxtd_model_save(m, in, &so, &err) == ONNXTD_EIO);
     CHECK_MSG(strstr(err.message, "is the model read"), "%s", err.message);
-    so.in_place = 1;
-    CHECK_MSG(onnxtd_model_save(m, in, &so, &err) == ONNXTD_OK, "%s",
-              err.message);
-    CHECK_MSG(onnxtd_model_save(m, in, &so, &err) == ONNXTD_OK, "%s",
+    onnxtd_outputs ip = {.model = m, .model_path = in, .save = &so,
+                         .in_place = 1};
+    CHECK_MSG(onnxtd_outputs_write(&ip, &err) == ONNXTD_OK, "%s", err.message);
+    CHECK_MSG(onnxtd_outputs_write(&ip, &err) == ONNXTD_OK, "%s",
               err.message);  /* again: the name now holds the first save */
     CHECK(size_of(in) == in_size);
-    so.in_place = 0;
 
     /* the external data written naming the model read */
     so.external_data = "m.onnx";
@@ -103,8 +102,8 @@ int main(void)
     /* two outputs, one file */
     onnxtd_output_file files[2] = {{rep, "report", "{}", 2},
                                    {rep, "other report", "<p>", 3}};
-    onnxtd_save_options plain = {NULL, 0, 0};
-    onnxtd_outputs o = {m, out, &plain, files, 2, NULL, 0};
+    onnxtd_save_options plain = {NULL, 0};
+    onnxtd_outputs o = {m, out, &plain, files, 2, NULL, 0, 0};
     CHECK(onnxtd_outputs_check(&o, &err) == ONNXTD_EIO);
     CHECK_MSG(strstr(err.message, "are the same file"), "%s", err.message);
     CHECK(onnxtd_outputs_write(&o, &err) == ONNXTD_EIO);
@@ -134,12 +133,13 @@ int main(void)
     CHECK(side_size >= (long)(N * sizeof(float)));
     CHECK_MSG(onnxtd_model_load(side_model, NULL, &m, &err) == ONNXTD_OK, "%s",
               err.message);
-    so.in_place = 1;
-    CHECK(onnxtd_model_save(m, side_model, &so, &err) == ONNXTD_EIO);
+    ip.model = m;
+    ip.model_path = side_model;
+    CHECK(onnxtd_outputs_write(&ip, &err) == ONNXTD_EIO);
     CHECK_MSG(strstr(err.message, "external data of the model read"), "%s",
               err.message);
     so.external_data = NULL;
-    CHECK_MSG(onnxtd_model_save(m, side_model, &so, &err) == ONNXTD_OK, "%s",
+    CHECK_MSG(onnxtd_outputs_write(&ip, &err) == ONNXTD_OK, "%s",
               err.message);
     CHECK(size_of(side) == side_size);
     onnxtd_model_free(m);
