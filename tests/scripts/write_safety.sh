@@ -12,11 +12,12 @@
 # with it; a 255-byte output name works; a replaced file keeps its mode; a
 # missing output folder is found before any layer is factored.
 set -u
-BIN="$1"
-SRCDIR="$2"
+BIN=$(readlink -f "$1")
+SRCDIR=$(cd "$2" && pwd)
 PY=/usr/bin/python3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1   # a binary that writes '-' as a file writes it here
 fail=0
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
@@ -192,7 +193,7 @@ def load(p):  # the same report but for the timings
     return d
 sys.exit(load(sys.argv[1]) != load(sys.argv[2]))
 PYEOF
-[ ! -e "$T/mode/-" ] || bad "--report - wrote a file named -"
+[ ! -e "$T/-" ] || bad "--report - wrote a file named -"
 
 # ---- all or nothing: one output failing leaves none ---------------------------
 # The report's folder is a full tmpfs: the check passes (the folder takes
