@@ -8,16 +8,28 @@
 #include "td_passes.h"
 #include "util/td_buf.h"
 
+/* Names come from the model as arbitrary bytes: ill-formed UTF-8 and
+ * control characters (not allowed in HTML text) become U+FFFD. */
 static void esc(td_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': td_buf_printf(b, "&lt;"); break;
-        case '>': td_buf_printf(b, "&gt;"); break;
-        case '&': td_buf_printf(b, "&amp;"); break;
-        case '"': td_buf_printf(b, "&quot;"); break;
-        default: td_buf_put(b, s, 1);
-        }
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        int ok;
+        size_t len = td_utf8_next(s + i, n - i, &ok);
+        unsigned char c = (unsigned char)s[i];
+        if (!ok || (c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
+            td_buf_printf(b, "&#xFFFD;");
+        else if (c == '<')
+            td_buf_printf(b, "&lt;");
+        else if (c == '>')
+            td_buf_printf(b, "&gt;");
+        else if (c == '&')
+            td_buf_printf(b, "&amp;");
+        else if (c == '"')
+            td_buf_printf(b, "&quot;");
+        else
+            td_buf_put(b, s + i, len);
+        i += len;
     }
 }
 
