@@ -112,10 +112,17 @@ int64_t sh_attr_i(const Onnx__NodeProto *n, const char *name, int64_t dflt)
     return td_attr_int(n, name, dflt, &v, &ignored) == TD_OK ? v : dflt;
 }
 
+const char *sh_node_label(const Onnx__NodeProto *n)
+{
+    if (n->name && n->name[0])
+        return n->name;
+    return n->n_output && n->output[0] ? n->output[0] : "";
+}
+
 int sh_overflow(sh_ctx *c, const char *what)
 {
     td_err_set(c->err, TD_EINPUT, "node '%s' (%s): %s give a size that "
-               "overflows int64", c->n->name ? c->n->name : "",
+               "overflows int64", sh_node_label(c->n),
                c->n->op_type ? c->n->op_type : "", what);
     return SH_EINPUT;
 }

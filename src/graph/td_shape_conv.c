@@ -115,8 +115,8 @@ static td_status overflows(const Onnx__NodeProto *n, td_conv_geom *geo,
 {
     geo->overflow = 1;
     return td_err_set(err, TD_EINPUT, "node '%s' (%s): %s on spatial axis "
-                      "%zu give a size that overflows int64",
-                      n->name ? n->name : "", n->op_type, attrs, axis);
+                      "%zu give a size that overflows int64", sh_node_label(n),
+                      n->op_type, attrs, axis);
 }
 
 /* Forward convolution and pooling: the window of extent d*(k-1)+1 slides

@@ -43,6 +43,8 @@ enum { SH_OK = 0, SH_NOMEM = -1, SH_EINPUT = -2 };
 
 /* Fills c->err: "node 'N' (Op): WHAT give a size that overflows int64". */
 int sh_overflow(sh_ctx *c, const char *what);
+/* The node's name, or its first output's when it has none. */
+const char *sh_node_label(const Onnx__NodeProto *n);
 
 const sh_entry *sh_find(const td_shapes *s, const char *name);
 /* Input k of the node, or NULL when absent, empty or of unknown rank. */
