@@ -5,6 +5,7 @@
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
+#include "util/td_regex.h"
 
 _Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_dim_value),
                "onnxtd_dim_value and td_dim_value must share their layout");
@@ -27,15 +28,9 @@ static td_status compile(const char *pattern, const char *what, regex_t *re,
     *have = 0;
     if (!pattern)
         return TD_OK;
-    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
-    if (rc) {
-        char msg[256];
-        regerror(rc, re, msg, sizeof msg);
-        return td_err_set(err, TD_EUSAGE, "%s pattern '%s': %s", what, pattern,
-                          msg);
-    }
-    *have = 1;
-    return TD_OK;
+    td_status s = td_regex_compile(re, pattern, what, err);
+    *have = s == TD_OK;
+    return s;
 }
 
 onnxtd_status onnxtd_compress(onnxtd_model *om,

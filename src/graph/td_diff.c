@@ -109,13 +109,28 @@ static void diff_header(dctx *c, const Onnx__ModelProto *a,
 
 /* ---- opsets and metadata: small keyed lists ---- */
 
+/* Repeated keys (a domain imported twice, an input name given twice)
+ * pair up in order: the k-th entry of a key matches the k-th on the other
+ * side, so a model compared with itself is always the same. */
 static const Onnx__OperatorSetIdProto *find_opset(const Onnx__ModelProto *m,
-                                                  const char *domain)
+                                                  const char *domain,
+                                                  size_t nth)
 {
     for (size_t i = 0; i < m->n_opset_import; i++)
-        if (!strcmp(norm_domain(m->opset_import[i]->domain), domain))
+        if (!strcmp(norm_domain(m->opset_import[i]->domain), domain) &&
+            nth-- == 0)
             return m->opset_import[i];
     return NULL;
+}
+
+/* How many imports before position i have its domain. */
+static size_t opset_nth(const Onnx__ModelProto *m, size_t i)
+{
+    size_t k = 0;
+    const char *d = norm_domain(m->opset_import[i]->domain);
+    for (size_t j = 0; j < i; j++)
+        k += !strcmp(norm_domain(m->opset_import[j]->domain), d);
+    return k;
 }
 
 static void opset_side(dctx *c, const Onnx__ModelProto *x,
@@ -125,7 +140,7 @@ static void opset_side(dctx *c, const Onnx__ModelProto *x,
     for (size_t i = 0; i < x->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = x->opset_import[i];
         const char *d = norm_domain(o->domain);
-        if (find_opset(y, d))
+        if (find_opset(y, d, opset_nth(x, i)))
             continue;
         c->count++;
         if (c->json) {
@@ -153,7 +168,7 @@ static void diff_opsets(dctx *c, const Onnx__ModelProto *a,
     for (size_t i = 0; i < a->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *x = a->opset_import[i];
         const char *d = norm_domain(x->domain);
-        const Onnx__OperatorSetIdProto *y = find_opset(b, d);
+        const Onnx__OperatorSetIdProto *y = find_opset(b, d, opset_nth(a, i));
         if (!y || y->version == x->version)
             continue;
         c->count++;
@@ -237,15 +252,24 @@ static void diff_metadata(dctx *c, const Onnx__ModelProto *a,
 
 static const Onnx__ValueInfoProto *find_value(Onnx__ValueInfoProto *const *v,
                                               size_t n, const char *name,
-                                              size_t *at)
+                                              size_t nth, size_t *at)
 {
     for (size_t i = 0; i < n; i++)
-        if (str_eq(v[i]->name, name)) {
+        if (str_eq(v[i]->name, name) && nth-- == 0) {
             if (at)
                 *at = i;
             return v[i];
         }
     return NULL;
+}
+
+/* How many values before position i have its name. */
+static size_t value_nth(Onnx__ValueInfoProto *const *v, size_t i)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < i; j++)
+        k += str_eq(v[j]->name, v[i]->name);
+    return k;
 }
 
 static void value_side(dctx *c, const char *what, const char *kind,
@@ -254,7 +278,7 @@ static void value_side(dctx *c, const char *what, const char *kind,
 {
     diff_jopen_list(c, what);
     for (size_t i = 0; i < nx; i++) {
-        if (find_value(y, ny, x[i]->name, NULL))
+        if (find_value(y, ny, x[i]->name, value_nth(x, i), NULL))
             continue;
         c->count++;
         if (c->json) {
@@ -283,7 +307,8 @@ static void diff_values(dctx *c, const char *key, const char *kind,
     int reordered = 0;
     for (size_t i = 0; i < na; i++) {
         size_t at;
-        const Onnx__ValueInfoProto *y = find_value(b, nb, a[i]->name, &at);
+        const Onnx__ValueInfoProto *y =
+            find_value(b, nb, a[i]->name, value_nth(a, i), &at);
         if (!y)
             continue;
         /* Order matters to callers that feed inputs by position. */

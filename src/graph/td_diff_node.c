@@ -170,13 +170,25 @@ static int attr_same(td_arena *ar, const Onnx__AttributeProto *a,
     }
 }
 
+/* A name may repeat (the checker refuses it, files still hold it): the
+ * k-th attribute of a name matches the k-th of that name on the other
+ * side, so a node compared with itself is always the same. */
 static const Onnx__AttributeProto *find_attr(const Onnx__NodeProto *n,
-                                             const char *name)
+                                             const char *name, size_t nth)
 {
     for (size_t i = 0; i < n->n_attribute; i++)
-        if (str_eq(n->attribute[i]->name, name))
+        if (str_eq(n->attribute[i]->name, name) && nth-- == 0)
             return n->attribute[i];
     return NULL;
+}
+
+/* How many attributes before position i have its name. */
+static size_t attr_nth(const Onnx__NodeProto *n, size_t i)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < i; j++)
+        k += str_eq(n->attribute[j]->name, n->attribute[i]->name);
+    return k;
 }
 
 static int diff_names(td_arena *ar, const char *field, char *const *a,
@@ -220,7 +232,7 @@ td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
         goto nomem;
     for (size_t i = 0; i < a->n_attribute; i++) {
         const Onnx__AttributeProto *x = a->attribute[i];
-        const Onnx__AttributeProto *y = find_attr(b, x->name);
+        const Onnx__AttributeProto *y = find_attr(b, x->name, attr_nth(a, i));
         c = (node_change){.field = "attribute", .attr = s0(x->name),
                           .index = -1};
         if (y) {
@@ -236,7 +248,7 @@ td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
     }
     for (size_t i = 0; i < b->n_attribute; i++) {
         const Onnx__AttributeProto *y = b->attribute[i];
-        if (find_attr(a, y->name))
+        if (find_attr(a, y->name, attr_nth(b, i)))
             continue;
         ADD(((node_change){"attribute", s0(y->name), -1, NULL,
                            attr_desc(ar, y), NULL, 0, {0}}));

@@ -1,6 +1,7 @@
-/* Tensor and type comparison for td_diff: values decoded to double (exact
- * int64 for INT64), so the same tensor stored raw, typed or externally
- * compares equal; other kinds fall back to serialized bytes. */
+/* Tensor and type comparison for td_diff: integer, BOOL and FLOAT8 values
+ * compared exactly, floats decoded to double, so the same tensor stored
+ * raw, typed or externally compares equal; other kinds fall back to
+ * serialized bytes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,20 +32,91 @@ int diff_msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
     return r;
 }
 
-static int64_t int64_at(const Onnx__TensorProto *t, int64_t i)
+/* Integer, BOOL and 8-bit float tensors compare exactly, element by
+ * element, whichever field holds them: 0 when dt is not one of them, else
+ * its width in bits, with *sgn for the signed integers. */
+static int exact_width(int32_t dt, int *sgn)
 {
-    if (!t->has_raw_data)
-        return t->int64_data[i];
-    const uint8_t *p = t->raw_data.data + 8 * i;
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = v << 8 | p[k];
-    return (int64_t)v;
+    *sgn = dt == DT(INT8) || dt == DT(INT16) || dt == DT(INT32) ||
+           dt == DT(INT64);
+    switch (dt) {
+    case DT(INT8): case DT(UINT8): case DT(BOOL): case DT(FLOAT8E4M3FN):
+    case DT(FLOAT8E4M3FNUZ): case DT(FLOAT8E5M2): case DT(FLOAT8E5M2FNUZ):
+        return 8;
+    case DT(INT16): case DT(UINT16): return 16;
+    case DT(INT32): case DT(UINT32): return 32;
+    case DT(INT64): case DT(UINT64): return 64;
+    default: return 0;
+    }
 }
 
-/* A payload ONNX stores in a way td_tensor_to_double does not decode
- * (strings, bool, uint16/32/64, complex, float8/4-bit): compared as
- * serialized tensors without their names and annotations. */
+/* Element i as the value a reader gets (ONNX's numpy_helper.to_array):
+ * raw_data holds it little-endian at the dtype's width; int32_data holds
+ * INT8..UINT16, BOOL and FLOAT8 codes widened, uint64_data UINT32/UINT64,
+ * and a typed value is cast to the dtype (truncated, BOOL to 0 or 1). The
+ * result is the value's bits, sign-extended for the signed types. */
+static uint64_t exact_at(const Onnx__TensorProto *t, int64_t i, int width,
+                         int sgn)
+{
+    uint64_t v = 0;
+    int32_t dt = t->data_type;
+    if (t->has_raw_data) {
+        const uint8_t *p = t->raw_data.data + (size_t)i * (size_t)(width / 8);
+        for (int k = width / 8 - 1; k >= 0; k--)
+            v = v << 8 | p[k];
+    } else if (dt == DT(INT64)) {
+        v = (uint64_t)t->int64_data[i];
+    } else if (dt == DT(UINT32) || dt == DT(UINT64)) {
+        v = t->uint64_data[i];
+    } else {
+        v = (uint64_t)(int64_t)t->int32_data[i];
+    }
+    if (width < 64) {
+        uint64_t top = (uint64_t)1 << (width - 1);
+        v &= (top << 1) - 1;
+        if (sgn && (v & top))
+            v |= ~((top << 1) - 1);
+    }
+    if (dt == DT(BOOL))
+        v = v != 0;
+    return v;
+}
+
+/* Fills r by exact comparison when both tensors are of one such dtype and
+ * hold their data in the file; 0 when this does not apply. */
+static int diff_exact(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
+                      tensor_cmp *r)
+{
+    int sgn;
+    int width = exact_width(a->data_type, &sgn);
+    td_err_t ignored;
+    if (!width || !r->dtype_same || td_tensor_validate(a, &ignored) ||
+        td_tensor_validate(b, &ignored))
+        return 0;
+    for (const Onnx__TensorProto *t = a; t; t = t == a ? b : NULL)
+        if (t->has_data_location && !t->has_raw_data &&
+            t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+            return 0;  /* not read in: no values to compare */
+    int64_t n = td_tensor_numel(a);
+    int codes = a->data_type >= DT(FLOAT8E4M3FN) &&
+                a->data_type <= DT(FLOAT8E5M2FNUZ);
+    r->numeric = !codes;  /* a float8 code's difference means nothing */
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t x = exact_at(a, i, width, sgn), y = exact_at(b, i, width, sgn);
+        if (x == y)
+            continue;
+        r->n_diff++;
+        double d = sgn ? fabs((double)(int64_t)x - (double)(int64_t)y)
+                       : fabs((double)x - (double)y);
+        if (!codes && d > r->max_abs_diff)
+            r->max_abs_diff = d;
+    }
+    r->same = r->n_diff == 0;
+    return 1;
+}
+
+/* A payload neither decoder above reads (strings, complex, 4-bit):
+ * compared as serialized tensors without their names and annotations. */
 static int payload_equal(const Onnx__TensorProto *a,
                          const Onnx__TensorProto *b)
 {
@@ -68,7 +140,7 @@ td_status diff_tensor(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
     r->shape_same = a->n_dims == b->n_dims &&
                     (!a->n_dims ||
                      !memcmp(a->dims, b->dims, a->n_dims * sizeof *a->dims));
-    if (!r->shape_same)
+    if (!r->shape_same || diff_exact(a, b, r))
         return TD_OK;
     double *va = NULL, *vb = NULL;
     int64_t na = 0, nb = 0;
@@ -90,15 +162,13 @@ td_status diff_tensor(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
         r->same = r->dtype_same && eq;
         return TD_OK;
     }
-    int ints = a->data_type == DT(INT64) && b->data_type == DT(INT64);
     r->numeric = 1;
     for (int64_t i = 0; i < na; i++) {
         double x = va[i], y = vb[i];
         int nan_x = isnan(x), nan_y = isnan(y);
         if (nan_x && nan_y)
             continue;  /* NaN is NaN whatever its payload bits */
-        int differ = ints ? int64_at(a, i) != int64_at(b, i) : x != y;
-        if (!differ)
+        if (x == y)
             continue;
         r->n_diff++;
         double d = nan_x || nan_y ? INFINITY : fabs(x - y);

@@ -111,8 +111,9 @@ td_status td_attr_string(const Onnx__NodeProto *n, const char *name,
 td_status td_graph_toposort(td_graph *g, td_err_t *err);
 
 /* Elements of every initializer and Constant node tensor, in this graph
- * and its sub-graphs: the "model parameters" of reports. */
-int64_t td_graph_param_count(td_graph *g);
+ * and its sub-graphs: the "model parameters" of reports. TD_EINPUT naming
+ * a tensor when the sum does not fit in int64. */
+td_status td_graph_param_count(td_graph *g, int64_t *out, td_err_t *err);
 
 /* Verifies: every name has at most one producer, every node input is a
  * graph input, an initializer, an earlier node's output or empty (nodes in

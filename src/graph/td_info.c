@@ -20,17 +20,22 @@ static int is_default_domain(const char *d)
 /* Adds a tensor's elements and bytes to its dtype's bucket. Bytes are the
  * logical size (elements x element bits), the same whether the payload is
  * raw, typed or was external. */
-static void count_tensor(td_info *in, int32_t dtype, int64_t numel,
-                         uint64_t bytes)
+static void count_tensor(td_info *in, const char *name, int32_t dtype,
+                         int64_t numel, uint64_t bytes)
 {
     int at = dtype > 0 && dtype < INFO_N_DTYPES ? dtype : 0;
-    if (numel < 0)
+    info_dtype *d = &in->dtypes[at];
+    if (numel < 0 || in->count_overflow)
         return;
-    in->dtypes[at].tensors++;
-    in->dtypes[at].count += numel;
-    in->dtypes[at].bytes += bytes;
-    in->params_total += numel;
-    in->bytes_total += bytes;
+    /* the totals bound the per-dtype sums */
+    if (td_add_i64(in->params_total, numel, &in->params_total) ||
+        __builtin_add_overflow(in->bytes_total, bytes, &in->bytes_total)) {
+        in->count_overflow = name ? name : "";
+        return;
+    }
+    d->tensors++;
+    d->count += numel;
+    d->bytes += bytes;
 }
 
 static void count_proto(td_info *in, const Onnx__TensorProto *t)
@@ -47,7 +52,7 @@ static void count_proto(td_info *in, const Onnx__TensorProto *t)
         if (bits && (uint64_t)numel <= UINT64_MAX / bits)
             bytes = ((uint64_t)numel * bits + 7) / 8;
     }
-    count_tensor(in, t->data_type, numel, bytes);
+    count_tensor(in, t->name, t->data_type, numel, bytes);
 }
 
 static void count_constant_node(td_info *in, const Onnx__NodeProto *n)
@@ -61,13 +66,15 @@ static void count_constant_node(td_info *in, const Onnx__NodeProto *n)
                  a->sparse_tensor->values)
             count_proto(in, a->sparse_tensor->values);
         else if (!strcmp(an, "value_float"))
-            count_tensor(in, DT(FLOAT), 1, 4);
+            count_tensor(in, n->name, DT(FLOAT), 1, 4);
         else if (!strcmp(an, "value_floats"))
-            count_tensor(in, DT(FLOAT), (int64_t)a->n_floats, 4 * a->n_floats);
+            count_tensor(in, n->name, DT(FLOAT), (int64_t)a->n_floats,
+                         4 * a->n_floats);
         else if (!strcmp(an, "value_int"))
-            count_tensor(in, DT(INT64), 1, 8);
+            count_tensor(in, n->name, DT(INT64), 1, 8);
         else if (!strcmp(an, "value_ints"))
-            count_tensor(in, DT(INT64), (int64_t)a->n_ints, 8 * a->n_ints);
+            count_tensor(in, n->name, DT(INT64), (int64_t)a->n_ints,
+                         8 * a->n_ints);
     }
 }
 
@@ -144,12 +151,16 @@ static int shape_of(const td_shapes *sh, const char *name, int64_t *dims,
     return 1;
 }
 
+/* -1 when a dim is unknown, -2 when the product overflows. */
 static int64_t product(const int64_t *d, size_t n)
 {
     int64_t p = 1;
-    for (size_t k = 0; k < n; k++)
-        if (d[k] < 0 || td_mul_i64(p, d[k], &p))
+    for (size_t k = 0; k < n; k++) {
+        if (d[k] < 0)
             return -1;
+        if (td_mul_i64(p, d[k], &p))
+            return -2;
+    }
     return p;
 }
 
@@ -167,13 +178,17 @@ static int64_t conv_macs(const info_conv *c)
     int64_t a = product(sp, c->geo.n_spatial);
     int64_t b = product(c->w, c->w_rank);  /* W[0] x W[1] x prod(kernel) */
     int64_t r;
-    if (a < 0 || b < 0 || td_mul_i64(a, b, &r))
+    if (a == -2 || b == -2)
+        return -2;
+    if (a < 0 || b < 0)
         return -1;
-    return r;
+    return td_mul_i64(a, b, &r) ? -2 : r;
 }
 
-static void describe_conv(const td_info *in, const Onnx__NodeProto *n,
-                          size_t index, info_conv *c)
+/* Counts that do not fit in int64 come from a broken model (or a --dim
+ * value no real input has): an error, not a wrapped or "unknown" count. */
+static td_status describe_conv(const td_info *in, const Onnx__NodeProto *n,
+                               size_t index, info_conv *c, td_err_t *err)
 {
     const char *op = n->op_type;
     int wi = td_conv_weight_index(op), bi = td_conv_bias_index(op);
@@ -187,11 +202,15 @@ static void describe_conv(const td_info *in, const Onnx__NodeProto *n,
     if (n->n_input > 0)
         c->x_known = shape_of(in->shapes, n->input[0], c->x, &c->x_rank);
     if (c->w_known && c->w_rank >= 3) {
-        td_err_t ignored;
+        td_err_t geo_err;
         const int64_t *xs =
             c->x_known && c->x_rank == c->w_rank ? c->x + 2 : NULL;
         c->geo_ok = td_conv_geometry(n, c->w, c->w_rank, xs, &c->geo,
-                                     &ignored) == TD_OK;
+                                     &geo_err) == TD_OK;
+        if (!c->geo_ok && c->geo.overflow) {
+            *err = geo_err;
+            return TD_EINPUT;
+        }
     }
     int64_t wn = c->w_known ? product(c->w, c->w_rank) : -1, bn = 0;
     if (bi >= 0 && (size_t)bi < n->n_input && n->input[bi][0]) {
@@ -199,9 +218,16 @@ static void describe_conv(const td_info *in, const Onnx__NodeProto *n,
         size_t br;
         bn = shape_of(in->shapes, n->input[bi], b, &br) ? product(b, br) : -1;
     }
-    if (wn >= 0 && bn >= 0)
-        c->params = wn + bn;
-    c->macs = conv_macs(c);
+    if (wn == -2 || bn == -2 ||
+        (wn >= 0 && bn >= 0 && td_add_i64(wn, bn, &c->params)))
+        return td_err_set(err, TD_EINPUT, "node '%s' (%s): the parameter "
+                          "count of the weight and bias overflows int64",
+                          c->name, op);
+    if ((c->macs = conv_macs(c)) == -2)
+        return td_err_set(err, TD_EINPUT, "node '%s' (%s): the MAC count "
+                          "overflows int64 (input spatial size from the model "
+                          "or --dim, times the weight's size)", c->name, op);
+    return TD_OK;
 }
 
 static td_status collect_convs(td_info *in, const Onnx__GraphProto *g,
@@ -213,8 +239,23 @@ static td_status collect_convs(td_info *in, const Onnx__GraphProto *g,
     for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *n = g->node[i];
         if (n->op_type && is_default_domain(n->domain) &&
-            td_conv_weight_index(n->op_type) >= 0)
-            describe_conv(in, n, i, &in->convs[in->n_convs++]);
+            td_conv_weight_index(n->op_type) >= 0) {
+            info_conv *c = &in->convs[in->n_convs++];
+            td_status s = describe_conv(in, n, i, c, err);
+            if (s)
+                return s;
+            if (c->params > 0 &&
+                td_add_i64(in->conv_params, c->params, &in->conv_params))
+                return td_err_set(err, TD_EINPUT, "node '%s' (%s): the "
+                                  "convolutions' parameter count overflows "
+                                  "int64", c->name, c->op);
+            if (c->macs < 0)
+                in->conv_macs_unknown++;
+            else if (td_add_i64(in->conv_macs, c->macs, &in->conv_macs))
+                return td_err_set(err, TD_EINPUT, "node '%s' (%s): the "
+                                  "convolutions' MAC count overflows int64",
+                                  c->name, c->op);
+        }
     }
     return TD_OK;
 }
@@ -241,6 +282,12 @@ td_status td_info_describe(td_model *m, const td_info_opts *opts, int json,
         goto cleanup;
     in.shapes = shapes;
     count_graph(&in, g, 0);
+    if (in.count_overflow) {
+        s = td_err_set(err, TD_EINPUT, "tensor '%s': the model's parameter "
+                       "count overflows int64 (dims of tensors without "
+                       "matching data)", in.count_overflow);
+        goto cleanup;
+    }
     if ((s = count_ops(&in, g, err)) || (s = collect_convs(&in, g, err)))
         goto cleanup;
     if (json)

@@ -44,8 +44,14 @@ typedef struct td_info {
     info_dtype dtypes[INFO_N_DTYPES];
     int64_t params_total;
     uint64_t bytes_total;
+    /* the first tensor whose elements or bytes did not fit the totals
+     * (dims without matching data: an unknown dtype, external data) */
+    const char *count_overflow;
     info_conv *convs;
     size_t n_convs;
+    /* over the convs whose counts are known; macs_unknown: the others */
+    int64_t conv_params, conv_macs;
+    size_t conv_macs_unknown;
 } td_info;
 
 /* The declared tensor type of a value (NULL shape when none). */

@@ -205,23 +205,17 @@ void td_info_render_json(const td_info *in, td_buf *b)
     td_json_close(b, '}');
     td_json_key(b, "convs");
     td_json_open(b, '[');
-    int64_t params = 0, macs = 0, unknown = 0;
-    for (size_t i = 0; i < in->n_convs; i++) {
+    for (size_t i = 0; i < in->n_convs; i++)
         json_conv(b, &in->convs[i]);
-        params += in->convs[i].params > 0 ? in->convs[i].params : 0;
-        if (in->convs[i].macs < 0 ||
-            __builtin_add_overflow(macs, in->convs[i].macs, &macs))
-            unknown++;
-    }
     td_json_close(b, ']');
     td_json_key(b, "conv_totals");
     td_json_open(b, '{');
     td_json_key(b, "params");
-    td_json_int(b, params);
+    td_json_int(b, in->conv_params);
     td_json_key(b, "macs");
-    td_json_int(b, macs);
+    td_json_int(b, in->conv_macs);
     td_json_key(b, "macs_unknown");
-    td_json_int(b, unknown);
+    td_json_int(b, (int64_t)in->conv_macs_unknown);
     td_json_close(b, '}');
     td_json_close(b, '}');
     td_buf_put(b, "\n", 1);

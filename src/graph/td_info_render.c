@@ -199,8 +199,6 @@ static void values_text(const td_info *in, td_buf *b, const char *title,
 static void convs_text(const td_info *in, td_buf *b)
 {
     table t = {.cols = 10, .right = 3u << 8};
-    int64_t params = 0, macs = 0;
-    size_t unknown = 0;
     td_buf_printf(b, "\nconvolutions (%zu)\n", in->n_convs);
     if (!in->n_convs)
         return;
@@ -238,17 +236,15 @@ static void convs_text(const td_info *in, td_buf *b)
         set(&t, 8, "%s", cell);
         num_text(cell, sizeof cell, c->macs);
         set(&t, 9, "%s", cell);
-        params += c->params > 0 ? c->params : 0;
-        if (c->macs < 0 || __builtin_add_overflow(macs, c->macs, &macs))
-            unknown++;
     }
     if (table_row(&t)) {
         set(&t, 0, "total");
-        set(&t, 8, "%lld", (long long)params);
-        if (unknown)
-            set(&t, 9, "%lld (+%zu unknown)", (long long)macs, unknown);
+        set(&t, 8, "%lld", (long long)in->conv_params);
+        if (in->conv_macs_unknown)
+            set(&t, 9, "%lld (+%zu unknown)", (long long)in->conv_macs,
+                in->conv_macs_unknown);
         else
-            set(&t, 9, "%lld", (long long)macs);
+            set(&t, 9, "%lld", (long long)in->conv_macs);
     }
     table_print(&t, b);
 }

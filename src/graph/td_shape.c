@@ -112,6 +112,21 @@ int64_t sh_attr_i(const Onnx__NodeProto *n, const char *name, int64_t dflt)
     return td_attr_int(n, name, dflt, &v, &ignored) == TD_OK ? v : dflt;
 }
 
+const char *sh_node_label(const Onnx__NodeProto *n)
+{
+    if (n->name && n->name[0])
+        return n->name;
+    return n->n_output && n->output[0] ? n->output[0] : "";
+}
+
+int sh_overflow(sh_ctx *c, const char *what)
+{
+    td_err_set(c->err, TD_EINPUT, "node '%s' (%s): %s give a size that "
+               "overflows int64", sh_node_label(c->n),
+               c->n->op_type ? c->n->op_type : "", what);
+    return SH_EINPUT;
+}
+
 int sh_axis(int64_t axis, int rank)
 {
     if (axis < 0)
@@ -254,7 +269,7 @@ static int infer_node(sh_ctx *c)
         r = sh_rule_elementwise(c, op);
     if (!r)
         r = sh_rule_tensor(c, op);
-    return r < 0 ? SH_NOMEM : SH_OK;
+    return r < 0 ? r : SH_OK;
 }
 
 td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
@@ -301,10 +316,17 @@ td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
             if (vi[i]->name && td_strmap_put(declared, vi[i]->name, (int64_t)i))
                 goto nomem;
     }
-    sh_ctx c = {s, g, NULL};
+    sh_ctx c = {s, g, NULL, err};
     for (size_t i = 0; i < n_nodes; i++) {
         c.n = td_graph_node(g, i);
-        if (infer_node(&c))
+        int r = infer_node(&c);
+        if (r == SH_EINPUT) {
+            free(vi);
+            td_strmap_free(declared);
+            td_shapes_free(s);
+            return TD_EINPUT;
+        }
+        if (r)
             goto nomem;
         for (size_t k = 0; declared && k < c.n->n_output; k++)
             if (c.n->output[k][0] &&

@@ -57,6 +57,10 @@ typedef struct td_conv_geom {
     char auto_pad[16];
     int64_t in_spatial[TD_CONV_MAX_SPATIAL];   /* -1 unknown */
     int64_t out_spatial[TD_CONV_MAX_SPATIAL];  /* -1 unknown */
+    /* Set with TD_EINPUT when a size or pad does not fit in int64 (the
+     * model is broken, not merely unusual): shape inference stops there
+     * instead of leaving the output unknown. */
+    int overflow;
 } td_conv_geom;
 
 /* Index of the data input and of the weight input of a Conv-like op, or -1
@@ -66,7 +70,8 @@ int td_conv_bias_index(const char *op_type);
 
 /* Fills *geo from the node's attributes, the weight shape w (rank >= 3)
  * and the input spatial size x_spatial (may hold -1; n_spatial entries).
- * TD_EINPUT names the node when attributes contradict the weight. */
+ * TD_EINPUT names the node when attributes contradict the weight, or the
+ * node and attribute when a size overflows (geo->overflow set). */
 td_status td_conv_geometry(const Onnx__NodeProto *n, const int64_t *w,
                            size_t w_rank, const int64_t *x_spatial,
                            td_conv_geom *geo, td_err_t *err);

@@ -103,18 +103,38 @@ static td_status geom_attrs(const Onnx__NodeProto *n, size_t ns,
     return TD_OK;
 }
 
+/* ceil(a / b) for b > 0 without forming a + b - 1 (C division truncates
+ * toward zero, which is the ceiling for a negative a). */
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return a / b + (a % b > 0);
+}
+
+static td_status overflows(const Onnx__NodeProto *n, td_conv_geom *geo,
+                           const char *attrs, size_t axis, td_err_t *err)
+{
+    geo->overflow = 1;
+    return td_err_set(err, TD_EINPUT, "node '%s' (%s): %s on spatial axis "
+                      "%zu give a size that overflows int64", sh_node_label(n),
+                      n->op_type, attrs, axis);
+}
+
 /* Forward convolution and pooling: the window of extent d*(k-1)+1 slides
  * with stride s over the padded input; ceil_mode (pools) rounds up but a
- * window may not start in the end padding (as PyTorch and ONNX Runtime). */
-static void forward_sizes(td_conv_geom *geo, int ceil_mode)
+ * window may not start in the end padding (as PyTorch and ONNX Runtime).
+ * Every step is checked: all of these integers come from the model. */
+static td_status forward_sizes(const Onnx__NodeProto *n, td_conv_geom *geo,
+                               int ceil_mode, td_err_t *err)
 {
     size_t ns = geo->n_spatial;
     int same = !strncmp(geo->auto_pad, "SAME_", 5);
     int valid = !strcmp(geo->auto_pad, "VALID");
     for (size_t k = 0; k < ns; k++) {
-        int64_t in = geo->in_spatial[k], s = geo->strides[k];
-        int64_t ext = geo->dilations[k] * (geo->kernel[k] - 1) + 1;
+        int64_t in = geo->in_spatial[k], s = geo->strides[k], ext, t;
         int64_t *pb = &geo->pads[k], *pe = &geo->pads[ns + k];
+        if (td_mul_i64(geo->dilations[k], geo->kernel[k] - 1, &ext) ||
+            td_add_i64(ext, 1, &ext))
+            return overflows(n, geo, "dilations and kernel", k, err);
         if (valid)
             *pb = *pe = 0;
         if (same) {
@@ -122,22 +142,31 @@ static void forward_sizes(td_conv_geom *geo, int ceil_mode)
                 *pb = *pe = -1;
                 continue;
             }
-            int64_t out = (in + s - 1) / s;
-            split_total((out - 1) * s + ext - in,
-                        !strcmp(geo->auto_pad, "SAME_UPPER"), pb, pe);
+            int64_t out = ceil_div(in, s);
+            if (td_mul_i64(out - 1, s, &t) || td_add_i64(t, ext, &t) ||
+                td_sub_i64(t, in, &t))
+                return overflows(n, geo, "strides and dilations", k, err);
+            split_total(t, !strcmp(geo->auto_pad, "SAME_UPPER"), pb, pe);
             geo->out_spatial[k] = out;
             continue;
         }
         if (in < 0)
             continue;
-        int64_t span = in + *pb + *pe - ext;
+        int64_t span, start_limit;
+        if (td_add_i64(in, *pb, &start_limit) ||
+            td_add_i64(start_limit, *pe, &span) || td_sub_i64(span, ext, &span))
+            return overflows(n, geo, "pads", k, err);
         if (span < 0)
             continue;  /* the window does not fit: invalid, leave unknown */
-        int64_t out = ceil_mode ? (span + s - 1) / s + 1 : span / s + 1;
-        if (ceil_mode && (out - 1) * s >= in + *pb)
+        int64_t out = ceil_mode ? ceil_div(span, s) : span / s;
+        if (td_add_i64(out, 1, &out))
+            return overflows(n, geo, "strides", k, err);
+        /* (out - 1) * s >= in + pb, by division: the product may not fit */
+        if (ceil_mode && out - 1 >= ceil_div(start_limit, s))
             out--;
         geo->out_spatial[k] = out;
     }
+    return TD_OK;
 }
 
 /* ConvTranspose-11: out = s*(in-1) + output_padding + d*(k-1)+1 - pads,
@@ -160,28 +189,38 @@ static td_status transpose_sizes(const Onnx__NodeProto *n, td_conv_geom *geo,
     int same = !strncmp(geo->auto_pad, "SAME_", 5);
     int upper = !strcmp(geo->auto_pad, "SAME_UPPER");
     for (size_t k = 0; k < ns; k++) {
-        int64_t in = geo->in_spatial[k], st = geo->strides[k];
-        int64_t ext = geo->dilations[k] * (geo->kernel[k] - 1) + 1;
+        int64_t in = geo->in_spatial[k], st = geo->strides[k], ext, full;
         int64_t *pb = &geo->pads[k], *pe = &geo->pads[ns + k];
+        if (td_mul_i64(geo->dilations[k], geo->kernel[k] - 1, &ext) ||
+            td_add_i64(ext, 1, &ext))
+            return overflows(n, geo, "dilations and kernel", k, err);
         if (!strcmp(geo->auto_pad, "VALID"))
             *pb = *pe = 0;
+        if (in < 0 && (have_os || same))
+            *pb = *pe = -1;
+        if (in < 0) {
+            if (have_os)
+                geo->out_spatial[k] = oshape_v[k];
+            continue;
+        }
+        /* the output before any padding is taken off */
+        if (td_mul_i64(st, in - 1, &full) || td_add_i64(full, opad[k], &full) ||
+            td_add_i64(full, ext, &full))
+            return overflows(n, geo, "strides, output_padding and dilations",
+                             k, err);
         if (have_os || same) {
-            if (in < 0 && !have_os) {
-                *pb = *pe = -1;
-                continue;
-            }
-            int64_t out = have_os ? oshape_v[k] : in * st;
+            int64_t out = oshape_v[k], total;
+            if (!have_os && td_mul_i64(in, st, &out))
+                return overflows(n, geo, "strides", k, err);
             geo->out_spatial[k] = out;
-            if (in < 0) {
-                *pb = *pe = -1;
-                continue;
-            }
-            int64_t total = st * (in - 1) + opad[k] + ext - out;
+            if (td_sub_i64(full, out, &total))
+                return overflows(n, geo, "output_shape", k, err);
             split_total(total, upper, pb, pe);
             continue;
         }
-        if (in >= 0)
-            geo->out_spatial[k] = st * (in - 1) + opad[k] + ext - *pb - *pe;
+        if (td_sub_i64(full, *pb, &full) || td_sub_i64(full, *pe, &full))
+            return overflows(n, geo, "pads", k, err);
+        geo->out_spatial[k] = full;
     }
     return TD_OK;
 }
@@ -198,8 +237,7 @@ td_status td_conv_geometry(const Onnx__NodeProto *n, const int64_t *w,
         return s;
     if (!strcmp(n->op_type, "ConvTranspose"))
         return transpose_sizes(n, geo, err);
-    forward_sizes(geo, 0);
-    return TD_OK;
+    return forward_sizes(n, geo, 0, err);
 }
 
 static int rule_conv_like(sh_ctx *c, const char *op)
@@ -219,7 +257,6 @@ static int rule_conv_like(sh_ctx *c, const char *op)
     int rank = w->rank;
     const int64_t *xs = x && x->rank == rank ? x->dims + 2 : NULL;
     td_conv_geom geo;
-    td_err_t ignored;
     out[0] = xs ? x->dims[0] : -1;
     for (int k = 2; k < rank; k++)
         out[k] = -1;
@@ -228,12 +265,16 @@ static int rule_conv_like(sh_ctx *c, const char *op)
         out[1] = w->dims[1];
     else
         out[1] = w->dims[0];
-    if (td_conv_geometry(c->n, w->dims, (size_t)rank, xs, &geo, &ignored) ==
+    td_err_t attr_err;
+    if (td_conv_geometry(c->n, w->dims, (size_t)rank, xs, &geo, &attr_err) ==
         TD_OK) {
         for (int k = 2; k < rank; k++)
             out[k] = geo.out_spatial[k - 2];
         if (transpose && out[1] >= 0 && td_mul_i64(out[1], geo.group, &out[1]))
-            out[1] = -1;
+            return sh_overflow(c, "group and the weight's channels");
+    } else if (geo.overflow) {
+        *c->err = attr_err;
+        return SH_EINPUT;
     } else if (transpose) {
         out[1] = -1;
     }
@@ -247,14 +288,16 @@ static int rule_pool(sh_ctx *c)
         return SH_OK;
     int64_t out[SH_MAX_RANK];
     td_conv_geom geo;
-    td_err_t ignored;
+    td_err_t attr_err;
     out[0] = x->dims[0];
     out[1] = x->dims[1];
     for (int k = 2; k < x->rank; k++)
         out[k] = -1;
     if (geom_attrs(c->n, (size_t)x->rank - 2, NULL, x->dims + 2, &geo,
-                   &ignored) == TD_OK) {
-        forward_sizes(&geo, sh_attr_i(c->n, "ceil_mode", 0) != 0);
+                   &attr_err) == TD_OK) {
+        if (forward_sizes(c->n, &geo, sh_attr_i(c->n, "ceil_mode", 0) != 0,
+                          c->err))
+            return SH_EINPUT;
         for (int k = 2; k < x->rank; k++)
             out[k] = geo.out_spatial[k - 2];
     }

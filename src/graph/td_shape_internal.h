@@ -33,11 +33,18 @@ typedef struct sh_ctx {
     /* The graph IR does not carry opset_import: rules whose inputs moved
      * between opsets look at which inputs and attributes are present. */
     const Onnx__NodeProto *n;
+    td_err_t *err;  /* filled with SH_EINPUT */
 } sh_ctx;
 
-/* Status values of an operator rule: done, or out of memory. Attribute
- * errors simply leave the outputs unknown. */
-enum { SH_OK = 0, SH_NOMEM = -1 };
+/* Status values of an operator rule: done, out of memory, or a size that
+ * does not fit in int64 (c->err names the node and attribute). Other
+ * attribute errors simply leave the outputs unknown. */
+enum { SH_OK = 0, SH_NOMEM = -1, SH_EINPUT = -2 };
+
+/* Fills c->err: "node 'N' (Op): WHAT give a size that overflows int64". */
+int sh_overflow(sh_ctx *c, const char *what);
+/* The node's name, or its first output's when it has none. */
+const char *sh_node_label(const Onnx__NodeProto *n);
 
 const sh_entry *sh_find(const td_shapes *s, const char *name);
 /* Input k of the node, or NULL when absent, empty or of unknown rank. */

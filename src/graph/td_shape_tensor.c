@@ -41,10 +41,12 @@ static int rule_concat(sh_ctx *c)
         for (int k = 0; k < rank; k++)
             if (k != ax && out[k] < 0)
                 out[k] = x->dims[k];
-        if (out[ax] >= 0 && x->dims[ax] >= 0)
-            out[ax] += x->dims[ax];
-        else
+        if (out[ax] >= 0 && x->dims[ax] >= 0) {
+            if (td_add_i64(out[ax], x->dims[ax], &out[ax]))
+                return sh_overflow(c, "the inputs' dims on the axis");
+        } else {
             out[ax] = -1;
+        }
         if (nv >= 0 && x->n_values >= 0 && nv + x->n_values <= SH_MAX_VALUES) {
             memcpy(vals + nv, x->values, (size_t)x->n_values * sizeof *vals);
             nv += x->n_values;
@@ -181,8 +183,9 @@ static int rule_pad(sh_ctx *c)
         int ax = axes ? sh_axis(axes[i], x->rank) : i;
         if (ax < 0)
             return SH_OK;
-        if (out[ax] >= 0)
-            out[ax] += pads[i] + pads[n_ax + i];
+        if (out[ax] >= 0 && (td_add_i64(out[ax], pads[i], &out[ax]) ||
+                             td_add_i64(out[ax], pads[n_ax + i], &out[ax])))
+            return sh_overflow(c, "pads");
     }
     return sh_out(c, 0, out, x->rank);
 }
@@ -206,7 +209,9 @@ static int rule_split(sh_ctx *c)
     int64_t dim = x->dims[ax];
     if (!have && c->n->n_input > 1 && c->n->input[1][0])
         dim = -1;  /* sizes given by a value we do not know */
-    int64_t part = dim >= 0 && nout ? (dim + (int64_t)nout - 1) / (int64_t)nout
+    /* ceil(dim / nout), without forming dim + nout - 1 */
+    int64_t part = dim >= 0 && nout ? dim / (int64_t)nout +
+                                          (dim % (int64_t)nout != 0)
                                     : -1;
     for (size_t k = 0; k < nout; k++) {
         memcpy(d, x->dims, (size_t)x->rank * sizeof *d);
@@ -214,8 +219,11 @@ static int rule_split(sh_ctx *c)
             d[ax] = sizes[k];
         else if (part < 0)
             d[ax] = -1;
-        else
-            d[ax] = k + 1 < nout ? part : dim - part * (int64_t)(nout - 1);
+        else if (k + 1 < nout)
+            d[ax] = part;
+        else if (td_mul_i64(part, (int64_t)(nout - 1), &d[ax]) ||
+                 td_sub_i64(dim, d[ax], &d[ax]))
+            d[ax] = -1;  /* more outputs than the dim has room for */
         if (d[ax] < -1)
             d[ax] = -1;
         if (sh_out(c, k, d, x->rank))
@@ -261,9 +269,12 @@ static int rule_slice(sh_ctx *c)
         int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
         b = b < lo ? lo : b > hi ? hi : b;
         e = e < lo ? lo : e > hi ? hi : e;
-        int64_t len = step > 0 ? (e - b + step - 1) / step
-                               : (b - e + (-step) - 1) / (-step);
-        out[a] = len < 0 ? 0 : len;
+        /* ceil(span / |step|) elements: span <= dim, and |step| taken
+         * unsigned since -INT64_MIN does not fit in int64 */
+        int64_t span = step > 0 ? e - b : b - e;
+        uint64_t mag = step > 0 ? (uint64_t)step : 0 - (uint64_t)step;
+        out[a] = span <= 0 ? 0
+                 : (int64_t)((uint64_t)(span - 1) / mag) + 1;
     }
     return sh_out(c, 0, out, x->rank);
 }
@@ -365,6 +376,19 @@ static int rule_gather(sh_ctx *c)
     return sh_out_values(c, 0, out, r, vals, nv);
 }
 
+/* output = floor(input * scale); converting a double that does not fit
+ * to int64 is undefined, so the range is checked first. */
+static int scaled_dim(sh_ctx *c, int64_t dim, double scale, int64_t *out)
+{
+    double v = (double)dim * scale;
+    if (dim < 0 || !(v >= 0))
+        return SH_OK;  /* unknown, or a negative or NaN scale: invalid */
+    if (v >= 9223372036854775808.0)  /* 2^63 */
+        return sh_overflow(c, "scales");
+    *out = (int64_t)v;
+    return SH_OK;
+}
+
 static int rule_resize(sh_ctx *c)
 {
     const sh_entry *x = sh_in(c, 0);
@@ -386,17 +410,16 @@ static int rule_resize(sh_ctx *c)
     double *sc = NULL;
     int64_t n_sc = 0;
     const Onnx__AttributeProto *sa = td_attr_find(c->n, "scales");
+    int r = SH_OK;
     if (sa && sa->n_floats == (size_t)x->rank) {
-        for (int k = 0; k < x->rank; k++)
-            if (x->dims[k] >= 0)
-                out[k] = (int64_t)((double)x->dims[k] * sa->floats[k]);
+        for (int k = 0; k < x->rank && !r; k++)
+            r = scaled_dim(c, x->dims[k], sa->floats[k], &out[k]);
     } else if (sh_in_doubles(c, scales_at, &sc, &n_sc)) {
-        for (int k = 0; n_sc == x->rank && k < x->rank; k++)
-            if (x->dims[k] >= 0)  /* output = floor(input * scale) */
-                out[k] = (int64_t)((double)x->dims[k] * sc[k]);
+        for (int k = 0; n_sc == x->rank && k < x->rank && !r; k++)
+            r = scaled_dim(c, x->dims[k], sc[k], &out[k]);
         free(sc);
     }
-    return sh_out(c, 0, out, x->rank);
+    return r ? r : sh_out(c, 0, out, x->rank);
 }
 
 /* Expand-8 and ConstantOfShape-9: shapes given as integer tensors. */
@@ -428,12 +451,21 @@ static int rule_depth_space(sh_ctx *c, int to_space)
     if (!x || x->rank != 4 || b < 1)
         return SH_OK;
     int64_t out[4] = {x->dims[0], -1, -1, -1};
-    int64_t bb = b * b;
-    if (x->dims[1] >= 0)
-        out[1] = to_space ? x->dims[1] / bb : x->dims[1] * bb;
-    for (int k = 2; k < 4; k++)
-        if (x->dims[k] >= 0)
-            out[k] = to_space ? x->dims[k] * b : x->dims[k] / b;
+    int64_t bb;
+    if (td_mul_i64(b, b, &bb))
+        return sh_overflow(c, "blocksize");
+    if (x->dims[1] >= 0) {
+        out[1] = x->dims[1] / bb;
+        if (!to_space && td_mul_i64(x->dims[1], bb, &out[1]))
+            return sh_overflow(c, "blocksize and the channels");
+    }
+    for (int k = 2; k < 4; k++) {
+        if (x->dims[k] < 0)
+            continue;
+        out[k] = x->dims[k] / b;
+        if (to_space && td_mul_i64(x->dims[k], b, &out[k]))
+            return sh_overflow(c, "blocksize and the spatial dims");
+    }
     return sh_out(c, 0, out, 4);
 }
 

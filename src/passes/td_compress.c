@@ -236,10 +236,11 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
 {
     memset(r, 0, sizeof *r);
     double t0 = now();
-    r->model_params_before = td_graph_param_count(g);
     r->global = o->global;
     r->target = o->target;
-    td_status s = TD_OK;
+    td_status s = td_graph_param_count(g, &r->model_params_before, err);
+    if (s)
+        return s;
     td_node_filter filter = {accept_node, (void *)o};
     td_shapes *shapes = NULL;
     td_job *jobs = NULL;
@@ -267,6 +268,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     /* MACs of the layers left out by --include/--exclude: fixed under a
      * FLOPs budget. */
     double other_macs = 0;
+    int64_t all_macs = 0;  /* checked: the report sums them as integers */
     size_t filtered = 0;
     int macs_unknown = 0;
     for (size_t i = 0; i < nn; i++) {
@@ -285,8 +287,16 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         layer_shapes(shapes, &j->layer);
         if (o->shapes)
             o->shapes(o->shapes_ctx, &j->layer);
+        if ((s = td_layer_check_counts(&j->layer, err)))
+            goto done;
         int64_t macs = td_layer_macs(&j->layer);
         macs_unknown |= macs < 0;
+        if (macs > 0 && td_add_i64(all_macs, macs, &all_macs)) {
+            s = td_err_set(err, TD_EINPUT, "node '%s' (%s): the layers' MAC "
+                           "count overflows int64", j->layer.name,
+                           node->op_type);
+            goto done;
+        }
         if (!accept(o, j->layer.name)) {
             other_macs += macs > 0 ? (double)macs : 0;
             filtered++;
@@ -329,7 +339,10 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
             /* every initializer and Constant counts; the layers' own
              * weights are what the allocation may change */
             before = (double)r->model_params_before;
-            fixed = (double)td_graph_param_count(g);
+            int64_t now_params;
+            if ((s = td_graph_param_count(g, &now_params, err)))
+                goto done;
+            fixed = (double)now_params;
             for (size_t q = 0; q < nj; q++)
                 fixed -= (double)jobs[q].rep->params_before;
         } else if (o->global == TD_GLOBAL_FLOPS) {
@@ -367,7 +380,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         td_err_prefix(err, "internal error, the rewritten graph is invalid: ");
         goto done;
     }
-    r->model_params_after = td_graph_param_count(g);
+    s = td_graph_param_count(g, &r->model_params_after, err);
 done:
     td_shapes_free(shapes);
     for (size_t q = 0; jobs && q < nn; q++)

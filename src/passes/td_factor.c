@@ -54,6 +54,27 @@ static int64_t svd_params(const td_layer *l, int64_t r)
     return l->group * r * (l->cin_g + l->cout / l->group) + bias(l);
 }
 
+/* MAC counts of chains saturate at INT64_MAX: td_layer_check_counts bounds
+ * the layer and its pixels, but a chain's terms (input pixels x channels x
+ * ranks) may still exceed int64 under a large stride or pads, and such a
+ * chain is then "more than any layer that fits", never chosen for MACs. */
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return td_mul_i64(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return td_add_i64(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t mul4(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    return mul_sat(mul_sat(mul_sat(a, b), c), d);
+}
+
 /* Pixels after the spatial convs of axes 0..s (CP and TR chains run one
  * axis at a time: axes up to s are at output size, the rest at input). */
 static int64_t px_after_axis(const td_layer *l, int s)
@@ -71,7 +92,8 @@ static int64_t px_after_axis(const td_layer *l, int s)
 static int64_t chain_macs(const td_layer *l, const td_factors *f)
 {
     if (l->kind != TD_LAYER_CONV)
-        return f->method == TD_SVD ? f->ranks[0] * (l->cin + l->cout) : -1;
+        return f->method == TD_SVD ? mul_sat(f->ranks[0], l->cin + l->cout)
+                                   : -1;
     int64_t in = td_layer_in_pixels(l), out = td_layer_out_pixels(l);
     if (in < 0 || out < 0)
         return -1;
@@ -79,24 +101,29 @@ static int64_t chain_macs(const td_layer *l, const td_factors *f)
     switch (f->method) {
     case TD_TUCKER2: {
         int64_t ro = f->ranks[0], ri = f->ranks[1];
-        return in * g * ri * l->cin_g + out * g * (ro * ri * K + cg * ro);
+        /* ro x ri x K and cg x ro are at most the weight's size */
+        return add_sat(mul4(in, g, ri, l->cin_g),
+                       mul4(out, g, ro * ri * K + cg * ro, 1));
     }
     case TD_CP: {
-        int64_t r = f->ranks[0], m = in * g * r * l->cin_g + out * g * r * cg;
+        int64_t r = f->ranks[0];
+        int64_t m = add_sat(mul4(in, g, r, l->cin_g), mul4(out, g, r, cg));
         for (int s = 0; s < l->nsp; s++)
-            m += px_after_axis(l, s) * g * r * l->k[s];
+            m = add_sat(m, mul4(px_after_axis(l, s), g, r, l->k[s]));
         return m;
     }
     case TD_SVD:
-        return out * g * f->ranks[0] * (l->cin_g + cg);
+        return mul4(out, g, f->ranks[0], l->cin_g + cg);
     case TD_TR:
     case TD_RSDTR: {
         const int64_t *R = f->ranks;
         int n = l->nsp + 2;
         int64_t b = R[1];
-        int64_t m = in * l->cin * b * R[2] + out * l->cout * b * R[0];
+        int64_t m = add_sat(mul4(in, l->cin, b, R[2]),
+                            mul4(out, l->cout, b, R[0]));
         for (int s = 0; s < l->nsp; s++)
-            m += px_after_axis(l, s) * b * R[2 + s] * R[(3 + s) % n] * l->k[s];
+            m = add_sat(m, mul_sat(mul4(px_after_axis(l, s), b, R[2 + s],
+                                        R[(3 + s) % n]), l->k[s]));
         return m;
     }
     default:

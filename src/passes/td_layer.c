@@ -209,6 +209,31 @@ int64_t td_layer_in_pixels(const td_layer *l)
     return pixels(l->in_sp, l->nsp);
 }
 
+td_status td_layer_check_counts(const td_layer *l, td_err_t *err)
+{
+    /* The CP and TR chains run one axis at a time: their pixel counts mix
+     * output sizes (axes done) and input sizes (axes to do); the largest of
+     * the two per axis bounds every mix. */
+    int64_t mixed = 1, macs = 1;
+    for (int s = 0; s < l->nsp; s++) {
+        int64_t in = l->in_sp[s], out = l->out_sp[s];
+        int64_t big = in > out ? in : out;
+        if (big >= 0 && td_mul_i64(mixed, big, &mixed))
+            return bad(l, err, "the spatial sizes (from the model or --dim) "
+                       "give a pixel count that overflows int64");
+    }
+    if (l->batch > 1 && td_mul_i64(mixed, l->batch, &mixed))
+        return bad(l, err, "the batch size times the pixel count overflows "
+                   "int64");
+    int64_t px = l->nsp ? td_layer_out_pixels(l) : 1;
+    if (px >= 0 && (td_mul_i64(px, l->cout, &macs) ||
+                    td_mul_i64(macs, l->cin_g, &macs) ||
+                    td_mul_i64(macs, td_layer_kernel_size(l), &macs)))
+        return bad(l, err, "the MAC count (output pixels from the model or "
+                   "--dim, times the weight's size) overflows int64");
+    return TD_OK;
+}
+
 int64_t td_layer_macs(const td_layer *l)
 {
     /* Gemm/MatMul: per row of the input (the batch of rows is unknown). */

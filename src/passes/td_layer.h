@@ -50,6 +50,12 @@ typedef struct td_layer {
 td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
                             const char **why, td_err_t *err);
 
+/* After the spatial sizes and batch are set: TD_EINPUT naming the node
+ * when the layer's MACs, or its pixels (any mix of input and output sizes,
+ * times the batch), do not fit in int64. The sizes come from the model or
+ * from --dim; once this passes, the counts below cannot overflow. */
+td_status td_layer_check_counts(const td_layer *l, td_err_t *err);
+
 /* Parameters and multiply-accumulates of the original layer (MACs -1 when
  * the output size is unknown). */
 int64_t td_layer_params(const td_layer *l);

@@ -401,6 +401,9 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         r->note = "every chain would be slower than the layer (cost model)";
     } else if (j->chosen.method == TD_KEEP) {
         r->note = "no candidate met the budget";
+    } else if (j->chosen.macs == INT64_MAX) {
+        r->note = "the chain's MAC count does not fit in int64";
+        td_factors_free(&j->chosen);
     } else if (!o->force && !flops && j->chosen.params >= r->params_before) {
         r->note = "the chain would not be smaller than the layer";
         td_factors_free(&j->chosen);

@@ -87,12 +87,16 @@ char *td_compress_report_json(const td_compress_report *r)
         }
         td_json_close(&b, ']');
         td_json_close(&b, '}');
-        cb += l->params_before;
-        ca += l->params_after;
-        if (l->macs_before < 0 || l->macs_after < 0)
+        /* a total that does not fit (--force kept large chains) is
+         * written as unknown, never wrapped */
+        if (cb >= 0 && td_add_i64(cb, l->params_before, &cb))
+            cb = -1;
+        if (ca >= 0 && td_add_i64(ca, l->params_after, &ca))
+            ca = -1;
+        if (l->macs_before < 0 || l->macs_after < 0 ||
+            td_add_i64(fb, l->macs_before, &fb) ||
+            td_add_i64(fa, l->macs_after, &fa))
             flops_known = 0;
-        fb += l->macs_before;
-        fa += l->macs_after;
     }
     td_json_close(&b, ']');
     td_json_key(&b, "skipped");
@@ -109,8 +113,8 @@ char *td_compress_report_json(const td_compress_report *r)
     td_json_open(&b, '{');
     td_json_key(&b, "model_params_before"); td_json_int(&b, r->model_params_before);
     td_json_key(&b, "model_params_after"); td_json_int(&b, r->model_params_after);
-    td_json_key(&b, "conv_params_before"); td_json_int(&b, cb);
-    td_json_key(&b, "conv_params_after"); td_json_int(&b, ca);
+    td_json_key(&b, "conv_params_before"); opt_int(&b, cb);
+    td_json_key(&b, "conv_params_after"); opt_int(&b, ca);
     td_json_key(&b, "flops_before"); opt_int(&b, flops_known ? fb : -1);
     td_json_key(&b, "flops_after"); opt_int(&b, flops_known ? fa : -1);
     td_json_key(&b, "bn_folded"); td_json_int(&b, (int64_t)r->bn_folded);

@@ -8,16 +8,28 @@
 #include "td_passes.h"
 #include "util/td_buf.h"
 
+/* Names come from the model as arbitrary bytes: ill-formed UTF-8 and
+ * control characters (not allowed in HTML text) become U+FFFD. */
 static void esc(td_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': td_buf_printf(b, "&lt;"); break;
-        case '>': td_buf_printf(b, "&gt;"); break;
-        case '&': td_buf_printf(b, "&amp;"); break;
-        case '"': td_buf_printf(b, "&quot;"); break;
-        default: td_buf_put(b, s, 1);
-        }
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        int ok;
+        size_t len = td_utf8_next(s + i, n - i, &ok);
+        unsigned char c = (unsigned char)s[i];
+        if (!ok || (c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
+            td_buf_printf(b, "&#xFFFD;");
+        else if (c == '<')
+            td_buf_printf(b, "&lt;");
+        else if (c == '>')
+            td_buf_printf(b, "&gt;");
+        else if (c == '&')
+            td_buf_printf(b, "&amp;");
+        else if (c == '"')
+            td_buf_printf(b, "&quot;");
+        else
+            td_buf_put(b, s + i, len);
+        i += len;
     }
 }
 
@@ -44,14 +56,16 @@ static void bars(td_buf *b, int y, const char *what, int64_t before,
 char *td_compress_report_html(const td_compress_report *r)
 {
     td_buf b = {0};
-    int64_t pb = 0, pa = 0, fb = 0, fa = 0;
+    /* totals for display, in double: an int64 sum could overflow when
+     * --force kept chains larger than their layers */
+    double pb = 0, pa = 0, fb = 0, fa = 0;
     size_t changed = 0;
     for (size_t i = 0; i < r->n_layers; i++) {
         const td_layer_report *l = &r->layers[i];
-        pb += l->params_before;
-        pa += l->params_after;
-        fb += l->macs_before > 0 ? l->macs_before : 0;
-        fa += l->macs_after > 0 ? l->macs_after : 0;
+        pb += (double)l->params_before;
+        pa += (double)l->params_after;
+        fb += l->macs_before > 0 ? (double)l->macs_before : 0;
+        fa += l->macs_after > 0 ? (double)l->macs_after : 0;
         changed += l->method != TD_KEEP;
     }
     td_buf_printf(&b,
@@ -62,13 +76,13 @@ char *td_compress_report_html(const td_compress_report *r)
         "td,th{padding:2px 8px;text-align:right}</style></head><body>\n"
         "<h1>Compression report</h1>\n<table>"
         "<tr><th>model parameters</th><td>%lld &#8594; %lld</td></tr>"
-        "<tr><th>layer parameters</th><td>%lld &#8594; %lld</td></tr>"
-        "<tr><th>layer MACs</th><td>%lld &#8594; %lld</td></tr>"
+        "<tr><th>layer parameters</th><td>%.0f &#8594; %.0f</td></tr>"
+        "<tr><th>layer MACs</th><td>%.0f &#8594; %.0f</td></tr>"
         "<tr><th>layers replaced</th><td>%zu of %zu</td></tr>"
         "<tr><th>BatchNormalization folded</th><td>%zu</td></tr>"
         "<tr><th>seconds</th><td>%.2f</td></tr>",
         (long long)r->model_params_before, (long long)r->model_params_after,
-        (long long)pb, (long long)pa, (long long)fb, (long long)fa, changed,
+        pb, pa, fb, fa, changed,
         r->n_layers, r->bn_folded, r->seconds);
     if (r->global != TD_GLOBAL_NONE)
         td_buf_printf(&b, "<tr><th>target (%s)</th><td>%.4f, planned %.4f</td></tr>",

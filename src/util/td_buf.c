@@ -98,20 +98,66 @@ void td_json_key(td_buf *b, const char *key)
     b->need_comma = 0;
 }
 
+size_t td_utf8_next(const char *str, size_t n, int *ok)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char lead = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    *ok = 0;
+    if (lead < 0x80) {
+        *ok = 1;
+        return 1;
+    }
+    /* Unicode 15, Table 3-7: the second byte's range excludes overlong
+     * forms (E0, F0), surrogates (ED) and code points past U+10FFFF (F4) */
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        need = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        need = 2;
+        if (lead == 0xE0)
+            lo = 0xA0;
+        if (lead == 0xED)
+            hi = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        need = 3;
+        if (lead == 0xF0)
+            lo = 0x90;
+        if (lead == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 1;  /* 80..C1, F5..FF never start a sequence */
+    }
+    /* An ill-formed sequence is replaced by one U+FFFD per maximal
+     * subpart (Unicode 15, 3.9 "U+FFFD Substitution of Maximal Subparts"):
+     * the lead and the continuation bytes that were still acceptable. */
+    for (size_t i = 1; i <= need; i++) {
+        unsigned char c = i < n ? s[i] : 0;
+        if (i >= n || c < (i == 1 ? lo : 0x80) || c > (i == 1 ? hi : 0xBF))
+            return i;
+    }
+    *ok = 1;
+    return need + 1;
+}
+
 void td_json_strn(td_buf *b, const char *s, size_t n)
 {
     sep(b);
     td_buf_put(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        int ok;
+        size_t len = td_utf8_next(s + i, n - i, &ok);
+        if (!ok) {
+            td_buf_put(b, "\\ufffd", 6);
+        } else if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             td_buf_put(b, e, 2);
         } else if (c < 0x20) {
             td_buf_printf(b, "\\u%04x", c);
         } else {
-            td_buf_put(b, (const char *)&s[i], 1);
+            td_buf_put(b, s + i, len);
         }
+        i += len;
     }
     td_buf_put(b, "\"", 1);
 }

@@ -45,5 +45,13 @@ static inline int td_mul_i64(int64_t a, int64_t b, int64_t *out)
 {
     return __builtin_mul_overflow(a, b, out) ? -1 : 0;
 }
+static inline int td_add_i64(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_add_overflow(a, b, out) ? -1 : 0;
+}
+static inline int td_sub_i64(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_sub_overflow(a, b, out) ? -1 : 0;
+}
 
 #endif

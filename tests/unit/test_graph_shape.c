@@ -356,6 +356,92 @@ static void test_reshape_family(void)
     tg_free(&t, g, s);
 }
 
+/* Integers at the ends of int64 whose result has an exact answer: Slice
+ * steps of INT64_MIN (whose negation does not fit) and INT64_MAX, starts
+ * and ends at both ends, a stride of INT64_MAX under SAME and ceil_mode. */
+static void test_extreme_exact(void)
+{
+    tg t;
+    td_graph *g;
+    tg_init(&t);
+    tg_input(&t, "x", (int64_t[]){1, 4, 8, 8}, 4);
+    tg_ints(&t, "ax2", (int64_t[]){2}, 1);
+    tg_ints(&t, "ax3", (int64_t[]){3}, 1);
+    tg_ints(&t, "min", (int64_t[]){INT64_MIN}, 1);
+    tg_ints(&t, "max", (int64_t[]){INT64_MAX}, 1);
+    tg_ints(&t, "seven", (int64_t[]){7}, 1);
+    tg_ints(&t, "zero", (int64_t[]){0}, 1);
+    tg_ints(&t, "one", (int64_t[]){1}, 1);
+    tg_ints(&t, "minus1", (int64_t[]){-1}, 1);
+    tg_node(&t, "Slice", "x,seven,min,ax2,min", "s_min_step");
+    tg_node(&t, "Slice", "x,zero,max,ax3,max", "s_max_step");
+    tg_node(&t, "Slice", "x,min,max,ax2,one", "s_all");
+    tg_node(&t, "Slice", "x,max,min,ax2,minus1", "s_reversed");
+    Onnx__NodeProto *n = tg_node(&t, "MaxPool", "x", "pool");
+    ints_attr(&t, n, "kernel_shape", (int64_t[]){1, 1}, 2);
+    ints_attr(&t, n, "strides", (int64_t[]){INT64_MAX, 1}, 2);
+    td_node_set_int(t.scratch, n, "ceil_mode", 1);
+    tg_weight(&t, "w", (int64_t[]){4, 4, 3, 3}, 4);
+    n = tg_node(&t, "Conv", "x,w", "same");
+    ints_attr(&t, n, "strides", (int64_t[]){INT64_MAX, 1}, 2);
+    td_node_set_string(t.scratch, n, "auto_pad", "SAME_UPPER");
+    td_shapes *s = tg_infer(&t, &g, NULL, 0);
+    CHECK(shape_is(s, "s_min_step", 4, 1, 4, 1, 8));
+    CHECK(shape_is(s, "s_max_step", 4, 1, 4, 8, 1));
+    CHECK(shape_is(s, "s_all", 4, 1, 4, 8, 8));
+    CHECK(shape_is(s, "s_reversed", 4, 1, 4, 8, 8));
+    CHECK(shape_is(s, "pool", 4, 1, 4, 1, 8));
+    CHECK(shape_is(s, "same", 4, 1, 4, 1, 8));
+    tg_free(&t, g, s);
+}
+
+/* A size that does not fit in int64 is an error naming the node and the
+ * attribute, not a wrapped (or silently unknown) dim. */
+static void overflow_case(const char *op, const char *attr,
+                          const int64_t *v, size_t nv, const char *want)
+{
+    tg t;
+    td_graph *g;
+    tg_init(&t);
+    tg_input(&t, "x", (int64_t[]){1, 4, 8, 8}, 4);
+    tg_weight(&t, "w", (int64_t[]){4, 4, 3, 3}, 4);
+    Onnx__NodeProto *n = tg_node(&t, op, strncmp(op, "Conv", 4) ? "x" : "x,w",
+                                 "y");
+    n->name = td_arena_strdup(t.a, "the_node");
+    if (!strcmp(op, "MaxPool"))
+        ints_attr(&t, n, "kernel_shape", (int64_t[]){3, 3}, 2);
+    ints_attr(&t, n, attr, v, nv);
+    t.gp.node = t.nodes;
+    t.gp.n_node = t.nn;
+    t.gp.initializer = t.inits;
+    t.gp.n_initializer = t.ni;
+    t.gp.input = t.inputs;
+    t.gp.n_input = t.nin;
+    g = td_graph_new(t.a, &t.gp, 8);
+    td_err_t err = {0};
+    td_shapes *s = NULL;
+    CHECK(td_shape_infer(g, NULL, &s, &err) == TD_EINPUT);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(err.msg, "node 'the_node'") && strstr(err.msg, want),
+              "%s %s: %s", op, attr, err.msg);
+    tg_free(&t, g, s);
+}
+
+static void test_overflow_errors(void)
+{
+    const int64_t M = INT64_MAX;
+    overflow_case("Conv", "dilations", (int64_t[]){M / 2 + 1, 1}, 2,
+                  "dilations");
+    overflow_case("Conv", "pads", (int64_t[]){M, 0, M, 0}, 4, "pads");
+    overflow_case("MaxPool", "pads", (int64_t[]){M, 0, 1, 0}, 4, "pads");
+    overflow_case("ConvTranspose", "strides", (int64_t[]){M / 2, 1}, 2,
+                  "strides");
+    overflow_case("ConvTranspose", "output_padding", (int64_t[]){M, 0}, 2,
+                  "output_padding");
+    overflow_case("Pad", "pads", (int64_t[]){0, 0, M, 0, 0, 0, 1, 0}, 8,
+                  "pads");
+}
+
 /* ---- corpus: declared output shapes of the ONNX node tests ---- */
 
 static const char *const must_infer[] = {
@@ -457,6 +543,8 @@ int main(void)
     test_conv_family();
     test_conv_geometry();
     test_reshape_family();
+    test_extreme_exact();
+    test_overflow_errors();
     test_corpus();
     return TCHECK_DONE();
 }

@@ -1,0 +1,48 @@
+#!/bin/bash
+# diff compares meaning, not representation: a file with a repeated
+# attribute, opset import or graph-input name is "same" as itself, and
+# integer, BOOL and FLOAT8 initializers stored in their typed field and as
+# raw_data compare by value; the real differences next to them are still
+# found (an initializer's one changed element counted as one).
+# Usage: bash diff_repr.sh BINARY SRCDIR   (exit 0 pass, 1 fail)
+set -u
+BIN=$1
+SRC=$2
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+FAIL=0
+fail() { echo "FAIL: $*"; FAIL=1; }
+
+"$PY" "$SRC/tests/tools/make_diff_pairs.py" "$T" > "$T/list" || {
+    echo "FAIL: make_diff_pairs.py"; exit 1; }
+[ "$(wc -l < "$T/list")" -ge 30 ] || fail "too few pairs generated"
+
+while read -r a b verdict; do
+    "$BIN" diff "$T/$a.onnx" "$T/$b.onnx" --json > "$T/j" 2> "$T/e"
+    rc=$?
+    want=0
+    [ "$verdict" = different ] && want=1
+    if [ $rc -ne $want ]; then
+        fail "diff $a $b: exit $rc, expected $want ($verdict): $(head -c 400 "$T/j") $(cat "$T/e")"
+        continue
+    fi
+    "$PY" - "$T/j" "$verdict" "$a" <<'EOF_PY' || fail "diff $a $b: report $(head -c 600 "$T/j")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+verdict, a = sys.argv[2], sys.argv[3]
+if verdict == "same":
+    sys.exit(0 if j["same"] and j["differences"] == 0 else 1)
+if j["same"] or j["differences"] != 1:
+    sys.exit(1)
+if a.startswith("typed_"):
+    ch = j["initializers"]["changed"]
+    # FLOAT8 codes are compared, not decoded: no numeric difference
+    n = None if a.endswith("float8") else 1
+    ok = len(ch) == 1 and ch[0]["name"] == "C" and ch[0]["n_diff"] == n
+    sys.exit(0 if ok else 1)
+EOF_PY
+done < "$T/list"
+
+[ $FAIL -eq 0 ] && echo "diff_repr: all passed"
+exit $FAIL
