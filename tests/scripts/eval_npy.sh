@@ -142,5 +142,8 @@ grep -q "2 random samples (seed 0); random inputs: a smoke test" "$T/out" || bad
 expect "no inputs" 2 "usage: onnxtd eval" "$BIN" eval "$A" "$A"
 expect "one model, no stored outputs" 1 "0 stored outputs (output_K.pb) for a model with 1" "$BIN" eval "$F" --inputs "$T/good.npy"
 
+"$BIN" --help | grep -q "^  eval A \[B\] --inputs SRC" || bad "onnxtd --help does not list eval"
+"$BIN" eval --help | grep -q "^usage: onnxtd eval A.onnx \[B.onnx\]" || bad "eval --help"
+
 [ "$fail" = 0 ] && echo "eval_npy: ok" && exit 0
 exit 1
