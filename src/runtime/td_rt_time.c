@@ -1,0 +1,79 @@
+/* Latency: interleaved runs of two sessions on one set of inputs. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "runtime/td_rt.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void summarize(double *ms, size_t n, td_rt_timing *t)
+{
+    qsort(ms, n, sizeof *ms, cmp_double);
+    t->runs = n;
+    t->min_ms = ms[0];
+    t->max_ms = ms[n - 1];
+    t->median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+}
+
+/* One timed run; the outputs are copied out as for any caller, so both
+ * sessions pay the same copy. */
+static td_status one(td_rt_session *s, const td_array *in, size_t n_in,
+                     double *ms, td_err_t *err)
+{
+    td_array *out = NULL;
+    double t0 = now_ms();
+    td_status st = td_rt_run(s, in, n_in, NULL, 0, &out, err);
+    if (ms)
+        *ms = now_ms() - t0;
+    td_array_free_n(out, td_rt_n_outputs(s));
+    return st;
+}
+
+td_status td_rt_time(td_rt_session *a, td_rt_session *b,
+                     const td_array *inputs, size_t n_inputs, size_t runs,
+                     size_t warmup, td_rt_timing *ta, td_rt_timing *tb,
+                     td_err_t *err)
+{
+    if (!runs)
+        return td_err_set(err, TD_EUSAGE, "timing needs at least one run");
+    double *ms_a = calloc(runs, sizeof *ms_a), *ms_b = calloc(runs, sizeof *ms_b);
+    td_status st = TD_OK;
+    if (!ms_a || !ms_b) {
+        st = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t w = 0; w < warmup && !st; w++) {
+        st = one(a, inputs, n_inputs, NULL, err);
+        if (!st && b)
+            st = one(b, inputs, n_inputs, NULL, err);
+    }
+    for (size_t r = 0; r < runs && !st; r++) {
+        int b_first = b && (r & 1);
+        if (b_first)
+            st = one(b, inputs, n_inputs, &ms_b[r], err);
+        if (!st)
+            st = one(a, inputs, n_inputs, &ms_a[r], err);
+        if (!st && b && !b_first)
+            st = one(b, inputs, n_inputs, &ms_b[r], err);
+    }
+    if (!st) {
+        summarize(ms_a, runs, ta);
+        if (b)
+            summarize(ms_b, runs, tb);
+    }
+cleanup:
+    free(ms_a);
+    free(ms_b);
+    return st;
+}
