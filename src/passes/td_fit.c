@@ -54,7 +54,9 @@ static td_status fit_all(td_factors *f, const td_format_t *fmt, int *balanced,
     td_status s = TD_OK;
     for (int j = 0; j < f->groups && !s; j++)
         switch (f->method) {
-        case TD_TUCKER2: s = td_tucker2_fit_format(&f->tucker2[j], fmt, balanced, err); break;
+        case TD_TUCKER2:
+            s = td_tucker2_fit_format(&f->tucker2[j], fmt, balanced, err);
+            break;
         case TD_CP: s = td_cp_fit_format(&f->cp[j], fmt, balanced, err); break;
         case TD_SVD: s = td_svd_fit_format(&f->svd[j], fmt, balanced, err); break;
         default: break;
