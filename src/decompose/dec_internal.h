@@ -20,6 +20,15 @@ double td_dec_diff_norm(const double *a, const double *b, size_t n);
 /* Smallest r with sqrt(sum_{i>=r} s_i^2) <= delta (absolute threshold). */
 int64_t td_dec_rank_abs(const double *s, int64_t n, double delta);
 
+/* The sign convention for singular and eigen vectors, which LAPACK leaves
+ * open (and different routes or builds answer differently): sign[j] is +1
+ * or -1 so that column j of u (m x k, row stride ldu) times sign[j] has
+ * its largest-magnitude entry positive (ties: the lowest index). The
+ * partner vector (row j of Vt, or of S Vt) takes the same sign. Applied
+ * wherever a result, not only a factor's sign, depends on the signs. */
+void td_dec_vector_signs(const double *u, int64_t m, int64_t k, int64_t ldu,
+                         double *sign);
+
 /* Thin SVD of the row-major m x n matrix a (not modified): u is m x k,
  * s has k values, vt is k x n, k = min(m, n). u or vt may be NULL when
  * only the values are wanted (then both must be NULL). */

@@ -156,3 +156,15 @@ void td_dec_permute(const double *t, int ndim, const int64_t *dims,
         }
     }
 }
+
+void td_dec_vector_signs(const double *u, int64_t m, int64_t k, int64_t ldu,
+                         double *sign)
+{
+    for (int64_t j = 0; j < k; j++) {
+        int64_t best = 0;
+        for (int64_t i = 1; i < m; i++)
+            if (fabs(u[i * ldu + j]) > fabs(u[best * ldu + j]))
+                best = i;
+        sign[j] = u[best * ldu + j] < 0 ? -1.0 : 1.0;
+    }
+}

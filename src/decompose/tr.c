@@ -190,18 +190,48 @@ td_status td_tr_check_r0(const td_tr_first_t *f, int64_t r0, td_err_t *err)
     return TD_OK;
 }
 
+/* The signs (td_dec_vector_signs) the first r columns of U, and the rows
+ * of S Vt, take before the first rank is split as r0 x r1; *sign is NULL
+ * for r0 == 1. The blocks (a, b) of U's columns are not sign-invariant:
+ * flipping column (a, b) flips one block of the second unfolding, whose
+ * singular values then change, and with them every later rank (the Gram
+ * route and the plain SVD gave 245 and 246 for one ISNet layer at eps
+ * 0.3). With r0 == 1 a flip only flips a row of the second unfolding: the
+ * same ring up to the signs of its cores, which are left as computed. */
+static td_status split_signs(const td_tr_first_t *f, int64_t r0, double **sign,
+                             td_err_t *err)
+{
+    *sign = NULL;
+    if (r0 == 1)
+        return TD_OK;
+    td_status st = td_dec_alloc(sign, (size_t)f->r, 1, err);
+    if (!st)
+        td_dec_vector_signs(f->u, f->mdims[0], f->r, f->k, *sign);
+    return st;
+}
+
 /* S_r Vt_r with (r0, r1, rest) -> (r1, rest, r0): the ring index travels
  * to the end; read as (r1 n_1) x rest', the second unfolding. */
 td_status td_tr_second_matrix(const td_tr_first_t *f, int64_t r0,
                               double **c, td_err_t *err)
 {
-    td_status st = td_dec_alloc(c, (size_t)f->r * f->rest, 1, err);
+    double *sign;
+    td_status st = split_signs(f, r0, &sign, err);
+    if (!st && (st = td_dec_alloc(c, (size_t)f->r * f->rest, 1, err)))
+        free(sign);
     if (st)
         return st;
     /* the first r rows of S Vt are contiguous */
-    int64_t d3[3] = {r0, f->r / r0, (int64_t)f->rest};
+    int64_t r1 = f->r / r0, d3[3] = {r0, r1, (int64_t)f->rest};
     int p3[3] = {1, 2, 0};
     td_dec_permute(f->svt, 3, d3, p3, *c);
+    /* (b, q, a) holds row a r1 + b of S Vt */
+    for (int64_t b = 0; sign && b < r1; b++)
+        for (size_t q = 0; q < f->rest; q++)
+            for (int64_t a = 0; a < r0; a++)
+                (*c)[((size_t)b * f->rest + q) * (size_t)r0 + (size_t)a] *=
+                    sign[a * r1 + b];
+    free(sign);
     return TD_OK;
 }
 
@@ -213,6 +243,7 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     int d = f->ndim;
     int64_t R[TD_MAX_MODES + 1];
     double *core[TD_MAX_MODES] = {0}, *c = NULL, *next = NULL, *u = NULL;
+    double *sign = NULL;
     double tail2 = f->tail2;
     memset(out, 0, sizeof *out);
     if ((st = td_tr_check_r0(f, r0, err)))
@@ -221,12 +252,14 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
     R[0] = R[d] = r0;
     R[1] = r1;
     /* first core: U's column index read as (a, b), a in r0, b in r1 */
-    if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)))
+    if ((st = td_dec_alloc(&core[0], (size_t)(r0 * m0), (size_t)r1, err)) ||
+        (st = split_signs(f, r0, &sign, err)))
         goto cleanup;
     for (int64_t a = 0; a < r0; a++)
         for (int64_t i = 0; i < m0; i++)
             for (int64_t b = 0; b < r1; b++)
-                core[0][(a * m0 + i) * r1 + b] = f->u[i * f->k + a * r1 + b];
+                core[0][(a * m0 + i) * r1 + b] =
+                    f->u[i * f->k + a * r1 + b] * (sign ? sign[a * r1 + b] : 1);
     size_t csize = (size_t)f->r * f->rest;
     if ((st = td_tr_second_matrix(f, r0, &c, err)))
         goto cleanup;
@@ -266,6 +299,7 @@ td_status td_tr_from_first(const td_tr_first_t *f, int64_t r0, td_tr_t *out,
 cleanup:
     for (int k = 0; k < TD_MAX_MODES; k++)
         free(core[k]);
+    free(sign);
     free(c);
     free(next);
     free(u);

@@ -304,6 +304,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
             continue;
         }
         j->node_index = i;
+        j->bias = j->layer.has_bias ? td_graph_constant(g, node->input[2]) : NULL;
         j->rep = &r->layers[nj];
         j->rep->node = j->layer.name;
         j->rep->op = node->op_type;

@@ -26,6 +26,25 @@ static const char *fresh(struct chain *c, const char *suffix)
     return nm;
 }
 
+/* Does the raw little-endian tensor hold only finite values? A factor the
+ * dtype cannot hold would become Inf here; td_fit_dtype refuses such
+ * layers before, so this guards the writer, not the numbers. */
+static int all_finite(const Onnx__TensorProto *t)
+{
+    int bits = td_dtype_bits(t->data_type);
+    size_t nb = (size_t)bits / 8, n = nb >= 2 ? t->raw_data.len / nb : 0;
+    /* the exponent field within the top 16 bits; all ones is Inf or NaN */
+    unsigned mask = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? 0x7c00u
+                    : bits == 64 ? 0x7ff0u : 0x7f80u;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = t->raw_data.data + i * nb;
+        unsigned top = (unsigned)p[nb - 1] << 8 | p[nb - 2];
+        if ((top & mask) == mask)
+            return 0;
+    }
+    return 1;
+}
+
 /* A weight initializer (dims given) from doubles, in the layer's dtype. */
 static const char *weight(struct chain *c, const char *suffix,
                           const int64_t *dims, size_t nd, const double *v)
@@ -35,6 +54,13 @@ static const char *weight(struct chain *c, const char *suffix,
         return NULL;
     Onnx__TensorProto *t = td_tensor_from_double(td_graph_arena(c->g), nm,
                                                  c->l->dtype, dims, nd, v);
+    if (t && !all_finite(t)) {
+        if (!c->st)
+            c->st = td_err_set(c->err, TD_ENUMERIC, "node '%s': factor '%s' "
+                               "does not fit %s", c->l->name, nm,
+                               td_dtype_name(c->l->dtype));
+        return NULL;
+    }
     if (!t || td_graph_add_init(c->g, t, c->err)) {
         if (!c->st)
             c->st = td_err_set(c->err, TD_ENOMEM, "out of memory");

@@ -8,6 +8,7 @@
 
 #include "graph/td_tensor.h"
 #include "td_cost.h"
+#include "td_fit.h"
 
 static double now(void)
 {
@@ -397,6 +398,7 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         }
     }
     int flops = o->global == TD_GLOBAL_FLOPS;
+    const char *refusal = NULL;
     if (j->chosen.method == TD_KEEP && n_slower) {
         r->note = "every chain would be slower than the layer (cost model)";
     } else if (j->chosen.method == TD_KEEP) {
@@ -409,6 +411,13 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         td_factors_free(&j->chosen);
     } else if (!o->force && flops && j->chosen.macs >= r->macs_before) {
         r->note = "the chain would not need fewer MACs than the layer";
+        td_factors_free(&j->chosen);
+    } else if ((j->st = td_fit_dtype(l, w, &bud[0], j->bias, &j->chosen,
+                                     &refusal, &j->err))) {
+        td_err_prefix(&j->err, "node '%s' (%s), weight '%s': ", l->name,
+                      l->node->op_type, l->weight_name);
+    } else if (refusal) {
+        r->note = refusal;  /* not representable in the weight's dtype */
         td_factors_free(&j->chosen);
     } else {
         const td_factors *f = &j->chosen;

@@ -13,6 +13,7 @@ typedef struct td_job {
     td_layer_report *rep;
     td_status st;
     td_err_t err;
+    const Onnx__TensorProto *bias;  /* the layer's constant bias, or NULL */
 
     /* Spectra: tailk[r] = energy of mode k's singular values past the r-th
      * over ||W||^2 (summed over groups). Mode 0 is Cout (Tucker-2) or the
