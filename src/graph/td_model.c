@@ -222,11 +222,9 @@ td_status td_model_load(const char *path, const td_load_opts *opts,
         td_err_set(err, TD_ENOMEM, "out of memory");
         goto fail;
     }
-    m->ext = td_extfiles_new(dirname(dir_copy));
-    if (!m->ext) {
-        s = td_err_set(err, TD_EIO, "cannot resolve the model's folder");
+    s = td_extfiles_new(dirname(dir_copy), &m->ext, err);
+    if (s)
         goto fail;
-    }
     s = map_input(m, path, err);
     if (s)
         goto fail;
