@@ -15,14 +15,21 @@ mkdir -p "$work/artifacts"
 cmake -S "$src" -B "$work/build" -DCMAKE_C_COMPILER=clang -DONNXTD_FUZZ=ON \
     -DONNXTD_SANITIZE=ON -DONNXTD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     >"$work/cmake.log" 2>&1 &&
-cmake --build "$work/build" -j2 --target fuzz_load fuzz_convert \
+cmake --build "$work/build" -j2 --target fuzz_load fuzz_convert fuzz_compress fuzz_diff \
     >>"$work/cmake.log" 2>&1 || { tail -30 "$work/cmake.log"; exit 1; }
 [ -d "$work/seeds" ] || bash "$src/tests/fuzz/make_seeds.sh" "$work/seeds" >/dev/null ||
     exit 1
 status=0
-targets=${TARGETS:-fuzz_load fuzz_convert}
+targets=${TARGETS:-fuzz_load fuzz_convert fuzz_compress fuzz_diff}
 for t in $targets; do
     mkdir -p "$work/corpus-$t"
+    # fuzz_compress and fuzz_diff read option bytes or two models: their
+    # seeds are their own (tests/fuzz/regress/compress, .../diff).
+    seeds=$work/seeds
+    case $t in
+    fuzz_compress) seeds=$src/tests/fuzz/regress/compress ;;
+    fuzz_diff) seeds=$src/tests/fuzz/regress/diff ;;
+    esac
     runs=0
     elapsed=0
     result=ok
@@ -34,7 +41,7 @@ for t in $targets; do
         "$work/build/fuzz/$t" -max_total_time="$left" -max_len=65536 \
             -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$work/artifacts/$t-" \
-            "$work/corpus-$t" "$work/seeds" >"$work/$t.log" 2>&1
+            "$work/corpus-$t" "$seeds" >"$work/$t.log" 2>&1
         rc=$?
         elapsed=$((elapsed + $(date +%s) - start))
         n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log")

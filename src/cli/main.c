@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/td_mem.h"
 
 static const char usage[] =
     "usage: onnxtd COMMAND [ARGS]\n"
@@ -25,6 +26,22 @@ static const char usage[] =
     "      top-1 agreement, latency; one model: against its stored outputs\n"
     "\n"
     "Run 'onnxtd COMMAND --help' for a command's options.\n";
+
+/* Under ONNXTD_FAIL_ALLOC=N (util/td_mem.h) says whether the Nth allocation
+ * was reached, so that a test looping over N knows when it has seen them
+ * all. */
+static int fault_report(int rc)
+{
+    td_mem_fault_stats st;
+    td_mem_fault_stats_get(&st);
+    if (st.armed)
+        fprintf(stderr,
+                "onnxtd: fault injection: allocation %llu %s, %llu counted\n",
+                (unsigned long long)st.fail_at,
+                st.fired ? "failed" : "not reached",
+                (unsigned long long)st.count);
+    return rc;
+}
 
 int main(int argc, char **argv)
 {
@@ -56,7 +73,7 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (!strcmp(cmd, cmds[i].name))
-            return cmds[i].run(argc - 1, argv + 1);
+            return fault_report(cmds[i].run(argc - 1, argv + 1));
     cli_error("unknown command '%s'", cmd);
     fputs(usage, stderr);
     return CLI_USAGE;

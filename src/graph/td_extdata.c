@@ -24,18 +24,25 @@ struct td_extfiles {
     size_t n, cap;
 };
 
-td_extfiles *td_extfiles_new(const char *dir)
+td_status td_extfiles_new(const char *dir, td_extfiles **out, td_err_t *err)
 {
+    *out = NULL;
     td_extfiles *x = calloc(1, sizeof *x);
-    if (!x)
-        return NULL;
-    x->dir = strdup(dir);
-    x->dir_real = realpath(dir, NULL);
-    if (!x->dir || !x->dir_real) {
+    if (!x || !(x->dir = strdup(dir))) {
         td_extfiles_free(x);
-        return NULL;
+        return td_err_set(err, TD_ENOMEM, "out of memory");
     }
-    return x;
+    x->dir_real = realpath(dir, NULL);
+    if (!x->dir_real) {
+        td_status s = errno == ENOMEM
+            ? td_err_set(err, TD_ENOMEM, "out of memory")
+            : td_err_set(err, TD_EIO, "cannot resolve the model's folder: %s",
+                         strerror(errno));
+        td_extfiles_free(x);
+        return s;
+    }
+    *out = x;
+    return TD_OK;
 }
 
 void td_extfiles_free(td_extfiles *x)

@@ -15,7 +15,7 @@
 typedef struct td_extfiles td_extfiles;
 
 /* dir: the folder of the model file. */
-td_extfiles *td_extfiles_new(const char *dir);
+td_status td_extfiles_new(const char *dir, td_extfiles **out, td_err_t *err);
 void td_extfiles_free(td_extfiles *x);
 
 /* The bytes of an EXTERNAL tensor (borrowed from the mapping, which lives

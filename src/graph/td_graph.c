@@ -20,6 +20,11 @@ struct td_graph {
     /* Lookup tables, rebuilt after any edit. */
     td_strmap *producer, *init_at, *uses, *names;
     int dirty;
+    /* A table could not be built (out of memory): lookups since then gave
+     * cautious answers that may have left an edit undone, so every edit,
+     * the check and td_graph_build fail from then on rather than let a
+     * model that differs from the one asked for be written. */
+    int lost;
     unsigned long name_counter;
 };
 
@@ -115,6 +120,8 @@ const Onnx__TensorProto *td_graph_init(const td_graph *g, size_t i)
 
 Onnx__GraphProto *td_graph_build(td_graph *g)
 {
+    if (g->lost)
+        return NULL;
     Onnx__GraphProto *out = td_arena_memdup(g->a, g->orig, sizeof *out);
     if (!out)
         return NULL;
@@ -169,7 +176,7 @@ static int count_subgraph_uses(td_strmap *uses, td_strmap *names,
     return 0;
 }
 
-static int rebuild(td_graph *g)
+static int build_tables(td_graph *g)
 {
     if (!g->dirty)
         return 0;
@@ -219,6 +226,15 @@ static int rebuild(td_graph *g)
         }
     }
     g->dirty = 0;
+    return 0;
+}
+
+static int rebuild(td_graph *g)
+{
+    if (build_tables(g)) {
+        g->lost = 1;
+        return -1;
+    }
     return 0;
 }
 
@@ -298,7 +314,7 @@ td_status td_graph_replace_node(td_graph *g, size_t i,
 {
     if (i >= g->nodes.n)
         return td_err_set(err, TD_EUSAGE, "node index %zu out of range", i);
-    if (vec_splice(g->a, &g->nodes, i, 1, (void *const *)nodes, n))
+    if (g->lost || vec_splice(g->a, &g->nodes, i, 1, (void *const *)nodes, n))
         return td_err_set(err, TD_ENOMEM, "out of memory");
     g->dirty = 1;
     return TD_OK;
@@ -347,7 +363,7 @@ static Onnx__ValueInfoProto *value_info_new(td_graph *g, const char *name,
 td_status td_graph_add_init(td_graph *g, Onnx__TensorProto *t, td_err_t *err)
 {
     void *p = t;
-    if (vec_splice(g->a, &g->inits, g->inits.n, 0, &p, 1))
+    if (g->lost || vec_splice(g->a, &g->inits, g->inits.n, 0, &p, 1))
         return td_err_set(err, TD_ENOMEM, "out of memory");
     if (g->ir_version < 4) {
         /* Before IR 4 every initializer must also be a graph input. */
@@ -427,6 +443,8 @@ int td_graph_remove_if_unused(td_graph *g, const char *name)
 
 td_status td_graph_check(td_graph *g, td_err_t *err)
 {
+    if (g->lost)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
     td_strmap *defined = td_strmap_new(g->nodes.n * 2 + g->inits.n + 16);
     td_status s = TD_OK;
     if (!defined)

@@ -106,6 +106,23 @@ static size_t physical_memory(void)
     return (size_t)pages * (size_t)size;
 }
 
+/* protobuf-c's unpack answers NULL both for bytes that do not parse and for
+ * an allocation that failed; an allocator of ours tells the two apart (and
+ * its calls are counted by the fault injection of util/td_mem.h). */
+static void *pb_alloc(void *ctx, size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        *(int *)ctx = 1;
+    return p;
+}
+
+static void pb_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
 static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
                         td_err_t *err)
 {
@@ -125,8 +142,14 @@ static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
                              m->map_len);
     const uint8_t *buf = wr.compact ? wr.compact : m->map;
     size_t len = wr.compact ? wr.compact_len : m->map_len;
-    m->unpacked = onnx__model_proto__unpack(NULL, len, buf);
+    int oom = 0;
+    ProtobufCAllocator pa = {pb_alloc, pb_free, &oom};
+    m->unpacked = onnx__model_proto__unpack(&pa, len, buf);
     free(wr.compact);
+    if (!m->unpacked && oom)
+        return td_err_set(err, TD_ENOMEM,
+                          "cannot load the model (%zu bytes): out of memory",
+                          m->map_len);
     if (!m->unpacked)
         return td_err_set(err, TD_EINPUT,
                           "not a valid ONNX model (%zu bytes): protobuf "
@@ -177,8 +200,9 @@ static td_status map_input(td_model *m, const char *path, td_err_t *err)
 
 static void release_unpacked(td_model *m)
 {
+    ProtobufCAllocator pa = {pb_alloc, pb_free, NULL};
     if (m->unpacked)
-        onnx__model_proto__free_unpacked(m->unpacked, NULL);
+        onnx__model_proto__free_unpacked(m->unpacked, &pa);
     m->unpacked = NULL;
 }
 
@@ -198,11 +222,9 @@ td_status td_model_load(const char *path, const td_load_opts *opts,
         td_err_set(err, TD_ENOMEM, "out of memory");
         goto fail;
     }
-    m->ext = td_extfiles_new(dirname(dir_copy));
-    if (!m->ext) {
-        s = td_err_set(err, TD_EIO, "cannot resolve the model's folder");
+    s = td_extfiles_new(dirname(dir_copy), &m->ext, err);
+    if (s)
         goto fail;
-    }
     s = map_input(m, path, err);
     if (s)
         goto fail;

@@ -18,17 +18,20 @@ static int is_op(const Onnx__NodeProto *n, const char *op)
            (!n->domain || !n->domain[0] || !strcmp(n->domain, "ai.onnx"));
 }
 
-/* Decodes a constant 1-D tensor of exactly n values; NULL if not one. */
-static double *vec(td_graph *g, const char *name, int64_t n)
+/* Decodes a constant 1-D tensor of exactly n values into *v; *v is NULL
+ * (and the status TD_OK) when it is not one. Out of memory is an error, not
+ * a reason to leave the BN unfolded. */
+static td_status vec(td_graph *g, const char *name, int64_t n, double **v,
+                     td_err_t *err)
 {
+    *v = NULL;
     const Onnx__TensorProto *t = td_graph_constant(g, name);
     if (!t || !td_dtype_is_float(t->data_type) || td_tensor_numel(t) != n)
-        return NULL;
-    double *v;
+        return TD_OK;
     int64_t got;
-    if (td_tensor_to_double(t, &v, &got, NULL))
-        return NULL;
-    return v;
+    if (td_tensor_to_double(t, v, &got, NULL) == TD_ENOMEM)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    return TD_OK;
 }
 
 /* Folds the BatchNormalization after Conv node i when possible. */
@@ -83,12 +86,20 @@ static td_status fold_one(td_graph *g, size_t i, int *folded,
         return TD_OK;
     int64_t cout = wt->dims[0];
     int has_bias = conv->n_input > 2 && conv->input[2][0];
-    double *sc = vec(g, bn->input[1], cout), *be = vec(g, bn->input[2], cout),
-           *mu = vec(g, bn->input[3], cout), *var = vec(g, bn->input[4], cout);
-    double *b = has_bias ? vec(g, conv->input[2], cout) : calloc((size_t)cout, 8);
+    double *sc = NULL, *be = NULL, *mu = NULL, *var = NULL, *b = NULL;
     double *w = NULL;
     int64_t n = 0;
-    td_status s = TD_OK;
+    td_status s;
+    if ((s = vec(g, bn->input[1], cout, &sc, err)) ||
+        (s = vec(g, bn->input[2], cout, &be, err)) ||
+        (s = vec(g, bn->input[3], cout, &mu, err)) ||
+        (s = vec(g, bn->input[4], cout, &var, err)) ||
+        (has_bias && (s = vec(g, conv->input[2], cout, &b, err))))
+        goto done;
+    if (!has_bias && !(b = calloc((size_t)cout, sizeof *b))) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto done;
+    }
     if (!sc || !be || !mu || !var || !b)
         goto done;  /* not constant, or not one value per channel */
     if ((s = td_tensor_to_double(wt, &w, &n, err)))

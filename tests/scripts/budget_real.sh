@@ -8,7 +8,8 @@
 # - ISNet fp16: --target-params 0.5 within 2 % below, methods mixed by
 #   auto, every replaced layer reporting the candidates it weighed;
 # - ISNet --target-params 0.4 --target-flops 0.5: both hold, params binding;
-# each result runs in ONNX Runtime (when tools/ort is installed).
+# each result runs in ONNX Runtime with its outputs within bounds of the
+# original's (about 2.5x the errors measured; ORT missing is a failure).
 set -u
 BIN="$1"
 SRCDIR="$2"
@@ -27,9 +28,18 @@ json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(s
 within() {
   "$PY" -c "import sys; v,t=map(float,sys.argv[1:]); sys.exit(0 if 0.98*t <= v <= t + 1e-12 else 1)" "$1" "$2"
 }
-ORT=0
-(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 && ORT=1
+(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
+  { echo "FAIL: onnxruntime-node is not installed (tools/ort)"; exit 1; }
 CMP="$SRCDIR/tools/ort/ort_compare.js"
+# ort_close A B REL ABS [ARGS]: A and B run in ONNX Runtime on the same
+# random inputs (seed 0); the worst output's rel. L2 error and max abs
+# difference must be within REL and ABS. Prints what it measured.
+ort_close() {
+  local a=$1 b=$2 rel=$3 abs=$4
+  shift 4
+  node "$CMP" "$a" "$b" "$@" --rtol 1e30 --json 2>/dev/null |
+    "$PY" "$SRCDIR/tests/tools/ort_bounds.py" "$rel" "$abs"
+}
 
 if [ -f "$det" ]; then
   D="--dim p2o.DynamicDimension.1=640 --dim p2o.DynamicDimension.2=640"
@@ -43,10 +53,12 @@ if [ -f "$det" ]; then
       fi
       echo "det --target-$kind 0.5: $got"
       within "$got" 0.5 || bad "det --target-$kind 0.5 reached $got"
-      if [ "$ORT" = 1 ]; then
-        node "$CMP" "$det" "$T/det_$kind.onnx" $D --rtol 1e9 >/dev/null 2>&1 ||
-          bad "det --target-$kind: does not run in ONNX Runtime"
-      fi
+      # The map is near 0 on random inputs: rel. L2 about 1 whatever the
+      # chain, the max abs difference is the sharp bound. Measured: rel. L2
+      # 1.10 (params) and 1.00 (flops), max abs 5.7e-3 both.
+      r=$(ort_close "$det" "$T/det_$kind.onnx" 3 0.015 $D) ||
+        bad "det --target-$kind: ONNX Runtime outputs beyond the bounds: $r"
+      echo "det --target-$kind 0.5 in ONNX Runtime: $r"
     else
       bad "det --target-$kind failed"
     fi
@@ -95,10 +107,10 @@ several = sum(len(l.get("candidates", [])) >= 2 for l in done)
 print("layers with two or more candidates:", several)
 sys.exit(0 if ok and several > 0 else 1)
 PYEOF
-    if [ "$ORT" = 1 ]; then
-      node "$CMP" "$isnet" "$T/isnet.onnx" --rtol 1e9 >/dev/null 2>&1 ||
-        bad "isnet --target-params: does not run in ONNX Runtime"
-    fi
+    # Measured over its outputs: rel. L2 up to 0.886, max abs 2.43.
+    r=$(ort_close "$isnet" "$T/isnet.onnx" 2.2 6) ||
+      bad "isnet --target-params: ONNX Runtime outputs beyond the bounds: $r"
+    echo "isnet --target-params 0.5 in ONNX Runtime: $r"
   else
     bad "isnet --target-params failed"
   fi
@@ -112,10 +124,10 @@ if [ -f "$isnet" ]; then
     echo "isnet --target-params 0.4 --target-flops 0.5: params $p, MACs $f"
     "$PY" -c "import sys; p,f=map(float,sys.argv[1:]); sys.exit(0 if 0.392 <= p <= 0.4+1e-12 and f <= 0.5+1e-12 else 1)" "$p" "$f" ||
       bad "isnet joint budgets: params $p, MACs $f"
-    if [ "$ORT" = 1 ]; then
-      node "$CMP" "$isnet" "$T/isnet_j.onnx" --rtol 1e9 >/dev/null 2>&1 ||
-        bad "isnet joint budgets: does not run in ONNX Runtime"
-    fi
+    # Measured over its outputs: rel. L2 up to 2.56, max abs 5.09.
+    r=$(ort_close "$isnet" "$T/isnet_j.onnx" 6.5 13) ||
+      bad "isnet joint budgets: ONNX Runtime outputs beyond the bounds: $r"
+    echo "isnet --target-params 0.4 --target-flops 0.5 in ONNX Runtime: $r"
   else
     bad "isnet joint budgets failed"
   fi

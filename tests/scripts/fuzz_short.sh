@@ -1,5 +1,5 @@
 #!/bin/bash
-# A short fuzz run of every libFuzzer target (about 20 s each, both at
+# A short fuzz run of every libFuzzer target (about 20 s each, two at
 # once), built with ASan+UBSan in a build folder kept beside the binary so
 # later runs rebuild incrementally. Fails on any crash, leak, timeout or
 # sanitizer report; skipped (77) when clang or libFuzzer is missing.
@@ -21,44 +21,53 @@ clang -fsanitize=fuzzer,address "$probe/p.c" -o "$probe/p" >/dev/null 2>&1 ||
 [ -d /usr/share/libonnx-testdata/data ] || { echo "skip: no seed models"; exit 77; }
 
 build=$(dirname "$(readlink -f "$bin")")/fuzz-short-build
+targets="fuzz_load fuzz_convert fuzz_compress fuzz_diff"
+# Seeds and regressions per target: fuzz_load and fuzz_convert read a
+# model (regress/*.onnx), fuzz_compress 4 option bytes and a model
+# (regress/compress/), fuzz_diff two models (regress/diff/).
+regress() {
+  case $1 in
+  fuzz_compress) echo "$src/tests/fuzz/regress/compress" ;;
+  fuzz_diff) echo "$src/tests/fuzz/regress/diff" ;;
+  *) echo "$src/tests/fuzz/regress" ;;
+  esac
+}
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DONNXTD_FUZZ=ON \
     -DONNXTD_SANITIZE=ON -DONNXTD_TESTS=OFF >"$probe/cmake.log" 2>&1 &&
-cmake --build "$build" -j2 --target fuzz_load fuzz_convert \
+cmake --build "$build" -j2 --target $targets \
     >>"$probe/cmake.log" 2>&1 || { tail -30 "$probe/cmake.log"; exit 1; }
 bash "$src/tests/fuzz/make_seeds.sh" "$probe/seeds" >/dev/null || exit 1
 
 # Inputs that once failed are replayed first, each once.
 fail=0
-for t in fuzz_load fuzz_convert; do
-    for r in "$src/tests/fuzz/regress/"*; do
+for t in $targets; do
+    for r in "$(regress $t)"/*; do
         [ -f "$r" ] || continue
         if ! "$build/fuzz/$t" "$r" >"$probe/replay.log" 2>&1; then
             echo "FAIL $t on $(basename "$r"):"
-            grep -E -A12 'ERROR|runtime error' "$probe/replay.log" | head -30
+            grep -E -B4 -A12 'ERROR|runtime error' "$probe/replay.log" | head -40
             fail=1
         fi
     done
 done
 
-pids=()
-for t in fuzz_load fuzz_convert; do
+# Two targets at a time (the machine's cores), each on its own corpus.
+run_target() {
+    local t=$1 seeds=$probe/seeds
     mkdir -p "$probe/corpus-$t"
+    [ "$t" = fuzz_compress ] || [ "$t" = fuzz_diff ] && seeds=$(regress $t)
     "$build/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$probe/$t-" "$probe/corpus-$t" "$probe/seeds" \
-        >"$probe/$t.log" 2>&1 &
-    pids+=($!)
-done
-i=0
-for t in fuzz_load fuzz_convert; do
-    wait "${pids[$i]}"
-    rc=$?
-    i=$((i + 1))
+        -artifact_prefix="$probe/$t-" "$probe/corpus-$t" "$seeds" \
+        >"$probe/$t.log" 2>&1
+}
+report_target() {
+    local t=$1 rc=$2 n
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$probe/$t.log")
-    if [ $rc -ne 0 ] ||
+    if [ "$rc" -ne 0 ] ||
        grep -qE 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error:' "$probe/$t.log"; then
         echo "FAIL $t (rc $rc, ${n:-?} executions):"
-        grep -E -A12 'ERROR|runtime error' "$probe/$t.log" | head -40
+        grep -E -A12 'ERROR|runtime error|abort|disagree|reports|does not' "$probe/$t.log" | head -40
         for a in "$probe/$t-"*; do
             [ -f "$a" ] && { echo "reproducer ($a):"; od -c "$a" | head -20; }
         done
@@ -66,5 +75,14 @@ for t in fuzz_load fuzz_convert; do
     else
         echo "ok $t: ${n:-?} executions in ${secs}s"
     fi
+}
+set -- $targets
+while [ $# -gt 0 ]; do
+    run_target "$1" & p1=$!
+    p2=
+    [ $# -gt 1 ] && { run_target "$2" & p2=$!; }
+    wait $p1; report_target "$1" $?
+    [ -n "$p2" ] && { wait $p2; report_target "$2" $?; }
+    shift; [ $# -gt 0 ] && shift
 done
 exit $fail

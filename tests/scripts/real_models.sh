@@ -6,11 +6,12 @@
 # fails). Then:
 # - PP-OCRv4 det (weights in Constant nodes, BatchNormalization, depthwise
 #   convs) with --method auto --ratio 0.5: BNs folded, layers replaced, the
-#   result passes onnx.checker and runs in ONNX Runtime; at --tol 0 --force
+#   result passes onnx.checker and runs in ONNX Runtime within bounds of
+#   the original (about 2.5x the errors measured); at --tol 0 --force
 #   it matches the original (max abs difference below 1e-5).
 # - ISNet fp16 with Tucker-2 at --ratio 0.5: every dense conv replaced by an
 #   fp16 chain unless predicted slower, at most half the conv parameters,
-#   runs in ONNX Runtime.
+#   runs in ONNX Runtime within bounds of the original.
 # - PP-OCRv4 det gives the same bytes with one layer worker and with two.
 set -u
 BIN="$1"
@@ -28,6 +29,15 @@ trap 'rm -rf "$T"' EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 DIMS="--dim p2o.DynamicDimension.1=320 --dim p2o.DynamicDimension.2=320"
+# ort_close A B REL ABS [ARGS]: A and B run in ONNX Runtime on the same
+# random inputs (seed 0); the worst output's rel. L2 error and max abs
+# difference must be within REL and ABS. Prints what it measured.
+ort_close() {
+  local a=$1 b=$2 rel=$3 abs=$4
+  shift 4
+  node "$CMP" "$a" "$b" "$@" --rtol 1e30 --json 2>/dev/null |
+    "$PY" "$SRCDIR/tests/tools/ort_bounds.py" "$rel" "$abs"
+}
 json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 det="$M/ch_PP-OCRv4_det_infer.onnx"
@@ -36,7 +46,11 @@ if "$BIN" compress "$det" -o "$T/det.onnx" --ratio 0.5 --quiet --report "$T/det.
   n=$(json "$T/det.json" "sum(l['method'] != 'keep' for l in r['layers'])")
   [ "$n" -ge 10 ] || bad "det: only $n layers replaced"
   "$PY" -c "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))" "$T/det.onnx" || bad "det: onnx.checker"
-  node "$CMP" "$det" "$T/det.onnx" $DIMS --rtol 10 >/dev/null 2>&1 || bad "det: does not run in ONNX Runtime"
+  # The map is near 0 everywhere on random inputs, so the rel. L2 error is
+  # about 1 whatever the chain; the max abs difference is the sharp bound.
+  # Measured: rel. L2 1.00, max abs 1.05e-4.
+  r=$(ort_close "$det" "$T/det.onnx" 3 3e-4 $DIMS) || bad "det: ONNX Runtime outputs beyond the bounds: $r"
+  echo "det --ratio 0.5 in ONNX Runtime: $r"
 else
   bad "det: compress failed"
 fi
@@ -78,7 +92,10 @@ import onnx,sys
 m=onnx.load(sys.argv[1]); W={t.name:t.data_type for t in m.graph.initializer}
 bad=[n.name for n in m.graph.node if n.op_type=='Conv' and W.get(n.input[1],10)!=10]
 sys.exit(1 if bad else 0)" "$T/isnet.onnx" || bad "isnet: a chain weight is not fp16"
-  node "$CMP" "$isnet" "$T/isnet.onnx" --rtol 100 >/dev/null 2>&1 || bad "isnet: does not run in ONNX Runtime"
+  # Per-layer ratios break ISNet's RGB stem (bench/README.md): over its
+  # outputs, measured rel. L2 up to 1.73, max abs 4.54.
+  r=$(ort_close "$isnet" "$T/isnet.onnx" 4 12) || bad "isnet: ONNX Runtime outputs beyond the bounds: $r"
+  echo "isnet --method tucker2 --ratio 0.5 in ONNX Runtime: $r"
 else
   bad "isnet: compress failed"
 fi
