@@ -163,6 +163,49 @@ onnxtd_status onnxtd_compress(onnxtd_model *m,
 onnxtd_status onnxtd_stats_model(onnxtd_model *m, size_t *count,
                                  onnxtd_error *err);
 
+/* ---- evaluation (ONNX Runtime) ------------------------------------------ */
+
+/* Runs model_a and model_b in ONNX Runtime (loaded at run time: ort_lib,
+ * else $ONNXTD_ORT_LIB, else the copy scripts/setup.sh installs, else the
+ * system's libonnxruntime.so.1) on the same inputs and measures, per
+ * output, rel. L2, largest absolute difference, cosine and (for class
+ * scores: float, rank 2 or 3, last axis > 1) top-1 agreement, with A as the
+ * reference; and the median latency of each over interleaved runs. With
+ * model_b NULL, model_a is compared against the outputs stored with the
+ * inputs (ONNX test data's output_K.pb). */
+typedef struct onnxtd_eval_options {
+    const char *model_a;
+    const char *model_b;
+    /* Input sources, each a folder in ONNX's test-data layout
+     * (test_data_set_N/input_K.pb), a folder of .npy files or one .npy/.pb
+     * file (models with one input), or a manifest (one sample per line:
+     * NAME=PATH for every input). */
+    const char *const *inputs;
+    size_t n_inputs;
+    size_t random;        /* instead of inputs: this many seeded random
+                             samples (smoke tests; the report says so) */
+    uint64_t seed;
+    const onnxtd_dim_value *dims;  /* symbolic dims of random samples */
+    size_t n_dims;
+    const char *ort_lib;
+    int threads;          /* intra-op threads per session; 0: ORT's default */
+    size_t runs;          /* timed runs of each model; 0: no timing */
+    /* Pass criteria, each per output; negative: not checked. */
+    double rtol;          /* rel. L2 at most this */
+    double min_cosine;
+    double min_agreement; /* top-1 agreement of class scores */
+    double elem_rtol, elem_atol;  /* every |b - a| <= atol + rtol |a| */
+} onnxtd_eval_options;
+
+/* Defaults: no models or inputs, 10 runs, no criterion checked. */
+void onnxtd_eval_options_init(onnxtd_eval_options *o);
+
+/* *report: text, or JSON when json != 0 (free()). *pass: 1 when every
+ * criterion holds. A failed criterion is not an error; a missing runtime,
+ * an unreadable input or one that does not fit the model is. */
+onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
+                          char **report, int *pass, onnxtd_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@ int cmd_info(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
 int cmd_stats_model(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Prints "onnxtd: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         {"diff", cmd_diff},
         {"compress", cmd_compress},
         {"stats-model", cmd_stats_model},
+        {"eval", cmd_eval},
 
 
     };

@@ -1,0 +1,31 @@
+#include <string.h>
+
+#include "eval/td_eval.h"
+#include "onnxtd.h"
+
+_Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_eval_dim),
+               "onnxtd_dim_value and td_eval_dim must share their layout");
+
+void onnxtd_eval_options_init(onnxtd_eval_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->runs = 10;
+    o->rtol = o->min_cosine = o->min_agreement = -1;
+    o->elem_rtol = o->elem_atol = -1;
+}
+
+onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
+                          char **report, int *pass, onnxtd_error *err)
+{
+    td_eval_opts t = {
+        .model_a = o->model_a, .model_b = o->model_b,
+        .inputs = o->inputs, .n_inputs = o->n_inputs,
+        .random = o->random, .seed = o->seed,
+        .dims = (const td_eval_dim *)o->dims, .n_dims = o->n_dims,
+        .ort_lib = o->ort_lib, .threads = o->threads, .runs = o->runs,
+        .rtol = o->rtol, .min_cosine = o->min_cosine,
+        .min_agreement = o->min_agreement,
+        .elem_rtol = o->elem_rtol, .elem_atol = o->elem_atol,
+    };
+    return (onnxtd_status)td_eval_run(&t, json, report, pass, (td_err_t *)err);
+}

@@ -1,0 +1,39 @@
+/* eval: run two models (or one model against stored outputs) on the same
+ * real inputs through the runtime room, and measure how far their outputs
+ * are apart and how fast each runs. */
+#ifndef TD_EVAL_H
+#define TD_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/td_err.h"
+
+typedef struct td_eval_dim {
+    const char *name;
+    int64_t value;
+} td_eval_dim;
+
+typedef struct td_eval_opts {
+    const char *model_a;
+    const char *model_b;          /* NULL: A against output_K.pb */
+    const char *const *inputs;    /* sources, see data/td_samples.h */
+    size_t n_inputs;
+    size_t random;                /* > 0: seeded random samples instead */
+    uint64_t seed;
+    const td_eval_dim *dims;      /* symbolic dims of random samples */
+    size_t n_dims;
+    const char *ort_lib;          /* NULL: the room's default search */
+    int threads;                  /* intra-op threads; 0: ORT's default */
+    size_t runs;                  /* timed runs per model; 0: no timing */
+    /* Criteria; negative: not checked. */
+    double rtol, min_cosine, min_agreement;
+    double elem_rtol, elem_atol;  /* |b - a| <= atol + rtol |a| per element */
+} td_eval_opts;
+
+/* Runs the evaluation; *report is text or JSON (malloc'd), *pass 1 when
+ * every criterion holds. A failed criterion is not an error. */
+td_status td_eval_run(const td_eval_opts *o, int json, char **report,
+                      int *pass, td_err_t *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* The deviation of one output from its reference, summed over samples:
+ * rel. L2 = ||b - a|| / ||a||, cosine = <a, b> / (||a|| ||b||), the
+ * largest |b - a|, top-1 agreement over the last axis of class scores. */
+#include <math.h>
+
+#include "eval/td_eval_internal.h"
+
+int td_eval_looks_like_scores(const td_array *a)
+{
+    return td_array_is_float(a->dtype) && (a->ndim == 2 || a->ndim == 3) &&
+           a->dims[a->ndim - 1] > 1;
+}
+
+static size_t argmax(const td_array *a, size_t from, size_t n)
+{
+    size_t best = from;
+    double v = td_array_get(a, from);
+    for (size_t i = from + 1; i < from + n; i++) {
+        double x = td_array_get(a, i);
+        if (x > v || (isnan(v) && !isnan(x)))
+            v = x, best = i;
+    }
+    return best - from;
+}
+
+void td_eval_acc_add(td_eval_acc *m, const td_array *a, const td_array *b,
+                     double elem_rtol, double elem_atol)
+{
+    size_t n = td_array_numel(a);
+    for (size_t i = 0; i < n; i++) {
+        double x = td_array_get(a, i), y = td_array_get(b, i);
+        m->elements++;
+        if (isnan(x) || isnan(y) || isinf(x) || isinf(y)) {
+            /* Matching NaNs or equal infinities agree; sums stay finite. */
+            if ((isnan(x) && isnan(y)) || x == y)
+                continue;
+            m->nan_mismatch++;
+            m->max_abs = INFINITY;
+            if (elem_rtol >= 0)
+                m->elem_mismatch++;
+            continue;
+        }
+        double d = y - x;
+        m->sum_aa += x * x;
+        m->sum_bb += y * y;
+        m->sum_ab += x * y;
+        m->sum_dd += d * d;
+        if (fabs(d) > m->max_abs)
+            m->max_abs = fabs(d);
+        if (elem_rtol >= 0 && fabs(d) > elem_atol + elem_rtol * fabs(x))
+            m->elem_mismatch++;
+    }
+    if (td_eval_looks_like_scores(a)) {
+        m->scores = 1;
+        size_t c = (size_t)a->dims[a->ndim - 1];
+        for (size_t r = 0; r + c <= n; r += c) {
+            m->rows++;
+            m->agree += argmax(a, r, c) == argmax(b, r, c);
+        }
+    }
+}
+
+double td_eval_rel_l2(const td_eval_acc *m)
+{
+    if (m->nan_mismatch)
+        return INFINITY;
+    if (m->sum_aa == 0)
+        return m->sum_dd == 0 ? 0.0 : INFINITY;
+    return sqrt(m->sum_dd) / sqrt(m->sum_aa);
+}
+
+double td_eval_cosine(const td_eval_acc *m)
+{
+    if (m->sum_aa == 0 && m->sum_bb == 0)
+        return m->nan_mismatch ? 0.0 : 1.0;
+    if (m->sum_aa == 0 || m->sum_bb == 0)
+        return 0.0;
+    return m->sum_ab / (sqrt(m->sum_aa) * sqrt(m->sum_bb));
+}

@@ -1,0 +1,64 @@
+/* Shared by the eval files. */
+#ifndef TD_EVAL_INTERNAL_H
+#define TD_EVAL_INTERNAL_H
+
+#include "eval/td_eval.h"
+#include "runtime/td_rt.h"
+#include "util/td_array.h"
+#include "util/td_buf.h"
+
+/* Sums over every element of one output across all samples; a is the
+ * reference (model A or the stored output), b the one compared. */
+typedef struct td_eval_acc {
+    double sum_aa, sum_bb, sum_ab, sum_dd, max_abs;
+    size_t elements;
+    size_t nan_mismatch;   /* NaN on one side only, or unequal infinities */
+    size_t elem_mismatch;  /* over the elementwise bound, when checked */
+    int scores;            /* the output looks like class scores */
+    size_t rows, agree;    /* top-1 over the last axis */
+} td_eval_acc;
+
+/* The rule for "class scores": a float output of rank 2 ([N, C]) or 3
+ * ([N, T, C], e.g. per-step character scores) whose last axis is > 1.
+ * Rank-4 outputs are feature maps or masks (NCHW), whose last axis is a
+ * width, so argmax over it means nothing. */
+int td_eval_looks_like_scores(const td_array *a);
+/* Adds one sample; a and b have the same shape. elem_rtol < 0: no
+ * elementwise check. */
+void td_eval_acc_add(td_eval_acc *m, const td_array *a, const td_array *b,
+                     double elem_rtol, double elem_atol);
+double td_eval_rel_l2(const td_eval_acc *m);   /* inf when ||a|| = 0 < ||b-a|| */
+double td_eval_cosine(const td_eval_acc *m);
+
+/* n seeded random samples for the model's inputs: floats uniform in
+ * [-1, 1), integers in [0, 10), bools 0/1. Symbolic dims must be given. */
+td_status td_eval_random_sample(const td_rt_session *s, uint64_t seed,
+                                size_t index, const td_eval_dim *dims,
+                                size_t n_dims, td_array **arrays,
+                                td_err_t *err);
+
+typedef struct td_eval_out {
+    const char *name;        /* A's output name (borrowed from A) */
+    size_t index_a, index_b;
+    int32_t dtype_a, dtype_b;
+    int64_t dims[8];         /* of the first sample */
+    size_t ndim;
+    td_eval_acc acc;
+} td_eval_out;
+
+typedef struct td_eval_result {
+    const td_eval_opts *opts;
+    const char *version, *library;
+    size_t samples;
+    td_eval_out *out;
+    size_t n_out;
+    int timed;
+    td_rt_timing ta, tb;
+    td_buf failures;         /* one reason per line */
+    int pass;
+} td_eval_result;
+
+char *td_eval_render_text(const td_eval_result *r);
+char *td_eval_render_json(const td_eval_result *r);
+
+#endif
