@@ -78,6 +78,22 @@ static const char help[] =
     "                    statistics stay data-free\n"
     "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
     "                    (default 0.1)\n"
+    "  --calib INPUTS    gather the activation statistics here, running the\n"
+    "                    model in ONNX Runtime on these inputs (as for eval:\n"
+    "                    a test-data folder, .npy/.pb files or a folder of\n"
+    "                    them, a manifest; repeatable), then measure the\n"
+    "                    compressed model against the original on held-out\n"
+    "                    inputs (report: \"measured\")\n"
+    "  --holdout K       inputs held out of the statistics and measured on\n"
+    "                    (default: a quarter, rounded up; 0: measure on the\n"
+    "                    calibration inputs themselves)\n"
+    "  --save-stats FILE with --calib: also write the statistics to FILE, for\n"
+    "                    later runs with --act-stats FILE\n"
+    "  --runs N          timed runs of each model when measuring (default\n"
+    "                    10; 0: no timing)\n"
+    "  --ort-lib PATH    the libonnxruntime.so.1 to load (default:\n"
+    "                    $ONNXTD_ORT_LIB, else the one scripts/setup.sh\n"
+    "                    installs, else the system's)\n"
     "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
     "  --include RE      only layers whose node name matches (POSIX ERE)\n"
     "  --exclude RE      skip layers whose node name matches\n"
@@ -164,6 +180,12 @@ int cmd_compress(int argc, char **argv)
     size_t n_dims = 0;
     char *html = NULL;
     onnxtd_compress_options co = {0};
+    const char **calib = calloc((size_t)argc + 1, sizeof *calib);
+    size_t n_calib = 0;
+    if (!calib) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
     cli_io io;
     cli_io_init(&io);
     long long ll;
@@ -216,6 +238,30 @@ int cmd_compress(int argc, char **argv)
         } else if (cli_is(a, "--act-stats")) {
             if (!(co.act_stats = cli_value(argc, argv, &i, "--act-stats")))
                 goto done;
+        } else if (cli_is(a, "--calib")) {
+            if (!(calib[n_calib] = cli_value(argc, argv, &i, "--calib")))
+                goto done;
+            n_calib++;
+        } else if (cli_is(a, "--holdout")) {
+            if (!(v = cli_value(argc, argv, &i, "--holdout")) ||
+                cli_parse_i64(v, &ll) || ll < 0 || ll > 1000000000) {
+                cli_error("--holdout needs a count >= 0");
+                goto done;
+            }
+            co.holdout = ll ? (long)ll : ONNXTD_HOLDOUT_NONE;
+        } else if (cli_is(a, "--save-stats")) {
+            if (!(co.save_stats = cli_value(argc, argv, &i, "--save-stats")))
+                goto done;
+        } else if (cli_is(a, "--ort-lib")) {
+            if (!(co.ort_lib = cli_value(argc, argv, &i, "--ort-lib")))
+                goto done;
+        } else if (cli_is(a, "--runs")) {
+            if (!(v = cli_value(argc, argv, &i, "--runs")) ||
+                cli_parse_i64(v, &ll) || ll < 0 || ll > 100000) {
+                cli_error("--runs needs a count >= 0");
+                goto done;
+            }
+            co.measure_runs = ll ? (int)ll : -1;
         } else if (cli_is(a, "--act-lambda")) {
             if (!(v = cli_value(argc, argv, &i, "--act-lambda")) ||
                 cli_parse_double(v, &co.act_lambda) || !(co.act_lambda > 0) ||
@@ -309,12 +355,16 @@ int cmd_compress(int argc, char **argv)
     int bad = check_report_path(report_path, in, out);
     if (bad < 0)
         bad = check_report_path(html_path, in, out);
+    if (bad < 0)
+        bad = check_report_path(co.save_stats, in, out);
     if (bad >= 0) {
         rc = bad;
         goto done;
     }
     co.dims = dims;
     co.n_dims = n_dims;
+    co.calib = calib;
+    co.n_calib = n_calib;
     struct progress prog;
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     if (!quiet && isatty(2)) {
@@ -336,6 +386,11 @@ int cmd_compress(int argc, char **argv)
     } else {
         if (!quiet && summary) {
             fputs(summary, stderr);
+            /* what the user would otherwise not know: nothing ran it */
+            if (!n_calib)
+                fprintf(stderr, "not measured: nothing ran %s; measure it with "
+                        "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
+                        "with --calib YOUR_INPUTS)\n", out, in, out);
         } else if (summary) {
             /* --quiet drops the table, not the warning that some layers
              * had no statistics and stayed data-free */
@@ -355,6 +410,7 @@ int cmd_compress(int argc, char **argv)
     onnxtd_model_free(m);
     rc = cli_exit_for(s);
 done:
+    free(calib);
     for (size_t q = 0; q < n_dims; q++)
         free((char *)dims[q].name);
     return rc;
