@@ -47,16 +47,14 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
                          const td_rt_options *ro, const char *label,
                          td_stats **out, td_err_t *err);
 
-/* Runs the original (a serialized model) and the compressed one on the
- * samples with use[i] == 1, compares every output the two share by name
- * (the original is the reference) and times both on the first of those
- * samples (`runs` interleaved runs each after one warm-up, medians; 0: not
- * timed). Fills *out (td_measured_free). */
-td_status td_calib_measure(td_rt *rt, const uint8_t *orig, size_t orig_len,
-                           const uint8_t *comp, size_t comp_len,
+/* Runs the original (a) and the compressed model (b) on the samples with
+ * use[i] == 1, compares every output of a with b's output of the same name
+ * (a is the reference) and times both on the first of those samples
+ * (`runs` interleaved runs each after one warm-up, medians; 0: not timed).
+ * Fills *out (td_measured_free). */
+td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
-                           const unsigned char *use,
-                           const td_rt_options *ro, size_t runs,
+                           const unsigned char *use, size_t runs,
                            td_measured *out, td_err_t *err);
 
 /* One calibrated compression, in three steps around the compression

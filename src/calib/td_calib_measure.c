@@ -82,24 +82,16 @@ static td_status fill(const struct pair *p, size_t n, td_measured *out)
     return TD_OK;
 }
 
-td_status td_calib_measure(td_rt *rt, const uint8_t *orig, size_t orig_len,
-                           const uint8_t *comp, size_t comp_len,
+td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
-                           const unsigned char *use, const td_rt_options *ro,
-                           size_t runs, td_measured *out, td_err_t *err)
+                           const unsigned char *use, size_t runs,
+                           td_measured *out, td_err_t *err)
 {
     memset(out, 0, sizeof *out);
-    td_rt_session *a = NULL, *b = NULL;
     td_array *in = NULL, *ra = NULL, *rb = NULL;
     struct pair *p = NULL;
     size_t na = 0, nb = 0, first = (size_t)-1;
-    td_status s = td_rt_session_new_mem(rt, orig, orig_len, "the original model",
-                                        ro, &a, err);
-    if (!s)
-        s = td_rt_session_new_mem(rt, comp, comp_len, "the compressed model", ro,
-                                  &b, err);
-    if (s)
-        goto done;
+    td_status s = TD_OK;
     na = td_rt_n_outputs(a);
     nb = td_rt_n_outputs(b);
     if (!(p = calloc(na ? na : 1, sizeof *p))) {
@@ -150,8 +142,6 @@ done:
     td_array_free_n(ra, na);
     td_array_free_n(rb, nb);
     free(p);
-    td_rt_session_free(a);
-    td_rt_session_free(b);
     if (s)
         td_measured_free(out);
     return s;

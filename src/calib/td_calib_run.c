@@ -115,22 +115,36 @@ fail:
     return s;
 }
 
+/* A session on m (with graph g, NULL: its own), serialized only for as
+ * long as the runtime takes to read it. */
+static td_status session_of(td_calib *c, td_model *m, td_graph *g,
+                            const char *label, td_rt_session **out,
+                            td_err_t *err)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    td_status s = td_model_pack(m, g, &buf, &len, err);
+    if (!s)
+        s = td_rt_session_new_mem(c->rt, buf, len, label, &c->o.rt, out, err);
+    free(buf);
+    return s;
+}
+
 td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
                        td_err_t *err)
 {
-    uint8_t *a = NULL, *b = NULL;
-    size_t na = 0, nb = 0;
+    td_rt_session *a = NULL, *b = NULL;
     /* no input held out: the deviation is measured on the calibration
      * inputs (and the report says so) */
     const unsigned char *use = c->k ? c->held : c->calib;
-    td_status s = td_model_pack(m, c->orig, &a, &na, err);
+    td_status s = session_of(c, m, c->orig, "the original model", &a, err);
     if (!s)
-        s = td_model_pack(m, NULL, &b, &nb, err);
+        s = session_of(c, m, NULL, "the compressed model", &b, err);
     if (!s)
-        s = td_calib_measure(c->rt, a, na, b, nb, c->smp, c->n_in, use,
-                             &c->o.rt, c->o.runs, out, err);
-    free(a);
-    free(b);
+        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, c->o.runs,
+                             out, err);
+    td_rt_session_free(a);
+    td_rt_session_free(b);
     if (!s) {
         out->on_calibration = c->k == 0;
         out->calib_samples = c->n - c->k;
