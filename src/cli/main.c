@@ -20,6 +20,9 @@ static const char usage[] =
     "  stats-model IN -o OUT\n"
     "      a copy of IN that also outputs its layers' input statistics, for\n"
     "      calibration in ONNX Runtime (tools/ort/calib_stats.js)\n"
+    "  eval A [B] --inputs SRC [--rtol R] [--min-cosine C] [--json]\n"
+    "      run A and B in ONNX Runtime on the same inputs: output deviation,\n"
+    "      top-1 agreement, latency; one model: against its stored outputs\n"
     "\n"
     "Run 'onnxtd COMMAND --help' for a command's options.\n";
 

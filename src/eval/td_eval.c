@@ -49,8 +49,17 @@ static td_status open_sessions(eval_ctx *c, td_err_t *err)
     size_t n = td_rt_n_inputs(c->a);
     if (!(c->in_names = calloc(n ? n : 1, sizeof *c->in_names)))
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        c->in_names[i] = td_rt_input(c->a, i)->name;
+    for (size_t i = 0; i < n; i++) {
+        const td_rt_io *io = td_rt_input(c->a, i);
+        c->in_names[i] = io->name;
+        if (!io->is_tensor || !td_array_elem_size(io->dtype))
+            return td_err_set(err, TD_EINPUT, "%s: input '%s' is %s; eval "
+                              "feeds numeric tensors only", c->o->model_a,
+                              io->name, io->is_tensor
+                                  ? td_array_dtype_name(io->dtype)
+                                  : "not a tensor (a sequence, map or "
+                                    "optional)");
+    }
     if (!c->b)
         return TD_OK;
     /* B is fed what A is fed: same input names and element types. */
@@ -121,6 +130,14 @@ static td_status compare(eval_ctx *c, size_t sample, td_eval_out *e,
                           e->name, sa, c->o->model_a, sb,
                           c->b ? c->o->model_b : "in output_K.pb");
     }
+    /* Two models may differ in dtype (an fp16 conversion against its
+     * fp32 original); a model and its own stored outputs may not. */
+    if (!c->b && a->dtype != b->dtype)
+        return td_err_set(err, TD_EINPUT, "%s: output '%s' is %s but the "
+                          "stored output_%zu.pb holds %s",
+                          td_samples_label(c->samples, sample), e->name,
+                          td_array_dtype_name(b->dtype), e->index_a,
+                          td_array_dtype_name(a->dtype));
     if (!sample) {
         e->dtype_a = a->dtype;
         e->dtype_b = b->dtype;

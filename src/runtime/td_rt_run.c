@@ -33,6 +33,32 @@ static td_status check_input(const td_rt_session *s, const td_rt_io *io,
     return TD_OK;
 }
 
+/* A dim_param names one size: every input that carries it must agree
+ * (ORT itself may not notice, e.g. where the inputs meet in a Concat).
+ * given[i] is the array fed to graph input i. */
+static td_status check_dim_names(const td_rt_session *s, const td_array *const *given,
+                                 td_err_t *err)
+{
+    for (size_t i = 0; i < s->n_in; i++)
+        for (size_t d = 0; d < s->in[i].ndim; d++) {
+            const char *dp = s->in[i].dim_names[d];
+            if (!*dp || s->in[i].dims[d] >= 0)
+                continue;
+            for (size_t j = 0; j <= i; j++)
+                for (size_t e = 0; e < s->in[j].ndim && (j < i || e < d); e++)
+                    if (!strcmp(s->in[j].dim_names[e], dp) &&
+                        given[j]->dims[e] != given[i]->dims[d])
+                        return td_err_set(err, TD_EINPUT, "%s: symbolic dim "
+                                          "'%s' is %lld in input '%s' but %lld "
+                                          "in input '%s'", s->label, dp,
+                                          (long long)given[j]->dims[e],
+                                          s->in[j].name,
+                                          (long long)given[i]->dims[d],
+                                          s->in[i].name);
+        }
+    return TD_OK;
+}
+
 /* Copies one ORT output into *a (named `name`). */
 static td_status take_output(const td_rt_session *s, const char *name,
                              OrtValue *v, td_array *a, td_err_t *err)
@@ -93,12 +119,13 @@ td_status td_rt_run(td_rt_session *s, const td_array *inputs,
     if (!out_names)
         n_out = s->n_out;
     const char **in_names = calloc(s->n_in ? s->n_in : 1, sizeof *in_names);
+    const td_array **given = calloc(s->n_in ? s->n_in : 1, sizeof *given);
     const char **names = calloc(n_out ? n_out : 1, sizeof *names);
     OrtValue **in_vals = calloc(s->n_in ? s->n_in : 1, sizeof *in_vals);
     OrtValue **out_vals = calloc(n_out ? n_out : 1, sizeof *out_vals);
     td_array *outs = calloc(n_out ? n_out : 1, sizeof *outs);
     td_status st = TD_OK;
-    if (!in_names || !names || !in_vals || !out_vals || !outs) {
+    if (!in_names || !given || !names || !in_vals || !out_vals || !outs) {
         st = td_err_set(err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -117,6 +144,7 @@ td_status td_rt_run(td_rt_session *s, const td_array *inputs,
             goto cleanup;
         }
         in_names[i] = s->in[i].name;
+        given[i] = &inputs[j];
         if ((st = check_input(s, &s->in[i], &inputs[j], err)))
             goto cleanup;
         /* ORT wants a non-NULL pointer even for an empty tensor; the buffer
@@ -136,6 +164,8 @@ td_status td_rt_run(td_rt_session *s, const td_array *inputs,
                             s->label, s->in[i].name);
             goto cleanup;
         }
+    if ((st = check_dim_names(s, given, err)))
+        goto cleanup;
     for (size_t k = 0; k < n_out; k++)
         names[k] = out_names ? out_names[k] : s->out[k].name;
     st = td_rt_status(s->rt, api->Run(s->ort, NULL, in_names,
@@ -157,6 +187,7 @@ cleanup:
             api->ReleaseValue(out_vals[k]);
     td_array_free_n(outs, n_out);
     free(in_names);
+    free(given);
     free(names);
     free(in_vals);
     free(out_vals);

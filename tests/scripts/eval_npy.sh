@@ -11,7 +11,8 @@
 #   missing 'shape' key are refused with a message naming the file;
 # - a model with symbolic dims (N, H, W) runs on .npy inputs of a concrete
 #   shape given through a manifest, and the report shows that shape; a
-#   wrong dtype, a wrong fixed dim, a missing or unknown input are refused;
+#   wrong dtype, a wrong fixed dim, a symbolic dim of two sizes, a missing
+#   or unknown input are refused;
 #   random inputs need every symbolic dim (--dim) and say they are random.
 set -u
 BIN="$1"
@@ -103,6 +104,8 @@ with open(f"{T}/sym/list.txt", "w") as f:
 open(f"{T}/sym/f64.txt", "w").write("x=x64.npy y=y0.npy\n")
 open(f"{T}/sym/c4.txt", "w").write("x=x4.npy y=y0.npy\n")
 open(f"{T}/sym/missing.txt", "w").write("x=x0.npy\n")
+np.save(f"{T}/sym/y_n3.npy", rng.standard_normal((3, 3, 5, 7)).astype(np.float32))
+open(f"{T}/sym/n23.txt", "w").write("x=x0.npy y=y_n3.npy\n")
 open(f"{T}/sym/unknown.txt", "w").write("x=x0.npy y=y0.npy w=y1.npy\n")
 PY
 
@@ -133,6 +136,7 @@ expect "symbolic dims" 0 "" "$BIN" eval "$A" "$A" --inputs "$T/sym/list.txt" --r
 grep -q '"shape":\[2,3,5,7\]' "$T/out" && grep -q '"samples":3' "$T/out" || bad "symbolic: $(cat "$T/out")"
 expect "wrong dtype" 1 "input 'x' is float32, given float64" "$BIN" eval "$A" "$A" --inputs "$T/sym/f64.txt"
 expect "wrong fixed dim" 1 "given [2,4,5,7]" "$BIN" eval "$A" "$A" --inputs "$T/sym/c4.txt"
+expect "N 2 and 3" 1 "symbolic dim 'N' is 2 in input 'x' but 3 in input 'y'" "$BIN" eval "$A" "$A" --inputs "$T/sym/n23.txt"
 expect "manifest missing input" 1 "$T/sym/missing.txt:1: no file for input 'y'" "$BIN" eval "$A" "$A" --inputs "$T/sym/missing.txt"
 expect "manifest unknown input" 1 "$T/sym/unknown.txt:1: the model has no input named 'w'" "$BIN" eval "$A" "$A" --inputs "$T/sym/unknown.txt"
 expect "folder for two inputs" 1 "one file per sample fits a model with one input; this one has 2" "$BIN" eval "$A" "$A" --inputs "$T/sym"
@@ -141,6 +145,9 @@ expect "random" 0 "" "$BIN" eval "$A" "$A" --random 2 --dim N=1 --dim H=4 --dim 
 grep -q "2 random samples (seed 0); random inputs: a smoke test" "$T/out" || bad "random label: $(cat "$T/out")"
 expect "no inputs" 2 "usage: onnxtd eval" "$BIN" eval "$A" "$A"
 expect "one model, no stored outputs" 1 "0 stored outputs (output_K.pb) for a model with 1" "$BIN" eval "$F" --inputs "$T/good.npy"
+
+"$BIN" --help | grep -q "^  eval A \[B\] --inputs SRC" || bad "onnxtd --help does not list eval"
+"$BIN" eval --help | grep -q "^usage: onnxtd eval A.onnx \[B.onnx\]" || bad "eval --help"
 
 [ "$fail" = 0 ] && echo "eval_npy: ok" && exit 0
 exit 1
