@@ -141,6 +141,8 @@ typedef enum onnxtd_method {
     ONNXTD_METHOD_RSDTR
 } onnxtd_method;
 
+#define ONNXTD_HOLDOUT_NONE (-1L)
+
 typedef struct onnxtd_compress_options {
     onnxtd_method method;
     int64_t rank;        /* > 0: this rank for each factored mode */
@@ -180,6 +182,27 @@ typedef struct onnxtd_compress_options {
      * the calibration data, and the global allocation weighs them so. */
     const char *act_stats;
     double act_lambda;      /* relative regularisation; 0: 0.1 */
+    /* Calibration inputs (the sources onnxtd_eval takes: test-data folders,
+     * .npy/.pb files or folders, manifests), or NULL. The statistics are
+     * then gathered here, by running the model in ONNX Runtime on one input
+     * at a time (act_stats must be NULL), except on `holdout` inputs held
+     * out; after compressing, the original and the compressed model are run
+     * on those and the report carries the measured deviation per output and
+     * the latency ratio ("measured" in the JSON; null without calib). */
+    const char *const *calib;
+    size_t n_calib;
+    long holdout;           /* 0: a quarter of the inputs, rounded up (none
+                               of one input); > 0: that many;
+                               ONNXTD_HOLDOUT_NONE: none, the deviation is
+                               measured on the calibration inputs */
+    /* With calib, when not NULL: receives the statistics as an ONNX file in
+     * memory (*stats_len bytes; free()), to be saved with the other outputs
+     * and reused as act_stats. */
+    unsigned char **stats;
+    size_t *stats_len;
+    const char *ort_lib;    /* libonnxruntime.so.1 to load; NULL: the
+                               default search (see onnxtd_eval_options) */
+    int measure_runs;       /* timed runs of each model; 0: 10; < 0: none */
     /* Called after each layer is factored, from the library's threads one
      * call at a time; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);

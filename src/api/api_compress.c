@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib/td_calib.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
@@ -31,6 +32,26 @@ static td_status compile(const char *pattern, const char *what, regex_t *re,
     td_status s = td_regex_compile(re, pattern, what, err);
     *have = s == TD_OK;
     return s;
+}
+
+/* The calibration options together: one source of statistics, a
+ * hold-out that leaves some inputs to calibrate on. Messages name the CLI's
+ * flags, which are the fields' names. */
+static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
+{
+    if (o->n_calib && !o->calib)
+        return td_err_set(err, TD_EUSAGE, "calib: n_calib without sources");
+    if (o->n_calib && o->act_stats)
+        return td_err_set(err, TD_EUSAGE, "give --calib or --act-stats, not "
+                          "both: --calib gathers the statistics itself");
+    if (!o->n_calib && (o->holdout || o->stats))
+        return td_err_set(err, TD_EUSAGE, "--%s needs --calib",
+                          o->stats ? "save-stats" : "holdout");
+    if (!o->stats != !o->stats_len)
+        return td_err_set(err, TD_EUSAGE, "stats and stats_len go together");
+    if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_NONE)
+        return td_err_set(err, TD_EUSAGE, "--holdout must be >= 0");
+    return TD_OK;
 }
 
 onnxtd_status onnxtd_compress(onnxtd_model *om,
@@ -121,6 +142,11 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     o.include = have_inc ? &inc : NULL;
     o.exclude = have_exc ? &exc : NULL;
     td_stats *stats = NULL;
+    td_calib *cal = NULL;
+    td_measured measured = {0};
+    int have_measured = 0;
+    if ((s = check_calib(opts, err)))
+        goto out;
     if (opts->act_lambda < 0 || opts->act_lambda > 1e6) {
         s = td_err_set(err, TD_EUSAGE, "--act-lambda must be positive");
         goto out;
@@ -128,19 +154,47 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (opts->act_stats && (s = td_stats_load(opts->act_stats, &stats, err)))
         goto out;
     o.stats = stats;
+    if (opts->n_calib) {
+        td_calib_opts co = {
+            .sources = opts->calib,
+            .n_sources = opts->n_calib,
+            .holdout = opts->holdout == ONNXTD_HOLDOUT_NONE ? 0
+                       : opts->holdout > 0 ? opts->holdout : -1,
+            .ort_lib = opts->ort_lib,
+            .rt = {.threads = opts->threads},
+            .runs = opts->measure_runs < 0 ? 0
+                    : opts->measure_runs > 0 ? (size_t)opts->measure_runs : 10,
+        };
+        if ((s = td_calib_begin(m, &co, &cal, err)))
+            goto out;
+        o.stats = td_calib_statistics(cal);
+    }
     o.stats_lambda = opts->act_lambda;
     td_compress_report r;
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
+    if (s == TD_OK && cal) {
+        if (!(s = td_calib_end(cal, m, &measured, err)))
+            r.measured = &measured, have_measured = 1;
+        else
+            td_err_prefix(err, "%s: measuring the compressed model: ",
+                          td_model_path(m));
+    }
     if (s == TD_OK && report && !(*report = td_compress_report_json(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     if (s == TD_OK && summary && !(*summary = td_compress_report_table(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     if (s == TD_OK && opts->html && !(*opts->html = td_compress_report_html(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
+    if (s == TD_OK && opts->stats)
+        s = td_stats_pack(td_calib_statistics(cal), opts->stats,
+                          opts->stats_len, err);
     td_compress_report_free(&r);
 out:
+    if (have_measured)
+        td_measured_free(&measured);
+    td_calib_free(cal);
     td_stats_free(stats);
     if (have_inc)
         regfree(&inc);

@@ -77,6 +77,22 @@ static const char help[] =
     "                    statistics stay data-free\n"
     "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
     "                    (default 0.1)\n"
+    "  --calib INPUTS    gather the activation statistics here, running the\n"
+    "                    model in ONNX Runtime on these inputs (as for eval:\n"
+    "                    a test-data folder, .npy/.pb files or a folder of\n"
+    "                    them, a manifest; repeatable), then measure the\n"
+    "                    compressed model against the original on held-out\n"
+    "                    inputs (report: \"measured\")\n"
+    "  --holdout K       inputs held out of the statistics and measured on\n"
+    "                    (default: a quarter, rounded up; 0: measure on the\n"
+    "                    calibration inputs themselves)\n"
+    "  --save-stats FILE with --calib: also write the statistics to FILE, for\n"
+    "                    later runs with --act-stats FILE\n"
+    "  --runs N          timed runs of each model when measuring (default\n"
+    "                    10; 0: no timing)\n"
+    "  --ort-lib PATH    the libonnxruntime.so.1 to load (default:\n"
+    "                    $ONNXTD_ORT_LIB, else the one scripts/setup.sh\n"
+    "                    installs, else the system's)\n"
     "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
     "  --include RE      only layers whose node name matches (POSIX ERE;\n"
     "                    counts in {m,n} up to 255, 1024 bytes at most)\n"
@@ -126,6 +142,20 @@ int cmd_compress(int argc, char **argv)
     size_t n_dims = 0;
     char *html = NULL;
     onnxtd_compress_options co = {0};
+    const char **calib = calloc((size_t)argc + 1, sizeof *calib);
+    /* every file read besides the model: --act-stats and the --calib
+     * sources (an output must not replace one) */
+    onnxtd_output_file *reads = calloc((size_t)argc + 1, sizeof *reads);
+    const char *stats_path = NULL;
+    unsigned char *stats = NULL;
+    size_t stats_len = 0;
+    size_t n_calib = 0;
+    if (!calib || !reads) {
+        free(calib);
+        free(reads);
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
     cli_io io;
     cli_io_init(&io);
     long long ll;
@@ -178,6 +208,30 @@ int cmd_compress(int argc, char **argv)
         } else if (cli_is(a, "--act-stats")) {
             if (!(co.act_stats = cli_value(argc, argv, &i, "--act-stats")))
                 goto done;
+        } else if (cli_is(a, "--calib")) {
+            if (!(calib[n_calib] = cli_value(argc, argv, &i, "--calib")))
+                goto done;
+            n_calib++;
+        } else if (cli_is(a, "--holdout")) {
+            if (!(v = cli_value(argc, argv, &i, "--holdout")) ||
+                cli_parse_i64(v, &ll) || ll < 0 || ll > 1000000000) {
+                cli_error("--holdout needs a count >= 0");
+                goto done;
+            }
+            co.holdout = ll ? (long)ll : ONNXTD_HOLDOUT_NONE;
+        } else if (cli_is(a, "--save-stats")) {
+            if (!(stats_path = cli_value(argc, argv, &i, "--save-stats")))
+                goto done;
+        } else if (cli_is(a, "--ort-lib")) {
+            if (!(co.ort_lib = cli_value(argc, argv, &i, "--ort-lib")))
+                goto done;
+        } else if (cli_is(a, "--runs")) {
+            if (!(v = cli_value(argc, argv, &i, "--runs")) ||
+                cli_parse_i64(v, &ll) || ll < 0 || ll > 100000) {
+                cli_error("--runs needs a count >= 0");
+                goto done;
+            }
+            co.measure_runs = ll ? (int)ll : -1;
         } else if (cli_is(a, "--act-lambda")) {
             if (!(v = cli_value(argc, argv, &i, "--act-lambda")) ||
                 cli_parse_double(v, &co.act_lambda) || !(co.act_lambda > 0) ||
@@ -273,6 +327,8 @@ int cmd_compress(int argc, char **argv)
     }
     co.dims = dims;
     co.n_dims = n_dims;
+    co.calib = calib;
+    co.n_calib = n_calib;
     struct progress prog;
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     if (!quiet && isatty(2)) {
@@ -281,14 +337,20 @@ int cmd_compress(int argc, char **argv)
     }
     if (html_path)
         co.html = &html;
+    if (stats_path)
+        co.stats = &stats, co.stats_len = &stats_len;
     /* Every path written is checked against every path read before the
      * work, and all are written together after it. */
-    onnxtd_output_file files[2], reads[1];
+    onnxtd_output_file files[3];
     size_t n_files = 0, n_reads = 0;
     if (report_path && !to_stdout(report_path))
         files[n_files++] = (onnxtd_output_file){report_path, "--report", NULL, 0};
     if (html_path && !to_stdout(html_path))
         files[n_files++] = (onnxtd_output_file){html_path, "--report-html", NULL, 0};
+    if (stats_path)
+        files[n_files++] = (onnxtd_output_file){stats_path, "--save-stats", NULL, 0};
+    for (size_t q = 0; q < n_calib; q++)
+        reads[n_reads++] = (onnxtd_output_file){calib[q], "--calib", NULL, 0};
     if (co.act_stats)
         reads[n_reads++] = (onnxtd_output_file){co.act_stats, "--act-stats", NULL, 0};
     onnxtd_error err = {0};
@@ -302,6 +364,11 @@ int cmd_compress(int argc, char **argv)
     if (s == ONNXTD_OK)
         s = onnxtd_compress(m, &co, &report, &summary, &err);
     for (size_t f = 0; s == ONNXTD_OK && f < n_files; f++) {
+        if (files[f].path == stats_path) {
+            files[f].data = stats;
+            files[f].len = stats_len;
+            continue;
+        }
         const char *text = files[f].path == report_path ? report : html;
         files[f].data = text;
         files[f].len = text ? strlen(text) : 0;
@@ -313,6 +380,11 @@ int cmd_compress(int argc, char **argv)
     } else {
         if (!quiet && summary) {
             fputs(summary, stderr);
+            /* what the user would otherwise not know: nothing ran it */
+            if (!n_calib)
+                fprintf(stderr, "not measured: nothing ran %s; measure it with "
+                        "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
+                        "with --calib YOUR_INPUTS)\n", io.out, io.in, io.out);
         } else if (summary) {
             /* --quiet drops the table, not the warning that some layers
              * had no statistics and stayed data-free */
@@ -335,6 +407,9 @@ int cmd_compress(int argc, char **argv)
     onnxtd_model_free(m);
     rc = cli_exit_for(s);
 done:
+    free(calib);
+    free(reads);
+    free(stats);
     for (size_t q = 0; q < n_dims; q++)
         free((char *)dims[q].name);
     return rc;

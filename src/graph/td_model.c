@@ -310,6 +310,14 @@ const Onnx__ModelProto *td_model_current(td_model *m)
     return cp->graph ? cp : NULL;
 }
 
+td_graph *td_model_fork_graph(td_model *m, td_arena *a)
+{
+    const Onnx__ModelProto *now = td_model_current(m);
+    return now ? td_graph_new(a, now->graph, m->root->has_ir_version
+                                                 ? m->root->ir_version : 0)
+               : NULL;
+}
+
 static int same_domain(const char *a, const char *b)
 {
     if (!a || !strcmp(a, "ai.onnx"))

@@ -50,6 +50,20 @@ const Onnx__ModelProto *td_model_current(td_model *m);
  * "ai.onnx" are the same), or 0 when not imported. */
 int64_t td_model_opset(const td_model *m, const char *domain);
 
+/* A second IR over the model as it stands now: its edits go to arena a and
+ * leave m's own graph as it is. The two share every message and payload
+ * (the IR never changes a message in place), so m must outlive it. NULL
+ * when out of memory. For a variant of the model (the calibration outputs)
+ * or a copy of it as it was (the original, kept while m is compressed). */
+td_graph *td_model_fork_graph(td_model *m, td_arena *a);
+
+/* The model, with graph g (a fork of m's; NULL: m's own) in place of its
+ * graph, serialized into *buf (malloc'd, *len bytes) for a runtime that
+ * takes a model in memory. Tensors are inlined; over protobuf's 2 GiB is
+ * refused. */
+td_status td_model_pack(td_model *m, td_graph *g, uint8_t **buf, size_t *len,
+                        td_err_t *err);
+
 /* Writes atomically: temp file in the target folder, fsync, rename; the
  * path is checked first as td_outputs_check does (the model read, or a
  * file it read, is refused; td_outputs_write can replace the former). */

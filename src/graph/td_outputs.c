@@ -22,7 +22,9 @@ struct ent {
     uint64_t dev, ino; /* the file, or its folder when absent */
     const char *name;  /* absent: the last component of path */
     char *own;
-    char *real;        /* an existing output, links followed: written there */
+    char *real;        /* an existing output, links followed: written there;
+                          a folder read (calibration inputs): its own path */
+    int folder;        /* a folder read: every file under it is read */
     int output, model_in, model_out;
 };
 
@@ -96,6 +98,8 @@ static void identify(struct ent *e)
         e->known = e->exists = 1;
         e->dev = (uint64_t)st.st_dev;
         e->ino = (uint64_t)st.st_ino;
+        if (S_ISDIR(st.st_mode) && (e->real = realpath(e->path, NULL)))
+            e->folder = 1;
         return;
     }
     char *dir = folder_of(e->path);
@@ -190,12 +194,25 @@ static int same(const struct ent *a, const struct ent *b)
     return a->exists || strcmp(a->name, b->name) == 0;
 }
 
+/* An existing output somewhere under folder read o: one of the files read
+ * (a folder of calibration inputs is read whole, at any depth). */
+static int under(const struct ent *o, const struct ent *e)
+{
+    size_t n = o->folder && e->real ? strlen(o->real) : 0;
+    return n && strncmp(e->real, o->real, n) == 0 &&
+           (e->real[n] == '/' || o->real[n - 1] == '/');
+}
+
 /* Output e (the last one added) against everything before it. */
 static td_status clash(const struct list *l, const struct ent *e,
                        int in_place, td_err_t *err)
 {
     for (size_t i = 0; i + 1 < l->n; i++) {
         const struct ent *o = &l->v[i];
+        if (under(o, e))
+            return td_err_set(err, TD_EIO, "'%s' (%s) is a file in '%s' (%s), "
+                              "a folder read; refused", e->path, e->role,
+                              o->path, o->role);
         if (!same(o, e))
             continue;
         if (o->model_in && e->model_out) {

@@ -117,3 +117,28 @@ td_status td_model_save(td_model *m, const char *path,
     td_out_plan p = {.model = m, .model_path = path, .save = opts};
     return td_outputs_write(&p, err);
 }
+
+td_status td_model_pack(td_model *m, td_graph *g, uint8_t **buf, size_t *len,
+                        td_err_t *err)
+{
+    *buf = NULL;
+    *len = 0;
+    const Onnx__ModelProto *now = td_model_current(m);
+    Onnx__ModelProto *model = now ? td_arena_memdup(td_model_arena(m), now,
+                                                    sizeof *model)
+                                  : NULL;
+    if (model && g)
+        model->graph = td_graph_build(g);
+    if (!model || !model->graph)
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", td_model_path(m));
+    size_t size = protobuf_c_message_get_packed_size(&model->base);
+    if (size > (size_t)INT32_MAX)
+        return td_err_set(err, TD_EINPUT,
+                          "%s: the model would be %zu bytes in memory, over "
+                          "protobuf's 2 GiB limit", td_model_path(m), size);
+    if (!(*buf = malloc(size ? size : 1)))
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory (%zu bytes)",
+                          td_model_path(m), size);
+    *len = protobuf_c_message_pack(&model->base, *buf);
+    return TD_OK;
+}

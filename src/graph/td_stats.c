@@ -19,10 +19,10 @@ struct entry {
 };
 
 struct td_stats {
-    char *path;
+    char *path;     /* the file, or the label of statistics gathered here */
     struct entry *e;
-    size_t n;
-    td_strmap *at;
+    size_t n, cap;
+    td_strmap *at;  /* keys are the entries' own names */
 };
 
 void td_stats_free(td_stats *s)
@@ -49,13 +49,19 @@ static int has_prefix(const char *s, const char *p)
 }
 
 /* The entry for tensor x, created when new; NULL when out of memory. */
-static struct entry *entry_for(td_stats *s, const char *x, size_t cap)
+static struct entry *entry_for(td_stats *s, const char *x)
 {
     int64_t i = td_strmap_get(s->at, x);
     if (i >= 0)
         return &s->e[i];
-    if (s->n >= cap)
-        return NULL;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        struct entry *g = cap < s->cap ? NULL : realloc(s->e, cap * sizeof *g);
+        if (!g)
+            return NULL;
+        s->e = g;
+        s->cap = cap;
+    }
     struct entry *e = &s->e[s->n];
     memset(e, 0, sizeof *e);
     if (!(e->name = strdup(x)) || td_strmap_put(s->at, e->name, (int64_t)s->n))
@@ -135,6 +141,35 @@ static td_status read_count(const Onnx__TensorProto *t, struct entry *e,
     return st;
 }
 
+/* What holds across one tensor's statistics, wherever they came from. */
+static td_status check_entry(const struct entry *e, td_err_t *err)
+{
+    if (e->mu && e->m && e->n_mu != e->n)
+        return td_err_set(err, TD_EINPUT,
+                          "tensor '" TD_STATS_MEAN_PREFIX "%s' has %lld "
+                          "values, but '" TD_STATS_MOMENT_PREFIX "%s' is "
+                          "%lld x %lld", e->name, (long long)e->n_mu,
+                          e->name, (long long)e->n, (long long)e->n);
+    /* E[x]^2 <= E[x^2] channel by channel (float sums: 1e-3 slack; a
+     * negative E[x^2] is the moment's fault, refused with it) */
+    for (int64_t c = 0; e->mu && e->m && c < e->n; c++) {
+        double d = e->m[c * e->n + c];
+        if (d >= 0 && e->mu[c] * e->mu[c] > d * (1 + 1e-3) + 1e-30)
+            return td_err_set(err, TD_EINPUT,
+                              "tensor '" TD_STATS_MEAN_PREFIX "%s': channel "
+                              "%lld's mean %g does not fit the moment "
+                              "(mean^2 > E[x^2] = %g)", e->name,
+                              (long long)c, e->mu[c], d);
+    }
+    if (!e->m || !e->count)
+        return td_err_set(err, TD_EINPUT, "tensor '%s%s' has no '%s%s'",
+                          e->m ? TD_STATS_MOMENT_PREFIX : TD_STATS_COUNT_PREFIX,
+                          e->name,
+                          e->m ? TD_STATS_COUNT_PREFIX : TD_STATS_MOMENT_PREFIX,
+                          e->name);
+    return TD_OK;
+}
+
 td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
 {
     *out = NULL;
@@ -151,9 +186,8 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
     loaded = 1;
     td_graph *g = td_model_graph(model);
     size_t ni = td_graph_init_count(g);
-    s->e = calloc(ni ? ni : 1, sizeof *s->e);
     s->at = td_strmap_new(ni);
-    if (!s->e || !s->at) {
+    if (!s->at) {
         st = td_err_set(err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -174,7 +208,7 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
             goto cleanup;
         }
         const char *x = nm + strlen(prefix[kind]);
-        struct entry *e = entry_for(s, x, ni);
+        struct entry *e = entry_for(s, x);
         if (!e) {
             st = td_err_set(err, TD_ENOMEM, "out of memory");
             goto cleanup;
@@ -186,40 +220,9 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
             goto cleanup;
         }
     }
-    for (size_t i = 0; i < s->n; i++) {
-        const struct entry *e = &s->e[i];
-        if (e->mu && e->m && e->n_mu != e->n) {
-            st = td_err_set(err, TD_EINPUT,
-                            "tensor '" TD_STATS_MEAN_PREFIX "%s' has %lld "
-                            "values, but '" TD_STATS_MOMENT_PREFIX "%s' is "
-                            "%lld x %lld", e->name, (long long)e->n_mu,
-                            e->name, (long long)e->n, (long long)e->n);
+    for (size_t i = 0; i < s->n; i++)
+        if ((st = check_entry(&s->e[i], err)))
             goto cleanup;
-        }
-        /* E[x]^2 <= E[x^2] channel by channel (float sums: 1e-3 slack; a
-         * negative E[x^2] is the moment's fault, refused with it) */
-        for (int64_t c = 0; e->mu && e->m && c < e->n; c++) {
-            double d = e->m[c * e->n + c];
-            if (d >= 0 && e->mu[c] * e->mu[c] > d * (1 + 1e-3) + 1e-30) {
-                st = td_err_set(err, TD_EINPUT,
-                                "tensor '" TD_STATS_MEAN_PREFIX "%s': channel "
-                                "%lld's mean %g does not fit the moment "
-                                "(mean^2 > E[x^2] = %g)", e->name,
-                                (long long)c, e->mu[c], d);
-                goto cleanup;
-            }
-        }
-        if (!e->m || !e->count) {
-            st = td_err_set(err, TD_EINPUT, "tensor '%s%s' has no '%s%s'",
-                            s->e[i].m ? TD_STATS_MOMENT_PREFIX
-                                      : TD_STATS_COUNT_PREFIX,
-                            s->e[i].name,
-                            s->e[i].m ? TD_STATS_COUNT_PREFIX
-                                      : TD_STATS_MOMENT_PREFIX,
-                            s->e[i].name);
-            goto cleanup;
-        }
-    }
     if (s->n == 0) {
         st = td_err_set(err, TD_EINPUT, "holds no statistics tensors");
         goto cleanup;
@@ -254,6 +257,73 @@ td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
                           "%lld, but '%s' has %lld channels",
                           s->path, name, (long long)e->n, (long long)e->n,
                           name, (long long)n);
+    *m = e->m;
+    *mu = e->mu;
+    *count = e->count;
+    return TD_OK;
+}
+
+td_status td_stats_new(const char *label, td_stats **out, td_err_t *err)
+{
+    *out = NULL;
+    td_stats *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(label)) || !(s->at = td_strmap_new(16))) {
+        td_stats_free(s);
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
+    *out = s;
+    return TD_OK;
+}
+
+td_status td_stats_add(td_stats *s, const char *name, int64_t n,
+                       double *moment, double *mean, int64_t count,
+                       td_err_t *err)
+{
+    if (td_strmap_get(s->at, name) >= 0) {
+        free(moment);
+        free(mean);
+        return td_err_set(err, TD_EINPUT, "%s: tensor '%s' added twice",
+                          s->path, name);
+    }
+    struct entry *e = entry_for(s, name);
+    if (!e) {
+        free(moment);
+        free(mean);
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
+    e->n = n;
+    e->m = moment;
+    e->mu = mean;
+    e->n_mu = mean ? n : 0;
+    e->count = count > 0 ? count : 0;
+    td_status st = TD_OK;
+    for (int64_t q = 0; q < n * n && !st; q++)
+        if (!isfinite(moment[q]))
+            st = td_err_set(err, TD_EINPUT, "tensor '" TD_STATS_MOMENT_PREFIX
+                            "%s': entry (%lld, %lld) is not finite (%g)", name,
+                            (long long)(q / n), (long long)(q % n), moment[q]);
+    for (int64_t q = 0; mean && q < n && !st; q++)
+        if (!isfinite(mean[q]))
+            st = td_err_set(err, TD_EINPUT, "tensor '" TD_STATS_MEAN_PREFIX
+                            "%s': channel %lld is not finite (%g)", name,
+                            (long long)q, mean[q]);
+    if (!st)
+        st = check_entry(e, err);
+    if (st)
+        td_err_prefix(err, "%s: ", s->path);
+    /* a refused entry stays (freed with s): s is not used after an error */
+    return st;
+}
+
+td_status td_stats_entry(const td_stats *s, size_t i, const char **name,
+                         int64_t *n, const double **m, const double **mu,
+                         int64_t *count)
+{
+    if (i >= s->n)
+        return TD_EUSAGE;
+    const struct entry *e = &s->e[i];
+    *name = e->name;
+    *n = e->n;
     *m = e->m;
     *mu = e->mu;
     *count = e->count;

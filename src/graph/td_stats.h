@@ -9,12 +9,15 @@
  * and optionally
  *   "mean/X"    C (FLOAT or DOUBLE): E[x], the channel means.
  * tools/ort/calib_stats.js writes it from ONNX Runtime runs of the model
- * that `onnxtd stats-model` prepares. This module only reads and checks the
- * container (finite, square, a positive count); whether a matrix is
- * positive semidefinite is the numerics' business (td_whiten.h). */
+ * that `onnxtd stats-model` prepares; `compress --calib` gathers the same
+ * in the process (src/calib/) and can save it. This module only reads,
+ * holds, writes and checks the container (finite, square, a positive
+ * count); whether a matrix is positive semidefinite is the numerics'
+ * business (td_whiten.h). */
 #ifndef TD_STATS_H
 #define TD_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/td_err.h"
@@ -38,5 +41,26 @@ size_t td_stats_count(const td_stats *s);
 td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
                           const double **m, const double **mu, int64_t *count,
                           td_err_t *err);
+
+/* Statistics gathered in the process (src/calib/): an empty container
+ * named label in messages (where a loaded one names its file). */
+td_status td_stats_new(const char *label, td_stats **out, td_err_t *err);
+/* Adds tensor name's statistics: the n x n moment and the n channel means
+ * (mean may be NULL), both malloc'd and owned by s from the call on, even
+ * when it fails; count > 0 positions. Checked as a loaded file is (finite,
+ * means that fit the moment); a container that refused an entry is only
+ * fit to be freed. */
+td_status td_stats_add(td_stats *s, const char *name, int64_t n,
+                       double *moment, double *mean, int64_t count,
+                       td_err_t *err);
+/* Entry i (< td_stats_count) in the order added or read; borrowed. */
+td_status td_stats_entry(const td_stats *s, size_t i, const char **name,
+                         int64_t *n, const double **m, const double **mu,
+                         int64_t *count);
+/* Writes s as a statistics file td_stats_load reads (DOUBLE moments and
+ * means, INT64 counts), serialized into *out (malloc'd, *out_len bytes)
+ * for the caller to write with the other outputs (td_stats_save.c). */
+td_status td_stats_pack(const td_stats *s, uint8_t **out, size_t *out_len,
+                        td_err_t *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "graph/td_shape.h"
 #include "graph/td_stats.h"
 #include "td_factor.h"
+#include "util/td_buf.h"
 
 /* Which nodes a pass may touch (include/exclude patterns on node names). */
 typedef struct td_node_filter {
@@ -107,6 +108,40 @@ typedef struct td_skip_report {
     const char *node, *op, *reason;
 } td_skip_report;
 
+/* The compressed model run against the original (src/calib/), per output
+ * as `onnxtd eval` measures it: plain numbers for the report. */
+typedef struct td_measured_output {
+    char *name;
+    double rel_l2, max_abs, cosine;
+    double agreement;      /* top-1 agreement of class scores; < 0: not
+                              class scores */
+} td_measured_output;
+
+typedef struct td_measured {
+    size_t samples;        /* inputs the deviation is over */
+    size_t calib_samples;  /* inputs the statistics are over */
+    int on_calibration;    /* no input was held out: measured on the
+                              calibration inputs themselves */
+    td_measured_output *out;
+    size_t n_out;
+    size_t runs;           /* timed runs per model; 0: not timed */
+    double ms_before, ms_after;  /* median latency per run */
+    char runtime[48];      /* ONNX Runtime's version */
+    /* gathering the statistics: wall-clock seconds, and the process's
+     * peak resident memory when it was done (0: unknown) */
+    double stats_seconds;
+    size_t stats_peak_rss;
+} td_measured;
+
+void td_measured_free(td_measured *m);
+
+/* The measured deviation as a JSON value (null when m is NULL), as text
+ * lines (nothing when NULL) and as HTML table rows (td_report_measured.c). */
+void td_report_measured_json(td_buf *b, const td_measured *m);
+void td_report_measured_text(td_buf *b, const td_measured *m);
+void td_report_measured_html(td_buf *b, const td_measured *m,
+                             void (*esc)(td_buf *, const char *));
+
 typedef struct td_compress_report {
     td_layer_report *layers;
     size_t n_layers;
@@ -125,6 +160,9 @@ typedef struct td_compress_report {
      * file had nothing for (data-free) */
     size_t n_weighted, n_unweighted;
     int have_stats;
+    /* the measured deviation, filled in after the pass by a caller that
+     * ran the models (NULL: not measured); borrowed */
+    const td_measured *measured;
 } td_compress_report;
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)

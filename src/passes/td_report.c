@@ -134,6 +134,8 @@ char *td_compress_report_json(const td_compress_report *r)
         }
     }
     td_json_close(&b, '}');
+    td_json_key(&b, "measured");
+    td_report_measured_json(&b, r->measured);
     td_json_close(&b, '}');
     td_buf_put(&b, "\n", 1);
     return td_buf_take(&b);
@@ -214,5 +216,6 @@ char *td_compress_report_table(const td_compress_report *r)
         }
         td_buf_printf(&b, "  %s: %s\n", l->node, l->note);
     }
+    td_report_measured_text(&b, r->measured);
     return td_buf_take(&b);
 }

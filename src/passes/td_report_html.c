@@ -88,6 +88,7 @@ char *td_compress_report_html(const td_compress_report *r)
         td_buf_printf(&b, "<tr><th>target (%s)</th><td>%.4f, planned %.4f</td></tr>",
                       r->global == TD_GLOBAL_PARAMS ? "params" : "flops",
                       r->target, r->planned);
+    td_report_measured_html(&b, r->measured, esc);
     td_buf_printf(&b, "</table>\n<p>Bars: grey the original layer, green "
                       "(red when larger) the result.</p>\n");
     for (size_t i = 0; i < r->n_layers; i++) {

@@ -1,0 +1,85 @@
+/* Calibration through the runtime room: the activation statistics
+ * `compress --act-stats` reads, gathered by running the model on inputs in
+ * this process, and the measured deviation of a compressed model from the
+ * original on inputs the statistics did not see.
+ *
+ * Statistics: the model gets the outputs of td_pass_stats_outputs
+ * (gram/X = sum_p x_p x_p^T, sum/X = sum_p x_p, rows/X = [positions, C]
+ * per input X of a factorable layer) in a fork of its IR, is serialized in
+ * memory and run one sample at a time; only those outputs leave the
+ * runtime, and they are summed in double. moment/X = gram sum / positions,
+ * mean/X = sum / positions, count/X = positions: what
+ * tools/ort/calib_stats.js computes from the same runs. */
+#ifndef TD_CALIB_H
+#define TD_CALIB_H
+
+#include <stddef.h>
+
+#include "data/td_samples.h"
+#include "graph/td_model.h"
+#include "graph/td_stats.h"
+#include "passes/td_passes.h"
+#include "runtime/td_rt.h"
+
+/* Which of n samples are held out when k are: k indices spread evenly over
+ * the list (for n = 8, k = 2: 3 and 7), so a list sorted by class or by
+ * source does not hold out one end of it. held[i] is set to 1 for those,
+ * 0 for the rest. k <= n. */
+void td_calib_holdout(size_t n, size_t k, unsigned char *held);
+
+/* The default number held out of n: a quarter, rounded up, when n >= 2
+ * (at least one); none of a single input. */
+size_t td_calib_default_holdout(size_t n);
+
+/* The model's runtime inputs (graph inputs that are not initializers), in
+ * order: what samples are opened against. *names is malloc'd; the strings
+ * are m's (valid while m lives). */
+td_status td_calib_input_names(td_model *m, const char ***names, size_t *n,
+                               td_err_t *err);
+
+/* Runs the model m as it stands (m itself is not changed) on the samples i
+ * with use[i] == 1 (smp opened with m's n_in input names) and returns the
+ * statistics of every input of a layer the compression pass can factor;
+ * label names them in messages. At most one sample's arrays and the C x C
+ * sums are held at a time. */
+td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
+                         size_t n_in, const unsigned char *use,
+                         const td_rt_options *ro, const char *label,
+                         td_stats **out, td_err_t *err);
+
+/* Runs the original (a) and the compressed model (b) on the samples with
+ * use[i] == 1, compares every output of a with b's output of the same name
+ * (a is the reference) and times both on the first of those samples
+ * (`runs` interleaved runs each after one warm-up, medians; 0: not timed).
+ * Fills *out (td_measured_free). */
+td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
+                           const td_samples *smp, size_t n_in,
+                           const unsigned char *use, size_t runs,
+                           td_measured *out, td_err_t *err);
+
+/* One calibrated compression, in three steps around the compression
+ * pass: td_calib_begin loads the runtime, opens the inputs, decides which
+ * are held out, gathers the statistics from the others and keeps a fork of
+ * the model as it was; td_calib_end runs that original and the compressed
+ * model on the held-out inputs. */
+typedef struct td_calib_opts {
+    const char *const *sources;  /* input sources, data/td_samples.h */
+    size_t n_sources;
+    long holdout;                /* < 0: td_calib_default_holdout */
+    const char *ort_lib;         /* NULL: the room's default search */
+    td_rt_options rt;
+    size_t runs;                 /* timed runs per model; 0: not timed */
+} td_calib_opts;
+
+typedef struct td_calib td_calib;
+
+td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
+                         td_err_t *err);
+/* The statistics gathered (borrowed from c). */
+const td_stats *td_calib_statistics(const td_calib *c);
+/* m: the model td_calib_begin saw, compressed since. */
+td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
+                       td_err_t *err);
+void td_calib_free(td_calib *c);
+
+#endif

@@ -1,0 +1,148 @@
+/* The measured deviation of a compressed model; see td_calib.h. The
+ * metrics are eval's (src/eval/), so `compress` and `eval` report the same
+ * numbers for the same models and inputs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib/td_calib.h"
+#include "eval/td_eval_internal.h"
+
+void td_measured_free(td_measured *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_out; i++)
+        free(m->out[i].name);
+    free(m->out);
+    memset(m, 0, sizeof *m);
+}
+
+/* Outputs of the original that the compressed model also has (the pass
+ * keeps every graph output, so all of them; by name all the same). */
+struct pair {
+    const char *name;
+    size_t b;           /* index in the compressed model's outputs */
+    td_eval_acc acc;
+};
+
+static td_status pair_outputs(const td_rt_session *a, const td_rt_session *b,
+                              struct pair *p, td_err_t *err)
+{
+    for (size_t i = 0; i < td_rt_n_outputs(a); i++) {
+        const char *nm = td_rt_output(a, i)->name;
+        size_t k = 0;
+        while (k < td_rt_n_outputs(b) && strcmp(td_rt_output(b, k)->name, nm))
+            k++;
+        if (k == td_rt_n_outputs(b))
+            return td_err_set(err, TD_EINPUT, "the compressed model has no "
+                              "output '%s'", nm);
+        p[i].name = nm;
+        p[i].b = k;
+    }
+    return TD_OK;
+}
+
+static td_status compare(const td_array *x, const td_array *y,
+                         const char *sample, td_eval_acc *acc, td_err_t *err)
+{
+    int same = x->dtype == y->dtype && x->ndim == y->ndim;
+    for (size_t d = 0; same && d < x->ndim; d++)
+        same = x->dims[d] == y->dims[d];
+    if (!same) {
+        char sx[128], sy[128];
+        td_array_shape_str(x->dims, x->ndim, sx, sizeof sx);
+        td_array_shape_str(y->dims, y->ndim, sy, sizeof sy);
+        return td_err_set(err, TD_EINPUT, "%s: output '%s' is %s %s from the "
+                          "original, %s %s from the compressed model", sample,
+                          x->name, td_array_dtype_name(x->dtype), sx,
+                          td_array_dtype_name(y->dtype), sy);
+    }
+    td_eval_acc_add(acc, x, y, -1, 0);
+    return TD_OK;
+}
+
+static td_status fill(const struct pair *p, size_t n, td_measured *out)
+{
+    out->out = calloc(n ? n : 1, sizeof *out->out);
+    if (!out->out)
+        return TD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        td_measured_output *o = &out->out[out->n_out];
+        if (!(o->name = strdup(p[i].name)))
+            return TD_ENOMEM;
+        out->n_out++;
+        o->rel_l2 = td_eval_rel_l2(&p[i].acc);
+        o->max_abs = p[i].acc.max_abs;
+        o->cosine = td_eval_cosine(&p[i].acc);
+        o->agreement = p[i].acc.scores && p[i].acc.rows
+                           ? (double)p[i].acc.agree / (double)p[i].acc.rows
+                           : -1;
+    }
+    return TD_OK;
+}
+
+td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
+                           const td_samples *smp, size_t n_in,
+                           const unsigned char *use, size_t runs,
+                           td_measured *out, td_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    td_array *in = NULL, *ra = NULL, *rb = NULL;
+    struct pair *p = NULL;
+    size_t na = 0, nb = 0, first = (size_t)-1;
+    td_status s = TD_OK;
+    na = td_rt_n_outputs(a);
+    nb = td_rt_n_outputs(b);
+    if (!(p = calloc(na ? na : 1, sizeof *p))) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((s = pair_outputs(a, b, p, err)))
+        goto done;
+    for (size_t i = 0; i < td_samples_count(smp); i++) {
+        if (!use[i])
+            continue;
+        const char *sample = td_samples_label(smp, i);
+        if ((s = td_samples_read(smp, i, &in, err)) ||
+            (s = td_rt_run(a, in, n_in, NULL, 0, &ra, err)) ||
+            (s = td_rt_run(b, in, n_in, NULL, 0, &rb, err)))
+            goto done;
+        for (size_t k = 0; k < na && !s; k++)
+            s = compare(&ra[k], &rb[p[k].b], sample, &p[k].acc, err);
+        if (s)
+            goto done;
+        td_array_free_n(ra, na);
+        td_array_free_n(rb, nb);
+        ra = rb = NULL;
+        out->samples++;
+        if (first == (size_t)-1)
+            first = i;
+        td_array_free_n(in, n_in);
+        in = NULL;
+    }
+    if (!out->samples) {
+        s = td_err_set(err, TD_EUSAGE, "no input to measure the deviation on");
+        goto done;
+    }
+    if (runs) {
+        td_rt_timing ta, tb;
+        if ((s = td_samples_read(smp, first, &in, err)) ||
+            (s = td_rt_time(a, b, in, n_in, runs, 1, &ta, &tb, err)))
+            goto done;
+        out->runs = runs;
+        out->ms_before = ta.median_ms;
+        out->ms_after = tb.median_ms;
+    }
+    snprintf(out->runtime, sizeof out->runtime, "%s", td_rt_version(rt));
+    if (fill(p, na, out))
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+done:
+    td_array_free_n(in, n_in);
+    td_array_free_n(ra, na);
+    td_array_free_n(rb, nb);
+    free(p);
+    if (s)
+        td_measured_free(out);
+    return s;
+}

@@ -1,0 +1,127 @@
+/* The measured deviation in the three reports (JSON, text, HTML). */
+#include <math.h>
+#include <stdio.h>
+
+#include "td_passes.h"
+#include "util/td_buf.h"
+
+static const char *where(const td_measured *m)
+{
+    return m->on_calibration ? "calibration" : "held-out";
+}
+
+void td_report_measured_json(td_buf *b, const td_measured *m)
+{
+    if (!m) {
+        td_json_null(b);
+        return;
+    }
+    td_json_open(b, '{');
+    td_json_key(b, "inputs"); td_json_str(b, where(m));
+    td_json_key(b, "samples"); td_json_int(b, (int64_t)m->samples);
+    td_json_key(b, "calibration_samples");
+    td_json_int(b, (int64_t)m->calib_samples);
+    td_json_key(b, "runtime"); td_json_str(b, m->runtime);
+    td_json_key(b, "statistics_seconds"); td_json_num(b, m->stats_seconds);
+    td_json_key(b, "statistics_peak_rss");
+    if (m->stats_peak_rss)
+        td_json_int(b, (int64_t)m->stats_peak_rss);
+    else
+        td_json_null(b);
+    td_json_key(b, "outputs");
+    td_json_open(b, '[');
+    for (size_t i = 0; i < m->n_out; i++) {
+        const td_measured_output *o = &m->out[i];
+        td_json_open(b, '{');
+        td_json_key(b, "name"); td_json_str(b, o->name);
+        td_json_key(b, "rel_l2"); td_json_num(b, o->rel_l2);
+        td_json_key(b, "max_abs"); td_json_num(b, o->max_abs);
+        td_json_key(b, "cosine"); td_json_num(b, o->cosine);
+        td_json_key(b, "top1_agreement");
+        if (o->agreement < 0)
+            td_json_null(b);
+        else
+            td_json_num(b, o->agreement);
+        td_json_close(b, '}');
+    }
+    td_json_close(b, ']');
+    td_json_key(b, "latency");
+    if (!m->runs) {
+        td_json_null(b);
+    } else {
+        td_json_open(b, '{');
+        td_json_key(b, "runs"); td_json_int(b, (int64_t)m->runs);
+        td_json_key(b, "before_ms"); td_json_num(b, m->ms_before);
+        td_json_key(b, "after_ms"); td_json_num(b, m->ms_after);
+        td_json_key(b, "ratio");
+        td_json_num(b, m->ms_before > 0 ? m->ms_after / m->ms_before : NAN);
+        td_json_close(b, '}');
+    }
+    td_json_close(b, '}');
+}
+
+static void head(td_buf *b, const td_measured *m)
+{
+    if (m->on_calibration)
+        td_buf_printf(b, "the %zu calibration input%s themselves (none held "
+                      "out: unseen inputs may deviate more)", m->samples,
+                      m->samples == 1 ? "" : "s");
+    else
+        td_buf_printf(b, "%zu held-out input%s", m->samples,
+                      m->samples == 1 ? "" : "s");
+}
+
+static void output_text(td_buf *b, const td_measured_output *o)
+{
+    td_buf_printf(b, "rel. L2 %.3g, max abs %.3g, cosine %.6f", o->rel_l2,
+                  o->max_abs, o->cosine);
+    if (o->agreement >= 0)
+        td_buf_printf(b, ", top-1 agreement %.1f%%", 100 * o->agreement);
+}
+
+void td_report_measured_text(td_buf *b, const td_measured *m)
+{
+    if (!m)
+        return;
+    td_buf_printf(b, "statistics from %zu input%s in %.1f s", m->calib_samples,
+                  m->calib_samples == 1 ? "" : "s", m->stats_seconds);
+    if (m->stats_peak_rss)
+        td_buf_printf(b, " (peak memory %.0f MB)", (double)m->stats_peak_rss / 1e6);
+    td_buf_printf(b, "\nmeasured against the original on ");
+    head(b, m);
+    td_buf_printf(b, ", ONNX Runtime %s:\n", m->runtime);
+    for (size_t i = 0; i < m->n_out; i++) {
+        td_buf_printf(b, "  output '%s': ", m->out[i].name);
+        output_text(b, &m->out[i]);
+        td_buf_printf(b, "\n");
+    }
+    if (m->runs && m->ms_before > 0)
+        td_buf_printf(b, "  latency %.3g ms -> %.3g ms (%.2fx), medians of %zu "
+                      "interleaved runs\n", m->ms_before, m->ms_after,
+                      m->ms_after / m->ms_before, m->runs);
+}
+
+void td_report_measured_html(td_buf *b, const td_measured *m,
+                             void (*esc)(td_buf *, const char *))
+{
+    if (!m) {
+        td_buf_printf(b, "<tr><th>measured deviation</th><td>not measured "
+                         "(no calibration inputs)</td></tr>");
+        return;
+    }
+    td_buf_printf(b, "<tr><th>measured on</th><td>");
+    head(b, m);
+    td_buf_printf(b, "</td></tr>");
+    for (size_t i = 0; i < m->n_out; i++) {
+        td_buf_printf(b, "<tr><th>output ");
+        esc(b, m->out[i].name);
+        td_buf_printf(b, "</th><td>");
+        output_text(b, &m->out[i]);
+        td_buf_printf(b, "</td></tr>");
+    }
+    if (m->runs && m->ms_before > 0)
+        td_buf_printf(b, "<tr><th>latency</th><td>%.3g ms &#8594; %.3g ms "
+                         "(%.2fx), medians of %zu interleaved runs</td></tr>",
+                      m->ms_before, m->ms_after, m->ms_after / m->ms_before,
+                      m->runs);
+}
