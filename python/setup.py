@@ -1,0 +1,48 @@
+"""Installs the onnxtd package with Debian's setuptools, offline.
+
+The C library is bundled into the package when one is found: the file
+named by $ONNXTD_LIB, else the libonnxtd.so.* that `cmake --build build`
+leaves in ../build. Without one, the package uses the system's libonnxtd
+(or $ONNXTD_LIB at run time).
+"""
+
+import glob
+import os
+import shutil
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def built_library():
+    env = os.environ.get("ONNXTD_LIB")
+    if env:
+        if not os.path.isfile(env):
+            raise SystemExit(f"setup.py: ONNXTD_LIB={env} is not a file")
+        return env
+    found = sorted(glob.glob(os.path.join(HERE, "..", "build",
+                                          "libonnxtd.so.*.*.*")))
+    return found[-1] if found else None
+
+
+class BuildWithLibrary(build_py):
+    def run(self):
+        super().run()
+        lib = built_library()
+        if lib:
+            dest = os.path.join(self.build_lib, "onnxtd", "libonnxtd.so.0")
+            shutil.copyfile(os.path.realpath(lib), dest)
+
+
+setup(
+    name="onnxtd",
+    version="0.1.0",
+    description="Compress ONNX models with tensor decompositions "
+                "(ctypes bindings to libonnxtd)",
+    packages=["onnxtd"],
+    python_requires=">=3.8",
+    cmdclass={"build_py": BuildWithLibrary},
+    zip_safe=False,
+)

@@ -1,0 +1,53 @@
+#!/bin/bash
+# The Python package over the built library: installs python/ offline into a
+# temp folder with the library bundled, runs tests/python/test_onnxtd.py
+# (torch export -> compress -> onnx.checker -> eval in ONNX Runtime), then
+# `python3 -m onnxtd`. Builds nothing: libonnxtd.so is the one beside $1.
+#
+# Under the ASan build, libonnxtd.so needs the ASan runtime loaded first,
+# before Python's own allocations: LD_PRELOAD of gcc's libasan. Leak
+# detection is off for that process, as CPython keeps its objects to exit.
+set -u
+BIN=$(readlink -f "$1")
+SRC=$2
+PY=/usr/bin/python3
+BUILD=$(dirname "$BIN")
+LIB=$BUILD/libonnxtd.so
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ -f "$LIB" ] || fail "no $LIB beside $BIN (target onnxtd_shared)"
+unset ONNXTD_LIB ONNXTD_CLI
+if nm -D "$LIB" | grep -q ' __asan_init'; then
+  export LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+  export ASAN_OPTIONS=detect_leaks=0
+  echo "ASan build: LD_PRELOAD=$LD_PRELOAD"
+fi
+
+# pip builds in the source folder it is given: install from a copy.
+cp -r "$SRC/python" "$T/pkg"
+ONNXTD_LIB=$LIB $PY -m pip install --quiet --no-index --no-deps \
+  --no-build-isolation --target "$T/site" "$T/pkg" >"$T/pip.log" 2>&1 ||
+  { cat "$T/pip.log"; fail "pip install of python/"; }
+[ -f "$T/site/onnxtd/libonnxtd.so.0" ] || fail "the library was not bundled"
+
+# the installed package finds its bundled library (no ONNXTD_LIB)
+got=$(cd "$T" && PYTHONPATH=$T/site $PY -c \
+  'import onnxtd; print(onnxtd.library_path())') || fail "import onnxtd"
+[ "$got" = "$T/site/onnxtd/libonnxtd.so.0" ] || fail "loaded '$got'"
+
+(cd "$T" && PYTHONPATH=$T/site nice -n 5 $PY "$SRC/tests/python/test_onnxtd.py" "$T") ||
+  fail "tests/python/test_onnxtd.py"
+
+# From the source tree with ONNXTD_LIB; python3 -m onnxtd runs the onnxtd
+# beside the library (the build tree's).
+out=$(cd "$T" && ONNXTD_LIB=$LIB PYTHONPATH=$SRC/python $PY -m onnxtd info \
+  "$T/net.onnx" --json) || fail "python3 -m onnxtd info"
+echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["parameters"]["total"] > 0' ||
+  fail "python3 -m onnxtd info printed no parameters: $out"
+(cd "$T" && ONNXTD_LIB=$LIB PYTHONPATH=$SRC/python $PY -m onnxtd info "$T/nope.onnx" \
+  >/dev/null 2>"$T/err"); rc=$?
+[ $rc -eq 1 ] && grep -q "nope.onnx" "$T/err" || fail "a missing file: exit $rc, $(cat "$T/err")"
+echo "python_pkg: all passed"
+exit 0
