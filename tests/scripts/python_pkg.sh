@@ -5,8 +5,11 @@
 # `python3 -m onnxtd`. Builds nothing: libonnxtd.so is the one beside $1.
 #
 # Under the ASan build, libonnxtd.so needs the ASan runtime loaded first,
-# before Python's own allocations: LD_PRELOAD of gcc's libasan. Leak
-# detection is off for that process, as CPython keeps its objects to exit.
+# before Python's own allocations: LD_PRELOAD of gcc's libasan, with
+# libstdc++ beside it (torch throws C++ exceptions; ASan's __cxa_throw
+# interceptor must find the real one at start-up, not after a dlopen).
+# Leak detection is off for that process, as CPython keeps its objects
+# to exit.
 set -u
 BIN=$(readlink -f "$1")
 SRC=$2
@@ -20,7 +23,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ -f "$LIB" ] || fail "no $LIB beside $BIN (target onnxtd_shared)"
 unset ONNXTD_LIB ONNXTD_CLI
 if nm -D "$LIB" | grep -q ' __asan_init'; then
-  export LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+  export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so.6)"
   export ASAN_OPTIONS=detect_leaks=0
   echo "ASan build: LD_PRELOAD=$LD_PRELOAD"
 fi
