@@ -3,7 +3,8 @@
 The C library is bundled into the package when one is found: the file
 named by $ONNXTD_LIB, else the libonnxtd.so.* that `cmake --build build`
 leaves in ../build. Without one, the package uses the system's libonnxtd
-(or $ONNXTD_LIB at run time).
+(or $ONNXTD_LIB at run time). The onnxtd command beside that library
+($ONNXTD_CLI, else the build's) is bundled with it for `python3 -m onnxtd`.
 """
 
 import glob
@@ -34,6 +35,11 @@ class BuildWithLibrary(build_py):
         if lib:
             dest = os.path.join(self.build_lib, "onnxtd", "libonnxtd.so.0")
             shutil.copyfile(os.path.realpath(lib), dest)
+            cli = os.environ.get("ONNXTD_CLI") or \
+                os.path.join(os.path.dirname(lib), "onnxtd")
+            if os.path.isfile(cli):
+                shutil.copy(cli, os.path.join(self.build_lib, "onnxtd",
+                                              "onnxtd"))
 
 
 setup(
