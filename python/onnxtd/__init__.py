@@ -24,6 +24,7 @@ from ._io import check, dims_array, from_file, kind_of
 __all__ = ["Error", "Status", "compress", "convert", "info", "diff", "eval",
            "library_path"]
 __version__ = "0.1.0"
+Error.__module__ = Status.__module__ = __name__  # as users name them
 
 _METHODS = {"auto": 0, "tucker2": 1, "cp": 2, "svd": 3, "tr": 4, "rsdtr": 5}
 
