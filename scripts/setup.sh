@@ -25,6 +25,7 @@ APT_PACKAGES=(
   protobuf-c-compiler libprotobuf-c-dev
   liblapacke-dev libopenblas-dev
   libonnx-testdata python3-onnx python3-numpy
+  python3-setuptools python3-pip python3-torch
   clang
 )
 

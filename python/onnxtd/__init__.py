@@ -1,0 +1,286 @@
+"""onnxtd for Python: compress ONNX models with tensor decompositions.
+
+A thin ctypes layer over libonnxtd (the C library of the onnxtd command).
+Every function takes a model as an ``onnx.ModelProto``, ``bytes`` or a path
+and, where it produces a model, returns the same kind: a path input writes
+to the path given as ``output=`` and returns it. Failures raise
+:class:`onnxtd.Error` with the library's message and status.
+
+The library is found as: ``$ONNXTD_LIB``, else the copy bundled at install
+time, else the system's ``libonnxtd.so.0``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _lib
+from ._io import Error, Model, ModelLike, PathLike, Status, TempModels
+from ._io import check, dims_array, from_file, kind_of
+
+__all__ = ["Error", "Status", "compress", "convert", "info", "diff", "eval",
+           "library_path"]
+__version__ = "0.1.0"
+Error.__module__ = Status.__module__ = __name__  # as users name them
+
+_METHODS = {"auto": 0, "tucker2": 1, "cp": 2, "svd": 3, "tr": 4, "rsdtr": 5}
+
+
+def library_path() -> str:
+    """The path (or soname) of the libonnxtd in use; loads it."""
+    return _lib.loaded_path()
+
+
+def _rewrite(model: ModelLike, output: Optional[PathLike], work,
+             external_data: Optional[str], size_threshold: int) -> Any:
+    """Loads model, applies work(handle), saves in the input's kind."""
+    kind = kind_of(model)
+    if kind == "path" and output is None:
+        raise ValueError("onnxtd: a model given by path needs output= (the "
+                         "path to write)")
+    if kind != "path" and output is not None:
+        raise ValueError("onnxtd: output= is for models given by path; this "
+                         "one is returned as it was given")
+    if kind != "path" and external_data:
+        raise ValueError("onnxtd: external_data= needs a model given by path")
+    with TempModels() as tmp:
+        with Model(tmp.path(model, "in.onnx")) as m:
+            result = work(m)
+            dest = output if kind == "path" else \
+                os.path.join(tmp.folder, "out.onnx")
+            m.save(dest, external_data, size_threshold)
+        if kind == "path":
+            return output, result
+        return from_file(dest, kind), result
+
+
+def compress(model: ModelLike, *, output: Optional[PathLike] = None,
+             target_params: Optional[float] = None,
+             target_flops: Optional[float] = None,
+             ratio: Optional[float] = None, tol: Optional[float] = None,
+             rank: Optional[int] = None, method: str = "auto",
+             act_stats: Optional[PathLike] = None,
+             act_lambda: Optional[float] = None, threads: int = 0,
+             include: Optional[str] = None, exclude: Optional[str] = None,
+             force: bool = False, fold_bn: bool = True,
+             sensitivity: str = "rel", vbmf: bool = False,
+             vbmf_weaken: Optional[float] = None,
+             rank_multiple: Optional[int] = None,
+             min_rank: Optional[int] = None, allow_slower: bool = False,
+             dims: Optional[Mapping[str, int]] = None,
+             max_sweeps: Optional[int] = None,
+             fit_tol: Optional[float] = None,
+             external_data: Optional[str] = None, size_threshold: int = 1024,
+             with_report: bool = False) -> Any:
+    """Compresses the model's Conv/Gemm/MatMul layers (onnxtd compress).
+
+    The budget is one of ``target_params`` / ``target_flops`` (fractions in
+    (0, 1] of the whole model, ranks allocated across layers; both may be
+    given), ``ratio`` (per layer), ``tol`` (per-layer relative Frobenius
+    error) or ``rank``; with none, the library's default (ratio 0.5).
+    ``method``: auto, tucker2, cp, svd, tr or rsdtr. ``act_stats``: an
+    activation-statistics file (see the README's calibration section) to
+    minimise each layer's output error instead of its weight error.
+    ``dims`` gives symbolic input dims a value. ``threads`` 0: all CPUs.
+
+    Returns the compressed model in the input's kind (the ``output`` path
+    for a path input); with ``with_report=True``, a pair (model, report)
+    where report is the library's JSON report as a dict.
+    """
+    if method not in _METHODS:
+        raise ValueError(f"onnxtd: method is one of {sorted(_METHODS)}, "
+                         f"not {method!r}")
+    if sensitivity not in ("rel", "abs"):
+        raise ValueError("onnxtd: sensitivity is 'rel' or 'abs'")
+    o = _lib.CompressOptions()
+    o.method = _METHODS[method]
+    if rank is not None:
+        o.rank = int(rank)
+    if ratio is not None:
+        o.ratio = float(ratio)
+    if tol is not None:
+        o.tol, o.use_tol = float(tol), 1
+    if target_params is not None:
+        o.target_params = float(target_params)
+    if target_flops is not None:
+        o.target_flops = float(target_flops)
+    o.include = include.encode() if include is not None else None
+    o.exclude = exclude.encode() if exclude is not None else None
+    o.force, o.no_fold_bn = int(force), int(not fold_bn)
+    o.threads = int(threads)
+    o.max_sweeps = int(max_sweeps or 0)
+    o.fit_tol = float(fit_tol or 0)
+    o.sensitivity = int(sensitivity == "abs")
+    o.vbmf = int(vbmf)
+    o.vbmf_weaken = float(vbmf_weaken or 0)
+    o.rank_multiple = int(rank_multiple or 0)
+    o.min_rank = int(min_rank or 0)
+    o.allow_slower = int(allow_slower)
+    o.act_stats = os.fsencode(act_stats) if act_stats is not None else None
+    o.act_lambda = float(act_lambda or 0)
+    o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)
+
+    def work(m: Model) -> Dict[str, Any]:
+        report = ctypes.c_void_p()
+        err = _lib.ErrorStruct()
+        st = _lib.lib().onnxtd_compress(m.handle, ctypes.byref(o),
+                                        ctypes.byref(report), None,
+                                        ctypes.byref(err))
+        text = _lib.take_string(report)
+        check(st, err)
+        return json.loads(text) if text else {}
+
+    out, report = _rewrite(model, output, work, external_data,
+                           size_threshold)
+    del keep
+    return (out, report) if with_report else out
+
+
+def convert(model: ModelLike, *, output: Optional[PathLike] = None,
+            external_data: Optional[str] = None,
+            size_threshold: int = 1024) -> Any:
+    """Loads and saves the model unchanged in meaning (onnxtd convert):
+    with ``external_data`` (path inputs only), tensors of at least
+    ``size_threshold`` bytes go to that file beside ``output``. Returns the
+    model in the input's kind (the ``output`` path for a path input)."""
+    out, _ = _rewrite(model, output, lambda m: None, external_data,
+                      size_threshold)
+    return out
+
+
+def info(model: ModelLike, *,
+         dims: Optional[Mapping[str, int]] = None) -> Dict[str, Any]:
+    """The model's description as a dict (onnxtd info --json): IR version,
+    opsets, inputs/outputs, op counts, parameters by dtype, per Conv its
+    geometry, parameters and MACs."""
+    with TempModels() as tmp:
+        with Model(tmp.path(model, "in.onnx")) as m:
+            ptr, n, keep = dims_array(dict(dims) if dims else None)
+            out = ctypes.c_void_p()
+            err = _lib.ErrorStruct()
+            st = _lib.lib().onnxtd_model_info_dims(m.handle, 1, ptr, n,
+                                                   ctypes.byref(out),
+                                                   ctypes.byref(err))
+            text = _lib.take_string(out)
+            del keep
+            check(st, err)
+    return json.loads(text)
+
+
+def diff(a: ModelLike, b: ModelLike) -> Tuple[bool, Dict[str, Any]]:
+    """Compares two models' meaning (onnxtd diff --json). Returns
+    (differ, report): differ is False when they are the same."""
+    with TempModels() as tmp:
+        with Model(tmp.path(a, "a.onnx", "model a")) as ma, \
+                Model(tmp.path(b, "b.onnx", "model b")) as mb:
+            out = ctypes.c_void_p()
+            differ = ctypes.c_int()
+            err = _lib.ErrorStruct()
+            st = _lib.lib().onnxtd_model_diff(ma.handle, mb.handle, 1,
+                                              ctypes.byref(out),
+                                              ctypes.byref(differ),
+                                              ctypes.byref(err))
+            text = _lib.take_string(out)
+            check(st, err)
+    return bool(differ.value), json.loads(text)
+
+
+Sample = Union[Mapping[str, Any], Any]
+
+
+def _write_samples(samples: Sequence[Sample], tmp: str) -> str:
+    """numpy samples as eval's input source: a folder of .npy files (one
+    array per sample, one-input models) or a manifest (NAME=PATH lines, a
+    dict per sample)."""
+    import numpy as np
+    folder = os.path.join(tmp, "samples")
+    os.mkdir(folder)
+    lines: List[str] = []
+    dicts = [isinstance(s, Mapping) for s in samples]
+    if any(dicts) and not all(dicts):
+        raise TypeError("onnxtd: samples are all arrays or all dicts")
+    for i, s in enumerate(samples):
+        if not isinstance(s, Mapping):
+            np.save(os.path.join(folder, f"{i:06d}.npy"),
+                    np.ascontiguousarray(s))
+            continue
+        parts = []
+        for j, (name, arr) in enumerate(s.items()):
+            if not name or any(c in name for c in " \t\r\n="):
+                raise ValueError(f"onnxtd: input name {name!r} cannot go "
+                                 "in a manifest")
+            rel = f"{i:06d}_{j}.npy"
+            np.save(os.path.join(folder, rel), np.ascontiguousarray(arr))
+            parts.append(f"{name}={rel}")
+        lines.append(" ".join(parts))
+    if not all(dicts):
+        return folder
+    manifest = os.path.join(folder, "manifest.txt")
+    with open(manifest, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return manifest
+
+
+def eval(a: ModelLike, b: Optional[ModelLike] = None, *,
+         inputs: Union[PathLike, Sequence[Union[PathLike, Sample]],
+                       None] = None,
+         random: int = 0, seed: int = 0,
+         dims: Optional[Mapping[str, int]] = None,
+         rtol: Optional[float] = None, min_cosine: Optional[float] = None,
+         min_agreement: Optional[float] = None,
+         elementwise: Optional[Tuple[float, float]] = None,
+         threads: int = 0, runs: int = 0,
+         ort_lib: Optional[PathLike] = None) -> Tuple[bool, Dict[str, Any]]:
+    """Runs a and b in ONNX Runtime on the same inputs (onnxtd eval --json)
+    and compares b's outputs with a's (rel. L2, cosine, max |b-a|, top-1
+    agreement), or, with b None, a's with the outputs stored beside the
+    inputs. ``inputs``: paths as ``--inputs`` takes them, or samples as
+    numpy arrays (one-input models) or dicts {input name: array}.
+    ``random``: that many seeded random samples instead. Criteria not given
+    are not checked. ``runs``: timed runs of each (0: no timing).
+
+    Returns (passed, report): passed is True when every criterion holds.
+    ONNX Runtime is loaded at run time (``ort_lib``, $ONNXTD_ORT_LIB, ...).
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    inputs = list(inputs or [])
+    paths = [i for i in inputs if isinstance(i, (str, os.PathLike))]
+    samples = [i for i in inputs if not isinstance(i, (str, os.PathLike))]
+    if not inputs and not random:
+        raise ValueError("onnxtd: eval needs inputs= or random=")
+    o = _lib.EvalOptions()
+    _lib.lib().onnxtd_eval_options_init(ctypes.byref(o))
+    with TempModels() as tmp:
+        o.model_a = os.fsencode(tmp.path(a, "a.onnx", "model a"))
+        o.model_b = os.fsencode(tmp.path(b, "b.onnx", "model b")) \
+            if b is not None else None
+        srcs = [os.fsencode(p) for p in paths]
+        if samples:
+            srcs.append(os.fsencode(_write_samples(samples, tmp.folder)))
+        arr = (ctypes.c_char_p * max(len(srcs), 1))(*srcs)
+        o.inputs, o.n_inputs = arr, len(srcs)
+        o.random, o.seed = int(random), int(seed)
+        o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)
+        o.ort_lib = os.fsencode(ort_lib) if ort_lib is not None else None
+        o.threads, o.runs = int(threads), int(runs)
+        if rtol is not None:
+            o.rtol = float(rtol)
+        if min_cosine is not None:
+            o.min_cosine = float(min_cosine)
+        if min_agreement is not None:
+            o.min_agreement = float(min_agreement)
+        if elementwise is not None:
+            o.elem_rtol, o.elem_atol = map(float, elementwise)
+        out = ctypes.c_void_p()
+        passed = ctypes.c_int()
+        err = _lib.ErrorStruct()
+        st = _lib.lib().onnxtd_eval(ctypes.byref(o), 1, ctypes.byref(out),
+                                    ctypes.byref(passed), ctypes.byref(err))
+        text = _lib.take_string(out)
+        del keep
+        check(st, err)
+    return bool(passed.value), json.loads(text)

@@ -1,0 +1,180 @@
+"""ctypes mirror of include/onnxtd.h and the search for libonnxtd.
+
+The structures below must match the header field for field: ctypes cannot
+read a C header, so a change to a public struct is a change here too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+from typing import Optional
+
+c_char_pp = ctypes.POINTER(ctypes.c_char_p)
+
+ERROR_MESSAGE_SIZE = 1024
+
+
+class ErrorStruct(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int),
+                ("message", ctypes.c_char * ERROR_MESSAGE_SIZE)]
+
+
+class LoadOptions(ctypes.Structure):
+    _fields_ = [("max_depth", ctypes.c_int),
+                ("mem_limit", ctypes.c_size_t)]
+
+
+class SaveOptions(ctypes.Structure):
+    _fields_ = [("external_data", ctypes.c_char_p),
+                ("size_threshold", ctypes.c_size_t)]
+
+
+class DimValue(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p),
+                ("value", ctypes.c_int64)]
+
+
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
+                               ctypes.c_size_t)
+
+
+class CompressOptions(ctypes.Structure):
+    _fields_ = [("method", ctypes.c_int),
+                ("rank", ctypes.c_int64),
+                ("ratio", ctypes.c_double),
+                ("tol", ctypes.c_double),
+                ("use_tol", ctypes.c_int),
+                ("include", ctypes.c_char_p),
+                ("exclude", ctypes.c_char_p),
+                ("force", ctypes.c_int),
+                ("no_fold_bn", ctypes.c_int),
+                ("threads", ctypes.c_int),
+                ("max_sweeps", ctypes.c_int),
+                ("fit_tol", ctypes.c_double),
+                ("dims", ctypes.POINTER(DimValue)),
+                ("n_dims", ctypes.c_size_t),
+                ("target_params", ctypes.c_double),
+                ("target_flops", ctypes.c_double),
+                ("sensitivity", ctypes.c_int),
+                ("vbmf", ctypes.c_int),
+                ("vbmf_weaken", ctypes.c_double),
+                ("rank_multiple", ctypes.c_int64),
+                ("min_rank", ctypes.c_int64),
+                ("allow_slower", ctypes.c_int),
+                ("act_stats", ctypes.c_char_p),
+                ("act_lambda", ctypes.c_double),
+                ("progress", PROGRESS_FN),
+                ("progress_ctx", ctypes.c_void_p),
+                ("html", ctypes.POINTER(ctypes.c_void_p))]
+
+
+class EvalOptions(ctypes.Structure):
+    _fields_ = [("model_a", ctypes.c_char_p),
+                ("model_b", ctypes.c_char_p),
+                ("inputs", c_char_pp),
+                ("n_inputs", ctypes.c_size_t),
+                ("random", ctypes.c_size_t),
+                ("seed", ctypes.c_uint64),
+                ("dims", ctypes.POINTER(DimValue)),
+                ("n_dims", ctypes.c_size_t),
+                ("ort_lib", ctypes.c_char_p),
+                ("threads", ctypes.c_int),
+                ("runs", ctypes.c_size_t),
+                ("rtol", ctypes.c_double),
+                ("min_cosine", ctypes.c_double),
+                ("min_agreement", ctypes.c_double),
+                ("elem_rtol", ctypes.c_double),
+                ("elem_atol", ctypes.c_double)]
+
+
+def _bundled() -> Optional[str]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = sorted(glob.glob(os.path.join(here, "libonnxtd.so*")))
+    return found[0] if found else None
+
+
+def find_library() -> str:
+    """The library to load: $ONNXTD_LIB, else the copy bundled at install
+    time, else the system's (the dynamic linker's search)."""
+    env = os.environ.get("ONNXTD_LIB")
+    if env:
+        return env
+    bundled = _bundled()
+    if bundled:
+        return bundled
+    return ctypes.util.find_library("onnxtd") or "libonnxtd.so.0"
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    vp, err = ctypes.c_void_p, ctypes.POINTER(ErrorStruct)
+    out_str = ctypes.POINTER(ctypes.c_void_p)
+    sigs = {
+        "onnxtd_model_load": [ctypes.c_char_p, ctypes.POINTER(LoadOptions),
+                              ctypes.POINTER(vp), err],
+        "onnxtd_model_save": [vp, ctypes.c_char_p,
+                              ctypes.POINTER(SaveOptions), err],
+        "onnxtd_model_info_dims": [vp, ctypes.c_int, ctypes.POINTER(DimValue),
+                                   ctypes.c_size_t, out_str, err],
+        "onnxtd_model_diff": [vp, vp, ctypes.c_int, out_str,
+                              ctypes.POINTER(ctypes.c_int), err],
+        "onnxtd_compress": [vp, ctypes.POINTER(CompressOptions), out_str,
+                            out_str, err],
+        "onnxtd_eval": [ctypes.POINTER(EvalOptions), ctypes.c_int, out_str,
+                        ctypes.POINTER(ctypes.c_int), err],
+    }
+    for name, args in sigs.items():
+        fn = getattr(lib, name)
+        fn.argtypes = args
+        fn.restype = ctypes.c_int
+    lib.onnxtd_model_free.argtypes = [vp]
+    lib.onnxtd_model_free.restype = None
+    lib.onnxtd_eval_options_init.argtypes = [ctypes.POINTER(EvalOptions)]
+    lib.onnxtd_eval_options_init.restype = None
+
+
+_state: dict = {}
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded library (loaded on first use, so that importing onnxtd
+    never fails for want of it)."""
+    if "lib" not in _state:
+        path = find_library()
+        try:
+            handle = ctypes.CDLL(path)
+        except OSError as e:
+            raise OSError(
+                f"onnxtd: cannot load the library '{path}' ({e}); set "
+                "ONNXTD_LIB to a built libonnxtd.so") from None
+        _declare(handle)
+        _state["lib"] = handle
+        _state["path"] = path
+    return _state["lib"]
+
+
+def loaded_path() -> str:
+    lib()
+    return _state["path"]
+
+
+def take_string(ptr: ctypes.c_void_p) -> str:
+    """Copies a malloc'd C string and frees it with the process's free()
+    (the one the library's malloc pairs with, ASan's when preloaded)."""
+    if not ptr.value:
+        return ""
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8", "replace")
+    finally:
+        _libc_free(ptr)
+
+
+def _libc_free(ptr: ctypes.c_void_p) -> None:
+    if "free" not in _state:
+        free = ctypes.CDLL(None).free
+        free.argtypes = [ctypes.c_void_p]
+        free.restype = None
+        _state["free"] = free
+    _state["free"](ptr)

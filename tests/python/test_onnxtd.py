@@ -1,0 +1,203 @@
+"""The PyTorch pipeline through the onnxtd package: export a small network
+with torch.onnx.export, compress it from a ModelProto, bytes and a path,
+check the results with onnx.checker, compare outputs in ONNX Runtime (via
+onnxtd.eval) with torch's, inspect with info/diff, and read an error.
+
+Run: ONNXTD_LIB=build/libonnxtd.so PYTHONPATH=python python3 THIS TMPDIR
+(tests/scripts/python_pkg.sh does). Plain asserts: any failure exits 1.
+"""
+
+import io
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnx.checker
+import onnx.numpy_helper
+import torch
+
+import onnxtd
+
+torch.manual_seed(0)
+RNG = np.random.default_rng(0)
+
+
+def low_rank_conv(conv: torch.nn.Conv2d, r_out: int, r_in: int) -> None:
+    """Weights of Tucker-2 ranks (r_out, r_in) plus 1e-3 noise: a budget at
+    those ranks loses almost nothing, so a wrong factorisation or a wrongly
+    wired chain shows as a large output error."""
+    cout, cin, kh, kw = conv.weight.shape
+    u = torch.randn(cout, r_out)
+    v = torch.randn(cin, r_in)
+    core = torch.randn(r_out, r_in, kh, kw)
+    w = torch.einsum("oa,ib,abhw->oihw", u, v, core)
+    w = w / w.norm() * (cout * cin * kh * kw) ** 0.5 * 0.1
+    with torch.no_grad():
+        conv.weight.copy_(w + 1e-3 * torch.randn_like(w) * w.abs().mean())
+
+
+class Net(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        def block(cin, cout):
+            return [torch.nn.Conv2d(cin, cout, 3, padding=1),
+                    torch.nn.BatchNorm2d(cout), torch.nn.ReLU()]
+        self.features = torch.nn.Sequential(*block(3, 32), *block(32, 64),
+                                            *block(64, 64))
+        self.fc = torch.nn.Linear(64, 10)
+        for m in self.features:
+            if isinstance(m, torch.nn.Conv2d) and m.in_channels > 3:
+                low_rank_conv(m, m.out_channels // 4, m.in_channels // 4)
+            if isinstance(m, torch.nn.BatchNorm2d):
+                with torch.no_grad():
+                    m.running_mean.uniform_(-0.1, 0.1)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.1, 0.1)
+
+    def forward(self, x):
+        x = self.features(x)
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def export(net: torch.nn.Module) -> onnx.ModelProto:
+    buf = io.BytesIO()
+    torch.onnx.export(net, torch.randn(1, 3, 16, 16), buf,
+                      input_names=["image"], output_names=["scores"],
+                      opset_version=13, do_constant_folding=True,
+                      training=torch.onnx.TrainingMode.EVAL)
+    return onnx.load_from_string(buf.getvalue())
+
+
+def initializer_params(model: onnx.ModelProto) -> int:
+    return sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+
+
+def check_model(model: onnx.ModelProto) -> None:
+    onnx.checker.check_model(model, full_check=True)
+
+
+def write_test_data(folder: str, x: np.ndarray, y: np.ndarray) -> None:
+    """ONNX's test-data layout: eval compares a model's outputs with the
+    stored ones (torch's here)."""
+    ds = os.path.join(folder, "test_data_set_0")
+    os.makedirs(ds)
+    for name, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(ds, name), "wb") as f:
+            f.write(onnx.numpy_helper.from_array(arr).SerializeToString())
+
+
+def rel_l2(report: dict) -> float:
+    (out,) = report["outputs"]
+    return float(out["rel_l2"])
+
+
+def main(tmp: str) -> None:
+    net = Net().eval()
+    original = export(net)
+    check_model(original)
+    n_params = initializer_params(original)
+
+    # info: keys and the parameter count against the initializers
+    desc = onnxtd.info(original)
+    for key in ("ir_version", "opsets", "inputs", "outputs", "ops",
+                "parameters", "convs"):
+        assert key in desc, f"info() lacks {key}: {sorted(desc)}"
+    assert desc["parameters"]["total"] == n_params, \
+        (desc["parameters"]["total"], n_params)
+    assert [i["name"] for i in desc["inputs"]] == ["image"], desc["inputs"]
+    assert len(desc["convs"]) == 3, desc["convs"]
+    ops = {o["op_type"]: o["count"] for o in desc["ops"]}
+    assert ops.get("Conv") == 3 and "BatchNormalization" not in ops, ops
+
+    # compress: ModelProto in, ModelProto out
+    small, report = onnxtd.compress(original, target_params=0.5,
+                                    threads=1, with_report=True)
+    assert isinstance(small, onnx.ModelProto), type(small)
+    check_model(small)
+    kept = initializer_params(small)
+    assert kept <= 0.5 * n_params * 1.001, (kept, n_params)
+    assert kept >= 0.2 * n_params, (kept, n_params)  # the budget, not less
+    assert isinstance(report, dict) and report, report
+    assert onnxtd.info(small)["parameters"]["total"] == kept
+
+    # bytes in, bytes out; the same options give the same model
+    data = onnxtd.compress(original.SerializeToString(), target_params=0.5,
+                           threads=1)
+    assert isinstance(data, bytes), type(data)
+    check_model(onnx.load_from_string(data))
+    differ, _ = onnxtd.diff(data, small)
+    assert not differ, "bytes and ModelProto inputs gave different models"
+
+    # path in, path out
+    src = os.path.join(tmp, "net.onnx")
+    onnx.save(original, src)
+    dst = os.path.join(tmp, "net_small.onnx")
+    got = onnxtd.compress(src, output=dst, target_params=0.5, threads=1)
+    assert got == dst and os.path.isfile(dst), got
+    check_model(onnx.load(dst))
+    try:
+        onnxtd.compress(src, target_params=0.5)
+        raise AssertionError("a path input without output= was accepted")
+    except ValueError:
+        pass
+
+    # diff: itself is the same, the compressed one differs
+    differ, same_report = onnxtd.diff(original, src)
+    assert differ is False, same_report
+    differ, diff_report = onnxtd.diff(original, small)
+    assert differ is True and diff_report, diff_report
+
+    # convert round-trips meaning
+    back = onnxtd.convert(original)
+    assert isinstance(back, onnx.ModelProto)
+    assert onnxtd.diff(original, back)[0] is False
+
+    # outputs: torch vs ORT on the original (tight), then on the compressed
+    x = RNG.standard_normal((4, 3, 16, 16)).astype(np.float32)
+    with torch.no_grad():
+        y = net(torch.from_numpy(x[:1])).numpy()
+    data_dir = os.path.join(tmp, "testdata")
+    write_test_data(data_dir, x[:1], y)
+    ok, rep = onnxtd.eval(original, inputs=data_dir, rtol=1e-4)
+    assert ok, rep
+    assert rel_l2(rep) < 1e-4, rel_l2(rep)
+    ok, rep = onnxtd.eval(dst, inputs=data_dir, rtol=0.02)
+    err_vs_torch = rel_l2(rep)
+    assert ok and 0 < err_vs_torch < 0.02, (err_vs_torch, rep)
+
+    # original vs compressed on numpy samples (arrays, and dicts by name)
+    samples = [x[i:i + 1] for i in range(4)]
+    ok, rep = onnxtd.eval(original, small, inputs=samples, rtol=0.02)
+    assert ok and rep["inputs"]["samples"] == 4, rep
+    assert 0 < rel_l2(rep) < 0.02, rel_l2(rep)
+    ok2, rep2 = onnxtd.eval(original, small,
+                            inputs=[{"image": s} for s in samples], rtol=0.02)
+    assert ok2 and abs(rel_l2(rep2) - rel_l2(rep)) < 1e-12, (rep, rep2)
+    # the criterion can fail: ranks far below the weights' ranks
+    tiny = onnxtd.compress(original, rank=2, threads=1)
+    ok, rep = onnxtd.eval(original, tiny, inputs=samples, rtol=0.02)
+    assert not ok and rel_l2(rep) > 0.02, rep
+
+    # errors: bad bytes raise onnxtd.Error with the library's message
+    try:
+        onnxtd.info(b"\x08\x07\x12\xff\xff not a model")
+        raise AssertionError("bad bytes were accepted")
+    except onnxtd.Error as e:
+        assert isinstance(e, RuntimeError)
+        assert e.status == onnxtd.Status.EINPUT, e.status
+        assert "not a valid ONNX model" in str(e), str(e)
+        # named as the caller gave it, not by the temp file it went through
+        assert str(e).startswith("model (bytes, 17 bytes): "), str(e)
+    try:
+        onnxtd.compress(original, ratio=2.0)
+        raise AssertionError("ratio 2.0 was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "ratio" in e.message, e
+    print(f"ok: {n_params} -> {kept} parameters, rel. L2 vs torch "
+          f"{err_vs_torch:.3e}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
