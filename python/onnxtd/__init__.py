@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 Error.__module__ = Status.__module__ = __name__  # as users name them
 
 _METHODS = {"auto": 0, "tucker2": 1, "cp": 2, "svd": 3, "tr": 4, "rsdtr": 5}
+_HOLDOUT_NONE = -1  # ONNXTD_HOLDOUT_NONE
 
 
 def library_path() -> str:
@@ -63,7 +64,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              ratio: Optional[float] = None, tol: Optional[float] = None,
              rank: Optional[int] = None, method: str = "auto",
              act_stats: Optional[PathLike] = None,
-             act_lambda: Optional[float] = None, threads: int = 0,
+             act_lambda: Optional[float] = None,
+             calib: Union[PathLike, Sequence[Union[PathLike, Sample]],
+                          None] = None,
+             holdout: Optional[int] = None,
+             ort_lib: Optional[PathLike] = None, measure_runs: int = 0,
+             threads: int = 0,
              include: Optional[str] = None, exclude: Optional[str] = None,
              force: bool = False, fold_bn: bool = True,
              sensitivity: str = "rel", vbmf: bool = False,
@@ -84,6 +90,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     ``method``: auto, tucker2, cp, svd, tr or rsdtr. ``act_stats``: an
     activation-statistics file (see the README's calibration section) to
     minimise each layer's output error instead of its weight error.
+    ``calib``: calibration inputs, as ``eval``'s ``inputs`` (paths, numpy
+    arrays for one-input models, or dicts {input name: array}): the
+    statistics are gathered in ONNX Runtime, ``holdout`` of them (default a
+    quarter, 0: none) are kept out and the compressed model is measured
+    against the original on them (the report's "measured"; ``measure_runs``
+    timed runs each, 0: the library's default, < 0: no timing).
     ``dims`` gives symbolic input dims a value. ``threads`` 0: all CPUs.
 
     Returns the compressed model in the input's kind (the ``output`` path
@@ -122,7 +134,28 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     o.act_stats = os.fsencode(act_stats) if act_stats is not None else None
     o.act_lambda = float(act_lambda or 0)
     o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)
+    o.ort_lib = os.fsencode(ort_lib) if ort_lib is not None else None
+    o.measure_runs = int(measure_runs)
+    if holdout is not None:
+        # the library's 0 means "the default": none held out is its own value
+        o.holdout = int(holdout) if holdout else _HOLDOUT_NONE
+    if isinstance(calib, (str, os.PathLike)):
+        calib = [calib]
+    calib = list(calib or [])
+    samples = [c for c in calib if not isinstance(c, (str, os.PathLike))]
+    srcs = [os.fsencode(c) for c in calib if isinstance(c, (str, os.PathLike))]
+    with TempModels() as tmp:
+        if samples:
+            srcs.append(os.fsencode(_write_samples(samples, tmp.folder)))
+        arr = (ctypes.c_char_p * max(len(srcs), 1))(*srcs)
+        o.calib, o.n_calib = (arr, len(srcs)) if srcs else (None, 0)
+        return _compress_with(model, output, o, external_data,
+                              size_threshold, with_report, keep)
 
+
+def _compress_with(model: ModelLike, output: Optional[PathLike],
+                   o: "_lib.CompressOptions", external_data: Optional[str],
+                   size_threshold: int, with_report: bool, keep: Any) -> Any:
     def work(m: Model) -> Dict[str, Any]:
         report = ctypes.c_void_p()
         err = _lib.ErrorStruct()

@@ -66,6 +66,13 @@ class CompressOptions(ctypes.Structure):
                 ("allow_slower", ctypes.c_int),
                 ("act_stats", ctypes.c_char_p),
                 ("act_lambda", ctypes.c_double),
+                ("calib", c_char_pp),
+                ("n_calib", ctypes.c_size_t),
+                ("holdout", ctypes.c_long),
+                ("stats", ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))),
+                ("stats_len", ctypes.POINTER(ctypes.c_size_t)),
+                ("ort_lib", ctypes.c_char_p),
+                ("measure_runs", ctypes.c_int),
                 ("progress", PROGRESS_FN),
                 ("progress_ctx", ctypes.c_void_p),
                 ("html", ctypes.POINTER(ctypes.c_void_p))]

@@ -180,6 +180,23 @@ def main(tmp: str) -> None:
     ok, rep = onnxtd.eval(original, tiny, inputs=samples, rtol=0.02)
     assert not ok and rel_l2(rep) > 0.02, rep
 
+    # calibration from numpy arrays: the statistics gathered in ONNX Runtime
+    # and the model measured on the same inputs (holdout 0); the report's
+    # deviation is what eval measures on those inputs
+    cal = [RNG.standard_normal((1, 3, 16, 16)).astype(np.float32)
+           for _ in range(6)]
+    calibrated, crep = onnxtd.compress(original, target_params=0.5,
+                                       calib=cal, holdout=0, threads=1,
+                                       measure_runs=-1, with_report=True)
+    m = crep["measured"]
+    assert m is not None and m["samples"] == 6, m
+    ok, rep = onnxtd.eval(original, calibrated, inputs=cal)
+    got, want = m["outputs"][0]["rel_l2"], rel_l2(rep)
+    assert abs(got - want) <= 1e-5 * want + 1e-12, (got, want)
+    free_rep = onnxtd.compress(original, target_params=0.5, threads=1,
+                               with_report=True)[1]
+    assert free_rep["measured"] is None, free_rep["measured"]
+
     # errors: bad bytes raise onnxtd.Error with the library's message
     try:
         onnxtd.info(b"\x08\x07\x12\xff\xff not a model")
