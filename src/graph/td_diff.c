@@ -386,8 +386,9 @@ static void diff_values(dctx *c, const char *key, const char *kind,
  *             "nodes_renamed", "tensors_added", "tensors_removed",
  *             "tensors_differ", "other", "max_abs_diff", "max_rel_diff"},
  * "options": {"atol", "rtol", "ignore": [...]}}
- * (td_diff_graph.c writes initializers, nodes and functions). A renamed
- * node is otherwise the same as its pair: it is never also "changed". */
+ * (td_diff_graph.c writes initializers, nodes and functions). A node
+ * both renamed and edited is in "renamed" and in "changed" (by its name
+ * in a). */
 td_status td_diff_models_opts(td_model *ma, td_model *mb,
                               const td_diff_opts *o, int json, char **report,
                               int *differ, td_err_t *err)

@@ -1,6 +1,7 @@
 /* Compares two models by meaning, not bytes: nodes paired by structure
  * first (everything but name and doc_string equal), then by name (unnamed
- * ones by position among nodes of their op_type); attributes by value
+ * ones by position among nodes of their op_type), then by op and outputs
+ * (td_diff_match.c); attributes by value
  * (sub-graphs recursively), tensors by decoded values, and the model's
  * header, opsets, metadata and graph inputs/outputs. Payload placement
  * (inline, external, hollowed) never counts: the loader inlines it all. */

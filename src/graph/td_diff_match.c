@@ -1,10 +1,14 @@
 /* Pairs the nodes of two graphs for td_diff. A node renamed (or its
- * doc_string edited) is still the same node: pairs are first made by
- * structure -- op type, domain, overload, inputs, outputs and attributes
- * all equal -- and only the nodes left over are paired by name (unnamed
- * ones, or every one under TD_DIFF_IGNORE_NAMES, by their rank among the
- * left-over nodes of their op_type). Value names are structure: a node
- * whose inputs or outputs were renamed is paired by name, not structure. */
+ * doc_string edited) is still the same node, so pairs are made in three
+ * rounds, each over the nodes the ones before left unpaired:
+ *   1. structure: op type, domain, overload, inputs, outputs and
+ *      attributes all equal (a pure rename);
+ *   2. name (unnamed nodes, or every node under TD_DIFF_IGNORE_NAMES, by
+ *      their rank among the left-over nodes of their op_type);
+ *   3. place in the data flow: the same op type, domain and outputs (a
+ *      renamed node whose attributes or inputs also changed).
+ * Value names are structure: a node whose outputs were renamed and whose
+ * own name changed too shows as removed and added. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,21 +80,50 @@ static int same_structure(dctx *c, const Onnx__NodeProto *a,
     return ch.n == 0;
 }
 
-td_status diff_match_nodes(dctx *c, const Onnx__GraphProto *a,
-                           const Onnx__GraphProto *b, int64_t *a_to_b,
-                           int64_t *b_to_a)
+/* Rounds 2 and 3: the k-th unpaired node of a key in a pairs with the
+ * k-th unpaired one of that key in b. */
+static td_status pair_by_key(dctx *c, const Onnx__GraphProto *a,
+                             const Onnx__GraphProto *b, int by_name,
+                             int64_t *a_to_b, int64_t *b_to_a, int64_t *next)
 {
     int ignore_names = c->o && c->o->ignore & TD_DIFF_IGNORE_NAMES;
     td_status s = TD_OK;
-    int64_t *next = malloc((b->n_node + 1) * sizeof *next);
-    td_strmap *head = NULL;
-    if (!next)
+    td_strmap *head = chains(c->ar, b, b_to_a, by_name, ignore_names, next);
+    if (!head)
         goto nomem;
-    for (size_t i = 0; i < a->n_node; i++)
-        a_to_b[i] = -1;
-    for (size_t j = 0; j < b->n_node; j++)
-        b_to_a[j] = -1;
-    if (!(head = chains(c->ar, b, b_to_a, 0, 0, next)))
+    for (size_t i = 0; i < a->n_node; i++) {
+        if (a_to_b[i] >= 0)
+            continue;
+        const char *k = by_name ? name_key(c->ar, a->node[i], ignore_names)
+                                : struct_key(c->ar, a->node[i]);
+        if (!k)
+            goto nomem;
+        int64_t j = td_strmap_get(head, k);
+        if (j < 0)
+            continue;
+        a_to_b[i] = j;
+        b_to_a[j] = (int64_t)i;
+        if (td_strmap_put(head, k, next[j]))
+            goto nomem;
+    }
+    goto cleanup;
+nomem:
+    s = td_err_set(c->err, TD_ENOMEM, "out of memory");
+cleanup:
+    td_strmap_free(head);
+    return s;
+}
+
+/* Round 1: a's node pairs with the first unpaired node of b under its key
+ * that equals it in everything but name and doc_string. */
+static td_status pair_by_structure(dctx *c, const Onnx__GraphProto *a,
+                                   const Onnx__GraphProto *b,
+                                   int64_t *a_to_b, int64_t *b_to_a,
+                                   int64_t *next)
+{
+    td_status s = TD_OK;
+    td_strmap *head = chains(c->ar, b, b_to_a, 0, 0, next);
+    if (!head)
         goto nomem;
     for (size_t i = 0; i < a->n_node; i++) {
         const char *k = struct_key(c->ar, a->node[i]);
@@ -109,30 +142,30 @@ td_status diff_match_nodes(dctx *c, const Onnx__GraphProto *a,
             }
         }
     }
-    td_strmap_free(head);
-    head = NULL;
-    if (!(head = chains(c->ar, b, b_to_a, 1, ignore_names, next)))
-        goto nomem;
-    /* the k-th left-over node of a key in a pairs with the k-th in b */
-    for (size_t i = 0; i < a->n_node; i++) {
-        if (a_to_b[i] >= 0)
-            continue;
-        const char *k = name_key(c->ar, a->node[i], ignore_names);
-        if (!k)
-            goto nomem;
-        int64_t j = td_strmap_get(head, k);
-        if (j < 0)
-            continue;
-        a_to_b[i] = j;
-        b_to_a[j] = (int64_t)i;
-        if (td_strmap_put(head, k, next[j]))
-            goto nomem;
-    }
     goto cleanup;
 nomem:
     s = td_err_set(c->err, TD_ENOMEM, "out of memory");
 cleanup:
     td_strmap_free(head);
+    return s;
+}
+
+td_status diff_match_nodes(dctx *c, const Onnx__GraphProto *a,
+                           const Onnx__GraphProto *b, int64_t *a_to_b,
+                           int64_t *b_to_a)
+{
+    int64_t *next = malloc((b->n_node + 1) * sizeof *next);
+    if (!next)
+        return td_err_set(c->err, TD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < a->n_node; i++)
+        a_to_b[i] = -1;
+    for (size_t j = 0; j < b->n_node; j++)
+        b_to_a[j] = -1;
+    td_status s = pair_by_structure(c, a, b, a_to_b, b_to_a, next);
+    if (!s)
+        s = pair_by_key(c, a, b, 1, a_to_b, b_to_a, next);
+    if (!s)
+        s = pair_by_key(c, a, b, 0, a_to_b, b_to_a, next);
     free(next);
     return s;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # diff for CI: pairs of models that differ in exactly one way (a ~1e-7
-# weight change, a renamed node, metadata, a doc_string, an added node, an
-# int64 element, a moved NaN) against --atol/--rtol and --ignore; the
+# weight change, a renamed node, a node renamed and edited, metadata, a
+# doc_string, an added node, an int64 element, a moved NaN) against --atol/--rtol and --ignore; the
 # sorted, marked text lines and the summary line checked literally; JSON
 # parsed with python's json.
 # Usage: bash diff_ci.sh BINARY SRCDIR   (exit 0 pass, 1 fail)
@@ -82,6 +82,14 @@ assert r["summary"]["nodes_renamed"] == 1 and r["differences"] == 1
 EOF_PY
 expect 0 renamed --ignore names
 expect 0 renamed --ignore doc_strings,names
+# renamed and edited: still paired (same op and outputs), both reported
+expect 1 renedit
+[ "$(body "$T/out")" = "~ node 'conv2' (Conv) renamed -> 'conv2_b'
+~ node 'conv2' (Conv): attribute auto_pad: (none) -> \"NOTSET\"
+diff: 1 node changed, 1 node renamed" ] || fail "renedit text: $(cat "$T/out")"
+expect 1 renedit --ignore names
+[ "$(body "$T/out")" = "~ node 'conv2' (Conv): attribute auto_pad: (none) -> \"NOTSET\"
+diff: 1 node changed" ] || fail "renedit --ignore names: $(cat "$T/out")"
 
 # ---- metadata and doc strings ----
 expect 1 metadata

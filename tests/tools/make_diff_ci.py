@@ -3,6 +3,8 @@ base.onnx in exactly one way (or, for multi.onnx, in several at once):
 
   weight    one element of W moved by about 1e-7 (float32)
   renamed   node conv2 renamed conv2_renamed (nothing else)
+  renedit   node conv2 renamed conv2_b and given auto_pad="NOTSET" (its
+            default: one attribute more, the same outputs)
   metadata  a metadata_props value, producer name/version, model_version
   doc       a node's and the graph's doc_string
   added     one node more (a Relu whose output nothing reads)
@@ -25,7 +27,7 @@ os.makedirs(OUT, exist_ok=True)
 
 def build(w_delta=0.0, conv2_name="conv2", meta="v1", producer=("p", "1.0"),
           model_version=1, node_doc="first conv", graph_doc="graph doc",
-          k=(1, 2, 3), nan_at=0, extra=(), name="base"):
+          k=(1, 2, 3), nan_at=0, extra=(), conv2_attrs=None, name="base"):
     w = np.full((4, 3, 3, 3), 0.25, np.float32)
     w.flat[7] = np.float32(np.float32(0.25) + np.float32(w_delta))
     w2 = np.full((2, 4, 1, 1), 0.5, np.float32)
@@ -38,7 +40,8 @@ def build(w_delta=0.0, conv2_name="conv2", meta="v1", producer=("p", "1.0"),
     nodes = [helper.make_node("Conv", ["X", "W"], ["c1"], name="conv1",
                               pads=[1, 1, 1, 1], doc_string=node_doc),
              helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
-             helper.make_node("Conv", ["r1", "W2"], ["Y"], name=conv2_name)]
+             helper.make_node("Conv", ["r1", "W2"], ["Y"], name=conv2_name,
+                              **(conv2_attrs or {}))]
     for e in extra:
         nodes.append(helper.make_node("Relu", ["X"], [e + "_out"], name=e))
     g = helper.make_graph(
@@ -61,6 +64,8 @@ w0 = build()
 build(name="copy")
 w1 = build(w_delta=1e-7, name="weight")
 build(conv2_name="conv2_renamed", name="renamed")
+build(conv2_name="conv2_b", conv2_attrs={"auto_pad": "NOTSET"},
+      name="renedit")
 build(meta="v2", producer=("q", "2.0"), model_version=2, name="metadata")
 build(node_doc="first conv, edited", graph_doc="other", name="doc")
 build(extra=("extra",), name="added")
