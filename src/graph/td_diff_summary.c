@@ -1,6 +1,8 @@
-/* The end of a td_diff report: text lines sorted (section, then name, so
- * two runs on the same pair read alike and a removal sits beside the
- * addition that replaced it), and the one-line summary for logs. */
+/* The end of a td_diff report: text lines sorted (section, then name with
+ * numbers by value, so two runs on the same pair read alike and a removal
+ * sits beside the addition that replaced it), and the one-line summary
+ * for logs. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +35,45 @@ static int section_rank(const char *line)
 
 static int mark_rank(char m) { return m == '-' ? 0 : m == '+' ? 1 : 2; }
 
+/* strcmp, except that runs of digits compare by value: node #9 comes
+ * before node #10. */
+static int natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t na = 0, nb = 0;
+            while (isdigit((unsigned char)a[na]))
+                na++;
+            while (isdigit((unsigned char)b[nb]))
+                nb++;
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            int r = strncmp(a, b, na);
+            if (r)
+                return r;
+            a += na;
+            b += nb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
 static int line_cmp(const void *pa, const void *pb)
 {
     const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
     int ra = section_rank(a), rb = section_rank(b);
     if (ra != rb)
         return ra < rb ? -1 : 1;
-    int r = strcmp(strlen(a) > 2 ? a + 2 : a, strlen(b) > 2 ? b + 2 : b);
+    int r = natural_cmp(strlen(a) > 2 ? a + 2 : a, strlen(b) > 2 ? b + 2 : b);
     if (r)
         return r;
     return mark_rank(a[0]) - mark_rank(b[0]);

@@ -120,6 +120,16 @@ assert [a["name"] for a in r["nodes"]["added"]] == ["extra"], r["nodes"]
 assert r["summary"]["nodes_added"] == 1 and r["differences"] == 1
 EOF_PY
 
+# unnamed nodes are named by index, in numeric order (#9 before #10)
+expect 1 unnamed
+body "$T/out" > "$T/lines"
+"$PY" - "$T/lines" <<'EOF_PY' || fail "unnamed order: $(cat "$T/out")"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+want = ["+ node #%d (Relu) added" % i for i in range(3, 15)]
+assert lines == want + ["diff: 12 nodes added"], lines
+EOF_PY
+
 # ---- several differences: sorted by section, then name; -, + marks ----
 "$BIN" diff "$T/multi_a.onnx" "$T/multi_b.onnx" > "$T/out"
 [ $? -eq 1 ] || fail "multi: exit not 1"

@@ -10,6 +10,7 @@ base.onnx in exactly one way (or, for multi.onnx, in several at once):
   added     one node more (a Relu whose output nothing reads)
   intk      an int64 initializer's element 3 -> 4
   nanmoved  a NaN moved to another position of a float initializer
+  unnamed   12 unnamed nodes more (Relu, outputs nothing reads)
   multi     node extra_a removed, node extra_z added, W changed, a
             metadata value changed
 
@@ -27,7 +28,8 @@ os.makedirs(OUT, exist_ok=True)
 
 def build(w_delta=0.0, conv2_name="conv2", meta="v1", producer=("p", "1.0"),
           model_version=1, node_doc="first conv", graph_doc="graph doc",
-          k=(1, 2, 3), nan_at=0, extra=(), conv2_attrs=None, name="base"):
+          k=(1, 2, 3), nan_at=0, extra=(), conv2_attrs=None, unnamed=0,
+          name="base"):
     w = np.full((4, 3, 3, 3), 0.25, np.float32)
     w.flat[7] = np.float32(np.float32(0.25) + np.float32(w_delta))
     w2 = np.full((2, 4, 1, 1), 0.5, np.float32)
@@ -44,6 +46,8 @@ def build(w_delta=0.0, conv2_name="conv2", meta="v1", producer=("p", "1.0"),
                               **(conv2_attrs or {}))]
     for e in extra:
         nodes.append(helper.make_node("Relu", ["X"], [e + "_out"], name=e))
+    for i in range(unnamed):
+        nodes.append(helper.make_node("Relu", ["X"], ["u%d" % i]))
     g = helper.make_graph(
         nodes, "g",
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
@@ -70,6 +74,7 @@ build(meta="v2", producer=("q", "2.0"), model_version=2, name="metadata")
 build(node_doc="first conv, edited", graph_doc="other", name="doc")
 build(extra=("extra",), name="added")
 build(k=(1, 2, 4), name="intk")
+build(unnamed=12, name="unnamed")
 build(nan_at=1, name="nanmoved")
 build(extra=("extra_a",), name="multi_a")
 build(extra=("extra_z",), w_delta=1e-7, meta="v2", name="multi_b")
