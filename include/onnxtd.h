@@ -130,6 +130,30 @@ onnxtd_status onnxtd_model_info_dims(onnxtd_model *m, int json,
 onnxtd_status onnxtd_model_diff(onnxtd_model *a, onnxtd_model *b, int json,
                                 char **report, int *differ, onnxtd_error *err);
 
+/* What onnxtd_model_diff_opts leaves out (bits of ignore). */
+enum {
+    ONNXTD_DIFF_IGNORE_NAMES = 1,      /* node names, the graph's name */
+    ONNXTD_DIFF_IGNORE_METADATA = 2,   /* metadata_props, producer name and
+                                          version, model_version, domain */
+    ONNXTD_DIFF_IGNORE_DOC_STRINGS = 4 /* every doc_string */
+};
+
+/* Tensors of one dtype and shape are the same when each element pair is
+ * equal, both NaN, or both finite with |a - b| <= atol + rtol * |b|
+ * (numpy.allclose, b from the second model); 0 and 0 compare exactly. */
+typedef struct onnxtd_diff_options {
+    double atol;
+    double rtol;
+    unsigned ignore;  /* ONNXTD_DIFF_IGNORE_* bits */
+} onnxtd_diff_options;
+#define ONNXTD_DIFF_OPTIONS_INIT {0.0, 0.0, 0u}
+
+/* onnxtd_model_diff with a tolerance and fields left out; o may be NULL. */
+onnxtd_status onnxtd_model_diff_opts(onnxtd_model *a, onnxtd_model *b,
+                                     const onnxtd_diff_options *o, int json,
+                                     char **report, int *differ,
+                                     onnxtd_error *err);
+
 /* ---- compression --------------------------------------------------------- */
 
 typedef enum onnxtd_method {

@@ -7,6 +7,13 @@
 
 _Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_dim_value),
                "onnxtd_dim_value and td_dim_value must share their layout");
+_Static_assert(sizeof(onnxtd_diff_options) == sizeof(td_diff_opts) &&
+                   (int)ONNXTD_DIFF_IGNORE_NAMES == TD_DIFF_IGNORE_NAMES &&
+                   (int)ONNXTD_DIFF_IGNORE_METADATA ==
+                       TD_DIFF_IGNORE_METADATA &&
+                   (int)ONNXTD_DIFF_IGNORE_DOC_STRINGS ==
+                       TD_DIFF_IGNORE_DOC_STRINGS,
+               "onnxtd_diff_options and td_diff_opts must agree");
 
 onnxtd_status onnxtd_model_info_dims(onnxtd_model *m, int json,
                                      const onnxtd_dim_value *dims,
@@ -29,4 +36,17 @@ onnxtd_status onnxtd_model_diff(onnxtd_model *a, onnxtd_model *b, int json,
 {
     return (onnxtd_status)td_diff_models((td_model *)a, (td_model *)b, json,
                                          report, differ, (td_err_t *)err);
+}
+
+onnxtd_status onnxtd_model_diff_opts(onnxtd_model *a, onnxtd_model *b,
+                                     const onnxtd_diff_options *o, int json,
+                                     char **report, int *differ,
+                                     onnxtd_error *err)
+{
+    td_diff_opts t = {0, 0, 0};
+    if (o)
+        t = (td_diff_opts){o->atol, o->rtol, o->ignore};
+    return (onnxtd_status)td_diff_models_opts((td_model *)a, (td_model *)b,
+                                              &t, json, report, differ,
+                                              (td_err_t *)err);
 }

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,23 +7,88 @@
 #include "cli.h"
 
 static const char help[] =
-    "usage: onnxtd diff A B [--json]\n"
+    "usage: onnxtd diff A B [--json] [--atol A] [--rtol R]\n"
+    "                       [--ignore names|metadata|doc_strings]\n"
     "\n"
-    "Compares two models by meaning, not bytes: nodes (matched by name, or\n"
-    "by position among nodes of the same op_type when unnamed), attributes,\n"
-    "node inputs and outputs, initializer and Constant values (largest\n"
-    "absolute difference), graph inputs and outputs, opsets, IR version,\n"
-    "producer and metadata. Where tensor payloads are stored (inline or\n"
-    "external data) does not matter.\n"
+    "Compares two models by meaning, not bytes: nodes, attributes, node\n"
+    "inputs and outputs, initializer and Constant values, graph inputs and\n"
+    "outputs, opsets, IR version, producer and metadata. Nodes pair by\n"
+    "structure first (op, attributes, inputs and outputs equal), so a renamed\n"
+    "node shows as renamed; then by name (unnamed ones by position among\n"
+    "nodes of their op_type); then by op and outputs. Where tensor payloads\n"
+    "are stored (inline or external data) does not matter.\n"
     "\n"
-    "  --json  the report as one JSON object\n"
+    "  --json          the report as one JSON object\n"
+    "  --atol A        tensors of one dtype and shape are the same when\n"
+    "  --rtol R        every element has |a - b| <= A + R * |b|\n"
+    "                  (numpy.allclose, b from B; NaN matches NaN only);\n"
+    "                  default 0 and 0: exact\n"
+    "  --ignore WHAT   leave out names (node names, graph name), metadata\n"
+    "                  (metadata_props, producer, model_version, domain) or\n"
+    "                  doc_strings; repeatable or a comma list\n"
     "\n"
+    "Text lines are sorted and marked '-' (only in A), '+' (only in B) or\n"
+    "'~' (changed); the last line sums up (\"diff: same\" when equal).\n"
     "Exit status: 0 the models are the same, 1 they differ, 2 an error.\n";
+
+/* A tolerance: a finite number >= 0. */
+static int parse_tol(const char *opt, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v || end == v || *end || errno || !isfinite(x) || x < 0) {
+        cli_error("diff: %s needs a number >= 0, got '%s'", opt, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_ignore(const char *v, unsigned *ignore)
+{
+    static const char *const names[] = {"names", "metadata", "doc_strings"};
+    const char *p = v ? v : "";
+    do {
+        size_t n = strcspn(p, ",");
+        size_t k = 0;
+        while (k < 3 && !(strlen(names[k]) == n && !strncmp(p, names[k], n)))
+            k++;
+        if (k == 3) {
+            cli_error("diff: --ignore takes names, metadata or doc_strings, "
+                      "got '%.*s'", (int)n, p);
+            return -1;
+        }
+        *ignore |= 1u << k;  /* the ONNXTD_DIFF_IGNORE_* bits, in order */
+        p += n;
+    } while (*p++ == ',');
+    return 0;
+}
+
+/* "--opt V" or "--opt=V": the value, advancing *i past it; NULL if absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+    size_t n = strlen(opt);
+    if (strncmp(argv[*i], opt, n))
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static int is_opt(const char *a, const char *opt)
+{
+    size_t n = strlen(opt);
+    return !strncmp(a, opt, n) && (a[n] == '\0' || a[n] == '=');
+}
 
 int cmd_diff(int argc, char **argv)
 {
     const char *path[2] = {NULL, NULL};
     int json = 0;
+    onnxtd_diff_options o = ONNXTD_DIFF_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -29,6 +96,17 @@ int cmd_diff(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (is_opt(a, "--atol")) {
+            if (parse_tol("--atol", opt_value(argc, argv, &i, "--atol"),
+                          &o.atol))
+                return CLI_USAGE;
+        } else if (is_opt(a, "--rtol")) {
+            if (parse_tol("--rtol", opt_value(argc, argv, &i, "--rtol"),
+                          &o.rtol))
+                return CLI_USAGE;
+        } else if (is_opt(a, "--ignore")) {
+            if (parse_ignore(opt_value(argc, argv, &i, "--ignore"), &o.ignore))
+                return CLI_USAGE;
         } else if (a[0] == '-' && a[1]) {
             cli_error("diff: unknown option '%s'", a);
             return CLI_USAGE;
@@ -53,7 +131,8 @@ int cmd_diff(int argc, char **argv)
     if (s == ONNXTD_OK)
         s = onnxtd_model_load(path[1], NULL, &m[1], &err);
     if (s == ONNXTD_OK)
-        s = onnxtd_model_diff(m[0], m[1], json, &report, &differ, &err);
+        s = onnxtd_model_diff_opts(m[0], m[1], &o, json, &report, &differ,
+                                   &err);
     onnxtd_model_free(m[0]);
     onnxtd_model_free(m[1]);
     if (s != ONNXTD_OK) {

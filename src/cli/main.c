@@ -12,7 +12,7 @@ static const char usage[] =
     "      rewrite a model losslessly (inline or move tensors to NAME)\n"
     "  info MODEL [--json]\n"
     "      IR version, opsets, inputs/outputs, op counts, parameters, convs\n"
-    "  diff A B [--json]\n"
+    "  diff A B [--json] [--atol A] [--rtol R] [--ignore WHAT]\n"
     "      compare two models by meaning; exit 0 same, 1 different, 2 error\n"
     "  compress IN -o OUT [--method auto|tucker2|cp|svd|tr|rsdtr]\n"
     "           [--rank N | --ratio R | --tol E] [--include RE] [--exclude RE]\n"

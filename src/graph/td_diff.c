@@ -58,7 +58,8 @@ static void field(dctx *c, const char *name, const char *a, const char *b)
         return;
     c->count++;
     if (!c->json) {
-        td_buf_printf(c->b, "model %s: \"%s\" -> \"%s\"\n", name, s0(a), s0(b));
+        td_buf_printf(c->b, "~ model %s: \"%s\" -> \"%s\"\n", name, s0(a),
+                      s0(b));
         return;
     }
     td_json_open(c->b, '{');
@@ -76,7 +77,7 @@ static void field_int(dctx *c, const char *name, int has_a, int64_t a,
         return;
     c->count++;
     if (!c->json) {
-        td_buf_printf(c->b, "model %s: %lld -> %lld\n", name,
+        td_buf_printf(c->b, "~ model %s: %lld -> %lld\n", name,
                       (long long)(has_a ? a : 0), (long long)(has_b ? b : 0));
         return;
     }
@@ -93,17 +94,25 @@ static void field_int(dctx *c, const char *name, int has_a, int64_t a,
 static void diff_header(dctx *c, const Onnx__ModelProto *a,
                         const Onnx__ModelProto *b)
 {
+    unsigned ig = c->o ? c->o->ignore : 0;
     diff_jopen_list(c, "model");
     field_int(c, "ir_version", a->has_ir_version, a->ir_version,
               b->has_ir_version, b->ir_version);
-    field(c, "producer_name", a->producer_name, b->producer_name);
-    field(c, "producer_version", a->producer_version, b->producer_version);
-    field(c, "domain", a->domain, b->domain);
-    field_int(c, "model_version", a->has_model_version, a->model_version,
-              b->has_model_version, b->model_version);
-    field(c, "doc_string", a->doc_string, b->doc_string);
-    field(c, "graph_name", a->graph->name, b->graph->name);
-    field(c, "graph_doc_string", a->graph->doc_string, b->graph->doc_string);
+    if (!(ig & TD_DIFF_IGNORE_METADATA)) {
+        field(c, "producer_name", a->producer_name, b->producer_name);
+        field(c, "producer_version", a->producer_version,
+              b->producer_version);
+        field(c, "domain", a->domain, b->domain);
+        field_int(c, "model_version", a->has_model_version, a->model_version,
+                  b->has_model_version, b->model_version);
+    }
+    if (!(ig & TD_DIFF_IGNORE_DOC_STRINGS))
+        field(c, "doc_string", a->doc_string, b->doc_string);
+    if (!(ig & TD_DIFF_IGNORE_NAMES))
+        field(c, "graph_name", a->graph->name, b->graph->name);
+    if (!(ig & TD_DIFF_IGNORE_DOC_STRINGS))
+        field(c, "graph_doc_string", a->graph->doc_string,
+              b->graph->doc_string);
     diff_jclose(c, ']');
 }
 
@@ -151,7 +160,8 @@ static void opset_side(dctx *c, const Onnx__ModelProto *x,
             td_json_int(c->b, o->version);
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "opset %s %s: %lld\n", d[0] ? d : "ai.onnx",
+            td_buf_printf(c->b, "%s opset %s %s: %lld\n",
+                          what[0] == 'a' ? "+" : "-", d[0] ? d : "ai.onnx",
                           what, (long long)o->version);
         }
     }
@@ -182,7 +192,7 @@ static void diff_opsets(dctx *c, const Onnx__ModelProto *a,
             td_json_int(c->b, y->version);
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "opset %s: %lld -> %lld\n",
+            td_buf_printf(c->b, "~ opset %s: %lld -> %lld\n",
                           d[0] ? d : "ai.onnx", (long long)x->version,
                           (long long)y->version);
         }
@@ -210,17 +220,21 @@ static void meta_line(dctx *c, const char *key, const char *a, const char *b)
         diff_jstr_or_null(c->b, "b", b);
         td_json_close(c->b, '}');
     } else if (!a) {
-        td_buf_printf(c->b, "metadata '%s' added: \"%s\"\n", key, b);
+        td_buf_printf(c->b, "+ metadata '%s' added: \"%s\"\n", key, b);
     } else if (!b) {
-        td_buf_printf(c->b, "metadata '%s' removed: \"%s\"\n", key, a);
+        td_buf_printf(c->b, "- metadata '%s' removed: \"%s\"\n", key, a);
     } else {
-        td_buf_printf(c->b, "metadata '%s': \"%s\" -> \"%s\"\n", key, a, b);
+        td_buf_printf(c->b, "~ metadata '%s': \"%s\" -> \"%s\"\n", key, a,
+                      b);
     }
 }
 
 static void diff_metadata(dctx *c, const Onnx__ModelProto *a,
                           const Onnx__ModelProto *b)
 {
+    static const Onnx__ModelProto none = ONNX__MODEL_PROTO__INIT;
+    if (c->o && c->o->ignore & TD_DIFF_IGNORE_METADATA)
+        a = b = &none;  /* the lists stay in the JSON, empty */
     diff_jopen_group(c, "metadata");
     diff_jopen_list(c, "added");
     for (size_t i = 0; i < b->n_metadata_props; i++) {
@@ -288,8 +302,9 @@ static void value_side(dctx *c, const char *what, const char *kind,
             diff_json_type(c->b, x[i]->type);
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "%s '%s' %s: %s\n", kind, s0(x[i]->name), what,
-                          diff_type_desc(c->ar, x[i]->type));
+            td_buf_printf(c->b, "%s %s '%s' %s: %s\n",
+                          what[0] == 'a' ? "+" : "-", kind, s0(x[i]->name),
+                          what, diff_type_desc(c->ar, x[i]->type));
         }
     }
     diff_jclose(c, ']');
@@ -331,7 +346,7 @@ static void diff_values(dctx *c, const char *key, const char *kind,
             td_json_close(c->b, '}');
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "%s '%s': %s -> %s\n", kind, s0(a[i]->name),
+            td_buf_printf(c->b, "~ %s '%s': %s -> %s\n", kind, s0(a[i]->name),
                           diff_type_desc(c->ar, a[i]->type),
                           diff_type_desc(c->ar, y->type));
         }
@@ -342,7 +357,7 @@ static void diff_values(dctx *c, const char *key, const char *kind,
         td_json_key(c->b, "order_changed");
         td_json_bool(c->b, reordered);
     } else if (reordered) {
-        td_buf_printf(c->b, "%ss reordered\n", kind);
+        td_buf_printf(c->b, "~ %ss reordered\n", kind);
     }
     diff_jclose(c, '}');
 }
@@ -359,20 +374,29 @@ static void diff_values(dctx *c, const char *key, const char *kind,
  *     "order_changed": bool},
  * "initializers": {"added"|"removed": [{"name", "dtype", "shape"}],
  *     "changed": [{"name", "dtype_a", "dtype_b", "shape_a", "shape_b",
- *                  "max_abs_diff", "n_diff"}]},
+ *                  "max_abs_diff", "max_rel_diff", "n_diff"}]},
  * "nodes": {"added"|"removed": [{"name", "op_type", "index"}],
+ *     "renamed": [{"a", "b", "op_type", "index_a", "index_b"}],
  *     "changed": [{"name", "op_type", "index_a", "index_b",
  *                  "changes": [{"field", "attr", "index", "a", "b",
- *                               "detail", "max_abs_diff", "n_diff"}]}]},
- * "functions": {"added"|"removed"|"changed": [{"domain", "name"}]}}
- * (td_diff_graph.c writes initializers, nodes and functions). */
-td_status td_diff_models(td_model *ma, td_model *mb, int json, char **report,
-                         int *differ, td_err_t *err)
+ *                               "detail", "max_abs_diff", "max_rel_diff",
+ *                               "n_diff"}]}]},
+ * "functions": {"added"|"removed"|"changed": [{"domain", "name"}]},
+ * "summary": {"nodes_added", "nodes_removed", "nodes_changed",
+ *             "nodes_renamed", "tensors_added", "tensors_removed",
+ *             "tensors_differ", "other", "max_abs_diff", "max_rel_diff"},
+ * "options": {"atol", "rtol", "ignore": [...]}}
+ * (td_diff_graph.c writes initializers, nodes and functions). A node
+ * both renamed and edited is in "renamed" and in "changed" (by its name
+ * in a). */
+td_status td_diff_models_opts(td_model *ma, td_model *mb,
+                              const td_diff_opts *o, int json, char **report,
+                              int *differ, td_err_t *err)
 {
     *report = NULL;
     *differ = 1;
     td_buf body = {0}, out = {0};
-    dctx c = {td_arena_new(), &body, json, 0, err};
+    dctx c = {td_arena_new(), &body, json, 0, err, o, {0}};
     td_status s = TD_OK;
     const Onnx__ModelProto *a = td_model_current(ma);
     const Onnx__ModelProto *b = td_model_current(mb);
@@ -403,16 +427,14 @@ td_status td_diff_models(td_model *ma, td_model *mb, int json, char **report,
         td_json_str(&out, td_model_path(mb));
         td_buf_put(&out, ",", 1);
         td_buf_put(&out, body.p ? body.p : "", body.len);
+        diff_summary_json(&out, &c);
         td_buf_put(&out, "}\n", 2);
     } else {
         td_buf_printf(&out, "--- %s\n+++ %s\n", td_model_path(ma),
                       td_model_path(mb));
-        td_buf_put(&out, body.p ? body.p : "", body.len);
-        if (c.count)
-            td_buf_printf(&out, "%zu difference%s\n", c.count,
-                          c.count == 1 ? "" : "s");
-        else
-            td_buf_printf(&out, "same\n");
+        if ((s = diff_sort_lines(&body, &out, err)))
+            goto cleanup;
+        diff_summary_text(&out, &c);
     }
     if (body.oom || !(*report = td_buf_take(&out)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
@@ -422,4 +444,10 @@ cleanup:
     td_buf_free(&out);
     td_arena_free(c.ar);
     return s;
+}
+
+td_status td_diff_models(td_model *a, td_model *b, int json, char **report,
+                         int *differ, td_err_t *err)
+{
+    return td_diff_models_opts(a, b, NULL, json, report, differ, err);
 }

@@ -1,6 +1,6 @@
-/* The main graph's initializers (matched by name) and nodes (matched by
- * name; unnamed nodes by position among the unnamed nodes of their
- * op_type), and the model's functions. */
+/* The main graph's initializers (matched by name) and nodes (paired by
+ * structure, then by name; unnamed nodes by position among the unnamed
+ * nodes of their op_type), and the model's functions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +39,11 @@ static void init_side(dctx *c, const char *what, Onnx__TensorProto *const *x,
         if (td_strmap_get(other, s0(x[i]->name)) >= 0)
             continue;
         c->count++;
+        c->sum.counted++;
+        if (what[0] == 'a')
+            c->sum.tensors_added++;
+        else
+            c->sum.tensors_removed++;
         if (c->json) {
             td_json_open(c->b, '{');
             td_json_key(c->b, "name");
@@ -48,8 +53,9 @@ static void init_side(dctx *c, const char *what, Onnx__TensorProto *const *x,
             json_dims(c->b, "shape", x[i]->dims, x[i]->n_dims);
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "initializer '%s' %s: %s\n", s0(x[i]->name),
-                          what, diff_tensor_desc(c->ar, x[i]));
+            td_buf_printf(c->b, "%s initializer '%s' %s: %s\n",
+                          what[0] == 'a' ? "+" : "-", s0(x[i]->name), what,
+                          diff_tensor_desc(c->ar, x[i]));
         }
     }
     diff_jclose(c, ']');
@@ -62,9 +68,11 @@ static void tensor_change_text(dctx *c, const Onnx__TensorProto *a,
         td_buf_printf(c->b, "%s -> %s", diff_tensor_desc(c->ar, a),
                       diff_tensor_desc(c->ar, b));
     if (r->numeric)
-        td_buf_printf(c->b, "%smax_abs_diff %.9g (%lld of %lld values differ)",
+        td_buf_printf(c->b, "%smax_abs_diff %.9g, max_rel_diff %.3g (%lld of "
+                      "%lld values differ)",
                       r->dtype_same ? "" : ", ", r->max_abs_diff,
-                      (long long)r->n_diff, (long long)td_tensor_numel(a));
+                      r->max_rel_diff, (long long)r->n_diff,
+                      (long long)td_tensor_numel(a));
     else if (r->shape_same && r->dtype_same)
         td_buf_printf(c->b, "values differ");
 }
@@ -74,6 +82,11 @@ static void json_tensor_cmp(td_buf *b, const tensor_cmp *r)
     td_json_key(b, "max_abs_diff");
     if (r->numeric)
         td_json_num(b, r->max_abs_diff);
+    else
+        td_json_null(b);
+    td_json_key(b, "max_rel_diff");  /* null also when infinite */
+    if (r->numeric)
+        td_json_num(b, r->max_rel_diff);
     else
         td_json_null(b);
     td_json_key(b, "n_diff");
@@ -104,15 +117,17 @@ static td_status diff_inits(dctx *c, const Onnx__GraphProto *a,
             continue;  /* not in b, or a repeated name already compared */
         const Onnx__TensorProto *y = b->initializer[j];
         tensor_cmp r;
-        if ((s = diff_tensor(x, y, &r, c->err))) {
+        if ((s = diff_tensor(x, y, c->o, &r, c->err))) {
             td_err_prefix(c->err, "initializer '%s': ", s0(x->name));
             goto cleanup;
         }
         if (r.same)
             continue;
         c->count++;
+        c->sum.counted++;
+        diff_note_tensor(c, &r);
         if (!c->json) {
-            td_buf_printf(c->b, "initializer '%s': ", s0(x->name));
+            td_buf_printf(c->b, "~ initializer '%s': ", s0(x->name));
             tensor_change_text(c, x, y, &r);
             td_buf_put(c->b, "\n", 1);
             continue;
@@ -139,56 +154,6 @@ cleanup:
 
 /* ---- nodes ---- */
 
-/* Named nodes match by name; unnamed ones by their rank among the unnamed
- * nodes of the same op_type. The k-th occurrence of a key in a pairs with
- * the k-th in b, so repeated names still pair up in order. */
-static const char *node_key(td_arena *ar, const Onnx__NodeProto *n)
-{
-    if (n->name && n->name[0])
-        return n->name;
-    return td_arena_printf(ar, "\x01%s", s0(n->op_type));
-}
-
-static td_status match_nodes(dctx *c, const Onnx__GraphProto *a,
-                             const Onnx__GraphProto *b, int64_t *a_to_b,
-                             int64_t *b_to_a)
-{
-    td_status s = TD_OK;
-    int64_t *next = malloc((b->n_node + 1) * sizeof *next);
-    td_strmap *head = td_strmap_new(b->n_node + 16);
-    if (!next || !head)
-        goto nomem;
-    /* chains of b's nodes per key, in order: built back to front */
-    for (size_t i = b->n_node; i-- > 0;) {
-        const char *k = node_key(c->ar, b->node[i]);
-        if (!k)
-            goto nomem;
-        next[i] = td_strmap_get(head, k);
-        if (td_strmap_put(head, k, (int64_t)i))
-            goto nomem;
-        b_to_a[i] = -1;
-    }
-    for (size_t i = 0; i < a->n_node; i++) {
-        const char *k = node_key(c->ar, a->node[i]);
-        if (!k)
-            goto nomem;
-        int64_t j = td_strmap_get(head, k);  /* -1: none left */
-        a_to_b[i] = j;
-        if (j >= 0) {
-            b_to_a[j] = (int64_t)i;
-            if (td_strmap_put(head, k, next[j]))
-                goto nomem;
-        }
-    }
-    goto cleanup;
-nomem:
-    s = td_err_set(c->err, TD_ENOMEM, "out of memory");
-cleanup:
-    free(next);
-    td_strmap_free(head);
-    return s;
-}
-
 static void node_side(dctx *c, const char *what, const Onnx__GraphProto *g,
                       const int64_t *map)
 {
@@ -198,6 +163,12 @@ static void node_side(dctx *c, const char *what, const Onnx__GraphProto *g,
         if (map[i] >= 0)
             continue;
         c->count++;
+        c->sum.counted++;
+        if (what[0] == 'a')
+            c->sum.nodes_added++;
+        else
+            c->sum.nodes_removed++;
+        const char *mark = what[0] == 'a' ? "+" : "-";
         if (c->json) {
             td_json_open(c->b, '{');
             td_json_key(c->b, "name");
@@ -208,11 +179,11 @@ static void node_side(dctx *c, const char *what, const Onnx__GraphProto *g,
             td_json_int(c->b, (int64_t)i);
             td_json_close(c->b, '}');
         } else if (n->name && n->name[0]) {
-            td_buf_printf(c->b, "node '%s' (%s) %s\n", n->name,
+            td_buf_printf(c->b, "%s node '%s' (%s) %s\n", mark, n->name,
                           s0(n->op_type), what);
         } else {
-            td_buf_printf(c->b, "node #%zu (%s) %s\n", i, s0(n->op_type),
-                          what);
+            td_buf_printf(c->b, "%s node #%zu (%s) %s\n", mark, i,
+                          s0(n->op_type), what);
         }
     }
     diff_jclose(c, ']');
@@ -244,9 +215,9 @@ static void change_text(dctx *c, const Onnx__NodeProto *n, size_t ia,
                         const node_change *ch)
 {
     if (n->name && n->name[0])
-        td_buf_printf(c->b, "node '%s' (%s): ", n->name, s0(n->op_type));
+        td_buf_printf(c->b, "~ node '%s' (%s): ", n->name, s0(n->op_type));
     else
-        td_buf_printf(c->b, "node #%zu (%s): ", ia, s0(n->op_type));
+        td_buf_printf(c->b, "~ node #%zu (%s): ", ia, s0(n->op_type));
     if (ch->attr)
         td_buf_printf(c->b, "attribute %s: ", ch->attr);
     else if (ch->index >= 0)
@@ -256,11 +227,60 @@ static void change_text(dctx *c, const Onnx__NodeProto *n, size_t ia,
     td_buf_printf(c->b, "%s -> %s", ch->a ? ch->a : "(none)",
                   ch->b ? ch->b : "(none)");
     if (ch->has_tensor && ch->tc.numeric)
-        td_buf_printf(c->b, ", max_abs_diff %.9g (%lld values differ)",
-                      ch->tc.max_abs_diff, (long long)ch->tc.n_diff);
+        td_buf_printf(c->b, ", max_abs_diff %.9g, max_rel_diff %.3g (%lld "
+                      "values differ)",
+                      ch->tc.max_abs_diff, ch->tc.max_rel_diff,
+                      (long long)ch->tc.n_diff);
     if (ch->detail)
         td_buf_printf(c->b, " (%s)", ch->detail);
     td_buf_put(c->b, "\n", 1);
+}
+
+/* A node's name for the report: 'name', or #index when it has none. */
+static const char *node_label(td_arena *ar, const Onnx__NodeProto *n,
+                              size_t index)
+{
+    const char *r = n->name && n->name[0]
+                        ? td_arena_printf(ar, "'%s'", n->name)
+                        : td_arena_printf(ar, "#%zu", index);
+    return r ? r : "?";
+}
+
+/* Paired nodes whose names differ; nothing under TD_DIFF_IGNORE_NAMES. */
+static void node_renamed(dctx *c, const Onnx__GraphProto *a,
+                         const Onnx__GraphProto *b, const int64_t *a_to_b)
+{
+    int ignore = c->o && c->o->ignore & TD_DIFF_IGNORE_NAMES;
+    diff_jopen_list(c, "renamed");
+    for (size_t i = 0; i < a->n_node && !ignore; i++) {
+        if (a_to_b[i] < 0)
+            continue;
+        const Onnx__NodeProto *x = a->node[i], *y = b->node[a_to_b[i]];
+        if (!strcmp(s0(x->name), s0(y->name)))
+            continue;
+        c->count++;
+        c->sum.counted++;
+        c->sum.nodes_renamed++;
+        if (!c->json) {
+            td_buf_printf(c->b, "~ node %s (%s) renamed -> %s\n",
+                          node_label(c->ar, x, i), s0(x->op_type),
+                          node_label(c->ar, y, (size_t)a_to_b[i]));
+            continue;
+        }
+        td_json_open(c->b, '{');
+        td_json_key(c->b, "a");
+        td_json_str(c->b, s0(x->name));
+        td_json_key(c->b, "b");
+        td_json_str(c->b, s0(y->name));
+        td_json_key(c->b, "op_type");
+        td_json_str(c->b, s0(x->op_type));
+        td_json_key(c->b, "index_a");
+        td_json_int(c->b, (int64_t)i);
+        td_json_key(c->b, "index_b");
+        td_json_int(c->b, a_to_b[i]);
+        td_json_close(c->b, '}');
+    }
+    diff_jclose(c, ']');
 }
 
 static td_status diff_node_list(dctx *c, const Onnx__GraphProto *a,
@@ -273,22 +293,28 @@ static td_status diff_node_list(dctx *c, const Onnx__GraphProto *a,
         s = td_err_set(c->err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
-    if ((s = match_nodes(c, a, b, a_to_b, b_to_a)))
+    if ((s = diff_match_nodes(c, a, b, a_to_b, b_to_a)))
         goto cleanup;
     diff_jopen_group(c, "nodes");
     node_side(c, "added", b, b_to_a);
     node_side(c, "removed", a, a_to_b);
+    node_renamed(c, a, b, a_to_b);
     diff_jopen_list(c, "changed");
     for (size_t i = 0; i < a->n_node; i++) {
         if (a_to_b[i] < 0)
             continue;
         const Onnx__NodeProto *x = a->node[i], *y = b->node[a_to_b[i]];
         node_changes ch = {0};
-        if ((s = diff_nodes(c->ar, x, y, &ch, c->err)))
+        if ((s = diff_nodes(c->ar, x, y, c->o, &ch, c->err)))
             goto cleanup;
         if (!ch.n)
             continue;
         c->count += ch.n;
+        c->sum.counted += ch.n;
+        c->sum.nodes_changed++;
+        for (size_t k = 0; k < ch.n; k++)
+            if (ch.v[k].has_tensor)
+                diff_note_tensor(c, &ch.v[k].tc);
         if (!c->json) {
             for (size_t k = 0; k < ch.n; k++)
                 change_text(c, x, i, &ch.v[k]);
@@ -364,9 +390,10 @@ static td_status function_side(dctx *c, const char *what,
             td_json_str(c->b, s0(f->name));
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "function '%s%s%s' %s\n", s0(f->domain),
-                          f->domain && f->domain[0] ? ":" : "", s0(f->name),
-                          what);
+            td_buf_printf(c->b, "%s function '%s%s%s' %s\n",
+                          what[0] == 'a' ? "+" : what[0] == 'r' ? "-" : "~",
+                          s0(f->domain), f->domain && f->domain[0] ? ":" : "",
+                          s0(f->name), what);
         }
     }
     diff_jclose(c, ']');

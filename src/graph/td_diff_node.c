@@ -94,8 +94,9 @@ static const char *attr_desc(td_arena *ar, const Onnx__AttributeProto *a)
 /* 1 same, 0 different, -1 out of memory. Tensor attributes also fill *tc
  * (has_tensor set) so the report can give max_abs_diff. */
 static int attr_same(td_arena *ar, const Onnx__AttributeProto *a,
-                     const Onnx__AttributeProto *b, int depth, const char **why,
-                     int *has_tensor, tensor_cmp *tc)
+                     const Onnx__AttributeProto *b, const td_diff_opts *o,
+                     int depth, const char **why, int *has_tensor,
+                     tensor_cmp *tc)
 {
     td_err_t err;
     *why = NULL;
@@ -131,7 +132,7 @@ static int attr_same(td_arena *ar, const Onnx__AttributeProto *a,
     case AT(TENSOR):
         if (!a->t || !b->t)
             return !a->t && !b->t;
-        if (diff_tensor(a->t, b->t, tc, &err))
+        if (diff_tensor(a->t, b->t, o, tc, &err))
             return -1;
         *has_tensor = 1;
         return tc->same;
@@ -140,7 +141,7 @@ static int attr_same(td_arena *ar, const Onnx__AttributeProto *a,
             return 0;
         for (size_t k = 0; k < a->n_tensors; k++) {
             tensor_cmp c;
-            if (diff_tensor(a->tensors[k], b->tensors[k], &c, &err))
+            if (diff_tensor(a->tensors[k], b->tensors[k], o, &c, &err))
                 return -1;
             if (!c.same)
                 return 0;
@@ -149,13 +150,13 @@ static int attr_same(td_arena *ar, const Onnx__AttributeProto *a,
     case AT(GRAPH):
         if (!a->g || !b->g)
             return !a->g && !b->g;
-        return diff_graph_same(ar, a->g, b->g, depth + 1, why);
+        return diff_graph_same(ar, a->g, b->g, o, depth + 1, why);
     case AT(GRAPHS):
         if (a->n_graphs != b->n_graphs)
             return 0;
         for (size_t k = 0; k < a->n_graphs; k++) {
-            int r = diff_graph_same(ar, a->graphs[k], b->graphs[k], depth + 1,
-                                    why);
+            int r = diff_graph_same(ar, a->graphs[k], b->graphs[k], o,
+                                    depth + 1, why);
             if (r != 1)
                 return r;
         }
@@ -207,8 +208,8 @@ static int diff_names(td_arena *ar, const char *field, char *const *a,
 }
 
 td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
-                     const Onnx__NodeProto *b, node_changes *out,
-                     td_err_t *err)
+                     const Onnx__NodeProto *b, const td_diff_opts *o,
+                     node_changes *out, td_err_t *err)
 {
     node_change c;
 #define ADD(ch)                                                                \
@@ -236,7 +237,8 @@ td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
         c = (node_change){.field = "attribute", .attr = s0(x->name),
                           .index = -1};
         if (y) {
-            int r = attr_same(ar, x, y, 0, &c.detail, &c.has_tensor, &c.tc);
+            int r = attr_same(ar, x, y, o, 0, &c.detail, &c.has_tensor,
+                               &c.tc);
             if (r < 0)
                 goto nomem;
             if (r)
@@ -253,7 +255,8 @@ td_status diff_nodes(td_arena *ar, const Onnx__NodeProto *a,
         ADD(((node_change){"attribute", s0(y->name), -1, NULL,
                            attr_desc(ar, y), NULL, 0, {0}}));
     }
-    if (!str_eq(a->doc_string, b->doc_string))
+    if (!(o && o->ignore & TD_DIFF_IGNORE_DOC_STRINGS) &&
+        !str_eq(a->doc_string, b->doc_string))
         ADD(((node_change){"doc_string", NULL, -1, s0(a->doc_string),
                            s0(b->doc_string), NULL, 0, {0}}));
 #undef ADD
@@ -272,7 +275,8 @@ static const char *why_node(td_arena *ar, const Onnx__NodeProto *n,
 }
 
 int diff_graph_same(td_arena *ar, const Onnx__GraphProto *a,
-                    const Onnx__GraphProto *b, int depth, const char **why)
+                    const Onnx__GraphProto *b, const td_diff_opts *o,
+                    int depth, const char **why)
 {
     td_err_t err;
     *why = NULL;
@@ -286,7 +290,7 @@ int diff_graph_same(td_arena *ar, const Onnx__GraphProto *a,
     }
     for (size_t i = 0; i < a->n_node; i++) {
         node_changes ch = {0};
-        if (diff_nodes(ar, a->node[i], b->node[i], &ch, &err))
+        if (diff_nodes(ar, a->node[i], b->node[i], o, &ch, &err))
             return -1;
         if (ch.n) {
             *why = ch.v[0].detail ? ch.v[0].detail
@@ -300,7 +304,7 @@ int diff_graph_same(td_arena *ar, const Onnx__GraphProto *a,
     }
     for (size_t i = 0; i < a->n_initializer; i++) {
         tensor_cmp tc;
-        if (diff_tensor(a->initializer[i], b->initializer[i], &tc, &err))
+        if (diff_tensor(a->initializer[i], b->initializer[i], o, &tc, &err))
             return -1;
         if (!tc.same ||
             !str_eq(a->initializer[i]->name, b->initializer[i]->name)) {

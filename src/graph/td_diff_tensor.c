@@ -82,10 +82,30 @@ static uint64_t exact_at(const Onnx__TensorProto *t, int64_t i, int width,
     return v;
 }
 
-/* Fills r by exact comparison when both tensors are of one such dtype and
- * hold their data in the file; 0 when this does not apply. */
+/* Whether a pair at distance d (> 0) is within the tolerance; y is the
+ * second model's element (numpy.allclose: atol + rtol * |b|). */
+static int within(const td_diff_opts *o, double d, double y)
+{
+    return o && d <= o->atol + o->rtol * fabs(y);
+}
+
+/* Records one unequal pair at distance d in r. */
+static void note_pair(tensor_cmp *r, const td_diff_opts *o, double d, double y)
+{
+    double rel = y != 0 ? d / fabs(y) : INFINITY;
+    if (!(d <= r->max_abs_diff))
+        r->max_abs_diff = d;
+    if (!(rel <= r->max_rel_diff))
+        r->max_rel_diff = rel;
+    if (!within(o, d, y))
+        r->n_diff++;
+}
+
+/* Fills r by exact comparison (within o's tolerance for the integers)
+ * when both tensors are of one such dtype and hold their data in the
+ * file; 0 when this does not apply. */
 static int diff_exact(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
-                      tensor_cmp *r)
+                      const td_diff_opts *o, tensor_cmp *r)
 {
     int sgn;
     int width = exact_width(a->data_type, &sgn);
@@ -98,18 +118,25 @@ static int diff_exact(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
             t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
             return 0;  /* not read in: no values to compare */
     int64_t n = td_tensor_numel(a);
+    /* a float8 code's or a bool's difference means nothing: exact */
     int codes = a->data_type >= DT(FLOAT8E4M3FN) &&
                 a->data_type <= DT(FLOAT8E5M2FNUZ);
-    r->numeric = !codes;  /* a float8 code's difference means nothing */
+    int plain = !codes && a->data_type != DT(BOOL);
+    r->numeric = !codes;
     for (int64_t i = 0; i < n; i++) {
         uint64_t x = exact_at(a, i, width, sgn), y = exact_at(b, i, width, sgn);
         if (x == y)
             continue;
-        r->n_diff++;
-        double d = sgn ? fabs((double)(int64_t)x - (double)(int64_t)y)
-                       : fabs((double)x - (double)y);
-        if (!codes && d > r->max_abs_diff)
-            r->max_abs_diff = d;
+        /* the distance in unsigned arithmetic is exact (it is < 2^64),
+         * where a difference of doubles would round int64s to equal */
+        int x_above = sgn ? (int64_t)x > (int64_t)y : x > y;
+        double d = (double)(x_above ? x - y : y - x);
+        double yv = sgn ? (double)(int64_t)y : (double)y;
+        if (codes) {
+            r->n_diff++;
+            continue;
+        }
+        note_pair(r, plain ? o : NULL, d, yv);
     }
     r->same = r->n_diff == 0;
     return 1;
@@ -133,14 +160,14 @@ static int payload_equal(const Onnx__TensorProto *a,
 }
 
 td_status diff_tensor(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
-                      tensor_cmp *r, td_err_t *err)
+                      const td_diff_opts *o, tensor_cmp *r, td_err_t *err)
 {
     memset(r, 0, sizeof *r);
     r->dtype_same = a->data_type == b->data_type;
     r->shape_same = a->n_dims == b->n_dims &&
                     (!a->n_dims ||
                      !memcmp(a->dims, b->dims, a->n_dims * sizeof *a->dims));
-    if (!r->shape_same || diff_exact(a, b, r))
+    if (!r->shape_same || diff_exact(a, b, o, r))
         return TD_OK;
     double *va = NULL, *vb = NULL;
     int64_t na = 0, nb = 0;
@@ -170,10 +197,14 @@ td_status diff_tensor(const Onnx__TensorProto *a, const Onnx__TensorProto *b,
             continue;  /* NaN is NaN whatever its payload bits */
         if (x == y)
             continue;
-        r->n_diff++;
-        double d = nan_x || nan_y ? INFINITY : fabs(x - y);
-        if (!(d <= r->max_abs_diff))
-            r->max_abs_diff = d;
+        if (nan_x || nan_y || isinf(x) || isinf(y)) {
+            /* NaN against a number, or an infinity against anything
+             * else: never within a tolerance (as numpy.isclose) */
+            r->n_diff++;
+            r->max_abs_diff = r->max_rel_diff = INFINITY;
+            continue;
+        }
+        note_pair(r, o, fabs(x - y), y);
     }
     free(va);
     free(vb);

@@ -31,12 +31,12 @@ static void test_tensor_compare(void)
     typed.raw_data.data = NULL;
     typed.n_float_data = 6;
     typed.float_data = f;
-    CHECK(diff_tensor(raw, &typed, &r, &err) == TD_OK);
+    CHECK(diff_tensor(raw, &typed, NULL, &r, &err) == TD_OK);
     CHECK(r.same && r.numeric && r.n_diff == 0);
 
     f[4] = 5.25f;
     f[1] = 1.0f;
-    CHECK(diff_tensor(raw, &typed, &r, &err) == TD_OK);
+    CHECK(diff_tensor(raw, &typed, NULL, &r, &err) == TD_OK);
     CHECK(!r.same && r.numeric && r.n_diff == 2);
     CHECK(fabs(r.max_abs_diff - 1.0) < 1e-12);
 
@@ -44,17 +44,17 @@ static void test_tensor_compare(void)
     double vn[6] = {NAN, 2, 3, 4, 5, 6};
     Onnx__TensorProto *n1 = td_tensor_from_double(a, "n", DT(FLOAT), dims, 2, vn);
     Onnx__TensorProto *n2 = td_tensor_from_double(a, "n", DT(FLOAT), dims, 2, vn);
-    CHECK(diff_tensor(n1, n2, &r, &err) == TD_OK && r.same);
-    CHECK(diff_tensor(n1, raw, &r, &err) == TD_OK && !r.same);
+    CHECK(diff_tensor(n1, n2, NULL, &r, &err) == TD_OK && r.same);
+    CHECK(diff_tensor(n1, raw, NULL, &r, &err) == TD_OK && !r.same);
     CHECK(isinf(r.max_abs_diff) && r.n_diff == 1);
 
     /* dtype and shape changes */
     Onnx__TensorProto *dbl = td_tensor_from_double(a, "w", DT(DOUBLE), dims, 2, v);
-    CHECK(diff_tensor(raw, dbl, &r, &err) == TD_OK);
+    CHECK(diff_tensor(raw, dbl, NULL, &r, &err) == TD_OK);
     CHECK(!r.same && !r.dtype_same && r.numeric && r.max_abs_diff == 0);
     int64_t dims2[2] = {3, 2};
     Onnx__TensorProto *tr = td_tensor_from_double(a, "w", DT(FLOAT), dims2, 2, v);
-    CHECK(diff_tensor(raw, tr, &r, &err) == TD_OK);
+    CHECK(diff_tensor(raw, tr, NULL, &r, &err) == TD_OK);
     CHECK(!r.same && !r.shape_same && r.dtype_same);
 
     /* int64 beyond 2^53 differs although the doubles would not */
@@ -62,8 +62,33 @@ static void test_tensor_compare(void)
     int64_t big1 = (int64_t)1 << 60, big2 = big1 + 1;
     Onnx__TensorProto *i1 = td_tensor_from_int64(a, "i", &d1, 1, &big1);
     Onnx__TensorProto *i2 = td_tensor_from_int64(a, "i", &d1, 1, &big2);
-    CHECK(diff_tensor(i1, i2, &r, &err) == TD_OK);
+    CHECK(diff_tensor(i1, i2, NULL, &r, &err) == TD_OK);
     CHECK(!r.same && r.n_diff == 1);
+
+    /* with a tolerance: the int64 distance is exact (doubles round both
+     * to 2^60), |a - b| <= atol + rtol * |b| with b the second tensor */
+    td_diff_opts tol = {1, 0, 0}, half = {0.5, 0, 0};
+    CHECK(diff_tensor(i1, i2, &tol, &r, &err) == TD_OK && r.same);
+    CHECK(r.max_abs_diff == 1);
+    CHECK(diff_tensor(i1, i2, &half, &r, &err) == TD_OK && !r.same);
+    f[4] = 5.25f;  /* typed is now {1, 1, 3, 4, 5.25, 6}: diffs 1, 0.25 */
+    CHECK(diff_tensor(raw, &typed, &tol, &r, &err) == TD_OK && r.same);
+    CHECK(diff_tensor(raw, &typed, &half, &r, &err) == TD_OK);
+    CHECK(!r.same && r.n_diff == 1 && r.max_abs_diff == 1);
+    CHECK(fabs(r.max_rel_diff - 1.0) < 1e-12);  /* |2 - 1| / |1| */
+    td_diff_opts rel = {0, 0.05, 0};  /* 0.25 <= 0.05 * 5.25, 1 > 0.05 */
+    CHECK(diff_tensor(raw, &typed, &rel, &r, &err) == TD_OK && r.n_diff == 1);
+    /* swapped, |b| is 2 and 5: 1 > 0.1 still, 0.25 <= 0.25 */
+    CHECK(diff_tensor(&typed, raw, &rel, &r, &err) == TD_OK && r.n_diff == 1);
+    /* NaN: never within any tolerance against a number */
+    td_diff_opts huge = {1e300, 1, 0};
+    CHECK(diff_tensor(n1, raw, &huge, &r, &err) == TD_OK && !r.same);
+    CHECK(diff_tensor(n1, n2, &huge, &r, &err) == TD_OK && r.same);
+    double vi[6] = {INFINITY, 2, 3, 4, 5, 6};
+    Onnx__TensorProto *inf =
+        td_tensor_from_double(a, "i", DT(FLOAT), dims, 2, vi);
+    CHECK(diff_tensor(inf, raw, &huge, &r, &err) == TD_OK && !r.same);
+    CHECK(diff_tensor(inf, inf, NULL, &r, &err) == TD_OK && r.same);
     td_arena_free(a);
 }
 
