@@ -41,7 +41,6 @@ void td_stats_free(td_stats *s)
 }
 
 const char *td_stats_path(const td_stats *s) { return s->path; }
-size_t td_stats_count(const td_stats *s) { return s->n; }
 
 static int has_prefix(const char *s, const char *p)
 {

@@ -29,7 +29,6 @@ typedef struct td_stats td_stats;
 td_status td_stats_load(const char *path, td_stats **out, td_err_t *err);
 void td_stats_free(td_stats *s);
 const char *td_stats_path(const td_stats *s);
-size_t td_stats_count(const td_stats *s);
 
 /* The moment of tensor name (borrowed, n x n row-major), its channel
  * means (*mu = NULL when the file has none) and its sample count; *m =
