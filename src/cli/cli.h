@@ -10,6 +10,11 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
+/* --dim options one command takes (info and compress alike): a bound for
+ * the stack array that holds them, far above the symbolic input dims of
+ * any model seen. */
+enum { CLI_MAX_DIMS = 64 };
+
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

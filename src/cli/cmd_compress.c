@@ -8,8 +8,6 @@
 
 #include "cli.h"
 
-#define MAX_DIMS 32
-
 /* Progress on a terminal: layer i of n, elapsed, an estimate of what is
  * left from the mean time per layer so far. */
 struct progress {
@@ -138,7 +136,7 @@ int cmd_compress(int argc, char **argv)
     const char *report_path = NULL, *v;
     const char *html_path = NULL;
     int quiet = 0, rc = CLI_USAGE;
-    onnxtd_dim_value dims[MAX_DIMS];
+    onnxtd_dim_value dims[CLI_MAX_DIMS];
     size_t n_dims = 0;
     char *html = NULL;
     onnxtd_compress_options co = {0};
@@ -266,8 +264,8 @@ int cmd_compress(int argc, char **argv)
                 cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
                 goto done;
             }
-            if (n_dims == MAX_DIMS) {
-                cli_error("at most %d --dim options", MAX_DIMS);
+            if (n_dims == CLI_MAX_DIMS) {
+                cli_error("at most %d --dim options", CLI_MAX_DIMS);
                 goto done;
             }
             char *name = strndup(v, (size_t)(eq - v));

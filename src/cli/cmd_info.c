@@ -18,13 +18,11 @@ static const char help[] =
     "  --dim NAME=VALUE  give the symbolic input dimension NAME a value for\n"
     "                    shape inference (repeatable)\n";
 
-enum { MAX_DIMS = 64 };
-
 int cmd_info(int argc, char **argv)
 {
     const char *in = NULL;
     int json = 0;
-    onnxtd_dim_value dims[MAX_DIMS];
+    onnxtd_dim_value dims[CLI_MAX_DIMS];
     size_t n_dims = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -44,8 +42,8 @@ int cmd_info(int argc, char **argv)
                           v);
                 return CLI_USAGE;
             }
-            if (n_dims == MAX_DIMS) {
-                cli_error("at most %d --dim options", MAX_DIMS);
+            if (n_dims == CLI_MAX_DIMS) {
+                cli_error("at most %d --dim options", CLI_MAX_DIMS);
                 return CLI_USAGE;
             }
             /* The name is the text before '=' inside argv: terminate it

@@ -42,15 +42,6 @@ td_status td_dec_svd_thin(const double *a, int64_t m, int64_t n, double *u,
 td_status td_dec_sym_leading(double *g, int64_t n, int64_t r, double *u,
                              double *eig, td_err_t *err);
 
-/* The r leading eigenvectors (u: n x r doubles, descending) of the float
- * symmetric matrix g whose row-major upper triangle holds the values (g is
- * kept; work holds n*n floats). The eigensolve runs in single precision
- * (SSYEVD, about twice as fast as DSYEVD), then the vectors are made
- * orthonormal to double precision by Householder QR, so that projections
- * and ||W||^2 - ||core||^2 stay exact for the subspace found. */
-td_status td_dec_sym_leading_f(const float *g, int64_t n, int64_t r,
-                               float *work, double *u, td_err_t *err);
-
 /* Overwrites the row-major m x r matrix b (m >= r) with the Q of its thin
  * QR factorisation: orthonormal columns spanning those of b. */
 td_status td_dec_orth(double *b, int64_t m, int64_t r, td_err_t *err);

@@ -181,51 +181,6 @@ cleanup:
     return st;
 }
 
-td_status td_dec_sym_leading_f(const float *g, int64_t n, int64_t r,
-                               float *work, double *u, td_err_t *err)
-{
-    if (n <= 0 || n > INT_MAX || r <= 0 || r > n)
-        return td_err_set(err, TD_EINPUT, "eigensolver: bad size n=%lld r=%lld",
-                          (long long)n, (long long)r);
-    float *ev = malloc((size_t)n * sizeof *ev);
-    double *q = malloc((size_t)n * (size_t)r * sizeof *q);
-    double *tau = malloc((size_t)r * sizeof *tau);
-    td_status st = TD_OK;
-    if (!ev || !q || !tau) {
-        st = td_err_set(err, TD_ENOMEM, "eigensolver: out of memory");
-        goto cleanup;
-    }
-    /* the row-major upper triangle is the column-major lower one */
-    memcpy(work, g, (size_t)n * (size_t)n * sizeof *work);
-    lapack_int info = LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n,
-                                     work, (lapack_int)n, ev);
-    if (info) {
-        st = lapack_fail(err, "ssyevd", "eigensolver", info);
-        goto cleanup;
-    }
-    /* q: the leading r eigenvectors, column-major n x r */
-    for (int64_t c = 0; c < r; c++)
-        for (int64_t i = 0; i < n; i++)
-            q[c * n + i] = (double)work[(size_t)(n - 1 - c) * (size_t)n + (size_t)i];
-    info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)r, q,
-                          (lapack_int)n, tau);
-    if (!info)
-        info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)r,
-                              (lapack_int)r, q, (lapack_int)n, tau);
-    if (info) {
-        st = lapack_fail(err, "dgeqrf/dorgqr", "eigensolver", info);
-        goto cleanup;
-    }
-    for (int64_t c = 0; c < r; c++)
-        for (int64_t i = 0; i < n; i++)
-            u[i * r + c] = q[c * n + i];
-cleanup:
-    free(ev);
-    free(q);
-    free(tau);
-    return st;
-}
-
 /* The row-major m x r buffer is the column-major r x m matrix B^T, and
  * B = Q R is B^T = R^T Q^T, an LQ factorisation: dgelqf/dorglq on the
  * untouched buffer leave Q (m x r, row-major) in place. Householder, so Q

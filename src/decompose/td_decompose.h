@@ -149,6 +149,13 @@ td_status td_cp_for_tol(const double *t, int ndim, const int64_t *dims,
 
 void td_cp_free(td_cp_t *c);
 
+/* ---- Threads -------------------------------------------------------- */
+
+/* Sets the BLAS library's thread count (process-wide: OpenBLAS has no
+ * per-call setting) and returns the one it had. Callers that factor layers
+ * on their own threads set 1 while they run and restore the old value. */
+int td_dec_blas_threads(int n);
+
 /* ---- Tensor ring: TR-SVD and reduced-storage direct TR (RSDTR) --------- */
 
 typedef struct td_tr {

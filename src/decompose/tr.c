@@ -375,18 +375,6 @@ cleanup:
     return st;
 }
 
-td_status td_tr_set_error(const double *t, size_t numel, double norm,
-                          td_tr_t *out, td_err_t *err)
-{
-    double *full = NULL;
-    td_status st = td_tr_full(out, &full, err);
-    if (st)
-        return st;
-    out->rel_error = norm > 0.0 ? td_dec_diff_norm(t, full, numel) / norm : 0.0;
-    free(full);
-    return TD_OK;
-}
-
 int64_t td_tr_pick_r0(int64_t r, int64_t want)
 {
     int64_t best = 1;

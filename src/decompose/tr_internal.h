@@ -119,8 +119,4 @@ int64_t td_tr_storage_of(const td_tr_first_t *f, const int64_t *r);
  * for want > 0 the largest divisor of r not above it. */
 int64_t td_tr_pick_r0(int64_t r, int64_t want);
 
-/* out->rel_error from the dense reconstruction (tests, checks). */
-td_status td_tr_set_error(const double *t, size_t numel, double norm,
-                          td_tr_t *out, td_err_t *err);
-
 #endif

@@ -13,14 +13,8 @@
  * reported error in double from W and those factors, so what is reported
  * is exact for what is returned. The fit seen here carries ~1e-7 relative
  * noise: the caller takes this path only for fit tolerances >= 1e-5.
- *
- * Tried and dropped (bench/README.md, "Decomposition speed"): half-steps
- * made of 1-3 warm-started subspace-iteration steps on the Gram matrix
- * instead of an eigensolve. Each step is cheaper, but with ranks at half
- * the channels the spectra at the cut are flat, convergence is slow, and
- * on ISNet's 3x3 convs it needed more sweeps, took longer overall and
- * stopped at up to 1e-3 higher error. Nor did one such step after each
- * SSYEVD (to damp its vectors' tilt) lower the error measurably. */
+ * (Why an eigensolve each half-step and not warm-started subspace
+ * iteration: bench/README.md, "Decomposition speed".) */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>

@@ -31,6 +31,9 @@ const Onnx__NodeProto *td_graph_node(const td_graph *g, size_t i);
 size_t td_graph_init_count(const td_graph *g);
 const Onnx__TensorProto *td_graph_init(const td_graph *g, size_t i);
 const Onnx__GraphProto *td_graph_orig(const td_graph *g);
+/* The k-th named symbolic dimension (dim_param) of the graph's inputs, in
+ * the order of inputs and axes (repeats included); NULL past the last. */
+const char *td_graph_symbolic_dim(const td_graph *g, size_t k);
 
 /* Index of the node producing name, or -1. */
 int64_t td_graph_producer(td_graph *g, const char *name);

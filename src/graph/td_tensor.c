@@ -69,14 +69,6 @@ static size_t typed_count(const Onnx__TensorProto *t, int32_t dtype, int *per)
     }
 }
 
-size_t td_tensor_payload_bytes(const Onnx__TensorProto *t)
-{
-    if (t->has_raw_data)
-        return t->raw_data.len;
-    return t->n_float_data * 4 + t->n_int32_data * 4 + t->n_int64_data * 8 +
-           t->n_double_data * 8 + t->n_uint64_data * 8;
-}
-
 /* "[4,4,3,3]", cut short with "..." when long (messages stay bounded). */
 static void dims_text(const Onnx__TensorProto *t, char *out, size_t cap)
 {

@@ -27,10 +27,6 @@ int64_t td_tensor_numel(const Onnx__TensorProto *t);
  * inlined already. Error names the tensor. */
 td_status td_tensor_validate(const Onnx__TensorProto *t, td_err_t *err);
 
-/* Bytes of the payload as stored in the file (raw_data length, or the typed
- * field's element count times its storage size). */
-size_t td_tensor_payload_bytes(const Onnx__TensorProto *t);
-
 /* Decodes a FLOAT/FLOAT16/BFLOAT16/DOUBLE/int tensor into *out (numel
  * doubles, malloc'd, caller frees). */
 td_status td_tensor_to_double(const Onnx__TensorProto *t, double **out,

@@ -43,6 +43,11 @@ typedef struct td_alloc_opts {
     int64_t min_rank;  /* and at least this (>= 1) */
 } td_alloc_opts;
 
+/* Relative slack when a total is tested against its target: totals are
+ * sums over hundreds of layers, and their rounding must not turn an exact
+ * fit into a miss. */
+#define TD_ALLOC_SLACK 1e-12
+
 /* Chooses ranks so that fixed_cost + sum of layer costs <= target, where
  * possible. Returns the total cost reached (> target when even the
  * smallest ranks do not meet it: the caller reports that). */

@@ -1,6 +1,7 @@
 #include "td_cost.h"
 
 #include "graph/td_tensor.h"
+#include "td_method.h"
 
 /* Effective single-thread rates fitted on convs timed in ONNX Runtime
  * (bench/cost_check.sh): dense convs reach ~40 GMAC/s when the GEMM they
@@ -14,7 +15,6 @@
 #define BYTES_PER_S 1.2e10
 #define NODE_SECONDS 25e-6
 
-/* One Conv: channels, group, kernel elements, input and output pixels. */
 static double conv_seconds(double esz, int64_t cin, int64_t cout, int64_t g,
                            int64_t k, int64_t in_px, int64_t out_px)
 {
@@ -38,60 +38,40 @@ static double elem_size(const td_layer *l)
     return l->dtype == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? 2 : 4;
 }
 
+double td_cost_conv_seconds(const td_layer *l, int64_t cin, int64_t cout,
+                            int64_t g, int64_t k, int64_t in_px, int64_t out_px)
+{
+    return conv_seconds(elem_size(l), cin, cout, g, k, in_px, out_px);
+}
+
 /* Pixels of every sample in the batch: a batch of N costs N times the
  * compute and activation traffic but the per-node overhead once (PP-OCR
- * cls runs 32 crops at a time; counted per sample, its chains looked up
- * to 1.8x slower where ORT measured them 0.8-1.3x). */
-static int64_t batched(const td_layer *l, int64_t px)
+ * cls runs 32 crops at a time, and per sample the overhead would dominate
+ * its small chains). */
+int64_t td_cost_batched(const td_layer *l, int64_t px)
 {
     return px < 0 ? px : px * (l->batch > 1 ? l->batch : 1);
 }
 
 double td_cost_layer_seconds(const td_layer *l)
 {
-    int64_t in = batched(l, td_layer_in_pixels(l));
-    int64_t out = batched(l, td_layer_out_pixels(l));
+    int64_t in = td_cost_batched(l, td_layer_in_pixels(l));
+    int64_t out = td_cost_batched(l, td_layer_out_pixels(l));
     if (l->kind != TD_LAYER_CONV || in < 0 || out < 0)
         return -1;
     return conv_seconds(elem_size(l), l->cin, l->cout, l->group,
                         td_layer_kernel_size(l), in, out);
 }
 
-/* Pixels after the spatial convs of axes 0..s (-1: none yet, input). */
-static int64_t px_after(const td_layer *l, int s)
+int td_cost_pixels(const td_layer *l, int64_t *in, int64_t *out)
 {
-    int64_t p = 1;
-    for (int t = 0; t < l->nsp; t++)
-        p *= t <= s ? l->out_sp[t] : l->in_sp[t];
-    return p;
+    *in = td_cost_batched(l, td_layer_in_pixels(l));
+    *out = td_cost_batched(l, td_layer_out_pixels(l));
+    return l->kind == TD_LAYER_CONV && *in >= 0 && *out >= 0;
 }
 
 double td_cost_chain_seconds(const td_layer *l, td_method m, const int64_t *r)
 {
-    int64_t in = batched(l, td_layer_in_pixels(l));
-    int64_t out = batched(l, td_layer_out_pixels(l));
-    if (l->kind != TD_LAYER_CONV || in < 0 || out < 0)
-        return -1;
-    double e = elem_size(l);
-    int64_t g = l->group, K = td_layer_kernel_size(l);
-    switch (m) {
-    case TD_TUCKER2:
-        return conv_seconds(e, l->cin, g * r[1], g, 1, in, in) +
-               conv_seconds(e, g * r[1], g * r[0], g, K, in, out) +
-               conv_seconds(e, g * r[0], l->cout, g, 1, out, out);
-    case TD_CP: {
-        double t = conv_seconds(e, l->cin, g * r[0], g, 1, in, in) +
-                   conv_seconds(e, g * r[0], l->cout, g, 1, out, out);
-        for (int s = 0; s < l->nsp; s++)
-            t += conv_seconds(e, g * r[0], g * r[0], g * r[0], l->k[s],
-                              batched(l, px_after(l, s - 1)),
-                              batched(l, px_after(l, s)));
-        return t;
-    }
-    case TD_SVD:
-        return conv_seconds(e, l->cin, g * r[0], g, 1, in, out) +
-               conv_seconds(e, g * r[0], l->cout, g, 1, out, out);
-    default:
-        return -1;
-    }
+    const td_method_ops *ops = td_method_get(m);
+    return ops ? ops->seconds(l, r) : -1;
 }

@@ -15,9 +15,23 @@
  * the layer is not a Conv. */
 double td_cost_layer_seconds(const td_layer *l);
 
-/* Estimated seconds of the chain method m builds at these ranks (Tucker-2,
- * CP, SVD); -1 when unknown. */
+/* Estimated seconds of the chain method m builds at these ranks (its
+ * td_method_ops.seconds: Tucker-2, CP, SVD); -1 when unknown. */
 double td_cost_chain_seconds(const td_layer *l, td_method m,
                              const int64_t *ranks);
+
+/* ---- for the methods' latency formulas ---- */
+
+/* One Conv of a chain: input and output channels, group, kernel elements,
+ * input and output pixels (batch included), in the layer's dtype. */
+double td_cost_conv_seconds(const td_layer *l, int64_t cin, int64_t cout,
+                            int64_t g, int64_t k, int64_t in_px, int64_t out_px);
+
+/* Pixels of every sample in the batch (px < 0: unknown, returned as is). */
+int64_t td_cost_batched(const td_layer *l, int64_t px);
+
+/* The layer's input and output pixels, batch included; 0 when the layer is
+ * not a Conv or a size is unknown (no latency model then). */
+int td_cost_pixels(const td_layer *l, int64_t *in, int64_t *out);
 
 #endif

@@ -22,7 +22,7 @@ const char *td_method_name(td_method m);
 
 typedef enum td_budget_kind { TD_BUDGET_RANK, TD_BUDGET_RATIO, TD_BUDGET_TOL } td_budget_kind;
 
-typedef struct td_budget {
+typedef struct td_factor_request {
     td_budget_kind kind;
     int64_t rank;
     int64_t rank_in;      /* > 0 with TD_BUDGET_RANK: Tucker-2's r_in */
@@ -47,7 +47,7 @@ typedef struct td_budget {
      * NULL: built here), and what errors about the moment call it. */
     const td_whiten_t *whiten;
     const char *moment_name;
-} td_budget;
+} td_factor_request;
 
 typedef struct td_factors {
     td_method method;
@@ -80,13 +80,13 @@ int td_factor_centred(const td_layer *l, const double *mean);
 
 /* Computes factors for l with method m under budget b. err names the node. */
 td_status td_factor_layer(const td_layer *l, const double *w, td_method m,
-                          const td_budget *b, td_factors *out, td_err_t *err);
+                          const td_factor_request *b, td_factors *out, td_err_t *err);
 
 void td_factors_free(td_factors *f);
 
 /* S (and S^-1) of each group's channels from b->moment: *out has
  * l->group entries; free with td_whitenings_free. */
-td_status td_factor_whitenings(const td_layer *l, const td_budget *b,
+td_status td_factor_whitenings(const td_layer *l, const td_factor_request *b,
                                td_whiten_t **out, td_err_t *err);
 void td_whitenings_free(td_whiten_t *w, int64_t groups);
 
@@ -94,11 +94,11 @@ void td_whitenings_free(td_whiten_t *w, int64_t groups);
  * from b->moment (td_whiten.h): the weight whose plain spectra are the
  * output-weighted ones. */
 td_status td_factor_whiten_weight(const td_layer *l, const double *w,
-                                  const td_budget *b, double *out,
+                                  const td_factor_request *b, double *out,
                                   td_err_t *err);
 
 /* Parameters (bias included) and MACs (-1 when shapes are unknown) of the
- * chain method m would build at these ranks (TR methods excepted). */
+ * chain method m would build at these ranks (its td_method_ops). */
 int64_t td_chain_params(const td_layer *l, td_method m, const int64_t *ranks);
 int64_t td_chain_macs(const td_layer *l, td_method m, const int64_t *ranks);
 

@@ -95,7 +95,7 @@ static td_status chain_weight(const td_layer *l, const td_factors *f,
 /* ||W - chain|| / ||W||, or with statistics ||(W - chain) S|| / ||W S||
  * (plus the mean's share in the norm where td_factor_layer counts it). */
 static td_status written_error(const td_layer *l, const double *w,
-                               const td_budget *b, const td_factors *f,
+                               const td_factor_request *b, const td_factors *f,
                                double *rel, td_err_t *err)
 {
     size_t n = (size_t)(l->cout * l->cin_g * td_layer_kernel_size(l));
@@ -137,7 +137,7 @@ out:
     return s;
 }
 
-td_status td_fit_dtype(const td_layer *l, const double *w, const td_budget *b,
+td_status td_fit_dtype(const td_layer *l, const double *w, const td_factor_request *b,
                        const Onnx__TensorProto *bias, td_factors *f,
                        const char **refusal, td_err_t *err)
 {

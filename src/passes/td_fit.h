@@ -13,7 +13,7 @@
  * bias: the layer's bias tensor or NULL (checked with f->bias_shift added).
  * When some value cannot be represented, *refusal is set (static text) and
  * the layer must be kept; errors are for allocation and LAPACK only. */
-td_status td_fit_dtype(const td_layer *l, const double *w, const td_budget *b,
+td_status td_fit_dtype(const td_layer *l, const double *w, const td_factor_request *b,
                        const Onnx__TensorProto *bias, td_factors *f,
                        const char **refusal, td_err_t *err);
 

@@ -242,3 +242,28 @@ int64_t td_layer_macs(const td_layer *l)
         return -1;
     return px * l->cout * l->cin_g * td_layer_kernel_size(l);
 }
+
+int64_t td_layer_bias_params(const td_layer *l)
+{
+    return l->has_bias ? l->cout : 0;
+}
+
+int64_t td_layer_kernel_extent_sum(const td_layer *l)
+{
+    int64_t s = 0;
+    for (int i = 0; i < l->nsp; i++)
+        s += l->k[i];
+    return s;
+}
+
+int64_t td_layer_pixels_after_axis(const td_layer *l, int s)
+{
+    int64_t p = 1;
+    for (int t = 0; t < l->nsp; t++) {
+        int64_t d = t <= s ? l->out_sp[t] : l->in_sp[t];
+        if (d < 0)
+            return -1;
+        p *= d;
+    }
+    return p;
+}

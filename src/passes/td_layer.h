@@ -64,5 +64,13 @@ int64_t td_layer_macs(const td_layer *l);
 int64_t td_layer_out_pixels(const td_layer *l);
 int64_t td_layer_in_pixels(const td_layer *l);
 int64_t td_layer_kernel_size(const td_layer *l);
+/* Bias elements of the layer (0 without one). */
+int64_t td_layer_bias_params(const td_layer *l);
+/* Sum of the kernel's extents (the per-axis cores of CP and TR chains). */
+int64_t td_layer_kernel_extent_sum(const td_layer *l);
+/* Pixels after the spatial convs of axes 0..s of a chain that runs one
+ * axis at a time (axes up to s at output size, the rest at input size;
+ * s = -1: the input's); -1 when a size is unknown. */
+int64_t td_layer_pixels_after_axis(const td_layer *l, int s);
 
 #endif

@@ -33,7 +33,7 @@ typedef enum td_sensitivity { TD_SENS_RELATIVE = 0, TD_SENS_ABSOLUTE } td_sensit
 typedef struct td_compress_opts {
     int method_auto;      /* per layer: the best applicable method */
     td_method method;     /* when not auto */
-    td_budget budget;
+    td_factor_request budget;
     const regex_t *include, *exclude;  /* NULL: no pattern */
     int force;            /* keep chains that do not shrink the layer */
     int fold_bn;

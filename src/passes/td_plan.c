@@ -1,458 +1,408 @@
-/* Per-layer work of the compression pass: spectra and factoring. */
-#include "td_plan.h"
-
+/* Turns a global budget (or EVBMF) into per-layer ranks: works out the
+ * model's totals, builds each layer's error and cost model from its spectra
+ * and hands them to the allocator (td_alloc.c). */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#include "graph/td_tensor.h"
+#include "td_alloc.h"
 #include "td_cost.h"
-#include "td_fit.h"
+#include "td_factor.h"
+#include "td_method.h"
+#include "td_plan.h"
 
-static double now(void)
+/* Model totals in the budget's unit (parameters or MACs): what the
+ * allocation cannot change and everything before; and the same in MACs,
+ * for a second budget on them (o->also_flops). */
+typedef struct plan_totals {
+    double fixed, before;
+    double fixed_macs, before_macs;
+    size_t filtered;  /* layers --include/--exclude left out */
+} plan_totals;
+
+/* The allocation counts every layer itself (one without spectra at its
+ * own cost); fixed is what lies outside the layers. */
+static void totals_of(const td_job *jobs, size_t n, const td_compress_opts *o,
+                      const td_plan_outside *out, const td_compress_report *r,
+                      plan_totals *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    t->before = 0;
+    t->fixed = out->macs;
+    if (o->global == TD_GLOBAL_PARAMS) {
+        /* every initializer and Constant counts; the layers' own weights
+         * are what the allocation may change */
+        t->before = (double)r->model_params_before;
+        t->fixed = out->model_params;
+        for (size_t q = 0; q < n; q++)
+            t->fixed -= (double)jobs[q].rep->params_before;
+    } else if (o->global == TD_GLOBAL_FLOPS) {
+        t->before = out->macs;
+        for (size_t q = 0; q < n; q++)
+            t->before += (double)jobs[q].rep->macs_before;
+    }
+    t->fixed_macs = out->macs;
+    t->before_macs = out->macs;
+    for (size_t q = 0; q < n; q++)
+        t->before_macs += jobs[q].rep->macs_before > 0
+                              ? (double)jobs[q].rep->macs_before : 0;
+    t->filtered = out->filtered;
 }
 
-td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err)
+/* Cost coefficients of the layer's Tucker-2 or SVD chain, read off the
+ * method's own formula (td_method_ops.params or .macs), which is bilinear
+ * in the two ranks: parameters, or MACs when flops. */
+static void cost_model(const td_job *j, int flops, td_alloc_layer *a)
 {
-    int64_t n;
-    td_status s = td_tensor_to_double(l->weight, w, &n, err);
-    if (s || l->kind == TD_LAYER_CONV || l->trans_b)
-        return s;
-    double *t = malloc((size_t)n * sizeof *t);
-    if (!t) {
-        free(*w);
-        *w = NULL;
-        return td_err_set(err, TD_ENOMEM, "out of memory");
+    const td_layer *l = &j->layer;
+    const td_method_ops *ops = td_method_get(j->n1 ? TD_TUCKER2 : TD_SVD);
+    int64_t (*cost)(const td_layer *, const int64_t *) =
+        flops ? ops->macs : ops->params;
+    double f00 = (double)cost(l, (int64_t[2]){0, 0});
+    double f10 = (double)cost(l, (int64_t[2]){1, 0});
+    double f01 = (double)cost(l, (int64_t[2]){0, 1});
+    double f11 = (double)cost(l, (int64_t[2]){1, 1});
+    a->c0 = f10 - f00;
+    a->c1 = f01 - f00;
+    a->c01 = f11 - f10 - f01 + f00;
+    a->cfix = f00;
+    a->orig = flops ? (double)td_layer_macs(l) : (double)td_layer_params(l);
+}
+
+/* Never slower: lowers the ranks the allocation may use to those (along
+ * proportional ranks) whose chain the cost model predicts faster than the
+ * layer; a layer with none stays as it is. Latency falls with the ranks,
+ * so every smaller choice is faster too. */
+static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
+{
+    const td_layer *l = &j->layer;
+    double t0 = td_cost_layer_seconds(l);
+    if (t0 < 0)
+        return;
+    td_method m = j->n1 ? TD_TUCKER2 : TD_SVD;
+    for (int64_t r0 = a->n0; r0 >= 1; r0--) {
+        int64_t r1 = j->n1 ? (r0 * j->n1 + j->n0 - 1) / j->n0 : 0;
+        int64_t rk[2] = {r0, r1 < 1 && j->n1 ? 1 : r1};
+        if (td_cost_chain_seconds(l, m, rk) < t0) {
+            /* the cap is the largest rank the allocation may give: a
+             * multiple of --rank-multiple unless it is the mode's size */
+            if (multiple > 1 && r0 < a->n0)
+                r0 = r0 / multiple * multiple;
+            if (multiple > 1 && j->n1 && rk[1] < a->n1)
+                rk[1] = rk[1] / multiple * multiple;
+            if (r0 < 1 || (j->n1 && rk[1] < 1))
+                break;
+            a->n0 = r0;
+            a->n1 = rk[1];
+            return;
+        }
     }
-    for (int64_t k = 0; k < l->cin; k++)
-        for (int64_t c = 0; c < l->cout; c++)
-            t[c * l->cin + k] = (*w)[k * l->cout + c];
-    free(*w);
-    *w = t;
+    a->fixed = 1;
+}
+
+static td_status plan_vbmf(td_job *jobs, size_t n, const td_compress_opts *o)
+{
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        if (!j->have_spectra)
+            continue;
+        td_alloc_layer a = {0};
+        a.n0 = j->n0;
+        a.n1 = j->n1;
+        cost_model(j, 0, &a);
+        j->planned = 1;
+        j->r0 = td_alloc_weakened_rank(j->vbmf0, j->n0, o->vbmf_weaken, &ao);
+        j->r1 = j->n1 ? td_alloc_weakened_rank(j->vbmf1, j->n1,
+                                               o->vbmf_weaken, &ao) : 0;
+        j->cost_cap = td_alloc_cost(&a, j->r0, j->r1);
+        j->plan_keep = !o->force && j->cost_cap >= a.orig;
+        j->rep->est_error = sqrt(j->tail0[j->r0] + (j->n1 ? j->tail1[j->r1] : 0));
+    }
     return TD_OK;
 }
 
-/* Adds s_i^2 into acc[i]. */
-static void add_sq(double *acc, const double *s, int64_t n)
+/* Totals of the current allocation in parameters and in MACs. */
+static void totals(const td_alloc_layer *al, const td_alloc_layer *ap,
+                   const td_alloc_layer *af, size_t n, const plan_totals *t,
+                   double *params, double *macs)
 {
-    for (int64_t i = 0; i < n; i++)
-        acc[i] += s[i] * s[i];
-}
-
-/* acc (energies, n of them) -> tail[r] = sum_{i>=r} acc[i] / norm2. */
-static void to_tail(double *acc, int64_t n, double norm2)
-{
-    double run = 0;
-    acc[n] = 0;
-    for (int64_t i = n; i-- > 0;) {
-        run += acc[i];
-        acc[i] = norm2 > 0 ? run / norm2 : 0;
-    }
-}
-
-/* S per group of the layer's input statistics, once per job. */
-static td_status job_whitenings(td_job *j, td_err_t *err)
-{
-    if (!j->moment || j->whiten)
-        return TD_OK;
-    td_budget b = {.moment = j->moment, .mean = j->mean,
-                   .rel_lambda = j->rel_lambda,
-                   .moment_name = j->moment_name};
-    return td_factor_whitenings(&j->layer, &b, &j->whiten, err);
-}
-
-/* The methods a plan (global budget or EVBMF) may realise, in the order
- * they are tried: auto's, or the one asked for. */
-static const td_method plan_order[] = {TD_SVD, TD_TUCKER2, TD_CP, TD_TR,
-                                       TD_RSDTR};
-#define PLAN_NMETHODS (sizeof plan_order / sizeof plan_order[0])
-
-static int plan_wants(const td_compress_opts *o, td_method m)
-{
-    return o->method_auto ? m != TD_TR && m != TD_RSDTR : m == o->method;
-}
-
-/* Whether a method the plan may use applies to the layer. */
-static int plannable(const td_layer *l, const td_compress_opts *o)
-{
-    for (size_t q = 0; q < PLAN_NMETHODS; q++)
-        if (plan_wants(o, plan_order[q]) && td_method_applies(l, plan_order[q]))
-            return 1;
-    return 0;
-}
-
-td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
-{
-    const td_layer *l = &j->layer;
-    int tucker = td_method_applies(l, TD_TUCKER2);
-    int svd = td_method_applies(l, TD_SVD);
-    /* a layer the plan could not realise must not be planned: its savings
-     * would be promised and then never made (--method tucker2 on a 1x1
-     * conv has SVD spectra, but Tucker-2 does not apply) */
-    if ((!tucker && !svd) || !plannable(l, o))
-        return TD_OK;
-    int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
-    int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);
-    int64_t m1 = tucker ? l->cin_g : 0;
-    double *w = NULL, *s0 = NULL, *s1 = NULL, mean_e = 0;
-    td_status s = td_job_load_weight(l, &w, err);
-    if (s)
-        goto cleanup;
-    if (j->moment) {
-        /* the spectra of W S: the allocation then weighs each layer's
-         * truncation by the output error it causes */
-        if ((s = job_whitenings(j, err)))
-            goto cleanup;
-        td_budget wb = {.moment = j->moment, .mean = j->mean,
-                        .rel_lambda = j->rel_lambda,
-                        .whiten = j->whiten};
-        size_t cnt = (size_t)(l->cout * l->cin_g * K);
-        double *ws = malloc(cnt * sizeof *ws);
-        if (!ws) {
-            s = td_err_set(err, TD_ENOMEM, "out of memory");
-            goto cleanup;
+    *params = t->fixed;
+    *macs = t->fixed_macs;
+    for (size_t i = 0; i < n; i++) {
+        if (ap[i].fixed && !ap[i].n0) {
+            *params += ap[i].orig;
+            *macs += af[i].orig;
+        } else if (al[i].keep) {
+            *params += ap[i].orig;
+            *macs += af[i].orig;
+        } else {
+            *params += td_alloc_cost(&ap[i], al[i].r0, al[i].r1);
+            *macs += td_alloc_cost(&af[i], al[i].r0, al[i].r1);
         }
-        s = td_factor_whiten_weight(l, w, &wb, ws, err);
-        for (int64_t q = 0; td_factor_centred(l, j->mean) && q < g; q++)
-            mean_e += td_mean_energy(w + (size_t)q * (size_t)(cg * l->cin_g * K),
-                                     cg, l->cin_g, K, j->mean + q * l->cin_g);
-        free(w);
-        w = ws;
-        if (s)
-            goto cleanup;
     }
-    j->tail0 = calloc((size_t)m0 + 1, sizeof *j->tail0);
-    j->tail1 = calloc((size_t)m1 + 1, sizeof *j->tail1);
-    s0 = malloc(((size_t)m0 + 1) * sizeof *s0);
-    s1 = malloc(((size_t)m1 + 1) * sizeof *s1);
-    if (!j->tail0 || !j->tail1 || !s0 || !s1) {
+}
+
+static double weighted_err2(const td_alloc_layer *al, size_t n)
+{
+    double e = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!al[i].keep && !(al[i].fixed && !al[i].n0))
+            e += al[i].weight * al[i].err2;
+    return e;
+}
+
+/* Bisection steps on the blended target: 40 halvings narrow it to 1e-12
+ * of its range, finer than one rank step of any layer. */
+#define JOINT_BISECTIONS 40
+
+/* Both budgets at once: minimise the weighted error with parameters <=
+ * Tp and MACs <= Tf. For a price mu on MACs the allocator minimises error
+ * under one blended cost, params + mu x MACs; the largest blended target
+ * whose allocation meets both budgets is found by bisection (the totals
+ * fall with the target), and of a sweep of prices the allocation with the
+ * least estimated error wins: the Lagrangian view of the two-constraint
+ * problem, with the greedy allocator as its inner solver. ap and af hold
+ * the per-layer parameter and MAC models; al gets the result. */
+static int plan_joint(td_alloc_layer *al, const td_alloc_layer *ap,
+                      const td_alloc_layer *af, size_t n,
+                      const plan_totals *t, double tp, double tf,
+                      const td_alloc_opts *ao)
+{
+    /* Prices of a MAC relative to a parameter, in units of the model's
+     * parameters per MAC: from free (0) through even to prohibitive (1e6,
+     * where MACs alone decide), about a factor of 3 apart: a coarse sweep,
+     * since each price costs a full bisection. */
+    static const double mac_price_scale[] = {0, 0.1, 0.3, 1, 3, 10, 1e6};
+    double unit = t->before_macs > 0 ? t->before / t->before_macs : 0;
+    td_alloc_layer *trial = calloc(n ? n : 1, sizeof *trial);
+    if (!trial)
+        return -1;
+    int found = 0;
+    double best_err = 0;
+    for (size_t q = 0; q < sizeof mac_price_scale / sizeof *mac_price_scale;
+         q++) {
+        double mu = mac_price_scale[q] * unit;
+        for (size_t i = 0; i < n; i++) {
+            trial[i] = ap[i];
+            trial[i].c0 += mu * af[i].c0;
+            trial[i].c1 += mu * af[i].c1;
+            trial[i].c01 += mu * af[i].c01;
+            trial[i].cfix += mu * af[i].cfix;
+            trial[i].orig += mu * af[i].orig;
+        }
+        double fixed = t->fixed + mu * t->fixed_macs;
+        double lo = fixed, hi = t->before + mu * t->before_macs;
+        int ok = 0;
+        for (int it = 0; it < JOINT_BISECTIONS; it++) {
+            double mid = 0.5 * (lo + hi), p, m;
+            td_alloc_ranks(trial, n, fixed, mid, ao);
+            totals(trial, ap, af, n, t, &p, &m);
+            if (p <= tp * (1 + TD_ALLOC_SLACK) && m <= tf * (1 + TD_ALLOC_SLACK)) {
+                lo = mid;
+                ok = 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (!ok)
+            continue;
+        td_alloc_ranks(trial, n, fixed, lo, ao);
+        double e = weighted_err2(trial, n);
+        if (!found || e < best_err) {
+            found = 1;
+            best_err = e;
+            for (size_t i = 0; i < n; i++) {
+                al[i].keep = trial[i].keep;
+                al[i].r0 = trial[i].r0;
+                al[i].r1 = trial[i].r1;
+                al[i].err2 = trial[i].err2;
+                al[i].cost = al[i].keep ? ap[i].orig
+                                        : td_alloc_cost(&ap[i], al[i].r0, al[i].r1);
+            }
+        }
+    }
+    free(trial);
+    return found;
+}
+
+/* No layer has spectra: not the ranks' fault, nor the speed rule's; says
+ * what is missing. TD_OK when some layer can be planned (or the target is
+ * the whole model). */
+static td_status refuse_nothing_to_plan(const td_job *jobs, size_t n,
+                                        const td_compress_opts *o,
+                                        const plan_totals *t,
+                                        const td_compress_report *r,
+                                        td_err_t *err)
+{
+    size_t counted = 0;
+    for (size_t i = 0; i < n; i++)
+        counted += jobs[i].have_spectra != 0;
+    if (counted || o->target >= 1)
+        return TD_OK;
+    const char *what = o->global == TD_GLOBAL_FLOPS ? "flops" : "params";
+    if (t->filtered)
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: --include/"
+                          "--exclude leave no layer to factor (%zu left "
+                          "out by them)", what, o->target, t->filtered);
+    if (n)  /* layers there are, but the method fits none of them */
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: %s%s applies to "
+                          "none of the %zu layers (the first, '%s' (%s))",
+                          what, o->target,
+                          o->method_auto ? "no method" : "--method ",
+                          o->method_auto ? "" : td_method_name(o->method),
+                          n, jobs[0].layer.name,
+                          jobs[0].layer.node->op_type);
+    if (!r->n_skipped)
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: the model has no "
+                          "Conv, Gemm or MatMul to factor", what, o->target);
+    return td_err_set(err, TD_EUSAGE,
+                      "--target-%s %g cannot be met: no layer can be "
+                      "factored (%zu left out; the first, '%s' (%s): %s)",
+                      what, o->target, r->n_skipped, r->skipped[0].node,
+                      r->skipped[0].op, r->skipped[0].reason);
+}
+
+/* The allocation's per-layer models: al in the budget's unit; with a
+ * second budget on MACs also ap (parameters) and af (MACs). */
+typedef struct plan_models {
+    td_alloc_layer *al, *ap, *af;
+} plan_models;
+
+static void build_models(const td_job *jobs, size_t n,
+                         const td_compress_opts *o, int flops, int joint,
+                         plan_models *m)
+{
+    size_t counted = 0;
+    double mean_norm2 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].have_spectra) {
+            counted++;
+            mean_norm2 += jobs[i].norm2;
+        }
+    mean_norm2 = counted ? mean_norm2 / (double)counted : 1;
+    for (size_t i = 0; i < n; i++) {
+        const td_job *j = &jobs[i];
+        td_alloc_layer *a = &m->al[i];
+        if (!j->have_spectra) {
+            /* no rank model (e.g. a method without one): keeps its cost */
+            a->fixed = 1;
+            a->orig = flops ? (double)j->rep->macs_before
+                            : (double)j->rep->params_before;
+            a->n0 = 0;
+            if (joint) {
+                m->af[i] = *a;
+                m->af[i].orig = (double)(j->rep->macs_before > 0
+                                             ? j->rep->macs_before : 0);
+                m->ap[i] = *a;
+            }
+            continue;
+        }
+        a->n0 = j->n0;
+        a->n1 = j->n1;
+        a->tail0 = j->tail0;
+        a->tail1 = j->tail1;
+        cost_model(j, flops, a);
+        a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
+                        ? j->norm2 / mean_norm2 : 1;
+        if (!o->allow_slower && !o->force)
+            cap_for_speed(j, o->rank_multiple, a);
+        if (joint) {
+            m->ap[i] = *a;
+            m->af[i] = *a;
+            cost_model(j, 1, &m->af[i]);
+        }
+    }
+}
+
+static const char *slower_hint(const td_compress_opts *o)
+{
+    return o->allow_slower || o->force
+               ? "" : " (chains the cost model predicts slower are not "
+                      "used: --allow-slower)";
+}
+
+/* Parameters and MACs both within their budgets (plan_joint). */
+static td_status allocate_joint(size_t n, const td_compress_opts *o,
+                                const plan_totals *t, plan_models *m,
+                                td_compress_report *r, td_err_t *err)
+{
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    double tp = o->target * t->before, tf = o->also_flops * t->before_macs;
+    double p = 0, macs = 0;
+    int found = plan_joint(m->al, m->ap, m->af, n, t, tp, tf, &ao);
+    if (found < 0)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    if (found)
+        totals(m->al, m->ap, m->af, n, t, &p, &macs);
+    r->planned = t->before > 0 ? p / t->before : 0;
+    r->planned_flops = t->before_macs > 0 ? macs / t->before_macs : 0;
+    r->also_flops = o->also_flops;
+    if (!found)
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-params %g with --target-flops %g cannot "
+                          "be met together%s", o->target, o->also_flops,
+                          slower_hint(o));
+    return TD_OK;
+}
+
+/* One budget: the allocator alone. */
+static td_status allocate_single(size_t n, const td_compress_opts *o,
+                                 const plan_totals *t, plan_models *m,
+                                 td_compress_report *r, td_err_t *err)
+{
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    int flops = o->global == TD_GLOBAL_FLOPS;
+    double target = o->target * t->before;
+    double total = td_alloc_ranks(m->al, n, t->fixed, target, &ao);
+    r->planned = t->before > 0 ? total / t->before : 0;
+    if (total > target * (1 + TD_ALLOC_SLACK))
+        return td_err_set(err, TD_EUSAGE,
+                          "--target-%s %g cannot be met: the smallest ranks "
+                          "allowed keep %.4f of the model's %s%s",
+                          flops ? "flops" : "params", o->target, r->planned,
+                          flops ? "MACs" : "parameters", slower_hint(o));
+    return TD_OK;
+}
+
+td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
+                        const td_plan_outside *outside, td_compress_report *r,
+                        td_err_t *err)
+{
+    if (o->global == TD_GLOBAL_NONE)
+        return o->vbmf ? plan_vbmf(jobs, n, o) : TD_OK;
+    int flops = o->global == TD_GLOBAL_FLOPS;
+    int joint = !flops && o->also_flops > 0;
+    plan_totals t;
+    totals_of(jobs, n, o, outside, r, &t);
+    td_status s = refuse_nothing_to_plan(jobs, n, o, &t, r, err);
+    if (s)
+        return s;
+    plan_models m = {calloc(n ? n : 1, sizeof *m.al),
+                     joint ? calloc(n ? n : 1, sizeof *m.ap) : NULL,
+                     joint ? calloc(n ? n : 1, sizeof *m.af) : NULL};
+    if (!m.al || (joint && (!m.af || !m.ap))) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
-    size_t block = (size_t)(cg * l->cin_g * K);
-    for (int64_t q = 0; q < g; q++) {
-        const double *wq = w + (size_t)q * block;
-        int64_t v0, v1 = 0;
-        if (tucker) {
-            s = td_tucker2_spectra_gram(wq, cg, l->cin_g, K, s0, s1, err);
-            v0 = td_evbmf_rank(s0, cg, l->cin_g * K, NULL);
-            v1 = td_evbmf_rank(s1, l->cin_g, cg * K, NULL);
-        } else {
-            s = td_singular_values(wq, cg, l->cin_g, s0, err);
-            v0 = td_evbmf_rank(s0, cg, l->cin_g, NULL);
-        }
-        if (s)
-            goto cleanup;
-        add_sq(j->tail0, s0, m0);
-        add_sq(j->tail1, s1, m1);
-        j->vbmf0 = v0 > j->vbmf0 ? v0 : j->vbmf0;
-        j->vbmf1 = v1 > j->vbmf1 ? v1 : j->vbmf1;
+    build_models(jobs, n, o, flops, joint, &m);
+    s = joint ? allocate_joint(n, o, &t, &m, r, err)
+              : allocate_single(n, o, &t, &m, r, err);
+    for (size_t i = 0; !s && i < n; i++) {
+        td_job *j = &jobs[i];
+        if (!j->have_spectra)
+            continue;
+        j->planned = 1;
+        j->plan_keep = m.al[i].keep;
+        j->r0 = m.al[i].r0;
+        j->r1 = m.al[i].r1;
+        j->cost_cap = m.al[i].cost;
+        j->rep->est_error = m.al[i].keep ? 0 : sqrt(m.al[i].err2);
     }
-    j->norm2 = mean_e;  /* the bias takes the mean's share (td_whiten.h) */
-    for (int64_t i = 0; i < m0; i++)
-        j->norm2 += j->tail0[i];
-    to_tail(j->tail0, m0, j->norm2);
-    to_tail(j->tail1, m1, j->norm2);
-    j->n0 = m0;
-    j->n1 = m1;
-    j->have_spectra = 1;
 cleanup:
-    if (s)
-        td_err_prefix(err, "node '%s' (%s), weight '%s': ", l->name,
-                      l->node->op_type, l->weight_name);
-    free(w);
-    free(s0);
-    free(s1);
+    free(m.al);
+    free(m.af);
+    free(m.ap);
     return s;
-}
-
-/* Is candidate a better than b? Under a tolerance: fewer parameters; under
- * a size budget: smaller error. Ties: fewer parameters, then fewer MACs. */
-static int better(const td_factors *a, const td_factors *b, int by_error)
-{
-    /* Under a budget, errors within 5 % of each other are a tie that the
-     * smaller chain wins: the difference is within what the allocation's
-     * estimates can tell apart, the saved parameters are not. */
-    if (by_error && fabs(a->rel_error - b->rel_error) >
-                        0.05 * fmax(a->rel_error, b->rel_error))
-        return a->rel_error < b->rel_error;
-    if (a->params != b->params)
-        return a->params < b->params;
-    return a->macs >= 0 && (b->macs < 0 || a->macs < b->macs);
-}
-
-/* The CP rank whose chain costs at most cap (params or MACs); 0: none. */
-static int64_t cp_rank_for(const td_layer *l, double cap, int flops)
-{
-    int64_t one[2] = {1, 0};
-    double c1, c0 = 0;
-    if (flops) {
-        c1 = (double)td_chain_macs(l, TD_CP, one);
-    } else {
-        c0 = (double)td_chain_params(l, TD_CP, (int64_t[2]){0, 0});
-        c1 = (double)td_chain_params(l, TD_CP, one) - c0;
-    }
-    if (!(c1 > 0))
-        return 0;
-    double r = floor((cap - c0) / c1);
-    return r >= 1 ? (int64_t)r : 0;
-}
-
-/* CP's ALS at rank: sweeps and whether auto weighs it at all (0: not).
- * ALS needs many sweeps on small tensors (they are cheap there) and gets
- * few on big ones: about 2e7 x rank element-updates per layer, between the
- * sweep cap and 500. Past ~4e11 flops for the minimum sweeps (a few tens
- * of seconds since the sweeps share one contraction per sweep) auto leaves
- * CP out; --method cp always runs it. Lower caps were tried on ISNet at
- * half the parameters: 4e9 left CP to 4 small layers (mask IoU 0.940,
- * ~10 s), 4e10 to 16 (0.938, 14 s); at 4e11 CP wins 27 layers, big ones
- * among them (0.971, worst photo 0.893; 36 s). */
-static int cp_sweeps_for(const td_layer *l, const td_compress_opts *o,
-                         int64_t rank, td_budget *b)
-{
-    double work = (double)td_layer_params(l) * (double)rank;
-    if (4.0 * work * (double)(b->max_sweeps > 0 ? b->max_sweeps : 10) > 4e11 &&
-        !(!o->method_auto && o->method == TD_CP))
-        return 0;
-    double sw = 2e7 / (work > 1 ? work : 1);
-    b->cp_sweeps = sw > 500 ? 500 : sw < b->max_sweeps ? b->max_sweeps : (int)sw;
-    return 1;
-}
-
-/* Method list and per-method budget for this layer. */
-static int candidates(const td_job *j, const td_compress_opts *o,
-                      td_method *list, td_budget *bud)
-{
-    const td_layer *l = &j->layer;
-    int n = 0;
-    if (j->planned) {
-        /* Tucker-2 / SVD at the planned ranks; CP (and TR when asked for)
-         * at the same cost. RSDTR's storage search is too slow to repeat on
-         * every layer of a model under a global budget. */
-        int flops = o->global == TD_GLOBAL_FLOPS;
-        for (size_t q = 0; q < PLAN_NMETHODS; q++) {
-            td_method m = plan_order[q];
-            if (!plan_wants(o, m) || !td_method_applies(l, m))
-                continue;
-            td_budget b = o->budget;
-            b.kind = TD_BUDGET_RANK;
-            b.rank = j->r0;
-            b.rank_in = j->r1;
-            b.cp_sweeps = b.max_sweeps;
-            if (m == TD_CP) {
-                b.rank = cp_rank_for(l, j->cost_cap, flops);
-                if (b.rank < 1)
-                    continue;
-                /* CP at the same parameters may cost more MACs, and its
-                 * depthwise convs run memory-bound: under a second budget
-                 * on MACs it runs only where its chain costs no more MACs
-                 * and no more estimated time than the planned one */
-                if (o->also_flops > 0 && o->method_auto) {
-                    td_method pm_ = td_method_applies(l, TD_TUCKER2) ? TD_TUCKER2
-                                                                   : TD_SVD;
-                    int64_t planned[2] = {j->r0, j->r1}, cr[1] = {b.rank};
-                    int64_t pm = td_chain_macs(l, pm_, planned);
-                    int64_t cm = td_chain_macs(l, TD_CP, cr);
-                    double pt = td_cost_chain_seconds(l, pm_, planned);
-                    double ct = td_cost_chain_seconds(l, TD_CP, cr);
-                    if (pm < 0 || cm < 0 || cm > pm || pt < 0 || ct < 0 || ct > pt)
-                        continue;
-                }
-                if (!cp_sweeps_for(l, o, b.rank, &b))
-                    continue;
-            } else if (m == TD_TR || m == TD_RSDTR) {
-                /* storage-driven: the allocated share as a ratio */
-                b.kind = TD_BUDGET_RATIO;
-                b.ratio = j->cost_cap / (double)(flops ? td_layer_macs(l)
-                                                       : td_layer_params(l));
-            }
-            bud[n] = b;
-            list[n++] = m;
-        }
-        return n;
-    }
-    if (o->method_auto) {
-        static const td_method order[] = {TD_SVD, TD_TUCKER2, TD_RSDTR, TD_CP};
-        for (size_t q = 0; q < 4; q++)
-            if (td_method_applies(l, order[q]) &&
-                !(o->budget.kind == TD_BUDGET_RANK && n > 0) &&
-                !(o->budget.kind == TD_BUDGET_RANK && order[q] == TD_RSDTR))
-                list[n++] = order[q];
-    } else if (td_method_applies(l, o->method)) {
-        list[n++] = o->method;
-    }
-    int m = 0;
-    for (int q = 0; q < n; q++) {
-        bud[m] = o->budget;
-        /* under --ratio CP's rank is known up front: the planned path's
-         * sweeps, and its cap for auto (uncapped, ALS ran up to 500 sweeps
-         * on ISNet's big layers: 181 s for one) */
-        if (list[q] == TD_CP && o->budget.kind == TD_BUDGET_RATIO) {
-            int64_t r = cp_rank_for(l, o->budget.ratio *
-                                           (double)td_layer_params(l), 0);
-            if (r >= 1 && !cp_sweeps_for(l, o, r, &bud[m]))
-                continue;
-        }
-        list[m++] = list[q];
-    }
-    return m;
-}
-
-void td_job_factor(td_job *j, const td_compress_opts *o)
-{
-    const td_layer *l = &j->layer;
-    td_layer_report *r = j->rep;
-    double t0 = now();
-    double *w = NULL;
-    td_method list[4];
-    td_budget bud[4];
-    int n = candidates(j, o, list, bud);
-    if (n > 0 && !(j->planned && j->plan_keep) &&
-        (j->st = job_whitenings(j, &j->err))) {
-        td_err_prefix(&j->err, "node '%s' (%s), weight '%s': ", l->name,
-                      l->node->op_type, l->weight_name);
-        goto out;
-    }
-    for (int q = 0; q < n; q++) {
-        bud[q].moment = j->moment;
-        bud[q].mean = j->mean;
-        bud[q].rel_lambda = j->rel_lambda;
-        bud[q].whiten = j->whiten;
-        bud[q].moment_name = j->moment_name;
-    }
-    int by_error = j->planned || o->budget.kind == TD_BUDGET_RATIO;
-    r->method = TD_KEEP;
-    if (j->planned && j->plan_keep) {
-        r->note = o->vbmf ? "EVBMF ranks would not shrink the layer"
-                          : "the allocation keeps this layer";
-        goto out;
-    }
-    if (n == 0) {
-        r->note = "the method does not apply to this layer";
-        goto out;
-    }
-    if ((j->st = td_job_load_weight(l, &w, &j->err)))
-        goto out;
-    double t_before = td_cost_layer_seconds(l);
-    int n_slower = 0;
-    for (int q = 0; q < n; q++) {
-        td_budget b = bud[q];
-        if (list[q] == TD_CP && j->chosen.method != TD_KEEP &&
-            b.kind == TD_BUDGET_TOL) {
-            /* CP can only win below the best chain's size: search no
-             * further than that rank. */
-            int64_t ks = 0;
-            for (int s = 0; s < l->nsp; s++)
-                ks += l->k[s];
-            int64_t per = l->group * (l->cin_g + ks + l->cout / l->group);
-            b.cp_max_rank = (j->chosen.params - (l->has_bias ? l->cout : 0)) / per;
-            if (b.cp_max_rank < 1)
-                continue;
-            /* the rank search's ALS sweeps, and auto's cap, as under a
-             * budget, taken at the largest rank it may try */
-            if (!cp_sweeps_for(l, o, b.cp_max_rank, &b))
-                continue;
-        }
-        td_factors f;
-        td_err_t e = {0};
-        td_status s = td_factor_layer(l, w, list[q], &b, &f, &e);
-        td_candidate *c = &r->cand[r->n_cand++];
-        c->method = list[q];
-        if (s == TD_EINPUT && list[q] == TD_CP) {
-            c->failed = 1;  /* no CP rank met the tolerance */
-            td_factors_free(&f);
-            continue;
-        }
-        if (s) {
-            j->st = s;
-            j->err = e;
-            td_factors_free(&f);
-            goto out;
-        }
-        c->n_ranks = f.n_ranks;
-        memcpy(c->ranks, f.ranks, sizeof c->ranks);
-        c->params = f.params;
-        c->macs = f.macs;
-        c->rel_error = f.rel_error;
-        /* Never slower: a chain the cost model predicts to run longer than
-         * the layer is no candidate (unless asked; --force keeps every
-         * chain, for exactness tests). */
-        double ta = td_cost_chain_seconds(l, f.method, f.ranks);
-        c->slower = !o->allow_slower && !o->force && ta >= 0 && t_before >= 0 &&
-                    ta >= t_before;
-        if (c->slower) {
-            n_slower++;
-            td_factors_free(&f);
-            continue;
-        }
-        if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, by_error)) {
-            td_factors_free(&j->chosen);
-            j->chosen = f;
-        } else {
-            td_factors_free(&f);
-        }
-    }
-    int flops = o->global == TD_GLOBAL_FLOPS;
-    const char *refusal = NULL;
-    if (j->chosen.method == TD_KEEP && n_slower) {
-        r->note = "every chain would be slower than the layer (cost model)";
-    } else if (j->chosen.method == TD_KEEP) {
-        r->note = "no candidate met the budget";
-    } else if (j->chosen.macs == INT64_MAX) {
-        r->note = "the chain's MAC count does not fit in int64";
-        td_factors_free(&j->chosen);
-    } else if (!o->force && !flops && j->chosen.params >= r->params_before) {
-        r->note = "the chain would not be smaller than the layer";
-        td_factors_free(&j->chosen);
-    } else if (!o->force && flops && j->chosen.macs >= r->macs_before) {
-        r->note = "the chain would not need fewer MACs than the layer";
-        td_factors_free(&j->chosen);
-    } else if ((j->st = td_fit_dtype(l, w, &bud[0], j->bias, &j->chosen,
-                                     &refusal, &j->err))) {
-        td_err_prefix(&j->err, "node '%s' (%s), weight '%s': ", l->name,
-                      l->node->op_type, l->weight_name);
-    } else if (refusal) {
-        r->note = refusal;  /* not representable in the weight's dtype */
-        td_factors_free(&j->chosen);
-    } else {
-        const td_factors *f = &j->chosen;
-        r->method = f->method;
-        r->n_ranks = f->n_ranks;
-        memcpy(r->ranks, f->ranks, sizeof r->ranks);
-        r->params_after = f->params;
-        r->macs_after = f->macs;
-        r->rel_error = f->rel_error;
-        r->est_seconds_before = td_cost_layer_seconds(l);
-        r->est_seconds_after = td_cost_chain_seconds(l, f->method, f->ranks);
-        if (f->tr) {
-            r->tr_shift = f->tr->shift;
-            r->tr_r0 = f->tr->r0;
-        }
-    }
-out:
-    td_whitenings_free(j->whiten, l->group);
-    j->whiten = NULL;
-    if (r->method == TD_KEEP) {
-        r->est_seconds_before = r->est_seconds_after = td_cost_layer_seconds(l);
-        r->params_after = r->params_before;
-        r->macs_after = r->macs_before;
-        r->rel_error = 0;
-    }
-    free(w);
-    r->seconds = now() - t0;
-}
-
-void td_job_free(td_job *j)
-{
-    td_whitenings_free(j->whiten, j->layer.group);
-    j->whiten = NULL;
-    td_factors_free(&j->chosen);
-    free(j->tail0);
-    free(j->tail1);
-    j->tail0 = j->tail1 = NULL;
 }

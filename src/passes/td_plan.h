@@ -1,70 +1,23 @@
-/* One layer's work inside the compression pass: its spectra (for a global
- * budget or EVBMF ranks) and its factoring, shared by td_compress.c (which
- * schedules) and td_budget.c (which allocates ranks across layers). */
+/* Planning: turns a global budget (--target-params / --target-flops) or
+ * EVBMF into ranks for every layer, from the layers' spectra, before any
+ * layer is factored. */
 #ifndef TD_PLAN_H
 #define TD_PLAN_H
 
-#include "td_passes.h"
+#include "td_job.h"
 
-typedef struct td_job {
-    td_layer layer;
-    size_t node_index;
-    td_factors chosen;
-    td_layer_report *rep;
-    td_status st;
-    td_err_t err;
-    const Onnx__TensorProto *bias;  /* the layer's constant bias, or NULL */
+/* What lies outside the layers being factored, as the pass measured it. */
+typedef struct td_plan_outside {
+    double model_params;  /* every initializer and Constant, after BN folding */
+    double macs;          /* MACs of the layers --include/--exclude left out */
+    size_t filtered;      /* how many layers they left out */
+} td_plan_outside;
 
-    /* Spectra: tailk[r] = energy of mode k's singular values past the r-th
-     * over ||W||^2 (summed over groups). Mode 0 is Cout (Tucker-2) or the
-     * SVD rank; n1 == 0 for one mode. */
-    int have_spectra;
-    int64_t n0, n1;
-    double *tail0, *tail1;
-    double norm2;
-    int64_t vbmf0, vbmf1;  /* EVBMF ranks of the modes (largest group's) */
-
-    /* Activation statistics of the layer's input (borrowed; NULL: none):
-     * spectra and factors are then output-weighted (td_whiten.h). */
-    const double *moment;
-    const double *mean;       /* channel means (Conv layers only) or NULL */
-    double rel_lambda;
-    const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
-    td_whiten_t *whiten;      /* [group] S per group: built by the first
-                                 phase that needs it, freed after factoring */
-
-    /* The plan: ranks given from outside (global budget or EVBMF). */
-    int planned;
-    int plan_keep;
-    int64_t r0, r1;
-    double cost_cap;  /* the allocation's cost for this layer */
-} td_job;
-
-/* The weight as doubles in the layer's layout. */
-td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err);
-
-/* Fills the spectra fields (no-op for layers no rank-mode method fits, or
- * that no method of o's could factor at planned ranks). */
-td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err);
-
-/* Factors the layer: per-layer budget, or the plan when j->planned. */
-void td_job_factor(td_job *j, const td_compress_opts *o);
-
-void td_job_free(td_job *j);
-
-/* Model totals for the budgets: in o->global's unit (parameters or
- * MACs), what the allocation cannot change and everything before; and the
- * same in MACs, for a second budget on them (o->also_flops). */
-typedef struct td_budget_totals {
-    double fixed, before;
-    double fixed_macs, before_macs;
-    size_t filtered;  /* layers --include/--exclude left out */
-} td_budget_totals;
-
-/* Allocates ranks over jobs for o->global (needs spectra) or o->vbmf;
- * fills r->planned (and r->planned_flops) / r->budget_note. */
-td_status td_budget_plan(td_job *jobs, size_t n, const td_compress_opts *o,
-                         const td_budget_totals *t, td_compress_report *r,
-                         td_err_t *err);
+/* Allocates ranks over jobs (spectra computed) for o->global, or sets the
+ * EVBMF ranks for o->vbmf; fills the jobs' plan fields and r->planned (and
+ * r->planned_flops). Refuses a target that cannot be met, saying why. */
+td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
+                        const td_plan_outside *outside, td_compress_report *r,
+                        td_err_t *err);
 
 #endif

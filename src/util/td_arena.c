@@ -128,8 +128,3 @@ char *td_arena_printf(td_arena *a, const char *fmt, ...)
     va_end(ap);
     return p;
 }
-
-size_t td_arena_used(const td_arena *a)
-{
-    return a->used;
-}

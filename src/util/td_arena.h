@@ -19,7 +19,4 @@ char *td_arena_strdup(td_arena *a, const char *s);
 char *td_arena_printf(td_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Bytes handed out so far (for tests and reports). */
-size_t td_arena_used(const td_arena *a);
-
 #endif

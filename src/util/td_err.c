@@ -35,11 +35,3 @@ td_status td_err_prefix(td_err_t *err, const char *fmt, ...)
     err->msg[hl + ol] = '\0';
     return err->code;
 }
-
-void td_err_clear(td_err_t *err)
-{
-    if (err) {
-        err->code = TD_OK;
-        err->msg[0] = '\0';
-    }
-}

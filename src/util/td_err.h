@@ -30,8 +30,6 @@ td_status td_err_set(td_err_t *err, td_status code, const char *fmt, ...)
 td_status td_err_prefix(td_err_t *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-void td_err_clear(td_err_t *err);
-
 /* Overflow-checked size arithmetic; return 0 on success, -1 on overflow. */
 static inline int td_mul_size(size_t a, size_t b, size_t *out)
 {

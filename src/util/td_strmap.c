@@ -86,8 +86,3 @@ int64_t td_strmap_get(const td_strmap *m, const char *key)
     const struct slot *s = find(m->slots, m->cap, key);
     return s->key ? s->value : -1;
 }
-
-size_t td_strmap_count(const td_strmap *m)
-{
-    return m->count;
-}

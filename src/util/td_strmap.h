@@ -14,6 +14,5 @@ void td_strmap_free(td_strmap *m);
 int td_strmap_put(td_strmap *m, const char *key, int64_t value);
 /* The value, or -1 when absent. */
 int64_t td_strmap_get(const td_strmap *m, const char *key);
-size_t td_strmap_count(const td_strmap *m);
 
 #endif

@@ -172,7 +172,7 @@ static void test_sqrt(void)
 
 /* One method on one layer: weighted vs plain at the same ranks. */
 static void check_method(const char *what, td_layer *l, td_method meth,
-                         td_budget b, uint64_t seed, int strict_better)
+                         td_factor_request b, uint64_t seed, int strict_better)
 {
     trng_t r = {seed};
     int64_t K = l->k[0] * l->k[1], n = l->cout * l->cin_g * K;
@@ -183,7 +183,7 @@ static void check_method(const char *what, td_layer *l, td_method meth,
     td_err_t err = {0};
     td_factors plain, wf, idf;
     CHECK(td_factor_layer(l, w, meth, &b, &plain, &err) == TD_OK);
-    td_budget bw = b;
+    td_factor_request bw = b;
     bw.moment = m;
     CHECK_MSG(td_factor_layer(l, w, meth, &bw, &wf, &err) == TD_OK, "%s: %s", what, err.msg);
     CHECK(wf.weighted && !plain.weighted);
@@ -238,14 +238,14 @@ static Onnx__NodeProto test_node(void)
     node.n_input = 2;
     return node;
 }
-static const td_budget rank_budget = {
+static const td_factor_request rank_budget = {
     .kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2, .max_sweeps = 50,
     .fit_tol = 1e-12, .cp_sweeps = 300};
 
 static void test_methods(void)
 {
     Onnx__NodeProto node = test_node();
-    td_budget b = rank_budget;
+    td_factor_request b = rank_budget;
     td_layer l = conv(&node, 7, 6, 1, 3);
     check_method("tucker2", &l, TD_TUCKER2, b, 1, 1);
     td_layer g2 = conv(&node, 6, 8, 2, 3);
@@ -260,14 +260,14 @@ static void test_methods(void)
      * the weighted objective in practice: checked, not strictly */
     b.rank = 4;
     check_method("cp", &l, TD_CP, b, 5, 0);
-    td_budget bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
+    td_factor_request bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
     check_method("tr", &l, TD_TR, bt, 6, -1);
     check_method("rsdtr", &l, TD_RSDTR, bt, 7, -1);
-    td_budget br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
+    td_factor_request br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
     check_method("rsdtr ratio", &l, TD_RSDTR, br, 8, -1);
 }
 
-/* Channel means (td_budget.mean): the bias shift equals (W - W~) mu over
+/* Channel means (td_factor_request.mean): the bias shift equals (W - W~) mu over
  * channels and taps of the reconstruction; with mu = 0 the factors are the
  * moment-whitened ones and the shift is 0; for SVD, which is optimal for
  * its weighted objective, the centred error tr(dW Sigma dW^T) of the
@@ -275,7 +275,7 @@ static void test_methods(void)
  * larger than the moment-whitened factors' output error tr(dW M dW^T);
  * a mean that does not fit the moment is refused. */
 static void check_mean(const char *what, td_layer *l, td_method meth,
-                       td_budget b, uint64_t seed)
+                       td_factor_request b, uint64_t seed)
 {
     trng_t r = {seed};
     int64_t K = l->k[0] * l->k[1], n = l->cout * l->cin_g * K, ci = l->cin;
@@ -310,7 +310,7 @@ static void check_mean(const char *what, td_layer *l, td_method meth,
     b.moment = m;
     CHECK_MSG(td_factor_layer(l, w, meth, &b, &fm, &err) == TD_OK, "%s: %s", what, err.msg);
     CHECK(fm.bias_shift == NULL);
-    td_budget bc = b;
+    td_factor_request bc = b;
     bc.mean = mu;
     CHECK_MSG(td_factor_layer(l, w, meth, &bc, &fc, &err) == TD_OK, "%s: %s", what, err.msg);
     CHECK(fc.bias_shift != NULL);
@@ -379,7 +379,7 @@ static void check_mean(const char *what, td_layer *l, td_method meth,
 static void test_means(void)
 {
     Onnx__NodeProto node = test_node();
-    td_budget b = rank_budget;
+    td_factor_request b = rank_budget;
     td_layer l = conv(&node, 7, 6, 1, 3);
     check_mean("tucker2 + mean", &l, TD_TUCKER2, b, 11);
     td_layer g2 = conv(&node, 6, 8, 2, 3);
@@ -391,10 +391,10 @@ static void test_means(void)
     check_mean("svd group 2 + mean", &pg, TD_SVD, b, 14);
     b.rank = 4;
     check_mean("cp + mean", &l, TD_CP, b, 15);
-    td_budget bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
+    td_factor_request bt = {.kind = TD_BUDGET_TOL, .tol = 0.6};
     check_mean("tr + mean", &l, TD_TR, bt, 16);
     check_mean("rsdtr + mean", &l, TD_RSDTR, bt, 17);
-    td_budget br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
+    td_factor_request br = {.kind = TD_BUDGET_RATIO, .ratio = 0.6};
     check_mean("rsdtr ratio + mean", &l, TD_RSDTR, br, 18);
 
     /* a mean the moment cannot hold: E[x]^2 > E[x^2] */
