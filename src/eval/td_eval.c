@@ -36,7 +36,7 @@ static td_status check_options(const td_eval_opts *o, td_err_t *err)
 
 static td_status open_sessions(eval_ctx *c, td_err_t *err)
 {
-    td_rt_options ro = {c->o->threads, TD_RT_OPT_ALL};
+    td_rt_options ro = {c->o->threads, TD_RT_OPT_ALL, 0};
     td_status st = td_rt_open(c->o->ort_lib, &c->rt, err);
     if (!st)
         st = td_rt_session_new(c->rt, c->o->model_a, &ro, &c->a, err);

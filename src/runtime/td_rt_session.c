@@ -10,7 +10,7 @@ static td_status make_options(const td_rt *rt, const td_rt_options *o,
 {
     static const int levels[] = {TD_ORT_OPT_ALL, TD_ORT_OPT_EXTENDED,
                                  TD_ORT_OPT_BASIC, TD_ORT_OPT_NONE};
-    td_rt_options d = {0, TD_RT_OPT_ALL};
+    td_rt_options d = {0, TD_RT_OPT_ALL, 0};
     if (!o)
         o = &d;
     if (o->threads < 0 || (unsigned)o->opt_level > TD_RT_OPT_NONE)
@@ -26,6 +26,12 @@ static td_status make_options(const td_rt *rt, const td_rt_options *o,
         s = td_rt_status(rt, api->SetSessionGraphOptimizationLevel(
                                  *out, levels[o->opt_level]),
                          err, "session options: optimization level");
+    if (!s && o->low_memory)
+        s = td_rt_status(rt, api->DisableCpuMemArena(*out), err,
+                         "session options: memory arena");
+    if (!s && o->low_memory)
+        s = td_rt_status(rt, api->DisableMemPattern(*out), err,
+                         "session options: memory pattern");
     if (s && *out) {
         api->ReleaseSessionOptions(*out);
         *out = NULL;

@@ -88,7 +88,7 @@ static void test_square(td_rt *rt)
     size_t len;
     uint8_t *model = square_model(&len);
     td_rt_session *s = NULL;
-    td_rt_options o = {1, TD_RT_OPT_ALL};
+    td_rt_options o = {1, TD_RT_OPT_ALL, 0};
     td_status st = td_rt_session_new_mem(rt, model, len, "square", &o, &s, &err);
     free(model);
     CHECK_MSG(st == TD_OK, "%s", err.msg);
