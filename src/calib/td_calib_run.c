@@ -98,8 +98,8 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
     for (size_t i = 0; i < c->n; i++)
         c->calib[i] = !c->held[i];
     double t0 = now();
-    /* one run per input of a model whose statistics outputs keep big
-     * activations alive: no arena reserving the peak between runs */
+    /* the statistics outputs keep big activations alive: no memory
+     * pattern planning them all into one block (td_rt.h) */
     td_rt_options stats_rt = o->rt;
     stats_rt.low_memory = 1;
     if ((s = td_calib_stats(c->rt, m, c->smp, c->n_in, c->calib, &stats_rt,

@@ -64,9 +64,7 @@ typedef struct td_ort_api {
     OrtStatus *(*CreateSessionOptions)(OrtSessionOptions **out);         /* 10 */
     TD_ORT_GAP(11, 16);
     OrtStatus *(*DisableMemPattern)(OrtSessionOptions *o);               /* 17 */
-    TD_ORT_GAP(18, 18);
-    OrtStatus *(*DisableCpuMemArena)(OrtSessionOptions *o);              /* 19 */
-    TD_ORT_GAP(20, 22);
+    TD_ORT_GAP(18, 22);
     OrtStatus *(*SetSessionGraphOptimizationLevel)(OrtSessionOptions *o,
                                                    int level);           /* 23 */
     OrtStatus *(*SetIntraOpNumThreads)(OrtSessionOptions *o, int n);     /* 24 */
@@ -139,7 +137,6 @@ TD_ORT_AT(CreateEnvWithCustomLogger, 4);
 TD_ORT_AT(CreateSession, 7);
 TD_ORT_AT(Run, 9);
 TD_ORT_AT(DisableMemPattern, 17);
-TD_ORT_AT(DisableCpuMemArena, 19);
 TD_ORT_AT(CreateSessionOptions, 10);
 TD_ORT_AT(SetSessionGraphOptimizationLevel, 23);
 TD_ORT_AT(SetIntraOpNumThreads, 24);

@@ -27,9 +27,6 @@ static td_status make_options(const td_rt *rt, const td_rt_options *o,
                                  *out, levels[o->opt_level]),
                          err, "session options: optimization level");
     if (!s && o->low_memory)
-        s = td_rt_status(rt, api->DisableCpuMemArena(*out), err,
-                         "session options: memory arena");
-    if (!s && o->low_memory)
         s = td_rt_status(rt, api->DisableMemPattern(*out), err,
                          "session options: memory pattern");
     if (s && *out) {
