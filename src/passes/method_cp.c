@@ -84,18 +84,7 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 {
     if (!(f->cp = calloc((size_t)l->group, sizeof *f->cp)))
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    int64_t rank = 0;
-    if (b->kind == TD_BUDGET_RATIO) {
-        double bias = (double)td_layer_bias_params(l);
-        double per = (double)(params(l, (int64_t[1]){1}) -
-                              td_layer_bias_params(l));
-        double budget = b->ratio * (double)td_layer_params(l);
-        rank = (int64_t)floor((budget - bias) / per);
-        if (rank < 1)
-            rank = 1;
-    } else if (b->kind == TD_BUDGET_RANK) {
-        rank = b->rank;
-    }
+    int64_t rank = td_factor_linear_rank(l, b, params(l, (int64_t[1]){1}));
     td_status s = td_factor_each_group(l, w, b, wh, factor_group, &rank, f,
                                        err);
     if (s)

@@ -158,6 +158,20 @@ static td_status bias_shift(const td_layer *l, const double *w,
     return s;
 }
 
+int64_t td_factor_linear_rank(const td_layer *l, const td_factor_request *b,
+                              int64_t params_at_1)
+{
+    if (b->kind == TD_BUDGET_RANK)
+        return b->rank;
+    if (b->kind != TD_BUDGET_RATIO)
+        return 0;
+    double bias = (double)td_layer_bias_params(l);
+    double per = (double)(params_at_1 - td_layer_bias_params(l));
+    double budget = b->ratio * (double)td_layer_params(l);
+    int64_t rank = (int64_t)floor((budget - bias) / per);
+    return rank < 1 ? 1 : rank;
+}
+
 td_status td_factor_each_group(const td_layer *l, const double *w,
                                const td_factor_request *b, const td_whiten_t *wh,
                                td_group_factor_fn fn, const void *ctx,

@@ -92,6 +92,13 @@ td_status td_factor_each_group(const td_layer *l, const double *w,
                                td_group_factor_fn fn, const void *ctx,
                                td_factors *f, td_err_t *err);
 
+/* The rank of a one-rank chain whose parameters grow linearly in it (CP,
+ * SVD), params_at_1 being the chain's at rank 1, bias included: under a
+ * ratio budget the largest rank keeping ratio x the layer's parameters (at
+ * least 1), under a rank budget that rank, else 0 (the method searches). */
+int64_t td_factor_linear_rank(const td_layer *l, const td_factor_request *b,
+                              int64_t params_at_1);
+
 /* t (d0 x n x d2) <- t x_1 a, through a temporary: maps a factor that reads
  * the input channels back from whitened coordinates when a is S^-1. */
 td_status td_factor_mode1_inplace(double *t, int64_t d0, int64_t n, int64_t d2,
