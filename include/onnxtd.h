@@ -27,7 +27,10 @@ typedef enum onnxtd_status {
     ONNXTD_EIO = 2,      /* reading or writing a file failed */
     ONNXTD_ENOMEM = 3,   /* out of memory, or over a size bound */
     ONNXTD_ENUMERIC = 4, /* NaN/Inf weights or a LAPACK failure */
-    ONNXTD_EUSAGE = 5    /* invalid options */
+    ONNXTD_EUSAGE = 5,   /* invalid options */
+    ONNXTD_EUNMET = 6    /* valid options, but the budget or bound asked for
+                            cannot be met on this model (the message says
+                            what can be reached); the CLI exits 1 */
 } onnxtd_status;
 
 typedef struct onnxtd_error {

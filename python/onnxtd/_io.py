@@ -27,6 +27,7 @@ class Status(enum.IntEnum):
     ENOMEM = 3
     ENUMERIC = 4
     EUSAGE = 5
+    EUNMET = 6
 
 
 class Error(RuntimeError):

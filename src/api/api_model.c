@@ -8,6 +8,9 @@
 
 _Static_assert(sizeof(onnxtd_error) == sizeof(td_err_t),
                "onnxtd_error and td_err_t must share their layout");
+_Static_assert((int)ONNXTD_EUNMET == (int)TD_EUNMET &&
+                   (int)ONNXTD_EUSAGE == (int)TD_EUSAGE,
+               "onnxtd_status and td_status must share their values");
 _Static_assert(sizeof(onnxtd_output_file) == sizeof(td_out_file),
                "onnxtd_output_file and td_out_file must share their layout");
 

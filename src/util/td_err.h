@@ -13,7 +13,8 @@ typedef enum td_status {
     TD_EIO = 2,       /* a read, write, rename or fsync failed */
     TD_ENOMEM = 3,    /* allocation failed or a size bound was exceeded */
     TD_ENUMERIC = 4,  /* NaN/Inf input or a LAPACK failure */
-    TD_EUSAGE = 5     /* wrong options (maps to exit code 2 in the CLI) */
+    TD_EUSAGE = 5,    /* wrong options (maps to exit code 2 in the CLI) */
+    TD_EUNMET = 6     /* a budget or bound this model cannot meet (exit 1) */
 } td_status;
 
 typedef struct td_err {
