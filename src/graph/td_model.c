@@ -25,6 +25,8 @@ struct td_model {
     td_extfiles *ext;
     td_graph *graph;
     size_t n_mapped;  /* tensors whose payload stays in the file mapping */
+    int from_memory;  /* map is a malloc'd copy of the caller's bytes, and
+                         there is no folder to read external data from */
 };
 
 enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
@@ -76,6 +78,11 @@ static td_status attach(void *vctx, const Onnx__TensorProto *t,
         c->m->n_mapped++;
         *rep = cp;
         t = cp;
+    } else if (external && c->m->from_memory) {
+        return td_err_set(err, TD_EINPUT,
+                          "tensor '%s' refers to external data, which a "
+                          "model loaded from memory cannot read",
+                          t->name ? t->name : "");
     } else if (external) {
         const uint8_t *data;
         size_t dlen;
@@ -206,6 +213,28 @@ static void release_unpacked(td_model *m)
     m->unpacked = NULL;
 }
 
+/* Unpacks m->map (hollowing large payloads, or copying them all when the
+ * mapping's markers cannot be trusted) and builds the IR. */
+static td_status parse(td_model *m, const td_load_opts *opts, td_err_t *err)
+{
+    td_status s = unpack(m, opts, !(opts && opts->no_hollow), err);
+    if (s == RETRY_WITHOUT_HOLLOW) {
+        release_unpacked(m);
+        td_arena_free(m->arena);
+        m->n_mapped = 0;
+        if (!(m->arena = td_arena_new()))
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        s = unpack(m, opts, 0, err);
+    }
+    if (s)
+        return s;
+    m->graph = td_graph_new(m->arena, m->root->graph,
+                            m->root->has_ir_version ? m->root->ir_version : 0);
+    if (!m->graph)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    return TD_OK;
+}
+
 td_status td_model_load(const char *path, const td_load_opts *opts,
                         td_model **out, td_err_t *err)
 {
@@ -228,31 +257,55 @@ td_status td_model_load(const char *path, const td_load_opts *opts,
     s = map_input(m, path, err);
     if (s)
         goto fail;
-    s = unpack(m, opts, !(opts && opts->no_hollow), err);
-    if (s == RETRY_WITHOUT_HOLLOW) {
-        release_unpacked(m);
-        td_arena_free(m->arena);
-        m->n_mapped = 0;
-        if (!(m->arena = td_arena_new())) {
-            s = td_err_set(err, TD_ENOMEM, "out of memory");
-            goto fail;
-        }
-        s = unpack(m, opts, 0, err);
-    }
-    if (s)
+    if ((s = parse(m, opts, err)))
         goto fail;
-    m->graph = td_graph_new(m->arena, m->root->graph,
-                            m->root->has_ir_version ? m->root->ir_version : 0);
-    if (!m->graph) {
-        s = td_err_set(err, TD_ENOMEM, "out of memory");
-        goto fail;
-    }
     free(dir_copy);
     *out = m;
     return TD_OK;
 fail:
     free(dir_copy);
     td_err_prefix(err, "%s: ", path);
+    td_model_free(m);
+    return s;
+}
+
+td_status td_model_load_memory(const void *data, size_t len,
+                               const td_load_opts *opts, td_model **out,
+                               td_err_t *err)
+{
+    static const char name[] = "memory";
+    *out = NULL;
+    td_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return td_err_set(err, TD_ENOMEM, "%s: out of memory", name);
+    m->fd = -1;
+    m->from_memory = 1;
+    td_status s = TD_ENOMEM;
+    uint8_t *copy = len ? malloc(len) : NULL;
+    m->path = strdup(name);
+    m->arena = td_arena_new();
+    if ((len && !copy) || !m->path || !m->arena) {
+        free(copy);
+        td_err_set(err, TD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (len)
+        memcpy(copy, data, len);
+    m->map = copy;
+    m->map_len = len;
+    /* no folder: the list stays empty, external tensors are refused */
+    if ((s = td_extfiles_new(".", &m->ext, err)))
+        goto fail;
+    if (len == 0) {
+        s = td_err_set(err, TD_EINPUT, "not an ONNX model: 0 bytes");
+        goto fail;
+    }
+    if ((s = parse(m, opts, err)))
+        goto fail;
+    *out = m;
+    return TD_OK;
+fail:
+    td_err_prefix(err, "%s: ", name);
     td_model_free(m);
     return s;
 }
@@ -265,7 +318,9 @@ void td_model_free(td_model *m)
     release_unpacked(m);
     td_arena_free(m->arena);
     td_extfiles_free(m->ext);
-    if (m->map)
+    if (m->map && m->from_memory)
+        free((void *)m->map);
+    else if (m->map)
         munmap((void *)m->map, m->map_len);
     if (m->fd >= 0)
         close(m->fd);

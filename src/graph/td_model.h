@@ -26,6 +26,11 @@ typedef struct td_save_opts {
 
 td_status td_model_load(const char *path, const td_load_opts *opts,
                         td_model **out, td_err_t *err);
+/* The same from len bytes in memory (copied); messages call it "memory".
+ * Tensors in external data are refused (no folder to read them from). */
+td_status td_model_load_memory(const void *data, size_t len,
+                               const td_load_opts *opts, td_model **out,
+                               td_err_t *err);
 void td_model_free(td_model *m);
 
 const char *td_model_path(const td_model *m);
