@@ -6,7 +6,9 @@
  * fills *err (which may be NULL) with a message naming the file and the
  * element (node, tensor, field) concerned. Handles are opaque; whoever calls
  * a _load/_new function calls the matching _free. Strings returned through
- * char ** are malloc'd and freed by the caller with free(). No function
+ * char ** are malloc'd and freed by the caller with free(). A NULL handle,
+ * options or out pointer where one is needed is ONNXTD_EUSAGE naming the
+ * argument. Messages name the options' fields. No function
  * prints, exits or keeps global state; distinct models may be used from
  * distinct threads. */
 #ifndef ONNXTD_H
@@ -53,6 +55,14 @@ onnxtd_status onnxtd_model_load(const char *path,
                                 onnxtd_model **out, onnxtd_error *err);
 void onnxtd_model_free(onnxtd_model *m);
 
+/* A model from len bytes at data (copied: data may be freed after);
+ * messages call it "memory". opts may be NULL. A model whose tensors refer
+ * to external data is refused (EINPUT): there is no folder to read it
+ * from. */
+onnxtd_status onnxtd_model_load_memory(const void *data, size_t len,
+                                       const onnxtd_load_options *opts,
+                                       onnxtd_model **out, onnxtd_error *err);
+
 typedef struct onnxtd_save_options {
     const char *external_data;  /* NULL: inline everything */
     size_t size_threshold;      /* tensors of at least this many bytes go to
@@ -67,6 +77,13 @@ typedef struct onnxtd_save_options {
 onnxtd_status onnxtd_model_save(onnxtd_model *m, const char *path,
                                 const onnxtd_save_options *opts,
                                 onnxtd_error *err);
+
+/* The bytes onnxtd_model_save would write, in memory (*data: free()).
+ * opts may be NULL; opts->external_data must be NULL (everything inline). */
+onnxtd_status onnxtd_model_save_memory(onnxtd_model *m,
+                                       const onnxtd_save_options *opts,
+                                       unsigned char **data, size_t *len,
+                                       onnxtd_error *err);
 
 /* Writes len bytes to path the same atomic, checked way. */
 onnxtd_status onnxtd_write_file(const char *path, const void *data,
@@ -168,82 +185,165 @@ typedef enum onnxtd_method {
     ONNXTD_METHOD_RSDTR
 } onnxtd_method;
 
-#define ONNXTD_HOLDOUT_NONE (-1L)
+/* The budget: one choice of how much each layer, or the model, keeps. */
+typedef enum onnxtd_budget_kind {
+    ONNXTD_BUDGET_NONE = 0,      /* the default: ratio 0.5 per layer */
+    ONNXTD_BUDGET_RANK,          /* rank > 0 for each factored mode (capped
+                                    by the layer's size) */
+    ONNXTD_BUDGET_RATIO,         /* value in (0, 1]: per layer, the largest
+                                    ranks whose chain keeps at most value x
+                                    the layer's parameters */
+    ONNXTD_BUDGET_TOL,           /* value in [0, 1): per layer, the smallest
+                                    chain whose relative Frobenius error is
+                                    at most value */
+    ONNXTD_BUDGET_TARGET_PARAMS, /* value in (0, 1]: the model keeps this
+                                    fraction of all its parameters
+                                    (initializers and Constants); with
+                                    also_flops in (0, 1], its MACs too */
+    ONNXTD_BUDGET_TARGET_FLOPS,  /* value in (0, 1]: the Conv/Gemm/MatMul
+                                    layers keep this fraction of their MACs
+                                    (needs static shapes: see dims) */
+    ONNXTD_BUDGET_VBMF           /* ranks from EVBMF on the channel
+                                    unfoldings, weakened toward full:
+                                    r = full - value x (full - r_evbmf),
+                                    value in (0, 1] */
+} onnxtd_budget_kind;
 
+typedef struct onnxtd_budget {
+    onnxtd_budget_kind kind;
+    double value;        /* ratio, tol, target fraction or EVBMF weakening,
+                            by kind */
+    int64_t rank;        /* ONNXTD_BUDGET_RANK */
+    double also_flops;   /* ONNXTD_BUDGET_TARGET_PARAMS; 0: none */
+} onnxtd_budget;
+
+typedef enum onnxtd_sensitivity {
+    ONNXTD_SENSITIVITY_RELATIVE = 0, /* each layer's relative error weighs
+                                        alike in the global allocation */
+    ONNXTD_SENSITIVITY_ABSOLUTE      /* scaled by the layer's weight norm */
+} onnxtd_sensitivity;
+
+/* Inputs held out of the calibration statistics: a quarter of them,
+ * rounded up (none of a single input). */
+#define ONNXTD_HOLDOUT_AUTO (-1L)
+
+/* Set by onnxtd_compress_options_init, which also sets size: a caller
+ * built against an older, smaller struct passes its own size and the
+ * fields past it take their defaults. */
 typedef struct onnxtd_compress_options {
+    size_t size;         /* sizeof(onnxtd_compress_options) at build time */
     onnxtd_method method;
-    int64_t rank;        /* > 0: this rank for each factored mode */
-    double ratio;        /* > 0: keep at most ratio x each layer's params */
-    double tol;          /* >= 0 with use_tol: relative Frobenius error bound */
-    int use_tol;
+    onnxtd_budget budget;
     const char *include; /* POSIX extended regex on node names, or NULL */
     const char *exclude;
     int force;           /* keep chains even when they do not shrink */
-    int no_fold_bn;
+    int fold_bn;         /* fold BatchNormalization into the Conv before;
+                            default 1 */
     int threads;         /* 0: the number of online CPUs */
-    int max_sweeps;      /* HOOI/ALS sweep cap; 0: 10 */
+    int max_sweeps;      /* HOOI/ALS sweep cap; default 10 */
     double fit_tol;      /* stop iterating when the relative fit changes by
-                            less than this; 0: 1e-4 */
-
+                            less than this; default 1e-4 */
     /* Values for symbolic input dims (shapes give the layers' FLOPs). */
     const onnxtd_dim_value *dims;
     size_t n_dims;
-    /* Global budgets (at most one, instead of rank/ratio/tol): the model
-     * keeps this fraction in (0, 1] of all its parameters (initializers and
-     * Constants), or of the MACs of its Conv/Gemm/MatMul layers (needs
-     * static shapes). Ranks are allocated across layers. */
-    double target_params;
-    double target_flops;
-    int sensitivity;        /* 0: relative error per layer; 1: absolute */
-    /* Ranks from EVBMF on the channel unfoldings, weakened toward full:
-     * r = full - vbmf_weaken * (full - r_evbmf), vbmf_weaken in (0, 1]
-     * (0: 1, the EVBMF rank itself). */
-    int vbmf;
-    double vbmf_weaken;
-    int64_t rank_multiple;  /* ranks rounded to multiples of this; 0: 1 */
-    int64_t min_rank;       /* 0: 1 */
+    onnxtd_sensitivity sensitivity;  /* for the target budgets */
+    int64_t rank_multiple;  /* ranks rounded to multiples of this; default 1 */
+    int64_t min_rank;       /* default 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
     /* Activation statistics file (onnxtd_stats_model, then
-     * tools/ort/calib_stats.js), or NULL: data-free. With it, layers whose
-     * input has statistics are factored to minimise their output error on
-     * the calibration data, and the global allocation weighs them so. */
+     * tools/ort/calib_stats.js, or onnxtd_report_stats), or NULL:
+     * data-free. With it, layers whose input has statistics are factored
+     * to minimise their output error on the calibration data, and the
+     * global allocation weighs them so. */
     const char *act_stats;
-    double act_lambda;      /* relative regularisation; 0: 0.1 */
+    double act_lambda;      /* relative regularisation in (0, 1e6];
+                               default 0.1 */
     /* Calibration inputs (the sources onnxtd_eval takes: test-data folders,
      * .npy/.pb files or folders, manifests), or NULL. The statistics are
      * then gathered here, by running the model in ONNX Runtime on one input
      * at a time (act_stats must be NULL), except on `holdout` inputs held
      * out; after compressing, the original and the compressed model are run
      * on those and the report carries the measured deviation per output and
-     * the latency ratio ("measured" in the JSON; null without calib). */
+     * the latency ratio. */
     const char *const *calib;
     size_t n_calib;
-    long holdout;           /* 0: a quarter of the inputs, rounded up (none
-                               of one input); > 0: that many;
-                               ONNXTD_HOLDOUT_NONE: none, the deviation is
-                               measured on the calibration inputs */
-    /* With calib, when not NULL: receives the statistics as an ONNX file in
-     * memory (*stats_len bytes; free()), to be saved with the other outputs
-     * and reused as act_stats. */
-    unsigned char **stats;
-    size_t *stats_len;
+    long holdout;           /* >= 0: that many (0: none, the deviation is
+                               measured on the calibration inputs);
+                               default ONNXTD_HOLDOUT_AUTO */
     const char *ort_lib;    /* libonnxruntime.so.1 to load; NULL: the
                                default search (see onnxtd_eval_options) */
-    int measure_runs;       /* timed runs of each model; 0: 10; < 0: none */
+    int measure_runs;       /* timed runs of each model; default 10; 0: none */
     /* Called after each layer is factored, from the library's threads one
      * call at a time; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
-    /* When not NULL, receives a self-contained HTML report (free()). */
-    char **html;
 } onnxtd_compress_options;
 
-/* Rewrites the model in place. *report (may be NULL) receives the JSON
- * report; *summary (may be NULL) a human-readable table. */
+/* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,
+ * 10 sweeps, fit_tol 1e-4, act_lambda 0.1, holdout auto, 10 timed runs;
+ * and size. */
+void onnxtd_compress_options_init(onnxtd_compress_options *o);
+
+/* What a compression did (opaque; onnxtd_report_free). It owns its data:
+ * it outlives the model. */
+typedef struct onnxtd_report onnxtd_report;
+
+/* Rewrites the model in place. opts->size must be one this library knows
+ * (EUSAGE otherwise). *report (report may be NULL: not wanted) receives
+ * the report; NULL on failure. A target budget the model cannot reach is
+ * ONNXTD_EUNMET, the message saying what can be reached; nothing is
+ * changed then. */
 onnxtd_status onnxtd_compress(onnxtd_model *m,
                               const onnxtd_compress_options *opts,
-                              char **report, char **summary,
-                              onnxtd_error *err);
+                              onnxtd_report **report, onnxtd_error *err);
+
+void onnxtd_report_free(onnxtd_report *r);
+
+/* Layers considered (factored or kept), those replaced by a chain. */
+size_t onnxtd_report_layers(const onnxtd_report *r);
+size_t onnxtd_report_replaced(const onnxtd_report *r);
+/* The model's parameters (initializers and Constants) before and after. */
+int64_t onnxtd_report_params_before(const onnxtd_report *r);
+int64_t onnxtd_report_params_after(const onnxtd_report *r);
+/* MACs of the considered layers before and after; -1 when a layer's is
+ * unknown (symbolic shapes) or the sum does not fit in int64. */
+int64_t onnxtd_report_macs_before(const onnxtd_report *r);
+int64_t onnxtd_report_macs_after(const onnxtd_report *r);
+
+/* Layer i (< onnxtd_report_layers): its node's name, the method that
+ * replaced it ("tucker2", "cp", "svd", "tr", "rsdtr") or "keep", and why it
+ * was kept (NULL when replaced, or when kept without a recorded reason).
+ * Strings are the report's; NULL for i out of range. */
+const char *onnxtd_report_layer_name(const onnxtd_report *r, size_t i);
+const char *onnxtd_report_layer_method(const onnxtd_report *r, size_t i);
+const char *onnxtd_report_layer_reason(const onnxtd_report *r, size_t i);
+/* Its relative error (weighted by activations with statistics); -1 for i
+ * out of range. */
+double onnxtd_report_layer_error(const onnxtd_report *r, size_t i);
+
+/* With calibration inputs: the measured deviation. Outputs compared (0:
+ * not measured), and per output its name and rel. L2 ||B-A|| / ||A||
+ * (-1 / NULL out of range); the median latency after / before (-1: not
+ * timed or not measured). */
+size_t onnxtd_report_measured_outputs(const onnxtd_report *r);
+const char *onnxtd_report_measured_name(const onnxtd_report *r, size_t i);
+double onnxtd_report_measured_rel_l2(const onnxtd_report *r, size_t i);
+double onnxtd_report_latency_ratio(const onnxtd_report *r);
+
+/* The report as JSON, as a text table, and as a self-contained HTML page
+ * (*out: free()). */
+onnxtd_status onnxtd_report_json(const onnxtd_report *r, char **out,
+                                 onnxtd_error *err);
+onnxtd_status onnxtd_report_text(const onnxtd_report *r, char **out,
+                                 onnxtd_error *err);
+onnxtd_status onnxtd_report_html(const onnxtd_report *r, char **out,
+                                 onnxtd_error *err);
+/* With calibration inputs: the statistics gathered, as an ONNX file in
+ * memory to save and reuse as act_stats (packed on the first call; *data
+ * is r's: valid while r lives); *data NULL and *len 0 without. */
+onnxtd_status onnxtd_report_stats(onnxtd_report *r,
+                                  const unsigned char **data, size_t *len,
+                                  onnxtd_error *err);
 
 /* ---- calibration -------------------------------------------------------- */
 

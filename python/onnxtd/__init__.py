@@ -27,7 +27,33 @@ __version__ = "0.1.0"
 Error.__module__ = Status.__module__ = __name__  # as users name them
 
 _METHODS = {"auto": 0, "tucker2": 1, "cp": 2, "svd": 3, "tr": 4, "rsdtr": 5}
-_HOLDOUT_NONE = -1  # ONNXTD_HOLDOUT_NONE
+
+
+def _budget(rank: Optional[int], ratio: Optional[float], tol: Optional[float],
+            target_params: Optional[float], target_flops: Optional[float],
+            vbmf: bool, vbmf_weaken: Optional[float]) -> "_lib.Budget":
+    """The one budget the library takes, from the keyword arguments."""
+    given = [rank is not None, ratio is not None, tol is not None,
+             target_params is not None or target_flops is not None,
+             bool(vbmf)]
+    if sum(given) > 1:
+        raise ValueError("onnxtd: give at most one of rank, ratio, tol, "
+                         "target_params and/or target_flops, and vbmf")
+    b = _lib.Budget()
+    if rank is not None:
+        b.kind, b.rank = _lib.BUDGET_RANK, int(rank)
+    elif ratio is not None:
+        b.kind, b.value = _lib.BUDGET_RATIO, float(ratio)
+    elif tol is not None:
+        b.kind, b.value = _lib.BUDGET_TOL, float(tol)
+    elif target_params is not None:
+        b.kind, b.value = _lib.BUDGET_TARGET_PARAMS, float(target_params)
+        b.also_flops = float(target_flops or 0)
+    elif target_flops is not None:
+        b.kind, b.value = _lib.BUDGET_TARGET_FLOPS, float(target_flops)
+    elif vbmf:
+        b.kind, b.value = _lib.BUDGET_VBMF, float(vbmf_weaken or 1)
+    return b
 
 
 def library_path() -> str:
@@ -107,38 +133,33 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
                          f"not {method!r}")
     if sensitivity not in ("rel", "abs"):
         raise ValueError("onnxtd: sensitivity is 'rel' or 'abs'")
-    o = _lib.CompressOptions()
+    o = _lib.new_compress_options()
     o.method = _METHODS[method]
-    if rank is not None:
-        o.rank = int(rank)
-    if ratio is not None:
-        o.ratio = float(ratio)
-    if tol is not None:
-        o.tol, o.use_tol = float(tol), 1
-    if target_params is not None:
-        o.target_params = float(target_params)
-    if target_flops is not None:
-        o.target_flops = float(target_flops)
+    o.budget = _budget(rank, ratio, tol, target_params, target_flops, vbmf,
+                       vbmf_weaken)
     o.include = include.encode() if include is not None else None
     o.exclude = exclude.encode() if exclude is not None else None
-    o.force, o.no_fold_bn = int(force), int(not fold_bn)
+    o.force, o.fold_bn = int(force), int(bool(fold_bn))
     o.threads = int(threads)
-    o.max_sweeps = int(max_sweeps or 0)
-    o.fit_tol = float(fit_tol or 0)
+    if max_sweeps:
+        o.max_sweeps = int(max_sweeps)
+    if fit_tol:
+        o.fit_tol = float(fit_tol)
     o.sensitivity = int(sensitivity == "abs")
-    o.vbmf = int(vbmf)
-    o.vbmf_weaken = float(vbmf_weaken or 0)
-    o.rank_multiple = int(rank_multiple or 0)
-    o.min_rank = int(min_rank or 0)
+    if rank_multiple:
+        o.rank_multiple = int(rank_multiple)
+    if min_rank:
+        o.min_rank = int(min_rank)
     o.allow_slower = int(allow_slower)
     o.act_stats = os.fsencode(act_stats) if act_stats is not None else None
-    o.act_lambda = float(act_lambda or 0)
+    if act_lambda:
+        o.act_lambda = float(act_lambda)
     o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)
     o.ort_lib = os.fsencode(ort_lib) if ort_lib is not None else None
-    o.measure_runs = int(measure_runs)
+    if measure_runs:  # 0: the library's default; < 0: no timing
+        o.measure_runs = max(int(measure_runs), 0)
     if holdout is not None:
-        # the library's 0 means "the default": none held out is its own value
-        o.holdout = int(holdout) if holdout else _HOLDOUT_NONE
+        o.holdout = int(holdout)
     if isinstance(calib, (str, os.PathLike)):
         calib = [calib]
     calib = list(calib or [])
@@ -160,10 +181,17 @@ def _compress_with(model: ModelLike, output: Optional[PathLike],
         report = ctypes.c_void_p()
         err = _lib.ErrorStruct()
         st = _lib.lib().onnxtd_compress(m.handle, ctypes.byref(o),
-                                        ctypes.byref(report), None,
+                                        ctypes.byref(report),
                                         ctypes.byref(err))
-        text = _lib.take_string(report)
         check(st, err)
+        try:
+            out = ctypes.c_void_p()
+            st = _lib.lib().onnxtd_report_json(report, ctypes.byref(out),
+                                               ctypes.byref(err))
+            text = _lib.take_string(out)
+            check(st, err)
+        finally:
+            _lib.lib().onnxtd_report_free(report)
         return json.loads(text) if text else {}
 
     out, report = _rewrite(model, output, work, external_data,

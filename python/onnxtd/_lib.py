@@ -41,26 +41,35 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
                                ctypes.c_size_t)
 
 
-class CompressOptions(ctypes.Structure):
-    _fields_ = [("method", ctypes.c_int),
+class Budget(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int),
+                ("value", ctypes.c_double),
                 ("rank", ctypes.c_int64),
-                ("ratio", ctypes.c_double),
-                ("tol", ctypes.c_double),
-                ("use_tol", ctypes.c_int),
+                ("also_flops", ctypes.c_double)]
+
+
+# onnxtd_budget_kind
+BUDGET_NONE, BUDGET_RANK, BUDGET_RATIO, BUDGET_TOL = 0, 1, 2, 3
+BUDGET_TARGET_PARAMS, BUDGET_TARGET_FLOPS, BUDGET_VBMF = 4, 5, 6
+HOLDOUT_AUTO = -1
+
+
+class CompressOptions(ctypes.Structure):
+    """Filled with the library's defaults by onnxtd_compress_options_init
+    (call new_compress_options), which also sets size."""
+    _fields_ = [("size", ctypes.c_size_t),
+                ("method", ctypes.c_int),
+                ("budget", Budget),
                 ("include", ctypes.c_char_p),
                 ("exclude", ctypes.c_char_p),
                 ("force", ctypes.c_int),
-                ("no_fold_bn", ctypes.c_int),
+                ("fold_bn", ctypes.c_int),
                 ("threads", ctypes.c_int),
                 ("max_sweeps", ctypes.c_int),
                 ("fit_tol", ctypes.c_double),
                 ("dims", ctypes.POINTER(DimValue)),
                 ("n_dims", ctypes.c_size_t),
-                ("target_params", ctypes.c_double),
-                ("target_flops", ctypes.c_double),
                 ("sensitivity", ctypes.c_int),
-                ("vbmf", ctypes.c_int),
-                ("vbmf_weaken", ctypes.c_double),
                 ("rank_multiple", ctypes.c_int64),
                 ("min_rank", ctypes.c_int64),
                 ("allow_slower", ctypes.c_int),
@@ -69,13 +78,17 @@ class CompressOptions(ctypes.Structure):
                 ("calib", c_char_pp),
                 ("n_calib", ctypes.c_size_t),
                 ("holdout", ctypes.c_long),
-                ("stats", ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))),
-                ("stats_len", ctypes.POINTER(ctypes.c_size_t)),
                 ("ort_lib", ctypes.c_char_p),
                 ("measure_runs", ctypes.c_int),
                 ("progress", PROGRESS_FN),
-                ("progress_ctx", ctypes.c_void_p),
-                ("html", ctypes.POINTER(ctypes.c_void_p))]
+                ("progress_ctx", ctypes.c_void_p)]
+
+
+def new_compress_options() -> CompressOptions:
+    """Options with the library's own defaults (and its size check)."""
+    o = CompressOptions()
+    lib().onnxtd_compress_options_init(ctypes.byref(o))
+    return o
 
 
 class EvalOptions(ctypes.Structure):
@@ -127,8 +140,11 @@ def _declare(lib: ctypes.CDLL) -> None:
                                    ctypes.c_size_t, out_str, err],
         "onnxtd_model_diff": [vp, vp, ctypes.c_int, out_str,
                               ctypes.POINTER(ctypes.c_int), err],
-        "onnxtd_compress": [vp, ctypes.POINTER(CompressOptions), out_str,
-                            out_str, err],
+        "onnxtd_compress": [vp, ctypes.POINTER(CompressOptions),
+                            ctypes.POINTER(vp), err],
+        "onnxtd_report_json": [vp, out_str, err],
+        "onnxtd_report_stats": [vp, ctypes.POINTER(ctypes.c_void_p),
+                                ctypes.POINTER(ctypes.c_size_t), err],
         "onnxtd_eval": [ctypes.POINTER(EvalOptions), ctypes.c_int, out_str,
                         ctypes.POINTER(ctypes.c_int), err],
     }
@@ -140,6 +156,11 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.onnxtd_model_free.restype = None
     lib.onnxtd_eval_options_init.argtypes = [ctypes.POINTER(EvalOptions)]
     lib.onnxtd_eval_options_init.restype = None
+    lib.onnxtd_compress_options_init.argtypes = [
+        ctypes.POINTER(CompressOptions)]
+    lib.onnxtd_compress_options_init.restype = None
+    lib.onnxtd_report_free.argtypes = [vp]
+    lib.onnxtd_report_free.restype = None
 
 
 _state: dict = {}

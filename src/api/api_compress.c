@@ -1,7 +1,12 @@
+/* onnxtd_compress: the public options checked and translated into the
+ * pass's, the calibration run around the pass, and the report built. */
 #include <regex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_args.h"
+#include "api_report.h"
 #include "calib/td_calib.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
@@ -10,6 +15,155 @@
 
 _Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_dim_value),
                "onnxtd_dim_value and td_dim_value must share their layout");
+
+/* HOOI past the first sweeps moves the error by a fraction of a percent
+ * at many times the cost: stop at 10 sweeps, or when the fit changes by
+ * less than 1e-4. */
+enum { DEFAULT_SWEEPS = 10, DEFAULT_RUNS = 10 };
+#define DEFAULT_FIT_TOL 1e-4
+/* Without a budget each layer keeps half its parameters. */
+#define DEFAULT_RATIO 0.5
+/* The whitening's relative regularisation (td_whiten.h), and its bound:
+ * past it the statistics no longer shape the factors. */
+#define DEFAULT_ACT_LAMBDA 0.1
+#define MAX_ACT_LAMBDA 1e6
+
+void onnxtd_compress_options_init(onnxtd_compress_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->method = ONNXTD_METHOD_AUTO;
+    o->budget.kind = ONNXTD_BUDGET_NONE;
+    o->fold_bn = 1;
+    o->max_sweeps = DEFAULT_SWEEPS;
+    o->fit_tol = DEFAULT_FIT_TOL;
+    o->sensitivity = ONNXTD_SENSITIVITY_RELATIVE;
+    o->rank_multiple = 1;
+    o->min_rank = 1;
+    o->act_lambda = DEFAULT_ACT_LAMBDA;
+    o->holdout = ONNXTD_HOLDOUT_AUTO;
+    o->measure_runs = DEFAULT_RUNS;
+}
+
+/* Where each field of the struct ends: the sizes a caller built against
+ * this struct or an older one (fields are only ever added at the end) can
+ * pass. */
+#define END(f) (offsetof(onnxtd_compress_options, f) + \
+                sizeof(((onnxtd_compress_options *)0)->f))
+static const size_t known_sizes[] = {
+    END(method), END(budget), END(include), END(exclude), END(force),
+    END(fold_bn), END(threads), END(max_sweeps), END(fit_tol), END(dims),
+    END(n_dims), END(sensitivity), END(rank_multiple), END(min_rank),
+    END(allow_slower), END(act_stats), END(act_lambda), END(calib),
+    END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
+    END(progress), END(progress_ctx), sizeof(onnxtd_compress_options)};
+#undef END
+
+/* The caller's options over the defaults, as far as its struct goes. */
+static td_status read_options(const onnxtd_compress_options *in,
+                              onnxtd_compress_options *o, td_err_t *err)
+{
+    onnxtd_compress_options_init(o);
+    for (size_t i = 0; i < sizeof known_sizes / sizeof *known_sizes; i++)
+        if (in->size == known_sizes[i]) {
+            memcpy(o, in, in->size);
+            o->size = sizeof *o;
+            return TD_OK;
+        }
+    return td_err_set(err, TD_EUSAGE,
+                      "options.size %zu is not the size of an "
+                      "onnxtd_compress_options (%zu here): set it with "
+                      "onnxtd_compress_options_init", in->size, sizeof *in);
+}
+
+static td_status check_budget(const onnxtd_budget *b, td_err_t *err)
+{
+    static const char *const names[] = {
+        "none", "rank", "ratio", "tol", "target_params", "target_flops",
+        "vbmf"};
+    double v = b->value;
+    int bad;
+    switch (b->kind) {
+    case ONNXTD_BUDGET_NONE: return TD_OK;
+    case ONNXTD_BUDGET_RANK:
+        if (b->rank < 1)
+            return td_err_set(err, TD_EUSAGE, "options.budget.rank (rank) "
+                              "must be positive, not %lld",
+                              (long long)b->rank);
+        return TD_OK;
+    case ONNXTD_BUDGET_TOL: bad = !(v >= 0 && v < 1); break;
+    case ONNXTD_BUDGET_RATIO:
+    case ONNXTD_BUDGET_TARGET_PARAMS:
+    case ONNXTD_BUDGET_TARGET_FLOPS:
+    case ONNXTD_BUDGET_VBMF: bad = !(v > 0 && v <= 1); break;
+    default:
+        return td_err_set(err, TD_EUSAGE, "options.budget.kind %d is not an "
+                          "onnxtd_budget_kind", (int)b->kind);
+    }
+    if (bad)
+        return td_err_set(err, TD_EUSAGE, "options.budget.value (%s) must be "
+                          "in %s, not %g", names[b->kind],
+                          b->kind == ONNXTD_BUDGET_TOL ? "[0, 1)" : "(0, 1]",
+                          v);
+    if (b->also_flops != 0 && (b->kind != ONNXTD_BUDGET_TARGET_PARAMS ||
+                               !(b->also_flops > 0 && b->also_flops <= 1)))
+        return td_err_set(err, TD_EUSAGE, "options.budget.also_flops must be "
+                          "0, or in (0, 1] with the target_params kind");
+    return TD_OK;
+}
+
+/* The calibration options together: one source of statistics, a
+ * hold-out only of calibration inputs. */
+static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
+{
+    if (o->n_calib && !o->calib)
+        return td_err_set(err, TD_EUSAGE, "options.calib is NULL with "
+                          "options.n_calib %zu", o->n_calib);
+    if (o->n_calib && o->act_stats)
+        return td_err_set(err, TD_EUSAGE, "options.calib and "
+                          "options.act_stats exclude each other: calib "
+                          "gathers the statistics itself");
+    if (!o->n_calib && o->holdout != ONNXTD_HOLDOUT_AUTO)
+        return td_err_set(err, TD_EUSAGE, "options.holdout needs "
+                          "options.calib");
+    if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_AUTO)
+        return td_err_set(err, TD_EUSAGE, "options.holdout must be >= 0 or "
+                          "ONNXTD_HOLDOUT_AUTO");
+    if (o->measure_runs < 0)
+        return td_err_set(err, TD_EUSAGE, "options.measure_runs must be >= 0");
+    if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA))
+        return td_err_set(err, TD_EUSAGE, "options.act_lambda must be in "
+                          "(0, %g]", MAX_ACT_LAMBDA);
+    return TD_OK;
+}
+
+static td_status check_options(const onnxtd_compress_options *o,
+                               td_err_t *err)
+{
+    td_status s;
+    if ((unsigned)o->method > ONNXTD_METHOD_RSDTR)
+        return td_err_set(err, TD_EUSAGE, "options.method %d is not an "
+                          "onnxtd_method", (int)o->method);
+    if ((s = check_budget(&o->budget, err)))
+        return s;
+    if (o->rank_multiple < 1 || o->min_rank < 1)
+        return td_err_set(err, TD_EUSAGE, "options.rank_multiple and "
+                          "options.min_rank must be >= 1");
+    if (o->max_sweeps < 1 || !(o->fit_tol > 0))
+        return td_err_set(err, TD_EUSAGE, "options.max_sweeps and "
+                          "options.fit_tol must be positive");
+    if (o->threads < 0)
+        return td_err_set(err, TD_EUSAGE, "options.threads must be >= 0");
+    if ((unsigned)o->sensitivity > ONNXTD_SENSITIVITY_ABSOLUTE)
+        return td_err_set(err, TD_EUSAGE, "options.sensitivity %d is not an "
+                          "onnxtd_sensitivity", (int)o->sensitivity);
+    if (o->n_dims && !o->dims)
+        return td_err_set(err, TD_EUSAGE, "options.dims is NULL with "
+                          "options.n_dims %zu", o->n_dims);
+    return check_calib(o, err);
+}
 
 static td_method method_of(onnxtd_method m)
 {
@@ -23,6 +177,76 @@ static td_method method_of(onnxtd_method m)
     }
 }
 
+/* The budget in the pass's terms: a per-layer request (rank, tol, or a
+ * ratio, which the global and EVBMF budgets start from) and a global
+ * target. */
+static void budget_of(const onnxtd_budget *b, td_compress_opts *o)
+{
+    o->budget.kind = TD_BUDGET_RATIO;
+    o->budget.ratio = DEFAULT_RATIO;
+    o->vbmf_weaken = 1;
+    switch (b->kind) {
+    case ONNXTD_BUDGET_RANK:
+        o->budget.kind = TD_BUDGET_RANK;
+        o->budget.rank = b->rank;
+        break;
+    case ONNXTD_BUDGET_TOL:
+        o->budget.kind = TD_BUDGET_TOL;
+        o->budget.tol = b->value;
+        break;
+    case ONNXTD_BUDGET_RATIO: o->budget.ratio = b->value; break;
+    case ONNXTD_BUDGET_TARGET_PARAMS:
+        o->global = TD_GLOBAL_PARAMS;
+        o->target = b->value;
+        o->also_flops = b->also_flops;
+        break;
+    case ONNXTD_BUDGET_TARGET_FLOPS:
+        o->global = TD_GLOBAL_FLOPS;
+        o->target = b->value;
+        break;
+    case ONNXTD_BUDGET_VBMF:
+        o->vbmf = 1;
+        o->vbmf_weaken = b->value;
+        break;
+    default: break;
+    }
+}
+
+static void translate(const onnxtd_compress_options *in, td_model *m,
+                      td_compress_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->method_auto = in->method == ONNXTD_METHOD_AUTO;
+    o->method = method_of(in->method);
+    budget_of(&in->budget, o);
+    o->budget.max_sweeps = in->max_sweeps;
+    o->budget.fit_tol = in->fit_tol;
+    o->force = in->force;
+    o->fold_bn = in->fold_bn;
+    o->threads = in->threads;
+    o->opset = td_model_opset(m, "");
+    o->dims = (const td_dim_value *)in->dims;
+    o->n_dims = in->n_dims;
+    o->sensitivity = in->sensitivity == ONNXTD_SENSITIVITY_ABSOLUTE
+                         ? TD_SENS_ABSOLUTE : TD_SENS_RELATIVE;
+    o->rank_multiple = in->rank_multiple;
+    o->min_rank = in->min_rank;
+    o->allow_slower = in->allow_slower;
+    o->stats_lambda = in->act_lambda;
+    o->progress = in->progress;
+    o->progress_ctx = in->progress_ctx;
+}
+
+/* What one compression holds until it returns. */
+typedef struct run {
+    regex_t inc, exc;
+    int have_inc, have_exc;
+    td_stats *stats;   /* from options.act_stats */
+    td_calib *cal;     /* with options.calib */
+    td_measured measured;
+    int have_measured;
+} run;
+
 static td_status compile(const char *pattern, const char *what, regex_t *re,
                          int *have, td_err_t *err)
 {
@@ -34,172 +258,89 @@ static td_status compile(const char *pattern, const char *what, regex_t *re,
     return s;
 }
 
-/* The calibration options together: one source of statistics, a
- * hold-out that leaves some inputs to calibrate on. Messages name the CLI's
- * flags, which are the fields' names. */
-static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
+/* The filters and the statistics, read or gathered, into o. */
+static td_status prepare(run *r, const onnxtd_compress_options *in,
+                         td_model *m, td_compress_opts *o, td_err_t *err)
 {
-    if (o->n_calib && !o->calib)
-        return td_err_set(err, TD_EUSAGE, "calib: n_calib without sources");
-    if (o->n_calib && o->act_stats)
-        return td_err_set(err, TD_EUSAGE, "give --calib or --act-stats, not "
-                          "both: --calib gathers the statistics itself");
-    if (!o->n_calib && (o->holdout || o->stats))
-        return td_err_set(err, TD_EUSAGE, "--%s needs --calib",
-                          o->stats ? "save-stats" : "holdout");
-    if (!o->stats != !o->stats_len)
-        return td_err_set(err, TD_EUSAGE, "stats and stats_len go together");
-    if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_NONE)
-        return td_err_set(err, TD_EUSAGE, "--holdout must be >= 0");
+    td_status s;
+    if ((s = compile(in->include, "options.include", &r->inc, &r->have_inc,
+                     err)) ||
+        (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
+                     err)))
+        return s;
+    o->include = r->have_inc ? &r->inc : NULL;
+    o->exclude = r->have_exc ? &r->exc : NULL;
+    if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))
+        return s;
+    o->stats = r->stats;
+    if (!in->n_calib)
+        return TD_OK;
+    td_calib_opts co = {
+        .sources = in->calib,
+        .n_sources = in->n_calib,
+        .holdout = in->holdout == ONNXTD_HOLDOUT_AUTO ? -1 : in->holdout,
+        .ort_lib = in->ort_lib,
+        .rt = {.threads = in->threads},
+        .runs = (size_t)in->measure_runs,
+    };
+    if ((s = td_calib_begin(m, &co, &r->cal, err)))
+        return s;
+    o->stats = td_calib_statistics(r->cal);
     return TD_OK;
+}
+
+/* The pass, then with calibration inputs the measurement, then the
+ * report when wanted. */
+static td_status compress(run *r, td_model *m, const td_compress_opts *o,
+                          onnxtd_report **report, td_err_t *err)
+{
+    td_compress_report cr = {0};
+    td_status s = td_pass_compress(td_model_graph(m), o, &cr, err);
+    if (s)
+        td_err_prefix(err, "%s: ", td_model_path(m));
+    else if (r->cal) {
+        if ((s = td_calib_end(r->cal, m, &r->measured, err)))
+            td_err_prefix(err, "%s: measuring the compressed model: ",
+                          td_model_path(m));
+        r->have_measured = s == TD_OK;
+    }
+    if (s == TD_OK && report)
+        s = api_report_new(&cr, r->have_measured ? &r->measured : NULL,
+                           r->cal ? td_calib_take_statistics(r->cal) : NULL,
+                           report, err);
+    td_compress_report_free(&cr);
+    return s;
 }
 
 onnxtd_status onnxtd_compress(onnxtd_model *om,
                               const onnxtd_compress_options *opts,
-                              char **report, char **summary,
-                              onnxtd_error *oerr)
+                              onnxtd_report **report, onnxtd_error *oerr)
 {
+    static const char fn[] = "onnxtd_compress";
     td_model *m = (td_model *)om;
     td_err_t *err = (td_err_t *)oerr;
+    td_status s;
     if (report)
         *report = NULL;
-    if (summary)
-        *summary = NULL;
-    if (opts->html)
-        *opts->html = NULL;
-    int budgets = (opts->rank > 0) + (opts->ratio > 0) + (opts->use_tol != 0) +
-                  (opts->target_params > 0 || opts->target_flops > 0) +
-                  (opts->vbmf != 0);
-    if (budgets > 1)
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "give at most one of --rank, --ratio, --tol, --target-params "
-            "and/or --target-flops, and --vbmf");
-    if (opts->target_params < 0 || opts->target_params > 1 ||
-        opts->target_flops < 0 || opts->target_flops > 1)
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "--target-params and --target-flops must be in (0, 1]");
-    if (opts->vbmf_weaken < 0 || opts->vbmf_weaken > 1)
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "--vbmf-weaken must be in (0, 1]");
-    if (opts->rank_multiple < 0 || opts->min_rank < 0)
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "--rank-multiple and --min-rank must be positive");
-    if (opts->use_tol && !(opts->tol >= 0 && opts->tol < 1))
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "--tol must be in [0, 1)");
-    if (opts->ratio < 0 || opts->ratio > 1)
-        return (onnxtd_status)td_err_set(err, TD_EUSAGE,
-            "--ratio must be in (0, 1]");
-    td_compress_opts o = {0};
-    o.method_auto = opts->method == ONNXTD_METHOD_AUTO;
-    o.method = method_of(opts->method);
-    if (opts->rank > 0) {
-        o.budget.kind = TD_BUDGET_RANK;
-        o.budget.rank = opts->rank;
-    } else if (opts->use_tol) {
-        o.budget.kind = TD_BUDGET_TOL;
-        o.budget.tol = opts->tol;
-    } else {
-        o.budget.kind = TD_BUDGET_RATIO;
-        o.budget.ratio = opts->ratio > 0 ? opts->ratio : 0.5;
-    }
-    /* HOOI past the first sweeps moves the error by a fraction of a percent
-     * at many times the cost; stop when the fit changes by < 1e-4. */
-    o.budget.max_sweeps = opts->max_sweeps > 0 ? opts->max_sweeps : 10;
-    o.budget.fit_tol = opts->fit_tol > 0 ? opts->fit_tol : 1e-4;
-    o.force = opts->force;
-    o.fold_bn = !opts->no_fold_bn;
-    o.threads = opts->threads;
-    o.opset = td_model_opset(m, "");
-    o.dims = (const td_dim_value *)opts->dims;
-    o.n_dims = opts->n_dims;
-    if (opts->target_params > 0) {
-        o.global = TD_GLOBAL_PARAMS;
-        o.target = opts->target_params;
-        o.also_flops = opts->target_flops > 0 ? opts->target_flops : 0;
-    } else if (opts->target_flops > 0) {
-        o.global = TD_GLOBAL_FLOPS;
-        o.target = opts->target_flops;
-    }
-    o.sensitivity = opts->sensitivity ? TD_SENS_ABSOLUTE : TD_SENS_RELATIVE;
-    o.vbmf = opts->vbmf;
-    o.vbmf_weaken = opts->vbmf_weaken > 0 ? opts->vbmf_weaken : 1;
-    o.rank_multiple = opts->rank_multiple > 0 ? opts->rank_multiple : 1;
-    o.min_rank = opts->min_rank > 0 ? opts->min_rank : 1;
-    o.allow_slower = opts->allow_slower;
-    o.progress = opts->progress;
-    o.progress_ctx = opts->progress_ctx;
-    regex_t inc, exc;
-    int have_inc, have_exc;
-    td_status s = compile(opts->include, "--include", &inc, &have_inc, err);
-    if (s)
+    if ((s = api_need(m, fn, "m", err)) ||
+        (s = api_need(opts, fn, "opts", err)))
         return (onnxtd_status)s;
-    if ((s = compile(opts->exclude, "--exclude", &exc, &have_exc, err))) {
-        if (have_inc)
-            regfree(&inc);
+    onnxtd_compress_options in;
+    if ((s = read_options(opts, &in, err)) || (s = check_options(&in, err)))
         return (onnxtd_status)s;
-    }
-    o.include = have_inc ? &inc : NULL;
-    o.exclude = have_exc ? &exc : NULL;
-    td_stats *stats = NULL;
-    td_calib *cal = NULL;
-    td_measured measured = {0};
-    int have_measured = 0;
-    if ((s = check_calib(opts, err)))
-        goto out;
-    if (opts->act_lambda < 0 || opts->act_lambda > 1e6) {
-        s = td_err_set(err, TD_EUSAGE, "--act-lambda must be positive");
-        goto out;
-    }
-    if (opts->act_stats && (s = td_stats_load(opts->act_stats, &stats, err)))
-        goto out;
-    o.stats = stats;
-    if (opts->n_calib) {
-        td_calib_opts co = {
-            .sources = opts->calib,
-            .n_sources = opts->n_calib,
-            .holdout = opts->holdout == ONNXTD_HOLDOUT_NONE ? 0
-                       : opts->holdout > 0 ? opts->holdout : -1,
-            .ort_lib = opts->ort_lib,
-            .rt = {.threads = opts->threads},
-            .runs = opts->measure_runs < 0 ? 0
-                    : opts->measure_runs > 0 ? (size_t)opts->measure_runs : 10,
-        };
-        if ((s = td_calib_begin(m, &co, &cal, err)))
-            goto out;
-        o.stats = td_calib_statistics(cal);
-    }
-    o.stats_lambda = opts->act_lambda;
-    td_compress_report r;
-    s = td_pass_compress(td_model_graph(m), &o, &r, err);
-    if (s)
-        td_err_prefix(err, "%s: ", td_model_path(m));
-    if (s == TD_OK && cal) {
-        if (!(s = td_calib_end(cal, m, &measured, err)))
-            r.measured = &measured, have_measured = 1;
-        else
-            td_err_prefix(err, "%s: measuring the compressed model: ",
-                          td_model_path(m));
-    }
-    if (s == TD_OK && report && !(*report = td_compress_report_json(&r)))
-        s = td_err_set(err, TD_ENOMEM, "out of memory");
-    if (s == TD_OK && summary && !(*summary = td_compress_report_table(&r)))
-        s = td_err_set(err, TD_ENOMEM, "out of memory");
-    if (s == TD_OK && opts->html && !(*opts->html = td_compress_report_html(&r)))
-        s = td_err_set(err, TD_ENOMEM, "out of memory");
-    if (s == TD_OK && opts->stats)
-        s = td_stats_pack(td_calib_statistics(cal), opts->stats,
-                          opts->stats_len, err);
-    td_compress_report_free(&r);
-out:
-    if (have_measured)
-        td_measured_free(&measured);
-    td_calib_free(cal);
-    td_stats_free(stats);
-    if (have_inc)
-        regfree(&inc);
-    if (have_exc)
-        regfree(&exc);
+    td_compress_opts o;
+    translate(&in, m, &o);
+    run r = {0};
+    if (!(s = prepare(&r, &in, m, &o, err)))
+        s = compress(&r, m, &o, report, err);
+    if (r.have_measured)
+        td_measured_free(&r.measured);
+    td_calib_free(r.cal);
+    td_stats_free(r.stats);
+    if (r.have_inc)
+        regfree(&r.inc);
+    if (r.have_exc)
+        regfree(&r.exc);
     return (onnxtd_status)s;
 }
 
@@ -209,8 +350,11 @@ onnxtd_status onnxtd_stats_model(onnxtd_model *om, size_t *count,
     td_model *m = (td_model *)om;
     td_err_t *err = (td_err_t *)oerr;
     size_t n = 0;
-    td_status s = td_pass_stats_outputs(td_model_graph(m),
-                                        td_model_opset(m, ""), &n, err);
+    td_status s = api_need(m, "onnxtd_stats_model", "m", err);
+    if (s)
+        return (onnxtd_status)s;
+    s = td_pass_stats_outputs(td_model_graph(m), td_model_opset(m, ""), &n,
+                              err);
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
     else if (n == 0)

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "api_args.h"
 #include "eval/td_eval.h"
 #include "onnxtd.h"
 
@@ -8,6 +9,8 @@ _Static_assert(sizeof(onnxtd_dim_value) == sizeof(td_eval_dim),
 
 void onnxtd_eval_options_init(onnxtd_eval_options *o)
 {
+    if (!o)
+        return;
     memset(o, 0, sizeof *o);
     o->runs = 10;
     o->rtol = o->min_cosine = o->min_agreement = -1;
@@ -17,6 +20,15 @@ void onnxtd_eval_options_init(onnxtd_eval_options *o)
 onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
                           char **report, int *pass, onnxtd_error *err)
 {
+    static const char fn[] = "onnxtd_eval";
+    td_err_t *e = (td_err_t *)err;
+    td_status s;
+    if ((s = api_need(report, fn, "report", e)) ||
+        (s = api_need(pass, fn, "pass", e)))
+        return (onnxtd_status)s;
+    *report = NULL;
+    if ((s = api_need(o, fn, "o", e)))
+        return (onnxtd_status)s;
     td_eval_opts t = {
         .model_a = o->model_a, .model_b = o->model_b,
         .inputs = o->inputs, .n_inputs = o->n_inputs,
@@ -27,5 +39,5 @@ onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
         .min_agreement = o->min_agreement,
         .elem_rtol = o->elem_rtol, .elem_atol = o->elem_atol,
     };
-    return (onnxtd_status)td_eval_run(&t, json, report, pass, (td_err_t *)err);
+    return (onnxtd_status)td_eval_run(&t, json, report, pass, e);
 }

@@ -77,6 +77,8 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
                          td_err_t *err);
 /* The statistics gathered (borrowed from c). */
 const td_stats *td_calib_statistics(const td_calib *c);
+/* The statistics, now the caller's (td_stats_free); c keeps none. */
+td_stats *td_calib_take_statistics(td_calib *c);
 /* m: the model td_calib_begin saw, compressed since. */
 td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
                        td_err_t *err);

@@ -59,6 +59,13 @@ const td_stats *td_calib_statistics(const td_calib *c)
     return c->stats;
 }
 
+td_stats *td_calib_take_statistics(td_calib *c)
+{
+    td_stats *s = c->stats;
+    c->stats = NULL;
+    return s;
+}
+
 td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
                          td_err_t *err)
 {

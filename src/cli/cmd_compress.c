@@ -131,284 +131,427 @@ static int to_stdout(const char *path)
     return path && !strcmp(path, "-");
 }
 
-int cmd_compress(int argc, char **argv)
-{
-    const char *report_path = NULL, *v;
-    const char *html_path = NULL;
-    int quiet = 0, rc = CLI_USAGE;
-    onnxtd_dim_value dims[CLI_MAX_DIMS];
-    size_t n_dims = 0;
-    char *html = NULL;
-    onnxtd_compress_options co = {0};
-    const char **calib = calloc((size_t)argc + 1, sizeof *calib);
-    /* every file read besides the model: --act-stats and the --calib
-     * sources (an output must not replace one) */
-    onnxtd_output_file *reads = calloc((size_t)argc + 1, sizeof *reads);
-    const char *stats_path = NULL;
-    unsigned char *stats = NULL;
-    size_t stats_len = 0;
-    size_t n_calib = 0;
-    if (!calib || !reads) {
-        free(calib);
-        free(reads);
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
+/* The command line, as read: the options for the library, the budget
+ * flags as given (the library takes one budget; several are refused here,
+ * naming the flags), and the outputs. */
+typedef struct compress_args {
+    onnxtd_compress_options co;
     cli_io io;
-    cli_io_init(&io);
+    int64_t rank;
+    double ratio, tol, target_params, target_flops, vbmf_weaken;
+    int use_tol, vbmf, quiet, holdout_given;
+    const char *report_path, *html_path, *stats_path;
+    onnxtd_dim_value dims[CLI_MAX_DIMS];
+    size_t n_dims;
+    const char **calib;  /* argc + 1 slots: at most one per argument */
+    size_t n_calib;
+} compress_args;
+
+/* What an option parser answers: not its option, taken, a usage error
+ * (printed), or out of memory (printed). */
+enum { OPT_NO, OPT_TAKEN, OPT_USAGE, OPT_FAIL };
+
+/* --method and the budget flags. */
+static int budget_option(int argc, char **argv, int *i, compress_args *a)
+{
+    const char *arg = argv[*i], *v;
     long long ll;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
-            rc = CLI_OK;
-            goto done;
-        } else if (cli_is(a, "--method")) {
-            if (!(v = cli_value(argc, argv, &i, "--method")))
-                goto done;
-            if (parse_method(v, &co.method)) {
-                cli_error("--method: unknown method '%s'", v);
-                goto done;
-            }
-        } else if (cli_is(a, "--rank")) {
-            if (!(v = cli_value(argc, argv, &i, "--rank")) ||
-                cli_parse_i64(v, &ll) || ll < 1) {
-                cli_error("--rank needs a positive integer");
-                goto done;
-            }
-            co.rank = ll;
-        } else if (cli_is(a, "--ratio")) {
-            if (!(v = cli_value(argc, argv, &i, "--ratio")) ||
-                cli_parse_double(v, &co.ratio) || !(co.ratio > 0 && co.ratio <= 1)) {
-                cli_error("--ratio needs a number in (0, 1]");
-                goto done;
-            }
-        } else if (cli_is(a, "--tol")) {
-            if (!(v = cli_value(argc, argv, &i, "--tol")) ||
-                cli_parse_double(v, &co.tol) || !(co.tol >= 0 && co.tol < 1)) {
-                cli_error("--tol needs a number in [0, 1)");
-                goto done;
-            }
-            co.use_tol = 1;
-        } else if (cli_is(a, "--target-params")) {
-            if (parse_fraction(argc, argv, &i, "--target-params", &co.target_params))
-                goto done;
-        } else if (cli_is(a, "--target-flops")) {
-            if (parse_fraction(argc, argv, &i, "--target-flops", &co.target_flops))
-                goto done;
-        } else if (cli_is(a, "--vbmf-weaken")) {
-            if (parse_fraction(argc, argv, &i, "--vbmf-weaken", &co.vbmf_weaken))
-                goto done;
-        } else if (!strcmp(a, "--vbmf")) {
-            co.vbmf = 1;
-        } else if (!strcmp(a, "--allow-slower")) {
-            co.allow_slower = 1;
-        } else if (cli_is(a, "--act-stats")) {
-            if (!(co.act_stats = cli_value(argc, argv, &i, "--act-stats")))
-                goto done;
-        } else if (cli_is(a, "--calib")) {
-            if (!(calib[n_calib] = cli_value(argc, argv, &i, "--calib")))
-                goto done;
-            n_calib++;
-        } else if (cli_is(a, "--holdout")) {
-            if (!(v = cli_value(argc, argv, &i, "--holdout")) ||
-                cli_parse_i64(v, &ll) || ll < 0 || ll > 1000000000) {
-                cli_error("--holdout needs a count >= 0");
-                goto done;
-            }
-            co.holdout = ll ? (long)ll : ONNXTD_HOLDOUT_NONE;
-        } else if (cli_is(a, "--save-stats")) {
-            if (!(stats_path = cli_value(argc, argv, &i, "--save-stats")))
-                goto done;
-        } else if (cli_is(a, "--ort-lib")) {
-            if (!(co.ort_lib = cli_value(argc, argv, &i, "--ort-lib")))
-                goto done;
-        } else if (cli_is(a, "--runs")) {
-            if (!(v = cli_value(argc, argv, &i, "--runs")) ||
-                cli_parse_i64(v, &ll) || ll < 0 || ll > 100000) {
-                cli_error("--runs needs a count >= 0");
-                goto done;
-            }
-            co.measure_runs = ll ? (int)ll : -1;
-        } else if (cli_is(a, "--act-lambda")) {
-            if (!(v = cli_value(argc, argv, &i, "--act-lambda")) ||
-                cli_parse_double(v, &co.act_lambda) || !(co.act_lambda > 0) ||
-                co.act_lambda > 1e6) {
-                cli_error("--act-lambda needs a positive number");
-                goto done;
-            }
-        } else if (cli_is(a, "--sensitivity")) {
-            if (!(v = cli_value(argc, argv, &i, "--sensitivity")))
-                goto done;
-            if (strcmp(v, "rel") && strcmp(v, "abs")) {
-                cli_error("--sensitivity: rel or abs, not '%s'", v);
-                goto done;
-            }
-            co.sensitivity = !strcmp(v, "abs");
-        } else if (cli_is(a, "--rank-multiple") || cli_is(a, "--min-rank")) {
-            const char *opt = cli_is(a, "--min-rank") ? "--min-rank" : "--rank-multiple";
-            if (!(v = cli_value(argc, argv, &i, opt)) || cli_parse_i64(v, &ll) ||
-                ll < 1 || ll > 1000000) {
-                cli_error("%s needs a positive integer", opt);
-                goto done;
-            }
-            *(opt[2] == 'm' ? &co.min_rank : &co.rank_multiple) = ll;
-        } else if (cli_is(a, "--report-html")) {
-            if (!(html_path = cli_value(argc, argv, &i, "--report-html")))
-                goto done;
-        } else if (cli_is(a, "--dim")) {
-            if (!(v = cli_value(argc, argv, &i, "--dim")))
-                goto done;
-            const char *eq = strrchr(v, '=');
-            if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-                cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-                goto done;
-            }
-            if (n_dims == CLI_MAX_DIMS) {
-                cli_error("at most %d --dim options", CLI_MAX_DIMS);
-                goto done;
-            }
-            char *name = strndup(v, (size_t)(eq - v));
-            if (!name) {
-                cli_error("out of memory");
-                rc = CLI_FAIL;
-                goto done;
-            }
-            dims[n_dims].name = name;
-            dims[n_dims++].value = ll;
-        } else if (cli_is(a, "--include")) {
-            if (!(co.include = cli_value(argc, argv, &i, "--include")))
-                goto done;
-        } else if (cli_is(a, "--exclude")) {
-            if (!(co.exclude = cli_value(argc, argv, &i, "--exclude")))
-                goto done;
-        } else if (!strcmp(a, "--force")) {
-            co.force = 1;
-        } else if (!strcmp(a, "--no-fold-bn")) {
-            co.no_fold_bn = 1;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (cli_is(a, "--report")) {
-            if (!(report_path = cli_value(argc, argv, &i, "--report")))
-                goto done;
-        } else if (cli_is(a, "--threads")) {
-            if (!(v = cli_value(argc, argv, &i, "--threads")) ||
-                cli_parse_i64(v, &ll) || ll < 1 || ll > 64) {
-                cli_error("--threads needs an integer from 1 to 64");
-                goto done;
-            }
-            co.threads = (int)ll;
-        } else if (cli_is(a, "--sweeps")) {
-            if (!(v = cli_value(argc, argv, &i, "--sweeps")) ||
-                cli_parse_i64(v, &ll) || ll < 1 || ll > 100000) {
-                cli_error("--sweeps needs a positive integer");
-                goto done;
-            }
-            co.max_sweeps = (int)ll;
-        } else if (cli_is(a, "--fit-tol")) {
-            if (!(v = cli_value(argc, argv, &i, "--fit-tol")) ||
-                cli_parse_double(v, &co.fit_tol) || !(co.fit_tol > 0)) {
-                cli_error("--fit-tol needs a positive number");
-                goto done;
-            }
-        } else if (cli_io_arg(argc, argv, &i, "compress", &io)) {
-            goto done;
+    if (cli_is(arg, "--method")) {
+        if (!(v = cli_value(argc, argv, i, "--method")))
+            return OPT_USAGE;
+        if (parse_method(v, &a->co.method)) {
+            cli_error("--method: unknown method '%s'", v);
+            return OPT_USAGE;
         }
+    } else if (cli_is(arg, "--rank")) {
+        if (!(v = cli_value(argc, argv, i, "--rank")) ||
+            cli_parse_i64(v, &ll) || ll < 1) {
+            cli_error("--rank needs a positive integer");
+            return OPT_USAGE;
+        }
+        a->rank = ll;
+    } else if (cli_is(arg, "--ratio")) {
+        if (!(v = cli_value(argc, argv, i, "--ratio")) ||
+            cli_parse_double(v, &a->ratio) || !(a->ratio > 0 && a->ratio <= 1)) {
+            cli_error("--ratio needs a number in (0, 1]");
+            return OPT_USAGE;
+        }
+    } else if (cli_is(arg, "--tol")) {
+        if (!(v = cli_value(argc, argv, i, "--tol")) ||
+            cli_parse_double(v, &a->tol) || !(a->tol >= 0 && a->tol < 1)) {
+            cli_error("--tol needs a number in [0, 1)");
+            return OPT_USAGE;
+        }
+        a->use_tol = 1;
+    } else if (cli_is(arg, "--target-params")) {
+        if (parse_fraction(argc, argv, i, "--target-params", &a->target_params))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--target-flops")) {
+        if (parse_fraction(argc, argv, i, "--target-flops", &a->target_flops))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--vbmf-weaken")) {
+        if (parse_fraction(argc, argv, i, "--vbmf-weaken", &a->vbmf_weaken))
+            return OPT_USAGE;
+    } else if (!strcmp(arg, "--vbmf")) {
+        a->vbmf = 1;
+    } else if (!strcmp(arg, "--allow-slower")) {
+        a->co.allow_slower = 1;
+    } else if (cli_is(arg, "--sensitivity")) {
+        if (!(v = cli_value(argc, argv, i, "--sensitivity")))
+            return OPT_USAGE;
+        if (strcmp(v, "rel") && strcmp(v, "abs")) {
+            cli_error("--sensitivity: rel or abs, not '%s'", v);
+            return OPT_USAGE;
+        }
+        a->co.sensitivity = !strcmp(v, "abs") ? ONNXTD_SENSITIVITY_ABSOLUTE
+                                              : ONNXTD_SENSITIVITY_RELATIVE;
+    } else if (cli_is(arg, "--rank-multiple") || cli_is(arg, "--min-rank")) {
+        const char *opt = cli_is(arg, "--min-rank") ? "--min-rank" : "--rank-multiple";
+        if (!(v = cli_value(argc, argv, i, opt)) || cli_parse_i64(v, &ll) ||
+            ll < 1 || ll > 1000000) {
+            cli_error("%s needs a positive integer", opt);
+            return OPT_USAGE;
+        }
+        *(opt[2] == 'm' ? &a->co.min_rank : &a->co.rank_multiple) = ll;
+    } else {
+        return OPT_NO;
     }
-    if (cli_io_done(&io)) {
+    return OPT_TAKEN;
+}
+
+/* The activation statistics and the calibration run. */
+static int calib_option(int argc, char **argv, int *i, compress_args *a)
+{
+    const char *arg = argv[*i], *v;
+    long long ll;
+    if (cli_is(arg, "--act-stats")) {
+        if (!(a->co.act_stats = cli_value(argc, argv, i, "--act-stats")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--calib")) {
+        if (!(a->calib[a->n_calib] = cli_value(argc, argv, i, "--calib")))
+            return OPT_USAGE;
+        a->n_calib++;
+    } else if (cli_is(arg, "--holdout")) {
+        if (!(v = cli_value(argc, argv, i, "--holdout")) ||
+            cli_parse_i64(v, &ll) || ll < 0 || ll > 1000000000) {
+            cli_error("--holdout needs a count >= 0");
+            return OPT_USAGE;
+        }
+        a->co.holdout = (long)ll;
+        a->holdout_given = 1;
+    } else if (cli_is(arg, "--save-stats")) {
+        if (!(a->stats_path = cli_value(argc, argv, i, "--save-stats")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--ort-lib")) {
+        if (!(a->co.ort_lib = cli_value(argc, argv, i, "--ort-lib")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--runs")) {
+        if (!(v = cli_value(argc, argv, i, "--runs")) ||
+            cli_parse_i64(v, &ll) || ll < 0 || ll > 100000) {
+            cli_error("--runs needs a count >= 0");
+            return OPT_USAGE;
+        }
+        a->co.measure_runs = (int)ll;
+    } else if (cli_is(arg, "--act-lambda")) {
+        if (!(v = cli_value(argc, argv, i, "--act-lambda")) ||
+            cli_parse_double(v, &a->co.act_lambda) || !(a->co.act_lambda > 0) ||
+            a->co.act_lambda > 1e6) {
+            cli_error("--act-lambda needs a positive number");
+            return OPT_USAGE;
+        }
+    } else {
+        return OPT_NO;
+    }
+    return OPT_TAKEN;
+}
+
+static int dim_option(const char *v, compress_args *a)
+{
+    long long ll;
+    const char *eq = strrchr(v, '=');
+    if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
+        cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
+        return OPT_USAGE;
+    }
+    if (a->n_dims == CLI_MAX_DIMS) {
+        cli_error("at most %d --dim options", CLI_MAX_DIMS);
+        return OPT_USAGE;
+    }
+    char *name = strndup(v, (size_t)(eq - v));
+    if (!name) {
+        cli_error("out of memory");
+        return OPT_FAIL;
+    }
+    a->dims[a->n_dims].name = name;
+    a->dims[a->n_dims++].value = ll;
+    return OPT_TAKEN;
+}
+
+/* Which layers, how they are factored, and where the reports go. */
+static int work_option(int argc, char **argv, int *i, compress_args *a)
+{
+    const char *arg = argv[*i], *v;
+    long long ll;
+    if (cli_is(arg, "--report-html")) {
+        if (!(a->html_path = cli_value(argc, argv, i, "--report-html")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--dim")) {
+        if (!(v = cli_value(argc, argv, i, "--dim")))
+            return OPT_USAGE;
+        return dim_option(v, a);
+    } else if (cli_is(arg, "--include")) {
+        if (!(a->co.include = cli_value(argc, argv, i, "--include")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--exclude")) {
+        if (!(a->co.exclude = cli_value(argc, argv, i, "--exclude")))
+            return OPT_USAGE;
+    } else if (!strcmp(arg, "--force")) {
+        a->co.force = 1;
+    } else if (!strcmp(arg, "--no-fold-bn")) {
+        a->co.fold_bn = 0;
+    } else if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
+        a->quiet = 1;
+    } else if (cli_is(arg, "--report")) {
+        if (!(a->report_path = cli_value(argc, argv, i, "--report")))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--threads")) {
+        if (!(v = cli_value(argc, argv, i, "--threads")) ||
+            cli_parse_i64(v, &ll) || ll < 1 || ll > 64) {
+            cli_error("--threads needs an integer from 1 to 64");
+            return OPT_USAGE;
+        }
+        a->co.threads = (int)ll;
+    } else if (cli_is(arg, "--sweeps")) {
+        if (!(v = cli_value(argc, argv, i, "--sweeps")) ||
+            cli_parse_i64(v, &ll) || ll < 1 || ll > 100000) {
+            cli_error("--sweeps needs a positive integer");
+            return OPT_USAGE;
+        }
+        a->co.max_sweeps = (int)ll;
+    } else if (cli_is(arg, "--fit-tol")) {
+        if (!(v = cli_value(argc, argv, i, "--fit-tol")) ||
+            cli_parse_double(v, &a->co.fit_tol) || !(a->co.fit_tol > 0)) {
+            cli_error("--fit-tol needs a positive number");
+            return OPT_USAGE;
+        }
+    } else {
+        return OPT_NO;
+    }
+    return OPT_TAKEN;
+}
+
+/* Every argument into a: CLI_OK to go on (or, with *help_shown, to stop:
+ * --help was printed), else the exit code. */
+static int parse_args(int argc, char **argv, compress_args *a, int *help_shown)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            fputs(help, stdout);
+            *help_shown = 1;
+            return CLI_OK;
+        }
+        int r = budget_option(argc, argv, &i, a);
+        if (r == OPT_NO)
+            r = calib_option(argc, argv, &i, a);
+        if (r == OPT_NO)
+            r = work_option(argc, argv, &i, a);
+        if (r == OPT_NO)
+            r = cli_io_arg(argc, argv, &i, "compress", &a->io) ? OPT_USAGE
+                                                                 : OPT_TAKEN;
+        if (r != OPT_TAKEN)
+            return r == OPT_FAIL ? CLI_FAIL : CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* The flags together: one budget, one source of statistics, and the
+ * options the calibration run alone takes. The budget flags become the
+ * library's one budget. */
+static int check_args(compress_args *a)
+{
+    if (cli_io_done(&a->io)) {
         fputs(help, stderr);
-        goto done;
+        return -1;
     }
-    if (to_stdout(report_path) && to_stdout(html_path)) {
+    if (to_stdout(a->report_path) && to_stdout(a->html_path)) {
         cli_error("--report and --report-html cannot both be standard output");
-        goto done;
+        return -1;
     }
-    co.dims = dims;
-    co.n_dims = n_dims;
-    co.calib = calib;
-    co.n_calib = n_calib;
+    if ((a->rank > 0) + (a->ratio > 0) + a->use_tol +
+        (a->target_params > 0 || a->target_flops > 0) + a->vbmf > 1) {
+        cli_error("give at most one of --rank, --ratio, --tol, "
+                  "--target-params and/or --target-flops, and --vbmf");
+        return -1;
+    }
+    if (a->n_calib && a->co.act_stats) {
+        cli_error("give --calib or --act-stats, not both: --calib gathers "
+                  "the statistics itself");
+        return -1;
+    }
+    if (!a->n_calib && (a->holdout_given || a->stats_path)) {
+        cli_error("--%s needs --calib", a->stats_path ? "save-stats" : "holdout");
+        return -1;
+    }
+    onnxtd_budget *b = &a->co.budget;
+    if (a->rank > 0)
+        b->kind = ONNXTD_BUDGET_RANK, b->rank = a->rank;
+    else if (a->ratio > 0)
+        b->kind = ONNXTD_BUDGET_RATIO, b->value = a->ratio;
+    else if (a->use_tol)
+        b->kind = ONNXTD_BUDGET_TOL, b->value = a->tol;
+    else if (a->target_params > 0)
+        b->kind = ONNXTD_BUDGET_TARGET_PARAMS, b->value = a->target_params,
+        b->also_flops = a->target_flops;
+    else if (a->target_flops > 0)
+        b->kind = ONNXTD_BUDGET_TARGET_FLOPS, b->value = a->target_flops;
+    else if (a->vbmf)
+        b->kind = ONNXTD_BUDGET_VBMF,
+        b->value = a->vbmf_weaken > 0 ? a->vbmf_weaken : 1;
+    a->co.dims = a->dims;
+    a->co.n_dims = a->n_dims;
+    a->co.calib = a->calib;
+    a->co.n_calib = a->n_calib;
+    return 0;
+}
+
+/* The files written besides the model, and the files read besides it
+ * (--act-stats, --calib: an output must not replace one). */
+typedef struct compress_files {
+    onnxtd_output_file out[3];
+    size_t n_out;
+    onnxtd_output_file *reads;
+    size_t n_reads;
+    char *json, *text, *html;  /* the report rendered */
+    const unsigned char *stats;
+    size_t stats_len;
+} compress_files;
+
+static void plan_files(const compress_args *a, compress_files *f)
+{
+    if (a->report_path && !to_stdout(a->report_path))
+        f->out[f->n_out++] = (onnxtd_output_file){a->report_path, "--report", NULL, 0};
+    if (a->html_path && !to_stdout(a->html_path))
+        f->out[f->n_out++] = (onnxtd_output_file){a->html_path, "--report-html", NULL, 0};
+    if (a->stats_path)
+        f->out[f->n_out++] = (onnxtd_output_file){a->stats_path, "--save-stats", NULL, 0};
+    for (size_t q = 0; q < a->n_calib; q++)
+        f->reads[f->n_reads++] = (onnxtd_output_file){a->calib[q], "--calib", NULL, 0};
+    if (a->co.act_stats)
+        f->reads[f->n_reads++] = (onnxtd_output_file){a->co.act_stats, "--act-stats", NULL, 0};
+}
+
+/* The report in the forms asked for, and each output's bytes. */
+static onnxtd_status render(const compress_args *a, onnxtd_report *r,
+                            compress_files *f, onnxtd_error *err)
+{
+    onnxtd_status s = onnxtd_report_text(r, &f->text, err);
+    if (s == ONNXTD_OK && a->report_path)
+        s = onnxtd_report_json(r, &f->json, err);
+    if (s == ONNXTD_OK && a->html_path)
+        s = onnxtd_report_html(r, &f->html, err);
+    if (s == ONNXTD_OK && a->stats_path)
+        s = onnxtd_report_stats(r, &f->stats, &f->stats_len, err);
+    for (size_t q = 0; s == ONNXTD_OK && q < f->n_out; q++) {
+        onnxtd_output_file *o = &f->out[q];
+        if (o->path == a->stats_path) {
+            o->data = f->stats;
+            o->len = f->stats_len;
+            continue;
+        }
+        const char *text = o->path == a->report_path ? f->json : f->html;
+        o->data = text;
+        o->len = text ? strlen(text) : 0;
+    }
+    return s;
+}
+
+/* After everything was written: the summary table (or, under --quiet,
+ * the warning of layers left data-free), then a report asked for on
+ * standard output. */
+static onnxtd_status print_results(const compress_args *a,
+                                   const compress_files *f)
+{
+    if (!a->quiet && f->text) {
+        fputs(f->text, stderr);
+        /* what the user would otherwise not know: nothing ran it */
+        if (!a->n_calib)
+            fprintf(stderr, "not measured: nothing ran %s; measure it with "
+                    "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
+                    "with --calib YOUR_INPUTS)\n", a->io.out, a->io.in,
+                    a->io.out);
+    } else if (f->text) {
+        /* --quiet drops the table, not the warning that some layers had
+         * no statistics and stayed data-free */
+        const char *w = strstr(f->text, "activation statistics:");
+        if (w && !strstr(w, ", 0 had none"))
+            fputs(w, stderr);
+    }
+    if (to_stdout(a->report_path) && f->json)
+        fputs(f->json, stdout);
+    if (to_stdout(a->html_path) && f->html)
+        fputs(f->html, stdout);
+    if (fflush(stdout) != 0) {
+        cli_error("standard output: %s", strerror(errno));
+        return ONNXTD_EIO;
+    }
+    return ONNXTD_OK;
+}
+
+/* Load, check every path written against every path read, compress,
+ * write all outputs together, print. */
+static int run(compress_args *a, compress_files *f)
+{
     struct progress prog;
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    if (!quiet && isatty(2)) {
-        co.progress = on_progress;
-        co.progress_ctx = &prog;
+    if (!a->quiet && isatty(2)) {
+        a->co.progress = on_progress;
+        a->co.progress_ctx = &prog;
     }
-    if (html_path)
-        co.html = &html;
-    if (stats_path)
-        co.stats = &stats, co.stats_len = &stats_len;
-    /* Every path written is checked against every path read before the
-     * work, and all are written together after it. */
-    onnxtd_output_file files[3];
-    size_t n_files = 0, n_reads = 0;
-    if (report_path && !to_stdout(report_path))
-        files[n_files++] = (onnxtd_output_file){report_path, "--report", NULL, 0};
-    if (html_path && !to_stdout(html_path))
-        files[n_files++] = (onnxtd_output_file){html_path, "--report-html", NULL, 0};
-    if (stats_path)
-        files[n_files++] = (onnxtd_output_file){stats_path, "--save-stats", NULL, 0};
-    for (size_t q = 0; q < n_calib; q++)
-        reads[n_reads++] = (onnxtd_output_file){calib[q], "--calib", NULL, 0};
-    if (co.act_stats)
-        reads[n_reads++] = (onnxtd_output_file){co.act_stats, "--act-stats", NULL, 0};
+    plan_files(a, f);
     onnxtd_error err = {0};
     onnxtd_model *m = NULL;
-    char *report = NULL, *summary = NULL;
-    onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
-    onnxtd_outputs outs = {m, io.out, &io.so, files, n_files,
-                           reads, n_reads, io.in_place};
+    onnxtd_report *report = NULL;
+    onnxtd_status s = onnxtd_model_load(a->io.in, &a->io.lo, &m, &err);
+    onnxtd_outputs outs = {m, a->io.out, &a->io.so, f->out, f->n_out,
+                           f->reads, f->n_reads, a->io.in_place};
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_check(&outs, &err);
     if (s == ONNXTD_OK)
-        s = onnxtd_compress(m, &co, &report, &summary, &err);
-    for (size_t f = 0; s == ONNXTD_OK && f < n_files; f++) {
-        if (files[f].path == stats_path) {
-            files[f].data = stats;
-            files[f].len = stats_len;
-            continue;
-        }
-        const char *text = files[f].path == report_path ? report : html;
-        files[f].data = text;
-        files[f].len = text ? strlen(text) : 0;
-    }
+        s = onnxtd_compress(m, &a->co, &report, &err);
+    if (s == ONNXTD_OK)
+        s = render(a, report, f, &err);
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_write(&outs, &err);
-    if (s != ONNXTD_OK) {
+    if (s != ONNXTD_OK)
         cli_error("%s", err.message);
-    } else {
-        if (!quiet && summary) {
-            fputs(summary, stderr);
-            /* what the user would otherwise not know: nothing ran it */
-            if (!n_calib)
-                fprintf(stderr, "not measured: nothing ran %s; measure it with "
-                        "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
-                        "with --calib YOUR_INPUTS)\n", io.out, io.in, io.out);
-        } else if (summary) {
-            /* --quiet drops the table, not the warning that some layers
-             * had no statistics and stayed data-free */
-            const char *w = strstr(summary, "activation statistics:");
-            if (w && !strstr(w, ", 0 had none"))
-                fputs(w, stderr);
-        }
-        if (to_stdout(report_path) && report)
-            fputs(report, stdout);
-        if (to_stdout(html_path) && html)
-            fputs(html, stdout);
-        if (fflush(stdout) != 0) {
-            cli_error("standard output: %s", strerror(errno));
-            s = ONNXTD_EIO;
-        }
-    }
-    free(report);
-    free(summary);
-    free(html);
+    else
+        s = print_results(a, f);
+    onnxtd_report_free(report);
     onnxtd_model_free(m);
-    rc = cli_exit_for(s);
-done:
-    free(calib);
-    free(reads);
-    free(stats);
-    for (size_t q = 0; q < n_dims; q++)
-        free((char *)dims[q].name);
+    return cli_exit_for(s);
+}
+
+int cmd_compress(int argc, char **argv)
+{
+    compress_args a = {0};
+    compress_files f = {0};
+    onnxtd_compress_options_init(&a.co);
+    cli_io_init(&a.io);
+    a.calib = calloc((size_t)argc + 1, sizeof *a.calib);
+    f.reads = calloc((size_t)argc + 1, sizeof *f.reads);
+    int rc = CLI_FAIL, help_shown = 0;
+    if (!a.calib || !f.reads)
+        cli_error("out of memory");
+    else if ((rc = parse_args(argc, argv, &a, &help_shown)) == CLI_OK &&
+             !help_shown)
+        rc = check_args(&a) ? CLI_USAGE : run(&a, &f);
+    free(f.json);
+    free(f.text);
+    free(f.html);
+    free(a.calib);
+    free(f.reads);
+    for (size_t q = 0; q < a.n_dims; q++)
+        free((char *)a.dims[q].name);
     return rc;
 }

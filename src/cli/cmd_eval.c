@@ -5,7 +5,6 @@
 #include "cli.h"
 
 #define MAX_SOURCES 256
-#define MAX_DIMS 32
 
 static const char help[] =
     "usage: onnxtd eval A.onnx [B.onnx] --inputs SRC [--inputs SRC ...]\n"
@@ -70,124 +69,198 @@ static int count(int argc, char **argv, int *i, const char *opt, long long lo,
     return 0;
 }
 
-int cmd_eval(int argc, char **argv)
-{
+/* The command line, as read. */
+typedef struct eval_args {
     onnxtd_eval_options o;
-    onnxtd_eval_options_init(&o);
     const char *sources[MAX_SOURCES];
-    onnxtd_dim_value dims[MAX_DIMS];
-    char *dim_names[MAX_DIMS];
-    size_t n_sources = 0, n_dims = 0;
-    int json = 0, rc = CLI_USAGE;
+    size_t n_sources;
+    onnxtd_dim_value dims[CLI_MAX_DIMS];
+    char *dim_names[CLI_MAX_DIMS];
+    size_t n_dims;
+    int json;
+} eval_args;
+
+/* What an option parser answers: not its option, taken, a usage error
+ * (printed), or out of memory (printed). */
+enum { OPT_NO, OPT_TAKEN, OPT_USAGE, OPT_FAIL };
+
+static int dim_option(const char *v, eval_args *a)
+{
     long long ll;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
-            rc = CLI_OK;
-            goto done;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (cli_is(a, "--inputs")) {
-            if (!(v = cli_value(argc, argv, &i, a)))
-                goto done;
-            if (n_sources == MAX_SOURCES) {
-                cli_error("eval: at most %d --inputs", MAX_SOURCES);
-                goto done;
-            }
-            sources[n_sources++] = v;
-        } else if (cli_is(a, "--random")) {
-            if (count(argc, argv, &i, "--random", 1, &ll))
-                goto done;
-            o.random = (size_t)ll;
-        } else if (cli_is(a, "--seed")) {
-            if (count(argc, argv, &i, "--seed", 0, &ll))
-                goto done;
-            o.seed = (uint64_t)ll;
-        } else if (cli_is(a, "--dim")) {
-            if (!(v = cli_value(argc, argv, &i, a)))
-                goto done;
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-                cli_error("eval: --dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-                goto done;
-            }
-            if (n_dims == MAX_DIMS) {
-                cli_error("eval: at most %d --dim options", MAX_DIMS);
-                goto done;
-            }
-            if (!(dim_names[n_dims] = strndup(v, (size_t)(eq - v)))) {
-                cli_error("out of memory");
-                rc = CLI_FAIL;
-                goto done;
-            }
-            dims[n_dims].name = dim_names[n_dims];
-            dims[n_dims++].value = ll;
-        } else if (cli_is(a, "--rtol")) {
-            if (number(argc, argv, &i, "--rtol", 0, &o.rtol))
-                goto done;
-        } else if (cli_is(a, "--min-cosine")) {
-            if (number(argc, argv, &i, "--min-cosine", -1, &o.min_cosine))
-                goto done;
-        } else if (cli_is(a, "--min-agreement")) {
-            if (number(argc, argv, &i, "--min-agreement", 0, &o.min_agreement))
-                goto done;
-        } else if (cli_is(a, "--elementwise")) {
-            char *end;
-            if (!(v = cli_value(argc, argv, &i, a)))
-                goto done;
-            o.elem_rtol = strtod(v, &end);
-            if (end == v || *end != ',' || o.elem_rtol < 0 ||
-                (o.elem_atol = strtod(end + 1, &end), *end) || o.elem_atol < 0) {
-                cli_error("eval: --elementwise needs RTOL,ATOL (two numbers "
-                          ">= 0), not '%s'", v);
-                goto done;
-            }
-        } else if (cli_is(a, "--threads")) {
-            if (count(argc, argv, &i, "--threads", 0, &ll))
-                goto done;
-            o.threads = (int)ll;
-        } else if (cli_is(a, "--runs")) {
-            if (count(argc, argv, &i, "--runs", 0, &ll))
-                goto done;
-            o.runs = (size_t)ll;
-        } else if (cli_is(a, "--ort-lib")) {
-            if (!(o.ort_lib = cli_value(argc, argv, &i, a)))
-                goto done;
-        } else if (a[0] == '-' && a[1]) {
-            cli_error("eval: unknown option '%s'", a);
-            goto done;
-        } else if (!o.model_a) {
-            o.model_a = a;
-        } else if (!o.model_b) {
-            o.model_b = a;
-        } else {
-            cli_error("eval: unexpected argument '%s'", a);
-            goto done;
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
+        cli_error("eval: --dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
+        return OPT_USAGE;
+    }
+    if (a->n_dims == CLI_MAX_DIMS) {
+        cli_error("eval: at most %d --dim options", CLI_MAX_DIMS);
+        return OPT_USAGE;
+    }
+    if (!(a->dim_names[a->n_dims] = strndup(v, (size_t)(eq - v)))) {
+        cli_error("out of memory");
+        return OPT_FAIL;
+    }
+    a->dims[a->n_dims].name = a->dim_names[a->n_dims];
+    a->dims[a->n_dims++].value = ll;
+    return OPT_TAKEN;
+}
+
+/* The inputs: real ones, or seeded random samples. */
+static int input_option(int argc, char **argv, int *i, eval_args *a)
+{
+    const char *arg = argv[*i], *v;
+    long long ll;
+    if (cli_is(arg, "--inputs")) {
+        if (!(v = cli_value(argc, argv, i, arg)))
+            return OPT_USAGE;
+        if (a->n_sources == MAX_SOURCES) {
+            cli_error("eval: at most %d --inputs", MAX_SOURCES);
+            return OPT_USAGE;
         }
+        a->sources[a->n_sources++] = v;
+    } else if (cli_is(arg, "--random")) {
+        if (count(argc, argv, i, "--random", 1, &ll))
+            return OPT_USAGE;
+        a->o.random = (size_t)ll;
+    } else if (cli_is(arg, "--seed")) {
+        if (count(argc, argv, i, "--seed", 0, &ll))
+            return OPT_USAGE;
+        a->o.seed = (uint64_t)ll;
+    } else if (cli_is(arg, "--dim")) {
+        if (!(v = cli_value(argc, argv, i, arg)))
+            return OPT_USAGE;
+        return dim_option(v, a);
+    } else {
+        return OPT_NO;
     }
-    if (!o.model_a || (!n_sources && !o.random)) {
-        fputs(help, stderr);
-        goto done;
+    return OPT_TAKEN;
+}
+
+static int elementwise_option(const char *v, onnxtd_eval_options *o)
+{
+    char *end;
+    o->elem_rtol = strtod(v, &end);
+    if (end == v || *end != ',' || o->elem_rtol < 0 ||
+        (o->elem_atol = strtod(end + 1, &end), *end) || o->elem_atol < 0) {
+        cli_error("eval: --elementwise needs RTOL,ATOL (two numbers "
+                  ">= 0), not '%s'", v);
+        return OPT_USAGE;
     }
-    o.inputs = sources;
-    o.n_inputs = n_sources;
-    o.dims = dims;
-    o.n_dims = n_dims;
+    return OPT_TAKEN;
+}
+
+/* The pass criteria and how the models run. */
+static int check_option(int argc, char **argv, int *i, eval_args *a)
+{
+    const char *arg = argv[*i], *v;
+    long long ll;
+    if (!strcmp(arg, "--json")) {
+        a->json = 1;
+    } else if (cli_is(arg, "--rtol")) {
+        if (number(argc, argv, i, "--rtol", 0, &a->o.rtol))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--min-cosine")) {
+        if (number(argc, argv, i, "--min-cosine", -1, &a->o.min_cosine))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--min-agreement")) {
+        if (number(argc, argv, i, "--min-agreement", 0, &a->o.min_agreement))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--elementwise")) {
+        if (!(v = cli_value(argc, argv, i, arg)))
+            return OPT_USAGE;
+        return elementwise_option(v, &a->o);
+    } else if (cli_is(arg, "--threads")) {
+        if (count(argc, argv, i, "--threads", 0, &ll))
+            return OPT_USAGE;
+        a->o.threads = (int)ll;
+    } else if (cli_is(arg, "--runs")) {
+        if (count(argc, argv, i, "--runs", 0, &ll))
+            return OPT_USAGE;
+        a->o.runs = (size_t)ll;
+    } else if (cli_is(arg, "--ort-lib")) {
+        if (!(a->o.ort_lib = cli_value(argc, argv, i, arg)))
+            return OPT_USAGE;
+    } else {
+        return OPT_NO;
+    }
+    return OPT_TAKEN;
+}
+
+/* A model path (A, then B), or an unknown option or extra argument. */
+static int positional(const char *arg, eval_args *a)
+{
+    if (arg[0] == '-' && arg[1]) {
+        cli_error("eval: unknown option '%s'", arg);
+        return OPT_USAGE;
+    } else if (!a->o.model_a) {
+        a->o.model_a = arg;
+    } else if (!a->o.model_b) {
+        a->o.model_b = arg;
+    } else {
+        cli_error("eval: unexpected argument '%s'", arg);
+        return OPT_USAGE;
+    }
+    return OPT_TAKEN;
+}
+
+/* Every argument into a: CLI_OK to go on (or, with *help_shown, to stop:
+ * --help was printed), else the exit code. */
+static int parse_args(int argc, char **argv, eval_args *a, int *help_shown)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            fputs(help, stdout);
+            *help_shown = 1;
+            return CLI_OK;
+        }
+        int r = input_option(argc, argv, &i, a);
+        if (r == OPT_NO)
+            r = check_option(argc, argv, &i, a);
+        if (r == OPT_NO)
+            r = positional(arg, a);
+        if (r != OPT_TAKEN)
+            return r == OPT_FAIL ? CLI_FAIL : CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* Runs the comparison and prints its report: 0 when every criterion
+ * holds, 1 when one fails or on an error. */
+static int run(eval_args *a)
+{
+    a->o.inputs = a->sources;
+    a->o.n_inputs = a->n_sources;
+    a->o.dims = a->dims;
+    a->o.n_dims = a->n_dims;
     onnxtd_error err = {0};
     char *report = NULL;
     int pass = 0;
-    onnxtd_status s = onnxtd_eval(&o, json, &report, &pass, &err);
+    onnxtd_status s = onnxtd_eval(&a->o, a->json, &report, &pass, &err);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
-        rc = cli_exit_for(s);
-        goto done;
+        return cli_exit_for(s);
     }
     fputs(report, stdout);
     free(report);
-    rc = pass ? CLI_OK : CLI_FAIL;
-done:
-    for (size_t q = 0; q < n_dims; q++)
-        free(dim_names[q]);
+    return pass ? CLI_OK : CLI_FAIL;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a = {0};
+    onnxtd_eval_options_init(&a.o);
+    int help_shown = 0;
+    int rc = parse_args(argc, argv, &a, &help_shown);
+    if (rc == CLI_OK && !help_shown) {
+        if (!a.o.model_a || (!a.n_sources && !a.o.random)) {
+            fputs(help, stderr);
+            rc = CLI_USAGE;
+        } else {
+            rc = run(&a);
+        }
+    }
+    for (size_t q = 0; q < a.n_dims; q++)
+        free(a.dim_names[q]);
     return rc;
 }

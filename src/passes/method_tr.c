@@ -79,8 +79,8 @@ static td_status find_ring(const td_layer *l, const double *w,
         return td_err_set(err, TD_ENOMEM, "out of memory");
     if (b->kind == TD_BUDGET_RANK)
         return td_err_set(err, TD_EUSAGE,
-                          "the tensor-ring methods take --tol or --ratio, "
-                          "not --rank");
+                          "the tensor-ring methods take a tol or ratio "
+                          "budget, not rank");
     double budget = -1;
     if (b->kind == TD_BUDGET_RATIO) {
         budget = b->ratio * (double)td_layer_params(l) -

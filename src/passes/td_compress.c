@@ -283,11 +283,12 @@ static td_status need_static_shapes(td_graph *g, const td_compress_opts *o,
             dim = name;
     }
     return dim ? td_err_set(err, TD_EUSAGE,
-                            "--target-flops needs static shapes: give the "
-                            "symbolic input dimension '%s' a value with "
-                            "--dim %s=N", dim, dim)
+                            "options.budget target_flops needs static "
+                            "shapes: give the symbolic input dimension '%s' "
+                            "a value in options.dims", dim)
                : td_err_set(err, TD_EUSAGE,
-                            "--target-flops needs static shapes, and the "
+                            "options.budget target_flops needs static "
+                            "shapes, and the "
                             "spatial size of some Conv could not be "
                             "inferred");
 }

@@ -219,7 +219,7 @@ td_status td_layer_check_counts(const td_layer *l, td_err_t *err)
         int64_t in = l->in_sp[s], out = l->out_sp[s];
         int64_t big = in > out ? in : out;
         if (big >= 0 && td_mul_i64(mixed, big, &mixed))
-            return bad(l, err, "the spatial sizes (from the model or --dim) "
+            return bad(l, err, "the spatial sizes (from the model or options.dims) "
                        "give a pixel count that overflows int64");
     }
     if (l->batch > 1 && td_mul_i64(mixed, l->batch, &mixed))
@@ -230,7 +230,7 @@ td_status td_layer_check_counts(const td_layer *l, td_err_t *err)
                     td_mul_i64(macs, l->cin_g, &macs) ||
                     td_mul_i64(macs, td_layer_kernel_size(l), &macs)))
         return bad(l, err, "the MAC count (output pixels from the model or "
-                   "--dim, times the weight's size) overflows int64");
+                   "options.dims, times the weight's size) overflows int64");
     return TD_OK;
 }
 

@@ -240,25 +240,25 @@ static td_status refuse_nothing_to_plan(const td_job *jobs, size_t n,
         return TD_OK;
     const char *what = o->global == TD_GLOBAL_FLOPS ? "flops" : "params";
     if (t->filtered)
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-%s %g cannot be met: --include/"
-                          "--exclude leave no layer to factor (%zu left "
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_%s %g cannot be met: "
+                          "options.include/exclude leave no layer to factor (%zu left "
                           "out by them)", what, o->target, t->filtered);
     if (n)  /* layers there are, but the method fits none of them */
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-%s %g cannot be met: %s%s applies to "
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_%s %g cannot be met: %s%s applies to "
                           "none of the %zu layers (the first, '%s' (%s))",
                           what, o->target,
-                          o->method_auto ? "no method" : "--method ",
+                          o->method_auto ? "no method" : "options.method ",
                           o->method_auto ? "" : td_method_name(o->method),
                           n, jobs[0].layer.name,
                           jobs[0].layer.node->op_type);
     if (!r->n_skipped)
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-%s %g cannot be met: the model has no "
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_%s %g cannot be met: the model has no "
                           "Conv, Gemm or MatMul to factor", what, o->target);
-    return td_err_set(err, TD_EUSAGE,
-                      "--target-%s %g cannot be met: no layer can be "
+    return td_err_set(err, TD_EUNMET,
+                      "options.budget target_%s %g cannot be met: no layer can be "
                       "factored (%zu left out; the first, '%s' (%s): %s)",
                       what, o->target, r->n_skipped, r->skipped[0].node,
                       r->skipped[0].op, r->skipped[0].reason);
@@ -320,7 +320,7 @@ static const char *slower_hint(const td_compress_opts *o)
 {
     return o->allow_slower || o->force
                ? "" : " (chains the cost model predicts slower are not "
-                      "used: --allow-slower)";
+                      "used: options.allow_slower)";
 }
 
 /* Parameters and MACs both within their budgets (plan_joint). */
@@ -340,8 +340,9 @@ static td_status allocate_joint(size_t n, const td_compress_opts *o,
     r->planned_flops = t->before_macs > 0 ? macs / t->before_macs : 0;
     r->also_flops = o->also_flops;
     if (!found)
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-params %g with --target-flops %g cannot "
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_params %g with also_flops "
+                          "%g cannot "
                           "be met together%s", o->target, o->also_flops,
                           slower_hint(o));
     return TD_OK;
@@ -358,8 +359,8 @@ static td_status allocate_single(size_t n, const td_compress_opts *o,
     double total = td_alloc_ranks(m->al, n, t->fixed, target, &ao);
     r->planned = t->before > 0 ? total / t->before : 0;
     if (total > target * (1 + TD_ALLOC_SLACK))
-        return td_err_set(err, TD_EUSAGE,
-                          "--target-%s %g cannot be met: the smallest ranks "
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_%s %g cannot be met: the smallest ranks "
                           "allowed keep %.4f of the model's %s%s",
                           flops ? "flops" : "params", o->target, r->planned,
                           flops ? "MACs" : "parameters", slower_hint(o));

@@ -18,20 +18,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * absolute sensitivity, rank multiple 4); byte 3: HOOI/ALS sweeps 1-4. */
 static void options(const uint8_t *p, onnxtd_compress_options *co)
 {
-    memset(co, 0, sizeof *co);
+    onnxtd_compress_options_init(co);
     co->method = (onnxtd_method)(p[0] % 6);
     double v = (p[1] + 1) / 256.0;  /* in (0, 1] */
+    onnxtd_budget *b = &co->budget;
     switch ((p[0] / 6) % 5) {
-    case 0: co->rank = 1 + p[1] % 16; break;
-    case 1: co->ratio = v; break;
-    case 2: co->tol = p[1] / 255.0; co->use_tol = 1; break;
-    case 3: co->target_params = v; break;
-    default: co->target_flops = v; break;
+    case 0: b->kind = ONNXTD_BUDGET_RANK; b->rank = 1 + p[1] % 16; break;
+    case 1: b->kind = ONNXTD_BUDGET_RATIO; b->value = v; break;
+    case 2: b->kind = ONNXTD_BUDGET_TOL; b->value = p[1] / 255.0; break;
+    case 3: b->kind = ONNXTD_BUDGET_TARGET_PARAMS; b->value = v; break;
+    default: b->kind = ONNXTD_BUDGET_TARGET_FLOPS; b->value = v; break;
     }
     co->force = p[2] & 1;
-    co->no_fold_bn = (p[2] >> 1) & 1;
-    co->sensitivity = (p[2] >> 2) & 1;
-    co->rank_multiple = (p[2] & 8) ? 4 : 0;
+    co->fold_bn = !((p[2] >> 1) & 1);
+    co->sensitivity = (onnxtd_sensitivity)((p[2] >> 2) & 1);
+    co->rank_multiple = (p[2] & 8) ? 4 : 1;
     co->threads = 1;
     co->max_sweeps = 1 + p[3] % 4;
 }
@@ -71,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_error(s, &err);
     if (s != ONNXTD_OK)
         return 0;
-    char *report = NULL;
-    s = onnxtd_compress(m, &co, &report, NULL, &err);
+    onnxtd_report *report = NULL;
+    s = onnxtd_compress(m, &co, &report, &err);
     check_error(s, &err);
     if (s == ONNXTD_OK) {
         onnxtd_save_options so = {NULL, 0};
@@ -81,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s == ONNXTD_OK)
             reload_and_check(out);
     }
-    free(report);
+    onnxtd_report_free(report);
     onnxtd_model_free(m);
     return 0;
 }

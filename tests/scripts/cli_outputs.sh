@@ -77,12 +77,13 @@ for m in test_basic_convinteger:ConvInteger test_qlinearconv:QLinearConv \
   [ -s "$T/q.onnx" ] || bad "${m%%:*}: no model written"
   rm -f "$T/q.onnx" "$T/q.json"
 done
-# A budget with nothing to factor says why, and writes nothing.
-expect "budget, quantized only" 2 "cannot be met: no layer can be factored (1 left out; the first, 'y' (ConvInteger): quantized" \
+# A budget with nothing to factor says why (exit 1: the options are valid,
+# the model cannot meet them), and writes nothing.
+expect "budget, quantized only" 1 "cannot be met: no layer can be factored (1 left out; the first, 'y' (ConvInteger): quantized" \
   "$BIN" compress "$Q/test_basic_convinteger/model.onnx" -o "$T/q.onnx" --target-params 0.5
-expect "budget, no layer" 2 "cannot be met: the model has no Conv, Gemm or MatMul to factor" \
+expect "budget, no layer" 1 "cannot be met: the model has no Conv, Gemm or MatMul to factor" \
   "$BIN" compress /usr/share/libonnx-testdata/data/node/test_relu/model.onnx -o "$T/q.onnx" --target-params 0.5
-expect "budget, all filtered out" 2 "cannot be met: --include/--exclude leave no layer to factor (6 left out by them)" \
+expect "budget, all filtered out" 1 "cannot be met: options.include/exclude leave no layer to factor (6 left out by them)" \
   "$BIN" compress "$T/in.onnx" -o "$T/q.onnx" --target-params 0.5 --include nomatch
 [ ! -e "$T/q.onnx" ] || bad "a budget that cannot be met wrote a model"
 
@@ -104,9 +105,9 @@ for path, nodes, inits, out, c in ((sys.argv[1], [n1], [w1], "y1", 256),
                      [h.make_tensor_value_info(out, P.FLOAT, [1, c, 8, 8])], inits)
     onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), path)
 PY
-expect "budget, method fits no layer" 2 "cannot be met: --method tucker2 applies to none of the 1 layers (the first, 'pw' (Conv))" \
+expect "budget, method fits no layer" 1 "cannot be met: options.method tucker2 applies to none of the 1 layers (the first, 'pw' (Conv))" \
   "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5
-expect "budget, method fits a small layer only" 2 "cannot be met: the smallest ranks allowed keep 0." \
+expect "budget, method fits a small layer only" 1 "cannot be met: the smallest ranks allowed keep 0." \
   "$BIN" compress "$T/pw3.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5 --allow-slower
 [ ! -e "$T/q.onnx" ] || bad "a budget the method cannot meet wrote a model"
 expect "budget, svd on the 1x1 conv" 0 "" \
