@@ -291,8 +291,8 @@ typedef struct onnxtd_report onnxtd_report;
 /* Rewrites the model in place. opts->size must be one this library knows
  * (EUSAGE otherwise). *report (report may be NULL: not wanted) receives
  * the report; NULL on failure. A target budget the model cannot reach is
- * ONNXTD_EUNMET, the message saying what can be reached; nothing is
- * changed then. */
+ * ONNXTD_EUNMET, the message saying what can be reached. After a failure
+ * the model may be partly rewritten (BatchNormalization folded): free it. */
 onnxtd_status onnxtd_compress(onnxtd_model *m,
                               const onnxtd_compress_options *opts,
                               onnxtd_report **report, onnxtd_error *err);
