@@ -87,6 +87,130 @@ static void num_or_null(td_buf *b, const char *key, double v)
         td_json_num(b, v);
 }
 
+static void runtime_inputs_json(td_buf *b, const td_eval_result *r)
+{
+    const td_eval_opts *o = r->opts;
+    td_json_key(b, "runtime");
+    td_json_open(b, '{');
+    td_json_key(b, "version");
+    td_json_str(b, r->version);
+    td_json_key(b, "library");
+    td_json_str(b, r->library);
+    td_json_key(b, "threads");
+    td_json_int(b, o->threads);
+    td_json_close(b, '}');
+    td_json_key(b, "inputs");
+    td_json_open(b, '{');
+    td_json_key(b, "samples");
+    td_json_int(b, (int64_t)r->samples);
+    td_json_key(b, "random");
+    td_json_bool(b, o->random != 0);
+    if (o->random) {
+        td_json_key(b, "seed");
+        td_json_int(b, (int64_t)o->seed);
+        td_json_key(b, "note");
+        td_json_str(b, random_note);
+    }
+    td_json_close(b, '}');
+}
+
+static void top1_json(td_buf *b, const td_eval_out *e)
+{
+    td_json_key(b, "top1");
+    if (e->acc.scores) {
+        td_json_open(b, '{');
+        td_json_key(b, "rows");
+        td_json_int(b, (int64_t)e->acc.rows);
+        td_json_key(b, "agree");
+        td_json_int(b, (int64_t)e->acc.agree);
+        td_json_key(b, "fraction");
+        td_json_num(b, (double)e->acc.agree / (double)e->acc.rows);
+        td_json_close(b, '}');
+    } else {
+        td_json_null(b);
+    }
+}
+
+static void output_json(td_buf *b, const td_eval_opts *o, const td_eval_out *e)
+{
+    td_json_open(b, '{');
+    td_json_key(b, "name");
+    td_json_str(b, e->name);
+    td_json_key(b, "dtype_a");
+    td_json_str(b, td_array_dtype_name(e->dtype_a));
+    td_json_key(b, "dtype_b");
+    td_json_str(b, td_array_dtype_name(e->dtype_b));
+    td_json_key(b, "shape");
+    td_json_open(b, '[');
+    for (size_t d = 0; d < e->ndim; d++)
+        td_json_int(b, e->dims[d]);
+    td_json_close(b, ']');
+    td_json_key(b, "elements");
+    td_json_int(b, (int64_t)e->acc.elements);
+    td_json_key(b, "rel_l2");
+    td_json_num(b, td_eval_rel_l2(&e->acc));
+    td_json_key(b, "max_abs");
+    td_json_num(b, e->acc.max_abs);
+    td_json_key(b, "cosine");
+    td_json_num(b, td_eval_cosine(&e->acc));
+    td_json_key(b, "nan_mismatches");
+    td_json_int(b, (int64_t)e->acc.nan_mismatch);
+    if (o->elem_rtol >= 0) {
+        td_json_key(b, "elem_mismatches");
+        td_json_int(b, (int64_t)e->acc.elem_mismatch);
+    }
+    top1_json(b, e);
+    td_json_close(b, '}');
+}
+
+static void latency_json(td_buf *b, const td_eval_result *r)
+{
+    td_json_key(b, "latency");
+    if (!r->timed) {
+        td_json_null(b);
+        return;
+    }
+    td_json_open(b, '{');
+    td_json_key(b, "runs");
+    td_json_int(b, (int64_t)r->ta.runs);
+    td_json_key(b, "a_ms");
+    td_json_num(b, r->ta.median_ms);
+    if (r->opts->model_b) {
+        td_json_key(b, "b_ms");
+        td_json_num(b, r->tb.median_ms);
+        td_json_key(b, "ratio");
+        td_json_num(b, r->tb.median_ms / r->ta.median_ms);
+    }
+    td_json_close(b, '}');
+}
+
+/* The criteria asked for (null: not checked), the failures one line
+ * each, and the verdict. */
+static void verdict_json(td_buf *b, const td_eval_result *r)
+{
+    const td_eval_opts *o = r->opts;
+    td_json_key(b, "criteria");
+    td_json_open(b, '{');
+    num_or_null(b, "rtol", o->rtol);
+    num_or_null(b, "min_cosine", o->min_cosine);
+    num_or_null(b, "min_agreement", o->min_agreement);
+    num_or_null(b, "elem_rtol", o->elem_rtol);
+    num_or_null(b, "elem_atol", o->elem_rtol >= 0 ? o->elem_atol : -1);
+    td_json_close(b, '}');
+    td_json_key(b, "failures");
+    td_json_open(b, '[');
+    const char *p = r->failures.p, *end = p ? p + r->failures.len : NULL;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        td_json_strn(b, p, n);
+        p += n + 1;
+    }
+    td_json_close(b, ']');
+    td_json_key(b, "pass");
+    td_json_bool(b, r->pass);
+}
+
 char *td_eval_render_json(const td_eval_result *r)
 {
     const td_eval_opts *o = r->opts;
@@ -101,111 +225,14 @@ char *td_eval_render_json(const td_eval_result *r)
         td_json_null(&b);
     td_json_key(&b, "reference");
     td_json_str(&b, o->model_b ? "model_a" : "stored outputs");
-    td_json_key(&b, "runtime");
-    td_json_open(&b, '{');
-    td_json_key(&b, "version");
-    td_json_str(&b, r->version);
-    td_json_key(&b, "library");
-    td_json_str(&b, r->library);
-    td_json_key(&b, "threads");
-    td_json_int(&b, o->threads);
-    td_json_close(&b, '}');
-    td_json_key(&b, "inputs");
-    td_json_open(&b, '{');
-    td_json_key(&b, "samples");
-    td_json_int(&b, (int64_t)r->samples);
-    td_json_key(&b, "random");
-    td_json_bool(&b, o->random != 0);
-    if (o->random) {
-        td_json_key(&b, "seed");
-        td_json_int(&b, (int64_t)o->seed);
-        td_json_key(&b, "note");
-        td_json_str(&b, random_note);
-    }
-    td_json_close(&b, '}');
+    runtime_inputs_json(&b, r);
     td_json_key(&b, "outputs");
     td_json_open(&b, '[');
-    for (size_t k = 0; k < r->n_out; k++) {
-        const td_eval_out *e = &r->out[k];
-        td_json_open(&b, '{');
-        td_json_key(&b, "name");
-        td_json_str(&b, e->name);
-        td_json_key(&b, "dtype_a");
-        td_json_str(&b, td_array_dtype_name(e->dtype_a));
-        td_json_key(&b, "dtype_b");
-        td_json_str(&b, td_array_dtype_name(e->dtype_b));
-        td_json_key(&b, "shape");
-        td_json_open(&b, '[');
-        for (size_t d = 0; d < e->ndim; d++)
-            td_json_int(&b, e->dims[d]);
-        td_json_close(&b, ']');
-        td_json_key(&b, "elements");
-        td_json_int(&b, (int64_t)e->acc.elements);
-        td_json_key(&b, "rel_l2");
-        td_json_num(&b, td_eval_rel_l2(&e->acc));
-        td_json_key(&b, "max_abs");
-        td_json_num(&b, e->acc.max_abs);
-        td_json_key(&b, "cosine");
-        td_json_num(&b, td_eval_cosine(&e->acc));
-        td_json_key(&b, "nan_mismatches");
-        td_json_int(&b, (int64_t)e->acc.nan_mismatch);
-        if (o->elem_rtol >= 0) {
-            td_json_key(&b, "elem_mismatches");
-            td_json_int(&b, (int64_t)e->acc.elem_mismatch);
-        }
-        td_json_key(&b, "top1");
-        if (e->acc.scores) {
-            td_json_open(&b, '{');
-            td_json_key(&b, "rows");
-            td_json_int(&b, (int64_t)e->acc.rows);
-            td_json_key(&b, "agree");
-            td_json_int(&b, (int64_t)e->acc.agree);
-            td_json_key(&b, "fraction");
-            td_json_num(&b, (double)e->acc.agree / (double)e->acc.rows);
-            td_json_close(&b, '}');
-        } else {
-            td_json_null(&b);
-        }
-        td_json_close(&b, '}');
-    }
+    for (size_t k = 0; k < r->n_out; k++)
+        output_json(&b, o, &r->out[k]);
     td_json_close(&b, ']');
-    td_json_key(&b, "latency");
-    if (r->timed) {
-        td_json_open(&b, '{');
-        td_json_key(&b, "runs");
-        td_json_int(&b, (int64_t)r->ta.runs);
-        td_json_key(&b, "a_ms");
-        td_json_num(&b, r->ta.median_ms);
-        if (o->model_b) {
-            td_json_key(&b, "b_ms");
-            td_json_num(&b, r->tb.median_ms);
-            td_json_key(&b, "ratio");
-            td_json_num(&b, r->tb.median_ms / r->ta.median_ms);
-        }
-        td_json_close(&b, '}');
-    } else {
-        td_json_null(&b);
-    }
-    td_json_key(&b, "criteria");
-    td_json_open(&b, '{');
-    num_or_null(&b, "rtol", o->rtol);
-    num_or_null(&b, "min_cosine", o->min_cosine);
-    num_or_null(&b, "min_agreement", o->min_agreement);
-    num_or_null(&b, "elem_rtol", o->elem_rtol);
-    num_or_null(&b, "elem_atol", o->elem_rtol >= 0 ? o->elem_atol : -1);
-    td_json_close(&b, '}');
-    td_json_key(&b, "failures");
-    td_json_open(&b, '[');
-    const char *p = r->failures.p, *end = p ? p + r->failures.len : NULL;
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        td_json_strn(&b, p, n);
-        p += n + 1;
-    }
-    td_json_close(&b, ']');
-    td_json_key(&b, "pass");
-    td_json_bool(&b, r->pass);
+    latency_json(&b, r);
+    verdict_json(&b, r);
     td_json_close(&b, '}');
     td_buf_put(&b, "\n", 1);
     return td_buf_take(&b);

@@ -22,73 +22,93 @@ static void opt_int(td_buf *b, int64_t v)
         td_json_int(b, v);
 }
 
-char *td_compress_report_json(const td_compress_report *r)
+static void candidates_json(td_buf *b, const td_layer_report *l)
 {
-    td_buf b = {0};
+    td_json_key(b, "candidates");
+    td_json_open(b, '[');
+    for (int c = 0; c < l->n_cand; c++) {
+        const td_candidate *k = &l->cand[c];
+        td_json_open(b, '{');
+        td_json_key(b, "method"); td_json_str(b, td_method_name(k->method));
+        if (k->failed) {
+            td_json_key(b, "failed"); td_json_bool(b, 1);
+        } else {
+            td_json_key(b, "ranks"); ranks_json(b, k->ranks, k->n_ranks);
+            td_json_key(b, "params"); td_json_int(b, k->params);
+            td_json_key(b, "flops"); opt_int(b, k->macs);
+            td_json_key(b, "rel_error"); td_json_num(b, k->rel_error);
+            if (k->slower) {
+                td_json_key(b, "slower");
+                td_json_bool(b, 1);
+            }
+        }
+        td_json_close(b, '}');
+    }
+    td_json_close(b, ']');
+}
+
+static void layer_json(td_buf *b, const td_compress_report *r,
+                       const td_layer_report *l)
+{
+    td_json_open(b, '{');
+    td_json_key(b, "node"); td_json_str(b, l->node);
+    td_json_key(b, "op"); td_json_str(b, l->op);
+    td_json_key(b, "method"); td_json_str(b, td_method_name(l->method));
+    if (l->note) {
+        td_json_key(b, "note");
+        td_json_str(b, l->note);
+    }
+    td_json_key(b, "ranks"); ranks_json(b, l->ranks, l->n_ranks);
+    if (l->method == TD_TR || l->method == TD_RSDTR) {
+        td_json_key(b, "tr_shift"); td_json_int(b, l->tr_shift);
+        td_json_key(b, "tr_r0"); td_json_int(b, l->tr_r0);
+    }
+    td_json_key(b, "params_before"); td_json_int(b, l->params_before);
+    td_json_key(b, "params_after"); td_json_int(b, l->params_after);
+    td_json_key(b, "flops_before"); opt_int(b, l->macs_before);
+    td_json_key(b, "flops_after"); opt_int(b, l->macs_after);
+    td_json_key(b, "rel_error"); td_json_num(b, l->rel_error);
+    if (r->have_stats) {
+        /* rel_error is then the output-weighted error */
+        td_json_key(b, "weighted"); td_json_bool(b, l->weighted);
+    }
+    if (l->est_error >= 0) {
+        td_json_key(b, "est_error");
+        td_json_num(b, l->est_error);
+    }
+    td_json_key(b, "seconds"); td_json_num(b, l->seconds);
+    if (l->est_seconds_before >= 0 && l->est_seconds_after >= 0) {
+        td_json_key(b, "est_latency_before");
+        td_json_num(b, l->est_seconds_before);
+        td_json_key(b, "est_latency_after");
+        td_json_num(b, l->est_seconds_after);
+    }
+    candidates_json(b, l);
+    td_json_close(b, '}');
+}
+
+static void skipped_json(td_buf *b, const td_compress_report *r)
+{
+    td_json_key(b, "skipped");
+    td_json_open(b, '[');
+    for (size_t i = 0; i < r->n_skipped; i++) {
+        td_json_open(b, '{');
+        td_json_key(b, "node"); td_json_str(b, r->skipped[i].node);
+        td_json_key(b, "op"); td_json_str(b, r->skipped[i].op);
+        td_json_key(b, "reason"); td_json_str(b, r->skipped[i].reason);
+        td_json_close(b, '}');
+    }
+    td_json_close(b, ']');
+}
+
+/* The layers' parameters and MACs summed; a total that does not fit
+ * (--force kept large chains) is written as unknown, never wrapped. */
+static void layer_totals_json(td_buf *b, const td_compress_report *r)
+{
     int64_t cb = 0, ca = 0, fb = 0, fa = 0;
     int flops_known = 1;
-    td_json_open(&b, '{');
-    td_json_key(&b, "layers");
-    td_json_open(&b, '[');
     for (size_t i = 0; i < r->n_layers; i++) {
         const td_layer_report *l = &r->layers[i];
-        td_json_open(&b, '{');
-        td_json_key(&b, "node"); td_json_str(&b, l->node);
-        td_json_key(&b, "op"); td_json_str(&b, l->op);
-        td_json_key(&b, "method"); td_json_str(&b, td_method_name(l->method));
-        if (l->note) {
-            td_json_key(&b, "note");
-            td_json_str(&b, l->note);
-        }
-        td_json_key(&b, "ranks"); ranks_json(&b, l->ranks, l->n_ranks);
-        if (l->method == TD_TR || l->method == TD_RSDTR) {
-            td_json_key(&b, "tr_shift"); td_json_int(&b, l->tr_shift);
-            td_json_key(&b, "tr_r0"); td_json_int(&b, l->tr_r0);
-        }
-        td_json_key(&b, "params_before"); td_json_int(&b, l->params_before);
-        td_json_key(&b, "params_after"); td_json_int(&b, l->params_after);
-        td_json_key(&b, "flops_before"); opt_int(&b, l->macs_before);
-        td_json_key(&b, "flops_after"); opt_int(&b, l->macs_after);
-        td_json_key(&b, "rel_error"); td_json_num(&b, l->rel_error);
-        if (r->have_stats) {
-            /* rel_error is then the output-weighted error */
-            td_json_key(&b, "weighted"); td_json_bool(&b, l->weighted);
-        }
-        if (l->est_error >= 0) {
-            td_json_key(&b, "est_error");
-            td_json_num(&b, l->est_error);
-        }
-        td_json_key(&b, "seconds"); td_json_num(&b, l->seconds);
-        if (l->est_seconds_before >= 0 && l->est_seconds_after >= 0) {
-            td_json_key(&b, "est_latency_before");
-            td_json_num(&b, l->est_seconds_before);
-            td_json_key(&b, "est_latency_after");
-            td_json_num(&b, l->est_seconds_after);
-        }
-        td_json_key(&b, "candidates");
-        td_json_open(&b, '[');
-        for (int c = 0; c < l->n_cand; c++) {
-            const td_candidate *k = &l->cand[c];
-            td_json_open(&b, '{');
-            td_json_key(&b, "method"); td_json_str(&b, td_method_name(k->method));
-            if (k->failed) {
-                td_json_key(&b, "failed"); td_json_bool(&b, 1);
-            } else {
-                td_json_key(&b, "ranks"); ranks_json(&b, k->ranks, k->n_ranks);
-                td_json_key(&b, "params"); td_json_int(&b, k->params);
-                td_json_key(&b, "flops"); opt_int(&b, k->macs);
-                td_json_key(&b, "rel_error"); td_json_num(&b, k->rel_error);
-                if (k->slower) {
-                    td_json_key(&b, "slower");
-                    td_json_bool(&b, 1);
-                }
-            }
-            td_json_close(&b, '}');
-        }
-        td_json_close(&b, ']');
-        td_json_close(&b, '}');
-        /* a total that does not fit (--force kept large chains) is
-         * written as unknown, never wrapped */
         if (cb >= 0 && td_add_i64(cb, l->params_before, &cb))
             cb = -1;
         if (ca >= 0 && td_add_i64(ca, l->params_after, &ca))
@@ -98,42 +118,49 @@ char *td_compress_report_json(const td_compress_report *r)
             td_add_i64(fa, l->macs_after, &fa))
             flops_known = 0;
     }
-    td_json_close(&b, ']');
-    td_json_key(&b, "skipped");
-    td_json_open(&b, '[');
-    for (size_t i = 0; i < r->n_skipped; i++) {
-        td_json_open(&b, '{');
-        td_json_key(&b, "node"); td_json_str(&b, r->skipped[i].node);
-        td_json_key(&b, "op"); td_json_str(&b, r->skipped[i].op);
-        td_json_key(&b, "reason"); td_json_str(&b, r->skipped[i].reason);
-        td_json_close(&b, '}');
-    }
-    td_json_close(&b, ']');
-    td_json_key(&b, "totals");
-    td_json_open(&b, '{');
-    td_json_key(&b, "model_params_before"); td_json_int(&b, r->model_params_before);
-    td_json_key(&b, "model_params_after"); td_json_int(&b, r->model_params_after);
-    td_json_key(&b, "conv_params_before"); opt_int(&b, cb);
-    td_json_key(&b, "conv_params_after"); opt_int(&b, ca);
-    td_json_key(&b, "flops_before"); opt_int(&b, flops_known ? fb : -1);
-    td_json_key(&b, "flops_after"); opt_int(&b, flops_known ? fa : -1);
-    td_json_key(&b, "bn_folded"); td_json_int(&b, (int64_t)r->bn_folded);
+    td_json_key(b, "conv_params_before"); opt_int(b, cb);
+    td_json_key(b, "conv_params_after"); opt_int(b, ca);
+    td_json_key(b, "flops_before"); opt_int(b, flops_known ? fb : -1);
+    td_json_key(b, "flops_after"); opt_int(b, flops_known ? fa : -1);
+}
+
+static void totals_json(td_buf *b, const td_compress_report *r)
+{
+    td_json_key(b, "totals");
+    td_json_open(b, '{');
+    td_json_key(b, "model_params_before"); td_json_int(b, r->model_params_before);
+    td_json_key(b, "model_params_after"); td_json_int(b, r->model_params_after);
+    layer_totals_json(b, r);
+    td_json_key(b, "bn_folded"); td_json_int(b, (int64_t)r->bn_folded);
     if (r->have_stats) {
-        td_json_key(&b, "layers_weighted"); td_json_int(&b, (int64_t)r->n_weighted);
-        td_json_key(&b, "layers_data_free"); td_json_int(&b, (int64_t)r->n_unweighted);
+        td_json_key(b, "layers_weighted"); td_json_int(b, (int64_t)r->n_weighted);
+        td_json_key(b, "layers_data_free"); td_json_int(b, (int64_t)r->n_unweighted);
     }
-    td_json_key(&b, "seconds"); td_json_num(&b, r->seconds);
+    td_json_key(b, "seconds"); td_json_num(b, r->seconds);
     if (r->global != TD_GLOBAL_NONE) {
-        td_json_key(&b, "target_kind");
-        td_json_str(&b, r->global == TD_GLOBAL_PARAMS ? "params" : "flops");
-        td_json_key(&b, "target"); td_json_num(&b, r->target);
-        td_json_key(&b, "planned"); td_json_num(&b, r->planned);
+        td_json_key(b, "target_kind");
+        td_json_str(b, r->global == TD_GLOBAL_PARAMS ? "params" : "flops");
+        td_json_key(b, "target"); td_json_num(b, r->target);
+        td_json_key(b, "planned"); td_json_num(b, r->planned);
         if (r->also_flops > 0) {
-            td_json_key(&b, "target_flops"); td_json_num(&b, r->also_flops);
-            td_json_key(&b, "planned_flops"); td_json_num(&b, r->planned_flops);
+            td_json_key(b, "target_flops"); td_json_num(b, r->also_flops);
+            td_json_key(b, "planned_flops"); td_json_num(b, r->planned_flops);
         }
     }
-    td_json_close(&b, '}');
+    td_json_close(b, '}');
+}
+
+char *td_compress_report_json(const td_compress_report *r)
+{
+    td_buf b = {0};
+    td_json_open(&b, '{');
+    td_json_key(&b, "layers");
+    td_json_open(&b, '[');
+    for (size_t i = 0; i < r->n_layers; i++)
+        layer_json(&b, r, &r->layers[i]);
+    td_json_close(&b, ']');
+    skipped_json(&b, r);
+    totals_json(&b, r);
     td_json_key(&b, "measured");
     td_report_measured_json(&b, r->measured);
     td_json_close(&b, '}');
