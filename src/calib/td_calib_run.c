@@ -84,12 +84,12 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
         goto fail;
     c->n = td_samples_count(c->smp);
     if (!c->n) {
-        s = td_err_set(err, TD_EINPUT, "--calib: the sources hold no input");
+        s = td_err_set(err, TD_EINPUT, "options.calib: the sources hold no input");
         goto fail;
     }
     c->k = o->holdout < 0 ? td_calib_default_holdout(c->n) : (size_t)o->holdout;
     if (c->k >= c->n) {
-        s = td_err_set(err, TD_EUSAGE, "--holdout %zu leaves no calibration "
+        s = td_err_set(err, TD_EUSAGE, "options.holdout %zu leaves no calibration "
                        "input of the %zu given (at most %zu)", c->k, c->n,
                        c->n - 1);
         goto fail;

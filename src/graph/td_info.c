@@ -226,7 +226,7 @@ static td_status describe_conv(const td_info *in, const Onnx__NodeProto *n,
     if ((c->macs = conv_macs(c)) == -2)
         return td_err_set(err, TD_EINPUT, "node '%s' (%s): the MAC count "
                           "overflows int64 (input spatial size from the model "
-                          "or --dim, times the weight's size)", c->name, op);
+                          "or the dims given, times the weight's size)", c->name, op);
     return TD_OK;
 }
 

@@ -219,8 +219,8 @@ static td_status clash(const struct list *l, const struct ent *e,
             if (in_place)
                 continue;
             return td_err_set(err, TD_EIO, "'%s' (the output model) is the "
-                              "model read, '%s'; refused (--in-place replaces "
-                              "it)", e->path, o->path);
+                              "model read, '%s'; refused (outputs.in_place "
+                              "replaces it)", e->path, o->path);
         }
         if (o->output)
             return td_err_set(err, TD_EIO, "'%s' (%s) and '%s' (%s) are the "
@@ -291,7 +291,8 @@ static td_status sidecar_name(const char *ext, td_err_t *err)
     if (strchr(ext, '/') || td_extdata_check_location(ext, err) ||
         !strcmp(ext, "."))
         return td_err_set(err, TD_EUSAGE,
-                          "--external-data '%s' must be a plain file name "
+                          "options.external_data '%s' must be a plain file "
+                          "name "
                           "(it is written beside the output)", ext);
     return TD_OK;
 }

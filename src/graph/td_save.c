@@ -104,7 +104,7 @@ td_status td_model_write(td_model *m, td_atomic *out, td_atomic *side,
         return td_err_set(err, TD_EINPUT,
                           "%s: the model would be %zu bytes, over protobuf's "
                           "2 GiB limit; write its tensors to a separate file "
-                          "with --external-data NAME", path, size);
+                          "with options.external_data", path, size);
     struct sink sk = {{sink_append}, out, NULL, 0, -1};
     td_model_mapping(m, &sk.map, &sk.map_len, &sk.fd);
     protobuf_c_message_pack_to_buffer(&model->base, &sk.base);

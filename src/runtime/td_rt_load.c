@@ -16,7 +16,8 @@
 
 static const char install_hint[] =
     "install ONNX Runtime with 'bash scripts/setup.sh' (onnxruntime-node "
-    "into tools/ort), or point --ort-lib or " TD_RT_ENV_LIB " at a "
+    "into tools/ort), or point options.ort_lib or " TD_RT_ENV_LIB " at "
+    "a "
     TD_ORT_SONAME " (from ORT's release archive, lib/, or its Python wheel, "
     "onnxruntime/capi/)";
 

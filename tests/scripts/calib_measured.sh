@@ -183,7 +183,7 @@ misuse() {  # TEXT OPTIONS...
   grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
   [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
 }
-misuse "--holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
+misuse "options.holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
 misuse "--holdout needs --calib" --holdout 1
 misuse "--save-stats needs --calib" --save-stats "$T/s.onnx"
 misuse "give --calib or --act-stats, not both" --calib "$T/in" --act-stats "$T/cal.stats.onnx"
