@@ -289,11 +289,11 @@ static void test_memory(const char *dir)
     CHECK(onnxtd_model_save_memory(m, NULL, &mem, &n_mem, &err) == ONNXTD_OK);
     saved = file_bytes(f, dir, NULL, &n_saved);
     CHECK(mem && saved && n_mem == n_saved && !memcmp(mem, saved, n_mem));
+    free(mem);
+    free(saved);
     onnxtd_save_options ext = {"w.bin", 16};
     CHECK(onnxtd_model_save_memory(m, &ext, &mem, &n_mem, &err) == ONNXTD_EUSAGE &&
           strstr(err.message, "options.external_data") && !mem);
-    free(mem);
-    free(saved);
     onnxtd_model_free(m);
     m = NULL;
 
