@@ -4,7 +4,7 @@
 # each linked shared and static. Each program (tests/install/consumer.c)
 # compresses the bundled model, saves it and reads an error for a missing
 # file. The shared library exports the public API alone, and the prefix
-# still works with pkg-config once moved elsewhere.
+# still works with pkg-config and find_package once moved elsewhere.
 set -u
 BIN=$1 SRC=$2
 BUILD=$(cd "$(dirname "$BIN")" && pwd)
@@ -97,4 +97,9 @@ case $CFLAGS in *"-I$Q/"*) ;; *) fail "moved prefix: pkg-config --cflags gives '
 $CC "${SAN[@]}" -o "$T/pc_moved" "$SRC/tests/install/consumer.c" $CFLAGS \
   $(pkg-config --libs onnxtd) 2>"$T/cc.log" || { cat "$T/cc.log"; fail "moved prefix: build"; }
 run pc_moved "$T/pc_moved"
+cmake -S "$SRC/tests/install" -B "$T/cm_moved" -DCMAKE_PREFIX_PATH="$Q" \
+  -DCMAKE_C_FLAGS="${SAN[*]}" >"$T/cm.log" 2>&1 &&
+  cmake --build "$T/cm_moved" >>"$T/cm.log" 2>&1 ||
+  { tail -20 "$T/cm.log"; fail "moved prefix: find_package(onnxtd) build"; }
+run cm_moved "$T/cm_moved/consumer"
 exit 0
