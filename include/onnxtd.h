@@ -17,11 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onnxtd_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define ONNXTD_VERSION "0.1.0"
+/* The library is built with hidden symbols (-fvisibility=hidden): what is
+ * declared here is what the shared library exports. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* The library's version, ONNXTD_VERSION when the program was compiled
+ * against the same release (ONNXTD_VERSION_MAJOR/MINOR/PATCH are numbers). */
+const char *onnxtd_version(void);
 
 typedef enum onnxtd_status {
     ONNXTD_OK = 0,
@@ -396,6 +406,10 @@ void onnxtd_eval_options_init(onnxtd_eval_options *o);
  * an unreadable input or one that does not fit the model is. */
 onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
                           char **report, int *pass, onnxtd_error *err);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target onnxtd_cli >/dev/null
+cmake --build build -j"$(nproc)" --target onnxtd_cli onnxtd_static onnxtd_shared >/dev/null
 M=tests/onnx_models/small_cnn.onnx
 OUT=${OUT:-build/small_cnn.td.onnx}
 echo "== onnxtd info $M"

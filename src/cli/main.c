@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("onnxtd %s\n", ONNXTD_VERSION);
+        printf("onnxtd %s\n", onnxtd_version());
         return CLI_OK;
     }
     static const struct {

@@ -213,12 +213,6 @@ td_status td_atomic_place(td_atomic *f, td_err_t *err)
     return TD_OK;
 }
 
-td_status td_atomic_commit(td_atomic *f, td_err_t *err)
-{
-    td_status s = td_atomic_finish(f, err);
-    return s ? s : td_atomic_place(f, err);
-}
-
 void td_atomic_abort(td_atomic *f)
 {
     if (f->fd >= 0)

@@ -24,7 +24,7 @@ typedef struct td_atomic {
 } td_atomic;
 
 td_status td_atomic_open(td_atomic *f, const char *target, td_err_t *err);
-/* Buffered write; errors are remembered and reported by commit. */
+/* Buffered write; errors are remembered and reported by finish. */
 void td_atomic_write(td_atomic *f, const void *data, size_t len);
 /* Appends len bytes of the file in_fd from offset off, file to file in the
  * kernel (copy_file_range) when it can, else by writing `same`, which must
@@ -37,8 +37,6 @@ void td_atomic_copy_range(td_atomic *f, int in_fd, uint64_t off, size_t len,
 td_status td_atomic_finish(td_atomic *f, td_err_t *err);
 /* Renames the finished temp over the target; f is reset either way. */
 td_status td_atomic_place(td_atomic *f, td_err_t *err);
-/* finish, then place. */
-td_status td_atomic_commit(td_atomic *f, td_err_t *err);
 void td_atomic_abort(td_atomic *f);
 
 #endif

@@ -23,7 +23,7 @@ static void add_node(param_sum *p, const Onnx__NodeProto *n, int depth);
 
 static void add_subgraph(param_sum *p, const Onnx__GraphProto *g, int depth)
 {
-    if (depth > 64)
+    if (depth > TD_MAX_NESTING)
         return;
     for (size_t i = 0; i < g->n_initializer; i++)
         add_tensor(p, g->initializer[i]);

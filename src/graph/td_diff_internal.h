@@ -11,8 +11,6 @@
 #include "util/td_buf.h"
 #include "util/td_err.h"
 
-enum { DIFF_MAX_DEPTH = 64 };
-
 typedef struct tensor_cmp {
     int same;          /* dtype, shape and values all equal */
     int dtype_same, shape_same;

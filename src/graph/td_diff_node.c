@@ -280,7 +280,7 @@ int diff_graph_same(td_arena *ar, const Onnx__GraphProto *a,
 {
     td_err_t err;
     *why = NULL;
-    if (depth > DIFF_MAX_DEPTH) {
+    if (depth > TD_MAX_NESTING) {
         *why = "sub-graphs nested too deeply to compare";
         return 0;
     }

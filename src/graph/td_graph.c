@@ -151,7 +151,7 @@ static int bump(td_strmap *m, const char *name)
 static int count_subgraph_uses(td_strmap *uses, td_strmap *names,
                                const Onnx__GraphProto *sg, int depth)
 {
-    if (depth > 64)
+    if (depth > TD_MAX_NESTING)
         return 0;
     for (size_t i = 0; i < sg->n_node; i++) {
         const Onnx__NodeProto *n = sg->node[i];
@@ -554,7 +554,7 @@ static int deps_of_node(td_graph *g, const Onnx__NodeProto *n, size_t i,
 static int deps_of_graph(td_graph *g, const Onnx__GraphProto *sg, size_t i,
                          struct edges *e, int depth)
 {
-    if (depth > 64)
+    if (depth > TD_MAX_NESTING)
         return 0;
     for (size_t q = 0; q < sg->n_node; q++)
         if (deps_of_node(g, sg->node[q], i, e, depth))

@@ -12,6 +12,13 @@
 #include "util/td_arena.h"
 #include "util/td_err.h"
 
+/* The one limit on nesting: messages within messages when a model is read
+ * (protobuf's own default; td_load_opts.max_depth may change it), and the
+ * recursion over sub-graphs everywhere else. A sub-graph sits three messages
+ * below its parent graph (GraphProto > NodeProto > AttributeProto), so a
+ * model read with the default limit never reaches the recursion bound. */
+enum { TD_MAX_NESTING = 100 };
+
 typedef struct td_graph td_graph;
 
 /* ir_version decides whether new initializers must also be graph inputs

@@ -10,7 +10,6 @@
 #include "td_tensor.h"
 
 #define DT(x) ONNX__TENSOR_PROTO__DATA_TYPE__##x
-enum { MAX_GRAPH_DEPTH = 64 };
 
 static int is_default_domain(const char *d)
 {
@@ -82,7 +81,7 @@ static void count_constant_node(td_info *in, const Onnx__NodeProto *n)
  * nodes hold (If branches, Loop and Scan bodies). */
 static void count_graph(td_info *in, const Onnx__GraphProto *g, int depth)
 {
-    if (!g || depth > MAX_GRAPH_DEPTH)
+    if (!g || depth > TD_MAX_NESTING)
         return;
     for (size_t i = 0; i < g->n_initializer; i++)
         count_proto(in, g->initializer[i]);

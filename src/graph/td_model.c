@@ -29,7 +29,7 @@ struct td_model {
                          there is no folder to read external data from */
 };
 
-enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
+enum { HOLLOW_MIN = 4096 };
 #define RETRY_WITHOUT_HOLLOW ((td_status)101)
 
 struct attach_ctx {
@@ -134,7 +134,7 @@ static td_status unpack(td_model *m, const td_load_opts *opts, int hollow,
                         td_err_t *err)
 {
     td_wire_opts wo = {
-        .max_depth = opts && opts->max_depth ? opts->max_depth : DEFAULT_DEPTH,
+        .max_depth = opts && opts->max_depth ? opts->max_depth : TD_MAX_NESTING,
         .hollow_min = hollow ? HOLLOW_MIN : 0,
         .mem_limit = opts && opts->mem_limit ? opts->mem_limit
                                              : physical_memory(),

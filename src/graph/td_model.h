@@ -13,7 +13,7 @@
 typedef struct td_model td_model;
 
 typedef struct td_load_opts {
-    int max_depth;     /* message nesting limit; 0 -> 100 */
+    int max_depth;     /* message nesting limit; 0 -> TD_MAX_NESTING */
     size_t mem_limit;  /* refuse models whose unpacked form needs more; 0 ->
                           the machine's physical memory */
     int no_hollow;     /* copy tensor payloads instead of mapping them */
