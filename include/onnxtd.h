@@ -236,6 +236,13 @@ typedef struct onnxtd_compress_options {
     void *progress_ctx;
     /* When not NULL, receives a self-contained HTML report (free()). */
     char **html;
+    /* When set, called instead of progress (with progress_ctx), with the
+     * expected work done and in all besides the layers: each layer weighs
+     * what factoring it is expected to cost, so elapsed x (work_total -
+     * work_done) / work_done estimates the time left where layer counts
+     * would not (the biggest layers go first). */
+    void (*progress_work)(void *ctx, size_t done, size_t total,
+                          double work_done, double work_total);
 } onnxtd_compress_options;
 
 /* Rewrites the model in place. *report (may be NULL) receives the JSON

@@ -39,6 +39,9 @@ class DimValue(ctypes.Structure):
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
                                ctypes.c_size_t)
+PROGRESS_WORK_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
+                                    ctypes.c_size_t, ctypes.c_double,
+                                    ctypes.c_double)
 
 
 class CompressOptions(ctypes.Structure):
@@ -75,7 +78,8 @@ class CompressOptions(ctypes.Structure):
                 ("measure_runs", ctypes.c_int),
                 ("progress", PROGRESS_FN),
                 ("progress_ctx", ctypes.c_void_p),
-                ("html", ctypes.POINTER(ctypes.c_void_p))]
+                ("html", ctypes.POINTER(ctypes.c_void_p)),
+                ("progress_work", PROGRESS_WORK_FN)]
 
 
 class EvalOptions(ctypes.Structure):

@@ -128,6 +128,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     o.min_rank = opts->min_rank > 0 ? opts->min_rank : 1;
     o.allow_slower = opts->allow_slower;
     o.progress = opts->progress;
+    o.progress_work = opts->progress_work;
     o.progress_ctx = opts->progress_ctx;
     regex_t inc, exc;
     int have_inc, have_exc;

@@ -3,31 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
-
-/* Progress on a terminal: layer i of n, elapsed, an estimate of what is
- * left from the mean time per layer so far. */
-struct progress {
-    struct timespec t0;
-};
-
-static void on_progress(void *ctx, size_t done, size_t total)
-{
-    struct progress *p = ctx;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    double el = (double)(t.tv_sec - p->t0.tv_sec) +
-                1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
-    double left = done ? el / (double)done * (double)(total - done) : 0;
-    fprintf(stderr, "\rcompress: layer %zu of %zu, %.1f s elapsed, ~%.0f s left  ",
-            done, total, el, left);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
+#include "cli_progress.h"
 
 static int parse_fraction(int argc, char **argv, int *i, const char *opt,
                           double *out)
@@ -327,12 +305,9 @@ int cmd_compress(int argc, char **argv)
     co.n_dims = n_dims;
     co.calib = calib;
     co.n_calib = n_calib;
-    struct progress prog;
-    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    if (!quiet && isatty(2)) {
-        co.progress = on_progress;
-        co.progress_ctx = &prog;
-    }
+    cli_progress prog;
+    cli_progress_init(&prog, quiet);
+    cli_progress_attach(&prog, &co);
     if (html_path)
         co.html = &html;
     if (stats_path)

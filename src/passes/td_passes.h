@@ -71,6 +71,10 @@ typedef struct td_compress_opts {
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
+    /* When set, called instead, with the expected work done and in all
+     * too (td_job_cost), for an estimate of the time left. */
+    void (*progress_work)(void *ctx, size_t done, size_t total,
+                          double work_done, double work_total);
     void *progress_ctx;
 } td_compress_opts;
 
