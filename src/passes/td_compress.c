@@ -29,6 +29,16 @@ static int accept(const td_compress_opts *o, const char *name)
     return 1;
 }
 
+/* Why --include/--exclude leave a layer out (NULL: they do not). */
+static const char *excluded_why(const td_compress_opts *o, const char *name)
+{
+    if (o->include && regexec(o->include, name, 0, NULL, 0) != 0)
+        return "excluded: the name does not match the include pattern";
+    if (o->exclude && regexec(o->exclude, name, 0, NULL, 0) == 0)
+        return "excluded: the name matches the exclude pattern";
+    return NULL;
+}
+
 static int accept_node(void *ctx, const Onnx__NodeProto *n)
 {
     const char *name = n->name && n->name[0] ? n->name
@@ -202,6 +212,9 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
             goto done;
         }
         if (!accept(o, j->layer.name)) {
+            r->skipped[r->n_skipped++] = (td_skip_report){
+                j->layer.name, td_graph_node(g, i)->op_type,
+                excluded_why(o, j->layer.name)};
             /* fixed under a FLOPs budget */
             ls->outside.macs += macs > 0 ? (double)macs : 0;
             ls->outside.filtered++;

@@ -181,6 +181,8 @@ void td_compress_report_free(td_compress_report *r);
 
 /* JSON report (issue format) and a human-readable table. */
 char *td_compress_report_json(const td_compress_report *r);
+/* Why a kept layer (method TD_KEEP) stays: its note. */
+const char *td_layer_keep_reason(const td_layer_report *l);
 char *td_compress_report_table(const td_compress_report *r);
 char *td_compress_report_html(const td_compress_report *r);
 
