@@ -243,6 +243,11 @@ typedef struct onnxtd_compress_options {
      * would not (the biggest layers go first). */
     void (*progress_work)(void *ctx, size_t done, size_t total,
                           double work_done, double work_total);
+    /* The command line that asked for this, or NULL: shown in the HTML
+     * report. The model records "onnxtd.version" and "onnxtd.options" in
+     * its metadata_props (what decides its bytes; no paths, so the same
+     * input and options give the same file). */
+    const char *command;
 } onnxtd_compress_options;
 
 /* Rewrites the model in place. *report (may be NULL) receives the JSON

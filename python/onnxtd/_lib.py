@@ -79,7 +79,8 @@ class CompressOptions(ctypes.Structure):
                 ("progress", PROGRESS_FN),
                 ("progress_ctx", ctypes.c_void_p),
                 ("html", ctypes.POINTER(ctypes.c_void_p)),
-                ("progress_work", PROGRESS_WORK_FN)]
+                ("progress_work", PROGRESS_WORK_FN),
+                ("command", ctypes.c_char_p)]
 
 
 class EvalOptions(ctypes.Structure):

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_provenance.h"
 #include "calib/td_calib.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
@@ -175,6 +176,15 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
+    char *options = s == TD_OK ? td_api_options_text(opts) : NULL;
+    if (s == TD_OK && !options)
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    if (s == TD_OK)
+        s = td_api_stamp(m, options, err);
+    r.model_name = td_model_path(m);
+    r.command = opts->command;
+    r.options = options;
+    r.version = ONNXTD_VERSION;
     if (s == TD_OK && cal) {
         if (!(s = td_calib_end(cal, m, &measured, err)))
             r.measured = &measured, have_measured = 1;
@@ -192,6 +202,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         s = td_stats_pack(td_calib_statistics(cal), opts->stats,
                           opts->stats_len, err);
     td_compress_report_free(&r);
+    free(options);
 out:
     if (have_measured)
         td_measured_free(&measured);

@@ -22,6 +22,9 @@ int cmd_compress(int argc, char **argv);
 int cmd_stats_model(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+/* "onnxtd ARGV..." quoted for a shell (malloc'd; NULL: out of memory). */
+char *cli_command_line(int argc, char **argv);
+
 /* Prints "onnxtd: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps a library status to an exit code (usage errors -> 2). */

@@ -116,7 +116,7 @@ int cmd_compress(int argc, char **argv)
     int quiet = 0, rc = CLI_USAGE;
     onnxtd_dim_value dims[CLI_MAX_DIMS];
     size_t n_dims = 0;
-    char *html = NULL;
+    char *html = NULL, *command = NULL;
     onnxtd_compress_options co = {0};
     const char **calib = calloc((size_t)argc + 1, sizeof *calib);
     /* every file read besides the model: --act-stats and the --calib
@@ -303,6 +303,7 @@ int cmd_compress(int argc, char **argv)
     }
     co.dims = dims;
     co.n_dims = n_dims;
+    co.command = command = cli_command_line(argc, argv);
     co.calib = calib;
     co.n_calib = n_calib;
     cli_progress prog;
@@ -380,6 +381,7 @@ int cmd_compress(int argc, char **argv)
     onnxtd_model_free(m);
     rc = cli_exit_for(s);
 done:
+    free(command);
     free(calib);
     free(reads);
     free(stats);

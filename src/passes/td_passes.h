@@ -167,6 +167,10 @@ typedef struct td_compress_report {
     /* the measured deviation, filled in after the pass by a caller that
      * ran the models (NULL: not measured); borrowed */
     const td_measured *measured;
+    /* for the HTML overview, filled in by the caller (NULL: not shown):
+     * the model's path, the command line, the options in words and the
+     * tool's version; borrowed */
+    const char *model_name, *command, *options, *version;
 } td_compress_report;
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)
