@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_progress.h"
+#include "cli_shapes.h"
 
 static int parse_fraction(int argc, char **argv, int *i, const char *opt,
                           double *out)
@@ -114,8 +115,7 @@ int cmd_compress(int argc, char **argv)
     const char *report_path = NULL, *v;
     const char *html_path = NULL;
     int quiet = 0, rc = CLI_USAGE;
-    onnxtd_dim_value dims[CLI_MAX_DIMS];
-    size_t n_dims = 0;
+    cli_shapes shapes = {0};
     char *html = NULL, *command = NULL;
     onnxtd_compress_options co = {0};
     const char **calib = calloc((size_t)argc + 1, sizeof *calib);
@@ -234,26 +234,9 @@ int cmd_compress(int argc, char **argv)
         } else if (cli_is(a, "--report-html")) {
             if (!(html_path = cli_value(argc, argv, &i, "--report-html")))
                 goto done;
-        } else if (cli_is(a, "--dim")) {
-            if (!(v = cli_value(argc, argv, &i, "--dim")))
+        } else if (cli_shapes_is(a)) {
+            if (cli_shapes_arg(argc, argv, &i, &shapes))
                 goto done;
-            const char *eq = strrchr(v, '=');
-            if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-                cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-                goto done;
-            }
-            if (n_dims == CLI_MAX_DIMS) {
-                cli_error("at most %d --dim options", CLI_MAX_DIMS);
-                goto done;
-            }
-            char *name = strndup(v, (size_t)(eq - v));
-            if (!name) {
-                cli_error("out of memory");
-                rc = CLI_FAIL;
-                goto done;
-            }
-            dims[n_dims].name = name;
-            dims[n_dims++].value = ll;
         } else if (cli_is(a, "--include")) {
             if (!(co.include = cli_value(argc, argv, &i, "--include")))
                 goto done;
@@ -301,8 +284,7 @@ int cmd_compress(int argc, char **argv)
         cli_error("--report and --report-html cannot both be standard output");
         goto done;
     }
-    co.dims = dims;
-    co.n_dims = n_dims;
+    co.dims = shapes.dims;
     co.command = command = cli_command_line(argc, argv);
     co.calib = calib;
     co.n_calib = n_calib;
@@ -333,6 +315,8 @@ int cmd_compress(int argc, char **argv)
     onnxtd_status s = onnxtd_model_load(io.in, &io.lo, &m, &err);
     onnxtd_outputs outs = {m, io.out, &io.so, files, n_files,
                            reads, n_reads, io.in_place};
+    if (s == ONNXTD_OK && (s = cli_shapes_resolve(&shapes, m, &err)) == ONNXTD_OK)
+        co.n_dims = shapes.n_dims;
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_check(&outs, &err);
     if (s == ONNXTD_OK)
@@ -385,7 +369,6 @@ done:
     free(calib);
     free(reads);
     free(stats);
-    for (size_t q = 0; q < n_dims; q++)
-        free((char *)dims[q].name);
+    cli_shapes_free(&shapes);
     return rc;
 }

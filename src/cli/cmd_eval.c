@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_shapes.h"
 
 #define MAX_SOURCES 256
-#define MAX_DIMS 32
 
 static const char help[] =
     "usage: onnxtd eval A.onnx [B.onnx] --inputs SRC [--inputs SRC ...]\n"
@@ -75,9 +75,9 @@ int cmd_eval(int argc, char **argv)
     onnxtd_eval_options o;
     onnxtd_eval_options_init(&o);
     const char *sources[MAX_SOURCES];
-    onnxtd_dim_value dims[MAX_DIMS];
-    char *dim_names[MAX_DIMS];
-    size_t n_sources = 0, n_dims = 0;
+    cli_shapes shapes = {0};
+    onnxtd_model *shape_model = NULL;  /* owns the dims' names */
+    size_t n_sources = 0;
     int json = 0, rc = CLI_USAGE;
     long long ll;
     for (int i = 1; i < argc; i++) {
@@ -104,25 +104,9 @@ int cmd_eval(int argc, char **argv)
             if (count(argc, argv, &i, "--seed", 0, &ll))
                 goto done;
             o.seed = (uint64_t)ll;
-        } else if (cli_is(a, "--dim")) {
-            if (!(v = cli_value(argc, argv, &i, a)))
+        } else if (cli_shapes_is(a)) {
+            if (cli_shapes_arg(argc, argv, &i, &shapes))
                 goto done;
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-                cli_error("eval: --dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-                goto done;
-            }
-            if (n_dims == MAX_DIMS) {
-                cli_error("eval: at most %d --dim options", MAX_DIMS);
-                goto done;
-            }
-            if (!(dim_names[n_dims] = strndup(v, (size_t)(eq - v)))) {
-                cli_error("out of memory");
-                rc = CLI_FAIL;
-                goto done;
-            }
-            dims[n_dims].name = dim_names[n_dims];
-            dims[n_dims++].value = ll;
         } else if (cli_is(a, "--rtol")) {
             if (number(argc, argv, &i, "--rtol", 0, &o.rtol))
                 goto done;
@@ -172,12 +156,20 @@ int cmd_eval(int argc, char **argv)
     }
     o.inputs = sources;
     o.n_inputs = n_sources;
-    o.dims = dims;
-    o.n_dims = n_dims;
     onnxtd_error err = {0};
     char *report = NULL;
     int pass = 0;
-    onnxtd_status s = onnxtd_eval(&o, json, &report, &pass, &err);
+    onnxtd_status s = ONNXTD_OK;
+    /* names given are checked against model A */
+    if (shapes.n_dims || shapes.n_shapes) {
+        s = onnxtd_model_load(o.model_a, NULL, &shape_model, &err);
+        if (s == ONNXTD_OK)
+            s = cli_shapes_resolve(&shapes, shape_model, &err);
+    }
+    o.dims = shapes.dims;
+    o.n_dims = shapes.n_dims;
+    if (s == ONNXTD_OK)
+        s = onnxtd_eval(&o, json, &report, &pass, &err);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
         rc = cli_exit_for(s);
@@ -187,7 +179,7 @@ int cmd_eval(int argc, char **argv)
     free(report);
     rc = pass ? CLI_OK : CLI_FAIL;
 done:
-    for (size_t q = 0; q < n_dims; q++)
-        free(dim_names[q]);
+    onnxtd_model_free(shape_model);
+    cli_shapes_free(&shapes);
     return rc;
 }
