@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_shapes.h"
@@ -19,75 +18,11 @@ static int parse_fraction(int argc, char **argv, int *i, const char *opt,
     return 0;
 }
 
-static const char help[] =
-    "usage: onnxtd compress IN (-o OUT | --in-place) [options]\n"
-    "\n"
-    "Replaces Conv layers (and Gemm/MatMul with constant weights) by chains\n"
-    "of smaller layers built from tensor-decomposition factors.\n"
-    "\n"
-    "  --method M        auto (default: per layer the best of the methods\n"
-    "                    below), tucker2, cp, svd (1x1 Conv, Gemm, MatMul),\n"
-    "                    tr (tensor ring, TR-SVD), rsdtr (reduced-storage TR)\n"
-    "  --rank N          rank N for each factored mode (capped by the size)\n"
-    "  --ratio R         per layer, the largest ranks whose chain keeps at\n"
-    "                    most R x the layer's parameters (default 0.5)\n"
-    "  --tol E           per layer, the smallest chain whose relative\n"
-    "                    Frobenius error is at most E (0: exact)\n"
-    "  --target-params F the whole model keeps F (0 < F <= 1) of its\n"
-    "                    parameters; ranks are allocated across layers where\n"
-    "                    they cost the least error (estimated from spectra)\n"
-    "  --target-flops F  the Conv/Gemm/MatMul layers keep F of their MACs\n"
-    "                    (needs static shapes: see --dim); with\n"
-    "                    --target-params, both budgets hold at once\n"
-    "  --sensitivity S   how layers' errors weigh in the allocation: rel\n"
-    "                    (default, relative error) or abs (absolute error)\n"
-    "  --vbmf            per layer, ranks from EVBMF on the channel modes\n"
-    "  --vbmf-weaken F   r = full - F x (full - r_evbmf), F in (0, 1]\n"
-    "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
-    "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
-    "  --min-rank N      and at least N (default 1)\n"
-    "  --allow-slower    keep chains the cost model predicts to be slower\n"
-    "  --act-stats FILE  activation statistics (tools/ort/calib_stats.js):\n"
-    "                    factors, and the --target-* allocation, minimise\n"
-    "                    each layer's output error on the calibration data\n"
-    "                    instead of its weight error; layers without\n"
-    "                    statistics stay data-free\n"
-    "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
-    "                    (default 0.1)\n"
-    "  --calib INPUTS    gather the activation statistics here, running the\n"
-    "                    model in ONNX Runtime on these inputs (as for eval:\n"
-    "                    a test-data folder, .npy/.pb files or a folder of\n"
-    "                    them, a manifest; repeatable), then measure the\n"
-    "                    compressed model against the original on held-out\n"
-    "                    inputs (report: \"measured\")\n"
-    "  --holdout K       inputs held out of the statistics and measured on\n"
-    "                    (default: a quarter, rounded up; 0: measure on the\n"
-    "                    calibration inputs themselves)\n"
-    "  --save-stats FILE with --calib: also write the statistics to FILE, for\n"
-    "                    later runs with --act-stats FILE\n"
-    "  --runs N          timed runs of each model when measuring (default\n"
-    "                    10; 0: no timing)\n"
-    "  --ort-lib PATH    the libonnxruntime.so.1 to load (default:\n"
-    "                    $ONNXTD_ORT_LIB, else the one scripts/setup.sh\n"
-    "                    installs, else the system's)\n"
-    "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
-    "  --include RE      only layers whose node name matches (POSIX ERE;\n"
-    "                    counts in {m,n} up to 255, 1024 bytes at most)\n"
-    "  --exclude RE      skip layers whose node name matches\n"
-    "  --force           keep chains even when not smaller than the layer\n"
-    "  --no-fold-bn      do not fold BatchNormalization into the Conv before\n"
-    "  --report FILE     write the JSON report to FILE (-: standard output)\n"
-    "  --report-html FILE  write a self-contained HTML report to FILE (-: as\n"
-    "                    for --report, not both)\n"
-    "  --in-place        replace IN (-o may then be omitted); without it, an\n"
-    "                    output naming IN, or any file read, is refused\n"
-    "  --threads N       layers factored in parallel (default: all CPUs)\n"
-    "  --quiet           no summary table or progress on stderr\n"
-    "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
-    "  --fit-tol F       stop sweeping when the relative fit changes by less\n"
-    "                    than F (default 1e-4)\n"
-    "  --external-data NAME, --size-threshold BYTES, --mem-limit BYTES\n"
-    "                    as for convert\n";
+/* at most one budget; statistics from one source */
+static const char *const budget_flags[] = {
+    "--rank", "--ratio", "--tol", "--target-params|--target-flops",
+    "--vbmf|--vbmf-weaken", NULL};
+static const char *const stats_flags[] = {"--calib", "--act-stats", NULL};
 
 static int parse_method(const char *v, onnxtd_method *m)
 {
@@ -138,7 +73,7 @@ int cmd_compress(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_compress, stdout);
             rc = CLI_OK;
             goto done;
         } else if (cli_is(a, "--method")) {
@@ -254,8 +189,8 @@ int cmd_compress(int argc, char **argv)
                 goto done;
         } else if (cli_is(a, "--threads")) {
             if (!(v = cli_value(argc, argv, &i, "--threads")) ||
-                cli_parse_i64(v, &ll) || ll < 1 || ll > 64) {
-                cli_error("--threads needs an integer from 1 to 64");
+                cli_parse_i64(v, &ll) || ll < 0 || ll > 64) {
+                cli_error("--threads needs an integer from 0 (all CPUs) to 64");
                 goto done;
             }
             co.threads = (int)ll;
@@ -276,8 +211,10 @@ int cmd_compress(int argc, char **argv)
             goto done;
         }
     }
-    if (cli_io_done(&io)) {
-        fputs(help, stderr);
+    if (cli_exclusive(argc, argv, budget_flags) ||
+        cli_exclusive(argc, argv, stats_flags))
+        goto done;
+    if (cli_io_done(&io, "compress")) {
         goto done;
     }
     if (to_stdout(report_path) && to_stdout(html_path)) {

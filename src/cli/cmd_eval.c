@@ -7,47 +7,6 @@
 
 #define MAX_SOURCES 256
 
-static const char help[] =
-    "usage: onnxtd eval A.onnx [B.onnx] --inputs SRC [--inputs SRC ...]\n"
-    "                   [--rtol R] [--min-cosine C] [--min-agreement F]\n"
-    "                   [--elementwise RTOL,ATOL] [--threads N] [--runs N]\n"
-    "                   [--ort-lib PATH] [--json]\n"
-    "       onnxtd eval A.onnx B.onnx --random N [--seed S] [--dim NAME=V]...\n"
-    "\n"
-    "Runs A and B in ONNX Runtime on the same inputs and reports, per output,\n"
-    "with A as the reference: rel. L2 ||B-A||/||A|| and cosine over all\n"
-    "samples, the largest |B-A|, and top-1 agreement for outputs that look\n"
-    "like class scores (float, rank 2 or 3, last axis > 1: argmax over the\n"
-    "last axis); then the median latency of each over interleaved runs with\n"
-    "the same session options, and B/A. With one model, A is compared with\n"
-    "the outputs stored beside its inputs (output_K.pb), as the reference.\n"
-    "\n"
-    "  --inputs SRC      real inputs (repeatable; samples add up):\n"
-    "                    a folder in ONNX's test-data layout\n"
-    "                    (test_data_set_N/input_K.pb, K-th input that is not\n"
-    "                    an initializer), or one such folder; a folder of\n"
-    "                    .npy files or a .npy/.pb file (one input models,\n"
-    "                    one sample per file); or a manifest: one sample per\n"
-    "                    line, NAME=PATH for every input\n"
-    "  --random N        N seeded random samples instead (a smoke test: says\n"
-    "                    little about accuracy); --seed S (default 0),\n"
-    "                    --dim NAME=V for each symbolic input dim\n"
-    "  --rtol R          fail when an output's rel. L2 exceeds R\n"
-    "  --min-cosine C    fail when an output's cosine is below C\n"
-    "  --min-agreement F fail when a class-score output's top-1 agreement is\n"
-    "                    below F (or no output looks like class scores)\n"
-    "  --elementwise RTOL,ATOL\n"
-    "                    fail when any |B-A| > ATOL + RTOL |A| (numpy's\n"
-    "                    allclose; ONNX's test data uses 1e-3,1e-7)\n"
-    "  --threads N       intra-op threads of each session (default: ORT's)\n"
-    "  --runs N          timed runs of each model (default 10; 0: no timing)\n"
-    "  --ort-lib PATH    the libonnxruntime.so.1 to load (else $ONNXTD_ORT_LIB,\n"
-    "                    else tools/ort's, else the system's)\n"
-    "  --json            the report as one JSON object\n"
-    "\n"
-    "Exit status: 0 every criterion holds, 1 one fails or an error (missing\n"
-    "runtime, unreadable or unfitting input), 2 a usage error.\n";
-
 static int number(int argc, char **argv, int *i, const char *opt, double lo,
                   double *out)
 {
@@ -83,7 +42,7 @@ int cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_eval, stdout);
             rc = CLI_OK;
             goto done;
         } else if (!strcmp(a, "--json")) {
@@ -151,7 +110,8 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (!o.model_a || (!n_sources && !o.random)) {
-        fputs(help, stderr);
+        cli_error(!o.model_a ? "eval: no model given"
+                             : "eval: --inputs SRC or --random N is required");
         goto done;
     }
     o.inputs = sources;

@@ -5,20 +5,6 @@
 #include "cli.h"
 #include "cli_shapes.h"
 
-static const char help[] =
-    "usage: onnxtd info MODEL [--json] [--dim NAME=VALUE]...\n"
-    "\n"
-    "Describes MODEL: IR version, opsets, producer, inputs and outputs, op\n"
-    "counts, parameters and bytes by data type (initializers and Constant\n"
-    "tensors, sub-graphs included), and per convolution its weight shape,\n"
-    "group, kernel, strides, dilations, pads (auto_pad resolved), parameters\n"
-    "and multiply-accumulates per sample (\"?\" when the output size is not\n"
-    "known statically).\n"
-    "\n"
-    "  --json            one JSON object instead of the text tables\n"
-    "  --dim NAME=VALUE  give the symbolic input dimension NAME a value for\n"
-    "                    shape inference (repeatable)\n";
-
 int cmd_info(int argc, char **argv)
 {
     const char *in = NULL;
@@ -28,7 +14,7 @@ int cmd_info(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_info, stdout);
             rc = CLI_OK;
             goto cleanup;
         } else if (!strcmp(a, "--json")) {
@@ -47,7 +33,7 @@ int cmd_info(int argc, char **argv)
         }
     }
     if (!in) {
-        fputs(help, stderr);
+        cli_error("info: no model given");
         goto cleanup;
     }
     onnxtd_error err = {0};
