@@ -149,6 +149,25 @@ typedef struct onnxtd_dim_value {
     int64_t value;
 } onnxtd_dim_value;
 
+/* The shape of one graph input, by name (dims[0..n_dims)). */
+typedef struct onnxtd_input_shape {
+    const char *input;
+    const int64_t *dims;
+    size_t n_dims;
+} onnxtd_input_shape;
+
+/* Checks that every dims[0..*n_dims) names a symbolic dimension of m's
+ * inputs, then appends (up to cap entries in all) a value for each
+ * symbolic dimension the input shapes cover; names added are borrowed
+ * from m. An unknown input or dimension name, a rank or fixed dimension
+ * that does not match, or two values for one dimension is ONNXTD_EUSAGE,
+ * the message naming it and listing the names the model has. */
+onnxtd_status onnxtd_input_dims(onnxtd_model *m,
+                                const onnxtd_input_shape *shapes,
+                                size_t n_shapes, onnxtd_dim_value *dims,
+                                size_t *n_dims, size_t cap,
+                                onnxtd_error *err);
+
 /* onnxtd_model_info with dims[0..n_dims) giving symbolic dims a value. */
 onnxtd_status onnxtd_model_info_dims(onnxtd_model *m, int json,
                                      const onnxtd_dim_value *dims,
@@ -287,6 +306,18 @@ typedef struct onnxtd_compress_options {
      * call at a time; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* When set, called instead of progress (with progress_ctx), with the
+     * expected work done and in all besides the layers: each layer weighs
+     * what factoring it is expected to cost, so elapsed x (work_total -
+     * work_done) / work_done estimates the time left where layer counts
+     * would not (the biggest layers go first). */
+    void (*progress_work)(void *ctx, size_t done, size_t total,
+                          double work_done, double work_total);
+    /* The command line that asked for this, or NULL: shown in the HTML
+     * report. The model records "onnxtd.version" and "onnxtd.options" in
+     * its metadata_props (what decides its bytes; no paths, so the same
+     * input and options give the same file). */
+    const char *command;
 } onnxtd_compress_options;
 
 /* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,

@@ -39,6 +39,9 @@ class DimValue(ctypes.Structure):
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
                                ctypes.c_size_t)
+PROGRESS_WORK_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
+                                    ctypes.c_size_t, ctypes.c_double,
+                                    ctypes.c_double)
 
 
 class Budget(ctypes.Structure):
@@ -81,7 +84,9 @@ class CompressOptions(ctypes.Structure):
                 ("ort_lib", ctypes.c_char_p),
                 ("measure_runs", ctypes.c_int),
                 ("progress", PROGRESS_FN),
-                ("progress_ctx", ctypes.c_void_p)]
+                ("progress_ctx", ctypes.c_void_p),
+                ("progress_work", PROGRESS_WORK_FN),
+                ("command", ctypes.c_char_p)]
 
 
 def new_compress_options() -> CompressOptions:

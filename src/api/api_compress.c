@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api_args.h"
+#include "api_provenance.h"
 #include "api_report.h"
 #include "calib/td_calib.h"
 #include "graph/td_model.h"
@@ -58,7 +59,8 @@ static const size_t known_sizes[] = {
     END(n_dims), END(sensitivity), END(rank_multiple), END(min_rank),
     END(allow_slower), END(act_stats), END(act_lambda), END(calib),
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
-    END(progress), END(progress_ctx), sizeof(onnxtd_compress_options)};
+    END(progress), END(progress_ctx), END(progress_work), END(command),
+    sizeof(onnxtd_compress_options)};
 #undef END
 
 /* The caller's options over the defaults, as far as its struct goes. */
@@ -234,6 +236,7 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->allow_slower = in->allow_slower;
     o->stats_lambda = in->act_lambda;
     o->progress = in->progress;
+    o->progress_work = in->progress_work;
     o->progress_ctx = in->progress_ctx;
 }
 
@@ -291,14 +294,25 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
 
 /* The pass, then with calibration inputs the measurement, then the
  * report when wanted. */
-static td_status compress(run *r, td_model *m, const td_compress_opts *o,
-                          onnxtd_report **report, td_err_t *err)
+static td_status compress(run *r, td_model *m,
+                          const onnxtd_compress_options *in,
+                          const td_compress_opts *o, onnxtd_report **report,
+                          td_err_t *err)
 {
     td_compress_report cr = {0};
+    char *options = NULL;
     td_status s = td_pass_compress(td_model_graph(m), o, &cr, err);
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
-    else if (r->cal) {
+    else if (!(options = td_api_options_text(in)))
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    else
+        s = td_api_stamp(m, options, err);
+    cr.model_name = td_model_path(m);
+    cr.command = in->command;
+    cr.options = options;
+    cr.version = ONNXTD_VERSION;
+    if (s == TD_OK && r->cal) {
         if ((s = td_calib_end(r->cal, m, &r->measured, err)))
             td_err_prefix(err, "%s: measuring the compressed model: ",
                           td_model_path(m));
@@ -309,6 +323,7 @@ static td_status compress(run *r, td_model *m, const td_compress_opts *o,
                            r->cal ? td_calib_take_statistics(r->cal) : NULL,
                            report, err);
     td_compress_report_free(&cr);
+    free(options);
     return s;
 }
 
@@ -332,7 +347,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     translate(&in, m, &o);
     run r = {0};
     if (!(s = prepare(&r, &in, m, &o, err)))
-        s = compress(&r, m, &o, report, err);
+        s = compress(&r, m, &in, &o, report, err);
     if (r.have_measured)
         td_measured_free(&r.measured);
     td_calib_free(r.cal);

@@ -42,7 +42,11 @@ static int copy_strings(onnxtd_report *rep)
             !copy_str(rep->arena, &k->reason))
             return 0;
     }
-    return copy_str(rep->arena, &r->budget_note);
+    return copy_str(rep->arena, &r->budget_note) &&
+           copy_str(rep->arena, &r->model_name) &&
+           copy_str(rep->arena, &r->command) &&
+           copy_str(rep->arena, &r->options) &&
+           copy_str(rep->arena, &r->version);
 }
 
 /* The totals the accessors answer, summed as the JSON report sums them:

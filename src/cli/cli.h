@@ -22,6 +22,20 @@ int cmd_compress(int argc, char **argv);
 int cmd_stats_model(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+/* Help texts (cli_help.c): the top-level usage and one per command. */
+extern const char cli_help_usage[], cli_help_convert[], cli_help_info[],
+    cli_help_diff[], cli_help_compress[], cli_help_stats_model[],
+    cli_help_eval[];
+#define CLI_SEE_HELP(cmd) "see 'onnxtd " cmd " --help'\n"
+
+/* Refuses (printing "--a and --b exclude each other") argv holding flags
+ * of two groups; a group is "--x" or "--x|--y" (flags that go together).
+ * groups ends with NULL. 0 or -1. */
+int cli_exclusive(int argc, char **argv, const char *const *groups);
+
+/* "onnxtd ARGV..." quoted for a shell (malloc'd; NULL: out of memory). */
+char *cli_command_line(int argc, char **argv);
+
 /* Prints "onnxtd: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps a library status to an exit code (usage errors -> 2). */
@@ -53,8 +67,8 @@ void cli_io_init(cli_io *io);
  * positional is a usage error printed with the command's name. 0 or -1. */
 int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io);
 /* After the arguments: OUT defaults to IN under --in-place. 0 when IN and
- * OUT are known, else -1. */
-int cli_io_done(cli_io *io);
+ * OUT are known, else -1 after saying which is missing. */
+int cli_io_done(cli_io *io, const char *cmd);
 /* Saves m to OUT with the shared options, checked (onnxtd_outputs_write). */
 onnxtd_status cli_io_save(const cli_io *io, onnxtd_model *m,
                           onnxtd_error *err);

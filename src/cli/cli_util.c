@@ -124,10 +124,15 @@ int cli_io_arg(int argc, char **argv, int *i, const char *cmd, cli_io *io)
     return 0;
 }
 
-int cli_io_done(cli_io *io)
+int cli_io_done(cli_io *io, const char *cmd)
 {
     if (io->in_place && !io->out)
         io->out = io->in;
+    if (!io->in)
+        cli_error("%s: no input model given", cmd);
+    else if (!io->out)
+        cli_error("%s: -o is required (or --in-place to replace the input)",
+                  cmd);
     return io->in && io->out ? 0 : -1;
 }
 

@@ -3,31 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <time.h>
-#include <unistd.h>
-
 #include "cli.h"
-
-/* Progress on a terminal: layer i of n, elapsed, an estimate of what is
- * left from the mean time per layer so far. */
-struct progress {
-    struct timespec t0;
-};
-
-static void on_progress(void *ctx, size_t done, size_t total)
-{
-    struct progress *p = ctx;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    double el = (double)(t.tv_sec - p->t0.tv_sec) +
-                1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
-    double left = done ? el / (double)done * (double)(total - done) : 0;
-    fprintf(stderr, "\rcompress: layer %zu of %zu, %.1f s elapsed, ~%.0f s left  ",
-            done, total, el, left);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
+#include "cli_progress.h"
+#include "cli_shapes.h"
 
 static int parse_fraction(int argc, char **argv, int *i, const char *opt,
                           double *out)
@@ -40,75 +18,11 @@ static int parse_fraction(int argc, char **argv, int *i, const char *opt,
     return 0;
 }
 
-static const char help[] =
-    "usage: onnxtd compress IN (-o OUT | --in-place) [options]\n"
-    "\n"
-    "Replaces Conv layers (and Gemm/MatMul with constant weights) by chains\n"
-    "of smaller layers built from tensor-decomposition factors.\n"
-    "\n"
-    "  --method M        auto (default: per layer the best of the methods\n"
-    "                    below), tucker2, cp, svd (1x1 Conv, Gemm, MatMul),\n"
-    "                    tr (tensor ring, TR-SVD), rsdtr (reduced-storage TR)\n"
-    "  --rank N          rank N for each factored mode (capped by the size)\n"
-    "  --ratio R         per layer, the largest ranks whose chain keeps at\n"
-    "                    most R x the layer's parameters (default 0.5)\n"
-    "  --tol E           per layer, the smallest chain whose relative\n"
-    "                    Frobenius error is at most E (0: exact)\n"
-    "  --target-params F the whole model keeps F (0 < F <= 1) of its\n"
-    "                    parameters; ranks are allocated across layers where\n"
-    "                    they cost the least error (estimated from spectra)\n"
-    "  --target-flops F  the Conv/Gemm/MatMul layers keep F of their MACs\n"
-    "                    (needs static shapes: see --dim); with\n"
-    "                    --target-params, both budgets hold at once\n"
-    "  --sensitivity S   how layers' errors weigh in the allocation: rel\n"
-    "                    (default, relative error) or abs (absolute error)\n"
-    "  --vbmf            per layer, ranks from EVBMF on the channel modes\n"
-    "  --vbmf-weaken F   r = full - F x (full - r_evbmf), F in (0, 1]\n"
-    "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
-    "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
-    "  --min-rank N      and at least N (default 1)\n"
-    "  --allow-slower    keep chains the cost model predicts to be slower\n"
-    "  --act-stats FILE  activation statistics (tools/ort/calib_stats.js):\n"
-    "                    factors, and the --target-* allocation, minimise\n"
-    "                    each layer's output error on the calibration data\n"
-    "                    instead of its weight error; layers without\n"
-    "                    statistics stay data-free\n"
-    "  --act-lambda F    regularisation: S = (M + F x mean(diag M) I)^(1/2)\n"
-    "                    (default 0.1)\n"
-    "  --calib INPUTS    gather the activation statistics here, running the\n"
-    "                    model in ONNX Runtime on these inputs (as for eval:\n"
-    "                    a test-data folder, .npy/.pb files or a folder of\n"
-    "                    them, a manifest; repeatable), then measure the\n"
-    "                    compressed model against the original on held-out\n"
-    "                    inputs (report: \"measured\")\n"
-    "  --holdout K       inputs held out of the statistics and measured on\n"
-    "                    (default: a quarter, rounded up; 0: measure on the\n"
-    "                    calibration inputs themselves)\n"
-    "  --save-stats FILE with --calib: also write the statistics to FILE, for\n"
-    "                    later runs with --act-stats FILE\n"
-    "  --runs N          timed runs of each model when measuring (default\n"
-    "                    10; 0: no timing)\n"
-    "  --ort-lib PATH    the libonnxruntime.so.1 to load (default:\n"
-    "                    $ONNXTD_ORT_LIB, else the one scripts/setup.sh\n"
-    "                    installs, else the system's)\n"
-    "  --dim NAME=VALUE  a value for a symbolic input dimension (FLOPs)\n"
-    "  --include RE      only layers whose node name matches (POSIX ERE;\n"
-    "                    counts in {m,n} up to 255, 1024 bytes at most)\n"
-    "  --exclude RE      skip layers whose node name matches\n"
-    "  --force           keep chains even when not smaller than the layer\n"
-    "  --no-fold-bn      do not fold BatchNormalization into the Conv before\n"
-    "  --report FILE     write the JSON report to FILE (-: standard output)\n"
-    "  --report-html FILE  write a self-contained HTML report to FILE (-: as\n"
-    "                    for --report, not both)\n"
-    "  --in-place        replace IN (-o may then be omitted); without it, an\n"
-    "                    output naming IN, or any file read, is refused\n"
-    "  --threads N       layers factored in parallel (default: all CPUs)\n"
-    "  --quiet           no summary table or progress on stderr\n"
-    "  --sweeps N        cap on HOOI / ALS sweeps (default 10)\n"
-    "  --fit-tol F       stop sweeping when the relative fit changes by less\n"
-    "                    than F (default 1e-4)\n"
-    "  --external-data NAME, --size-threshold BYTES, --mem-limit BYTES\n"
-    "                    as for convert\n";
+/* at most one budget; statistics from one source */
+static const char *const budget_flags[] = {
+    "--rank", "--ratio", "--tol", "--target-params|--target-flops",
+    "--vbmf|--vbmf-weaken", NULL};
+static const char *const stats_flags[] = {"--calib", "--act-stats", NULL};
 
 static int parse_method(const char *v, onnxtd_method *m)
 {
@@ -141,8 +55,8 @@ typedef struct compress_args {
     double ratio, tol, target_params, target_flops, vbmf_weaken;
     int use_tol, vbmf, quiet, holdout_given;
     const char *report_path, *html_path, *stats_path;
-    onnxtd_dim_value dims[CLI_MAX_DIMS];
-    size_t n_dims;
+    cli_shapes shapes;
+    char *command;       /* the command line, for the report */
     const char **calib;  /* argc + 1 slots: at most one per argument */
     size_t n_calib;
 } compress_args;
@@ -265,28 +179,6 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
     return OPT_TAKEN;
 }
 
-static int dim_option(const char *v, compress_args *a)
-{
-    long long ll;
-    const char *eq = strrchr(v, '=');
-    if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-        cli_error("--dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-        return OPT_USAGE;
-    }
-    if (a->n_dims == CLI_MAX_DIMS) {
-        cli_error("at most %d --dim options", CLI_MAX_DIMS);
-        return OPT_USAGE;
-    }
-    char *name = strndup(v, (size_t)(eq - v));
-    if (!name) {
-        cli_error("out of memory");
-        return OPT_FAIL;
-    }
-    a->dims[a->n_dims].name = name;
-    a->dims[a->n_dims++].value = ll;
-    return OPT_TAKEN;
-}
-
 /* Which layers, how they are factored, and where the reports go. */
 static int work_option(int argc, char **argv, int *i, compress_args *a)
 {
@@ -295,10 +187,9 @@ static int work_option(int argc, char **argv, int *i, compress_args *a)
     if (cli_is(arg, "--report-html")) {
         if (!(a->html_path = cli_value(argc, argv, i, "--report-html")))
             return OPT_USAGE;
-    } else if (cli_is(arg, "--dim")) {
-        if (!(v = cli_value(argc, argv, i, "--dim")))
+    } else if (cli_shapes_is(arg)) {
+        if (cli_shapes_arg(argc, argv, i, &a->shapes))
             return OPT_USAGE;
-        return dim_option(v, a);
     } else if (cli_is(arg, "--include")) {
         if (!(a->co.include = cli_value(argc, argv, i, "--include")))
             return OPT_USAGE;
@@ -316,8 +207,8 @@ static int work_option(int argc, char **argv, int *i, compress_args *a)
             return OPT_USAGE;
     } else if (cli_is(arg, "--threads")) {
         if (!(v = cli_value(argc, argv, i, "--threads")) ||
-            cli_parse_i64(v, &ll) || ll < 1 || ll > 64) {
-            cli_error("--threads needs an integer from 1 to 64");
+            cli_parse_i64(v, &ll) || ll < 0 || ll > 64) {
+            cli_error("--threads needs an integer from 0 (all CPUs) to 64");
             return OPT_USAGE;
         }
         a->co.threads = (int)ll;
@@ -347,7 +238,7 @@ static int parse_args(int argc, char **argv, compress_args *a, int *help_shown)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_compress, stdout);
             *help_shown = 1;
             return CLI_OK;
         }
@@ -368,25 +259,15 @@ static int parse_args(int argc, char **argv, compress_args *a, int *help_shown)
 /* The flags together: one budget, one source of statistics, and the
  * options the calibration run alone takes. The budget flags become the
  * library's one budget. */
-static int check_args(compress_args *a)
+static int check_args(int argc, char **argv, compress_args *a)
 {
-    if (cli_io_done(&a->io)) {
-        fputs(help, stderr);
+    if (cli_exclusive(argc, argv, budget_flags) ||
+        cli_exclusive(argc, argv, stats_flags))
         return -1;
-    }
+    if (cli_io_done(&a->io, "compress"))
+        return -1;
     if (to_stdout(a->report_path) && to_stdout(a->html_path)) {
         cli_error("--report and --report-html cannot both be standard output");
-        return -1;
-    }
-    if ((a->rank > 0) + (a->ratio > 0) + a->use_tol +
-        (a->target_params > 0 || a->target_flops > 0) + a->vbmf > 1) {
-        cli_error("give at most one of --rank, --ratio, --tol, "
-                  "--target-params and/or --target-flops, and --vbmf");
-        return -1;
-    }
-    if (a->n_calib && a->co.act_stats) {
-        cli_error("give --calib or --act-stats, not both: --calib gathers "
-                  "the statistics itself");
         return -1;
     }
     if (!a->n_calib && (a->holdout_given || a->stats_path)) {
@@ -408,8 +289,7 @@ static int check_args(compress_args *a)
     else if (a->vbmf)
         b->kind = ONNXTD_BUDGET_VBMF,
         b->value = a->vbmf_weaken > 0 ? a->vbmf_weaken : 1;
-    a->co.dims = a->dims;
-    a->co.n_dims = a->n_dims;
+    a->co.dims = a->shapes.dims;
     a->co.calib = a->calib;
     a->co.n_calib = a->n_calib;
     return 0;
@@ -502,12 +382,9 @@ static onnxtd_status print_results(const compress_args *a,
  * write all outputs together, print. */
 static int run(compress_args *a, compress_files *f)
 {
-    struct progress prog;
-    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    if (!a->quiet && isatty(2)) {
-        a->co.progress = on_progress;
-        a->co.progress_ctx = &prog;
-    }
+    cli_progress prog;
+    cli_progress_init(&prog, a->quiet);
+    cli_progress_attach(&prog, &a->co);
     plan_files(a, f);
     onnxtd_error err = {0};
     onnxtd_model *m = NULL;
@@ -515,6 +392,9 @@ static int run(compress_args *a, compress_files *f)
     onnxtd_status s = onnxtd_model_load(a->io.in, &a->io.lo, &m, &err);
     onnxtd_outputs outs = {m, a->io.out, &a->io.so, f->out, f->n_out,
                            f->reads, f->n_reads, a->io.in_place};
+    if (s == ONNXTD_OK &&
+        (s = cli_shapes_resolve(&a->shapes, m, &err)) == ONNXTD_OK)
+        a->co.n_dims = a->shapes.n_dims;
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_check(&outs, &err);
     if (s == ONNXTD_OK)
@@ -541,17 +421,18 @@ int cmd_compress(int argc, char **argv)
     a.calib = calloc((size_t)argc + 1, sizeof *a.calib);
     f.reads = calloc((size_t)argc + 1, sizeof *f.reads);
     int rc = CLI_FAIL, help_shown = 0;
-    if (!a.calib || !f.reads)
+    a.co.command = a.command = cli_command_line(argc, argv);
+    if (!a.calib || !f.reads || !a.command)
         cli_error("out of memory");
     else if ((rc = parse_args(argc, argv, &a, &help_shown)) == CLI_OK &&
              !help_shown)
-        rc = check_args(&a) ? CLI_USAGE : run(&a, &f);
+        rc = check_args(argc, argv, &a) ? CLI_USAGE : run(&a, &f);
     free(f.json);
     free(f.text);
     free(f.html);
     free(a.calib);
     free(f.reads);
-    for (size_t q = 0; q < a.n_dims; q++)
-        free((char *)a.dims[q].name);
+    free(a.command);
+    cli_shapes_free(&a.shapes);
     return rc;
 }

@@ -6,31 +6,6 @@
 
 #include "cli.h"
 
-static const char help[] =
-    "usage: onnxtd diff A B [--json] [--atol A] [--rtol R]\n"
-    "                       [--ignore names|metadata|doc_strings]\n"
-    "\n"
-    "Compares two models by meaning, not bytes: nodes, attributes, node\n"
-    "inputs and outputs, initializer and Constant values, graph inputs and\n"
-    "outputs, opsets, IR version, producer and metadata. Nodes pair by\n"
-    "structure first (op, attributes, inputs and outputs equal), so a renamed\n"
-    "node shows as renamed; then by name (unnamed ones by position among\n"
-    "nodes of their op_type); then by op and outputs. Where tensor payloads\n"
-    "are stored (inline or external data) does not matter.\n"
-    "\n"
-    "  --json          the report as one JSON object\n"
-    "  --atol A        tensors of one dtype and shape are the same when\n"
-    "  --rtol R        every element has |a - b| <= A + R * |b|\n"
-    "                  (numpy.allclose, b from B; NaN matches NaN only);\n"
-    "                  default 0 and 0: exact\n"
-    "  --ignore WHAT   leave out names (node names, graph name), metadata\n"
-    "                  (metadata_props, producer, model_version, domain) or\n"
-    "                  doc_strings; repeatable or a comma list\n"
-    "\n"
-    "Text lines are sorted and marked '-' (only in A), '+' (only in B) or\n"
-    "'~' (changed); the last line sums up (\"diff: same\" when equal).\n"
-    "Exit status: 0 the models are the same, 1 they differ, 2 an error.\n";
-
 /* A tolerance: a finite number >= 0. */
 static int parse_tol(const char *opt, const char *v, double *out)
 {
@@ -92,7 +67,7 @@ int cmd_diff(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_diff, stdout);
             return CLI_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -109,6 +84,7 @@ int cmd_diff(int argc, char **argv)
                 return CLI_USAGE;
         } else if (a[0] == '-' && a[1]) {
             cli_error("diff: unknown option '%s'", a);
+            fputs(CLI_SEE_HELP("diff"), stderr);
             return CLI_USAGE;
         } else if (!path[0]) {
             path[0] = a;
@@ -116,11 +92,13 @@ int cmd_diff(int argc, char **argv)
             path[1] = a;
         } else {
             cli_error("diff: unexpected argument '%s'", a);
+            fputs(CLI_SEE_HELP("diff"), stderr);
             return CLI_USAGE;
         }
     }
     if (!path[1]) {
-        fputs(help, stderr);
+        cli_error("diff: two models are needed, A and B");
+        fputs(CLI_SEE_HELP("diff"), stderr);
         return CLI_USAGE;
     }
     onnxtd_error err = {0};

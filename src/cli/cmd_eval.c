@@ -3,49 +3,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_shapes.h"
 
 #define MAX_SOURCES 256
 
-static const char help[] =
-    "usage: onnxtd eval A.onnx [B.onnx] --inputs SRC [--inputs SRC ...]\n"
-    "                   [--rtol R] [--min-cosine C] [--min-agreement F]\n"
-    "                   [--elementwise RTOL,ATOL] [--threads N] [--runs N]\n"
-    "                   [--ort-lib PATH] [--json]\n"
-    "       onnxtd eval A.onnx B.onnx --random N [--seed S] [--dim NAME=V]...\n"
-    "\n"
-    "Runs A and B in ONNX Runtime on the same inputs and reports, per output,\n"
-    "with A as the reference: rel. L2 ||B-A||/||A|| and cosine over all\n"
-    "samples, the largest |B-A|, and top-1 agreement for outputs that look\n"
-    "like class scores (float, rank 2 or 3, last axis > 1: argmax over the\n"
-    "last axis); then the median latency of each over interleaved runs with\n"
-    "the same session options, and B/A. With one model, A is compared with\n"
-    "the outputs stored beside its inputs (output_K.pb), as the reference.\n"
-    "\n"
-    "  --inputs SRC      real inputs (repeatable; samples add up):\n"
-    "                    a folder in ONNX's test-data layout\n"
-    "                    (test_data_set_N/input_K.pb, K-th input that is not\n"
-    "                    an initializer), or one such folder; a folder of\n"
-    "                    .npy files or a .npy/.pb file (one input models,\n"
-    "                    one sample per file); or a manifest: one sample per\n"
-    "                    line, NAME=PATH for every input\n"
-    "  --random N        N seeded random samples instead (a smoke test: says\n"
-    "                    little about accuracy); --seed S (default 0),\n"
-    "                    --dim NAME=V for each symbolic input dim\n"
-    "  --rtol R          fail when an output's rel. L2 exceeds R\n"
-    "  --min-cosine C    fail when an output's cosine is below C\n"
-    "  --min-agreement F fail when a class-score output's top-1 agreement is\n"
-    "                    below F (or no output looks like class scores)\n"
-    "  --elementwise RTOL,ATOL\n"
-    "                    fail when any |B-A| > ATOL + RTOL |A| (numpy's\n"
-    "                    allclose; ONNX's test data uses 1e-3,1e-7)\n"
-    "  --threads N       intra-op threads of each session (default: ORT's)\n"
-    "  --runs N          timed runs of each model (default 10; 0: no timing)\n"
-    "  --ort-lib PATH    the libonnxruntime.so.1 to load (else $ONNXTD_ORT_LIB,\n"
-    "                    else tools/ort's, else the system's)\n"
-    "  --json            the report as one JSON object\n"
-    "\n"
-    "Exit status: 0 every criterion holds, 1 one fails or an error (missing\n"
-    "runtime, unreadable or unfitting input), 2 a usage error.\n";
 
 static int number(int argc, char **argv, int *i, const char *opt, double lo,
                   double *out)
@@ -74,36 +35,13 @@ typedef struct eval_args {
     onnxtd_eval_options o;
     const char *sources[MAX_SOURCES];
     size_t n_sources;
-    onnxtd_dim_value dims[CLI_MAX_DIMS];
-    char *dim_names[CLI_MAX_DIMS];
-    size_t n_dims;
+    cli_shapes shapes;
     int json;
 } eval_args;
 
 /* What an option parser answers: not its option, taken, a usage error
  * (printed), or out of memory (printed). */
 enum { OPT_NO, OPT_TAKEN, OPT_USAGE, OPT_FAIL };
-
-static int dim_option(const char *v, eval_args *a)
-{
-    long long ll;
-    const char *eq = strchr(v, '=');
-    if (!eq || eq == v || cli_parse_i64(eq + 1, &ll) || ll < 0) {
-        cli_error("eval: --dim needs NAME=VALUE with VALUE >= 0, not '%s'", v);
-        return OPT_USAGE;
-    }
-    if (a->n_dims == CLI_MAX_DIMS) {
-        cli_error("eval: at most %d --dim options", CLI_MAX_DIMS);
-        return OPT_USAGE;
-    }
-    if (!(a->dim_names[a->n_dims] = strndup(v, (size_t)(eq - v)))) {
-        cli_error("out of memory");
-        return OPT_FAIL;
-    }
-    a->dims[a->n_dims].name = a->dim_names[a->n_dims];
-    a->dims[a->n_dims++].value = ll;
-    return OPT_TAKEN;
-}
 
 /* The inputs: real ones, or seeded random samples. */
 static int input_option(int argc, char **argv, int *i, eval_args *a)
@@ -126,10 +64,9 @@ static int input_option(int argc, char **argv, int *i, eval_args *a)
         if (count(argc, argv, i, "--seed", 0, &ll))
             return OPT_USAGE;
         a->o.seed = (uint64_t)ll;
-    } else if (cli_is(arg, "--dim")) {
-        if (!(v = cli_value(argc, argv, i, arg)))
+    } else if (cli_shapes_is(arg)) {
+        if (cli_shapes_arg(argc, argv, i, &a->shapes))
             return OPT_USAGE;
-        return dim_option(v, a);
     } else {
         return OPT_NO;
     }
@@ -210,7 +147,7 @@ static int parse_args(int argc, char **argv, eval_args *a, int *help_shown)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            fputs(help, stdout);
+            fputs(cli_help_eval, stdout);
             *help_shown = 1;
             return CLI_OK;
         }
@@ -231,12 +168,22 @@ static int run(eval_args *a)
 {
     a->o.inputs = a->sources;
     a->o.n_inputs = a->n_sources;
-    a->o.dims = a->dims;
-    a->o.n_dims = a->n_dims;
     onnxtd_error err = {0};
     char *report = NULL;
     int pass = 0;
-    onnxtd_status s = onnxtd_eval(&a->o, a->json, &report, &pass, &err);
+    onnxtd_status s = ONNXTD_OK;
+    onnxtd_model *shape_model = NULL;  /* owns the dims' names */
+    /* names given are checked against model A */
+    if (a->shapes.n_dims || a->shapes.n_shapes) {
+        s = onnxtd_model_load(a->o.model_a, NULL, &shape_model, &err);
+        if (s == ONNXTD_OK)
+            s = cli_shapes_resolve(&a->shapes, shape_model, &err);
+    }
+    a->o.dims = a->shapes.dims;
+    a->o.n_dims = a->shapes.n_dims;
+    if (s == ONNXTD_OK)
+        s = onnxtd_eval(&a->o, a->json, &report, &pass, &err);
+    onnxtd_model_free(shape_model);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
         return cli_exit_for(s);
@@ -254,13 +201,14 @@ int cmd_eval(int argc, char **argv)
     int rc = parse_args(argc, argv, &a, &help_shown);
     if (rc == CLI_OK && !help_shown) {
         if (!a.o.model_a || (!a.n_sources && !a.o.random)) {
-            fputs(help, stderr);
+            cli_error(!a.o.model_a ? "eval: no model given"
+                                   : "eval: --inputs SRC or --random N is "
+                                     "required");
             rc = CLI_USAGE;
         } else {
             rc = run(&a);
         }
     }
-    for (size_t q = 0; q < a.n_dims; q++)
-        free(a.dim_names[q]);
+    cli_shapes_free(&a.shapes);
     return rc;
 }

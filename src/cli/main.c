@@ -4,29 +4,6 @@
 #include "cli.h"
 #include "util/td_mem.h"
 
-static const char usage[] =
-    "usage: onnxtd COMMAND [ARGS]\n"
-    "\n"
-    "commands:\n"
-    "  convert IN -o OUT [--external-data NAME] [--size-threshold BYTES]\n"
-    "      rewrite a model losslessly (inline or move tensors to NAME)\n"
-    "  info MODEL [--json]\n"
-    "      IR version, opsets, inputs/outputs, op counts, parameters, convs\n"
-    "  diff A B [--json] [--atol A] [--rtol R] [--ignore WHAT]\n"
-    "      compare two models by meaning; exit 0 same, 1 different, 2 error\n"
-    "  compress IN -o OUT [--method auto|tucker2|cp|svd|tr|rsdtr]\n"
-    "           [--rank N | --ratio R | --tol E] [--include RE] [--exclude RE]\n"
-    "           [--force] [--no-fold-bn] [--report FILE.json]\n"
-    "      replace layers by chains of smaller ones built from factors\n"
-    "  stats-model IN -o OUT\n"
-    "      a copy of IN that also outputs its layers' input statistics, for\n"
-    "      calibration in ONNX Runtime (tools/ort/calib_stats.js)\n"
-    "  eval A [B] --inputs SRC [--rtol R] [--min-cosine C] [--json]\n"
-    "      run A and B in ONNX Runtime on the same inputs: output deviation,\n"
-    "      top-1 agreement, latency; one model: against its stored outputs\n"
-    "\n"
-    "Run 'onnxtd COMMAND --help' for a command's options.\n";
-
 /* Under ONNXTD_FAIL_ALLOC=N (util/td_mem.h) says whether the Nth allocation
  * was reached, so that a test looping over N knows when it has seen them
  * all. */
@@ -46,15 +23,23 @@ static int fault_report(int rc)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        fputs(cli_help_usage, stderr);
         return CLI_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-        fputs(usage, stdout);
+    /* "onnxtd help CMD" is "onnxtd CMD --help" */
+    char help_flag[] = "--help";
+    char *help_argv[4] = {argv[0], argc > 2 ? argv[2] : NULL, help_flag, NULL};
+    if (!strcmp(cmd, "help") && argc > 2) {
+        cmd = argv[2];
+        argc = 3;
+        argv = help_argv;
+    } else if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+               !strcmp(cmd, "help")) {
+        fputs(cli_help_usage, stdout);
         return CLI_OK;
     }
-    if (!strcmp(cmd, "--version")) {
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("onnxtd %s\n", onnxtd_version());
         return CLI_OK;
     }
@@ -72,9 +57,15 @@ int main(int argc, char **argv)
 
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (!strcmp(cmd, cmds[i].name))
-            return fault_report(cmds[i].run(argc - 1, argv + 1));
+        if (!strcmp(cmd, cmds[i].name)) {
+            int rc = cmds[i].run(argc - 1, argv + 1);
+            /* a usage error is one line, then where the help is (diff's
+             * 2 is any error: it points to its help itself) */
+            if (rc == CLI_USAGE && strcmp(cmd, "diff"))
+                fprintf(stderr, "see 'onnxtd %s --help'\n", cmd);
+            return fault_report(rc);
+        }
     cli_error("unknown command '%s'", cmd);
-    fputs(usage, stderr);
+    fputs("see 'onnxtd --help'\n", stderr);
     return CLI_USAGE;
 }

@@ -391,3 +391,34 @@ int64_t td_model_opset(const td_model *m, const char *domain)
     }
     return 0;
 }
+
+td_status td_model_set_metadata(td_model *m, const char *key,
+                                const char *value, td_err_t *err)
+{
+    /* the unpacked message is never modified: a copy of the root with a
+     * new list, its strings and entries in the arena */
+    const Onnx__ModelProto *old = m->root;
+    Onnx__ModelProto *cp = td_arena_memdup(m->arena, old, sizeof *cp);
+    size_t n = old->n_metadata_props;
+    Onnx__StringStringEntryProto **list =
+        cp ? td_arena_alloc(m->arena, (n + 1) * sizeof *list) : NULL;
+    Onnx__StringStringEntryProto *e =
+        list ? td_arena_alloc(m->arena, sizeof *e) : NULL;
+    if (!e)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    onnx__string_string_entry_proto__init(e);
+    e->key = td_arena_strdup(m->arena, key);
+    e->value = td_arena_strdup(m->arena, value);
+    if (!e->key || !e->value)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!old->metadata_props[i]->key ||
+            strcmp(old->metadata_props[i]->key, key))
+            list[k++] = old->metadata_props[i];
+    list[k++] = e;
+    cp->metadata_props = list;
+    cp->n_metadata_props = k;
+    m->root = cp;
+    return TD_OK;
+}

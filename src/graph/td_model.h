@@ -51,6 +51,11 @@ td_arena *td_model_arena(td_model *m);
 /* The model as it stands now (the IR's graph in place); arena-built. */
 const Onnx__ModelProto *td_model_current(td_model *m);
 
+/* Sets metadata_props entry key to value in the model saved from now on
+ * (an entry of that key is replaced); the other fields stay as they are. */
+td_status td_model_set_metadata(td_model *m, const char *key,
+                                const char *value, td_err_t *err);
+
 /* The version of an operator set imported by the model (domain "" and
  * "ai.onnx" are the same), or 0 when not imported. */
 int64_t td_model_opset(const td_model *m, const char *domain);

@@ -29,6 +29,16 @@ static int accept(const td_compress_opts *o, const char *name)
     return 1;
 }
 
+/* Why --include/--exclude leave a layer out (NULL: they do not). */
+static const char *excluded_why(const td_compress_opts *o, const char *name)
+{
+    if (o->include && regexec(o->include, name, 0, NULL, 0) != 0)
+        return "excluded: the name does not match the include pattern";
+    if (o->exclude && regexec(o->exclude, name, 0, NULL, 0) == 0)
+        return "excluded: the name matches the exclude pattern";
+    return NULL;
+}
+
 static int accept_node(void *ctx, const Onnx__NodeProto *n)
 {
     const char *name = n->name && n->name[0] ? n->name
@@ -53,6 +63,7 @@ typedef struct pool_ctx {
     td_job **order;
     const td_compress_opts *o;
     enum job_phase phase;
+    double work_done, work_total;  /* td_job_cost summed */
 } pool_ctx;
 
 static int run_one(void *ctx, size_t i)
@@ -66,10 +77,16 @@ static int run_one(void *ctx, size_t i)
     return j->st != TD_OK;
 }
 
-static void report_progress(void *ctx, size_t done, size_t total)
+static void report_progress(void *ctx, size_t item, size_t done, size_t total)
 {
-    const td_compress_opts *o = ((pool_ctx *)ctx)->o;
-    o->progress(o->progress_ctx, done, total);
+    pool_ctx *p = ctx;
+    const td_compress_opts *o = p->o;
+    p->work_done += td_job_cost(p->order[item]);
+    if (o->progress_work)
+        o->progress_work(o->progress_ctx, done, total, p->work_done,
+                         p->work_total);
+    else
+        o->progress(o->progress_ctx, done, total);
 }
 
 /* Biggest layers first (longest-processing-time order), so that the last
@@ -91,8 +108,10 @@ static td_status run_jobs(layer_set *ls, const td_compress_opts *o,
     for (size_t i = 0; i < n; i++)
         order[i] = &ls->jobs[i];
     qsort(order, n, sizeof *order, by_size_desc);
-    pool_ctx p = {order, o, phase};
-    int progress = phase == PHASE_FACTOR && o->progress;
+    pool_ctx p = {order, o, phase, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        p.work_total += td_job_cost(order[i]);
+    int progress = phase == PHASE_FACTOR && (o->progress || o->progress_work);
     /* One layer per core already fills the machine; BLAS threads on top of
      * that contend for the same cores (on ISNet they more than doubled the
      * time). One BLAS thread also whatever the pool's size: OpenBLAS
@@ -193,6 +212,9 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
             goto done;
         }
         if (!accept(o, j->layer.name)) {
+            r->skipped[r->n_skipped++] = (td_skip_report){
+                j->layer.name, td_graph_node(g, i)->op_type,
+                excluded_why(o, j->layer.name)};
             /* fixed under a FLOPs budget */
             ls->outside.macs += macs > 0 ? (double)macs : 0;
             ls->outside.filtered++;

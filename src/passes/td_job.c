@@ -479,6 +479,17 @@ out:
     r->seconds = now() - t0;
 }
 
+double td_job_cost(const td_job *j)
+{
+    const td_layer *l = &j->layer;
+    double params = (double)td_layer_params(l);
+    if (j->planned && j->plan_keep)
+        return 1;
+    double rows = l->cout > 0 ? (double)l->cout : 1;
+    double cols = params / rows;
+    return params * (rows < cols ? rows : cols) + 1;
+}
+
 void td_job_free(td_job *j)
 {
     td_whitenings_free(j->whiten, j->layer.group);

@@ -49,6 +49,11 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err);
 
 /* Factors the layer: per-layer budget, or the plan when j->planned. */
 void td_job_factor(td_job *j, const td_compress_opts *o);
+/* The expected cost of td_job_factor, in arbitrary units, for progress:
+ * the decompositions are SVDs (or sweeps of them) of the weight's
+ * unfoldings, O(m n min(m, n)) for an m x n matrix; a layer the plan
+ * keeps costs next to nothing. */
+double td_job_cost(const td_job *j);
 
 void td_job_free(td_job *j);
 

@@ -71,6 +71,10 @@ typedef struct td_compress_opts {
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
+    /* When set, called instead, with the expected work done and in all
+     * too (td_job_cost), for an estimate of the time left. */
+    void (*progress_work)(void *ctx, size_t done, size_t total,
+                          double work_done, double work_total);
     void *progress_ctx;
 } td_compress_opts;
 
@@ -163,6 +167,10 @@ typedef struct td_compress_report {
     /* the measured deviation, filled in after the pass by a caller that
      * ran the models (NULL: not measured); borrowed */
     const td_measured *measured;
+    /* for the HTML overview, filled in by the caller (NULL: not shown):
+     * the model's path, the command line, the options in words and the
+     * tool's version; borrowed */
+    const char *model_name, *command, *options, *version;
 } td_compress_report;
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)
@@ -177,6 +185,8 @@ void td_compress_report_free(td_compress_report *r);
 
 /* JSON report (issue format) and a human-readable table. */
 char *td_compress_report_json(const td_compress_report *r);
+/* Why a kept layer (method TD_KEEP) stays: its note. */
+const char *td_layer_keep_reason(const td_layer_report *l);
 char *td_compress_report_table(const td_compress_report *r);
 char *td_compress_report_html(const td_compress_report *r);
 

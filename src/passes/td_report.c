@@ -22,6 +22,13 @@ static void opt_int(td_buf *b, int64_t v)
         td_json_int(b, v);
 }
 
+const char *td_layer_keep_reason(const td_layer_report *l)
+{
+    /* every path that keeps a layer notes why (td_job.c); an empty note
+     * would be a bug, shown as such rather than hidden */
+    return l->note && l->note[0] ? l->note : "kept (reason not recorded)";
+}
+
 static void candidates_json(td_buf *b, const td_layer_report *l)
 {
     td_json_key(b, "candidates");
@@ -57,6 +64,10 @@ static void layer_json(td_buf *b, const td_compress_report *r,
     if (l->note) {
         td_json_key(b, "note");
         td_json_str(b, l->note);
+    }
+    if (l->method == TD_KEEP) {
+        td_json_key(b, "reason");
+        td_json_str(b, td_layer_keep_reason(l));
     }
     td_json_key(b, "ranks"); ranks_json(b, l->ranks, l->n_ranks);
     if (l->method == TD_TR || l->method == TD_RSDTR) {
@@ -200,12 +211,97 @@ static void skipped_lines(td_buf *b, const td_compress_report *r)
         td_buf_printf(b, "left as is: more kinds (see the JSON report)\n");
 }
 
+/* Node names longer than this are cut in the middle, marked with "...":
+ * both ends tell layers apart (a prefix of the block, a suffix of the op). */
+#define NAME_MAX_WIDTH 48
+
+/* Display columns of s (code points; wide characters are rare in names). */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+/* Name s padded to w columns, or cut to its first and last columns around
+ * "..." when wider; cuts fall on code-point boundaries. */
+static void name_cell(td_buf *b, const char *s, size_t w)
+{
+    size_t n = strlen(s), cols = text_width(s);
+    if (cols <= w) {
+        td_buf_printf(b, "%s%*s", s, (int)(w - cols), "");
+        return;
+    }
+    size_t keep_head = (w - 3) / 2, keep_tail = w - 3 - keep_head;
+    size_t h = 0, t = n;
+    for (size_t c = 0; c < keep_head && h < n; c++)
+        while (++h < n && ((unsigned char)s[h] & 0xC0) == 0x80)
+            ;
+    for (size_t c = 0; c < keep_tail && t > h; c++)
+        while (--t > h && ((unsigned char)s[t] & 0xC0) == 0x80)
+            ;
+    td_buf_put(b, s, h);
+    td_buf_put(b, "...", 3);
+    td_buf_put(b, s + t, n - t);
+}
+
+static void macs_cell(td_buf *b, int64_t v)
+{
+    if (v < 0)
+        td_buf_printf(b, " %13s", "?");
+    else
+        td_buf_printf(b, " %13lld", (long long)v);
+}
+
+/* The summary in the terms of the budget asked for: MACs first after a
+ * FLOPs target, parameters first otherwise; a total not every layer knows
+ * is not printed as if it were one. */
+static void summary_line(td_buf *b, const td_compress_report *r,
+                         size_t changed)
+{
+    double mb = 0, ma = 0;
+    int macs_known = 1;
+    for (size_t i = 0; i < r->n_layers; i++) {
+        const td_layer_report *l = &r->layers[i];
+        if (l->macs_before < 0 || l->macs_after < 0)
+            macs_known = 0;
+        mb += (double)l->macs_before;
+        ma += (double)l->macs_after;
+    }
+    char params[96] = "", macs[96] = "layer MACs unknown (symbolic shapes)";
+    snprintf(params, sizeof params, "model parameters %lld -> %lld",
+             (long long)r->model_params_before,
+             (long long)r->model_params_after);
+    if (r->model_params_after > 0)
+        snprintf(params + strlen(params), sizeof params - strlen(params),
+                 " (%.2fx fewer)", (double)r->model_params_before /
+                                   (double)r->model_params_after);
+    if (macs_known)
+        snprintf(macs, sizeof macs, "layer MACs %.0f -> %.0f", mb, ma);
+    if (macs_known && ma > 0)
+        snprintf(macs + strlen(macs), sizeof macs - strlen(macs),
+                 " (%.2fx fewer)", mb / ma);
+    int flops_first = r->global == TD_GLOBAL_FLOPS;
+    td_buf_printf(b, "%zu of %zu layers replaced, %zu BatchNormalization "
+                  "folded; %s; %s in %.2f s\n", changed, r->n_layers,
+                  r->bn_folded, flops_first ? macs : params,
+                  flops_first ? params : macs, r->seconds);
+}
+
 char *td_compress_report_table(const td_compress_report *r)
 {
     td_buf b = {0};
-    size_t changed = 0;
-    td_buf_printf(&b, "%-40s %-8s %-8s %-16s %11s %11s %9s %7s\n", "node", "op",
-                  "method", "ranks", "params", "after", "rel_err", "sec");
+    size_t changed = 0, w = 4;
+    for (size_t i = 0; i < r->n_layers; i++) {
+        size_t cols = text_width(r->layers[i].node);
+        w = cols > w ? cols : w;
+    }
+    w = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
+    name_cell(&b, "node", w);
+    td_buf_printf(&b, " %-8s %-8s %-16s %11s %11s %13s %13s %9s %7s  %s\n",
+                  "op", "method", "ranks", "params", "after", "MACs",
+                  "MACs after", "rel_err", "sec", "reason kept");
     for (size_t i = 0; i < r->n_layers; i++) {
         const td_layer_report *l = &r->layers[i];
         char ranks[64] = "-";
@@ -213,21 +309,19 @@ char *td_compress_report_table(const td_compress_report *r)
         for (int k = 0; k < l->n_ranks && n < sizeof ranks - 24; k++)
             n += (size_t)snprintf(ranks + n, sizeof ranks - n, "%s%lld",
                                   k ? "," : "", (long long)l->ranks[k]);
-        td_buf_printf(&b, "%-40.40s %-8.8s %-8s %-16.16s %11lld %11lld %9.2e %7.2f\n",
-                      l->node, l->op, td_method_name(l->method), ranks,
-                      (long long)l->params_before, (long long)l->params_after,
-                      l->rel_error, l->seconds);
+        name_cell(&b, l->node, w);
+        td_buf_printf(&b, " %-8.8s %-8s %-16.16s %11lld %11lld", l->op,
+                      td_method_name(l->method), ranks,
+                      (long long)l->params_before, (long long)l->params_after);
+        macs_cell(&b, l->macs_before);
+        macs_cell(&b, l->macs_after);
+        td_buf_printf(&b, " %9.2e %7.2f", l->rel_error, l->seconds);
+        if (l->method == TD_KEEP)
+            td_buf_printf(&b, "  %s", td_layer_keep_reason(l));
+        td_buf_printf(&b, "\n");
         changed += l->method != TD_KEEP;
     }
-    char ratio[32] = "";
-    if (r->model_params_after > 0)
-        snprintf(ratio, sizeof ratio, " (%.2fx fewer)",
-                 (double)r->model_params_before / (double)r->model_params_after);
-    td_buf_printf(&b, "%zu of %zu layers replaced, %zu BatchNormalization "
-                  "folded; model parameters %lld -> %lld%s in %.2f s\n",
-                  changed, r->n_layers, r->bn_folded,
-                  (long long)r->model_params_before,
-                  (long long)r->model_params_after, ratio, r->seconds);
+    summary_line(&b, r, changed);
     skipped_lines(&b, r);
     if (r->have_stats)
         td_buf_printf(&b, "activation statistics: %zu layers factored by output "

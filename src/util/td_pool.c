@@ -28,7 +28,7 @@ static void *worker(void *arg)
             p->stop = 1;
         p->done++;
         if (p->on_done)
-            p->on_done(p->ctx, p->done, p->n);
+            p->on_done(p->ctx, i, p->done, p->n);
         pthread_mutex_unlock(&p->mu);
     }
 }

@@ -14,8 +14,10 @@
 
 /* Does item i; non-zero: hand out no further items (those running finish). */
 typedef int (*td_pool_work_fn)(void *ctx, size_t i);
-/* Called after each item, serialised across threads (progress reports). */
-typedef void (*td_pool_done_fn)(void *ctx, size_t done, size_t total);
+/* Called after each item (the one just finished, and how many are), one
+ * call at a time across threads (progress reports). */
+typedef void (*td_pool_done_fn)(void *ctx, size_t item, size_t done,
+                                size_t total);
 
 /* Runs work over items 0..n-1 on min(threads, n, TD_POOL_MAX_THREADS)
  * threads (threads <= 0: one per online CPU); done may be NULL. Returns

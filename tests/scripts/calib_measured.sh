@@ -186,7 +186,7 @@ misuse() {  # TEXT OPTIONS...
 misuse "options.holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
 misuse "--holdout needs --calib" --holdout 1
 misuse "--save-stats needs --calib" --save-stats "$T/s.onnx"
-misuse "give --calib or --act-stats, not both" --calib "$T/in" --act-stats "$T/cal.stats.onnx"
+misuse "--calib and --act-stats exclude each other" --calib "$T/in" --act-stats "$T/cal.stats.onnx"
 
 # ---- an output over a file read: exit 1 (as every output path), nothing written
 refused() {  # TEXT OPTIONS...

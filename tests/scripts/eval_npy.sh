@@ -143,10 +143,10 @@ expect "folder for two inputs" 1 "one file per sample fits a model with one inpu
 expect "random without dims" 2 "dim 0 is the symbolic 'N'" "$BIN" eval "$A" "$A" --random 2
 expect "random" 0 "" "$BIN" eval "$A" "$A" --random 2 --dim N=1 --dim H=4 --dim W=6 --rtol 0 --runs 0
 grep -q "2 random samples (seed 0); random inputs: a smoke test" "$T/out" || bad "random label: $(cat "$T/out")"
-expect "no inputs" 2 "usage: onnxtd eval" "$BIN" eval "$A" "$A"
+expect "no inputs" 2 "eval: --inputs SRC or --random N is required" "$BIN" eval "$A" "$A"
 expect "one model, no stored outputs" 1 "0 stored outputs (output_K.pb) for a model with 1" "$BIN" eval "$F" --inputs "$T/good.npy"
 
-"$BIN" --help | grep -q "^  eval A \[B\] --inputs SRC" || bad "onnxtd --help does not list eval"
+"$BIN" --help | grep -q "^  eval A \[B\] (--inputs SRC | --random N)" || bad "onnxtd --help does not list eval"
 "$BIN" eval --help | grep -q "^usage: onnxtd eval A.onnx \[B.onnx\]" || bad "eval --help"
 
 [ "$fail" = 0 ] && echo "eval_npy: ok" && exit 0
