@@ -171,7 +171,14 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     }
     o.stats_lambda = opts->act_lambda;
     td_compress_report r;
+    td_scopes *scopes = NULL;
+    if ((s = td_scopes_new(m, td_model_graph(m), &scopes, err))) {
+        td_err_prefix(err, "%s: ", td_model_path(m));
+        goto out;
+    }
+    o.scopes = scopes;
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
+    td_scopes_free(scopes);
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
     if (s == TD_OK && cal) {

@@ -25,6 +25,8 @@ struct td_model {
     td_extfiles *ext;
     td_graph *graph;
     size_t n_mapped;  /* tensors whose payload stays in the file mapping */
+    /* model-local functions rewritten since loading (NULL: the file's) */
+    Onnx__FunctionProto **functions;
 };
 
 enum { HOLLOW_MIN = 4096, DEFAULT_DEPTH = 100 };
@@ -307,7 +309,16 @@ const Onnx__ModelProto *td_model_current(td_model *m)
     if (!cp)
         return NULL;
     cp->graph = td_graph_build(m->graph);
+    if (m->functions)
+        cp->functions = m->functions;
     return cp->graph ? cp : NULL;
+}
+
+const Onnx__ModelProto *td_model_root(const td_model *m) { return m->root; }
+
+void td_model_set_functions(td_model *m, Onnx__FunctionProto **functions)
+{
+    m->functions = functions;
 }
 
 td_graph *td_model_fork_graph(td_model *m, td_arena *a)

@@ -46,6 +46,12 @@ td_arena *td_model_arena(td_model *m);
 /* The model as it stands now (the IR's graph in place); arena-built. */
 const Onnx__ModelProto *td_model_current(td_model *m);
 
+/* The model as loaded (payloads attached; never modified). */
+const Onnx__ModelProto *td_model_root(const td_model *m);
+/* Replaces the model-local functions: an arena-owned array of as many
+ * functions as the model had (td_model_current and saving use it). */
+void td_model_set_functions(td_model *m, Onnx__FunctionProto **functions);
+
 /* The version of an operator set imported by the model (domain "" and
  * "ai.onnx" are the same), or 0 when not imported. */
 int64_t td_model_opset(const td_model *m, const char *domain);
