@@ -293,11 +293,15 @@ static td_status collect_inner_convs(td_info *in, td_scopes *scopes,
         td_graph *g = td_scopes_graph(scopes, k);
         td_shapes *sh = NULL;
         td_err_t ignored;
-        if (td_shape_infer(g, so, &sh, &ignored))
+        td_status st = td_shape_infer(g, so, &sh, &ignored);
+        if (st == TD_ENOMEM)  /* other failures: sizes unknown there */
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+        else if (st)
             sh = NULL;
         in->shapes = sh;
-        s = collect_convs(in, td_graph_orig(g), td_scopes_prefix(scopes, k),
-                          g, a, err);
+        if (!s)
+            s = collect_convs(in, td_graph_orig(g),
+                              td_scopes_prefix(scopes, k), g, a, err);
         td_shapes_free(sh);
     }
     in->shapes = main_shapes;

@@ -179,7 +179,9 @@ static td_status describe_scope(size_t k, const td_compress_opts *o,
     td_shapes *shapes = NULL;
     td_shape_opts so = {o->dims, o->n_dims, 1};
     td_status s = td_shape_infer(g, &so, &shapes, err);
-    if (s && k == 0)
+    /* a sub-graph's sizes that cannot be inferred are unknown, as its
+     * outer values are; running out of memory is not that */
+    if (s && (k == 0 || s == TD_ENOMEM))
         return s;
     size_t nn = td_graph_node_count(g);
     for (size_t i = 0; i < nn; i++) {
