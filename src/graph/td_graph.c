@@ -492,6 +492,20 @@ int td_graph_remove_if_unused(td_graph *g, const char *name)
     return 1;
 }
 
+/* A sub-graph may read any value of an enclosing graph (ONNX IR, "Names
+ * Within a Graph": outer-scope names). */
+static int outer_defined(td_graph *g, const char *name)
+{
+    for (; g; g = g->parent) {
+        if (rebuild(g))
+            return 1;  /* cannot tell: the check is not the place to fail */
+        if (td_strmap_get(g->init_at, name) >= 0 ||
+            td_strmap_get(g->producer, name) >= 0 || td_graph_is_input(g, name))
+            return 1;
+    }
+    return 0;
+}
+
 td_status td_graph_check(td_graph *g, td_err_t *err)
 {
     if (g->lost)
@@ -526,7 +540,8 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
     for (size_t i = 0; i < g->nodes.n; i++) {
         const Onnx__NodeProto *n = g->nodes.p[i];
         for (size_t k = 0; k < n->n_input; k++)
-            if (n->input[k][0] && td_strmap_get(defined, n->input[k]) < 0) {
+            if (n->input[k][0] && td_strmap_get(defined, n->input[k]) < 0 &&
+                !outer_defined(g->parent, n->input[k])) {
                 s = td_err_set(err, TD_EINPUT,
                                "node '%s' (%s): input '%s' is not produced "
                                "before it (dangling input or cycle)",
@@ -539,7 +554,8 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
     }
     for (size_t i = 0; i < g->outputs.n; i++) {
         const char *nm = ((const Onnx__ValueInfoProto *)g->outputs.p[i])->name;
-        if (nm && td_strmap_get(defined, nm) < 0) {
+        if (nm && td_strmap_get(defined, nm) < 0 &&
+            !outer_defined(g->parent, nm)) {
             s = td_err_set(err, TD_EINPUT, "graph output '%s' is not produced",
                            nm);
             goto done;

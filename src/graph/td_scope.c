@@ -410,6 +410,9 @@ td_status td_scopes_commit(td_scopes *s, td_err_t *err)
         if (!sc->changed || sc->kind == TD_SCOPE_MAIN)
             continue;
         td_status st;
+        if ((st = td_graph_check(sc->g, err)))
+            return td_err_prefix(err, "internal error, sub-graph '%s' is "
+                                 "invalid after the rewrite: ", sc->prefix);
         if (sc->kind == TD_SCOPE_BODY) {
             Onnx__GraphProto *body = build_scope(s, sc);
             st = body ? plug_body(s, sc, body, err)
