@@ -238,6 +238,25 @@ done:
     return s;
 }
 
+/* Elements of the constants in model-local function bodies, which the
+ * main graph's count (td_graph_param_count) cannot see. */
+static td_status function_params(td_scopes *sc, int64_t *out, td_err_t *err)
+{
+    *out = 0;
+    for (size_t k = 1; k < td_scopes_count(sc); k++) {
+        int64_t n;
+        if (td_scopes_kind(sc, k) != TD_SCOPE_FUNCTION)
+            continue;
+        td_status s = td_graph_param_count(td_scopes_graph(sc, k), &n, err);
+        if (s)
+            return s;
+        if (td_add_i64(*out, n, out))
+            return td_err_set(err, TD_EINPUT, "the model's parameter count "
+                              "overflows int64");
+    }
+    return TD_OK;
+}
+
 /* One job per layer the pass can factor and --include/--exclude accept, in
  * every graph of the model; the other nodes are skipped with a reason or
  * left out. Spatial sizes come from shape inference (after BN folding,
@@ -261,9 +280,11 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
         s = describe_scope(k, o, r, ls, &all_macs, err);
     r->n_layers = ls->n;
     int64_t params_now;
+    int64_t fn_params = 0;
     if (!s && o->global == TD_GLOBAL_PARAMS &&
-        !(s = td_graph_param_count(g, &params_now, err)))
-        ls->outside.model_params = (double)params_now;
+        !(s = td_graph_param_count(g, &params_now, err)) &&
+        !(s = function_params(ls->sc, &fn_params, err)))
+        ls->outside.model_params = (double)params_now + (double)fn_params;
     return s;
 }
 
@@ -420,6 +441,10 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     if (!o->scopes && (s = td_scopes_new(NULL, g, &own_scopes, err)))
         return s;
     ls.sc = o->scopes ? o->scopes : own_scopes;
+    int64_t fn_params;
+    if ((s = function_params(ls.sc, &fn_params, err)))
+        goto done;
+    r->model_params_before += fn_params;  /* both bounded by the file */
     if ((s = describe_layers(g, o, r, &ls, err)) ||
         (o->stats && (s = attach_stats(g, ls.jobs, ls.n, o, r, err))) ||
         (s = need_sizes_inside(o, &ls, err)) ||
@@ -436,7 +461,9 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         td_err_prefix(err, "internal error, the rewritten graph is invalid: ");
         goto done;
     }
-    s = td_graph_param_count(g, &r->model_params_after, err);
+    if (!(s = td_graph_param_count(g, &r->model_params_after, err)) &&
+        !(s = function_params(ls.sc, &fn_params, err)))
+        r->model_params_after += fn_params;
 done:
     for (size_t q = 0; ls.jobs && q < ls.nodes; q++)
         td_job_free(&ls.jobs[q]);

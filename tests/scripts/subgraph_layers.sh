@@ -98,6 +98,11 @@ s = json.load(open(sys.argv[1]))['skipped']
 sys.exit(0 if any(k['node'] == 'fn:BlockW/conv_fnw' and 'input of the function'
                   in k['reason'] for k in s) else 1)" "$T/r.json" && ok ||
   bad "func: fn:BlockW/conv_fnw not listed as kept with its reason"
+# The model's parameters count the function body's Constant weight (16 x 8
+# x 3 x 3) besides the main graph's w_in (8 x 16 x 3 x 3).
+"$PY" -c "import json,sys
+sys.exit(json.load(open(sys.argv[1]))['totals']['model_params_before'] != 2304)" \
+  "$T/r.json" && ok || bad "func: model_params_before leaves the function out"
 
 # w_shared is read by conv_main (excluded) and conv_deep (factored): it
 # stays, or the output would not load.
