@@ -301,7 +301,15 @@ static td_status compress(run *r, td_model *m,
 {
     td_compress_report cr = {0};
     char *options = NULL;
-    td_status s = td_pass_compress(td_model_graph(m), o, &cr, err);
+    /* every graph of the model: sub-graphs and model-local functions */
+    td_compress_opts with_scopes = *o;
+    td_scopes *scopes = NULL;
+    td_status s = td_scopes_new(m, td_model_graph(m), &scopes, err);
+    if (s == TD_OK) {
+        with_scopes.scopes = scopes;
+        s = td_pass_compress(td_model_graph(m), &with_scopes, &cr, err);
+        td_scopes_free(scopes);
+    }
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
     else if (!(options = td_api_options_text(in)))

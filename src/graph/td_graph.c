@@ -26,6 +26,12 @@ struct td_graph {
      * model that differs from the one asked for be written. */
     int lost;
     unsigned long name_counter;
+    /* A sub-graph's enclosing graph (outer-scope names), or NULL. */
+    td_graph *parent;
+    /* Names of the whole model, when shared with the other graphs of it
+     * (td_graph_share_names); NULL: this graph's own table. */
+    td_strmap *shared_names;
+    unsigned long *shared_counter;
 };
 
 static int vec_init(td_arena *a, struct vec *v, void *const *src, size_t n)
@@ -153,6 +159,11 @@ static int count_subgraph_uses(td_strmap *uses, td_strmap *names,
 {
     if (depth > TD_MAX_NESTING)
         return 0;
+    /* a body may hand an outer value on as its own output */
+    for (size_t i = 0; i < sg->n_output; i++)
+        if (sg->output[i]->name && sg->output[i]->name[0] &&
+            bump(uses, sg->output[i]->name))
+            return -1;
     for (size_t i = 0; i < sg->n_node; i++) {
         const Onnx__NodeProto *n = sg->node[i];
         for (size_t k = 0; k < n->n_input; k++)
@@ -278,26 +289,66 @@ size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
     return c;
 }
 
+int td_graph_is_input(const td_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->inputs.n; i++) {
+        const Onnx__ValueInfoProto *v = g->inputs.p[i];
+        if (v->name && !strcmp(v->name, name))
+            return 1;
+    }
+    return 0;
+}
+
+void td_graph_set_parent(td_graph *g, td_graph *parent) { g->parent = parent; }
+
 const Onnx__TensorProto *td_graph_constant(td_graph *g, const char *name)
 {
+    td_graph *owner;
+    return td_graph_constant_owner(g, name, &owner);
+}
+
+const Onnx__TensorProto *td_graph_constant_owner(td_graph *g, const char *name,
+                                                 td_graph **owner)
+{
+    *owner = NULL;
     if (rebuild(g))
         return NULL;
     int64_t i = td_strmap_get(g->init_at, name);
-    if (i >= 0)
+    if (i >= 0) {
+        *owner = g;
         return g->inits.p[i];
+    }
     int64_t p = td_strmap_get(g->producer, name);
+    /* A name the graph neither produces nor takes as an input is read from
+     * the enclosing graph (ONNX's outer-scope rule for sub-graphs). */
     if (p < 0)
-        return NULL;
+        return g->parent && !td_graph_is_input(g, name)
+                   ? td_graph_constant_owner(g->parent, name, owner) : NULL;
     const Onnx__NodeProto *n = g->nodes.p[p];
     if (strcmp(n->op_type ? n->op_type : "", "Constant") != 0 ||
         (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0))
         return NULL;
     const Onnx__AttributeProto *v = td_attr_find(n, "value");
+    *owner = v && v->t ? g : NULL;
     return v ? v->t : NULL;
+}
+
+void td_graph_share_names(td_graph *g, td_strmap *names,
+                          unsigned long *counter)
+{
+    g->shared_names = names;
+    g->shared_counter = counter;
 }
 
 const char *td_graph_unique_name(td_graph *g, const char *base)
 {
+    if (g->shared_names) {
+        const char *name = td_arena_strdup(g->a, base);
+        while (name && td_strmap_get(g->shared_names, name) >= 0)
+            name = td_arena_printf(g->a, "%s_%lu", base,
+                                   ++*g->shared_counter);
+        return name && !td_strmap_put(g->shared_names, name, 0) ? name : NULL;
+    }
     if (rebuild(g))
         return NULL;
     const char *name = td_arena_strdup(g->a, base);
@@ -441,6 +492,20 @@ int td_graph_remove_if_unused(td_graph *g, const char *name)
     return 1;
 }
 
+/* A sub-graph may read any value of an enclosing graph (ONNX IR, "Names
+ * Within a Graph": outer-scope names). */
+static int outer_defined(td_graph *g, const char *name)
+{
+    for (; g; g = g->parent) {
+        if (rebuild(g))
+            return 1;  /* cannot tell: the check is not the place to fail */
+        if (td_strmap_get(g->init_at, name) >= 0 ||
+            td_strmap_get(g->producer, name) >= 0 || td_graph_is_input(g, name))
+            return 1;
+    }
+    return 0;
+}
+
 td_status td_graph_check(td_graph *g, td_err_t *err)
 {
     if (g->lost)
@@ -475,7 +540,8 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
     for (size_t i = 0; i < g->nodes.n; i++) {
         const Onnx__NodeProto *n = g->nodes.p[i];
         for (size_t k = 0; k < n->n_input; k++)
-            if (n->input[k][0] && td_strmap_get(defined, n->input[k]) < 0) {
+            if (n->input[k][0] && td_strmap_get(defined, n->input[k]) < 0 &&
+                !outer_defined(g->parent, n->input[k])) {
                 s = td_err_set(err, TD_EINPUT,
                                "node '%s' (%s): input '%s' is not produced "
                                "before it (dangling input or cycle)",
@@ -488,7 +554,8 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
     }
     for (size_t i = 0; i < g->outputs.n; i++) {
         const char *nm = ((const Onnx__ValueInfoProto *)g->outputs.p[i])->name;
-        if (nm && td_strmap_get(defined, nm) < 0) {
+        if (nm && td_strmap_get(defined, nm) < 0 &&
+            !outer_defined(g->parent, nm)) {
             s = td_err_set(err, TD_EINPUT, "graph output '%s' is not produced",
                            nm);
             goto done;

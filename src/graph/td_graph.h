@@ -58,8 +58,23 @@ size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
  * and exporters and runtimes treat those as weights. */
 const Onnx__TensorProto *td_graph_constant(td_graph *g, const char *name);
 
+/* As td_graph_constant, and *owner: the graph holding it (g, or for a
+ * sub-graph the enclosing graph it is read from); NULL when none. */
+const Onnx__TensorProto *td_graph_constant_owner(td_graph *g, const char *name,
+                                                 td_graph **owner);
+int td_graph_is_input(const td_graph *g, const char *name);
+/* Makes g a sub-graph of parent: names g neither produces nor takes as
+ * inputs resolve there (td_graph_constant). parent must outlive g. */
+void td_graph_set_parent(td_graph *g, td_graph *parent);
+
 /* A name not yet used by any value, node or initializer, derived from base. */
 const char *td_graph_unique_name(td_graph *g, const char *base);
+/* From now on td_graph_unique_name draws from names (every name of the
+ * model, seeded by the caller) and counter, shared with the model's other
+ * graphs so that a name is unique across all of them. Both borrowed. */
+struct td_strmap;
+void td_graph_share_names(td_graph *g, struct td_strmap *names,
+                          unsigned long *counter);
 
 /* ---- editing ---- */
 /* Replaces node i by the n nodes given (n may be 0: removal). The new nodes
@@ -95,6 +110,9 @@ td_status td_node_set_ints(td_graph *g, Onnx__NodeProto *n, const char *attr,
                            const int64_t *v, size_t count);
 td_status td_node_set_float(td_graph *g, Onnx__NodeProto *n, const char *attr,
                             float v);
+/* t borrowed: it must live as long as the node. */
+td_status td_node_set_tensor(td_graph *g, Onnx__NodeProto *n,
+                             const char *attr, Onnx__TensorProto *t);
 td_status td_node_set_string(td_graph *g, Onnx__NodeProto *n,
                              const char *attr, const char *v);
 

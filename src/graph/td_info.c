@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "td_info_internal.h"
+#include "td_scope.h"
 #include "td_tensor.h"
 
 #define DT(x) ONNX__TENSOR_PROTO__DATA_TYPE__##x
@@ -186,8 +187,22 @@ static int64_t conv_macs(const info_conv *c)
 
 /* Counts that do not fit in int64 come from a broken model (or a --dim
  * value no real input has): an error, not a wrapped or "unknown" count. */
+/* A weight read from an enclosing graph has no shape in the sub-graph's
+ * inference: its dims come from the constant itself. */
+static int outer_weight(td_graph *g, const char *name, int64_t *dims,
+                        size_t *rank)
+{
+    const Onnx__TensorProto *t = g ? td_graph_constant(g, name) : NULL;
+    if (!t || t->n_dims > INFO_MAX_RANK)
+        return 0;
+    memcpy(dims, t->dims, t->n_dims * sizeof *dims);
+    *rank = t->n_dims;
+    return 1;
+}
+
 static td_status describe_conv(const td_info *in, const Onnx__NodeProto *n,
-                               size_t index, info_conv *c, td_err_t *err)
+                               size_t index, td_graph *g, info_conv *c,
+                               td_err_t *err)
 {
     const char *op = n->op_type;
     int wi = td_conv_weight_index(op), bi = td_conv_bias_index(op);
@@ -197,7 +212,8 @@ static td_status describe_conv(const td_info *in, const Onnx__NodeProto *n,
     c->index = index;
     c->params = c->macs = -1;
     if ((size_t)wi < n->n_input)
-        c->w_known = shape_of(in->shapes, n->input[wi], c->w, &c->w_rank);
+        c->w_known = shape_of(in->shapes, n->input[wi], c->w, &c->w_rank) ||
+                     outer_weight(g, n->input[wi], c->w, &c->w_rank);
     if (n->n_input > 0)
         c->x_known = shape_of(in->shapes, n->input[0], c->x, &c->x_rank);
     if (c->w_known && c->w_rank >= 3) {
@@ -229,20 +245,24 @@ static td_status describe_conv(const td_info *in, const Onnx__NodeProto *n,
     return TD_OK;
 }
 
+/* The convolutions of one graph; prefix ("" for the main graph) is its
+ * path in the model, put before the names (td_scope.h), ir the graph's IR
+ * for weights read from outside it (NULL: none). */
 static td_status collect_convs(td_info *in, const Onnx__GraphProto *g,
+                               const char *prefix, td_graph *ir, td_arena *a,
                                td_err_t *err)
 {
-    in->convs = calloc(g->n_node + 1, sizeof *in->convs);
-    if (!in->convs)
-        return td_err_set(err, TD_ENOMEM, "out of memory");
     for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *n = g->node[i];
         if (n->op_type && is_default_domain(n->domain) &&
             td_conv_weight_index(n->op_type) >= 0) {
             info_conv *c = &in->convs[in->n_convs++];
-            td_status s = describe_conv(in, n, i, c, err);
+            td_status s = describe_conv(in, n, i, ir, c, err);
             if (s)
                 return s;
+            if (prefix[0] && !(c->name = td_arena_printf(a, "%s%s", prefix,
+                                                         c->name)))
+                return td_err_set(err, TD_ENOMEM, "out of memory");
             if (c->params > 0 &&
                 td_add_i64(in->conv_params, c->params, &in->conv_params))
                 return td_err_set(err, TD_EINPUT, "node '%s' (%s): the "
@@ -259,12 +279,41 @@ static td_status collect_convs(td_info *in, const Onnx__GraphProto *g,
     return TD_OK;
 }
 
+/* The convolutions inside sub-graphs and function bodies, with shapes as
+ * far as each graph declares them (a value from outside, carried by a
+ * Loop or sliced by a Scan is unknown there). */
+static td_status collect_inner_convs(td_info *in, td_scopes *scopes,
+                                     const td_shape_opts *so, td_arena *a,
+                                     td_err_t *err)
+{
+    const td_shapes *main_shapes = in->shapes;
+    td_status s = TD_OK;
+    for (size_t k = 1; k < td_scopes_count(scopes) && !s; k++) {
+        td_graph *g = td_scopes_graph(scopes, k);
+        td_shapes *sh = NULL;
+        td_err_t ignored;
+        td_status st = td_shape_infer(g, so, &sh, &ignored);
+        if (st == TD_ENOMEM)  /* other failures: sizes unknown there */
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+        else if (st)
+            sh = NULL;
+        in->shapes = sh;
+        if (!s)
+            s = collect_convs(in, td_graph_orig(g),
+                              td_scopes_prefix(scopes, k), g, a, err);
+        td_shapes_free(sh);
+    }
+    in->shapes = main_shapes;
+    return s;
+}
+
 td_status td_info_describe(td_model *m, const td_info_opts *opts, int json,
                            char **out, td_err_t *err)
 {
     *out = NULL;
     td_info in = {0};
     td_shapes *shapes = NULL;
+    td_scopes *scopes = NULL;
     td_buf b = {0};
     td_status s;
     td_shape_opts so = {opts ? opts->dims : NULL, opts ? opts->n_dims : 0, 1};
@@ -287,7 +336,18 @@ td_status td_info_describe(td_model *m, const td_info_opts *opts, int json,
                        "matching data)", in.count_overflow);
         goto cleanup;
     }
-    if ((s = count_ops(&in, g, err)) || (s = collect_convs(&in, g, err)))
+    if ((s = count_ops(&in, g, err)) ||
+        (s = td_scopes_new(m, td_model_graph(m), &scopes, err)))
+        goto cleanup;
+    size_t all_nodes = 0;
+    for (size_t k = 0; k < td_scopes_count(scopes); k++)
+        all_nodes += td_graph_node_count(td_scopes_graph(scopes, k));
+    if (!(in.convs = calloc(all_nodes + 1, sizeof *in.convs))) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((s = collect_convs(&in, g, "", NULL, td_model_arena(m), err)) ||
+        (s = collect_inner_convs(&in, scopes, &so, td_model_arena(m), err)))
         goto cleanup;
     if (json)
         td_info_render_json(&in, &b);
@@ -300,6 +360,7 @@ cleanup:
         td_err_prefix(err, "%s: ", in.path);
     td_buf_free(&b);
     td_shapes_free(shapes);
+    td_scopes_free(scopes);
     free(in.ops);
     free(in.convs);
     return s;

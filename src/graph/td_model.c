@@ -27,6 +27,8 @@ struct td_model {
     size_t n_mapped;  /* tensors whose payload stays in the file mapping */
     int from_memory;  /* map is a malloc'd copy of the caller's bytes, and
                          there is no folder to read external data from */
+    /* model-local functions rewritten since loading (NULL: the file's) */
+    Onnx__FunctionProto **functions;
 };
 
 enum { HOLLOW_MIN = 4096 };
@@ -362,7 +364,16 @@ const Onnx__ModelProto *td_model_current(td_model *m)
     if (!cp)
         return NULL;
     cp->graph = td_graph_build(m->graph);
+    if (m->functions)
+        cp->functions = m->functions;
     return cp->graph ? cp : NULL;
+}
+
+const Onnx__ModelProto *td_model_root(const td_model *m) { return m->root; }
+
+void td_model_set_functions(td_model *m, Onnx__FunctionProto **functions)
+{
+    m->functions = functions;
 }
 
 td_graph *td_model_fork_graph(td_model *m, td_arena *a)

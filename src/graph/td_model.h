@@ -55,6 +55,11 @@ const Onnx__ModelProto *td_model_current(td_model *m);
  * (an entry of that key is replaced); the other fields stay as they are. */
 td_status td_model_set_metadata(td_model *m, const char *key,
                                 const char *value, td_err_t *err);
+/* The model as loaded (payloads attached; never modified). */
+const Onnx__ModelProto *td_model_root(const td_model *m);
+/* Replaces the model-local functions: an arena-owned array of as many
+ * functions as the model had (td_model_current and saving use it). */
+void td_model_set_functions(td_model *m, Onnx__FunctionProto **functions);
 
 /* The version of an operator set imported by the model (domain "" and
  * "ai.onnx" are the same), or 0 when not imported. */

@@ -69,6 +69,16 @@ td_status td_node_set_int(td_graph *g, Onnx__NodeProto *n, const char *attr,
     return TD_OK;
 }
 
+td_status td_node_set_tensor(td_graph *g, Onnx__NodeProto *n,
+                             const char *attr, Onnx__TensorProto *t)
+{
+    Onnx__AttributeProto *at = attr_add(g, n, attr, AT(TENSOR));
+    if (!at)
+        return TD_ENOMEM;
+    at->t = t;
+    return TD_OK;
+}
+
 td_status td_node_set_float(td_graph *g, Onnx__NodeProto *n, const char *attr,
                             float v)
 {

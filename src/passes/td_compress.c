@@ -53,6 +53,8 @@ typedef struct layer_set {
     size_t nodes;   /* jobs allocated: one per node */
     td_plan_outside outside;
     int macs_unknown;  /* some Conv's spatial size could not be inferred */
+    const char *unknown_inside;  /* the first such inside a sub-graph */
+    td_scopes *sc;     /* the graphs the layers are in */
 } layer_set;
 
 /* ---- running jobs on the worker pool ---------------------------------- */
@@ -150,11 +152,12 @@ static void layer_shapes(const td_shapes *sh, td_layer *l)
 }
 
 /* Starts layer i's job and its line in the report. */
-static void open_job(td_job *j, size_t i, int64_t macs, td_layer_report *rep)
+static void open_job(td_job *j, size_t i, int64_t macs, const char *name,
+                     td_layer_report *rep)
 {
     j->node_index = i;
     j->rep = rep;
-    rep->node = j->layer.name;
+    rep->node = name;
     rep->op = j->layer.node->op_type;
     rep->params_before = td_layer_params(&j->layer);
     rep->macs_before = macs;
@@ -162,29 +165,44 @@ static void open_job(td_job *j, size_t i, int64_t macs, td_layer_report *rep)
     rep->est_seconds_before = rep->est_seconds_after = -1;
 }
 
-/* One job per layer the pass can factor and --include/--exclude accept;
- * the other nodes are skipped with a reason or left out. Spatial sizes
- * come from shape inference (after BN folding, before any chain: the
- * shapes borrow the graph's names). */
-static td_status describe_layers(td_graph *g, const td_compress_opts *o,
-                                 td_compress_report *r, layer_set *ls,
-                                 td_err_t *err)
+/* The layer's name in the whole model: its graph's path before it. */
+static const char *model_name(const layer_set *ls, size_t k, const char *name)
 {
+    const char *pre = td_scopes_prefix(ls->sc, k);
+    return pre[0] ? td_arena_printf(td_graph_arena(td_scopes_graph(ls->sc, k)),
+                                    "%s%s", pre, name)
+                  : name;
+}
+
+/* Why a layer that is not a candidate stays, said for a function body: a
+ * weight passed in may differ from call to call. */
+static const char *scope_reason(const layer_set *ls, size_t k,
+                                const td_layer *l, const char *why)
+{
+    if (td_scopes_kind(ls->sc, k) == TD_SCOPE_FUNCTION && l->weight_name &&
+        !l->weight && td_graph_is_input(td_scopes_graph(ls->sc, k),
+                                        l->weight_name))
+        return "weight is an input of the function: each call may pass "
+               "another tensor, so the body is not rewritten";
+    return why;
+}
+
+/* The jobs of scope k's layers (see describe_layers). Shapes inside a
+ * sub-graph are inferred from what the sub-graph declares; values it takes
+ * from outside or carries between iterations are unknown there. */
+static td_status describe_scope(size_t k, const td_compress_opts *o,
+                                td_compress_report *r, layer_set *ls,
+                                int64_t *all_macs, td_err_t *err)
+{
+    td_graph *g = td_scopes_graph(ls->sc, k);
     td_shapes *shapes = NULL;
     td_shape_opts so = {o->dims, o->n_dims, 1};
     td_status s = td_shape_infer(g, &so, &shapes, err);
-    if (s)
+    /* a sub-graph's sizes that cannot be inferred are unknown, as its
+     * outer values are; running out of memory is not that */
+    if (s && (k == 0 || s == TD_ENOMEM))
         return s;
     size_t nn = td_graph_node_count(g);
-    int64_t all_macs = 0;
-    ls->nodes = nn;
-    ls->jobs = calloc(nn ? nn : 1, sizeof *ls->jobs);
-    r->layers = calloc(nn ? nn : 1, sizeof *r->layers);
-    r->skipped = calloc(nn ? nn : 1, sizeof *r->skipped);
-    if (!ls->jobs || !r->layers || !r->skipped) {
-        s = td_err_set(err, TD_ENOMEM, "out of memory");
-        goto done;
-    }
     for (size_t i = 0; i < nn; i++) {
         td_job *j = &ls->jobs[ls->n];
         int ok;
@@ -192,10 +210,17 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
         if ((s = td_layer_describe(g, i, &j->layer, &ok, &why, err)))
             goto done;
         if (!ok) {
+            why = scope_reason(ls, k, &j->layer, why);
             if (why)
                 r->skipped[r->n_skipped++] = (td_skip_report){
-                    j->layer.name, td_graph_node(g, i)->op_type, why};
+                    model_name(ls, k, j->layer.name),
+                    td_graph_node(g, i)->op_type, why};
             continue;
+        }
+        const char *name = model_name(ls, k, j->layer.name);
+        if (!name) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto done;
         }
         layer_shapes(shapes, &j->layer);
         if (o->shapes)
@@ -204,35 +229,83 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
             goto done;
         int64_t macs = td_layer_macs(&j->layer);
         ls->macs_unknown |= macs < 0;
+        if (macs < 0 && k > 0 && !ls->unknown_inside)
+            ls->unknown_inside = name;
         /* checked: the report sums them as integers */
-        if (macs > 0 && td_add_i64(all_macs, macs, &all_macs)) {
+        if (macs > 0 && td_add_i64(*all_macs, macs, all_macs)) {
             s = td_err_set(err, TD_EINPUT, "node '%s' (%s): the layers' MAC "
-                           "count overflows int64", j->layer.name,
+                           "count overflows int64", name,
                            td_graph_node(g, i)->op_type);
             goto done;
         }
-        if (!accept(o, j->layer.name)) {
+        if (!accept(o, name)) {
             r->skipped[r->n_skipped++] = (td_skip_report){
-                j->layer.name, td_graph_node(g, i)->op_type,
-                excluded_why(o, j->layer.name)};
+                name, td_graph_node(g, i)->op_type, excluded_why(o, name)};
             /* fixed under a FLOPs budget */
             ls->outside.macs += macs > 0 ? (double)macs : 0;
             ls->outside.filtered++;
             memset(j, 0, sizeof *j);
             continue;
         }
-        open_job(j, i, macs, &r->layers[ls->n]);
+        open_job(j, i, macs, name, &r->layers[ls->n]);
+        j->scope = k;
         j->bias = j->layer.has_bias
                       ? td_graph_constant(g, j->layer.node->input[2]) : NULL;
         ls->n++;
     }
-    r->n_layers = ls->n;
-    int64_t params_now;
-    if (o->global == TD_GLOBAL_PARAMS &&
-        !(s = td_graph_param_count(g, &params_now, err)))
-        ls->outside.model_params = (double)params_now;
+    s = TD_OK;
 done:
     td_shapes_free(shapes);
+    return s;
+}
+
+/* Elements of the constants in model-local function bodies, which the
+ * main graph's count (td_graph_param_count) cannot see. */
+static td_status function_params(td_scopes *sc, int64_t *out, td_err_t *err)
+{
+    *out = 0;
+    for (size_t k = 1; k < td_scopes_count(sc); k++) {
+        int64_t n;
+        if (td_scopes_kind(sc, k) != TD_SCOPE_FUNCTION)
+            continue;
+        td_status s = td_graph_param_count(td_scopes_graph(sc, k), &n, err);
+        if (s)
+            return s;
+        if (td_add_i64(*out, n, out))
+            return td_err_set(err, TD_EINPUT, "the model's parameter count "
+                              "overflows int64");
+    }
+    return TD_OK;
+}
+
+/* One job per layer the pass can factor and --include/--exclude accept, in
+ * every graph of the model; the other nodes are skipped with a reason or
+ * left out. Spatial sizes come from shape inference (after BN folding,
+ * before any chain: the shapes borrow the graph's names). */
+static td_status describe_layers(td_graph *g, const td_compress_opts *o,
+                                 td_compress_report *r, layer_set *ls,
+                                 td_err_t *err)
+{
+    size_t nn = 0;
+    int64_t all_macs = 0;
+    td_status s = TD_OK;
+    for (size_t k = 0; k < td_scopes_count(ls->sc); k++)
+        nn += td_graph_node_count(td_scopes_graph(ls->sc, k));
+    ls->nodes = nn;
+    ls->jobs = calloc(nn ? nn : 1, sizeof *ls->jobs);
+    r->layers = calloc(nn ? nn : 1, sizeof *r->layers);
+    r->skipped = calloc(nn ? nn : 1, sizeof *r->skipped);
+    if (!ls->jobs || !r->layers || !r->skipped)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    for (size_t k = 0; k < td_scopes_count(ls->sc) && !s; k++)
+        s = describe_scope(k, o, r, ls, &all_macs, err);
+    r->n_layers = ls->n;
+    int64_t params_now;
+    int64_t fn_params = 0;
+    if (!s && o->global == TD_GLOBAL_PARAMS &&
+        !(s = td_graph_param_count(g, &params_now, err)) &&
+        !(s = function_params(ls->sc, &fn_params, err)))
+        ls->outside.model_params = (double)params_now + (double)fn_params;
     return s;
 }
 
@@ -288,6 +361,21 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
     return TD_OK;
 }
 
+/* A layer in a sub-graph whose size is unknown (a Loop-carried value, a
+ * Scan slice, a value from outside) is one no --dim can fix: said apart. */
+static td_status need_sizes_inside(const td_compress_opts *o,
+                                   const layer_set *ls, td_err_t *err)
+{
+    if ((o->global != TD_GLOBAL_FLOPS && !(o->also_flops > 0)) ||
+        !ls->unknown_inside)
+        return TD_OK;
+    return td_err_set(err, TD_EUSAGE, "--target-flops needs every layer's "
+                      "MACs, and the spatial size of '%s' (inside a "
+                      "sub-graph or function) is not known statically; use "
+                      "a per-layer budget (--ratio, --rank, --tol) or "
+                      "--target-params, or --exclude it", ls->unknown_inside);
+}
+
 /* A FLOPs budget needs every layer's MACs; says which input dim to give. */
 static td_status need_static_shapes(td_graph *g, const td_compress_opts *o,
                                     const layer_set *ls, td_err_t *err)
@@ -326,21 +414,30 @@ static td_status emit_chains(td_graph *g, const td_compress_opts *o,
         td_job *j = &ls->jobs[q];
         if (j->chosen.method == TD_KEEP)
             continue;
-        td_status s = td_emit_chain(g, &j->layer, &j->chosen, j->node_index,
+        td_status s = td_emit_chain(td_scopes_graph(ls->sc, j->scope),
+                                    &j->layer, &j->chosen, j->node_index,
                                     o->opset, err);
         if (s)
             return s;
+        td_scopes_touch(ls->sc, j->scope);
     }
     for (size_t q = 0; q < ls->n; q++) {
         const td_job *j = &ls->jobs[q];
         if (j->chosen.method == TD_KEEP)
             continue;
-        td_graph_remove_if_unused(g, j->layer.weight_name);
+        td_status s = td_scopes_drop_later(ls->sc, j->scope,
+                                           j->layer.weight_name, err);
         /* a chain whose bias absorbed a mean shift has its own */
-        if (j->chosen.bias_shift && j->layer.has_bias)
-            td_graph_remove_if_unused(g, j->layer.node->input[2]);
+        if (!s && j->chosen.bias_shift && j->layer.has_bias)
+            s = td_scopes_drop_later(ls->sc, j->scope,
+                                     j->layer.node->input[2], err);
+        if (s)
+            return s;
     }
-    return TD_OK;
+    /* sub-graphs go back into their nodes, and weights nothing reads go,
+     * in whichever graph holds them */
+    (void)g;
+    return td_scopes_commit(ls->sc, err);
 }
 
 td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
@@ -362,8 +459,17 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         return s;
     if (o->fold_bn && (s = td_pass_fold_bn(g, &filter, &r->bn_folded, err)))
         return s;
+    td_scopes *own_scopes = NULL;
+    if (!o->scopes && (s = td_scopes_new(NULL, g, &own_scopes, err)))
+        return s;
+    ls.sc = o->scopes ? o->scopes : own_scopes;
+    int64_t fn_params;
+    if ((s = function_params(ls.sc, &fn_params, err)))
+        goto done;
+    r->model_params_before += fn_params;  /* both bounded by the file */
     if ((s = describe_layers(g, o, r, &ls, err)) ||
         (o->stats && (s = attach_stats(g, ls.jobs, ls.n, o, r, err))) ||
+        (s = need_sizes_inside(o, &ls, err)) ||
         (s = need_static_shapes(g, o, &ls, err)))
         goto done;
     if ((o->global != TD_GLOBAL_NONE || o->vbmf) &&
@@ -377,11 +483,14 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         td_err_prefix(err, "internal error, the rewritten graph is invalid: ");
         goto done;
     }
-    s = td_graph_param_count(g, &r->model_params_after, err);
+    if (!(s = td_graph_param_count(g, &r->model_params_after, err)) &&
+        !(s = function_params(ls.sc, &fn_params, err)))
+        r->model_params_after += fn_params;
 done:
     for (size_t q = 0; ls.jobs && q < ls.nodes; q++)
         td_job_free(&ls.jobs[q]);
     free(ls.jobs);
+    td_scopes_free(own_scopes);
     r->seconds = now() - t0;
     return s;
 }

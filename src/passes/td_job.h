@@ -9,6 +9,7 @@
 typedef struct td_job {
     td_layer layer;
     size_t node_index;
+    size_t scope;                   /* the graph it is in (td_scope.h) */
     const Onnx__TensorProto *bias;  /* the layer's constant bias, or NULL */
     td_factors chosen;
     td_layer_report *rep;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "graph/td_graph.h"
+#include "graph/td_scope.h"
 #include "graph/td_shape.h"
 #include "graph/td_stats.h"
 #include "td_factor.h"
@@ -76,6 +77,10 @@ typedef struct td_compress_opts {
     void (*progress_work)(void *ctx, size_t done, size_t total,
                           double work_done, double work_total);
     void *progress_ctx;
+    /* Every graph of the model (td_scope.h), whose layers are factored
+     * too; borrowed, its scope 0 must be the graph passed. NULL: the pass
+     * takes the graph and its sub-graphs (no model-local functions). */
+    td_scopes *scopes;
 } td_compress_opts;
 
 /* One candidate tried for a layer. */
