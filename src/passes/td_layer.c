@@ -141,7 +141,9 @@ td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
     if (l->kind == TD_LAYER_CONV) {
         if ((st = conv_geometry(l, err)))
             return st;
-        if (l->cin_g == 1) {
+        /* One input channel per group but one group is an ordinary conv:
+         * a Cout x taps matrix (method_svd.c). */
+        if (l->cin_g == 1 && l->group > 1) {
             *why = "depthwise (one input channel per group): nothing to factor";
             return TD_OK;
         }
