@@ -284,7 +284,8 @@ td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
     const Onnx__GraphProto *cur = td_graph_build(g);
     if (!s || !cur)
         goto nomem;
-    size_t names = cur->n_input + td_graph_init_count(g) + 1;
+    size_t names = cur->n_input + td_graph_init_count(g) +
+                   cur->n_sparse_initializer + 1;
     for (size_t i = 0; i < n_nodes; i++)
         names += td_graph_node(g, i)->n_output;
     s->cap = names;
@@ -299,6 +300,15 @@ td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
     for (size_t i = 0; i < td_graph_init_count(g); i++) {
         const Onnx__TensorProto *t = td_graph_init(g, i);
         if (put_tensor(s, t->name, t))
+            goto nomem;
+    }
+    /* a sparse initializer has its dense shape (its values are not small
+     * integer tensors: shape arithmetic does not read them) */
+    for (size_t i = 0; i < cur->n_sparse_initializer; i++) {
+        const Onnx__SparseTensorProto *t = cur->sparse_initializer[i];
+        const char *nm = td_graph_sparse_name(t);
+        int rank = t->n_dims <= SH_MAX_RANK ? (int)t->n_dims : -1;
+        if (nm && sh_put(s, nm, t->dims, rank, NULL, -1))
             goto nomem;
     }
     /* value_info then graph outputs: a later put replaces an earlier one,
