@@ -203,6 +203,17 @@ static void emit_matrix(td_chain *c, const td_factors *f)
             c->st = TD_ENOMEM;
             goto out;
         }
+        /* Gemm-1..6 broadcast C only under broadcast=1: the first Gemm's
+         * zero C is a vector, the second keeps what the layer said. */
+        int64_t bc = 0;
+        td_err_t ignored;
+        if (c->opset < 7 &&
+            (td_node_set_int(c->g, g1, "broadcast", 1) ||
+             (td_attr_int(l->node, "broadcast", 0, &bc, &ignored) == TD_OK &&
+              bc && td_node_set_int(c->g, g2, "broadcast", bc)))) {
+            c->st = TD_ENOMEM;
+            goto out;
+        }
         td_chain_add_node(c, g1);
         td_chain_add_node(c, g2);
     }
