@@ -15,6 +15,8 @@ set -u
 BIN="$1"
 SRCDIR="$2"
 PY=/usr/bin/python3
+# ONNX Runtime keeps a few allocations until exit (eval runs it in-process)
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
