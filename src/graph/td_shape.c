@@ -137,7 +137,7 @@ int sh_axis(int64_t axis, int rank)
 /* Integer contents of a small tensor, for shape arithmetic. Decoded here
  * rather than through doubles: INT64_MAX (Slice's "to the end") must stay
  * exact. */
-static int tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n)
+int sh_tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n)
 {
     int64_t numel = td_tensor_numel(t);
     int wide = t->data_type == DT(INT64);
@@ -166,7 +166,7 @@ static int put_tensor(td_shapes *s, const char *name,
 {
     int64_t vals[SH_MAX_VALUES];
     int nv = -1;
-    if (!tensor_ints(t, vals, &nv))
+    if (!sh_tensor_ints(t, vals, &nv))
         nv = -1;
     if (t->n_dims > SH_MAX_RANK)
         return sh_put(s, name, NULL, -1, NULL, -1);

@@ -481,8 +481,21 @@ static int rule_expand(sh_ctx *c, int of_shape)
     int n;
     if (!sh_in_ints(c, of_shape ? 0 : 1, &shape, &n) || n > SH_MAX_RANK)
         return SH_OK;
-    if (of_shape)
-        return sh_out(c, 0, shape, n);
+    if (of_shape) {
+        /* an integer fill (default: float 0, not carried) over a small
+         * shape is a value too: exporters build pads and shapes with it */
+        const Onnx__AttributeProto *va = td_attr_find(c->n, "value");
+        int64_t fill[SH_MAX_VALUES], vals[SH_MAX_VALUES];
+        int nf = 0, nv = -1;
+        int64_t count = prod(shape, 0, n);
+        if (va && va->t && sh_tensor_ints(va->t, fill, &nf) && nf == 1 &&
+            count >= 0 && count <= SH_MAX_VALUES) {
+            nv = (int)count;
+            for (int k = 0; k < nv; k++)
+                vals[k] = fill[0];
+        }
+        return sh_out_values(c, 0, shape, n, vals, nv);
+    }
     const sh_entry *x = sh_in(c, 0);
     if (!x)
         return SH_OK;

@@ -356,10 +356,10 @@ static void test_reshape_family(void)
     tg_free(&t, g, s);
 }
 
-/* Values folded through Split, Slice (a negative step), Size and Range,
- * the way exporters compute pads and shapes (tf2onnx: Split(initializer)
- * -> Concat for Pad, Shape -> Slice -> Concat for sizes); each ends in a
- * shape that is only known if the values were carried. */
+/* Values folded through Split, Slice (a negative step), Size, Range and
+ * ConstantOfShape, the way exporters compute pads and shapes (tf2onnx:
+ * Split(initializer) -> Concat for Pad, Shape -> Slice -> Concat for
+ * sizes); each ends in a shape known only if the values were carried. */
 static void test_folded_values(void)
 {
     tg t;
@@ -395,7 +395,23 @@ static void test_folded_values(void)
     tg_ints(&t, "seven", (int64_t[]){7}, 1);
     tg_node(&t, "Range", "one,seven,c2", "odd");  /* [1, 3, 5] */
 
+    /* ConstantOfShape([2], value=int64 1) -> [1, 1] as the lead of a shape */
+    n = tg_node(&t, "ConstantOfShape", "c2", "ones");
+    Onnx__AttributeProto *va = td_arena_alloc(t.a, sizeof *va);
+    onnx__attribute_proto__init(va);
+    va->name = "value";
+    va->has_type = 1;
+    va->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+    va->t = td_tensor_from_int64(t.a, "v", (int64_t[]){1}, 1, (int64_t[]){1});
+    n->attribute = td_arena_calloc(t.a, 1, sizeof *n->attribute);
+    n->attribute[0] = va;
+    n->n_attribute = 1;
+    n = tg_node(&t, "Concat", "ones,m1", "oshape");
+    td_node_set_int(t.scratch, n, "axis", 0);
+    tg_node(&t, "Reshape", "x,oshape", "r_ones");
+
     td_shapes *s = tg_infer(&t, &g, NULL, 0);
+    CHECK(shape_is(s, "r_ones", 3, 1, 1, 120));
     CHECK(shape_is(s, "pb", 1, 4));
     CHECK(shape_is(s, "pd", 4, 2, 3, 8, 11));
     CHECK(shape_is(s, "rev", 1, 3));
