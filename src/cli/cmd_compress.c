@@ -404,7 +404,10 @@ static int run(compress_args *a, compress_files *f)
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_write(&outs, &err);
     if (s != ONNXTD_OK)
-        cli_error("%s", err.message);
+        /* the library names its fields; on the command line those are */
+        cli_error("%s%s", err.message, strstr(err.message, "options.dims")
+                  ? " (here: --dim NAME=N or --input-shape INPUT:D1,D2,...)"
+                  : "");
     else
         s = print_results(a, f);
     onnxtd_report_free(report);

@@ -31,8 +31,9 @@ static td_strmap *index_tensors(Onnx__TensorProto *const *t, size_t n)
     return m;
 }
 
-static void init_side(dctx *c, const char *what, Onnx__TensorProto *const *x,
-                      size_t nx, const td_strmap *other)
+static void init_side(dctx *c, const char *what, const char *label,
+                      Onnx__TensorProto *const *x, size_t nx,
+                      const td_strmap *other)
 {
     diff_jopen_list(c, what);
     for (size_t i = 0; i < nx; i++) {
@@ -53,8 +54,8 @@ static void init_side(dctx *c, const char *what, Onnx__TensorProto *const *x,
             json_dims(c->b, "shape", x[i]->dims, x[i]->n_dims);
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "%s initializer '%s' %s: %s\n",
-                          what[0] == 'a' ? "+" : "-", s0(x[i]->name), what,
+            td_buf_printf(c->b, "%s %s '%s' %s: %s\n",
+                          what[0] == 'a' ? "+" : "-", label, s0(x[i]->name), what,
                           diff_tensor_desc(c->ar, x[i]));
         }
     }
@@ -96,29 +97,63 @@ static void json_tensor_cmp(td_buf *b, const tensor_cmp *r)
         td_json_null(b);
 }
 
-static td_status diff_inits(dctx *c, const Onnx__GraphProto *a,
-                            const Onnx__GraphProto *b)
+/* One set of named tensors: the dense initializers, or the sparse ones
+ * (by their values tensors; sa/sb then hold the sparse tensors, whose
+ * dense shape and indices count as well). */
+typedef struct tensor_set {
+    const char *group, *label;
+    Onnx__TensorProto *const *xa, *const *xb;
+    size_t na, nb;
+    Onnx__SparseTensorProto *const *sa, *const *sb;
+} tensor_set;
+
+/* A sparse tensor's dense shape and indices, compared as its values are. */
+static td_status diff_sparse_rest(dctx *c, const Onnx__SparseTensorProto *x,
+                                  const Onnx__SparseTensorProto *y,
+                                  tensor_cmp *r)
 {
-    td_strmap *ia = index_tensors(a->initializer, a->n_initializer);
-    td_strmap *ib = index_tensors(b->initializer, b->n_initializer);
+    int dims_same = x->n_dims == y->n_dims;
+    for (size_t k = 0; dims_same && k < x->n_dims; k++)
+        dims_same = x->dims[k] == y->dims[k];
+    if (!dims_same) {
+        r->same = r->shape_same = 0;
+        return TD_OK;
+    }
+    if (!x->indices || !y->indices) {
+        if (!x->indices != !y->indices)
+            r->same = 0;
+        return TD_OK;
+    }
+    tensor_cmp ri;
+    td_status s = diff_tensor(x->indices, y->indices, NULL, &ri, c->err);
+    if (!s && !ri.same)
+        r->same = r->shape_same = 0;  /* other positions: another tensor */
+    return s;
+}
+
+static td_status diff_tensor_set(dctx *c, const tensor_set *t)
+{
+    td_strmap *ia = index_tensors(t->xa, t->na);
+    td_strmap *ib = index_tensors(t->xb, t->nb);
     td_status s = TD_OK;
     if (!ia || !ib) {
         s = td_err_set(c->err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
-    diff_jopen_group(c, "initializers");
-    init_side(c, "added", b->initializer, b->n_initializer, ia);
-    init_side(c, "removed", a->initializer, a->n_initializer, ib);
+    diff_jopen_group(c, t->group);
+    init_side(c, "added", t->label, t->xb, t->nb, ia);
+    init_side(c, "removed", t->label, t->xa, t->na, ib);
     diff_jopen_list(c, "changed");
-    for (size_t i = 0; i < a->n_initializer; i++) {
-        const Onnx__TensorProto *x = a->initializer[i];
+    for (size_t i = 0; i < t->na; i++) {
+        const Onnx__TensorProto *x = t->xa[i];
         int64_t j = td_strmap_get(ib, s0(x->name));
         if (j < 0 || td_strmap_get(ia, s0(x->name)) != (int64_t)i)
             continue;  /* not in b, or a repeated name already compared */
-        const Onnx__TensorProto *y = b->initializer[j];
+        const Onnx__TensorProto *y = t->xb[j];
         tensor_cmp r;
-        if ((s = diff_tensor(x, y, c->o, &r, c->err))) {
-            td_err_prefix(c->err, "initializer '%s': ", s0(x->name));
+        if ((s = diff_tensor(x, y, c->o, &r, c->err)) ||
+            (t->sa && (s = diff_sparse_rest(c, t->sa[i], t->sb[j], &r)))) {
+            td_err_prefix(c->err, "%s '%s': ", t->label, s0(x->name));
             goto cleanup;
         }
         if (r.same)
@@ -127,7 +162,7 @@ static td_status diff_inits(dctx *c, const Onnx__GraphProto *a,
         c->sum.counted++;
         diff_note_tensor(c, &r);
         if (!c->json) {
-            td_buf_printf(c->b, "~ initializer '%s': ", s0(x->name));
+            td_buf_printf(c->b, "~ %s '%s': ", t->label, s0(x->name));
             tensor_change_text(c, x, y, &r);
             td_buf_put(c->b, "\n", 1);
             continue;
@@ -344,10 +379,52 @@ cleanup:
     return s;
 }
 
+static td_status diff_inits(dctx *c, const Onnx__GraphProto *a,
+                            const Onnx__GraphProto *b)
+{
+    tensor_set dense = {"initializers", "initializer", a->initializer,
+                        b->initializer, a->n_initializer, b->n_initializer,
+                        NULL, NULL};
+    return diff_tensor_set(c, &dense);
+}
+
+/* Sparse initializers, by their values tensors (which carry the name);
+ * the section appears only when one of the models has any. */
+static td_status diff_sparse_inits(dctx *c, const Onnx__GraphProto *a,
+                                   const Onnx__GraphProto *b)
+{
+    size_t na = a->n_sparse_initializer, nb = b->n_sparse_initializer;
+    if (!na && !nb)
+        return TD_OK;
+    Onnx__TensorProto **va = calloc(na + 1, sizeof *va);
+    Onnx__TensorProto **vb = calloc(nb + 1, sizeof *vb);
+    static Onnx__TensorProto unnamed = ONNX__TENSOR_PROTO__INIT;
+    td_status s;
+    if (!va || !vb) {
+        s = td_err_set(c->err, TD_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < na; i++)
+        va[i] = a->sparse_initializer[i]->values
+                    ? a->sparse_initializer[i]->values : &unnamed;
+    for (size_t i = 0; i < nb; i++)
+        vb[i] = b->sparse_initializer[i]->values
+                    ? b->sparse_initializer[i]->values : &unnamed;
+    tensor_set sparse = {"sparse_initializers", "sparse initializer", va, vb,
+                         na, nb, a->sparse_initializer, b->sparse_initializer};
+    s = diff_tensor_set(c, &sparse);
+cleanup:
+    free(va);
+    free(vb);
+    return s;
+}
+
 td_status diff_graph_sections(dctx *c, const Onnx__GraphProto *a,
                               const Onnx__GraphProto *b)
 {
     td_status s = diff_inits(c, a, b);
+    if (!s)
+        s = diff_sparse_inits(c, a, b);
     return s ? s : diff_node_list(c, a, b);
 }
 

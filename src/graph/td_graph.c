@@ -210,6 +210,12 @@ static int build_tables(td_graph *g)
         if (v->name && td_strmap_put(g->names, v->name, 0))
             return -1;
     }
+    /* sparse initializers are values too: no generated name may take one */
+    for (size_t i = 0; i < g->orig->n_sparse_initializer; i++) {
+        const char *nm = td_graph_sparse_name(g->orig->sparse_initializer[i]);
+        if (nm && td_strmap_put(g->names, nm, 0))
+            return -1;
+    }
     for (size_t i = 0; i < g->outputs.n; i++) {
         const char *nm = ((const Onnx__ValueInfoProto *)g->outputs.p[i])->name;
         if (nm && (bump(g->uses, nm) || td_strmap_put(g->names, nm, 0)))
@@ -289,9 +295,31 @@ size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
     return c;
 }
 
+const char *td_graph_sparse_name(const Onnx__SparseTensorProto *t)
+{
+    return t && t->values && t->values->name && t->values->name[0]
+               ? t->values->name : NULL;
+}
+
+const Onnx__SparseTensorProto *td_graph_sparse_init(const td_graph *g,
+                                                    const char *name)
+{
+    for (size_t i = 0; name && i < g->orig->n_sparse_initializer; i++) {
+        const char *nm = td_graph_sparse_name(g->orig->sparse_initializer[i]);
+        if (nm && !strcmp(nm, name))
+            return g->orig->sparse_initializer[i];
+    }
+    return NULL;
+}
+
+int td_graph_is_overridable(const td_graph *g, const char *name)
+{
+    return g->ir_version >= 4 && td_graph_is_input(g, name);
+}
+
 int td_graph_is_input(const td_graph *g, const char *name)
 {
-    for (size_t i = 0; i < g->inputs.n; i++) {
+    for (size_t i = 0; name && i < g->inputs.n; i++) {
         const Onnx__ValueInfoProto *v = g->inputs.p[i];
         if (v->name && !strcmp(v->name, name))
             return 1;
@@ -536,6 +564,11 @@ td_status td_graph_check(td_graph *g, td_err_t *err)
         const Onnx__TensorProto *t = g->inits.p[i];
         if (t->name)
             DEFINE(t->name, 1);
+    }
+    for (size_t i = 0; i < g->orig->n_sparse_initializer; i++) {
+        const char *nm = td_graph_sparse_name(g->orig->sparse_initializer[i]);
+        if (nm)
+            DEFINE(nm, 1);
     }
     for (size_t i = 0; i < g->nodes.n; i++) {
         const Onnx__NodeProto *n = g->nodes.p[i];

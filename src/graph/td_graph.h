@@ -48,6 +48,17 @@ int64_t td_graph_producer(td_graph *g, const char *name);
  * outer names) that read name; graph outputs count as one each. */
 size_t td_graph_use_count(td_graph *g, const char *name);
 int td_graph_is_output(const td_graph *g, const char *name);
+/* Is name a graph input (for an initializer: an overridable one)? */
+int td_graph_is_input(const td_graph *g, const char *name);
+/* Is the initializer name overridable: also a graph input, at IR >= 4
+ * (before IR 4 every initializer had to be listed as an input)? */
+int td_graph_is_overridable(const td_graph *g, const char *name);
+/* The sparse initializer named name (GraphProto.sparse_initializer, named
+ * by its values tensor), or NULL. */
+const Onnx__SparseTensorProto *td_graph_sparse_init(const td_graph *g,
+                                                    const char *name);
+/* A sparse tensor's name (its values tensor's), or NULL when unnamed. */
+const char *td_graph_sparse_name(const Onnx__SparseTensorProto *t);
 /* Consumers in this graph's nodes: fills up to max indices, returns count. */
 size_t td_graph_consumers(td_graph *g, const char *name, size_t *idx,
                           size_t max);

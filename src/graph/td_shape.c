@@ -137,7 +137,7 @@ int sh_axis(int64_t axis, int rank)
 /* Integer contents of a small tensor, for shape arithmetic. Decoded here
  * rather than through doubles: INT64_MAX (Slice's "to the end") must stay
  * exact. */
-static int tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n)
+int sh_tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n)
 {
     int64_t numel = td_tensor_numel(t);
     int wide = t->data_type == DT(INT64);
@@ -166,7 +166,7 @@ static int put_tensor(td_shapes *s, const char *name,
 {
     int64_t vals[SH_MAX_VALUES];
     int nv = -1;
-    if (!tensor_ints(t, vals, &nv))
+    if (!sh_tensor_ints(t, vals, &nv))
         nv = -1;
     if (t->n_dims > SH_MAX_RANK)
         return sh_put(s, name, NULL, -1, NULL, -1);
@@ -284,7 +284,8 @@ td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
     const Onnx__GraphProto *cur = td_graph_build(g);
     if (!s || !cur)
         goto nomem;
-    size_t names = cur->n_input + td_graph_init_count(g) + 1;
+    size_t names = cur->n_input + td_graph_init_count(g) +
+                   cur->n_sparse_initializer + 1;
     for (size_t i = 0; i < n_nodes; i++)
         names += td_graph_node(g, i)->n_output;
     s->cap = names;
@@ -299,6 +300,15 @@ td_status td_shape_infer(td_graph *g, const td_shape_opts *opts,
     for (size_t i = 0; i < td_graph_init_count(g); i++) {
         const Onnx__TensorProto *t = td_graph_init(g, i);
         if (put_tensor(s, t->name, t))
+            goto nomem;
+    }
+    /* a sparse initializer has its dense shape (its values are not small
+     * integer tensors: shape arithmetic does not read them) */
+    for (size_t i = 0; i < cur->n_sparse_initializer; i++) {
+        const Onnx__SparseTensorProto *t = cur->sparse_initializer[i];
+        const char *nm = td_graph_sparse_name(t);
+        int rank = t->n_dims <= SH_MAX_RANK ? (int)t->n_dims : -1;
+        if (nm && sh_put(s, nm, t->dims, rank, NULL, -1))
             goto nomem;
     }
     /* value_info then graph outputs: a later put replaces an earlier one,

@@ -42,6 +42,12 @@ void td_shapes_free(td_shapes *s);
 int td_shape_get(const td_shapes *s, const char *name, const int64_t **dims,
                  size_t *ndims);
 
+/* Index of the first node (in the graph's order) among value's producer
+ * and its ancestors whose output shape is not fully known; -1 when there is
+ * none (or on allocation failure). The graph must be topologically sorted. */
+int64_t td_shape_first_unknown(td_graph *g, const td_shapes *s,
+                               const char *value);
+
 /* The geometry of a Conv-like node (Conv, ConvInteger, QLinearConv,
  * ConvTranspose) with auto_pad resolved where the input size allows. */
 #define TD_CONV_MAX_SPATIAL 8

@@ -56,6 +56,9 @@ int sh_out_values(sh_ctx *c, size_t k, const int64_t *dims, int rank,
 int sh_put(td_shapes *s, const char *name, const int64_t *dims, int rank,
            const int64_t *values, int n_values);
 
+/* Integer contents (INT32/INT64, at most SH_MAX_VALUES) of a tensor: 1 and
+ * *n values in v, or 0. */
+int sh_tensor_ints(const Onnx__TensorProto *t, int64_t *v, int *n);
 /* Integer contents of input k (a constant or a tracked value). */
 int sh_in_ints(const sh_ctx *c, size_t k, const int64_t **v, int *n);
 /* Float contents of a constant input k (malloc'd *v, caller frees). */

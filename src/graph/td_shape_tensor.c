@@ -210,6 +210,7 @@ static int rule_split(sh_ctx *c)
     if (!have && c->n->n_input > 1 && c->n->input[1][0])
         dim = -1;  /* sizes given by a value we do not know */
     /* ceil(dim / nout), without forming dim + nout - 1 */
+    int64_t at = 0;  /* values handed out so far */
     int64_t part = dim >= 0 && nout ? dim / (int64_t)nout +
                                           (dim % (int64_t)nout != 0)
                                     : -1;
@@ -226,7 +227,16 @@ static int rule_split(sh_ctx *c)
             d[ax] = -1;  /* more outputs than the dim has room for */
         if (d[ax] < -1)
             d[ax] = -1;
-        if (sh_out(c, k, d, x->rank))
+        /* a 1-D integer tensor splits its values too (pads begins/ends) */
+        int nv = -1;
+        const int64_t *vals = NULL;
+        if (x->rank == 1 && x->n_values >= 0 && d[0] >= 0 &&
+            at + d[0] <= x->n_values) {
+            vals = x->values + at;
+            nv = (int)d[0];
+            at += d[0];
+        }
+        if (sh_out_values(c, k, d, x->rank, vals, nv))
             return SH_NOMEM;
     }
     return SH_OK;
@@ -250,7 +260,7 @@ static int rule_slice(sh_ctx *c)
         return SH_OK;
     if ((ax && n_ax != n_st) || (sp && n_sp != n_st))
         return SH_OK;
-    int64_t out[SH_MAX_RANK];
+    int64_t out[SH_MAX_RANK], first = 0, stride = 1;
     memcpy(out, x->dims, (size_t)x->rank * sizeof *out);
     for (int i = 0; i < n_st; i++) {
         int a = sh_axis(ax ? ax[i] : i, x->rank);
@@ -275,8 +285,18 @@ static int rule_slice(sh_ctx *c)
         uint64_t mag = step > 0 ? (uint64_t)step : 0 - (uint64_t)step;
         out[a] = span <= 0 ? 0
                  : (int64_t)((uint64_t)(span - 1) / mag) + 1;
+        first = b;
+        stride = step;
     }
-    return sh_out(c, 0, out, x->rank);
+    /* A slice of a 1-D integer tensor (Shape -> Slice) keeps its values. */
+    int64_t vals[SH_MAX_VALUES];
+    int nv = -1;
+    if (x->rank == 1 && x->n_values >= 0 && out[0] >= 0 && n_st <= 1) {
+        nv = (int)out[0];
+        for (int k = 0; k < nv; k++)
+            vals[k] = x->values[first + (int64_t)k * stride];
+    }
+    return sh_out_values(c, 0, out, x->rank, vals, nv);
 }
 
 static int rule_squeeze(sh_ctx *c, int unsqueeze)
@@ -376,6 +396,38 @@ static int rule_gather(sh_ctx *c)
     return sh_out_values(c, 0, out, r, vals, nv);
 }
 
+/* Size-1/13: a scalar, the element count when the dims are known. */
+static int rule_size(sh_ctx *c)
+{
+    const sh_entry *x = sh_in(c, 0);
+    int64_t n = x ? prod(x->dims, 0, x->rank) : -1;
+    return sh_out_values(c, 0, NULL, 0, &n, n >= 0 ? 1 : -1);
+}
+
+/* Range-11: max(ceil((limit - start) / delta), 0) elements, on integers
+ * here (float ranges leave the length unknown). */
+static int rule_range(sh_ctx *c)
+{
+    const int64_t *st, *li, *de;
+    int ns, nl, nd;
+    int64_t len = -1, span;
+    if (!sh_in_ints(c, 0, &st, &ns) || !sh_in_ints(c, 1, &li, &nl) ||
+        !sh_in_ints(c, 2, &de, &nd) || ns != 1 || nl != 1 || nd != 1 ||
+        de[0] == 0 || td_sub_i64(li[0], st[0], &span))
+        return sh_out(c, 0, &len, 1);
+    if ((span > 0) == (de[0] > 0) && span != 0) {
+        /* same sign: ceil(span / delta) without forming span + delta - 1 */
+        len = span / de[0] + (span % de[0] != 0);
+    } else {
+        len = 0;
+    }
+    int64_t vals[SH_MAX_VALUES];
+    int nv = len <= SH_MAX_VALUES ? (int)len : -1;
+    for (int k = 0; k < nv; k++)
+        vals[k] = st[0] + (int64_t)k * de[0];
+    return sh_out_values(c, 0, &len, 1, vals, nv);
+}
+
 /* output = floor(input * scale); converting a double that does not fit
  * to int64 is undefined, so the range is checked first. */
 static int scaled_dim(sh_ctx *c, int64_t dim, double scale, int64_t *out)
@@ -429,8 +481,21 @@ static int rule_expand(sh_ctx *c, int of_shape)
     int n;
     if (!sh_in_ints(c, of_shape ? 0 : 1, &shape, &n) || n > SH_MAX_RANK)
         return SH_OK;
-    if (of_shape)
-        return sh_out(c, 0, shape, n);
+    if (of_shape) {
+        /* an integer fill (default: float 0, not carried) over a small
+         * shape is a value too: exporters build pads and shapes with it */
+        const Onnx__AttributeProto *va = td_attr_find(c->n, "value");
+        int64_t fill[SH_MAX_VALUES], vals[SH_MAX_VALUES];
+        int nf = 0, nv = -1;
+        int64_t count = prod(shape, 0, n);
+        if (va && va->t && sh_tensor_ints(va->t, fill, &nf) && nf == 1 &&
+            count >= 0 && count <= SH_MAX_VALUES) {
+            nv = (int)count;
+            for (int k = 0; k < nv; k++)
+                vals[k] = fill[0];
+        }
+        return sh_out_values(c, 0, shape, n, vals, nv);
+    }
     const sh_entry *x = sh_in(c, 0);
     if (!x)
         return SH_OK;
@@ -497,7 +562,9 @@ int sh_rule_tensor(sh_ctx *c, const char *op)
     else if (!strcmp(op, "Shape"))
         r = rule_shape(c);
     else if (!strcmp(op, "Size"))
-        r = sh_out(c, 0, NULL, 0);
+        r = rule_size(c);
+    else if (!strcmp(op, "Range"))
+        r = rule_range(c);
     else if (!strcmp(op, "Gather"))
         r = rule_gather(c);
     else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))

@@ -1,6 +1,9 @@
 /* Truncated SVD of a 1x1 Conv's (or a Gemm's / MatMul's) weight matrix:
  * two 1x1 convs (two Gemm / MatMul nodes) through r channels; per group,
- * at the largest rank of the groups. */
+ * at the largest rank of the groups. A group=1 conv with one input channel
+ * (an STFT front end, a speech model's first conv) is the matrix
+ * Cout x taps: a conv 1 -> r with the layer's kernel and geometry, then a
+ * 1x1 conv r -> Cout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +14,22 @@
 
 static int applies(const td_layer *l)
 {
-    return l->kind != TD_LAYER_CONV || td_layer_kernel_size(l) == 1;
+    return l->kind != TD_LAYER_CONV || td_layer_kernel_size(l) == 1 ||
+           (l->cin_g == 1 && l->group == 1);
+}
+
+/* Columns of each group's matrix: input channels x kernel taps (the taps
+ * are 1 but for a one-input-channel conv, where applies() allows more). */
+static int64_t columns(const td_layer *l)
+{
+    return l->kind == TD_LAYER_CONV ? l->cin_g * td_layer_kernel_size(l)
+                                    : l->cin_g;
 }
 
 /* ranks: r */
 static int64_t params(const td_layer *l, const int64_t *r)
 {
-    return l->group * r[0] * (l->cin_g + l->cout / l->group) +
+    return l->group * r[0] * (columns(l) + l->cout / l->group) +
            td_layer_bias_params(l);
 }
 
@@ -29,7 +41,7 @@ static int64_t macs(const td_layer *l, const int64_t *r)
     int64_t in = td_layer_in_pixels(l), out = td_layer_out_pixels(l);
     if (in < 0 || out < 0)
         return -1;
-    return td_sat_mul4(out, l->group, r[0], l->cin_g + l->cout / l->group);
+    return td_sat_mul4(out, l->group, r[0], columns(l) + l->cout / l->group);
 }
 
 static double seconds(const td_layer *l, const int64_t *r)
@@ -38,7 +50,8 @@ static double seconds(const td_layer *l, const int64_t *r)
     if (!td_cost_pixels(l, &in, &out))
         return -1;
     int64_t g = l->group;
-    return td_cost_conv_seconds(l, l->cin, g * r[0], g, 1, in, out) +
+    return td_cost_conv_seconds(l, l->cin, g * r[0], g,
+                                td_layer_kernel_size(l), in, out) +
            td_cost_conv_seconds(l, g * r[0], l->cout, g, 1, out, out);
 }
 
@@ -49,7 +62,7 @@ static td_status factor_group(const td_layer *l, const double *wj, int64_t j,
     int64_t rank = *(const int64_t *)ctx;
     td_svd_t *v = &f->svd[j];
     int tol = b->kind == TD_BUDGET_TOL;
-    td_status s = td_svd(wj, l->cout / l->group, l->cin_g, tol ? 0 : rank,
+    td_status s = td_svd(wj, l->cout / l->group, columns(l), tol ? 0 : rank,
                          tol ? b->tol : 0, v, err);
     *rel_error = v->rel_error;
     return s;
@@ -60,6 +73,7 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 {
     if (!(f->svd = calloc((size_t)l->group, sizeof *f->svd)))
         return td_err_set(err, TD_ENOMEM, "out of memory");
+    f->taps = columns(l) / l->cin_g;  /* before unwhiten needs it */
     int64_t rank = td_factor_linear_rank(l, b, params(l, (int64_t[1]){1}));
     td_status s = td_factor_each_group(l, w, b, wh, factor_group, &rank, f,
                                        err);
@@ -76,14 +90,25 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 static td_status unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
                           td_err_t *err)
 {
-    return td_factor_mode1_inplace(f->svd[j].right, f->svd[j].rank, wh->n, 1,
-                                   wh->s_inv, err);
+    return td_factor_mode1_inplace(f->svd[j].right, f->svd[j].rank, wh->n,
+                                   f->taps, wh->s_inv, err);
 }
 
+/* Every tap of a channel sees the same constant: mu repeated per tap. */
 static td_status const_response(const td_factors *f, int64_t j,
                                 const double *mu, double *out, td_err_t *err)
 {
-    return td_svd_const_response(&f->svd[j], mu, out, err);
+    const td_svd_t *v = &f->svd[j];
+    if (f->taps == 1)
+        return td_svd_const_response(v, mu, out, err);
+    double *rep = malloc((size_t)v->n * sizeof *rep);
+    if (!rep)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    for (int64_t i = 0; i < v->n; i++)
+        rep[i] = mu[i / f->taps];
+    td_status s = td_svd_const_response(v, rep, out, err);
+    free(rep);
+    return s;
 }
 
 static void free_factors(td_factors *f)
@@ -97,7 +122,7 @@ static void free_factors(td_factors *f)
 static void emit_conv(td_chain *c, const td_factors *f)
 {
     const td_layer *l = c->l;
-    int64_t g = l->group, cg = l->cout / g, ci = l->cin_g, R = f->ranks[0];
+    int64_t g = l->group, cg = l->cout / g, ci = columns(l), R = f->ranks[0];
     double *w1 = td_chain_zeros(c, (size_t)(g * R * ci));
     double *w2 = td_chain_zeros(c, (size_t)(l->cout * R));
     if (c->st)
@@ -112,9 +137,11 @@ static void emit_conv(td_chain *c, const td_factors *f)
         }
     }
     int64_t d[2 + TD_MAX_SPATIAL];
-    /* The first conv carries stride and pads: a 1x1 conv's padded border is
-     * zero before the bias, and the bias rides on the second conv. */
-    size_t nd = td_chain_conv_dims(l, g * R, ci, TD_CHAIN_NO_GEOMETRY, d);
+    /* The first conv carries the kernel, stride and pads: its padded border
+     * is zero before the bias, and the bias rides on the second conv. */
+    size_t nd = td_chain_conv_dims(l, g * R, l->cin_g,
+                                   f->taps > 1 ? TD_CHAIN_ALL_AXES
+                                               : TD_CHAIN_NO_GEOMETRY, d);
     const char *x = td_chain_conv(c, "td1", l->node->input[0],
                                   td_chain_weight(c, "td1_w", d, nd, w1), NULL,
                                   g, TD_CHAIN_ALL_AXES, g * R, NULL);
@@ -173,6 +200,17 @@ static void emit_matrix(td_chain *c, const td_factors *f)
             (l->alpha != 1.0f && td_node_set_float(c->g, g2, "alpha", l->alpha)) ||
             (l->has_bias && l->beta != 1.0f &&
              td_node_set_float(c->g, g2, "beta", l->beta))) {
+            c->st = TD_ENOMEM;
+            goto out;
+        }
+        /* Gemm-1..6 broadcast C only under broadcast=1: the first Gemm's
+         * zero C is a vector, the second keeps what the layer said. */
+        int64_t bc = 0;
+        td_err_t ignored;
+        if (c->opset < 7 &&
+            (td_node_set_int(c->g, g1, "broadcast", 1) ||
+             (td_attr_int(l->node, "broadcast", 0, &bc, &ignored) == TD_OK &&
+              bc && td_node_set_int(c->g, g2, "broadcast", bc)))) {
             c->st = TD_ENOMEM;
             goto out;
         }

@@ -180,8 +180,14 @@ void td_tr_chain_emit(td_chain *c, const td_factors *f)
     const char *x = td_chain_conv(c, "td1", l->node->input[0],
                                   td_chain_weight(c, "td1_w", d, nd, w1), NULL,
                                   1, TD_CHAIN_NO_GEOMETRY, b * R[2], NULL);
-    const char *reps = NULL;
-    if (b > 1) {
+    const char *reps = NULL, *tile_axis = NULL;
+    if (b > 1 && c->opset < 6) {
+        /* Tile-1: (input, tiles, axis), both scalars of the input's type
+         * (ONNX's schema for it); the kernels repeat along axis 0. */
+        double copies = (double)b, axis0 = 0;
+        reps = td_chain_weight(c, "td_reps", NULL, 0, &copies);
+        tile_axis = td_chain_weight(c, "td_axis", NULL, 0, &axis0);
+    } else if (b > 1) {
         int64_t rv[2 + TD_MAX_SPATIAL], rd = n;
         for (int q = 0; q < n; q++)
             rv[q] = q == 0 ? b : 1;
@@ -216,9 +222,10 @@ void td_tr_chain_emit(td_chain *c, const td_factors *f)
             const char *tname = td_chain_fresh(c, tsfx);
             snprintf(tsfx, sizeof tsfx, "td%d_w", s + 2);
             const char *tout = td_chain_fresh(c, tsfx);
-            const char *ins[2] = {w, reps};
-            Onnx__NodeProto *tn = tname && tout
-                ? td_node_new(c->g, "Tile", tname, ins, 2, &tout, 1) : NULL;
+            const char *ins[3] = {w, reps, tile_axis};
+            Onnx__NodeProto *tn = tname && tout && reps
+                ? td_node_new(c->g, "Tile", tname, ins, tile_axis ? 3 : 2,
+                              &tout, 1) : NULL;
             if (!tn) {
                 c->st = c->st ? c->st : TD_ENOMEM;
                 break;

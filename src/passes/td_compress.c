@@ -4,6 +4,7 @@
  * weight), emit the chains into the graph, check it. The steps are in
  * td_layer.c, td_job.c, td_plan.c, td_factor.c + method_*.c and td_emit.c;
  * this file only sequences them. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,7 @@ typedef struct layer_set {
     int macs_unknown;  /* some Conv's spatial size could not be inferred */
     const char *unknown_inside;  /* the first such inside a sub-graph */
     td_scopes *sc;     /* the graphs the layers are in */
+    const Onnx__NodeProto *first_unknown;  /* the first such Conv */
 } layer_set;
 
 /* ---- running jobs on the worker pool ---------------------------------- */
@@ -231,6 +233,8 @@ static td_status describe_scope(size_t k, const td_compress_opts *o,
         ls->macs_unknown |= macs < 0;
         if (macs < 0 && k > 0 && !ls->unknown_inside)
             ls->unknown_inside = name;
+        if (macs < 0 && k == 0 && !ls->first_unknown)
+            ls->first_unknown = j->layer.node;
         /* checked: the report sums them as integers */
         if (macs > 0 && td_add_i64(*all_macs, macs, all_macs)) {
             s = td_err_set(err, TD_EINPUT, "node '%s' (%s): the layers' MAC "
@@ -369,38 +373,64 @@ static td_status need_sizes_inside(const td_compress_opts *o,
     if ((o->global != TD_GLOBAL_FLOPS && !(o->also_flops > 0)) ||
         !ls->unknown_inside)
         return TD_OK;
-    return td_err_set(err, TD_EUSAGE, "--target-flops needs every layer's "
-                      "MACs, and the spatial size of '%s' (inside a "
-                      "sub-graph or function) is not known statically; use "
-                      "a per-layer budget (--ratio, --rank, --tol) or "
-                      "--target-params, or --exclude it", ls->unknown_inside);
+    return td_err_set(err, TD_EUSAGE, "options.budget target_flops needs "
+                      "every layer's MACs, and the spatial size of '%s' "
+                      "(inside a sub-graph or function) is not known "
+                      "statically; use a per-layer budget (rank, ratio, tol) "
+                      "or target_params, or options.exclude it",
+                      ls->unknown_inside);
 }
 
-/* A FLOPs budget needs every layer's MACs; says which input dim to give. */
+/* A FLOPs budget needs every layer's MACs. The refusal says, at once, where
+ * the unknown starts (the first node whose output shape stays unknown) and
+ * every symbolic input dim not given a value. */
 static td_status need_static_shapes(td_graph *g, const td_compress_opts *o,
                                     const layer_set *ls, td_err_t *err)
 {
     if ((o->global != TD_GLOBAL_FLOPS && !(o->also_flops > 0)) ||
         !ls->macs_unknown)
         return TD_OK;
-    const char *dim = NULL;
-    for (size_t k = 0; !dim && td_graph_symbolic_dim(g, k); k++) {
+    char dims[512] = "";
+    size_t len = 0, n_dims = 0;
+    for (size_t k = 0; td_graph_symbolic_dim(g, k); k++) {
         const char *name = td_graph_symbolic_dim(g, k);
         int given = 0;
         for (size_t q = 0; q < o->n_dims; q++)
             given |= !strcmp(o->dims[q].name, name);
-        if (!given)
-            dim = name;
+        for (size_t q = 0; q < k && !given; q++)  /* repeats once */
+            given |= !strcmp(td_graph_symbolic_dim(g, q), name);
+        if (given || len >= sizeof dims)
+            continue;
+        len += (size_t)snprintf(dims + len, sizeof dims - len,
+                                "%s '%s'", n_dims ? "," : "", name);
+        n_dims++;
     }
-    return dim ? td_err_set(err, TD_EUSAGE,
-                            "options.budget target_flops needs static "
-                            "shapes: give the symbolic input dimension '%s' "
-                            "a value in options.dims", dim)
-               : td_err_set(err, TD_EUSAGE,
-                            "options.budget target_flops needs static "
-                            "shapes, and the "
-                            "spatial size of some Conv could not be "
-                            "inferred");
+    const Onnx__NodeProto *l = ls->first_unknown;
+    td_shapes *shapes = NULL;
+    td_shape_opts so = {o->dims, o->n_dims, 1};
+    int64_t at = -1;
+    if (l && td_shape_infer(g, &so, &shapes, err) == TD_OK)
+        at = td_shape_first_unknown(g, shapes, l->input[0]);
+    td_shapes_free(shapes);
+    const Onnx__NodeProto *n = at >= 0 ? td_graph_node(g, (size_t)at) : NULL;
+    char where[384] = "the spatial size of some Conv could not be inferred";
+    if (l && n)
+        snprintf(where, sizeof where, "the output shape of node '%s' (%s) is "
+                 "unknown, and with it the input size of Conv '%s'",
+                 n->name && n->name[0] ? n->name : n->output[0], n->op_type,
+                 l->name && l->name[0] ? l->name : l->output[0]);
+    else if (l)
+        snprintf(where, sizeof where, "Conv '%s' reads '%s', whose shape is "
+                 "not static", l->name && l->name[0] ? l->name : l->output[0],
+                 l->input[0]);
+    return td_err_set(err, TD_EUSAGE, "options.budget target_flops needs "
+                      "static shapes: "
+                      "%s; %s%s", where,
+                      n_dims ? "give every symbolic input dimension a value "
+                                "in options.dims:"
+                             : "no symbolic input dimension is left to give "
+                               "(an operator whose output is not static)",
+                      dims);
 }
 
 /* ---- rewriting the graph ---------------------------------------------- */

@@ -35,6 +35,43 @@ int td_method_applies(const td_layer *l, td_method m)
     return ops ? ops->applies(l) : 1;
 }
 
+/* Static text per method: the layer kinds each one has nothing to say of. */
+const char *td_method_why_not(const td_layer *l, td_method m)
+{
+    int spatial = l->kind == TD_LAYER_CONV && td_layer_kernel_size(l) > 1;
+    if (td_method_applies(l, m))
+        return NULL;
+    if (!spatial && l->kind != TD_LAYER_CONV)
+        switch (m) {
+        case TD_TUCKER2: return "Gemm/MatMul weight: tucker2 factors convs "
+                                "with a spatial kernel; use svd or auto";
+        case TD_CP: return "Gemm/MatMul weight: cp factors convs with a "
+                           "spatial kernel; use svd or auto";
+        case TD_TR: return "Gemm/MatMul weight: tr factors convs with a "
+                           "spatial kernel; use svd or auto";
+        default: return "Gemm/MatMul weight: rsdtr factors convs with a "
+                        "spatial kernel; use svd or auto";
+        }
+    if (!spatial)
+        switch (m) {
+        case TD_TUCKER2: return "1x1 kernel: tucker2 has no spatial modes; "
+                                "use svd or auto";
+        case TD_CP: return "1x1 kernel: cp has no spatial modes; use svd or "
+                           "auto";
+        case TD_TR: return "1x1 kernel: tr has no spatial modes; use svd or "
+                           "auto";
+        default: return "1x1 kernel: rsdtr has no spatial modes; use svd or "
+                        "auto";
+        }
+    if (m == TD_SVD)
+        return "spatial kernel over several input channels: svd factors 1x1 "
+               "and one-input-channel convs, Gemm and MatMul; use tucker2 or "
+               "auto";
+    return l->group > 1 ? "grouped conv: the tensor-ring chains factor "
+                          "group=1 convs only; use tucker2, cp or auto"
+                        : "the method does not apply to this layer";
+}
+
 /* ---- output-weighted factoring (td_whiten.h) ---------------------------- */
 
 int td_factor_centred(const td_layer *l, const double *mean)

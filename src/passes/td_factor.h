@@ -52,6 +52,8 @@ typedef struct td_factor_request {
 typedef struct td_factors {
     td_method method;
     int groups;
+    int64_t taps;  /* svd: kernel taps per input channel in its right
+                      factor (1 but for a one-input-channel conv) */
     int64_t ranks[TD_MAX_MODES + 1];  /* tucker2: r_out, r_in; cp: R;
                                          svd: r; tr: the ring ranks */
     int n_ranks;
@@ -70,6 +72,9 @@ typedef struct td_factors {
 
 /* Does the method apply to this layer at all? */
 int td_method_applies(const td_layer *l, td_method m);
+/* Why method m does not apply to the layer (static text naming what to
+ * use instead), or NULL when it does. */
+const char *td_method_why_not(const td_layer *l, td_method m);
 
 /* Do the factors fit the covariance (mean given, and the bias takes the
  * mean shift exactly)? Not for a spatial kernel with zero padding: at the

@@ -97,7 +97,8 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
     if ((!tucker && !svd) || !plannable(l, o))
         return TD_OK;
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
-    int64_t m0 = tucker ? cg : (cg < l->cin_g ? cg : l->cin_g);
+    int64_t cols = tucker ? l->cin_g : l->cin_g * K;  /* svd's columns */
+    int64_t m0 = tucker ? cg : (cg < cols ? cg : cols);
     int64_t m1 = tucker ? l->cin_g : 0;
     double *w = NULL, *s0 = NULL, *s1 = NULL, mean_e = 0;
     td_status s = td_job_load_weight(l, &w, err);
@@ -143,8 +144,8 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
             v0 = td_evbmf_rank(s0, cg, l->cin_g * K, NULL);
             v1 = td_evbmf_rank(s1, l->cin_g, cg * K, NULL);
         } else {
-            s = td_singular_values(wq, cg, l->cin_g, s0, err);
-            v0 = td_evbmf_rank(s0, cg, l->cin_g, NULL);
+            s = td_singular_values(wq, cg, cols, s0, err);
+            v0 = td_evbmf_rank(s0, cg, cols, NULL);
         }
         if (s)
             goto cleanup;
@@ -454,7 +455,9 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         goto out;
     }
     if (n == 0) {
-        r->note = "the method does not apply to this layer";
+        const char *why = o->method_auto ? NULL
+                                         : td_method_why_not(l, o->method);
+        r->note = why ? why : "the method does not apply to this layer";
         goto out;
     }
     if ((j->st = td_job_load_weight(l, &w, &j->err)))

@@ -121,6 +121,19 @@ td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
     }
     l->weight_name = n->input[1];
     l->weight = td_graph_constant(g, l->weight_name);
+    if (l->weight && td_graph_is_overridable(g, l->weight_name)) {
+        /* IR >= 4: an initializer listed as a graph input is only a
+         * default the caller may override; the model's interface stays. */
+        *why = "weight is an overridable initializer (also a graph input): "
+               "factoring it would change the model's inputs";
+        return TD_OK;
+    }
+    if (!l->weight && td_graph_sparse_init(g, l->weight_name)) {
+        /* Kept rather than densified: the chain's dense factors would lose
+         * the storage the sparse form was chosen for. */
+        *why = "weight is a sparse initializer: kept as stored";
+        return TD_OK;
+    }
     if (!l->weight) {
         int64_t p = td_graph_producer(g, l->weight_name);
         const Onnx__NodeProto *pn = p >= 0 ? td_graph_node(g, (size_t)p) : NULL;
@@ -141,7 +154,9 @@ td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
     if (l->kind == TD_LAYER_CONV) {
         if ((st = conv_geometry(l, err)))
             return st;
-        if (l->cin_g == 1) {
+        /* One input channel per group but one group is an ordinary conv:
+         * a Cout x taps matrix (method_svd.c). */
+        if (l->cin_g == 1 && l->group > 1) {
             *why = "depthwise (one input channel per group): nothing to factor";
             return TD_OK;
         }

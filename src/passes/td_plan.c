@@ -2,7 +2,9 @@
  * model's totals, builds each layer's error and cost model from its spectra
  * and hands them to the allocator (td_alloc.c). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "td_alloc.h"
 #include "td_cost.h"
@@ -367,6 +369,23 @@ static td_status allocate_single(size_t n, const td_compress_opts *o,
     return TD_OK;
 }
 
+/* A refusal under one --method says which layers it left as they are, and
+ * why: their cost counts in full against the budget. */
+static void add_unplanned_hint(const td_job *jobs, size_t n,
+                               const td_compress_opts *o, td_err_t *err)
+{
+    size_t count = 0, first = 0;
+    for (size_t i = 0; !o->method_auto && i < n; i++)
+        if (!td_method_applies(&jobs[i].layer, o->method) && !count++)
+            first = i;
+    size_t len = strlen(err->msg);
+    if (count)
+        snprintf(err->msg + len, sizeof err->msg - len, "; %zu layers stay "
+                 "as they are (the first, '%s' (%s): %s)", count,
+                 jobs[first].layer.name, jobs[first].layer.node->op_type,
+                 td_method_why_not(&jobs[first].layer, o->method));
+}
+
 td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
                         const td_plan_outside *outside, td_compress_report *r,
                         td_err_t *err)
@@ -390,6 +409,8 @@ td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
     build_models(jobs, n, o, flops, joint, &m);
     s = joint ? allocate_joint(n, o, &t, &m, r, err)
               : allocate_single(n, o, &t, &m, r, err);
+    if (s == TD_EUSAGE || s == TD_EUNMET)
+        add_unplanned_hint(jobs, n, o, err);
     for (size_t i = 0; !s && i < n; i++) {
         td_job *j = &jobs[i];
         if (!j->have_spectra)

@@ -356,6 +356,74 @@ static void test_reshape_family(void)
     tg_free(&t, g, s);
 }
 
+/* Values folded through Split, Slice (a negative step), Size, Range and
+ * ConstantOfShape, the way exporters compute pads and shapes (tf2onnx:
+ * Split(initializer) -> Concat for Pad, Shape -> Slice -> Concat for
+ * sizes); each ends in a shape known only if the values were carried. */
+static void test_folded_values(void)
+{
+    tg t;
+    td_graph *g;
+    Onnx__NodeProto *n;
+    tg_init(&t);
+    tg_input(&t, "x", (int64_t[]){2, 3, 4, 5}, 4);
+    tg_ints(&t, "pads_all", (int64_t[]){0, 0, 1, 2, 0, 0, 3, 4}, 8);
+    tg_ints(&t, "halves", (int64_t[]){4, 4}, 2);
+    tg_node(&t, "Split", "pads_all,halves", "pb,pe");
+    n = tg_node(&t, "Concat", "pb,pe", "pads");
+    td_node_set_int(t.scratch, n, "axis", 0);
+    tg_node(&t, "Pad", "x,pads", "pd");
+    tg_node(&t, "Shape", "x", "shp");
+    tg_ints(&t, "c2", (int64_t[]){2}, 1);
+    tg_ints(&t, "s3", (int64_t[]){3}, 1);
+    tg_ints(&t, "e0", (int64_t[]){0}, 1);
+    tg_ints(&t, "a0", (int64_t[]){0}, 1);
+    tg_ints(&t, "m1", (int64_t[]){-1}, 1);
+    tg_node(&t, "Slice", "shp,s3,e0,a0,m1", "rev");  /* [5, 4, 3] */
+    n = tg_node(&t, "Concat", "c2,rev", "revshape");
+    td_node_set_int(t.scratch, n, "axis", 0);
+    tg_node(&t, "Reshape", "x,revshape", "r_rev");
+    tg_node(&t, "Size", "x", "size");
+    tg_node(&t, "Unsqueeze", "size,a0", "size1");
+    tg_node(&t, "Reshape", "x,size1", "r_size");
+    tg_ints(&t, "one", (int64_t[]){1}, 1);
+    tg_node(&t, "Range", "e0,c2,one", "idx");  /* [0, 1] */
+    tg_node(&t, "Gather", "shp,idx", "lead");  /* [2, 3] */
+    n = tg_node(&t, "Concat", "lead,m1", "gshape");
+    td_node_set_int(t.scratch, n, "axis", 0);
+    tg_node(&t, "Reshape", "x,gshape", "r_range");
+    tg_ints(&t, "seven", (int64_t[]){7}, 1);
+    tg_node(&t, "Range", "one,seven,c2", "odd");  /* [1, 3, 5] */
+
+    /* ConstantOfShape([2], value=int64 1) -> [1, 1] as the lead of a shape */
+    n = tg_node(&t, "ConstantOfShape", "c2", "ones");
+    Onnx__AttributeProto *va = td_arena_alloc(t.a, sizeof *va);
+    onnx__attribute_proto__init(va);
+    va->name = "value";
+    va->has_type = 1;
+    va->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+    va->t = td_tensor_from_int64(t.a, "v", (int64_t[]){1}, 1, (int64_t[]){1});
+    n->attribute = td_arena_calloc(t.a, 1, sizeof *n->attribute);
+    n->attribute[0] = va;
+    n->n_attribute = 1;
+    n = tg_node(&t, "Concat", "ones,m1", "oshape");
+    td_node_set_int(t.scratch, n, "axis", 0);
+    tg_node(&t, "Reshape", "x,oshape", "r_ones");
+
+    td_shapes *s = tg_infer(&t, &g, NULL, 0);
+    CHECK(shape_is(s, "r_ones", 3, 1, 1, 120));
+    CHECK(shape_is(s, "pb", 1, 4));
+    CHECK(shape_is(s, "pd", 4, 2, 3, 8, 11));
+    CHECK(shape_is(s, "rev", 1, 3));
+    CHECK(shape_is(s, "r_rev", 4, 2, 5, 4, 3));
+    CHECK(shape_is(s, "size", 0));
+    CHECK(shape_is(s, "r_size", 1, 120));
+    CHECK(shape_is(s, "idx", 1, 2));
+    CHECK(shape_is(s, "r_range", 3, 2, 3, 20));
+    CHECK(shape_is(s, "odd", 1, 3));
+    tg_free(&t, g, s);
+}
+
 /* Integers at the ends of int64 whose result has an exact answer: Slice
  * steps of INT64_MIN (whose negation does not fit) and INT64_MAX, starts
  * and ends at both ends, a stride of INT64_MAX under SAME and ceil_mode. */
@@ -543,6 +611,7 @@ int main(void)
     test_conv_family();
     test_conv_geometry();
     test_reshape_family();
+    test_folded_values();
     test_extreme_exact();
     test_overflow_errors();
     test_corpus();

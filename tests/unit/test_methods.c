@@ -275,6 +275,8 @@ int main(void)
          {1, 2}, {2, 2, 2, 2}, {2, 2}, {10, 9}, 1, 0},
         {"1-D conv, k 5", "Conv", 9, 7, 1, 1, {5, 0}, {1, 0}, {2, 0, 2, 0},
          {1, 0}, {13, 0}, 1, 0},
+        {"one-channel 5x3 conv", "Conv", 10, 1, 1, 2, {5, 3}, {2, 1},
+         {2, 1, 1, 0}, {1, 2}, {12, 9}, 1, 0},
     };
     static const layer_case pointwise[] = {
         {"1x1 conv, stride 2, pads", "Conv", 16, 12, 1, 2, {1, 1}, {2, 2},
@@ -283,6 +285,11 @@ int main(void)
          {0, 0, 0, 0}, {1, 1}, {5, 5}, 0, 0},
         {"Gemm, transB", "Gemm", 20, 14, 1, 0, {0}, {0}, {0}, {0}, {0}, 1, 1},
         {"MatMul", "MatMul", 11, 15, 1, 0, {0}, {0}, {0}, {0}, {0}, 0, 0},
+        /* one input channel, group 1: svd over Cout x taps */
+        {"one-channel 5x3 conv, stride, pads, dilation", "Conv", 10, 1, 1, 2,
+         {5, 3}, {2, 1}, {2, 1, 1, 0}, {1, 2}, {12, 9}, 1, 0},
+        {"one-channel 1-D conv, k 16, stride 4", "Conv", 12, 1, 1, 1,
+         {16, 0}, {4, 0}, {8, 0, 7, 0}, {1, 0}, {40, 0}, 0, 0},
     };
     td_factor_request rank = {.kind = TD_BUDGET_RANK, .rank = 3, .rank_in = 2,
                       .max_sweeps = 5, .cp_sweeps = 5, .fit_tol = 1e-4};
