@@ -117,9 +117,14 @@ static void layer_shapes(const td_shapes *sh, td_layer *l)
 {
     const int64_t *d;
     size_t nd;
-    if (l->kind != TD_LAYER_CONV || !sh)
+    if (!sh)
         return;
     const Onnx__NodeProto *n = l->node;
+    if (l->kind != TD_LAYER_CONV) {
+        td_layer_set_rows(l, td_shape_get(sh, n->input[0], &d, &nd) ? d : NULL,
+                          nd);
+        return;
+    }
     if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2) {
         for (int s = 0; s < l->nsp; s++)
             l->in_sp[s] = d[2 + s];
