@@ -10,6 +10,7 @@
 
 #include "decompose/td_decompose.h"
 #include "td_emit.h"
+#include "td_latency.h"
 #include "td_plan.h"
 #include "util/td_pool.h"
 
@@ -353,6 +354,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
          (s = td_plan_ranks(ls.jobs, ls.n, o, &ls.outside, r, err))))
         goto done;
     if ((s = run_jobs(&ls, o, PHASE_FACTOR, err)) ||
+        (s = td_latency_refuse_none(o, r, err)) ||
         (s = emit_chains(g, o, &ls, err)))
         goto done;
     if ((s = td_graph_check(g, err))) {
