@@ -1,8 +1,10 @@
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calib/td_calib.h"
+#include "calib/td_speed.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
@@ -52,6 +54,56 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
     if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_NONE)
         return td_err_set(err, TD_EUSAGE, "--holdout must be >= 0");
     return TD_OK;
+}
+
+/* Default interleaved pairs of the end-of-compress timing: the median of
+ * seven pairs held within a few percent on a loaded two-core machine. */
+#define SPEED_PAIRS 7
+
+static int any_replaced(const td_compress_report *r)
+{
+    for (size_t i = 0; i < r->n_layers; i++)
+        if (r->layers[i].method != TD_KEEP)
+            return 1;
+    return 0;
+}
+
+/* The whole model timed against orig (NULL: not asked for); *timed set
+ * when sp was filled. A slower model is refused (td_speed_check) unless
+ * the user named its chains (then the report says it). */
+static td_status time_model(td_model *m, td_graph *orig,
+                            const onnxtd_compress_options *opts,
+                            const td_compress_opts *o,
+                            const td_compress_report *r, td_speed *sp,
+                            int *timed, td_err_t *err)
+{
+    *timed = 0;
+    if (!orig)
+        return TD_OK;
+    memset(sp, 0, sizeof *sp);
+    *timed = 1;
+    if (!any_replaced(r)) {
+        snprintf(sp->why, sizeof sp->why, "not timed: no layer was replaced");
+        return TD_OK;
+    }
+    td_speed_opts so = {
+        .ort_lib = opts->ort_lib,
+        .pairs = opts->measure_runs > 0 ? (size_t)opts->measure_runs
+                                        : SPEED_PAIRS,
+        .dims = (const td_dim_value *)opts->dims,
+        .n_dims = opts->n_dims,
+    };
+    td_status s = td_speed_measure(m, orig, &so, sp, err);
+    if (s) {
+        td_err_prefix(err, "%s: timing the compressed model: ",
+                      td_model_path(m));
+        return s;
+    }
+    s = td_speed_check(sp, opts->allow_slower || opts->force ||
+                               td_latency_explicit(o), err);
+    if (s)
+        td_err_prefix(err, "%s: ", td_model_path(m));
+    return s;
 }
 
 onnxtd_status onnxtd_compress(onnxtd_model *om,
@@ -144,7 +196,10 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     td_stats *stats = NULL;
     td_calib *cal = NULL;
     td_measured measured = {0};
-    int have_measured = 0;
+    int have_measured = 0, have_speed = 0;
+    td_speed speed;
+    td_arena *orig_arena = NULL;
+    td_graph *orig = NULL;
     if ((s = check_calib(opts, err)))
         goto out;
     if (opts->act_lambda < 0 || opts->act_lambda > 1e6) {
@@ -170,6 +225,13 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         o.stats = td_calib_statistics(cal);
     }
     o.stats_lambda = opts->act_lambda;
+    /* the original as it is, for the timing after the pass */
+    if (opts->measure_runs >= 0 &&
+        (!(orig_arena = td_arena_new()) ||
+         !(orig = td_model_fork_graph(m, orig_arena)))) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto out;
+    }
     td_compress_report r;
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
     if (s)
@@ -181,6 +243,9 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
             td_err_prefix(err, "%s: measuring the compressed model: ",
                           td_model_path(m));
     }
+    if (s == TD_OK && (s = time_model(m, orig, opts, &o, &r, &speed, &have_speed,
+                                      err)) == TD_OK && have_speed)
+        r.speed = &speed;
     if (s == TD_OK && report && !(*report = td_compress_report_json(&r)))
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     if (s == TD_OK && summary && !(*summary = td_compress_report_table(&r)))
@@ -192,6 +257,8 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
                           opts->stats_len, err);
     td_compress_report_free(&r);
 out:
+    td_graph_free(orig);
+    td_arena_free(orig_arena);
     if (have_measured)
         td_measured_free(&measured);
     td_calib_free(cal);

@@ -67,7 +67,11 @@ static const char help[] =
     "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
     "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
     "  --min-rank N      and at least N (default 1)\n"
-    "  --allow-slower    keep chains the cost model predicts to be slower\n"
+    "  --allow-slower    keep chains the cost model predicts to be slower,\n"
+    "                    and write a model measured slower (see --no-measure)\n"
+    "  --no-measure      do not time the compressed model against the\n"
+    "                    original in ONNX Runtime at the end (by default a\n"
+    "                    model measured slower is not written: exit 1)\n"
     "  --act-stats FILE  activation statistics (tools/ort/calib_stats.js):\n"
     "                    factors, and the --target-* allocation, minimise\n"
     "                    each layer's output error on the calibration data\n"
@@ -201,6 +205,8 @@ int cmd_compress(int argc, char **argv)
                 goto done;
         } else if (!strcmp(a, "--vbmf")) {
             co.vbmf = 1;
+        } else if (!strcmp(a, "--no-measure")) {
+            co.measure_runs = -1;
         } else if (!strcmp(a, "--allow-slower")) {
             co.allow_slower = 1;
         } else if (cli_is(a, "--act-stats")) {
