@@ -56,8 +56,9 @@ typedef struct td_speed td_speed;
  * scheduler and timer tell apart on a loaded machine (tiny models). */
 #define TD_SPEED_MIN_MS 0.2
 
-/* TD_EUNMET when s was timed slower than TD_SPEED_MIN_SPEEDUP and slower
- * models are not allowed: the model is then not written. */
+/* TD_EUNMET when s was timed slower than TD_SPEED_MIN_SPEEDUP (by the
+ * median speed-up and by the ratio of the medians) and slower models are
+ * not allowed: the model is then not written. */
 td_status td_speed_check(const td_speed *s, int allow_slower, td_err_t *err);
 
 /* The timing as a JSON value (null when s is NULL) and as a text line. */
