@@ -21,8 +21,9 @@ typedef struct td_speed_opts {
 } td_speed_opts;
 
 /* Times orig (a fork of m taken before the pass) against m as it is now.
- * A runtime that cannot be loaded, or an input shape left symbolic, is no
- * error: out->timed stays 0 and out->why says what was missing. */
+ * A runtime that cannot be loaded, an input shape left symbolic, or a model
+ * the runtime cannot load or run is no error: out->timed stays 0 and
+ * out->why says why. Only running out of memory fails. */
 td_status td_speed_measure(td_model *m, td_graph *orig, const td_speed_opts *o,
                            td_speed *out, td_err_t *err);
 
