@@ -364,8 +364,10 @@ double onnxtd_report_layer_error(const onnxtd_report *r, size_t i);
 
 /* With calibration inputs: the measured deviation. Outputs compared (0:
  * not measured), and per output its name and rel. L2 ||B-A|| / ||A||
- * (-1 / NULL out of range); the median latency after / before (-1: not
- * timed or not measured). */
+ * (-1 / NULL out of range). The latency after / before: on the held-out
+ * calibration inputs (median), else from the end-of-compress timing on
+ * generated inputs (1 / the median speed-up of interleaved pairs); -1 when
+ * not timed. */
 size_t onnxtd_report_measured_outputs(const onnxtd_report *r);
 const char *onnxtd_report_measured_name(const onnxtd_report *r, size_t i);
 double onnxtd_report_measured_rel_l2(const onnxtd_report *r, size_t i);

@@ -2,6 +2,7 @@
  * pass's, the calibration run around the pass, and the report built. */
 #include <regex.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "api_provenance.h"
 #include "api_report.h"
 #include "calib/td_calib.h"
+#include "calib/td_speed.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
@@ -292,8 +294,53 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     return TD_OK;
 }
 
+static int any_replaced(const td_compress_report *r)
+{
+    for (size_t i = 0; i < r->n_layers; i++)
+        if (r->layers[i].method != TD_KEEP)
+            return 1;
+    return 0;
+}
+
+/* The whole model timed against orig (NULL: not asked for); *timed set
+ * when sp was filled. A slower model is refused (td_speed_check) unless
+ * slower models are allowed or the user named its chains (then the report
+ * says it). */
+static td_status time_model(td_model *m, td_graph *orig,
+                            const onnxtd_compress_options *in,
+                            const td_compress_opts *o,
+                            const td_compress_report *r, td_speed *sp,
+                            int *timed, td_err_t *err)
+{
+    *timed = 0;
+    if (!orig)
+        return TD_OK;
+    memset(sp, 0, sizeof *sp);
+    *timed = 1;
+    if (!any_replaced(r)) {
+        snprintf(sp->why, sizeof sp->why, "not timed: no layer was replaced");
+        return TD_OK;
+    }
+    td_speed_opts so = {
+        .ort_lib = in->ort_lib,
+        .pairs = (size_t)in->measure_runs,
+        .dims = (const td_dim_value *)in->dims,
+        .n_dims = in->n_dims,
+    };
+    td_status s = td_speed_measure(m, orig, &so, sp, err);
+    if (s) {
+        td_err_prefix(err, "%s: timing the compressed model: ",
+                      td_model_path(m));
+        return s;
+    }
+    s = td_speed_check(sp, in->allow_slower || td_latency_explicit(o), err);
+    if (s)
+        td_err_prefix(err, "%s: ", td_model_path(m));
+    return s;
+}
+
 /* The pass, then with calibration inputs the measurement, then the
- * report when wanted. */
+ * whole model timed, then the report when wanted. */
 static td_status compress(run *r, td_model *m,
                           const onnxtd_compress_options *in,
                           const td_compress_opts *o, onnxtd_report **report,
@@ -304,6 +351,18 @@ static td_status compress(run *r, td_model *m,
     /* every graph of the model: sub-graphs and model-local functions */
     td_compress_opts with_scopes = *o;
     td_scopes *scopes = NULL;
+    td_speed speed;
+    int have_speed = 0;
+    /* the original as it is, for the timing after the pass; force (for
+     * exactness tests) writes every chain whatever its speed: no timing */
+    td_arena *orig_arena = NULL;
+    td_graph *orig = NULL;
+    if (in->measure_runs > 0 && !in->force &&
+        (!(orig_arena = td_arena_new()) ||
+         !(orig = td_model_fork_graph(m, orig_arena)))) {
+        td_arena_free(orig_arena);
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    }
     td_status s = td_scopes_new(m, td_model_graph(m), &scopes, err);
     if (s == TD_OK) {
         with_scopes.scopes = scopes;
@@ -326,12 +385,17 @@ static td_status compress(run *r, td_model *m,
                           td_model_path(m));
         r->have_measured = s == TD_OK;
     }
+    if (s == TD_OK && (s = time_model(m, orig, in, o, &cr, &speed, &have_speed,
+                                      err)) == TD_OK && have_speed)
+        cr.speed = &speed;
     if (s == TD_OK && report)
         s = api_report_new(&cr, r->have_measured ? &r->measured : NULL,
                            r->cal ? td_calib_take_statistics(r->cal) : NULL,
                            report, err);
     td_compress_report_free(&cr);
     free(options);
+    td_graph_free(orig);
+    td_arena_free(orig_arena);
     return s;
 }
 

@@ -5,12 +5,14 @@
 
 #include "api_args.h"
 #include "api_report.h"
+#include "passes/td_latency.h"
 #include "util/td_arena.h"
 
 struct onnxtd_report {
     td_compress_report r;  /* layers and skipped malloc'd, text in arena */
     td_arena *arena;
     td_measured measured;  /* r.measured points here when measured */
+    td_speed speed;        /* r.speed points here when timed */
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
@@ -91,6 +93,10 @@ td_status api_report_new(const td_compress_report *r, td_measured *measured,
     rep->r.layers = dup_array(r->layers, r->n_layers, sizeof *r->layers);
     rep->r.skipped = dup_array(r->skipped, r->n_skipped, sizeof *r->skipped);
     rep->r.measured = NULL;
+    if (r->speed) {
+        rep->speed = *r->speed;
+        rep->r.speed = &rep->speed;
+    }
     rep->arena = td_arena_new();
     if (!rep->arena || (r->n_layers && !rep->r.layers) ||
         (r->n_skipped && !rep->r.skipped) || !copy_strings(rep)) {
@@ -197,10 +203,14 @@ double onnxtd_report_measured_rel_l2(const onnxtd_report *r, size_t i)
 
 double onnxtd_report_latency_ratio(const onnxtd_report *r)
 {
-    if (!r || !r->r.measured || !r->measured.runs ||
-        !(r->measured.ms_before > 0))
+    if (!r)
         return -1;
-    return r->measured.ms_after / r->measured.ms_before;
+    /* on the calibration inputs, else the end-of-compress timing */
+    if (r->r.measured && r->measured.runs && r->measured.ms_before > 0)
+        return r->measured.ms_after / r->measured.ms_before;
+    if (r->r.speed && r->speed.timed && r->speed.speedup > 0)
+        return 1 / r->speed.speedup;
+    return -1;
 }
 
 /* One renderer's call: the arguments checked, its text or ENOMEM. */

@@ -110,6 +110,8 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
         a->vbmf = 1;
     } else if (!strcmp(arg, "--allow-slower")) {
         a->co.allow_slower = 1;
+    } else if (!strcmp(arg, "--no-measure")) {
+        a->co.measure_runs = 0;
     } else if (cli_is(arg, "--sensitivity")) {
         if (!(v = cli_value(argc, argv, i, "--sensitivity")))
             return OPT_USAGE;

@@ -44,9 +44,15 @@ static int64_t macs(const td_layer *l, const int64_t *r)
     return td_sat_mul4(out, l->group, r[0], columns(l) + l->cout / l->group);
 }
 
+/* Two 1x1 convs, or two Gemm / MatMul nodes over the input's rows. */
 static double seconds(const td_layer *l, const int64_t *r)
 {
     int64_t in, out;
+    if (l->kind != TD_LAYER_CONV) {
+        int64_t rows = td_cost_rows(l);
+        return td_cost_conv_seconds(l, l->cin, r[0], 1, 1, rows, rows) +
+               td_cost_conv_seconds(l, r[0], l->cout, 1, 1, rows, rows);
+    }
     if (!td_cost_pixels(l, &in, &out))
         return -1;
     int64_t g = l->group;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "graph/td_tensor.h"
+#include "td_cost.h"
 #include "td_method.h"
 
 int td_tr_chain_applies(const td_layer *l)
@@ -44,12 +45,27 @@ int64_t td_tr_chain_macs(const td_layer *l, const int64_t *R)
     return m;
 }
 
-/* No latency model yet: the never-slower rule does not see TR chains. */
+/* The chain as td_tr_chain_emit writes it: the 1x1 conv into b x R2
+ * channels at the input's pixels, per axis a conv of b groups (R_m -> R_m+1
+ * channels each) whose Tile is a constant expression that runtimes fold at
+ * load (no cost at run time), and the 1x1 conv from b x R0 channels out at
+ * the output's. The grouped convs' few channels per group are what makes
+ * such chains slow on CPU runtimes (td_cost.c's efficiency term). */
 double td_tr_chain_seconds(const td_layer *l, const int64_t *R)
 {
-    (void)l;
-    (void)R;
-    return -1;
+    int64_t in, out;
+    if (!td_cost_pixels(l, &in, &out))
+        return -1;
+    int n = l->nsp + 2;
+    int64_t b = R[1];
+    double t = td_cost_conv_seconds(l, l->cin, b * R[2], 1, 1, in, in) +
+               td_cost_conv_seconds(l, b * R[0], l->cout, 1, 1, out, out);
+    for (int s = 0; s < l->nsp; s++)
+        t += td_cost_conv_seconds(
+            l, b * R[2 + s], b * R[(3 + s) % n], b, l->k[s],
+            td_cost_batched(l, td_layer_pixels_after_axis(l, s - 1)),
+            td_cost_batched(l, td_layer_pixels_after_axis(l, s)));
+    return t;
 }
 
 /* A tensor ring at tolerance eps, or (max_storage >= 0) the smallest eps

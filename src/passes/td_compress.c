@@ -11,6 +11,7 @@
 
 #include "decompose/td_decompose.h"
 #include "td_emit.h"
+#include "td_latency.h"
 #include "td_plan.h"
 #include "util/td_pool.h"
 
@@ -140,9 +141,14 @@ static void layer_shapes(const td_shapes *sh, td_layer *l)
 {
     const int64_t *d;
     size_t nd;
-    if (l->kind != TD_LAYER_CONV || !sh)
+    if (!sh)
         return;
     const Onnx__NodeProto *n = l->node;
+    if (l->kind != TD_LAYER_CONV) {
+        td_layer_set_rows(l, td_shape_get(sh, n->input[0], &d, &nd) ? d : NULL,
+                          nd);
+        return;
+    }
     if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2) {
         for (int s = 0; s < l->nsp; s++)
             l->in_sp[s] = d[2 + s];
@@ -507,6 +513,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
          (s = td_plan_ranks(ls.jobs, ls.n, o, &ls.outside, r, err))))
         goto done;
     if ((s = run_jobs(&ls, o, PHASE_FACTOR, err)) ||
+        (s = td_latency_refuse_none(o, r, err)) ||
         (s = emit_chains(g, o, &ls, err)))
         goto done;
     if ((s = td_graph_check(g, err))) {

@@ -53,11 +53,22 @@ int64_t td_cost_batched(const td_layer *l, int64_t px)
     return px < 0 ? px : px * (l->batch > 1 ? l->batch : 1);
 }
 
+/* Gemm / MatMul: a product of rows x K by K x N, the shape of a 1x1 conv
+ * over `rows` pixels; MLAS runs both through the same SGEMM. */
+int64_t td_cost_rows(const td_layer *l)
+{
+    return l->batch > 1 ? l->batch : 1;
+}
+
 double td_cost_layer_seconds(const td_layer *l)
 {
+    if (l->kind != TD_LAYER_CONV) {
+        int64_t rows = td_cost_rows(l);
+        return conv_seconds(elem_size(l), l->cin, l->cout, 1, 1, rows, rows);
+    }
     int64_t in = td_cost_batched(l, td_layer_in_pixels(l));
     int64_t out = td_cost_batched(l, td_layer_out_pixels(l));
-    if (l->kind != TD_LAYER_CONV || in < 0 || out < 0)
+    if (in < 0 || out < 0)
         return -1;
     return conv_seconds(elem_size(l), l->cin, l->cout, l->group,
                         td_layer_kernel_size(l), in, out);

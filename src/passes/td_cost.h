@@ -11,12 +11,13 @@
 
 #include "td_factor.h"
 
-/* Estimated seconds of the original layer; -1 when shapes are unknown or
- * the layer is not a Conv. */
+/* Estimated seconds of the original layer; -1 when a Conv's shapes are
+ * unknown. A Gemm / MatMul costs as a 1x1 conv over td_cost_rows. */
 double td_cost_layer_seconds(const td_layer *l);
 
 /* Estimated seconds of the chain method m builds at these ranks (its
- * td_method_ops.seconds: Tucker-2, CP, SVD); -1 when unknown. */
+ * td_method_ops.seconds; every method has one); -1 when shapes are
+ * unknown. */
 double td_cost_chain_seconds(const td_layer *l, td_method m,
                              const int64_t *ranks);
 
@@ -29,6 +30,10 @@ double td_cost_conv_seconds(const td_layer *l, int64_t cin, int64_t cout,
 
 /* Pixels of every sample in the batch (px < 0: unknown, returned as is). */
 int64_t td_cost_batched(const td_layer *l, int64_t px);
+
+/* Rows of a Gemm / MatMul's input (the product of its leading dims, kept
+ * in td_layer.batch); 1 when unknown: then the weight's traffic decides. */
+int64_t td_cost_rows(const td_layer *l);
 
 /* The layer's input and output pixels, batch included; 0 when the layer is
  * not a Conv or a size is unknown (no latency model then). */

@@ -9,6 +9,7 @@
 #include "graph/td_tensor.h"
 #include "td_cost.h"
 #include "td_fit.h"
+#include "td_latency.h"
 
 static double now(void)
 {
@@ -361,11 +362,12 @@ static td_status try_candidate(td_job *j, const td_compress_opts *o,
     c->rel_error = f.rel_error;
     /* Never slower: a chain the cost model predicts to run longer than the
      * layer is no candidate (unless asked; --force keeps every chain, for
-     * exactness tests). */
+     * exactness tests). A chain the user named stays a candidate, and the
+     * report warns (td_latency.h). */
     double ta = td_cost_chain_seconds(l, f.method, f.ranks);
     c->slower = !o->allow_slower && !o->force && ta >= 0 && t_before >= 0 &&
                 ta >= t_before;
-    if (c->slower) {
+    if (c->slower && !td_latency_explicit(o)) {
         (*n_slower)++;
         td_factors_free(&f);
         return TD_OK;
@@ -390,6 +392,7 @@ static void settle(td_job *j, const td_compress_opts *o, int n_slower,
     const char *refusal = NULL;
     if (j->chosen.method == TD_KEEP && n_slower) {
         r->note = "every chain would be slower than the layer (cost model)";
+        r->kept_for_speed = 1;
     } else if (j->chosen.method == TD_KEEP) {
         r->note = "no candidate met the budget";
     } else if (j->chosen.macs == INT64_MAX) {
@@ -418,6 +421,9 @@ static void settle(td_job *j, const td_compress_opts *o, int n_slower,
         r->rel_error = f->rel_error;
         r->est_seconds_before = td_cost_layer_seconds(l);
         r->est_seconds_after = td_cost_chain_seconds(l, f->method, f->ranks);
+        if (!o->allow_slower && !o->force && r->est_seconds_before > 0 &&
+            r->est_seconds_after >= r->est_seconds_before)
+            r->slower_by = r->est_seconds_after / r->est_seconds_before;
         if (f->tr) {
             r->tr_shift = f->tr->shift;
             r->tr_r0 = f->tr->r0;
@@ -450,8 +456,10 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
     r->method = TD_KEEP;
     if (j->planned && j->plan_keep) {
-        r->note = o->vbmf ? "EVBMF ranks would not shrink the layer"
-                          : "the allocation keeps this layer";
+        r->note = r->kept_for_speed
+                      ? "every chain would be slower than the layer (cost model)"
+                      : o->vbmf ? "EVBMF ranks would not shrink the layer"
+                      : "the allocation keeps this layer";
         goto out;
     }
     if (n == 0) {

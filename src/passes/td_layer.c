@@ -258,6 +258,23 @@ int64_t td_layer_macs(const td_layer *l)
     return px * l->cout * l->cin_g * td_layer_kernel_size(l);
 }
 
+void td_layer_set_rows(td_layer *l, const int64_t *d, size_t nd)
+{
+    /* Gemm's transA input is K x M; otherwise K is the last dim */
+    size_t k_axis = l->kind == TD_LAYER_GEMM && l->trans_a ? 0 : nd - 1;
+    int64_t rows = 1;
+    l->batch = 0;
+    if (!d || nd < 1)
+        return;
+    for (size_t q = 0; q < nd; q++) {
+        if (q == k_axis)
+            continue;
+        if (d[q] <= 0 || td_mul_i64(rows, d[q], &rows))
+            return;
+    }
+    l->batch = rows;
+}
+
 int64_t td_layer_bias_params(const td_layer *l)
 {
     return l->has_bias ? l->cout : 0;

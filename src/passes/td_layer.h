@@ -37,8 +37,9 @@ typedef struct td_layer {
 
     /* Spatial sizes when shapes are known (else -1). */
     int64_t in_sp[TD_MAX_SPATIAL], out_sp[TD_MAX_SPATIAL];
-    /* Batch size of the input when known (0: unknown). Only the latency
-     * model uses it; parameters and MACs are per sample. */
+    /* Batch size of the input when known (0: unknown); for a Gemm /
+     * MatMul the rows of its input. Only the latency model uses it;
+     * parameters and MACs are per sample (per row). */
     int64_t batch;
 } td_layer;
 
@@ -49,6 +50,10 @@ typedef struct td_layer {
  * zero stride ...), naming the node. */
 td_status td_layer_describe(td_graph *g, size_t i, td_layer *l, int *ok,
                             const char **why, td_err_t *err);
+
+/* A Gemm / MatMul's rows from its input's shape (d NULL or a dim
+ * unknown: 0): every dim but the one K runs along. */
+void td_layer_set_rows(td_layer *l, const int64_t *d, size_t nd);
 
 /* After the spatial sizes and batch are set: TD_EINPUT naming the node
  * when the layer's MACs, or its pixels (any mix of input and output sizes,

@@ -106,6 +106,9 @@ typedef struct td_layer_report {
     double est_error;  /* the allocation's estimate, -1 when none */
     double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
     int weighted;      /* factored against activation statistics */
+    int kept_for_speed;  /* every chain predicted slower than the layer */
+    double slower_by;  /* a chain the user named, written though predicted
+                          slower: its time over the layer's; 0 otherwise */
     td_candidate cand[6];
     int n_cand;
     /* tensor ring only */
@@ -176,6 +179,9 @@ typedef struct td_compress_report {
      * the model's path, the command line, the options in words and the
      * tool's version; borrowed */
     const char *model_name, *command, *options, *version;
+    /* the whole model timed against the original (td_latency.h), filled
+     * in the same way (NULL: not attempted); borrowed */
+    const struct td_speed *speed;
 } td_compress_report;
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)

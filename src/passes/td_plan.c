@@ -9,6 +9,7 @@
 #include "td_alloc.h"
 #include "td_cost.h"
 #include "td_factor.h"
+#include "td_latency.h"
 #include "td_method.h"
 #include "td_plan.h"
 
@@ -318,13 +319,6 @@ static void build_models(const td_job *jobs, size_t n,
     }
 }
 
-static const char *slower_hint(const td_compress_opts *o)
-{
-    return o->allow_slower || o->force
-               ? "" : " (chains the cost model predicts slower are not "
-                      "used: options.allow_slower)";
-}
-
 /* Parameters and MACs both within their budgets (plan_joint). */
 static td_status allocate_joint(size_t n, const td_compress_opts *o,
                                 const plan_totals *t, plan_models *m,
@@ -341,12 +335,13 @@ static td_status allocate_joint(size_t n, const td_compress_opts *o,
     r->planned = t->before > 0 ? p / t->before : 0;
     r->planned_flops = t->before_macs > 0 ? macs / t->before_macs : 0;
     r->also_flops = o->also_flops;
+    char hint[512];
     if (!found)
         return td_err_set(err, TD_EUNMET,
                           "options.budget target_params %g with also_flops "
                           "%g cannot "
                           "be met together%s", o->target, o->also_flops,
-                          slower_hint(o));
+                          td_latency_hint(o, r, hint, sizeof hint));
     return TD_OK;
 }
 
@@ -360,12 +355,14 @@ static td_status allocate_single(size_t n, const td_compress_opts *o,
     double target = o->target * t->before;
     double total = td_alloc_ranks(m->al, n, t->fixed, target, &ao);
     r->planned = t->before > 0 ? total / t->before : 0;
+    char hint[512];
     if (total > target * (1 + TD_ALLOC_SLACK))
         return td_err_set(err, TD_EUNMET,
                           "options.budget target_%s %g cannot be met: the smallest ranks "
                           "allowed keep %.4f of the model's %s%s",
                           flops ? "flops" : "params", o->target, r->planned,
-                          flops ? "MACs" : "parameters", slower_hint(o));
+                          flops ? "MACs" : "parameters",
+                          td_latency_hint(o, r, hint, sizeof hint));
     return TD_OK;
 }
 
@@ -407,6 +404,8 @@ td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
         goto cleanup;
     }
     build_models(jobs, n, o, flops, joint, &m);
+    for (size_t i = 0; i < n; i++)  /* cap_for_speed fixes only these */
+        jobs[i].rep->kept_for_speed = jobs[i].have_spectra && m.al[i].fixed;
     s = joint ? allocate_joint(n, o, &t, &m, r, err)
               : allocate_single(n, o, &t, &m, r, err);
     if (s == TD_EUSAGE || s == TD_EUNMET)

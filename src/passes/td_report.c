@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_latency.h"
 #include "td_passes.h"
 #include "util/td_buf.h"
 
@@ -94,6 +95,7 @@ static void layer_json(td_buf *b, const td_compress_report *r,
         td_json_key(b, "est_latency_after");
         td_json_num(b, l->est_seconds_after);
     }
+    td_report_latency_layer_json(b, l);
     candidates_json(b, l);
     td_json_close(b, '}');
 }
@@ -174,6 +176,8 @@ char *td_compress_report_json(const td_compress_report *r)
     totals_json(&b, r);
     td_json_key(&b, "measured");
     td_report_measured_json(&b, r->measured);
+    td_json_key(&b, "speed");
+    td_report_speed_json(&b, r->speed);
     td_json_close(&b, '}');
     td_buf_put(&b, "\n", 1);
     return td_buf_take(&b);
@@ -337,6 +341,8 @@ char *td_compress_report_table(const td_compress_report *r)
         }
         td_buf_printf(&b, "  %s: %s\n", l->node, l->note);
     }
+    td_report_latency_text(&b, r);
+    td_report_speed_text(&b, r->speed);
     td_report_measured_text(&b, r->measured);
     return td_buf_take(&b);
 }

@@ -56,7 +56,7 @@ run() {
     (cd "$T/w" && env "${env[@]}" "$BIN" info ../in.onnx --json) >"$T/w/info.json" 2>"$T/err" ;;
   compress-*)
     (cd "$T/w" && env "${env[@]}" "$BIN" compress ../in.onnx -o $o \
-       --method "${name#compress-}" --ratio 0.5 --force --threads 1 --quiet \
+       --method "${name#compress-}" --ratio 0.5 --force --no-measure --threads 1 --quiet \
        --report r.json --report-html r.html --external-data out.bin \
        --size-threshold 64) >"$T/out" 2>"$T/err" ;;
   esac

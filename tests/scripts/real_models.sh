@@ -93,7 +93,8 @@ m=onnx.load(sys.argv[1]); W={t.name:t.data_type for t in m.graph.initializer}
 bad=[n.name for n in m.graph.node if n.op_type=='Conv' and W.get(n.input[1],10)!=10]
 sys.exit(1 if bad else 0)" "$T/isnet.onnx" || bad "isnet: a chain weight is not fp16"
   # Per-layer ratios break ISNet's RGB stem (bench/README.md): over its
-  # outputs, measured rel. L2 up to 1.73, max abs 4.54.
+  # outputs, measured rel. L2 up to 2.02, max abs 6.80 (--method names the
+  # chains, so those predicted slower are written too).
   r=$(ort_close "$isnet" "$T/isnet.onnx" 4 12) || bad "isnet: ONNX Runtime outputs beyond the bounds: $r"
   echo "isnet --method tucker2 --ratio 0.5 in ONNX Runtime: $r"
 else

@@ -190,6 +190,7 @@ def load(p):  # the same report but for the timings
     for l in d["layers"]:
         l.pop("seconds", None)
     d["totals"].pop("seconds", None)
+    d.pop("speed", None)
     return d
 sys.exit(load(sys.argv[1]) != load(sys.argv[2]))
 PYEOF

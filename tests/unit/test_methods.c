@@ -7,9 +7,11 @@
  * output size worked out from its own attributes. Shapes: 2-D and 1-D
  * convs, strides, pads, dilation, groups, with and without bias, Gemm
  * (transB) and MatMul. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "passes/td_cost.h"
 #include "passes/td_emit.h"
 #include "passes/td_method.h"
 #include "passes/td_job.h"
@@ -139,15 +141,39 @@ static size_t weight_dims(td_graph *g, const char *name, int64_t *dims)
     return nd;
 }
 
-/* MACs of the emitted chain, from its nodes. Spatial sizes are followed
- * from x through every Conv; Gemm/MatMul count per row of the input. */
-static int64_t emitted_macs(td_graph *g, const layer_case *c)
+/* The latency model's seconds of one emitted node (td_cost.h), from its
+ * own weight and pixels: what the method's seconds formula must add up to. */
+static double node_seconds(const td_layer *l, const Onnx__NodeProto *n,
+                           const int64_t *wd, size_t nd, int64_t in_px,
+                           int64_t out_px)
+{
+    td_err_t err = {0};
+    if (strcmp(n->op_type, "Conv")) {
+        int64_t tb = 0;
+        td_attr_int(n, "transB", 0, &tb, &err);
+        int64_t k = tb ? wd[1] : wd[0], o = tb ? wd[0] : wd[1];
+        return td_cost_conv_seconds(l, k, o, 1, 1, 1, 1);
+    }
+    int64_t group = 1, kern = 1;
+    td_attr_int(n, "group", 1, &group, &err);
+    for (size_t q = 2; q < nd; q++)
+        kern *= wd[q];
+    return td_cost_conv_seconds(l, wd[1] * group, wd[0], group, kern, in_px,
+                                out_px);
+}
+
+/* MACs and estimated seconds of the emitted chain, from its nodes. Spatial
+ * sizes are followed from x through every Conv; Gemm/MatMul count per row
+ * of the input. A Tile of a constant is folded at load and costs nothing. */
+static int64_t emitted_macs(td_graph *g, const layer_case *c,
+                            const td_layer *l, double *seconds)
 {
     struct { const char *name; int64_t sp[2]; } seen[16];
     size_t ns = 0;
     seen[ns].name = "x";
     memcpy(seen[ns++].sp, c->in_sp, sizeof c->in_sp);
     int64_t macs = 0;
+    *seconds = 0;
     for (size_t i = 0; i < td_graph_node_count(g); i++) {
         const Onnx__NodeProto *n = td_graph_node(g, i);
         int64_t wd[4], prod = 1;
@@ -159,6 +185,7 @@ static int64_t emitted_macs(td_graph *g, const layer_case *c)
             prod *= wd[q];
         if (strcmp(n->op_type, "Conv")) {
             macs += prod;
+            *seconds += node_seconds(l, n, wd, nd, 1, 1);
             continue;
         }
         const int64_t *in_sp = NULL;
@@ -171,7 +198,7 @@ static int64_t emitted_macs(td_graph *g, const layer_case *c)
         const int64_t *st, *pads, *dil;
         size_t cnt;
         td_err_t err = {0};
-        int64_t out_px = 1, osp[2] = {1, 1};
+        int64_t out_px = 1, in_px = 1, osp[2] = {1, 1};
         int64_t one[2] = {1, 1}, zero[4] = {0, 0, 0, 0};
         td_attr_ints(n, "strides", &st, &cnt, &err);
         if (!cnt)
@@ -186,8 +213,10 @@ static int64_t emitted_macs(td_graph *g, const layer_case *c)
             osp[s] = conv_out(in_sp[s], wd[2 + s], st[s], pads[s],
                               pads[c->nsp + s], dil[s]);
             out_px *= osp[s];
+            in_px *= in_sp[s];
         }
         macs += out_px * prod;
+        *seconds += node_seconds(l, n, wd, nd, in_px, out_px);
         seen[ns].name = n->output[0];
         memcpy(seen[ns++].sp, osp, sizeof osp);
     }
@@ -244,7 +273,14 @@ static void check_method(const layer_case *c, td_method m, td_factor_request b)
     CHECK_MSG(s == TD_OK, "%s, %s: emit: %s", c->what, ops->name, err.msg);
     if (!s) {
         td_graph_remove_if_unused(g, "w");
-        int64_t got_params = float_params(g), got_macs = emitted_macs(g, c);
+        double got_seconds, want_seconds = ops->seconds(&l, f.ranks);
+        int64_t got_params = float_params(g);
+        int64_t got_macs = emitted_macs(g, c, &l, &got_seconds);
+        /* every chain has a cost, and it is the sum of its nodes' */
+        CHECK_MSG(want_seconds > 0 &&
+                      fabs(got_seconds - want_seconds) <= 1e-12 + 1e-9 * want_seconds,
+                  "%s, %s: emitted chain costs %g s, formula %g s", c->what,
+                  ops->name, got_seconds, want_seconds);
         CHECK_MSG(got_params == want_params,
                   "%s, %s (ranks %lld %lld %lld %lld): emitted %lld "
                   "parameters, formula %lld", c->what, ops->name,

@@ -1,0 +1,73 @@
+/* The never-slower rule's decisions, where the pass accounts for them: which
+ * chains the user named (those are given as asked, with a warning, when the
+ * latency model predicts them slower), how many layers were kept only for
+ * speed, and the refusals that follow when a budget cannot be met without
+ * them or when nothing could be compressed without being slower (status
+ * TD_EUNMET: valid options, a goal this model cannot reach). */
+#ifndef TD_LATENCY_H
+#define TD_LATENCY_H
+
+#include <stddef.h>
+
+#include "td_passes.h"
+#include "util/td_buf.h"
+
+/* Does the user name the chains, so that the rule warns instead of
+ * dropping them? A method asked for (--method, not auto) or layers picked
+ * by --include, under a per-layer budget: the chain is what was asked for.
+ * A global budget or EVBMF leaves the choice to the pass, and the rule
+ * decides. */
+int td_latency_explicit(const td_compress_opts *o);
+
+/* Layers kept only because every chain of theirs is predicted slower;
+ * *first (may be NULL) gets the index of the first in r->layers. */
+size_t td_latency_kept(const td_compress_report *r, size_t *first);
+
+/* The tail of a refused budget's message: how many layers the rule kept
+ * and the first of them, and the option that lifts it; "" when none was
+ * kept. Written into buf (n bytes), returned. */
+const char *td_latency_hint(const td_compress_opts *o,
+                            const td_compress_report *r, char *buf, size_t n);
+
+/* After factoring: TD_EUNMET when no layer was compressed and some were
+ * kept only for speed (the model would be written unchanged). */
+td_status td_latency_refuse_none(const td_compress_opts *o,
+                                 const td_compress_report *r, td_err_t *err);
+
+/* The whole compressed model timed against the original (src/calib/
+ * td_speed.h): plain numbers for the report. */
+struct td_speed {
+    int timed;               /* 0: not timed, why says why */
+    char why[1024];
+    size_t pairs;            /* interleaved (original, compressed) runs */
+    double ms_before, ms_after;  /* medians per run */
+    double speedup;          /* median over the pairs of before / after */
+    char inputs[16];         /* "generated" */
+    char runtime[48];        /* ONNX Runtime's version */
+};
+typedef struct td_speed td_speed;
+
+/* A compressed model whose measured speed-up is below this is "slower":
+ * the median of a few interleaved pairs on a loaded machine still moves by
+ * a few percent between runs of the same model, and a model within that
+ * is not told apart from the original. */
+#define TD_SPEED_MIN_SPEEDUP 0.97
+/* ... and a slow-down of less than this per run is below what the
+ * scheduler and timer tell apart on a loaded machine (tiny models). */
+#define TD_SPEED_MIN_MS 0.2
+
+/* TD_EUNMET when s was timed slower than TD_SPEED_MIN_SPEEDUP (by the
+ * median speed-up and by the ratio of the medians) and slower models are
+ * not allowed: the model is then not written. */
+td_status td_speed_check(const td_speed *s, int allow_slower, td_err_t *err);
+
+/* The timing as a JSON value (null when s is NULL) and as a text line. */
+void td_report_speed_json(td_buf *b, const td_speed *s);
+void td_report_speed_text(td_buf *b, const td_speed *s);
+
+/* The rule's per-layer fields as JSON members, and its lines for the text
+ * table (td_report_latency.c). */
+void td_report_latency_layer_json(td_buf *b, const td_layer_report *l);
+void td_report_latency_text(td_buf *b, const td_compress_report *r);
+
+#endif
