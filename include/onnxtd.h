@@ -236,7 +236,25 @@ typedef struct onnxtd_compress_options {
     void *progress_ctx;
     /* When not NULL, receives a self-contained HTML report (free()). */
     char **html;
+    /* With calib and a global budget (target_params/target_flops) or none
+     * (rank, ratio, tol and vbmf all unset): a bound on the measured
+     * deviation of every model output on the held-out inputs, rel. L2 at
+     * most max_error and, for class scores, top-1 agreement at least
+     * min_agreement. A budget asked for is compressed to if its model
+     * stays within the bound, else refused (ONNXTD_EUNMET) naming the
+     * most compression within it; without a budget, the smallest model
+     * within the bound is searched for (bisection on target_params).
+     * 0: the defaults (ONNXTD_DEFAULT_MAX_ERROR, _MIN_AGREEMENT); < 0: no
+     * bound (the deviation is only measured). Ignored without calib. */
+    double max_error;
+    double min_agreement;
 } onnxtd_compress_options;
+
+/* The bound a calibrated compression keeps unless told otherwise: 5 %
+ * rel. L2 is where dense outputs (masks, maps) are still visually the
+ * same, and 98 % top-1 agreement keeps a classifier within 2 points. */
+#define ONNXTD_DEFAULT_MAX_ERROR 0.05
+#define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
 
 /* Rewrites the model in place. *report (may be NULL) receives the JSON
  * report; *summary (may be NULL) a human-readable table. */

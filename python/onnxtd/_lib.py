@@ -75,7 +75,9 @@ class CompressOptions(ctypes.Structure):
                 ("measure_runs", ctypes.c_int),
                 ("progress", PROGRESS_FN),
                 ("progress_ctx", ctypes.c_void_p),
-                ("html", ctypes.POINTER(ctypes.c_void_p))]
+                ("html", ctypes.POINTER(ctypes.c_void_p)),
+                ("max_error", ctypes.c_double),
+                ("min_agreement", ctypes.c_double)]
 
 
 class EvalOptions(ctypes.Structure):

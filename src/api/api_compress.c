@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_bound.h"
 #include "calib/td_calib.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
@@ -145,7 +146,11 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     td_calib *cal = NULL;
     td_measured measured = {0};
     int have_measured = 0;
-    if ((s = check_calib(opts, err)))
+    td_bound_report bound;
+    int use_bound = 0;
+    if ((s = check_calib(opts, err)) ||
+        (s = api_bound_setup(opts, opts->n_calib != 0, &o, &bound,
+                             &use_bound, err)))
         goto out;
     if (opts->act_lambda < 0 || opts->act_lambda > 1e6) {
         s = td_err_set(err, TD_EUSAGE, "--act-lambda must be positive");
@@ -170,6 +175,14 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         o.stats = td_calib_statistics(cal);
     }
     o.stats_lambda = opts->act_lambda;
+    if (use_bound) {
+        if ((s = td_calib_bound_search(cal, m, &o, &bound, err))) {
+            td_err_prefix(err, "%s: ", td_model_path(m));
+            goto out;
+        }
+        o.target = bound.chosen;
+        o.also_flops = bound.chosen_flops;
+    }
     td_compress_report r;
     s = td_pass_compress(td_model_graph(m), &o, &r, err);
     if (s)
@@ -177,6 +190,10 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (s == TD_OK && cal) {
         if (!(s = td_calib_end(cal, m, &measured, err)))
             r.measured = &measured, have_measured = 1;
+        if (!s && use_bound) {
+            bound.model_runs += 2 * measured.samples;
+            measured.bound = &bound;
+        }
         else
             td_err_prefix(err, "%s: measuring the compressed model: ",
                           td_model_path(m));

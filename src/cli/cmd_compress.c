@@ -84,6 +84,13 @@ static const char help[] =
     "  --holdout K       inputs held out of the statistics and measured on\n"
     "                    (default: a quarter, rounded up; 0: measure on the\n"
     "                    calibration inputs themselves)\n"
+    "  --max-error E     with --calib and --target-* (or no budget): every\n"
+    "                    output's rel. L2 on the held-out inputs at most E\n"
+    "                    (default 0.05; 'off': none), else the budget is\n"
+    "                    refused naming what is reachable; without a budget\n"
+    "                    the smallest model within E is searched for\n"
+    "  --min-agreement A with the bound: class scores' top-1 agreement at\n"
+    "                    least A (default 0.98; 'off': none)\n"
     "  --save-stats FILE with --calib: also write the statistics to FILE, for\n"
     "                    later runs with --act-stats FILE\n"
     "  --runs N          timed runs of each model when measuring (default\n"
@@ -217,6 +224,13 @@ int cmd_compress(int argc, char **argv)
                 goto done;
             }
             co.holdout = ll ? (long)ll : ONNXTD_HOLDOUT_NONE;
+        } else if (cli_is(a, "--max-error")) {
+            if (cli_parse_bound(argc, argv, &i, "--max-error", 1e6, &co.max_error))
+                goto done;
+        } else if (cli_is(a, "--min-agreement")) {
+            if (cli_parse_bound(argc, argv, &i, "--min-agreement", 1,
+                                &co.min_agreement))
+                goto done;
         } else if (cli_is(a, "--save-stats")) {
             if (!(stats_path = cli_value(argc, argv, &i, "--save-stats")))
                 goto done;
