@@ -248,6 +248,13 @@ typedef struct onnxtd_compress_options {
      * bound (the deviation is only measured). Ignored without calib. */
     double max_error;
     double min_agreement;
+    /* With protect, under a global budget (target_params, target_flops),
+     * without statistics (calib, act_stats) and without include: heads --
+     * layers whose output reaches a graph output through no other layer
+     * (final projections, classifiers, detection heads) -- and first
+     * layers on a graph input are left as they are, listed with the
+     * reason (unless that would leave no layer). */
+    int protect;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %

@@ -77,7 +77,8 @@ class CompressOptions(ctypes.Structure):
                 ("progress_ctx", ctypes.c_void_p),
                 ("html", ctypes.POINTER(ctypes.c_void_p)),
                 ("max_error", ctypes.c_double),
-                ("min_agreement", ctypes.c_double)]
+                ("min_agreement", ctypes.c_double),
+                ("protect", ctypes.c_int)]
 
 
 class EvalOptions(ctypes.Structure):

@@ -128,6 +128,8 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     o.rank_multiple = opts->rank_multiple > 0 ? opts->rank_multiple : 1;
     o.min_rank = opts->min_rank > 0 ? opts->min_rank : 1;
     o.allow_slower = opts->allow_slower;
+    o.protect = opts->protect && !opts->include && !opts->n_calib &&
+                !opts->act_stats && o.global != TD_GLOBAL_NONE;
     o.progress = opts->progress;
     o.progress_ctx = opts->progress_ctx;
     regex_t inc, exc;

@@ -88,6 +88,8 @@ td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err);
 /* How many inputs a measurement runs each model on. */
 size_t td_calib_measure_count(const td_calib *c);
+/* 1 when that is on held-out inputs, 0 on the calibration inputs. */
+int td_calib_measure_held(const td_calib *c);
 
 /* The output-error bound (td_calib_bound.c): with br's max_error,
  * min_agreement, kind, asked and asked_flops set, compresses forks of m

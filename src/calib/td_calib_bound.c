@@ -125,6 +125,11 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
         snprintf(buf, len, "largest output rel. L2 %.4g", st->rel_l2);
 }
 
+static const char *where(const td_calib *c)
+{
+    return td_calib_measure_held(c) ? "held-out" : "calibration (none held out)";
+}
+
 /* The refusal: what was asked and how far it is, and what can be
  * reached within the bound (or the least compression tried, when even
  * that was outside it). */
@@ -146,17 +151,17 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     deviation_str(ref, odev, sizeof odev);
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
-            "%s cannot be met within --max-error %.4g%s on the %zu held-out "
+            "%s cannot be met within --max-error %.4g%s on the %zu %s "
             "inputs (there, %s); %s %s (%s; %zu compressions tried)", ask,
-            br->max_error, bound, td_calib_measure_count(c), dev,
+            br->max_error, bound, td_calib_measure_count(c), where(c), dev,
             best ? "the most compression within the bound is"
                  : "no budget tried is within it, the least compressing",
             other, odev, br->n_steps);
     return td_err_set(err, TD_EUNMET,
         "compression cannot be met within --max-error %.4g%s on the %zu "
-        "held-out inputs: no budget tried is within it, the least "
+        "%s inputs: no budget tried is within it, the least "
         "compressing %s (%s; %zu compressions tried)", br->max_error, bound,
-        td_calib_measure_count(c), other, odev, br->n_steps);
+        td_calib_measure_count(c), where(c), other, odev, br->n_steps);
 }
 
 td_status td_calib_bound_search(td_calib *c, td_model *m,

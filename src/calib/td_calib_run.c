@@ -139,6 +139,11 @@ size_t td_calib_measure_count(const td_calib *c)
     return c->k ? c->k : c->n;
 }
 
+int td_calib_measure_held(const td_calib *c)
+{
+    return c->k != 0;
+}
+
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err)
 {

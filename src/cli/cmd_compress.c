@@ -67,6 +67,9 @@ static const char help[] =
     "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
     "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
     "  --min-rank N      and at least N (default 1)\n"
+    "  --protect         under --target-*, without --calib/--act-stats/\n"
+    "                    --include: keep heads (layers feeding a graph\n"
+    "                    output) and first layers on the input\n"
     "  --allow-slower    keep chains the cost model predicts to be slower\n"
     "  --act-stats FILE  activation statistics (tools/ort/calib_stats.js):\n"
     "                    factors, and the --target-* allocation, minimise\n"
@@ -208,6 +211,8 @@ int cmd_compress(int argc, char **argv)
                 goto done;
         } else if (!strcmp(a, "--vbmf")) {
             co.vbmf = 1;
+        } else if (!strcmp(a, "--protect")) {
+            co.protect = 1;
         } else if (!strcmp(a, "--allow-slower")) {
             co.allow_slower = 1;
         } else if (cli_is(a, "--act-stats")) {

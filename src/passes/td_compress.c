@@ -11,6 +11,7 @@
 #include "decompose/td_decompose.h"
 #include "td_emit.h"
 #include "td_plan.h"
+#include "td_protect.h"
 #include "util/td_pool.h"
 
 static double now(void)
@@ -340,6 +341,8 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
     if (o->fold_bn && (s = td_pass_fold_bn(g, &filter, &r->bn_folded, err)))
         return s;
     if ((s = describe_layers(g, o, r, &ls, err)) ||
+        (o->protect && !o->stats &&
+         (s = td_protect_apply(g, ls.jobs, &ls.n, r, &ls.outside.macs, err))) ||
         (o->stats && (s = attach_stats(g, ls.jobs, ls.n, o, r, err))) ||
         (s = need_static_shapes(g, o, &ls, err)))
         goto done;

@@ -68,6 +68,8 @@ typedef struct td_compress_opts {
      * by their output error (td_whiten.h); the others stay data-free. */
     const td_stats *stats;
     double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
+    /* Data-free: leave heads and first layers as they are (td_protect.h) */
+    int protect;
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -219,5 +221,7 @@ void td_compress_report_free(td_compress_report *r);
 char *td_compress_report_json(const td_compress_report *r);
 char *td_compress_report_table(const td_compress_report *r);
 char *td_compress_report_html(const td_compress_report *r);
+/* Data-free layers factored beyond a sane error (td_report_warn.c). */
+void td_report_warn_text(td_buf *b, const td_compress_report *r);
 
 #endif

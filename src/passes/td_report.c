@@ -216,6 +216,7 @@ char *td_compress_report_table(const td_compress_report *r)
         }
         td_buf_printf(&b, "  %s: %s\n", l->node, l->note);
     }
+    td_report_warn_text(&b, r);
     td_report_measured_text(&b, r->measured);
     return td_buf_take(&b);
 }
