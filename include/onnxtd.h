@@ -318,7 +318,33 @@ typedef struct onnxtd_compress_options {
      * its metadata_props (what decides its bytes; no paths, so the same
      * input and options give the same file). */
     const char *command;
+    /* With calib and a global budget (target_params/target_flops) or none
+     * (budget.kind NONE): a bound on the measured
+     * deviation of every model output on the held-out inputs, rel. L2 at
+     * most max_error and, for class scores, top-1 agreement at least
+     * min_agreement. A budget asked for is compressed to if its model
+     * stays within the bound, else refused (ONNXTD_EUNMET) naming the
+     * most compression within it; without a budget, the smallest model
+     * within the bound is searched for (bisection on target_params).
+     * 0: the defaults (ONNXTD_DEFAULT_MAX_ERROR, _MIN_AGREEMENT); < 0: no
+     * bound (the deviation is only measured). Ignored without calib. */
+    double max_error;
+    double min_agreement;
+    /* With protect, under a global budget (target_params, target_flops),
+     * without statistics (calib, act_stats) and without include: heads --
+     * layers whose output reaches a graph output through no other layer
+     * (final projections, classifiers, detection heads) -- and first
+     * layers on a graph input are left as they are, listed with the
+     * reason (unless that would leave no layer). */
+    int protect;
 } onnxtd_compress_options;
+
+/* The bound a calibrated compression keeps unless told otherwise: 5 %
+ * rel. L2 is where dense outputs (masks, maps) are still visually the
+ * same, and 98 % top-1 agreement keeps a classifier within 2 points. */
+#define ONNXTD_DEFAULT_MAX_ERROR 0.05
+#define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
+
 
 /* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,
  * 10 sweeps, fit_tol 1e-4, act_lambda 0.1, holdout auto, 10 timed runs;

@@ -86,7 +86,10 @@ class CompressOptions(ctypes.Structure):
                 ("progress", PROGRESS_FN),
                 ("progress_ctx", ctypes.c_void_p),
                 ("progress_work", PROGRESS_WORK_FN),
-                ("command", ctypes.c_char_p)]
+                ("command", ctypes.c_char_p),
+                ("max_error", ctypes.c_double),
+                ("min_agreement", ctypes.c_double),
+                ("protect", ctypes.c_int)]
 
 
 def new_compress_options() -> CompressOptions:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api_args.h"
+#include "api_bound.h"
 #include "api_provenance.h"
 #include "api_report.h"
 #include "calib/td_calib.h"
@@ -62,6 +63,7 @@ static const size_t known_sizes[] = {
     END(allow_slower), END(act_stats), END(act_lambda), END(calib),
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
+    END(max_error), END(min_agreement), END(protect),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -237,6 +239,8 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->min_rank = in->min_rank;
     o->allow_slower = in->allow_slower;
     o->stats_lambda = in->act_lambda;
+    o->protect = in->protect && !in->include && !in->n_calib &&
+                 !in->act_stats && o->global != TD_GLOBAL_NONE;
     o->progress = in->progress;
     o->progress_work = in->progress_work;
     o->progress_ctx = in->progress_ctx;
@@ -250,6 +254,8 @@ typedef struct run {
     td_calib *cal;     /* with options.calib */
     td_measured measured;
     int have_measured;
+    td_bound_report bound;  /* the output-error bound (use_bound) */
+    int use_bound;
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -273,6 +279,9 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
                      err)))
         return s;
+    if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound,
+                             &r->use_bound, err)))
+        return s;
     o->include = r->have_inc ? &r->inc : NULL;
     o->exclude = r->have_exc ? &r->exc : NULL;
     if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))
@@ -291,6 +300,15 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     if ((s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
+    if (!r->use_bound)
+        return TD_OK;
+    /* the budget within the bound, found on forks of the model */
+    if ((s = td_calib_bound_search(r->cal, m, o, &r->bound, err))) {
+        td_err_prefix(err, "%s: ", td_model_path(m));
+        return s;
+    }
+    o->target = r->bound.chosen;
+    o->also_flops = r->bound.chosen_flops;
     return TD_OK;
 }
 
@@ -384,6 +402,10 @@ static td_status compress(run *r, td_model *m,
             td_err_prefix(err, "%s: measuring the compressed model: ",
                           td_model_path(m));
         r->have_measured = s == TD_OK;
+        if (s == TD_OK && r->use_bound) {
+            r->bound.model_runs += 2 * r->measured.samples;
+            r->measured.bound = &r->bound;
+        }
     }
     if (s == TD_OK && (s = time_model(m, orig, in, o, &cr, &speed, &have_speed,
                                       err)) == TD_OK && have_speed)

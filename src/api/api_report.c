@@ -13,6 +13,7 @@ struct onnxtd_report {
     td_arena *arena;
     td_measured measured;  /* r.measured points here when measured */
     td_speed speed;        /* r.speed points here when timed */
+    td_bound_report bound; /* measured.bound points here when kept */
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
@@ -107,6 +108,10 @@ td_status api_report_new(const td_compress_report *r, td_measured *measured,
         rep->measured = *measured;
         memset(measured, 0, sizeof *measured);
         rep->r.measured = &rep->measured;
+        if (rep->measured.bound) {
+            rep->bound = *rep->measured.bound;
+            rep->measured.bound = &rep->bound;
+        }
     }
     count(rep);
     *out = rep;

@@ -84,4 +84,30 @@ td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
                        td_err_t *err);
 void td_calib_free(td_calib *c);
 
+/* td_calib_end for graph g, a fork of m's (NULL: m's own graph), with
+ * `runs` timed runs (0: none). */
+td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
+                                 size_t runs, td_measured *out, td_err_t *err);
+/* How many inputs a measurement runs each model on. */
+size_t td_calib_measure_count(const td_calib *c);
+/* 1 when that is on held-out inputs, 0 on the calibration inputs. */
+int td_calib_measure_held(const td_calib *c);
+
+/* The output-error bound (td_calib_bound.c): with br's max_error,
+ * min_agreement, kind, asked and asked_flops set, compresses forks of m
+ * (o as the pass's options, its budget replaced by each step's) and
+ * measures each against the original on the held-out inputs: first the
+ * budget asked (done if within the bound), then bisection between it (or,
+ * with none asked, TD_BOUND_FLOOR) and the uncompressed model. Fills br;
+ * TD_OK with br->chosen the budget to compress m to, or TD_EUNMET naming
+ * the most compression found within the bound and the deviation at the
+ * budget asked. m is not changed. */
+td_status td_calib_bound_search(td_calib *c, td_model *m,
+                                const td_compress_opts *o,
+                                td_bound_report *br, td_err_t *err);
+
+/* The smallest parameter fraction searched for when no budget is asked:
+ * below it nearly every layer is at rank 1. */
+#define TD_BOUND_FLOOR 0.05
+
 #endif

@@ -141,8 +141,18 @@ static td_status session_of(td_calib *c, td_model *m, td_graph *g,
     return s;
 }
 
-td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
-                       td_err_t *err)
+size_t td_calib_measure_count(const td_calib *c)
+{
+    return c->k ? c->k : c->n;
+}
+
+int td_calib_measure_held(const td_calib *c)
+{
+    return c->k != 0;
+}
+
+td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
+                                 size_t runs, td_measured *out, td_err_t *err)
 {
     td_rt_session *a = NULL, *b = NULL;
     /* no input held out: the deviation is measured on the calibration
@@ -150,10 +160,10 @@ td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
     const unsigned char *use = c->k ? c->held : c->calib;
     td_status s = session_of(c, m, c->orig, "the original model", &a, err);
     if (!s)
-        s = session_of(c, m, NULL, "the compressed model", &b, err);
+        s = session_of(c, m, g, "the compressed model", &b, err);
     if (!s)
-        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, c->o.runs,
-                             out, err);
+        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs, out,
+                             err);
     td_rt_session_free(a);
     td_rt_session_free(b);
     if (!s) {
@@ -163,4 +173,10 @@ td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
         out->stats_peak_rss = c->stats_peak_rss;
     }
     return s;
+}
+
+td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,
+                       td_err_t *err)
+{
+    return td_calib_measure_graph(c, m, NULL, c->o.runs, out, err);
 }

@@ -49,6 +49,10 @@ int cli_parse_i64(const char *s, long long *out);
 const char *cli_value(int argc, char **argv, int *i, const char *name);
 /* Does argv[i] name option "name" (as "--name" or "--name=...")? */
 int cli_is(const char *arg, const char *name);
+/* The value of a bound option (--max-error, --min-agreement): a number in
+ * (0, max], or "off" (-1); prints the error and returns -1 otherwise. */
+int cli_parse_bound(int argc, char **argv, int *i, const char *opt,
+                    double max, double *out);
 
 /* What every command that reads one model and writes another takes: IN,
  * -o/--output OUT, and the load/save options --external-data,

@@ -112,6 +112,8 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
         a->co.allow_slower = 1;
     } else if (!strcmp(arg, "--no-measure")) {
         a->co.measure_runs = 0;
+    } else if (!strcmp(arg, "--protect")) {
+        a->co.protect = 1;
     } else if (cli_is(arg, "--sensitivity")) {
         if (!(v = cli_value(argc, argv, i, "--sensitivity")))
             return OPT_USAGE;
@@ -155,6 +157,14 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         }
         a->co.holdout = (long)ll;
         a->holdout_given = 1;
+    } else if (cli_is(arg, "--max-error")) {
+        if (cli_parse_bound(argc, argv, i, "--max-error", 1e6,
+                            &a->co.max_error))
+            return OPT_USAGE;
+    } else if (cli_is(arg, "--min-agreement")) {
+        if (cli_parse_bound(argc, argv, i, "--min-agreement", 1,
+                            &a->co.min_agreement))
+            return OPT_USAGE;
     } else if (cli_is(arg, "--save-stats")) {
         if (!(a->stats_path = cli_value(argc, argv, i, "--save-stats")))
             return OPT_USAGE;

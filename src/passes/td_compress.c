@@ -13,6 +13,7 @@
 #include "td_emit.h"
 #include "td_latency.h"
 #include "td_plan.h"
+#include "td_protect.h"
 #include "util/td_pool.h"
 
 static double now(void)
@@ -504,6 +505,8 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         goto done;
     r->model_params_before += fn_params;  /* both bounded by the file */
     if ((s = describe_layers(g, o, r, &ls, err)) ||
+        (o->protect && !o->stats &&
+         (s = td_protect_apply(g, ls.jobs, &ls.n, r, &ls.outside.macs, err))) ||
         (o->stats && (s = attach_stats(g, ls.jobs, ls.n, o, r, err))) ||
         (s = need_sizes_inside(o, &ls, err)) ||
         (s = need_static_shapes(g, o, &ls, err)))

@@ -69,6 +69,8 @@ typedef struct td_compress_opts {
      * by their output error (td_whiten.h); the others stay data-free. */
     const td_stats *stats;
     double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
+    /* Data-free: leave heads and first layers as they are (td_protect.h) */
+    int protect;
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -129,6 +131,40 @@ typedef struct td_measured_output {
                               class scores */
 } td_measured_output;
 
+/* One compression the output-error bound's search tried (src/calib/
+ * td_calib_bound.c): the budget, and what was measured on it. */
+typedef struct td_bound_step {
+    double target;         /* the budget's fraction tried */
+    double also_flops;     /* the second (MACs) budget's; 0: none */
+    int planned;           /* 0: the allocation cannot reach it */
+    double rel_l2;         /* the largest over the outputs */
+    double agreement;      /* the lowest over class scores; < 0: none */
+    int within;            /* both within the bound */
+    double seconds;
+} td_bound_step;
+
+/* Compressions tried at most: the first at the budget asked, then
+ * bisection halving a bracket of at most 0.95 to 0.02 (6 steps). */
+#define TD_BOUND_MAX_STEPS 8
+
+typedef struct td_bound_report {
+    double max_error;      /* rel. L2 of every output at most this */
+    double min_agreement;  /* top-1 agreement of class scores; < 0: none */
+    td_global_kind kind;   /* the budget's unit */
+    double asked;          /* the budget asked for; 0: none (the smallest
+                              model within the bound was searched for) */
+    double asked_flops;    /* a second MAC budget asked for; 0: none */
+    double chosen;         /* the budget written (met) or the most
+                              compression found within the bound; 0: none */
+    double chosen_flops;
+    int met;               /* the model written is within the bound */
+    td_bound_step steps[TD_BOUND_MAX_STEPS];
+    size_t n_steps;
+    size_t model_runs;     /* runs of a whole model in the runtime, the
+                              final measurement's untimed ones included */
+    double seconds;        /* the search, final compression excluded */
+} td_bound_report;
+
 typedef struct td_measured {
     size_t samples;        /* inputs the deviation is over */
     size_t calib_samples;  /* inputs the statistics are over */
@@ -143,6 +179,8 @@ typedef struct td_measured {
      * peak resident memory when it was done (0: unknown) */
     double stats_seconds;
     size_t stats_peak_rss;
+    const td_bound_report *bound;  /* the output-error bound, when one was
+                                      kept (borrowed); NULL: none */
 } td_measured;
 
 void td_measured_free(td_measured *m);
@@ -153,6 +191,10 @@ void td_report_measured_json(td_buf *b, const td_measured *m);
 void td_report_measured_text(td_buf *b, const td_measured *m);
 void td_report_measured_html(td_buf *b, const td_measured *m,
                              void (*esc)(td_buf *, const char *));
+/* The output-error bound's search (null / nothing when br is NULL;
+ * td_report_bound.c). */
+void td_report_bound_json(td_buf *b, const td_bound_report *br);
+void td_report_bound_text(td_buf *b, const td_bound_report *br);
 
 typedef struct td_compress_report {
     td_layer_report *layers;
@@ -200,5 +242,7 @@ char *td_compress_report_json(const td_compress_report *r);
 const char *td_layer_keep_reason(const td_layer_report *l);
 char *td_compress_report_table(const td_compress_report *r);
 char *td_compress_report_html(const td_compress_report *r);
+/* Data-free layers factored beyond a sane error (td_report_warn.c). */
+void td_report_warn_text(td_buf *b, const td_compress_report *r);
 
 #endif

@@ -343,6 +343,7 @@ char *td_compress_report_table(const td_compress_report *r)
     }
     td_report_latency_text(&b, r);
     td_report_speed_text(&b, r->speed);
+    td_report_warn_text(&b, r);
     td_report_measured_text(&b, r->measured);
     return td_buf_take(&b);
 }

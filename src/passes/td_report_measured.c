@@ -57,6 +57,8 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
         td_json_num(b, m->ms_before > 0 ? m->ms_after / m->ms_before : NAN);
         td_json_close(b, '}');
     }
+    td_json_key(b, "bound");
+    td_report_bound_json(b, m->bound);
     td_json_close(b, '}');
 }
 
@@ -99,6 +101,7 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
         td_buf_printf(b, "  latency %.3g ms -> %.3g ms (%.2fx), medians of %zu "
                       "interleaved runs\n", m->ms_before, m->ms_after,
                       m->ms_after / m->ms_before, m->runs);
+    td_report_bound_text(b, m->bound);
 }
 
 void td_report_measured_html(td_buf *b, const td_measured *m,

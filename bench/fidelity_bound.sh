@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The output-error bound on real models: `compress --calib` on calibration
+# inputs (bench/fidelity/calib_prep.py, disjoint from the evaluation ones),
+# with the compress options given, timed; then the task metric against the
+# original on the evaluation inputs (bench/fidelity/eval.js: mask IoU for
+# ISNet and det, agreement for cls). A refusal is a row with its message.
+#
+#   bash bench/fidelity_bound.sh TASK TAG [COMPRESS OPTIONS...]
+#   bash bench/fidelity_bound.sh isnet half-e05 --method tucker2 --target-params 0.5
+#
+# TASK: isnet | det | cls. Environment: OUT (bench/out/fidelity_bound),
+# BIN (build/onnxtd), PHOTOS (skimage's data images; default: extracted
+# from Debian's python3-skimage package, as fidelity.sh does).
+# Results: one JSON line per run appended to $OUT/TASK.jsonl, printed too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/out/fidelity_bound}
+BIN=${BIN:-build/onnxtd}
+PY=/usr/bin/python3
+TASK=$1
+TAG=$2
+shift 2
+declare -A MODEL=(
+  [isnet]=bench/models/isnet_fp16.onnx
+  [det]=bench/models/ch_PP-OCRv4_det_infer.onnx
+  [cls]=bench/models/ch_ppocr_mobile_v2.0_cls_infer.onnx
+)
+src=${MODEL[$TASK]}
+mkdir -p "$OUT/models" "$OUT/cache"
+if [ -z "${PHOTOS:-}" ]; then
+  PHOTOS=$OUT/skim/usr/lib/python3/dist-packages/skimage/data
+  if [ ! -d "$PHOTOS" ]; then
+    ( cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
+  fi
+fi
+[ -f "$OUT/eval/$TASK.json" ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out "$OUT/eval" >&2
+[ -f "$OUT/calib/$TASK.json" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" >&2
+split=""
+[ "$TASK" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
+[ -d "$OUT/calib_npy/$TASK" ] ||
+  "$PY" bench/fidelity/manifest_npy.py "$OUT/calib/$TASK.json" "$src" "$OUT/calib_npy/$TASK" $split >&2
+
+dst=$OUT/models/$TASK-$TAG.onnx
+rep=$OUT/models/$TASK-$TAG.report.json
+log=$OUT/models/$TASK-$TAG.log
+rm -f "$dst" "$rep"
+cmd="$BIN compress $src -o $dst --calib $OUT/calib_npy/$TASK --runs 0 --report $rep $*"
+echo "== $cmd" >&2
+t0=$(date +%s.%N)
+rc=0
+OPENBLAS_NUM_THREADS=1 $cmd 2> "$log" || rc=$?
+secs=$(echo "$(date +%s.%N) - $t0" | bc)
+ev=null
+if [ $rc -eq 0 ]; then
+  ev=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$OUT/eval/$TASK.json" \
+       --cache "$OUT/cache" --no-time --json 2>/dev/null)
+fi
+"$PY" - "$TASK" "$TAG" "$cmd" "$rc" "$secs" "$rep" "$log" "$ev" <<'PYEOF' | tee -a "$OUT/$TASK.jsonl"
+import json, os, sys
+task, tag, cmd, rc, secs, rep, log, ev = sys.argv[1:]
+row = {"task": task, "tag": tag, "cmd": cmd, "exit": int(rc), "seconds": float(secs)}
+if int(rc):
+    row["message"] = [l.strip() for l in open(log) if l.startswith("onnxtd:")][-1:]
+else:
+    r = json.load(open(rep))
+    t, m = r["totals"], r["measured"]
+    row["params_ratio"] = t["model_params_before"] / t["model_params_after"]
+    row["held_out"] = {o["name"]: o["rel_l2"] for o in m["outputs"]}
+    b = m.get("bound")
+    if b:
+        row["bound"] = {k: b[k] for k in ("max_rel_l2", "min_top1_agreement", "asked", "chosen", "model_runs", "seconds")}
+        row["bound"]["steps"] = [(s["target"], s["max_rel_l2"], s["within"]) for s in b["steps"]]
+    e = json.loads(ev)
+    row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement") if k in e}
+print(json.dumps(row))
+PYEOF

@@ -1,0 +1,58 @@
+/* Which output-error bound a compression keeps; see api_bound.h. */
+#include <math.h>
+#include <string.h>
+
+#include "api_bound.h"
+
+static int per_layer_budget(const onnxtd_compress_options *opts)
+{
+    switch (opts->budget.kind) {
+    case ONNXTD_BUDGET_RANK:
+    case ONNXTD_BUDGET_RATIO:
+    case ONNXTD_BUDGET_TOL:
+    case ONNXTD_BUDGET_VBMF:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
+                          td_compress_opts *o, td_bound_report *br, int *use,
+                          td_err_t *err)
+{
+    *use = 0;
+    memset(br, 0, sizeof *br);
+    int given = opts->max_error > 0 || opts->min_agreement > 0;
+    if (isnan(opts->max_error) || isinf(opts->max_error) ||
+        isnan(opts->min_agreement) || opts->min_agreement > 1)
+        return td_err_set(err, TD_EUSAGE, "options.max_error must be a "
+                          "finite rel. L2 and options.min_agreement at most 1");
+    if (given && !calib)
+        return td_err_set(err, TD_EUSAGE, "options.max_error and "
+                          "options.min_agreement need options.calib: the bound "
+                          "is on the deviation measured on held-out inputs");
+    if (given && per_layer_budget(opts))
+        return td_err_set(err, TD_EUSAGE, "options.max_error and "
+                          "options.min_agreement take a target_params or "
+                          "target_flops budget or none, not a per-layer one "
+                          "(rank, ratio, tol, vbmf)");
+    /* the default bound holds a global budget asked for; without one the
+     * search runs only when a bound is given */
+    if (!calib || opts->max_error < 0 || per_layer_budget(opts) ||
+        (o->global == TD_GLOBAL_NONE && !given))
+        return TD_OK;
+    br->max_error = opts->max_error > 0 ? opts->max_error
+                                        : ONNXTD_DEFAULT_MAX_ERROR;
+    br->min_agreement = opts->min_agreement > 0 ? opts->min_agreement
+                        : opts->min_agreement < 0 ? -1
+                        : ONNXTD_DEFAULT_MIN_AGREEMENT;
+    if (o->global == TD_GLOBAL_NONE)
+        o->global = TD_GLOBAL_PARAMS;
+    else
+        br->asked = o->target;
+    br->kind = o->global;
+    br->asked_flops = o->also_flops;
+    *use = 1;
+    return TD_OK;
+}

@@ -1,0 +1,17 @@
+/* The output-error bound's options, between the public options and the
+ * search (calib/td_calib.h). */
+#ifndef API_BOUND_H
+#define API_BOUND_H
+
+#include "onnxtd.h"
+#include "passes/td_passes.h"
+
+/* Whether the bound applies and with what: *use = 1 with br's bound and
+ * budget filled (and, with no budget asked, o turned into a parameter
+ * budget for the search). Invalid combinations are TD_EUSAGE, messages
+ * naming the option fields. Call after o's budget is set, with calib said. */
+td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
+                          td_compress_opts *o, td_bound_report *br, int *use,
+                          td_err_t *err);
+
+#endif

@@ -1,0 +1,211 @@
+/* The output-error bound: the most compression whose measured deviation
+ * stays within it, found with few whole-model runs; see td_calib.h.
+ *
+ * The search variable is s in [0, 1], a budget's distance from the
+ * uncompressed model: budget(s) = 1 - s (1 - floor), floor being the
+ * budget asked for (or TD_BOUND_FLOOR without one), so s = 1 is the ask
+ * and s = 0 keeps every layer. The allocation's error estimate grows
+ * monotonically as the budget shrinks and, with it, the measured deviation
+ * nearly so; bisection on s then needs log2(0.95 / resolution) steps, each
+ * one compression of a fork of the model and two runs per held-out input
+ * (the original and the fork). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calib/td_calib.h"
+
+/* Budgets closer than this are not told apart: about one layer's share of
+ * a model of a few dozen layers, and below the run-to-run spread of the
+ * allocation's rank rounding. */
+#define BOUND_RESOLUTION 0.02
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double budget_at(double s, double floor)
+{
+    return 1 - s * (1 - floor);
+}
+
+/* The largest rel. L2 and the lowest agreement over m's outputs, and
+ * whether both are within the bound. */
+static int judge(const td_measured *m, const td_bound_report *br,
+                 td_bound_step *st)
+{
+    st->rel_l2 = 0;
+    st->agreement = -1;
+    for (size_t i = 0; i < m->n_out; i++) {
+        const td_measured_output *o = &m->out[i];
+        /* NaN compares false: a NaN output is outside any bound */
+        if (!(o->rel_l2 <= st->rel_l2))
+            st->rel_l2 = o->rel_l2;
+        if (o->agreement >= 0 &&
+            (st->agreement < 0 || o->agreement < st->agreement))
+            st->agreement = o->agreement;
+    }
+    int ok = st->rel_l2 <= br->max_error;
+    if (br->min_agreement >= 0 && st->agreement >= 0)
+        ok &= st->agreement >= br->min_agreement;
+    return ok;
+}
+
+/* One step: a fork of m compressed at budget(s), measured untimed. A
+ * budget the allocation cannot reach counts as outside the bound. */
+static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
+                          td_bound_report *br, double s, td_err_t *err)
+{
+    td_bound_step *st = &br->steps[br->n_steps++];
+    double t0 = now();
+    td_compress_opts so = *o;
+    so.progress = NULL;
+    so.target = budget_at(s, br->asked > 0 ? br->asked : TD_BOUND_FLOOR);
+    so.also_flops = br->asked_flops > 0 ? budget_at(s, br->asked_flops) : 0;
+    memset(st, 0, sizeof *st);
+    st->target = so.target;
+    st->also_flops = so.also_flops;
+    st->agreement = -1;
+    td_arena *a = td_arena_new();
+    td_graph *g = a ? td_model_fork_graph(m, a) : NULL;
+    td_compress_report r = {0};
+    td_measured ms = {0};
+    td_status rc = TD_OK;
+    if (!g) {
+        rc = td_err_set(err, TD_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = td_pass_compress(g, &so, &r, err);
+    if (rc == TD_EUNMET) {   /* the plan cannot reach this budget */
+        rc = TD_OK;
+        goto done;
+    }
+    if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
+        goto done;
+    br->model_runs += 2 * ms.samples;
+    st->planned = 1;
+    st->within = judge(&ms, br, st);
+done:
+    st->seconds = now() - t0;
+    td_measured_free(&ms);
+    td_compress_report_free(&r);
+    td_graph_free(g);
+    td_arena_free(a);
+    return rc;
+}
+
+static const char *unit_of(const td_bound_report *br)
+{
+    return br->kind == TD_GLOBAL_FLOPS ? "flops" : "params";
+}
+
+/* "target_params 0.5" (with "target_flops F" when both). */
+static void budget_str(const td_bound_report *br, double t, double tf,
+                       char *buf, size_t len)
+{
+    if (tf > 0)
+        snprintf(buf, len, "target_%s %.3g target_flops %.3g",
+                 unit_of(br), t, tf);
+    else
+        snprintf(buf, len, "target_%s %.3g", unit_of(br), t);
+}
+
+static void deviation_str(const td_bound_step *st, char *buf, size_t len)
+{
+    if (!st->planned)
+        snprintf(buf, len, "the allocation cannot reach it");
+    else if (st->agreement >= 0)
+        snprintf(buf, len, "largest output rel. L2 %.4g, lowest top-1 "
+                 "agreement %.4g", st->rel_l2, st->agreement);
+    else
+        snprintf(buf, len, "largest output rel. L2 %.4g", st->rel_l2);
+}
+
+static const char *where(const td_calib *c)
+{
+    return td_calib_measure_held(c) ? "held-out" : "calibration (none held out)";
+}
+
+/* The refusal: what was asked and how far it is, and what can be
+ * reached within the bound (or the least compression tried, when even
+ * that was outside it). */
+static td_status refuse(const td_calib *c, const td_bound_report *br,
+                        const td_bound_step *best, td_err_t *err)
+{
+    char ask[96], dev[128], other[96], odev[128], bound[64] = "";
+    const td_bound_step *last = &br->steps[br->n_steps - 1];
+    if (br->min_agreement >= 0)
+        snprintf(bound, sizeof bound, " and min_agreement %.4g",
+                 br->min_agreement);
+    if (br->asked > 0)
+        budget_str(br, br->asked, br->asked_flops, ask, sizeof ask);
+    else
+        snprintf(ask, sizeof ask, "compression");
+    deviation_str(&br->steps[0], dev, sizeof dev);
+    const td_bound_step *ref = best ? best : last;
+    budget_str(br, ref->target, ref->also_flops, other, sizeof other);
+    deviation_str(ref, odev, sizeof odev);
+    if (br->asked > 0)
+        return td_err_set(err, TD_EUNMET,
+            "%s cannot be met within max_error %.4g%s on the %zu %s "
+            "inputs (there, %s); %s %s (%s; %zu compressions tried)", ask,
+            br->max_error, bound, td_calib_measure_count(c), where(c), dev,
+            best ? "the most compression within the bound is"
+                 : "no budget tried is within it, the least compressing",
+            other, odev, br->n_steps);
+    return td_err_set(err, TD_EUNMET,
+        "compression cannot be met within max_error %.4g%s on the %zu "
+        "%s inputs: no budget tried is within it, the least "
+        "compressing %s (%s; %zu compressions tried)", br->max_error, bound,
+        td_calib_measure_count(c), where(c), other, odev, br->n_steps);
+}
+
+td_status td_calib_bound_search(td_calib *c, td_model *m,
+                                const td_compress_opts *o,
+                                td_bound_report *br, td_err_t *err)
+{
+    double t0 = now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
+    double lo = 0, hi = 1;   /* lo within the bound (s = 0: as it is) */
+    const td_bound_step *best = NULL;
+    td_status s;
+    br->n_steps = 0;
+    br->model_runs = 0;
+    br->met = 0;
+    if (br->asked > 0) {
+        if ((s = try_step(c, m, o, br, 1, err)))
+            return s;
+        if (br->steps[0].within) {
+            br->met = 1;
+            br->chosen = br->asked;
+            br->chosen_flops = br->asked_flops;
+            br->seconds = now() - t0;
+            return TD_OK;
+        }
+    }
+    while (br->n_steps < TD_BOUND_MAX_STEPS &&
+           budget_at(lo, floor) - budget_at(hi, floor) > BOUND_RESOLUTION) {
+        double mid = 0.5 * (lo + hi);
+        if ((s = try_step(c, m, o, br, mid, err)))
+            return s;
+        const td_bound_step *st = &br->steps[br->n_steps - 1];
+        if (st->within) {
+            lo = mid;
+            best = st;
+        } else {
+            hi = mid;
+        }
+    }
+    br->seconds = now() - t0;
+    if (best) {
+        br->chosen = best->target;
+        br->chosen_flops = best->also_flops;
+    }
+    if (br->asked > 0 || !best)
+        return refuse(c, br, best, err);
+    br->met = 1;
+    return TD_OK;
+}

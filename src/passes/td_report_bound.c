@@ -1,0 +1,94 @@
+/* The output-error bound's search in the reports: the bound, the budget
+ * chosen, each compression tried with what was measured, the whole-model
+ * runs and the time. */
+#include <stdio.h>
+
+#include "td_passes.h"
+#include "util/td_buf.h"
+
+static const char *unit(const td_bound_report *br)
+{
+    return br->kind == TD_GLOBAL_FLOPS ? "flops" : "params";
+}
+
+static void num_or_null(td_buf *b, double v)
+{
+    if (v < 0)
+        td_json_null(b);
+    else
+        td_json_num(b, v);
+}
+
+static void step_json(td_buf *b, const td_bound_step *st)
+{
+    td_json_open(b, '{');
+    td_json_key(b, "target"); td_json_num(b, st->target);
+    if (st->also_flops > 0) {
+        td_json_key(b, "target_flops"); td_json_num(b, st->also_flops);
+    }
+    td_json_key(b, "planned"); td_json_bool(b, st->planned);
+    td_json_key(b, "max_rel_l2");
+    num_or_null(b, st->planned ? st->rel_l2 : -1);
+    td_json_key(b, "min_top1_agreement");
+    num_or_null(b, st->planned ? st->agreement : -1);
+    td_json_key(b, "within"); td_json_bool(b, st->within);
+    td_json_key(b, "seconds"); td_json_num(b, st->seconds);
+    td_json_close(b, '}');
+}
+
+void td_report_bound_json(td_buf *b, const td_bound_report *br)
+{
+    if (!br) {
+        td_json_null(b);
+        return;
+    }
+    td_json_open(b, '{');
+    td_json_key(b, "max_rel_l2"); td_json_num(b, br->max_error);
+    td_json_key(b, "min_top1_agreement"); num_or_null(b, br->min_agreement);
+    td_json_key(b, "target_kind"); td_json_str(b, unit(br));
+    td_json_key(b, "asked"); num_or_null(b, br->asked > 0 ? br->asked : -1);
+    td_json_key(b, "chosen"); td_json_num(b, br->chosen);
+    if (br->asked_flops > 0) {
+        td_json_key(b, "asked_flops"); td_json_num(b, br->asked_flops);
+        td_json_key(b, "chosen_flops"); td_json_num(b, br->chosen_flops);
+    }
+    td_json_key(b, "met"); td_json_bool(b, br->met);
+    td_json_key(b, "steps");
+    td_json_open(b, '[');
+    for (size_t i = 0; i < br->n_steps; i++)
+        step_json(b, &br->steps[i]);
+    td_json_close(b, ']');
+    td_json_key(b, "model_runs"); td_json_int(b, (int64_t)br->model_runs);
+    td_json_key(b, "seconds"); td_json_num(b, br->seconds);
+    td_json_close(b, '}');
+}
+
+void td_report_bound_text(td_buf *b, const td_bound_report *br)
+{
+    if (!br)
+        return;
+    td_buf_printf(b, "bound: every output's rel. L2 <= %.4g", br->max_error);
+    if (br->min_agreement >= 0)
+        td_buf_printf(b, ", class scores' top-1 agreement >= %.4g",
+                      br->min_agreement);
+    if (br->asked > 0)
+        td_buf_printf(b, "; target_%s %.3g asked, within the bound\n",
+                      unit(br), br->asked);
+    else
+        td_buf_printf(b, "; the smallest model within it: target_%s "
+                      "%.3g\n", unit(br), br->chosen);
+    for (size_t i = 0; i < br->n_steps; i++) {
+        const td_bound_step *st = &br->steps[i];
+        td_buf_printf(b, "  tried target_%s %.3g: ", unit(br), st->target);
+        if (!st->planned)
+            td_buf_printf(b, "not reachable by the allocation");
+        else
+            td_buf_printf(b, "largest rel. L2 %.4g", st->rel_l2);
+        if (st->planned && st->agreement >= 0)
+            td_buf_printf(b, ", lowest agreement %.4g", st->agreement);
+        td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
+                      st->seconds);
+    }
+    td_buf_printf(b, "  %zu compressions and %zu whole-model runs in %.1f s\n",
+                  br->n_steps, br->model_runs, br->seconds);
+}

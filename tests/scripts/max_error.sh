@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The output-error bound (`compress --calib ... --max-error E`) on the
+# bundled small CNN with 8 rendered inputs (tests/tools/make_images.py; the
+# default hold-out is img_03 and img_07):
+# - without a budget, the smallest model within E is searched for; the
+#   written model's deviation, measured independently by `onnxtd eval` on
+#   the held-out inputs, is within E, and the search tried a smaller budget
+#   that was outside it (so the bound decided);
+# - a budget the model cannot meet within E is refused, exit 1, naming the
+#   most compression within the bound (a budget above the one asked, whose
+#   model, compressed again, is within E), and nothing is written;
+# - the default bound (0.05) holds a --target-params asked with --calib;
+# - misuse (no --calib; with --ratio; bad values) exits 2.
+#
+#   bash tests/scripts/max_error.sh BINARY SRCDIR
+#
+# Exit 0 pass, 1 fail.
+set -u
+BIN=$1
+SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PY=/usr/bin/python3
+MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
+unset ONNXTD_ORT_LIB
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# the cost model would keep this small CNN above 0.7 of its parameters
+COMMON=(--allow-slower --runs 0 --threads 1)
+HELD=(--inputs "$T/in/img_03.npy" --inputs "$T/in/img_07.npy")
+E=1e-4
+
+"$PY" "$SRCDIR/tests/tools/make_images.py" "$T/in" 8 64 --seed 3 >/dev/null ||
+  { echo "FAIL: making the images"; exit 1; }
+
+# eval_within MODEL E: `onnxtd eval` of MODEL against the original on the
+# held-out inputs; every output's rel. L2 <= E (printed)
+eval_within() {
+  "$BIN" eval "$MODEL" "$1" "${HELD[@]}" --runs 0 --json > "$T/eval.json" ||
+    { fail "eval $1"; return 1; }
+  "$PY" - "$T/eval.json" "$2" <<'PYEOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+bound = float(sys.argv[2])
+assert e["inputs"]["samples"] == 2, e["inputs"]
+for o in e["outputs"]:
+    print("  eval: output %s rel. L2 %.4g (bound %g)" % (o["name"], o["rel_l2"], bound))
+    assert o["rel_l2"] <= bound, (o["name"], o["rel_l2"], bound)
+PYEOF
+}
+
+# ---- no budget: the smallest model within E
+"$BIN" compress "$MODEL" -o "$T/s.onnx" --calib "$T/in" --max-error $E \
+  "${COMMON[@]}" --report "$T/s.json" 2> "$T/s.txt" ||
+  { cat "$T/s.txt"; fail "compress --max-error $E"; }
+eval_within "$T/s.onnx" $E || fail "the written model is outside --max-error $E"
+"$PY" - "$T/s.json" "$T/s.txt" $E <<'PYEOF' || fail "search report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+E = float(sys.argv[3])
+b = r["measured"]["bound"]
+assert b is not None and b["met"] and b["asked"] is None, b
+assert b["max_rel_l2"] == E and b["min_top1_agreement"] == 0.98, b
+t = r["totals"]
+# compressed, to about the budget chosen
+assert t["model_params_after"] < 0.6 * t["model_params_before"], t
+assert abs(t["planned"] - b["chosen"]) <= 0.03, (t["planned"], b["chosen"])
+steps = b["steps"]
+assert 2 <= len(steps) <= 8, steps
+# the bound decided: a smaller budget tried was measured outside it, and
+# the one chosen is the smallest tried within it
+outside = [s for s in steps if s["planned"] and not s["within"]]
+assert outside and min(s["target"] for s in outside) < b["chosen"], steps
+assert all(s["max_rel_l2"] > E for s in outside), steps
+within = [s["target"] for s in steps if s["within"]]
+assert b["chosen"] == min(within), (b["chosen"], within)
+# the runs: 2 held-out inputs x 2 models per measured compression, + final
+planned = sum(1 for s in steps if s["planned"])
+assert b["model_runs"] == 4 * planned + 4, (b["model_runs"], planned)
+assert r["measured"]["outputs"][0]["rel_l2"] <= E
+assert "bound: every output's rel. L2 <= 0.0001" in text, text
+assert "the smallest model within it: target_params" in text, text
+print("search: chosen %.3f of the parameters in %d compressions, %d model runs"
+      % (b["chosen"], len(steps), b["model_runs"]))
+PYEOF
+
+# ---- a budget the bound does not allow: refused, exit 1, nothing written
+rm -f "$T/x.onnx"
+"$BIN" compress "$MODEL" -o "$T/x.onnx" --calib "$T/in" --max-error $E \
+  --target-params 0.2 "${COMMON[@]}" --report "$T/x.json" 2> "$T/x.txt"
+rc=$?
+[ $rc -eq 1 ] || fail "impossible bound: exit $rc, wanted 1: $(cat "$T/x.txt")"
+[ ! -e "$T/x.onnx" ] && [ ! -e "$T/x.json" ] || fail "impossible bound: something was written"
+grep -qF -- "target_params 0.2 cannot be met within max_error 0.0001" "$T/x.txt" ||
+  fail "refusal message: $(cat "$T/x.txt")"
+reach=$(sed -n 's/.*the most compression within the bound is target_params \([0-9.]*\) .*/\1/p' "$T/x.txt")
+[ -n "$reach" ] || fail "the refusal names no reachable budget: $(cat "$T/x.txt")"
+at=$(sed -n 's/.*(there, largest output rel. L2 \([0-9.e+-]*\)[,;)].*/\1/p' "$T/x.txt")
+"$PY" -c "import sys; a = float(sys.argv[1]); assert a > $E, a" "${at:-0}" ||
+  fail "the refusal's deviation at the budget asked ('$at') is not over the bound"
+if [ -n "$reach" ]; then
+  # the reachable budget is more than asked, and holds the bound
+  "$PY" -c "import sys; r = float(sys.argv[1]); assert 0.2 < r < 1, r" "$reach" ||
+    fail "reachable budget $reach"
+  "$BIN" compress "$MODEL" -o "$T/r.onnx" --calib "$T/in" --max-error $E \
+    --target-params "$reach" "${COMMON[@]}" --quiet || fail "the reachable budget $reach is refused"
+  eval_within "$T/r.onnx" $E || fail "the reachable budget's model is outside the bound"
+fi
+
+# ---- the default bound with a budget: within 0.05, said in the report
+"$BIN" compress "$MODEL" -o "$T/d.onnx" --calib "$T/in" --target-params 0.3 \
+  "${COMMON[@]}" --report "$T/d.json" 2> "$T/d.txt" || fail "default bound: $(tail -2 "$T/d.txt")"
+"$PY" - "$T/d.json" <<'PYEOF' || fail "default bound report"
+import json, sys
+b = json.load(open(sys.argv[1]))["measured"]["bound"]
+assert b["met"] and b["max_rel_l2"] == 0.05 and b["asked"] == 0.3 and b["chosen"] == 0.3, b
+assert len(b["steps"]) == 1 and b["steps"][0]["within"], b
+PYEOF
+eval_within "$T/d.onnx" 0.05 || fail "default bound: outside 0.05"
+"$BIN" compress "$MODEL" -o "$T/off.onnx" --calib "$T/in" --target-params 0.3 \
+  --max-error off "${COMMON[@]}" --report "$T/off.json" 2>/dev/null || fail "--max-error off"
+"$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["measured"]["bound"] is None' \
+  "$T/off.json" || fail "--max-error off: a bound in the report"
+
+# ---- misuse: exit 2, nothing written
+misuse() {  # TEXT OPTIONS...
+  local text=$1
+  shift
+  rm -f "$T/x.onnx"
+  "$BIN" compress "$MODEL" -o "$T/x.onnx" "$@" 2> "$T/err.txt"
+  local rc=$?
+  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
+  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
+  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+}
+misuse "--max-error and --min-agreement need --calib" --max-error 0.1
+misuse "not --rank, --ratio, --tol or --vbmf" --calib "$T/in" --ratio 0.5 --max-error 0.1
+misuse "--max-error needs a number in (0, 1e+06] or 'off'" --calib "$T/in" --max-error -1
+misuse "--min-agreement needs a number in (0, 1] or 'off'" --calib "$T/in" --min-agreement 2
+
+[ $fails -eq 0 ] && echo "max_error: ok" || echo "max_error: $fails failure(s)"
+[ $fails -eq 0 ]

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Data-free protection (--protect) on the bundled small CNN: under a global
+# budget (--target-params) without calibration data the first conv on the input (conv0) and the layer feeding the output (fc,
+# the classifier) are left as is, each listed under "skipped" with its
+# reason naming the graph input or output; the written model keeps their
+# weights byte for byte; the output deviates less from the original on 8
+# rendered inputs than without --protect (where fc is factored; and with
+# an --include pattern or --calib nothing is protected); a layer factored beyond rel. error 0.5 is
+# named in a warning.
+#
+#   bash tests/scripts/protect.sh BINARY SRCDIR
+#
+# Exit 0 pass, 1 fail.
+set -u
+BIN=$1
+SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PY=/usr/bin/python3
+MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
+unset ONNXTD_ORT_LIB
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+"$PY" "$SRCDIR/tests/tools/make_images.py" "$T/in" 8 64 --seed 5 >/dev/null ||
+  { echo "FAIL: making the images"; exit 1; }
+
+BUDGET=(--target-params 0.1 --allow-slower --threads 1)
+"$BIN" compress "$MODEL" -o "$T/p.onnx" "${BUDGET[@]}" --protect --report "$T/p.json" 2> "$T/p.txt" ||
+  { cat "$T/p.txt"; fail "compress (protected)"; }
+"$BIN" compress "$MODEL" -o "$T/n.onnx" "${BUDGET[@]}" --report "$T/n.json" 2> "$T/n.txt" ||
+  fail "compress without --protect"
+"$BIN" compress "$MODEL" -o "$T/i.onnx" "${BUDGET[@]}" --protect --include . --report "$T/i.json" 2>/dev/null ||
+  fail "compress --include ."
+
+"$PY" - "$T" "$MODEL" <<'PYEOF' || fail "protected layers"
+import json, sys
+import numpy as np
+import onnx
+from onnx import numpy_helper as nh
+T, model = sys.argv[1:]
+p = json.load(open(T + "/p.json"))
+skipped = {s["node"]: s["reason"] for s in p["skipped"]}
+assert "a first layer, it reads graph input 'input'" in skipped.get("conv0", ""), p["skipped"]
+assert "a head, its output reaches graph output 'logits'" in skipped.get("fc", ""), p["skipped"]
+factored = {l["node"] for l in p["layers"] if l["method"] != "keep"}
+assert factored and not factored & {"conv0", "fc"}, factored
+for name in ("n", "i"):
+    r = json.load(open("%s/%s.json" % (T, name)))
+    f = {l["node"] for l in r["layers"] if l["method"] != "keep"}
+    assert "fc" in f, (name, f)
+    assert not any("protected" in s["reason"] for s in r["skipped"]), r["skipped"]
+# the protected model keeps fc's and conv0's weights as they were
+orig = onnx.load(model).graph
+out = onnx.load(T + "/p.onnx").graph
+w = {t.name: nh.to_array(t) for t in out.initializer}
+fc = [n for n in out.node if n.name == "fc"]
+assert fc and fc[0].op_type == "Gemm", [n.name for n in out.node]
+o = {t.name: nh.to_array(t) for t in orig.initializer}
+src = [n for n in orig.node if n.name == "fc"][0]
+assert np.array_equal(w[fc[0].input[1]], o[src.input[1]]), "fc's weight changed"
+PYEOF
+
+# the deviation on rendered inputs: protected below unprotected
+dev() {
+  "$BIN" eval "$MODEL" "$1" --inputs "$T/in" --runs 0 --json |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["outputs"][0]["rel_l2"])'
+}
+p=$(dev "$T/p.onnx") && n=$(dev "$T/n.onnx") || fail "eval"
+"$PY" -c "import sys; p, n = float(sys.argv[1]), float(sys.argv[2]); print('rel. L2 with --protect %.4g, without %.4g' % (p, n)); assert p < n" "$p" "$n" ||
+  fail "protection did not lower the deviation"
+
+# calibrated: nothing protected (the measurement decides)
+"$BIN" compress "$MODEL" -o "$T/c.onnx" "${BUDGET[@]}" --protect --calib "$T/in" --runs 0 \
+  --report "$T/c.json" 2>/dev/null || fail "compress --calib"
+"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not any("protected" in s["reason"] for s in r["skipped"]), r["skipped"]' \
+  "$T/c.json" || fail "--calib: layers protected"
+
+# a layer factored beyond a sane error is named
+"$BIN" compress "$MODEL" -o "$T/w.onnx" --method tucker2 --rank 1 --force --threads 1 2> "$T/w.txt" ||
+  fail "compress --rank 1"
+grep -q "^warning: 'conv3' factored data-free at rel. error 0\.[5-9]" "$T/w.txt" ||
+  fail "no warning naming conv3: $(grep -i warn "$T/w.txt")"
+
+[ $fails -eq 0 ] && echo "protect: ok" || echo "protect: $fails failure(s)"
+[ $fails -eq 0 ]
