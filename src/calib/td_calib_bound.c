@@ -64,6 +64,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     double t0 = now();
     td_compress_opts so = *o;
     so.progress = NULL;
+    so.progress_work = NULL;
     so.target = budget_at(s, br->asked > 0 ? br->asked : TD_BOUND_FLOOR);
     so.also_flops = br->asked_flops > 0 ? budget_at(s, br->asked_flops) : 0;
     memset(st, 0, sizeof *st);

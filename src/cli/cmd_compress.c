@@ -53,7 +53,7 @@ typedef struct compress_args {
     cli_io io;
     int64_t rank;
     double ratio, tol, target_params, target_flops, vbmf_weaken;
-    int use_tol, vbmf, quiet, holdout_given;
+    int use_tol, vbmf, quiet, holdout_given, bound_given;
     const char *report_path, *html_path, *stats_path;
     cli_shapes shapes;
     char *command;       /* the command line, for the report */
@@ -161,10 +161,12 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         if (cli_parse_bound(argc, argv, i, "--max-error", 1e6,
                             &a->co.max_error))
             return OPT_USAGE;
+        a->bound_given |= a->co.max_error > 0;
     } else if (cli_is(arg, "--min-agreement")) {
         if (cli_parse_bound(argc, argv, i, "--min-agreement", 1,
                             &a->co.min_agreement))
             return OPT_USAGE;
+        a->bound_given |= a->co.min_agreement > 0;
     } else if (cli_is(arg, "--save-stats")) {
         if (!(a->stats_path = cli_value(argc, argv, i, "--save-stats")))
             return OPT_USAGE;
@@ -282,6 +284,18 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--report and --report-html cannot both be standard output");
         return -1;
     }
+    if (a->bound_given && !a->n_calib) {
+        cli_error("--max-error and --min-agreement need --calib: the bound "
+                  "is on the deviation measured on held-out inputs");
+        return -1;
+    }
+    if (a->bound_given && (a->rank > 0 || a->ratio > 0 || a->use_tol ||
+                           a->vbmf)) {
+        cli_error("--max-error and --min-agreement take --target-params, "
+                  "--target-flops or no budget, not --rank, --ratio, --tol "
+                  "or --vbmf");
+        return -1;
+    }
     if (!a->n_calib && (a->holdout_given || a->stats_path)) {
         cli_error("--%s needs --calib", a->stats_path ? "save-stats" : "holdout");
         return -1;
@@ -366,9 +380,11 @@ static onnxtd_status print_results(const compress_args *a,
 {
     if (!a->quiet && f->text) {
         fputs(f->text, stderr);
-        /* what the user would otherwise not know: nothing ran it */
+        /* what the user would otherwise not know: nothing compared its
+         * outputs (the end-of-compress timing runs generated inputs) */
         if (!a->n_calib)
-            fprintf(stderr, "not measured: nothing ran %s; measure it with "
+            fprintf(stderr, "not measured: nothing ran %s on real inputs "
+                    "to compare its outputs; measure it with "
                     "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
                     "with --calib YOUR_INPUTS)\n", a->io.out, a->io.in,
                     a->io.out);

@@ -16,6 +16,7 @@ struct td_graph {
     td_arena *a;
     const Onnx__GraphProto *orig;
     int64_t ir_version;
+    int64_t model_ir;   /* the model's IR version (td_graph_set_model_ir) */
     struct vec nodes, inits, inputs, outputs, vinfo;
     /* Lookup tables, rebuilt after any edit. */
     td_strmap *producer, *init_at, *uses, *names;
@@ -76,6 +77,7 @@ td_graph *td_graph_new(td_arena *a, const Onnx__GraphProto *orig,
     g->a = a;
     g->orig = orig;
     g->ir_version = ir_version;
+    g->model_ir = ir_version;
     g->dirty = 1;
     if (vec_init(a, &g->nodes, (void *const *)orig->node, orig->n_node) ||
         vec_init(a, &g->inits, (void *const *)orig->initializer,
@@ -312,9 +314,11 @@ const Onnx__SparseTensorProto *td_graph_sparse_init(const td_graph *g,
     return NULL;
 }
 
+void td_graph_set_model_ir(td_graph *g, int64_t ir) { g->model_ir = ir; }
+
 int td_graph_is_overridable(const td_graph *g, const char *name)
 {
-    return g->ir_version >= 4 && td_graph_is_input(g, name);
+    return g->model_ir >= 4 && td_graph_is_input(g, name);
 }
 
 int td_graph_is_input(const td_graph *g, const char *name)

@@ -53,6 +53,9 @@ int td_graph_is_input(const td_graph *g, const char *name);
 /* Is the initializer name overridable: also a graph input, at IR >= 4
  * (before IR 4 every initializer had to be listed as an input)? */
 int td_graph_is_overridable(const td_graph *g, const char *name);
+/* The model's IR version, where it differs from the one g adds
+ * initializers by (a sub-graph's IR: td_scope.c). */
+void td_graph_set_model_ir(td_graph *g, int64_t ir);
 /* The sparse initializer named name (GraphProto.sparse_initializer, named
  * by its values tensor), or NULL. */
 const Onnx__SparseTensorProto *td_graph_sparse_init(const td_graph *g,

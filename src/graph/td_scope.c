@@ -117,11 +117,14 @@ static td_status add_children(td_scopes *s, size_t at, int depth,
 static td_status add_scope(td_scopes *s, const scope *sc, td_graph *g,
                            td_err_t *err)
 {
+    int made = !g;
     if (!sc->prefix || grow((void **)&s->v, &s->cap, s->n, sizeof *s->v) ||
         (!g && !(g = td_graph_new(s->a, sc->src, s->ir_version < 4
                                                      ? 4 : s->ir_version))) ||
         reserve_graph(s, sc->src))
         return td_err_set(err, TD_ENOMEM, "out of memory");
+    if (made)  /* below IR 4 a body's initializers are inputs too */
+        td_graph_set_model_ir(g, s->ir_version);
     scope *d = &s->v[s->n++];
     *d = *sc;
     d->g = g;

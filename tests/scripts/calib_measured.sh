@@ -146,7 +146,7 @@ PYEOF
 # ---- data-free at the same budget: not measured, and worse on those inputs
 "$BIN" compress "$MODEL" -o "$T/free.onnx" "${BUDGET[@]}" --report "$T/free.json" \
   2> "$T/free.txt" || fail "data-free compress"
-grep -qF "not measured: nothing ran $T/free.onnx; measure it with 'onnxtd eval $MODEL $T/free.onnx --inputs" "$T/free.txt" ||
+grep -qF "not measured: nothing ran $T/free.onnx on real inputs to compare its outputs; measure it with 'onnxtd eval $MODEL $T/free.onnx --inputs" "$T/free.txt" ||
   fail "data-free: no 'not measured' line: $(tail -2 "$T/free.txt")"
 [ "$(grep -c "not measured" "$T/free.txt")" = 1 ] || fail "data-free: not one line"
 "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert "measured" in r and r["measured"] is None' \

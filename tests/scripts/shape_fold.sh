@@ -34,7 +34,7 @@ det="$SRCDIR/bench/models/ch_PP-OCRv4_det_infer.onnx"
 "$BIN" compress "$det" -o "$T/det.onnx" --target-flops 0.5 --quiet 2>"$T/err"
 rc=$?
 [ "$rc" -ne 0 ] || bad "PP-OCR det without --dim accepted"
-[ "$(wc -l < "$T/err")" -eq 1 ] || bad "PP-OCR det: not one message: $(cat "$T/err")"
+[ "$(grep -vc "^see 'onnxtd" "$T/err")" -eq 1 ] || bad "PP-OCR det: not one message: $(cat "$T/err")"
 for d in 0 1 2; do
   grep -q "'p2o.DynamicDimension.$d'" "$T/err" ||
     bad "PP-OCR det: dim $d not named: $(cat "$T/err")"

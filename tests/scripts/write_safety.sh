@@ -135,7 +135,7 @@ refused "report in a missing folder" "its folder '$D/nowhere' does not exist" \
   "$BIN" "${C[@]}" "$D/in.onnx" -o "$D/o.onnx" --report-html "$D/nowhere/r.html"
 
 # ---- the input itself ---------------------------------------------------------
-refused "convert -o IN" "'$D/in.onnx' (the output model) is the model read, '$D/in.onnx'; refused (--in-place" \
+refused "convert -o IN" "'$D/in.onnx' (the output model) is the model read, '$D/in.onnx'; refused (outputs.in_place" \
   "$BIN" convert "$D/in.onnx" -o "$D/in.onnx"
 refused "compress -o IN" "is the model read" \
   "$BIN" "${C[@]}" "$D/in.onnx" -o "$D/in.onnx"

@@ -315,6 +315,7 @@ static void test_report(void)
 {
     onnxtd_compress_options o;
     tucker2_r4(&o);
+    o.measure_runs = 0;  /* no end-of-compress timing: no latency ratio */
     onnxtd_model *m = load();
     onnxtd_report *r = NULL;
     onnxtd_error err = {0};
