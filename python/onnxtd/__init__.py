@@ -22,7 +22,7 @@ from ._io import Error, Model, ModelLike, PathLike, Status, TempModels
 from ._io import check, dims_array, from_file, kind_of
 
 __all__ = ["Error", "Status", "compress", "convert", "info", "diff", "eval",
-           "library_path"]
+           "library_path", "version"]
 __version__ = "0.1.0"
 Error.__module__ = Status.__module__ = __name__  # as users name them
 
@@ -54,6 +54,12 @@ def _budget(rank: Optional[int], ratio: Optional[float], tol: Optional[float],
     elif vbmf:
         b.kind, b.value = _lib.BUDGET_VBMF, float(vbmf_weaken or 1)
     return b
+
+
+def version() -> str:
+    """The version of the libonnxtd in use (onnxtd_version()); __version__
+    is this package's, which the library built with it matches."""
+    return _lib.lib().onnxtd_version().decode()
 
 
 def library_path() -> str:

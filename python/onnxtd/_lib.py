@@ -169,6 +169,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.onnxtd_compress_options_init.restype = None
     lib.onnxtd_report_free.argtypes = [vp]
     lib.onnxtd_report_free.restype = None
+    lib.onnxtd_version.argtypes = []
+    lib.onnxtd_version.restype = ctypes.c_char_p
 
 
 _state: dict = {}

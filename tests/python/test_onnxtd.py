@@ -94,6 +94,9 @@ def rel_l2(report: dict) -> float:
 
 
 def main(tmp: str) -> None:
+    # the library loaded is the one this package was built with
+    assert onnxtd.version() == onnxtd.__version__, \
+        (onnxtd.version(), onnxtd.__version__)
     net = Net().eval()
     original = export(net)
     check_model(original)
