@@ -58,8 +58,8 @@ static void field(dctx *c, const char *name, const char *a, const char *b)
         return;
     c->count++;
     if (!c->json) {
-        td_buf_printf(c->b, "~ model %s: \"%s\" -> \"%s\"\n", name, s0(a),
-                      s0(b));
+        td_buf_printf(c->b, "~ model %s: \"%s\" -> \"%s\"\n", name,
+                      diff_tx(c, a), diff_tx(c, b));
         return;
     }
     td_json_open(c->b, '{');
@@ -161,7 +161,8 @@ static void opset_side(dctx *c, const Onnx__ModelProto *x,
             td_json_close(c->b, '}');
         } else {
             td_buf_printf(c->b, "%s opset %s %s: %lld\n",
-                          what[0] == 'a' ? "+" : "-", d[0] ? d : "ai.onnx",
+                          what[0] == 'a' ? "+" : "-",
+                          d[0] ? diff_tx(c, d) : "ai.onnx",
                           what, (long long)o->version);
         }
     }
@@ -193,7 +194,7 @@ static void diff_opsets(dctx *c, const Onnx__ModelProto *a,
             td_json_close(c->b, '}');
         } else {
             td_buf_printf(c->b, "~ opset %s: %lld -> %lld\n",
-                          d[0] ? d : "ai.onnx", (long long)x->version,
+                          d[0] ? diff_tx(c, d) : "ai.onnx", (long long)x->version,
                           (long long)y->version);
         }
     }
@@ -220,12 +221,14 @@ static void meta_line(dctx *c, const char *key, const char *a, const char *b)
         diff_jstr_or_null(c->b, "b", b);
         td_json_close(c->b, '}');
     } else if (!a) {
-        td_buf_printf(c->b, "+ metadata '%s' added: \"%s\"\n", key, b);
+        td_buf_printf(c->b, "+ metadata '%s' added: \"%s\"\n",
+                      diff_tx(c, key), diff_tx(c, b));
     } else if (!b) {
-        td_buf_printf(c->b, "- metadata '%s' removed: \"%s\"\n", key, a);
+        td_buf_printf(c->b, "- metadata '%s' removed: \"%s\"\n",
+                      diff_tx(c, key), diff_tx(c, a));
     } else {
-        td_buf_printf(c->b, "~ metadata '%s': \"%s\" -> \"%s\"\n", key, a,
-                      b);
+        td_buf_printf(c->b, "~ metadata '%s': \"%s\" -> \"%s\"\n",
+                      diff_tx(c, key), diff_tx(c, a), diff_tx(c, b));
     }
 }
 
@@ -303,8 +306,9 @@ static void value_side(dctx *c, const char *what, const char *kind,
             td_json_close(c->b, '}');
         } else {
             td_buf_printf(c->b, "%s %s '%s' %s: %s\n",
-                          what[0] == 'a' ? "+" : "-", kind, s0(x[i]->name),
-                          what, diff_type_desc(c->ar, x[i]->type));
+                          what[0] == 'a' ? "+" : "-", kind,
+                          diff_tx(c, x[i]->name), what,
+                          diff_tx(c, diff_type_desc(c->ar, x[i]->type)));
         }
     }
     diff_jclose(c, ']');
@@ -346,9 +350,10 @@ static void diff_values(dctx *c, const char *key, const char *kind,
             td_json_close(c->b, '}');
             td_json_close(c->b, '}');
         } else {
-            td_buf_printf(c->b, "~ %s '%s': %s -> %s\n", kind, s0(a[i]->name),
-                          diff_type_desc(c->ar, a[i]->type),
-                          diff_type_desc(c->ar, y->type));
+            td_buf_printf(c->b, "~ %s '%s': %s -> %s\n", kind,
+                          diff_tx(c, a[i]->name),
+                          diff_tx(c, diff_type_desc(c->ar, a[i]->type)),
+                          diff_tx(c, diff_type_desc(c->ar, y->type)));
         }
     }
     diff_jclose(c, ']');
@@ -430,8 +435,9 @@ td_status td_diff_models_opts(td_model *ma, td_model *mb,
         diff_summary_json(&out, &c);
         td_buf_put(&out, "}\n", 2);
     } else {
-        td_buf_printf(&out, "--- %s\n+++ %s\n", td_model_path(ma),
-                      td_model_path(mb));
+        td_buf_printf(&out, "--- %s\n+++ %s\n",
+                      diff_tx(&c, td_model_path(ma)),
+                      diff_tx(&c, td_model_path(mb)));
         if ((s = diff_sort_lines(&body, &out, err)))
             goto cleanup;
         diff_summary_text(&out, &c);

@@ -55,7 +55,8 @@ static void init_side(dctx *c, const char *what, const char *label,
             td_json_close(c->b, '}');
         } else {
             td_buf_printf(c->b, "%s %s '%s' %s: %s\n",
-                          what[0] == 'a' ? "+" : "-", label, s0(x[i]->name), what,
+                          what[0] == 'a' ? "+" : "-", label,
+                          diff_tx(c, x[i]->name), what,
                           diff_tensor_desc(c->ar, x[i]));
         }
     }
@@ -162,7 +163,8 @@ static td_status diff_tensor_set(dctx *c, const tensor_set *t)
         c->sum.counted++;
         diff_note_tensor(c, &r);
         if (!c->json) {
-            td_buf_printf(c->b, "~ %s '%s': ", t->label, s0(x->name));
+            td_buf_printf(c->b, "~ %s '%s': ", t->label,
+                          diff_tx(c, x->name));
             tensor_change_text(c, x, y, &r);
             td_buf_put(c->b, "\n", 1);
             continue;
@@ -214,11 +216,11 @@ static void node_side(dctx *c, const char *what, const Onnx__GraphProto *g,
             td_json_int(c->b, (int64_t)i);
             td_json_close(c->b, '}');
         } else if (n->name && n->name[0]) {
-            td_buf_printf(c->b, "%s node '%s' (%s) %s\n", mark, n->name,
-                          s0(n->op_type), what);
+            td_buf_printf(c->b, "%s node '%s' (%s) %s\n", mark,
+                          diff_tx(c, n->name), diff_tx(c, n->op_type), what);
         } else {
             td_buf_printf(c->b, "%s node #%zu (%s) %s\n", mark, i,
-                          s0(n->op_type), what);
+                          diff_tx(c, n->op_type), what);
         }
     }
     diff_jclose(c, ']');
@@ -250,34 +252,35 @@ static void change_text(dctx *c, const Onnx__NodeProto *n, size_t ia,
                         const node_change *ch)
 {
     if (n->name && n->name[0])
-        td_buf_printf(c->b, "~ node '%s' (%s): ", n->name, s0(n->op_type));
+        td_buf_printf(c->b, "~ node '%s' (%s): ", diff_tx(c, n->name),
+                      diff_tx(c, n->op_type));
     else
-        td_buf_printf(c->b, "~ node #%zu (%s): ", ia, s0(n->op_type));
+        td_buf_printf(c->b, "~ node #%zu (%s): ", ia, diff_tx(c, n->op_type));
     if (ch->attr)
-        td_buf_printf(c->b, "attribute %s: ", ch->attr);
+        td_buf_printf(c->b, "attribute %s: ", diff_tx(c, ch->attr));
     else if (ch->index >= 0)
         td_buf_printf(c->b, "%s[%lld]: ", ch->field, (long long)ch->index);
     else
         td_buf_printf(c->b, "%s: ", ch->field);
-    td_buf_printf(c->b, "%s -> %s", ch->a ? ch->a : "(none)",
-                  ch->b ? ch->b : "(none)");
+    td_buf_printf(c->b, "%s -> %s", ch->a ? diff_tx(c, ch->a) : "(none)",
+                  ch->b ? diff_tx(c, ch->b) : "(none)");
     if (ch->has_tensor && ch->tc.numeric)
         td_buf_printf(c->b, ", max_abs_diff %.9g, max_rel_diff %.3g (%lld "
                       "values differ)",
                       ch->tc.max_abs_diff, ch->tc.max_rel_diff,
                       (long long)ch->tc.n_diff);
     if (ch->detail)
-        td_buf_printf(c->b, " (%s)", ch->detail);
+        td_buf_printf(c->b, " (%s)", diff_tx(c, ch->detail));
     td_buf_put(c->b, "\n", 1);
 }
 
 /* A node's name for the report: 'name', or #index when it has none. */
-static const char *node_label(td_arena *ar, const Onnx__NodeProto *n,
+static const char *node_label(dctx *c, const Onnx__NodeProto *n,
                               size_t index)
 {
     const char *r = n->name && n->name[0]
-                        ? td_arena_printf(ar, "'%s'", n->name)
-                        : td_arena_printf(ar, "#%zu", index);
+                        ? td_arena_printf(c->ar, "'%s'", diff_tx(c, n->name))
+                        : td_arena_printf(c->ar, "#%zu", index);
     return r ? r : "?";
 }
 
@@ -298,8 +301,8 @@ static void node_renamed(dctx *c, const Onnx__GraphProto *a,
         c->sum.nodes_renamed++;
         if (!c->json) {
             td_buf_printf(c->b, "~ node %s (%s) renamed -> %s\n",
-                          node_label(c->ar, x, i), s0(x->op_type),
-                          node_label(c->ar, y, (size_t)a_to_b[i]));
+                          node_label(c, x, i), diff_tx(c, x->op_type),
+                          node_label(c, y, (size_t)a_to_b[i]));
             continue;
         }
         td_json_open(c->b, '{');
@@ -469,8 +472,8 @@ static td_status function_side(dctx *c, const char *what,
         } else {
             td_buf_printf(c->b, "%s function '%s%s%s' %s\n",
                           what[0] == 'a' ? "+" : what[0] == 'r' ? "-" : "~",
-                          s0(f->domain), f->domain && f->domain[0] ? ":" : "",
-                          s0(f->name), what);
+                          diff_tx(c, f->domain), f->domain && f->domain[0] ? ":" : "",
+                          diff_tx(c, f->name), what);
         }
     }
     diff_jclose(c, ']');

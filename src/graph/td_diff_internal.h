@@ -91,6 +91,12 @@ typedef struct dctx {
     diff_summary sum;
 } dctx;
 
+/* s for one line of the text report: control characters (a newline in a
+ * name, say) written as \n, \t, \r or \xHH, so every difference stays one
+ * line and a report cannot drive the terminal; s itself when it has none,
+ * "" for NULL, else a copy in c's arena. JSON escapes on its own. */
+const char *diff_tx(dctx *c, const char *s);
+
 /* td_diff_summary.c: records a differing tensor for the summary; appends
  * body's text lines to out in report order (section, then the line
  * without its mark, then -, +, ~); writes the last line of a text report,

@@ -20,6 +20,38 @@ void diff_note_tensor(dctx *c, const tensor_cmp *r)
     c->sum.has_max = 1;
 }
 
+const char *diff_tx(dctx *c, const char *s)
+{
+    if (!s)
+        return "";
+    size_t n = 0, extra = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+            extra += 3;  /* at most "\xHH" for one byte */
+    if (!extra)
+        return s;
+    char *r = td_arena_alloc(c->ar, n + extra + 1), *o = r;
+    if (!r)
+        return "?";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            *o++ = (char)*p;
+            continue;
+        }
+        *o++ = '\\';
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            *o++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+            continue;
+        }
+        static const char hex[] = "0123456789abcdef";
+        *o++ = 'x';
+        *o++ = hex[*p >> 4];
+        *o++ = hex[*p & 15];
+    }
+    *o = '\0';
+    return r;
+}
+
 /* Sections in report order; a line's section is the word after its mark. */
 static int section_rank(const char *line)
 {

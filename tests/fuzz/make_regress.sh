@@ -10,6 +10,8 @@
 # reads (every method and every kind of target at least once).
 # regress/diff/: pairs in fuzz_diff's layout (4-byte length of A, A, B):
 # a model and itself, and a model and its compressed form, both ways.
+# regress/diff/ctl-names is kept by hand: two models whose node names and
+# dim_params hold newlines (once reported on more lines one way round).
 # usage: make_regress.sh BINARY SRCDIR
 set -eu
 bin=$(readlink -f "${1:?usage: make_regress.sh BINARY SRCDIR}")

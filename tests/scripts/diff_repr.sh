@@ -44,5 +44,32 @@ if a.startswith("typed_"):
 EOF_PY
 done < "$T/list"
 
+# A name or dim_param holding a newline or another control character is
+# written escaped: each difference stays one line of the text report, the
+# same number of lines either way round, and nothing raw reaches the
+# terminal.
+"$PY" - "$T" <<'EOF_PY' || fail "make control-character pair"
+import sys, onnx
+from onnx import helper as h, TensorProto as T
+def mk(name, alpha, dim):
+    x = h.make_tensor_value_info("x", T.FLOAT, [dim, 3])
+    z = h.make_tensor_value_info("z", T.FLOAT, [dim, 3])
+    g = h.make_graph([h.make_node("LeakyRelu", ["x"], ["y"], name=name, alpha=alpha),
+                      h.make_node("Relu", ["y"], ["z"], name=name + "2")],
+                     "g", [x], [z])
+    return h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+onnx.save(mk("a\nb\x1b[2J", 0.1, "N\nM"), sys.argv[1] + "/ctl_a.onnx")
+onnx.save(mk("ab", 0.2, "N"), sys.argv[1] + "/ctl_b.onnx")
+EOF_PY
+"$BIN" diff "$T/ctl_a.onnx" "$T/ctl_b.onnx" > "$T/ab" 2>&1
+"$BIN" diff "$T/ctl_b.onnx" "$T/ctl_a.onnx" > "$T/ba" 2>&1
+[ "$(wc -l < "$T/ab")" -eq 8 ] && [ "$(wc -l < "$T/ba")" -eq 8 ] ||
+    fail "control characters: $(wc -l < "$T/ab") and $(wc -l < "$T/ba") lines, expected 8: $(cat "$T/ab")"
+grep -qF "~ node 'a\nb\x1b[2J' (LeakyRelu): attribute alpha" "$T/ab" ||
+    fail "control characters not escaped: $(cat "$T/ab")"
+grep -qF "FLOAT [N, 3] -> FLOAT [N\nM, 3]" "$T/ba" ||
+    fail "dim_param not escaped: $(cat "$T/ba")"
+! grep -q $'\x1b' "$T/ab" "$T/ba" || fail "raw escape character in the report"
+
 [ $FAIL -eq 0 ] && echo "diff_repr: all passed"
 exit $FAIL
