@@ -8,6 +8,10 @@ set -u
 bin=${1:?usage: fuzz_short.sh BINARY SRCDIR}
 src=${2:?usage: fuzz_short.sh BINARY SRCDIR}
 secs=${FUZZ_SECONDS:-20}
+# A fixed seed: the suite replays the same mutations every run, so it
+# fails on a change of the code, not on the luck of the draw; open-ended
+# searching is bench/fuzz_long.sh's job (FUZZ_SEED=0: a random seed).
+seed=${FUZZ_SEED:-1}
 command -v clang >/dev/null || { echo "skip: no clang"; exit 77; }
 # libFuzzer itself: a one-line program must link with -fsanitize=fuzzer.
 probe=$(mktemp -d)
@@ -56,7 +60,7 @@ run_target() {
     local t=$1 seeds=$probe/seeds
     mkdir -p "$probe/corpus-$t"
     [ "$t" = fuzz_compress ] || [ "$t" = fuzz_diff ] && seeds=$(regress $t)
-    "$build/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+    "$build/fuzz/$t" -seed="$seed" -max_total_time="$secs" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$probe/$t-" "$probe/corpus-$t" "$seeds" \
         >"$probe/$t.log" 2>&1
@@ -66,14 +70,14 @@ report_target() {
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$probe/$t.log")
     if [ "$rc" -ne 0 ] ||
        grep -qE 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error:' "$probe/$t.log"; then
-        echo "FAIL $t (rc $rc, ${n:-?} executions):"
+        echo "FAIL $t (rc $rc, ${n:-?} executions, seed $seed):"
         grep -E -A12 'ERROR|runtime error|abort|disagree|reports|does not' "$probe/$t.log" | head -40
         for a in "$probe/$t-"*; do
             [ -f "$a" ] && { echo "reproducer ($a):"; od -c "$a" | head -20; }
         done
         fail=1
     else
-        echo "ok $t: ${n:-?} executions in ${secs}s"
+        echo "ok $t: ${n:-?} executions in ${secs}s (seed $seed)"
     fi
 }
 set -- $targets
