@@ -76,7 +76,9 @@ onnxtd_status onnxtd_model_load_memory(const void *data, size_t len,
 typedef struct onnxtd_save_options {
     const char *external_data;  /* NULL: inline everything */
     size_t size_threshold;      /* tensors of at least this many bytes go to
-                                   external_data (the CLI's default: 1024) */
+                                   external_data (the CLI's default: 1024);
+                                   under 128 bytes (shape arguments a runtime
+                                   reads while loading) always stay inline */
 } onnxtd_save_options;
 
 /* Atomic (temp file, fsync, rename) and checked as onnxtd_outputs_check

@@ -32,6 +32,13 @@ static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
     td_atomic_write(s->f, data, len);
 }
 
+/* Tensors smaller than this stay in the model file whatever the threshold:
+ * shape arguments (Reshape's shape, Tile's repeats, Slice's starts, Resize's
+ * scales) are read while a runtime loads the graph, and ONNX Runtime's
+ * shape inference refuses them in external data ("Cannot parse data from
+ * external tensors"). 16 int64 values: pads of a rank-8 tensor. */
+enum { TD_EXT_INLINE_BELOW = 128 };
+
 struct ext_ctx {
     td_arena *a;
     td_atomic *f;
@@ -55,7 +62,8 @@ static td_status externalize(void *vctx, const Onnx__TensorProto *t,
                              Onnx__TensorProto **rep, td_err_t *err)
 {
     struct ext_ctx *c = vctx;
-    if (!t->has_raw_data || t->raw_data.len < c->threshold || !t->name)
+    if (!t->has_raw_data || t->raw_data.len < c->threshold ||
+        t->raw_data.len < TD_EXT_INLINE_BELOW || !t->name)
         return TD_OK;
     /* 64-byte alignment lets readers map tensors and use aligned loads. */
     static const uint8_t zeros[64];
