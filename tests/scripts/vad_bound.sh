@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # No silent collapse on a real model of another kind: Silero VAD v5
 # (bench/fetch_models.sh), its 16 kHz network lifted out of the If on the
-# sample rate (bench/heldout/vad16k.py), calibrated on espeak-ng speech in
+# sample rate (bench/heldout/vad16k.py), calibrated on 4 clips of espeak-ng speech in
 # noise (bench/heldout/prep.py; the calibration samples are the original's
 # chunks with the LSTM state it had there, bench/heldout/task_eval.js).
 # With --calib and no budget, and at --target-params 0.7 and 0.4, compress
@@ -38,10 +38,10 @@ MIN_AGREEMENT=0.85   # frames; all-speech would give the speech share (~0.67)
 MODEL=$T/vad16k.onnx
 "$PY" "$SRCDIR/bench/heldout/vad16k.py" "$SHIPPED" "$MODEL" >/dev/null ||
   { echo "FAIL: lifting the 16 kHz branch"; exit 1; }
-"$PY" "$SRCDIR/bench/heldout/prep.py" audio "$T/cal" --clips 2 --seed 1 --pool calib >/dev/null &&
+"$PY" "$SRCDIR/bench/heldout/prep.py" audio "$T/cal" --clips 4 --seed 1 --pool calib >/dev/null &&
   "$PY" "$SRCDIR/bench/heldout/prep.py" audio "$T/ev" --clips 2 --seed 2 --pool eval >/dev/null ||
   { echo "FAIL: rendering speech with espeak-ng"; exit 1; }
-node "$EVAL" vad "$MODEL" --clips "$T/cal" --write-calib "$T/cnpy" --every 8 > /dev/null ||
+node "$EVAL" vad "$MODEL" --clips "$T/cal" --write-calib "$T/cnpy" --every 6 > /dev/null ||
   { echo "FAIL: writing the calibration samples"; exit 1; }
 
 # one_budget TAG [OPTIONS...]
