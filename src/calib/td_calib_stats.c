@@ -12,10 +12,20 @@
 
 void td_calib_holdout(size_t n, size_t k, unsigned char *held)
 {
-    /* i is held out when the k-quantile boundary falls inside (i, i + 1]:
-     * floor((i + 1) k / n) > floor(i k / n), true for exactly k values */
-    for (size_t i = 0; i < n; i++)
-        held[i] = (i + 1) * k / n > i * k / n;
+    /* k blocks [j n / k, (j + 1) n / k); block j gives its element at
+     * offset j mod its length, moved by one within the block where that
+     * makes its index's parity j's. The offsets step through the blocks
+     * and the parities alternate, so inputs that alternate (a class per
+     * other input) are not all held out from one class, as a fixed stride
+     * of n / k holds them when n / k is even. */
+    memset(held, 0, n);
+    for (size_t j = 0; j < k; j++) {
+        size_t lo = j * n / k, len = (j + 1) * n / k - lo;
+        size_t i = lo + j % len;
+        if (len > 1 && i % 2 != j % 2)
+            i = i + 1 < lo + len ? i + 1 : i - 1;
+        held[i] = 1;
+    }
 }
 
 size_t td_calib_default_holdout(size_t n)

@@ -188,7 +188,7 @@ const char cli_help_eval[] =
     "with A as the reference: rel. L2 ||B-A||/||A|| and cosine over all\n"
     "samples, the largest |B-A|, and top-1 agreement for outputs that look\n"
     "like class scores (float, rank 2 or 3, last axis > 1: argmax over the\n"
-    "last axis); then the median latency of each over interleaved runs with\n"
+    "last axis; not one shaped like an input, a state fed back); then the median latency of each over interleaved runs with\n"
     "the same session options, and B/A. With one model, A is compared with\n"
     "the outputs stored beside its inputs (output_K.pb), as the reference.\n"
     "\n"

@@ -176,6 +176,8 @@ static td_status one_sample(eval_ctx *c, size_t i, td_err_t *err)
     for (size_t k = 0; !st && k < n_out; k++) {
         td_eval_out *e = &c->r.out[k];
         /* The stored output is the reference when there is one model. */
+        td_eval_acc_note_inputs(&e->acc, c->b ? &oa[e->index_a] : &expected[k],
+                                in, n_in);
         st = c->b ? compare(c, i, e, &oa[e->index_a], &ob[e->index_b], err)
                   : compare(c, i, e, &expected[k], &oa[k], err);
     }

@@ -15,6 +15,7 @@ typedef struct td_eval_acc {
     size_t nan_mismatch;   /* NaN on one side only, or unequal infinities */
     size_t elem_mismatch;  /* over the elementwise bound, when checked */
     int scores;            /* the output looks like class scores */
+    int state;             /* shaped as an input: a state fed back, not scores */
     size_t rows, agree;    /* top-1 over the last axis */
 } td_eval_acc;
 
@@ -23,6 +24,13 @@ typedef struct td_eval_acc {
  * Rank-4 outputs are feature maps or masks (NCHW), whose last axis is a
  * width, so argmax over it means nothing. */
 int td_eval_looks_like_scores(const td_array *a);
+/* Marks m when out has the dtype and shape of one of the sample's n_in
+ * inputs: a recurrent state the caller feeds back (an RNN's hidden state,
+ * e.g. Silero VAD's stateN for its input state), whose argmax means nothing
+ * whatever its rank; its top-1 agreement is then not counted. Call it
+ * before td_eval_acc_add with the same sample. */
+void td_eval_acc_note_inputs(td_eval_acc *m, const td_array *out,
+                             const td_array *in, size_t n_in);
 /* Adds one sample; a and b have the same shape. elem_rtol < 0: no
  * elementwise check. */
 void td_eval_acc_add(td_eval_acc *m, const td_array *a, const td_array *b,

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Held-out models: real trained models of kinds the allocation was not tuned
+# on, judged by their task metric on real inputs, at every kind of budget.
+#
+#   bash bench/heldout.sh [TASK...]      # TASK: vad vad-if rec det cls (default: all)
+#
+# Per task, the original's own metric, then `onnxtd compress` under each
+# configuration of $CONFIGS (default: all but calib-bound):
+#   default      no options, no data (data-free, --ratio 0.5 per layer)
+#   calib        --calib CAL, no budget: the smallest model within the
+#                default bound (rel. L2 0.05, top-1 agreement 0.98)
+#   calib-bound  --calib CAL --max-error 0.05 (the same, said explicitly)
+#   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
+#   calib-0.5    --calib CAL --target-params 0.5
+# CAL (calibration inputs) and the evaluation inputs are disjoint (other
+# sentences and voices, other text lines, other pages and photos). A row is
+# the exit code (a refusal's message), the parameters, the deviation the
+# tool measured on its held-out calibration inputs, and, for a written
+# model, the task metric on the evaluation inputs against the original:
+#   vad     Silero VAD v5 lifted to its 16 kHz branch (heldout/vad16k.py):
+#           F1 / agreement of per-frame speech decisions (p > 0.5) against
+#           the original's, on 8 clips of espeak-ng speech in noise, each run
+#           chunk by chunk with the model's own state (heldout/task_eval.js)
+#   vad-if  the same model as shipped (both rates behind an If)
+#   rec     PP-OCRv4 rec: char accuracy (greedy CTC) on 48 rendered lines
+#   det     PP-OCRv4 det: IoU of the maps binarised at 0.3 on 6 rendered pages
+#           and skimage's page.png and text.png (bench/fidelity/eval.js)
+#   cls     PP-OCR cls: top-1 agreement on 32 rendered crops
+# A written model whose metric is below 0.9 x the original's is marked
+# COLLAPSED (exit 0 there is what must not happen silently); within 0.97 x
+# is "kept". Results: $OUT/rows.jsonl (appended) and the table
+# (heldout/table.py) on stdout.
+#
+# Environment: OUT (bench/out/heldout), BIN (build/onnxtd), CONFIGS,
+# PHOTOS (skimage's data images; default: extracted from Debian's
+# python3-skimage package as fidelity.sh does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/out/heldout}
+BIN=${BIN:-build/onnxtd}
+CONFIGS=${CONFIGS:-default calib calib-0.7 calib-0.5}
+PY=/usr/bin/python3
+TASKS=${*:-vad vad-if rec det cls}
+MODELS=bench/models
+mkdir -p "$OUT/models"
+bash bench/fetch_models.sh >/dev/null
+
+photos() {
+  if [ -z "${PHOTOS:-}" ]; then
+    PHOTOS=$OUT/skim/usr/lib/python3/dist-packages/skimage/data
+    [ -d "$PHOTOS" ] ||
+      ( cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
+  fi
+}
+
+# prepare TASK: sets SRC (model), CAL (calibration source), EVAL (metric command prefix)
+prepare() {
+  case $1 in
+    vad|vad-if)
+      local d=$OUT/vad
+      SRC=$MODELS/silero_vad_v5.onnx
+      if [ "$1" = vad ]; then
+        SRC=$OUT/models/silero_vad_v5_16k.onnx
+        [ -f "$SRC" ] || "$PY" bench/heldout/vad16k.py $MODELS/silero_vad_v5.onnx "$SRC" >&2
+      fi
+      [ -f $d/eval/clips.json ] || "$PY" bench/heldout/prep.py audio $d/eval --clips 8 --seed 2 --pool eval >&2
+      [ -f $d/calib/clips.json ] || "$PY" bench/heldout/prep.py audio $d/calib --clips 6 --seed 1 --pool calib >&2
+      # the chunks every 12th frame, with the state the original had there
+      [ -f $d/calib_npy/calib.txt ] ||
+        node bench/heldout/task_eval.js vad $MODELS/silero_vad_v5.onnx --clips $d/calib \
+          --write-calib $d/calib_npy --every 12 >&2
+      CAL=$d/calib_npy/calib.txt
+      EVAL="node bench/heldout/task_eval.js vad --json --clips $d/eval" ;;
+    rec)
+      local d=$OUT/rec
+      SRC=$MODELS/ch_PP-OCRv4_rec_infer.onnx
+      [ -f $d/eval/lines.json ] || "$PY" bench/heldout/prep.py rec $d/eval --lines 48 --seed 2 >&2
+      [ -f $d/calib/lines.json ] || "$PY" bench/heldout/prep.py rec $d/calib --lines 24 --seed 1 >&2
+      CAL=$d/calib/npy
+      EVAL="node bench/heldout/task_eval.js rec --json --lines $d/eval --keys $MODELS/ppocr_keys_v1.txt" ;;
+    det|cls)
+      local d=$OUT/img split=""
+      photos
+      [ "$1" = det ] && SRC=$MODELS/ch_PP-OCRv4_det_infer.onnx || SRC=$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx
+      [ -f $d/eval/$1.json ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out $d/eval >&2
+      [ -f $d/calib/$1.json ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out $d/calib >&2
+      [ "$1" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
+      [ -d $d/calib_npy/$1 ] ||
+        "$PY" bench/fidelity/manifest_npy.py $d/calib/$1.json "$SRC" $d/calib_npy/$1 $split >&2
+      CAL=$d/calib_npy/$1
+      EVAL="node bench/fidelity/eval.js --task $1 --manifest $d/eval/$1.json --cache $OUT/cache --no-time --json" ;;
+    *) echo "heldout.sh: unknown task '$1'" >&2; exit 2 ;;
+  esac
+}
+
+options() {  # options CONFIG -> compress options
+  case $1 in
+    default) echo "" ;;
+    calib) echo "--calib $CAL" ;;
+    calib-bound) echo "--calib $CAL --max-error 0.05" ;;
+    calib-0.7) echo "--calib $CAL --target-params 0.7" ;;
+    calib-0.5) echo "--calib $CAL --target-params 0.5" ;;
+    *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;
+  esac
+}
+
+row() {  # row TASK CONFIG
+  local task=$1 cfg=$2 dst rep log cmd rc=0 t0 secs ev=null
+  dst=$OUT/models/$task-$cfg.onnx rep=$OUT/models/$task-$cfg.json log=$OUT/models/$task-$cfg.log
+  rm -f "$dst" "$rep"
+  if [ "$cfg" = original ]; then
+    cmd="(the original)"; secs=0
+    ev=$($EVAL "$SRC" "$SRC" 2>/dev/null)
+  else
+    cmd="$BIN compress $SRC -o $dst --report $rep $(options "$cfg")"
+    echo "== $cmd" >&2
+    t0=$(date +%s.%N)
+    OPENBLAS_NUM_THREADS=1 $cmd 2> "$log" || rc=$?
+    secs=$(echo "$(date +%s.%N) - $t0" | bc)
+    [ $rc -eq 0 ] && ev=$($EVAL "$SRC" "$dst" 2>/dev/null)
+  fi
+  "$PY" bench/heldout/table.py --row "$task" "$cfg" "$cmd" "$rc" "$secs" "$rep" "$log" "$ev" |
+    tee -a "$OUT/rows.jsonl" >&2
+}
+
+start=$(date +%s)
+for task in $TASKS; do
+  prepare "$task"
+  for cfg in original $CONFIGS; do
+    row "$task" "$cfg"
+  done
+done
+echo "heldout.sh: $(( $(date +%s) - start )) s" >&2
+"$PY" bench/heldout/table.py --table "$OUT/rows.jsonl" --last
