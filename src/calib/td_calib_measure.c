@@ -77,6 +77,7 @@ static td_status fill(const struct pair *p, size_t n, td_measured *out)
         o->rel_l2 = td_eval_rel_l2(&p[i].acc);
         o->max_abs = p[i].acc.max_abs;
         o->cosine = td_eval_cosine(&p[i].acc);
+        o->state = p[i].acc.state;
         o->agreement = p[i].acc.scores && p[i].acc.rows
                            ? (double)p[i].acc.agree / (double)p[i].acc.rows
                            : -1;

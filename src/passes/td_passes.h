@@ -129,6 +129,8 @@ typedef struct td_measured_output {
     double rel_l2, max_abs, cosine;
     double agreement;      /* top-1 agreement of class scores; < 0: not
                               class scores */
+    int state;             /* shaped like one of the inputs: a state the
+                              caller feeds back (an RNN's) */
 } td_measured_output;
 
 /* One compression the output-error bound's search tried (src/calib/

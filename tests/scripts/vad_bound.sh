@@ -79,9 +79,12 @@ assert set(outs) == {"output", "stateN"}, outs
 for o in outs.values():
     assert o["rel_l2"] <= 0.05, o
 assert outs["stateN"]["top1_agreement"] is None, outs["stateN"]
+assert outs["stateN"]["state"] and not outs["output"]["state"], outs
 t = r["totals"]
 assert t["model_params_after"] < t["model_params_before"], t
 PYEOF
+  grep -q "warning: output 'stateN' is a state the caller feeds back" "$T/$tag.txt" ||
+    fail "$tag: no warning that the bound was measured outside the loop"
   node "$EVAL" vad "$MODEL" "$T/$tag.onnx" --clips "$T/ev" --json > "$T/$tag.eval.json" ||
     { fail "$tag: task_eval.js"; return; }
   "$PY" - "$T/$tag.eval.json" "$T/$tag.json" $MIN_AGREEMENT "$tag" <<'PYEOF' || fail "$tag: the task collapsed"
