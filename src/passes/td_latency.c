@@ -1,6 +1,10 @@
 #include "td_latency.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "td_job.h"
 
 int td_latency_explicit(const td_compress_opts *o)
 {
@@ -53,4 +57,53 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
                       r->n_layers, k == 1 ? "is" : "are",
                       r->layers[first].node, r->layers[first].op,
                       k < r->n_layers ? ", the others for other reasons" : "");
+}
+
+int td_latency_verdict(const td_lat_result *m)
+{
+    double d = m->chain_ms - m->layer_ms;
+    if (fabs(d) < TD_LAT_NOISE_MS || fabs(d) < TD_LAT_NOISE_FRAC * m->layer_ms)
+        return 0;
+    return d > 0 ? 1 : -1;
+}
+
+void td_latency_judge(td_job *j, const td_compress_opts *o, int *n_slower)
+{
+    td_layer_report *r = j->rep;
+    const td_latency_probe *p = o->probe;
+    td_lat_result m = {0};
+    td_factors *f = j->chosen.method != TD_KEEP ? &j->chosen
+                    : j->vetoed.method != TD_KEEP ? &j->vetoed : NULL;
+    if (p && !o->allow_slower && !o->force && f) {
+        r->lat_source = TD_LAT_MODEL;
+        if (p->measure(p->ctx, &j->layer, f, o->opset, &m)) {
+            r->lat_timed = !m.cached;
+            r->lat_cached = m.cached;
+            r->lat_layer_ms = m.layer_ms;
+            r->lat_chain_ms = m.chain_ms;
+            int v = td_latency_verdict(&m);
+            if (v)
+                r->lat_source = TD_LAT_MEASURED;
+            if (v > 0 && f == &j->chosen && !td_latency_explicit(o)) {
+                td_factors_free(&j->chosen);
+                (*n_slower)++;
+            } else if (v < 0 && f == &j->vetoed) {
+                j->chosen = j->vetoed;
+                memset(&j->vetoed, 0, sizeof j->vetoed);
+            }
+        }
+    }
+    td_factors_free(&j->vetoed);
+}
+
+void td_latency_settled(td_job *j)
+{
+    td_layer_report *r = j->rep;
+    if (r->lat_source != TD_LAT_MEASURED)
+        return;
+    if (r->method == TD_KEEP && r->kept_for_speed)
+        r->note = "the chain measured slower than the layer in ONNX Runtime";
+    else if (r->method != TD_KEEP)
+        r->slower_by = r->lat_chain_ms > r->lat_layer_ms
+                           ? r->lat_chain_ms / r->lat_layer_ms : 0;
 }
