@@ -52,9 +52,12 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
     return td_err_set(err, TD_EUNMET,
                       "nothing could be compressed without being slower: "
                       "%zu of the %zu layers %s kept because every chain "
-                      "is predicted slower than the layer (the first, '%s' "
+                      "is %s slower than the layer (the first, '%s' "
                       "(%s))%s; options.allow_slower writes the chains anyway", k,
                       r->n_layers, k == 1 ? "is" : "are",
+                      r->layers[first].lat_source == TD_LAT_MEASURED
+                          ? "measured (in ONNX Runtime) or predicted"
+                          : "predicted",
                       r->layers[first].node, r->layers[first].op,
                       k < r->n_layers ? ", the others for other reasons" : "");
 }
