@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "td_cost.h"
 #include "td_job.h"
 
 int td_latency_explicit(const td_compress_opts *o)
@@ -79,6 +80,9 @@ void td_latency_judge(td_job *j, const td_compress_opts *o, int *n_slower)
                     : j->vetoed.method != TD_KEEP ? &j->vetoed : NULL;
     if (p && !o->allow_slower && !o->force && f) {
         r->lat_source = TD_LAT_MODEL;
+        double t0 = td_cost_layer_seconds(&j->layer);
+        double t1 = td_cost_chain_seconds(&j->layer, f->method, f->ranks);
+        r->lat_predicted = t0 > 0 && t1 >= 0 ? t1 / t0 : 0;
         if (p->measure(p->ctx, &j->layer, f, o->opset, &m)) {
             r->lat_timed = !m.cached;
             r->lat_cached = m.cached;

@@ -121,6 +121,8 @@ typedef struct td_layer_report {
     int lat_source;
     int lat_timed, lat_cached;
     double lat_layer_ms, lat_chain_ms;
+    double lat_predicted;  /* the cost model's chain/layer ratio for the
+                              chain timed; 0 when it has none */
     /* tensor ring only */
     int tr_shift;
     int64_t tr_r0;

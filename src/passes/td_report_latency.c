@@ -32,6 +32,10 @@ void td_report_latency_layer_json(td_buf *b, const td_layer_report *l)
         td_json_key(b, "cached");
         td_json_bool(b, l->lat_cached);
     }
+    if (l->lat_predicted > 0) {
+        td_json_key(b, "predicted_ratio");
+        td_json_num(b, l->lat_predicted);
+    }
     td_json_close(b, '}');
 }
 
