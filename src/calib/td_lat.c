@@ -16,12 +16,12 @@
 /* Interleaved runs per pair: enough for a median to hold still on a
  * loaded machine, and no more than about TIME_BUDGET_MS of runs for a
  * pair, so that a model of a hundred big layers is timed in a minute or
- * two. A few warm-up runs first: the first runs of a session allocate its
- * arena and pick kernels. */
-#define MIN_RUNS 7
+ * two. A warm-up run first, then one timed pair that only sizes the runs:
+ * the first runs of a session allocate its arena and pick kernels. */
+#define MIN_RUNS 5
 #define MAX_RUNS 31
-#define WARMUP_RUNS 2
-#define TIME_BUDGET_MS 400.0
+#define WARMUP_RUNS 1
+#define TIME_BUDGET_MS 300.0
 /* A cache file larger than this is not one (a line is ~300 bytes). */
 #define CACHE_MAX_BYTES (64u << 20)
 
