@@ -434,7 +434,8 @@ static td_status compress(run *r, td_model *m,
         cr.speed = &speed;
     if (r->lat) {
         cr.lat_probed = o->probe != NULL;
-        td_lat_counts(r->lat, &cr.lat_timed, &cr.lat_cached, &cr.lat_seconds);
+        td_lat_counts(r->lat, &cr.lat_timed, &cr.lat_cached,
+                      &cr.lat_over_time, &cr.lat_seconds);
     }
     if (s == TD_OK && report)
         s = api_report_new(&cr, r->have_measured ? &r->measured : NULL,

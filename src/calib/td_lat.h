@@ -30,9 +30,10 @@ void td_lat_free(td_lat *t);
 /* The probe the pass calls, or NULL without the runtime. */
 const td_latency_probe *td_lat_probe(td_lat *t);
 
-/* Pairs timed, found in the cache, and the seconds spent timing. */
+/* Pairs timed, found in the cache, left untimed because the time for
+ * timing was spent, and the seconds spent timing. */
 void td_lat_counts(const td_lat *t, size_t *timed, size_t *cached,
-                   double *seconds);
+                   size_t *over_time, double *seconds);
 
 /* The cache as the file's text (every entry read and every new one);
  * *out: free(). */

@@ -237,6 +237,7 @@ typedef struct td_compress_report {
     /* the per-layer measurement (td_latency.h): layers timed, taken from
      * the cache, and the seconds spent timing; filled in by the caller */
     size_t lat_timed, lat_cached;
+    size_t lat_over_time;  /* left to the cost model: timing time spent */
     double lat_seconds;
     int lat_probed;        /* a probe was given: the runtime was there */
 } td_compress_report;

@@ -52,6 +52,8 @@ void td_report_latency_totals_json(td_buf *b, const td_compress_report *r)
     td_json_int(b, (int64_t)r->lat_timed);
     td_json_key(b, "cached");
     td_json_int(b, (int64_t)r->lat_cached);
+    td_json_key(b, "over_time");
+    td_json_int(b, (int64_t)r->lat_over_time);
     td_json_key(b, "decided");
     td_json_int(b, (int64_t)measured);
     td_json_key(b, "seconds");
@@ -93,9 +95,11 @@ void td_report_latency_text(td_buf *b, const td_compress_report *r)
         td_buf_printf(b, "per-layer latency: %zu chain%s timed against the "
                       "layer in ONNX Runtime (%.1f s), %zu from the cache; "
                       "%zu speed verdict%s measured, the others from the "
-                      "cost model\n", r->lat_timed, r->lat_timed == 1 ? "" : "s",
+                      "cost model%s\n", r->lat_timed, r->lat_timed == 1 ? "" : "s",
                       r->lat_seconds, r->lat_cached, measured,
-                      measured == 1 ? "" : "s");
+                      measured == 1 ? "" : "s",
+                      r->lat_over_time ? " (the time for timing ran out "
+                                         "before the smallest layers)" : "");
     }
 }
 
