@@ -463,7 +463,8 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
     r->method = TD_KEEP;
     if (j->planned && j->plan_keep) {
-        r->note = r->kept_for_speed
+        r->note = j->lat_slow ? TD_LAT_SLOWER_NOTE
+                  : r->kept_for_speed
                       ? "every chain would be slower than the layer (cost model)"
                       : o->vbmf ? "EVBMF ranks would not shrink the layer"
                       : "the allocation keeps this layer";

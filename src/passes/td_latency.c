@@ -34,9 +34,11 @@ const char *td_latency_hint(const td_compress_opts *o,
         return "";
     buf[0] = 0;
     if (k && !o->allow_slower && !o->force)
-        snprintf(buf, n, "; %zu layer%s kept because every chain is predicted "
+        snprintf(buf, n, "; %zu layer%s kept because every chain is %s "
                  "slower than the layer (the first, '%s' (%s)); "
                  "options.allow_slower uses such chains", k, k == 1 ? " is" : "s are",
+                 r->layers[first].lat_source == TD_LAT_MEASURED
+                     ? "measured (in ONNX Runtime) or predicted" : "predicted",
                  r->layers[first].node, r->layers[first].op);
     return buf;
 }
@@ -94,6 +96,7 @@ void td_latency_judge(td_job *j, const td_compress_opts *o, int *n_slower)
             if (v > 0 && f == &j->chosen && !td_latency_explicit(o)) {
                 td_factors_free(&j->chosen);
                 (*n_slower)++;
+                j->lat_slow = j->planned;  /* the plan must know */
             } else if (v < 0 && f == &j->vetoed) {
                 j->chosen = j->vetoed;
                 memset(&j->vetoed, 0, sizeof j->vetoed);
@@ -109,8 +112,36 @@ void td_latency_settled(td_job *j)
     if (r->lat_source != TD_LAT_MEASURED)
         return;
     if (r->method == TD_KEEP && r->kept_for_speed)
-        r->note = "the chain measured slower than the layer in ONNX Runtime";
+        r->note = TD_LAT_SLOWER_NOTE;
     else if (r->method != TD_KEEP)
         r->slower_by = r->lat_chain_ms > r->lat_layer_ms
                            ? r->lat_chain_ms / r->lat_layer_ms : 0;
+}
+
+size_t td_latency_replan(td_job *jobs, size_t n)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++)
+        fresh += jobs[i].lat_slow == 1;
+    if (!fresh)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        td_layer_report *r = j->rep;
+        td_factors_free(&j->chosen);
+        if (r->method == TD_KEEP)
+            r->note = NULL;  /* why it was kept: decided anew */
+        r->method = TD_KEEP;
+        r->n_cand = 0;
+        r->slower_by = 0;
+        r->kept_for_speed = 0;
+        if (j->lat_slow) {  /* its measurement stays in the report */
+            j->lat_slow = 2;
+            continue;
+        }
+        r->lat_source = TD_LAT_NONE;
+        r->lat_timed = r->lat_cached = 0;
+        r->lat_layer_ms = r->lat_chain_ms = r->lat_predicted = 0;
+    }
+    return fresh;
 }

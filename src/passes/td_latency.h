@@ -62,6 +62,17 @@ void td_latency_judge(struct td_job *j, const td_compress_opts *o,
  * measurement, where it decided. */
 void td_latency_settled(struct td_job *j);
 
+#define TD_LAT_SLOWER_NOTE \
+    "the chain measured slower than the layer in ONNX Runtime"
+/* Rounds of planning again after a planned chain measured slower. */
+#define TD_LAT_REPLANS 3
+
+/* Under a global budget, a planned chain measured slower leaves its share
+ * of the budget unspent: when some job newly has one, every job's factors
+ * and report line are reset for the plan to run again with those layers
+ * kept (td_plan.c), and the count of them is returned; 0: nothing to do. */
+size_t td_latency_replan(struct td_job *jobs, size_t n);
+
 /* Does the user name the chains, so that the rule warns instead of
  * dropping them? A method asked for (--method, not auto) or layers picked
  * by --include, under a per-layer budget: the chain is what was asked for.

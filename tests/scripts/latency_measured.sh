@@ -9,8 +9,10 @@
 # cost model both ways: a layer the model calls faster but whose cache
 # line says the chain is 10x slower is kept ("measured slower"), and a
 # layer the model vetoes but whose line says the chain takes half the time
-# is replaced. --no-measure leaves the cost model alone; a malformed cache
-# is refused naming the file and line, nothing written.
+# is replaced. Under a global budget such a layer goes back to the plan
+# (here: the budget then cannot be met, exit 1). --no-measure leaves the
+# cost model alone; a malformed cache is refused naming the file and line,
+# nothing written.
 set -u
 BIN="$1"
 T=$(mktemp -d)
@@ -105,6 +107,42 @@ grep -qF "nothing could be compressed without being slower: 1 of the 1 layers is
 got=$(json "$T/head.json" "L['head']['method'], L['head']['latency']['source'], L['head']['latency']['layer_ms'], L['head']['latency']['chain_ms'], r['totals']['latency_measure']['timed']")
 [ "$got" = "svd measured 1 0.5 0" ] ||
   bad "forged cache, head: measured verdict not used ($got): $(cat "$T/head.json")"
+
+# under a global budget a planned chain measured slower goes back to the
+# plan, which keeps that layer and asks the others for its share: two
+# convs at half the parameters, where the plan compresses c2 alone; with
+# c2's chain forged 10x slower the budget cannot be met (exit 1, naming c2
+# as measured) instead of being written over budget
+/usr/bin/python3 - "$T" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as P
+rng = np.random.default_rng(7)
+def w(name, *shape):
+    return nh.from_array((0.1 * rng.standard_normal(shape)).astype(np.float32), name)
+nodes = [h.make_node("Conv", ["x", "c1_w"], ["a"], name="c1", pads=[1, 1, 1, 1]),
+         h.make_node("Relu", ["a"], ["b"]),
+         h.make_node("Conv", ["b", "c2_w"], ["y"], name="c2", pads=[1, 1, 1, 1])]
+g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", P.FLOAT, [1, 64, 32, 32])],
+                 [h.make_tensor_value_info("y", P.FLOAT, [1, 128, 32, 32])],
+                 [w("c1_w", 128, 64, 3, 3), w("c2_w", 128, 128, 3, 3)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[1] + "/two.onnx")
+PY
+two() {  # two NAME: compress two.onnx at half the parameters
+  "$BIN" compress "$T/two.onnx" -o "$T/$1.onnx" --method tucker2 \
+    --target-params 0.5 --latency-cache "$T/two.cache" --quiet \
+    --report "$T/$1.json" 2> "$T/$1.err"
+}
+two two_first || bad "two convs: exit $?: $(cat "$T/two_first.err")"
+[ "$(json "$T/two_first.json" "L['c1']['method'], L['c2']['method'], L['c2']['latency']['cached']")" = "keep tucker2 False" ] ||
+  bad "two convs: not the plan expected: $(cat "$T/two_first.json")"
+sed -i $'/w=128,128,3,3/s/\t[^\t]*\t[^\t]*$/\t1\t10/' "$T/two.cache"
+two two_forged
+rc=$?
+[ "$rc" = 1 ] || bad "two convs, forged: exit $rc, expected 1: $(cat "$T/two_forged.err")"
+grep -qF "options.budget target_params 0.5 cannot be met" "$T/two_forged.err" &&
+  grep -qF "1 layer is kept because every chain is measured (in ONNX Runtime) or predicted slower than the layer (the first, 'c2' (Conv))" "$T/two_forged.err" ||
+  bad "two convs, forged: message: $(cat "$T/two_forged.err")"
+[ ! -e "$T/two_forged.onnx" ] || bad "two convs, forged: a model was written"
 
 # a malformed cache is refused, nothing written
 printf '# onnxtd latency cache 1\nkey only\n' > "$T/bad.txt"
