@@ -339,6 +339,16 @@ typedef struct onnxtd_compress_options {
      * layers on a graph input are left as they are, listed with the
      * reason (unless that would leave no layer). */
     int protect;
+    /* A file of measured per-layer latencies (text, one line per layer
+     * geometry, input shape, method, ranks, threads and runtime version),
+     * or NULL: measured only for this run. Read before compressing when it
+     * exists; the cache with this run's timings added is in the report
+     * (onnxtd_report_latency_cache) for the caller to write. With ONNX
+     * Runtime present and measure_runs > 0 (not with force or
+     * allow_slower), the never-slower rule times each Conv's chosen chain
+     * against the layer on the layer's input shape and uses the measured
+     * verdict where it is beyond the noise; the cost model otherwise. */
+    const char *latency_cache;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -409,6 +419,12 @@ onnxtd_status onnxtd_report_text(const onnxtd_report *r, char **out,
                                  onnxtd_error *err);
 onnxtd_status onnxtd_report_html(const onnxtd_report *r, char **out,
                                  onnxtd_error *err);
+/* The per-layer latency cache after this compression, as the text to
+ * write to options.latency_cache (*data is r's, NUL-terminated; NULL and 0
+ * when no latency_cache was given). */
+onnxtd_status onnxtd_report_latency_cache(const onnxtd_report *r,
+                                          const char **data, size_t *len,
+                                          onnxtd_error *err);
 /* With calibration inputs: the statistics gathered, as an ONNX file in
  * memory to save and reuse as act_stats (packed on the first call; *data
  * is r's: valid while r lives); *data NULL and *len 0 without. */

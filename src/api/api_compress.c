@@ -11,6 +11,7 @@
 #include "api_provenance.h"
 #include "api_report.h"
 #include "calib/td_calib.h"
+#include "calib/td_lat.h"
 #include "calib/td_speed.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
@@ -63,7 +64,7 @@ static const size_t known_sizes[] = {
     END(allow_slower), END(act_stats), END(act_lambda), END(calib),
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
-    END(max_error), END(min_agreement), END(protect),
+    END(max_error), END(min_agreement), END(protect), END(latency_cache),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -256,6 +257,7 @@ typedef struct run {
     int have_measured;
     td_bound_report bound;  /* the output-error bound (use_bound) */
     int use_bound;
+    td_lat *lat;       /* per-layer latency (NULL: not measured, no cache) */
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -269,11 +271,31 @@ static td_status compile(const char *pattern, const char *what, regex_t *re,
     return s;
 }
 
+/* Per-layer latency, when the never-slower rule judges and timing is
+ * wanted, or a cache file to carry over: the runtime with the session
+ * options deployment uses (the threads asked for, ORT's default
+ * otherwise; every graph optimisation), and the cache read. */
+static td_status latency_setup(run *r, const onnxtd_compress_options *in,
+                               td_compress_opts *o, td_err_t *err)
+{
+    int judge = in->measure_runs > 0 && !in->force && !in->allow_slower;
+    if (!judge && !in->latency_cache)
+        return TD_OK;
+    td_rt_options ro = {.threads = in->threads, .opt_level = TD_RT_OPT_ALL};
+    td_status s = td_lat_new(judge, in->ort_lib, &ro, in->latency_cache,
+                             &r->lat, err);
+    if (!s && judge)
+        o->probe = td_lat_probe(r->lat);
+    return s;
+}
+
 /* The filters and the statistics, read or gathered, into o. */
 static td_status prepare(run *r, const onnxtd_compress_options *in,
                          td_model *m, td_compress_opts *o, td_err_t *err)
 {
     td_status s;
+    if ((s = latency_setup(r, in, o, err)))
+        return s;
     if ((s = compile(in->include, "options.include", &r->inc, &r->have_inc,
                      err)) ||
         (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
@@ -410,10 +432,21 @@ static td_status compress(run *r, td_model *m,
     if (s == TD_OK && (s = time_model(m, orig, in, o, &cr, &speed, &have_speed,
                                       err)) == TD_OK && have_speed)
         cr.speed = &speed;
+    if (r->lat) {
+        cr.lat_probed = o->probe != NULL;
+        td_lat_counts(r->lat, &cr.lat_timed, &cr.lat_cached,
+                      &cr.lat_over_time, &cr.lat_seconds);
+    }
     if (s == TD_OK && report)
         s = api_report_new(&cr, r->have_measured ? &r->measured : NULL,
                            r->cal ? td_calib_take_statistics(r->cal) : NULL,
                            report, err);
+    if (s == TD_OK && report && in->latency_cache) {
+        char *text = NULL;
+        size_t len = 0;
+        if (!(s = td_lat_cache_text(r->lat, &text, &len, err)))
+            api_report_set_latency_cache(*report, text, len);
+    }
     td_compress_report_free(&cr);
     free(options);
     td_graph_free(orig);
@@ -445,6 +478,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (r.have_measured)
         td_measured_free(&r.measured);
     td_calib_free(r.cal);
+    td_lat_free(r.lat);
     td_stats_free(r.stats);
     if (r.have_inc)
         regfree(&r.inc);

@@ -17,6 +17,8 @@ struct onnxtd_report {
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
+    char *lat_cache;       /* with options.latency_cache: its new text */
+    size_t lat_cache_len;
     size_t replaced;
     int64_t macs_before, macs_after;  /* -1: unknown */
 };
@@ -126,6 +128,7 @@ void onnxtd_report_free(onnxtd_report *r)
     td_measured_free(&r->measured);
     td_stats_free(r->stats);
     free(r->stats_bytes);
+    free(r->lat_cache);
     td_arena_free(r->arena);
     free(r);
 }
@@ -272,5 +275,31 @@ onnxtd_status onnxtd_report_stats(onnxtd_report *r, const unsigned char **data,
         return (onnxtd_status)s;
     *data = r->stats_bytes;
     *len = r->stats_len;
+    return ONNXTD_OK;
+}
+
+void api_report_set_latency_cache(onnxtd_report *r, char *text, size_t len)
+{
+    free(r->lat_cache);
+    r->lat_cache = text;
+    r->lat_cache_len = len;
+}
+
+onnxtd_status onnxtd_report_latency_cache(const onnxtd_report *r,
+                                          const char **data, size_t *len,
+                                          onnxtd_error *oerr)
+{
+    static const char fn[] = "onnxtd_report_latency_cache";
+    td_err_t *err = (td_err_t *)oerr;
+    td_status s;
+    if ((s = api_need(data, fn, "data", err)) ||
+        (s = api_need(len, fn, "len", err)))
+        return (onnxtd_status)s;
+    *data = NULL;
+    *len = 0;
+    if ((s = api_need(r, fn, "r", err)))
+        return (onnxtd_status)s;
+    *data = r->lat_cache;
+    *len = r->lat_cache_len;
     return ONNXTD_OK;
 }

@@ -13,4 +13,7 @@
 td_status api_report_new(const td_compress_report *r, td_measured *measured,
                          td_stats *stats, onnxtd_report **out, td_err_t *err);
 
+/* Gives r the latency cache's new text (owned by r from then on). */
+void api_report_set_latency_cache(onnxtd_report *r, char *text, size_t len);
+
 #endif

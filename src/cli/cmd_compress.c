@@ -167,6 +167,10 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
                             &a->co.min_agreement))
             return OPT_USAGE;
         a->bound_given |= a->co.min_agreement > 0;
+    } else if (cli_is(arg, "--latency-cache")) {
+        if (!(a->co.latency_cache = cli_value(argc, argv, i,
+                                              "--latency-cache")))
+            return OPT_USAGE;
     } else if (cli_is(arg, "--save-stats")) {
         if (!(a->stats_path = cli_value(argc, argv, i, "--save-stats")))
             return OPT_USAGE;
@@ -324,7 +328,7 @@ static int check_args(int argc, char **argv, compress_args *a)
 /* The files written besides the model, and the files read besides it
  * (--act-stats, --calib: an output must not replace one). */
 typedef struct compress_files {
-    onnxtd_output_file out[3];
+    onnxtd_output_file out[4];
     size_t n_out;
     onnxtd_output_file *reads;
     size_t n_reads;
@@ -341,6 +345,9 @@ static void plan_files(const compress_args *a, compress_files *f)
         f->out[f->n_out++] = (onnxtd_output_file){a->html_path, "--report-html", NULL, 0};
     if (a->stats_path)
         f->out[f->n_out++] = (onnxtd_output_file){a->stats_path, "--save-stats", NULL, 0};
+    if (a->co.latency_cache)
+        f->out[f->n_out++] = (onnxtd_output_file){a->co.latency_cache,
+                                                  "--latency-cache", NULL, 0};
     for (size_t q = 0; q < a->n_calib; q++)
         f->reads[f->n_reads++] = (onnxtd_output_file){a->calib[q], "--calib", NULL, 0};
     if (a->co.act_stats)
@@ -360,6 +367,12 @@ static onnxtd_status render(const compress_args *a, onnxtd_report *r,
         s = onnxtd_report_stats(r, &f->stats, &f->stats_len, err);
     for (size_t q = 0; s == ONNXTD_OK && q < f->n_out; q++) {
         onnxtd_output_file *o = &f->out[q];
+        if (o->path == a->co.latency_cache) {
+            const char *text = NULL;
+            s = onnxtd_report_latency_cache(r, &text, &o->len, err);
+            o->data = text;
+            continue;
+        }
         if (o->path == a->stats_path) {
             o->data = f->stats;
             o->len = f->stats_len;

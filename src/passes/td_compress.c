@@ -515,8 +515,15 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         ((s = run_jobs(&ls, o, PHASE_SPECTRA, err)) ||
          (s = td_plan_ranks(ls.jobs, ls.n, o, &ls.outside, r, err))))
         goto done;
-    if ((s = run_jobs(&ls, o, PHASE_FACTOR, err)) ||
-        (s = td_latency_refuse_none(o, r, err)) ||
+    if ((s = run_jobs(&ls, o, PHASE_FACTOR, err)))
+        goto done;
+    /* chains measured slower than planned: plan again without them */
+    for (int k = 0; k < TD_LAT_REPLANS && o->global != TD_GLOBAL_NONE &&
+                    td_latency_replan(ls.jobs, ls.n); k++)
+        if ((s = td_plan_ranks(ls.jobs, ls.n, o, &ls.outside, r, err)) ||
+            (s = run_jobs(&ls, o, PHASE_FACTOR, err)))
+            goto done;
+    if ((s = td_latency_refuse_none(o, r, err)) ||
         (s = emit_chains(g, o, &ls, err)))
         goto done;
     if ((s = td_graph_check(g, err))) {

@@ -369,7 +369,14 @@ static td_status try_candidate(td_job *j, const td_compress_opts *o,
                 ta >= t_before;
     if (c->slower && !td_latency_explicit(o)) {
         (*n_slower)++;
-        td_factors_free(&f);
+        /* a measurement may overrule the model: the best such stays */
+        if (o->probe && (j->vetoed.method == TD_KEEP ||
+                         better(&f, &j->vetoed, by_error))) {
+            td_factors_free(&j->vetoed);
+            j->vetoed = f;
+        } else {
+            td_factors_free(&f);
+        }
         return TD_OK;
     }
     if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, by_error)) {
@@ -456,7 +463,8 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
     }
     r->method = TD_KEEP;
     if (j->planned && j->plan_keep) {
-        r->note = r->kept_for_speed
+        r->note = j->lat_slow ? TD_LAT_SLOWER_NOTE
+                  : r->kept_for_speed
                       ? "every chain would be slower than the layer (cost model)"
                       : o->vbmf ? "EVBMF ranks would not shrink the layer"
                       : "the allocation keeps this layer";
@@ -476,7 +484,9 @@ void td_job_factor(td_job *j, const td_compress_opts *o)
         if ((j->st = try_candidate(j, o, w, list[q], req[q], t_before,
                                    by_error, &n_slower)))
             goto out;
+    td_latency_judge(j, o, &n_slower);
     settle(j, o, n_slower, w, &req[0]);
+    td_latency_settled(j);
 out:
     td_whitenings_free(j->whiten, l->group);
     j->whiten = NULL;
@@ -506,6 +516,7 @@ void td_job_free(td_job *j)
     td_whitenings_free(j->whiten, j->layer.group);
     j->whiten = NULL;
     td_factors_free(&j->chosen);
+    td_factors_free(&j->vetoed);
     free(j->tail0);
     free(j->tail1);
     j->tail0 = j->tail1 = NULL;

@@ -12,6 +12,10 @@ typedef struct td_job {
     size_t scope;                   /* the graph it is in (td_scope.h) */
     const Onnx__TensorProto *bias;  /* the layer's constant bias, or NULL */
     td_factors chosen;
+    td_factors vetoed;  /* with a latency probe: the best candidate the
+                           cost model called slower (td_latency_judge) */
+    int lat_slow;       /* the chain was measured slower than the layer:
+                           1 newly, 2 once the plan keeps the layer */
     td_layer_report *rep;
     td_status st;
     td_err_t err;

@@ -1,6 +1,11 @@
 #include "td_latency.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "td_cost.h"
+#include "td_job.h"
 
 int td_latency_explicit(const td_compress_opts *o)
 {
@@ -29,9 +34,11 @@ const char *td_latency_hint(const td_compress_opts *o,
         return "";
     buf[0] = 0;
     if (k && !o->allow_slower && !o->force)
-        snprintf(buf, n, "; %zu layer%s kept because every chain is predicted "
+        snprintf(buf, n, "; %zu layer%s kept because every chain is %s "
                  "slower than the layer (the first, '%s' (%s)); "
                  "options.allow_slower uses such chains", k, k == 1 ? " is" : "s are",
+                 r->layers[first].lat_source == TD_LAT_MEASURED
+                     ? "measured (in ONNX Runtime) or predicted" : "predicted",
                  r->layers[first].node, r->layers[first].op);
     return buf;
 }
@@ -48,9 +55,93 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
     return td_err_set(err, TD_EUNMET,
                       "nothing could be compressed without being slower: "
                       "%zu of the %zu layers %s kept because every chain "
-                      "is predicted slower than the layer (the first, '%s' "
+                      "is %s slower than the layer (the first, '%s' "
                       "(%s))%s; options.allow_slower writes the chains anyway", k,
                       r->n_layers, k == 1 ? "is" : "are",
+                      r->layers[first].lat_source == TD_LAT_MEASURED
+                          ? "measured (in ONNX Runtime) or predicted"
+                          : "predicted",
                       r->layers[first].node, r->layers[first].op,
                       k < r->n_layers ? ", the others for other reasons" : "");
+}
+
+int td_latency_verdict(const td_lat_result *m)
+{
+    double d = m->chain_ms - m->layer_ms;
+    if (fabs(d) < TD_LAT_NOISE_MS || fabs(d) < TD_LAT_NOISE_FRAC * m->layer_ms)
+        return 0;
+    return d > 0 ? 1 : -1;
+}
+
+void td_latency_judge(td_job *j, const td_compress_opts *o, int *n_slower)
+{
+    td_layer_report *r = j->rep;
+    const td_latency_probe *p = o->probe;
+    td_lat_result m = {0};
+    td_factors *f = j->chosen.method != TD_KEEP ? &j->chosen
+                    : j->vetoed.method != TD_KEEP ? &j->vetoed : NULL;
+    if (p && !o->allow_slower && !o->force && f) {
+        r->lat_source = TD_LAT_MODEL;
+        double t0 = td_cost_layer_seconds(&j->layer);
+        double t1 = td_cost_chain_seconds(&j->layer, f->method, f->ranks);
+        r->lat_predicted = t0 > 0 && t1 >= 0 ? t1 / t0 : 0;
+        if (p->measure(p->ctx, &j->layer, f, o->opset, &m)) {
+            r->lat_timed = !m.cached;
+            r->lat_cached = m.cached;
+            r->lat_layer_ms = m.layer_ms;
+            r->lat_chain_ms = m.chain_ms;
+            int v = td_latency_verdict(&m);
+            if (v)
+                r->lat_source = TD_LAT_MEASURED;
+            if (v > 0 && f == &j->chosen && !td_latency_explicit(o)) {
+                td_factors_free(&j->chosen);
+                (*n_slower)++;
+                j->lat_slow = j->planned;  /* the plan must know */
+            } else if (v < 0 && f == &j->vetoed) {
+                j->chosen = j->vetoed;
+                memset(&j->vetoed, 0, sizeof j->vetoed);
+            }
+        }
+    }
+    td_factors_free(&j->vetoed);
+}
+
+void td_latency_settled(td_job *j)
+{
+    td_layer_report *r = j->rep;
+    if (r->lat_source != TD_LAT_MEASURED)
+        return;
+    if (r->method == TD_KEEP && r->kept_for_speed)
+        r->note = TD_LAT_SLOWER_NOTE;
+    else if (r->method != TD_KEEP)
+        r->slower_by = r->lat_chain_ms > r->lat_layer_ms
+                           ? r->lat_chain_ms / r->lat_layer_ms : 0;
+}
+
+size_t td_latency_replan(td_job *jobs, size_t n)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++)
+        fresh += jobs[i].lat_slow == 1;
+    if (!fresh)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        td_job *j = &jobs[i];
+        td_layer_report *r = j->rep;
+        td_factors_free(&j->chosen);
+        if (r->method == TD_KEEP)
+            r->note = NULL;  /* why it was kept: decided anew */
+        r->method = TD_KEEP;
+        r->n_cand = 0;
+        r->slower_by = 0;
+        r->kept_for_speed = 0;
+        if (j->lat_slow) {  /* its measurement stays in the report */
+            j->lat_slow = 2;
+            continue;
+        }
+        r->lat_source = TD_LAT_NONE;
+        r->lat_timed = r->lat_cached = 0;
+        r->lat_layer_ms = r->lat_chain_ms = r->lat_predicted = 0;
+    }
+    return fresh;
 }

@@ -12,6 +12,67 @@
 #include "td_passes.h"
 #include "util/td_buf.h"
 
+/* ---- measured latency ---------------------------------------------------
+ * With ONNX Runtime at hand, the layer and the chain the rule has to judge
+ * are timed on the layer's input shape (src/calib/td_lat.h builds the
+ * probe); the pass only asks, and a measurement replaces the cost model's
+ * verdict where it tells the two apart. */
+
+/* Medians of interleaved runs, per run. */
+typedef struct td_lat_result {
+    double layer_ms, chain_ms;
+    int cached;             /* from the cache: nothing was timed */
+} td_lat_result;
+
+typedef struct td_latency_probe {
+    /* 1 and *res when the layer and the chain f (as the pass would emit it
+     * into a model of this opset) were timed or found in the cache; 0 when
+     * they cannot be (shapes not static, a dtype or op the probe does not
+     * time, the runtime failing): the cost model decides. Called from the
+     * pass's worker threads; the probe serialises its timings. */
+    int (*measure)(void *ctx, const td_layer *l, const td_factors *f,
+                   int64_t opset, td_lat_result *res);
+    void *ctx;
+} td_latency_probe;
+
+/* Where a layer's speed verdict came from (td_layer_report.lat_source). */
+enum { TD_LAT_NONE = 0, TD_LAT_MODEL, TD_LAT_MEASURED };
+
+/* A measured difference smaller than both of these is not told apart from
+ * the run-to-run spread of a few interleaved medians on a loaded machine
+ * (a few percent), nor worth a layer (tens of microseconds): the cost
+ * model's verdict then stands. */
+#define TD_LAT_NOISE_FRAC 0.05
+#define TD_LAT_NOISE_MS 0.02
+
+/* 1: the chain measured slower than the layer; -1: faster; 0: within the
+ * noise. */
+int td_latency_verdict(const td_lat_result *m);
+
+struct td_job;
+/* Before the job settles: with a probe, the chain chosen (or, when the
+ * cost model vetoed every candidate, the best of those, kept in
+ * j->vetoed) is timed against the layer; a measured verdict replaces the
+ * model's: a chosen chain measured slower is dropped (*n_slower counts
+ * it) unless the user named it, a vetoed chain measured faster becomes
+ * the chosen one. j->vetoed is freed. */
+void td_latency_judge(struct td_job *j, const td_compress_opts *o,
+                      int *n_slower);
+/* After the job settled: the note and the named chain's slowdown from the
+ * measurement, where it decided. */
+void td_latency_settled(struct td_job *j);
+
+#define TD_LAT_SLOWER_NOTE \
+    "the chain measured slower than the layer in ONNX Runtime"
+/* Rounds of planning again after a planned chain measured slower. */
+#define TD_LAT_REPLANS 3
+
+/* Under a global budget, a planned chain measured slower leaves its share
+ * of the budget unspent: when some job newly has one, every job's factors
+ * and report line are reset for the plan to run again with those layers
+ * kept (td_plan.c), and the count of them is returned; 0: nothing to do. */
+size_t td_latency_replan(struct td_job *jobs, size_t n);
+
 /* Does the user name the chains, so that the rule warns instead of
  * dropping them? A method asked for (--method, not auto) or layers picked
  * by --include, under a per-layer budget: the chain is what was asked for.
@@ -69,5 +130,8 @@ void td_report_speed_text(td_buf *b, const td_speed *s);
  * table (td_report_latency.c). */
 void td_report_latency_layer_json(td_buf *b, const td_layer_report *l);
 void td_report_latency_text(td_buf *b, const td_compress_report *r);
+/* What the per-layer measurement did, as a member of the totals (nothing
+ * without a probe). */
+void td_report_latency_totals_json(td_buf *b, const td_compress_report *r);
 
 #endif

@@ -83,6 +83,9 @@ typedef struct td_compress_opts {
      * too; borrowed, its scope 0 must be the graph passed. NULL: the pass
      * takes the graph and its sub-graphs (no model-local functions). */
     td_scopes *scopes;
+    /* Times a layer and a chain in the runtime (td_latency.h); NULL: the
+     * never-slower rule uses the cost model alone. Borrowed. */
+    const struct td_latency_probe *probe;
 } td_compress_opts;
 
 /* One candidate tried for a layer. */
@@ -113,6 +116,13 @@ typedef struct td_layer_report {
                           slower: its time over the layer's; 0 otherwise */
     td_candidate cand[6];
     int n_cand;
+    /* where the speed verdict came from (td_latency.h: TD_LAT_*), and the
+     * layer's and the chain's measured medians when timed (or cached) */
+    int lat_source;
+    int lat_timed, lat_cached;
+    double lat_layer_ms, lat_chain_ms;
+    double lat_predicted;  /* the cost model's chain/layer ratio for the
+                              chain timed; 0 when it has none */
     /* tensor ring only */
     int tr_shift;
     int64_t tr_r0;
@@ -226,6 +236,12 @@ typedef struct td_compress_report {
     /* the whole model timed against the original (td_latency.h), filled
      * in the same way (NULL: not attempted); borrowed */
     const struct td_speed *speed;
+    /* the per-layer measurement (td_latency.h): layers timed, taken from
+     * the cache, and the seconds spent timing; filled in by the caller */
+    size_t lat_timed, lat_cached;
+    size_t lat_over_time;  /* left to the cost model: timing time spent */
+    double lat_seconds;
+    int lat_probed;        /* a probe was given: the runtime was there */
 } td_compress_report;
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)

@@ -78,6 +78,10 @@ static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
 {
     const td_layer *l = &j->layer;
     double t0 = td_cost_layer_seconds(l);
+    if (j->lat_slow) {  /* its chain measured slower (td_latency.h) */
+        a->fixed = 1;
+        return;
+    }
     if (t0 < 0)
         return;
     td_method m = j->n1 ? TD_TUCKER2 : TD_SVD;

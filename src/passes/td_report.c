@@ -150,6 +150,7 @@ static void totals_json(td_buf *b, const td_compress_report *r)
         td_json_key(b, "layers_data_free"); td_json_int(b, (int64_t)r->n_unweighted);
     }
     td_json_key(b, "seconds"); td_json_num(b, r->seconds);
+    td_report_latency_totals_json(b, r);
     if (r->global != TD_GLOBAL_NONE) {
         td_json_key(b, "target_kind");
         td_json_str(b, r->global == TD_GLOBAL_PARAMS ? "params" : "flops");

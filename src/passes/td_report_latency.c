@@ -1,6 +1,8 @@
-/* The never-slower rule in the reports: per layer in the JSON, and in the
- * text table the layers kept for speed and a warning for each chain the user
- * named that is predicted slower (td_latency.h). */
+/* The never-slower rule in the reports: per layer in the JSON (with where
+ * its verdict came from: the measurement or the cost model), and in the
+ * text table the layers kept for speed, a warning for each chain the user
+ * named that is predicted or measured slower, and what was timed
+ * (td_latency.h). */
 #include "td_latency.h"
 #include "util/td_buf.h"
 
@@ -14,6 +16,49 @@ void td_report_latency_layer_json(td_buf *b, const td_layer_report *l)
         td_json_key(b, "predicted_slower_by");
         td_json_num(b, l->slower_by);
     }
+    if (l->lat_source == TD_LAT_NONE)
+        return;
+    /* the verdict's source; the numbers whenever something was timed,
+     * also when they were within the noise and the model decided */
+    td_json_key(b, "latency");
+    td_json_open(b, '{');
+    td_json_key(b, "source");
+    td_json_str(b, l->lat_source == TD_LAT_MEASURED ? "measured" : "model");
+    if (l->lat_timed || l->lat_cached) {
+        td_json_key(b, "layer_ms");
+        td_json_num(b, l->lat_layer_ms);
+        td_json_key(b, "chain_ms");
+        td_json_num(b, l->lat_chain_ms);
+        td_json_key(b, "cached");
+        td_json_bool(b, l->lat_cached);
+    }
+    if (l->lat_predicted > 0) {
+        td_json_key(b, "predicted_ratio");
+        td_json_num(b, l->lat_predicted);
+    }
+    td_json_close(b, '}');
+}
+
+void td_report_latency_totals_json(td_buf *b, const td_compress_report *r)
+{
+    if (!r->lat_probed)
+        return;
+    size_t measured = 0;
+    for (size_t i = 0; i < r->n_layers; i++)
+        measured += r->layers[i].lat_source == TD_LAT_MEASURED;
+    td_json_key(b, "latency_measure");
+    td_json_open(b, '{');
+    td_json_key(b, "timed");
+    td_json_int(b, (int64_t)r->lat_timed);
+    td_json_key(b, "cached");
+    td_json_int(b, (int64_t)r->lat_cached);
+    td_json_key(b, "over_time");
+    td_json_int(b, (int64_t)r->lat_over_time);
+    td_json_key(b, "decided");
+    td_json_int(b, (int64_t)measured);
+    td_json_key(b, "seconds");
+    td_json_num(b, r->lat_seconds);
+    td_json_close(b, '}');
 }
 
 /* Warnings beyond this many go to the JSON report only. */
@@ -37,9 +82,24 @@ void td_report_latency_text(td_buf *b, const td_compress_report *r)
             break;
         }
         td_buf_printf(b, "warning: %s: the %s chain asked for is written, but "
-                      "the latency model predicts it %.2fx slower than the "
-                      "layer\n", l->node, td_method_name(l->method),
+                      "%s %.2fx slower than the layer\n", l->node,
+                      td_method_name(l->method),
+                      l->lat_source == TD_LAT_MEASURED
+                          ? "it measured" : "the latency model predicts it",
                       l->slower_by);
+    }
+    if (r->lat_probed) {
+        size_t measured = 0;
+        for (size_t i = 0; i < r->n_layers; i++)
+            measured += r->layers[i].lat_source == TD_LAT_MEASURED;
+        td_buf_printf(b, "per-layer latency: %zu chain%s timed against the "
+                      "layer in ONNX Runtime (%.1f s), %zu from the cache; "
+                      "%zu speed verdict%s measured, the others from the "
+                      "cost model%s\n", r->lat_timed, r->lat_timed == 1 ? "" : "s",
+                      r->lat_seconds, r->lat_cached, measured,
+                      measured == 1 ? "" : "s",
+                      r->lat_over_time ? " (the time for timing ran out "
+                                         "before the smallest layers)" : "");
     }
 }
 

@@ -69,9 +69,11 @@ fi
 # The output bytes depend on the model and the options, not on how many
 # layer workers ran (CI machines differ in cores): auto, which weighs CP's
 # ALS (most sensitive to rounding), under a tolerance and under a budget.
+# --no-measure: measured per-layer latencies would decide chains by the
+# machine's timings, which no two runs share.
 for opt in "--tol 0.3" "--target-params 0.6"; do
-  "$BIN" compress "$det" -o "$T/d1.onnx" $opt --threads 1 --quiet &&
-    "$BIN" compress "$det" -o "$T/d2.onnx" $opt --threads 2 --quiet ||
+  "$BIN" compress "$det" -o "$T/d1.onnx" $opt --threads 1 --no-measure --quiet &&
+    "$BIN" compress "$det" -o "$T/d2.onnx" $opt --threads 2 --no-measure --quiet ||
     bad "det $opt: compress failed"
   cmp -s "$T/d1.onnx" "$T/d2.onnx" ||
     bad "det $opt: --threads 1 and --threads 2 give different models: $("$BIN" diff "$T/d1.onnx" "$T/d2.onnx" | head -3)"

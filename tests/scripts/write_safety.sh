@@ -189,7 +189,9 @@ def load(p):  # the same report but for the timings
     d = json.load(open(p))
     for l in d["layers"]:
         l.pop("seconds", None)
+        l.pop("latency", None)  # per-layer timings in ONNX Runtime
     d["totals"].pop("seconds", None)
+    d["totals"].pop("latency_measure", None)
     d.pop("speed", None)
     return d
 sys.exit(load(sys.argv[1]) != load(sys.argv[2]))
