@@ -90,6 +90,8 @@ const char cli_help_compress[] =
     "  --vbmf-weaken F   r = full - F x (full - r_evbmf), F in (0, 1]\n"
     "                    (default 1: the EVBMF rank; smaller: nearer full)\n"
     "  --rank-multiple K ranks chosen by the options above are multiples of K\n"
+    "                    (default: multiples of 16 from 16 up, any rank\n"
+    "                    below; ONNX Runtime's channel block)\n"
     "  --min-rank N      and at least N (default 1)\n"
     "  --protect         under --target-*, without --calib/--act-stats/\n"
     "                    --include: keep heads (layers feeding a graph\n"

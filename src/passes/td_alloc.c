@@ -23,10 +23,17 @@ static double err2_at(const td_alloc_layer *l, int64_t r0, int64_t r1)
     return l->tail0[r0] + (l->n1 ? l->tail1[r1] : 0);
 }
 
+int64_t td_alloc_step(const td_alloc_opts *o, int64_t r)
+{
+    if (o->multiple < 1 || r < o->multiple_from)
+        return 1;
+    return o->multiple;
+}
+
 /* Smallest allowed rank of a mode of size n. */
 static int64_t lowest(int64_t n, const td_alloc_opts *o)
 {
-    int64_t k = o->multiple, lo = o->min_rank;
+    int64_t k = td_alloc_step(o, o->min_rank), lo = o->min_rank;
     lo = (lo + k - 1) / k * k;
     return lo <= n ? lo : n;
 }
@@ -37,7 +44,8 @@ static int64_t snap_down(int64_t r, int64_t n, const td_alloc_opts *o)
     int64_t lo = lowest(n, o);
     if (r >= n)
         return n;
-    r = r / o->multiple * o->multiple;
+    int64_t k = td_alloc_step(o, r);
+    r = r / k * k;
     return r < lo ? lo : r;
 }
 
@@ -51,7 +59,7 @@ static move best_jump(const td_alloc_layer *l, const td_alloc_opts *o)
 {
     move m = {0};
     int64_t lo0 = lowest(l->n0, o);
-    for (int64_t r0 = l->n0; r0 >= lo0; r0 -= (r0 == l->n0 ? 1 : o->multiple)) {
+    for (int64_t r0 = l->n0; r0 >= lo0; r0 -= (r0 == l->n0 ? 1 : td_alloc_step(o, r0 - 1))) {
         int64_t a = snap_down(r0, l->n0, o);
         int64_t b = 0;
         if (l->n1) {
@@ -117,7 +125,8 @@ static double refill(td_alloc_layer *l, size_t n, double total, double target,
                 int64_t r = mode ? l[i].r1 : l[i].r0;
                 if (r >= full)
                     continue;
-                int64_t up = r + o->multiple - r % o->multiple;
+                int64_t k = td_alloc_step(o, r + 1);
+                int64_t up = r + k - r % k;
                 up = up > full ? full : up;
                 int64_t a = mode ? l[i].r0 : up, b = mode ? up : l[i].r1;
                 double cost = td_alloc_cost(&l[i], a, b);
@@ -195,8 +204,8 @@ int64_t td_alloc_weakened_rank(int64_t r_vbmf, int64_t r_full, double weaken,
                                const td_alloc_opts *o)
 {
     double r = (double)r_full - weaken * (double)(r_full - r_vbmf);
-    int64_t k = o->multiple > 0 ? o->multiple : 1;
     int64_t x = (int64_t)ceil(r - 1e-9);
+    int64_t k = td_alloc_step(o, x);
     x = (x + k - 1) / k * k;
     if (x < o->min_rank)
         x = o->min_rank;

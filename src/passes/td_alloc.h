@@ -41,7 +41,13 @@ typedef struct td_alloc_layer {
 typedef struct td_alloc_opts {
     int64_t multiple;  /* ranks are multiples of this (>= 1) */
     int64_t min_rank;  /* and at least this (>= 1) */
+    int64_t multiple_from;  /* > 0: ranks below this are free (any
+                               value); 0: every rank is a multiple */
 } td_alloc_opts;
+
+/* The rank step at rank r under o: o->multiple, or 1 where
+ * o->multiple_from frees the rank. */
+int64_t td_alloc_step(const td_alloc_opts *o, int64_t r);
 
 /* Relative slack when a total is tested against its target: totals are
  * sums over hundreds of layers, and their rounding must not turn an exact
