@@ -279,7 +279,8 @@ typedef struct onnxtd_compress_options {
     int64_t rank_multiple;  /* ranks chosen by a global budget or EVBMF are
                                multiples of this; default 0: multiples of
                                16 (ONNX Runtime's channel block) from 16
-                               up, any rank below 16 */
+                               up on modes of 64 or more; any rank below
+                               16 or on narrower modes */
     int64_t min_rank;       /* default 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
     /* Activation statistics file (onnxtd_stats_model, then

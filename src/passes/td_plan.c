@@ -18,15 +18,18 @@
  * multiple of both). Chains at such ranks measured 1.2-1.3x faster than at
  * free ranks for the same MACs (bench/README.md, rank_multiple.sh). */
 #define AUTO_RANK_MULTIPLE 16
+/* Modes narrower than four blocks take any rank (there a step of 16 is a
+ * quarter of the mode or more: on 32-channel layers it doubled the output
+ * error at --target-flops 0.3), and so do ranks below one block, which
+ * small budgets need. */
+#define AUTO_MULTIPLE_FROM 64
 
 td_alloc_opts td_plan_alloc_opts(const td_compress_opts *o)
 {
     td_alloc_opts ao = {o->rank_multiple, o->min_rank, 0};
     if (o->rank_multiple < 1) {
-        /* ranks below one block stay free: small layers and small
-         * budgets need them, and their chains are cheap anyway */
         ao.multiple = AUTO_RANK_MULTIPLE;
-        ao.multiple_from = AUTO_RANK_MULTIPLE;
+        ao.multiple_from = AUTO_MULTIPLE_FROM;
     }
     return ao;
 }
@@ -106,13 +109,16 @@ static void cap_for_speed(const td_job *j, const td_alloc_opts *ao,
         if (td_cost_chain_seconds(l, m, rk) < t0) {
             /* the cap is the largest rank the allocation may give: a
              * multiple of the mode's step unless it is the mode's size */
-            int64_t k0 = td_alloc_step(ao, r0), k1 = td_alloc_step(ao, rk[1]);
+            int64_t k0 = td_alloc_step(ao, a->n0, r0);
+            int64_t k1 = td_alloc_step(ao, a->n1, rk[1]);
             if (r0 < a->n0)
                 r0 = r0 / k0 * k0;
             if (j->n1 && rk[1] < a->n1)
                 rk[1] = rk[1] / k1 * k1;
             if (r0 < 1 || (j->n1 && rk[1] < 1))
                 break;
+            a->w0 = a->n0;
+            a->w1 = a->n1;
             a->n0 = r0;
             a->n1 = rk[1];
             return;

@@ -15,7 +15,8 @@ typedef struct td_plan_outside {
 } td_plan_outside;
 
 /* The rank rounding of o: o->rank_multiple, or with rank_multiple 0 (the
- * default) multiples of the runtime's channel block from one block up. */
+ * default) multiples of the runtime's channel block from one block up, on
+ * modes wide enough that the step costs little error. */
 td_alloc_opts td_plan_alloc_opts(const td_compress_opts *o);
 
 /* Allocates ranks over jobs (spectra computed) for o->global, or sets the

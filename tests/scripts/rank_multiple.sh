@@ -2,8 +2,8 @@
 # Rank rounding and the chains chosen under a MACs budget (run by ctest):
 #   bash tests/scripts/rank_multiple.sh BINARY SRCDIR
 #
-# By default the ranks a global budget allocates are multiples of 16 (or
-# below 16, or the whole mode); --rank-multiple K
+# By default the ranks a global budget allocates on modes of 64 or more are
+# multiples of 16 (or below 16, or the whole mode), free on narrower ones; --rank-multiple K
 # rounds every mode to K (1: free ranks) and is recorded in the output's
 # options. Under --target-flops, auto writes no CP chain its cost model
 # predicts slower than the Tucker-2 chain of the same MACs (CP's depthwise
@@ -39,20 +39,21 @@ PY
 ranks() { json "$1" "';'.join('%s %s %s' % (l['node'], l['method'], ','.join(map(str, l['ranks']))) for l in r['layers'] if l['method'] != 'keep')"; }
 # Cout, Cin of each conv: a rank equal to its mode is always allowed
 sizes="c0:128,64 c1:128,128 c2:64,128 c3:32,64"
-# on_grid JSON K FREE: every Tucker-2 rank of at least FREE (below its
-# mode) is a multiple of K; prints the offenders
+# on_grid JSON K FREE [WIDE]: every Tucker-2 rank of at least FREE (below
+# its mode) of a mode at least WIDE wide is a multiple of K; prints the
+# offenders
 on_grid() {
   json "$1" "[ (l['node'], l['ranks']) for l in r['layers'] if l['method'] == 'tucker2' and any(
       rk % $2 for rk, n in zip(l['ranks'], dict(s.split(':') for s in '$sizes'.split())[l['node']].split(','))
-      if $3 <= rk < int(n))]"
+      if $3 <= rk < int(n) and int(n) >= ${4:-1})]"
 }
 
 for budget in "--target-flops 0.5" "--target-params 0.4"; do
   if "$BIN" compress "$T/m.onnx" -o "$T/d.onnx" $budget --no-measure --quiet \
        --report "$T/d.json" 2> "$T/err"; then
     echo "default, $budget: $(ranks "$T/d.json")"
-    [ "$(on_grid "$T/d.json" 16 16)" = "[]" ] ||
-      bad "default $budget: ranks of 16 or more off the 16-grid: $(on_grid "$T/d.json" 16 16)"
+    [ "$(on_grid "$T/d.json" 16 16 64)" = "[]" ] ||
+      bad "default $budget: ranks of 16 or more off the 16-grid: $(on_grid "$T/d.json" 16 16 64)"
     [ "$(json "$T/d.json" "sum(l['method'] != 'keep' for l in r['layers'])")" -ge 2 ] ||
       bad "default $budget: fewer than two layers replaced: $(ranks "$T/d.json")"
   else
@@ -64,8 +65,8 @@ done
 if "$BIN" compress "$T/m.onnx" -o "$T/t.onnx" --target-flops 0.5 --method tucker2 \
      --no-measure --quiet --report "$T/t.json" 2> "$T/err"; then
   echo "tucker2, default rounding: $(ranks "$T/t.json")"
-  [ "$(on_grid "$T/t.json" 16 16)" = "[]" ] ||
-    bad "tucker2 default: ranks of 16 or more off the 16-grid: $(on_grid "$T/t.json" 16 16)"
+  [ "$(on_grid "$T/t.json" 16 16 64)" = "[]" ] ||
+    bad "tucker2 default: ranks of 16 or more off the 16-grid: $(on_grid "$T/t.json" 16 16 64)"
 else
   bad "tucker2 default failed: $(cat "$T/err")"
 fi

@@ -65,12 +65,13 @@ int main(void)
             CHECK(l[i].r0 >= 16 && l[i].r1 >= 16);
         }
 
-    /* the default rounding: multiples of 16 from 16 up, ranks below free */
+    /* the default rounding: multiples of 16 from 16 up on modes of 64 or
+     * more, ranks below 16 and narrower modes free */
     td_alloc_layer m[1] = {0};
     tucker(&m[0], 64, 0.9);
-    td_alloc_opts from16 = {16, 1, 16};
-    CHECK(td_alloc_step(&from16, 40) == 16 && td_alloc_step(&from16, 16) == 16);
-    CHECK(td_alloc_step(&from16, 15) == 1);
+    td_alloc_opts from16 = {16, 1, 64};
+    CHECK(td_alloc_step(&from16, 64, 40) == 16 && td_alloc_step(&from16, 64, 16) == 16);
+    CHECK(td_alloc_step(&from16, 64, 15) == 1 && td_alloc_step(&from16, 63, 40) == 1);
     for (double f = 0.05; f < 0.9; f += 0.2) {
         got = td_alloc_ranks(m, 1, 0, f * m[0].orig, &from16);
         CHECK_MSG(got <= f * m[0].orig, "got %g at %g", got, f);
@@ -84,6 +85,7 @@ int main(void)
     CHECK_MSG(!m[0].keep && m[0].r0 < 16 && got >= 0.8 * 0.05 * m[0].orig,
               "ranks %lld %lld, got %g", (long long)m[0].r0, (long long)m[0].r1, got);
     CHECK(td_alloc_weakened_rank(10, 48, 1.0, &from16) == 10);
+    CHECK(td_alloc_weakened_rank(10, 48, 0.5, &from16) == 29);
     CHECK(td_alloc_weakened_rank(10, 64, 0.5, &from16) == 48);
     free((void *)m[0].tail0);
     free((void *)m[0].tail1);
