@@ -277,7 +277,8 @@ typedef struct onnxtd_compress_options {
     size_t n_dims;
     onnxtd_sensitivity sensitivity;  /* for the target budgets */
     int64_t rank_multiple;  /* ranks chosen by a global budget or EVBMF are
-                               multiples of this; default 0: multiples of
+                               multiples of this; default 0: under a MACs
+                               budget alone, multiples of
                                16 (ONNX Runtime's channel block) from 16
                                up on modes of 64 or more; any rank below
                                16 or on narrower modes */

@@ -2,7 +2,7 @@
 # Rank rounding and the chains chosen under a MACs budget (run by ctest):
 #   bash tests/scripts/rank_multiple.sh BINARY SRCDIR
 #
-# By default the ranks a global budget allocates on modes of 64 or more are
+# By default the ranks --target-flops allocates on modes of 64 or more are
 # multiples of 16 (or below 16, or the whole mode), free on narrower ones; --rank-multiple K
 # rounds every mode to K (1: free ranks) and is recorded in the output's
 # options. Under --target-flops, auto writes no CP chain its cost model
@@ -48,7 +48,7 @@ on_grid() {
       if $3 <= rk < int(n) and int(n) >= ${4:-1})]"
 }
 
-for budget in "--target-flops 0.5" "--target-params 0.4"; do
+for budget in "--target-flops 0.5" "--target-flops 0.3"; do
   if "$BIN" compress "$T/m.onnx" -o "$T/d.onnx" $budget --no-measure --quiet \
        --report "$T/d.json" 2> "$T/err"; then
     echo "default, $budget: $(ranks "$T/d.json")"
