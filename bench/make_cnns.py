@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the CNNs of the speed benchmark with random weights (no download):
     /usr/bin/python3 bench/make_cnns.py OUTDIR [name ...]
-resnet18, resnet50, mobilenet_v2, vgg16 (the torchvision architectures,
-written out in torch.nn since torchvision is not installed; 1x3x224x224) and
+resnet18, resnet50, resnext50_32x4d, mobilenet_v2, vgg16 (the torchvision
+architectures, written out in torch.nn since torchvision is not installed;
+1x3x224x224) and
 kws (a 24-96-channel stack of 1x1 and 3x1 convs on a 1x40x98 spectrogram,
 the shape of small speech-embedding models). Random weights have the
 trained models' shapes, which is all latency needs; their spectra are
@@ -38,12 +39,14 @@ class Basic(nn.Module):
 
 class Bottleneck(nn.Module):
     expansion = 4
+    groups, width_per_group = 1, 64  # ResNeXt-50 32x4d: 32, 4
 
     def __init__(self, cin, c, stride):
         super().__init__()
-        self.a = conv_bn(cin, c, 1)
-        self.b = conv_bn(c, c, 3, stride)
-        self.c = conv_bn(c, 4 * c, 1, act=None)
+        w = c * self.width_per_group // 64 * self.groups
+        self.a = conv_bn(cin, w, 1)
+        self.b = conv_bn(w, w, 3, stride, groups=self.groups)
+        self.c = conv_bn(w, 4 * c, 1, act=None)
         self.down = (conv_bn(cin, 4 * c, 1, stride, act=None)
                      if stride != 1 or cin != 4 * c else nn.Identity())
 
@@ -61,6 +64,10 @@ def resnet(block, counts):
             cin = c * block.expansion
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 1000)]
     return nn.Sequential(*layers)
+
+
+class NeXt(Bottleneck):
+    groups, width_per_group = 32, 4
 
 
 class Inverted(nn.Module):
@@ -121,6 +128,7 @@ def kws():
 MODELS = {
     "resnet18": (lambda: resnet(Basic, [2, 2, 2, 2]), (1, 3, 224, 224)),
     "resnet50": (lambda: resnet(Bottleneck, [3, 4, 6, 3]), (1, 3, 224, 224)),
+    "resnext50_32x4d": (lambda: resnet(NeXt, [3, 4, 6, 3]), (1, 3, 224, 224)),
     "mobilenet_v2": (mobilenet_v2, (1, 3, 224, 224)),
     "vgg16": (vgg16, (1, 3, 224, 224)),
     "kws": (kws, (1, 1, 40, 98)),

@@ -278,7 +278,12 @@ typedef struct onnxtd_compress_options {
     const onnxtd_dim_value *dims;
     size_t n_dims;
     onnxtd_sensitivity sensitivity;  /* for the target budgets */
-    int64_t rank_multiple;  /* ranks rounded to multiples of this; default 1 */
+    int64_t rank_multiple;  /* ranks chosen by a global budget or EVBMF are
+                               multiples of this; default 0: under a MACs
+                               budget alone, multiples of
+                               16 (ONNX Runtime's channel block) from 16
+                               up on modes of 64 or more; any rank below
+                               16 or on narrower modes */
     int64_t min_rank;       /* default 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
     /* Activation statistics file (onnxtd_stats_model, then

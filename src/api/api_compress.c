@@ -45,7 +45,7 @@ void onnxtd_compress_options_init(onnxtd_compress_options *o)
     o->max_sweeps = DEFAULT_SWEEPS;
     o->fit_tol = DEFAULT_FIT_TOL;
     o->sensitivity = ONNXTD_SENSITIVITY_RELATIVE;
-    o->rank_multiple = 1;
+    o->rank_multiple = 0;
     o->min_rank = 1;
     o->act_lambda = DEFAULT_ACT_LAMBDA;
     o->holdout = ONNXTD_HOLDOUT_AUTO;
@@ -155,9 +155,10 @@ static td_status check_options(const onnxtd_compress_options *o,
                           "onnxtd_method", (int)o->method);
     if ((s = check_budget(&o->budget, err)))
         return s;
-    if (o->rank_multiple < 1 || o->min_rank < 1)
-        return td_err_set(err, TD_EUSAGE, "options.rank_multiple and "
-                          "options.min_rank must be >= 1");
+    if (o->rank_multiple < 0 || o->min_rank < 1)
+        return td_err_set(err, TD_EUSAGE, "options.rank_multiple must be "
+                          ">= 0 (0: the default rounding) and "
+                          "options.min_rank >= 1");
     if (o->max_sweeps < 1 || !(o->fit_tol > 0))
         return td_err_set(err, TD_EUSAGE, "options.max_sweeps and "
                           "options.fit_tol must be positive");

@@ -56,7 +56,7 @@ char *td_api_options_text(const onnxtd_compress_options *o)
     td_buf b = {0};
     td_buf_printf(&b, "method=%s", method_text(o->method));
     budget_text(&b, o);
-    if (o->rank_multiple > 1)
+    if (o->rank_multiple >= 1)
         td_buf_printf(&b, " rank_multiple=%lld", (long long)o->rank_multiple);
     if (o->min_rank > 1)
         td_buf_printf(&b, " min_rank=%lld", (long long)o->min_rank);

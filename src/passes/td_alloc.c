@@ -23,21 +23,38 @@ static double err2_at(const td_alloc_layer *l, int64_t r0, int64_t r1)
     return l->tail0[r0] + (l->n1 ? l->tail1[r1] : 0);
 }
 
-/* Smallest allowed rank of a mode of size n. */
-static int64_t lowest(int64_t n, const td_alloc_opts *o)
+int64_t td_alloc_step(const td_alloc_opts *o, int64_t w, int64_t r)
 {
-    int64_t k = o->multiple, lo = o->min_rank;
+    if (o->multiple < 1 || (o->multiple_from > 0 &&
+                            (w < o->multiple_from || r < o->multiple)))
+        return 1;
+    return o->multiple;
+}
+
+/* The width of a mode, for the rounding. */
+static int64_t width(const td_alloc_layer *l, int mode)
+{
+    int64_t w = mode ? l->w1 : l->w0;
+    return w > 0 ? w : mode ? l->n1 : l->n0;
+}
+
+/* Smallest allowed rank of a mode of size n, w wide. */
+static int64_t lowest(int64_t n, int64_t w, const td_alloc_opts *o)
+{
+    int64_t k = td_alloc_step(o, w, o->min_rank), lo = o->min_rank;
     lo = (lo + k - 1) / k * k;
     return lo <= n ? lo : n;
 }
 
 /* The allowed rank at or below r (multiples of k, at least the lowest). */
-static int64_t snap_down(int64_t r, int64_t n, const td_alloc_opts *o)
+static int64_t snap_down(int64_t r, int64_t n, int64_t w,
+                         const td_alloc_opts *o)
 {
-    int64_t lo = lowest(n, o);
+    int64_t lo = lowest(n, w, o);
     if (r >= n)
         return n;
-    r = r / o->multiple * o->multiple;
+    int64_t k = td_alloc_step(o, w, r);
+    r = r / k * k;
     return r < lo ? lo : r;
 }
 
@@ -50,13 +67,15 @@ typedef struct move {
 static move best_jump(const td_alloc_layer *l, const td_alloc_opts *o)
 {
     move m = {0};
-    int64_t lo0 = lowest(l->n0, o);
-    for (int64_t r0 = l->n0; r0 >= lo0; r0 -= (r0 == l->n0 ? 1 : o->multiple)) {
-        int64_t a = snap_down(r0, l->n0, o);
+    int64_t w0 = width(l, 0), w1 = width(l, 1);
+    int64_t lo0 = lowest(l->n0, w0, o);
+    for (int64_t r0 = l->n0; r0 >= lo0;
+         r0 -= (r0 == l->n0 ? 1 : td_alloc_step(o, w0, r0 - 1))) {
+        int64_t a = snap_down(r0, l->n0, w0, o);
         int64_t b = 0;
         if (l->n1) {
             int64_t t = (int64_t)floor((double)a * (double)l->n1 / (double)l->n0);
-            b = snap_down(t < 1 ? 1 : t, l->n1, o);
+            b = snap_down(t < 1 ? 1 : t, l->n1, w1, o);
         }
         double saved = l->orig - td_alloc_cost(l, a, b);
         if (saved > 0) {
@@ -77,9 +96,10 @@ static move best_step(const td_alloc_layer *l, const td_alloc_opts *o)
     double c = l->cost, e = err2_at(l, l->r0, l->r1);
     for (int mode = 0; mode < (l->n1 ? 2 : 1); mode++) {
         int64_t n = mode ? l->n1 : l->n0, r = mode ? l->r1 : l->r0;
-        if (r <= lowest(n, o))
+        int64_t w = width(l, mode);
+        if (r <= lowest(n, w, o))
             continue;
-        int64_t down = snap_down(r - 1, n, o);
+        int64_t down = snap_down(r - 1, n, w, o);
         int64_t a = mode ? l->r0 : down, b = mode ? down : l->r1;
         double saved = c - td_alloc_cost(l, a, b);
         if (saved <= 0)
@@ -117,7 +137,8 @@ static double refill(td_alloc_layer *l, size_t n, double total, double target,
                 int64_t r = mode ? l[i].r1 : l[i].r0;
                 if (r >= full)
                     continue;
-                int64_t up = r + o->multiple - r % o->multiple;
+                int64_t k = td_alloc_step(o, width(&l[i], mode), r + 1);
+                int64_t up = r + k - r % k;
                 up = up > full ? full : up;
                 int64_t a = mode ? l[i].r0 : up, b = mode ? up : l[i].r1;
                 double cost = td_alloc_cost(&l[i], a, b);
@@ -195,8 +216,8 @@ int64_t td_alloc_weakened_rank(int64_t r_vbmf, int64_t r_full, double weaken,
                                const td_alloc_opts *o)
 {
     double r = (double)r_full - weaken * (double)(r_full - r_vbmf);
-    int64_t k = o->multiple > 0 ? o->multiple : 1;
     int64_t x = (int64_t)ceil(r - 1e-9);
+    int64_t k = td_alloc_step(o, r_full, x);
     x = (x + k - 1) / k * k;
     if (x < o->min_rank)
         x = o->min_rank;

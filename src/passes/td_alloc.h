@@ -30,6 +30,8 @@ typedef struct td_alloc_layer {
     double orig;               /* cost of the original layer */
     double weight;             /* sensitivity: error counts weight x */
     int fixed;                 /* must stay as it is */
+    int64_t w0, w1;            /* the modes' widths for the rounding when a
+                                  cap lowered n0, n1 (0: n0, n1) */
 
     /* out */
     int keep;        /* the original stays */
@@ -41,7 +43,14 @@ typedef struct td_alloc_layer {
 typedef struct td_alloc_opts {
     int64_t multiple;  /* ranks are multiples of this (>= 1) */
     int64_t min_rank;  /* and at least this (>= 1) */
+    int64_t multiple_from;  /* > 0: only on modes at least this wide, and
+                               ranks below one multiple are free too;
+                               0: every rank of every mode */
 } td_alloc_opts;
+
+/* The rank step at rank r of a mode w wide under o: o->multiple, or 1
+ * where o->multiple_from frees the rank. */
+int64_t td_alloc_step(const td_alloc_opts *o, int64_t w, int64_t r);
 
 /* Relative slack when a total is tested against its target: totals are
  * sums over hundreds of layers, and their rounding must not turn an exact

@@ -10,6 +10,7 @@
 #include "td_cost.h"
 #include "td_fit.h"
 #include "td_latency.h"
+#include "td_plan.h"
 
 static double now(void)
 {
@@ -258,13 +259,19 @@ static int candidates(const td_job *j, const td_compress_opts *o,
             b.cp_sweeps = b.max_sweeps;
             if (m == TD_CP) {
                 b.rank = cp_rank_for(l, j->cost_cap, flops);
+                /* an explicit --rank-multiple holds for CP too; by
+                 * default its rank, at the planned chain's cost, stays
+                 * whole (rounding down would leave budget unused) */
+                int64_t k = o->rank_multiple;
+                if (k > 1 && b.rank > k)
+                    b.rank = b.rank / k * k;
                 if (b.rank < 1)
                     continue;
                 /* CP at the same parameters may cost more MACs, and its
-                 * depthwise convs run memory-bound: under a second budget
-                 * on MACs it runs only where its chain costs no more MACs
-                 * and no more estimated time than the planned one */
-                if (o->also_flops > 0 && o->method_auto) {
+                 * depthwise convs run memory-bound: under a budget on MACs
+                 * it runs only where its chain costs no more MACs and no
+                 * more estimated time than the planned one */
+                if ((o->also_flops > 0 || flops) && o->method_auto) {
                     td_method pm_ = td_method_applies(l, TD_TUCKER2) ? TD_TUCKER2
                                                                    : TD_SVD;
                     int64_t planned[2] = {j->r0, j->r1}, cr[1] = {b.rank};

@@ -61,7 +61,7 @@ typedef struct td_compress_opts {
     /* Ranks from EVBMF on the channel unfoldings, weakened toward full. */
     int vbmf;
     double vbmf_weaken;   /* (0, 1]; 1: the EVBMF rank itself */
-    int64_t rank_multiple;  /* >= 1 */
+    int64_t rank_multiple;  /* >= 1; 0: td_plan_alloc_opts' default */
     int64_t min_rank;       /* >= 1 */
     int allow_slower;       /* keep chains the cost model says are slower */
     /* Activation statistics (NULL: data-free): layers whose input has a

@@ -13,6 +13,30 @@
 #include "td_method.h"
 #include "td_plan.h"
 
+/* ONNX Runtime's x86 NCHWc convolutions take channel counts that are
+ * multiples of the SIMD block: 16 floats with AVX-512, 8 with AVX2 (16 is a
+ * multiple of both). Chains at such ranks measured 1.2-1.3x faster than at
+ * free ranks for the same MACs (bench/README.md, rank_multiple.sh). */
+#define AUTO_RANK_MULTIPLE 16
+/* Modes narrower than four blocks take any rank (there a step of 16 is a
+ * quarter of the mode or more: on 32-channel layers it doubled the output
+ * error at --target-flops 0.3), and so do ranks below one block, which
+ * small budgets need. */
+#define AUTO_MULTIPLE_FROM 64
+
+td_alloc_opts td_plan_alloc_opts(const td_compress_opts *o)
+{
+    td_alloc_opts ao = {o->rank_multiple, o->min_rank, 0};
+    /* by default only under a MACs budget, where it was measured: under
+     * --target-params on PP-OCRv4 det the coarser ranks replaced one more
+     * layer and moved the output on random inputs 50x further */
+    if (o->rank_multiple < 1 && o->global == TD_GLOBAL_FLOPS) {
+        ao.multiple = AUTO_RANK_MULTIPLE;
+        ao.multiple_from = AUTO_MULTIPLE_FROM;
+    }
+    return ao;
+}
+
 /* Model totals in the budget's unit (parameters or MACs): what the
  * allocation cannot change and everything before; and the same in MACs,
  * for a second budget on them (o->also_flops). */
@@ -74,7 +98,8 @@ static void cost_model(const td_job *j, int flops, td_alloc_layer *a)
  * proportional ranks) whose chain the cost model predicts faster than the
  * layer; a layer with none stays as it is. Latency falls with the ranks,
  * so every smaller choice is faster too. */
-static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
+static void cap_for_speed(const td_job *j, const td_alloc_opts *ao,
+                          td_alloc_layer *a)
 {
     const td_layer *l = &j->layer;
     double t0 = td_cost_layer_seconds(l);
@@ -90,13 +115,17 @@ static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
         int64_t rk[2] = {r0, r1 < 1 && j->n1 ? 1 : r1};
         if (td_cost_chain_seconds(l, m, rk) < t0) {
             /* the cap is the largest rank the allocation may give: a
-             * multiple of --rank-multiple unless it is the mode's size */
-            if (multiple > 1 && r0 < a->n0)
-                r0 = r0 / multiple * multiple;
-            if (multiple > 1 && j->n1 && rk[1] < a->n1)
-                rk[1] = rk[1] / multiple * multiple;
+             * multiple of the mode's step unless it is the mode's size */
+            int64_t k0 = td_alloc_step(ao, a->n0, r0);
+            int64_t k1 = td_alloc_step(ao, a->n1, rk[1]);
+            if (r0 < a->n0)
+                r0 = r0 / k0 * k0;
+            if (j->n1 && rk[1] < a->n1)
+                rk[1] = rk[1] / k1 * k1;
             if (r0 < 1 || (j->n1 && rk[1] < 1))
                 break;
+            a->w0 = a->n0;
+            a->w1 = a->n1;
             a->n0 = r0;
             a->n1 = rk[1];
             return;
@@ -107,7 +136,7 @@ static void cap_for_speed(const td_job *j, int64_t multiple, td_alloc_layer *a)
 
 static td_status plan_vbmf(td_job *jobs, size_t n, const td_compress_opts *o)
 {
-    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    td_alloc_opts ao = td_plan_alloc_opts(o);
     for (size_t i = 0; i < n; i++) {
         td_job *j = &jobs[i];
         if (!j->have_spectra)
@@ -289,6 +318,7 @@ static void build_models(const td_job *jobs, size_t n,
             mean_norm2 += jobs[i].norm2;
         }
     mean_norm2 = counted ? mean_norm2 / (double)counted : 1;
+    td_alloc_opts ao = td_plan_alloc_opts(o);
     for (size_t i = 0; i < n; i++) {
         const td_job *j = &jobs[i];
         td_alloc_layer *a = &m->al[i];
@@ -314,7 +344,7 @@ static void build_models(const td_job *jobs, size_t n,
         a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
                         ? j->norm2 / mean_norm2 : 1;
         if (!o->allow_slower && !o->force)
-            cap_for_speed(j, o->rank_multiple, a);
+            cap_for_speed(j, &ao, a);
         if (joint) {
             m->ap[i] = *a;
             m->af[i] = *a;
@@ -328,7 +358,7 @@ static td_status allocate_joint(size_t n, const td_compress_opts *o,
                                 const plan_totals *t, plan_models *m,
                                 td_compress_report *r, td_err_t *err)
 {
-    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    td_alloc_opts ao = td_plan_alloc_opts(o);
     double tp = o->target * t->before, tf = o->also_flops * t->before_macs;
     double p = 0, macs = 0;
     int found = plan_joint(m->al, m->ap, m->af, n, t, tp, tf, &ao);
@@ -354,7 +384,7 @@ static td_status allocate_single(size_t n, const td_compress_opts *o,
                                  const plan_totals *t, plan_models *m,
                                  td_compress_report *r, td_err_t *err)
 {
-    td_alloc_opts ao = {o->rank_multiple, o->min_rank};
+    td_alloc_opts ao = td_plan_alloc_opts(o);
     int flops = o->global == TD_GLOBAL_FLOPS;
     double target = o->target * t->before;
     double total = td_alloc_ranks(m->al, n, t->fixed, target, &ao);

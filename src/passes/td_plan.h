@@ -4,6 +4,7 @@
 #ifndef TD_PLAN_H
 #define TD_PLAN_H
 
+#include "td_alloc.h"
 #include "td_job.h"
 
 /* What lies outside the layers being factored, as the pass measured it. */
@@ -12,6 +13,11 @@ typedef struct td_plan_outside {
     double macs;          /* MACs of the layers --include/--exclude left out */
     size_t filtered;      /* how many layers they left out */
 } td_plan_outside;
+
+/* The rank rounding of o: o->rank_multiple, or with rank_multiple 0 (the
+ * default) multiples of the runtime's channel block from one block up, on
+ * modes wide enough that the step costs little error. */
+td_alloc_opts td_plan_alloc_opts(const td_compress_opts *o);
 
 /* Allocates ranks over jobs (spectra computed) for o->global, or sets the
  * EVBMF ranks for o->vbmf; fills the jobs' plan fields and r->planned (and

@@ -41,7 +41,7 @@ int main(void)
     tucker(&l[1], 64, 0.99);  /* flat */
     tucker(&l[2], 4, 0.5);    /* too small to gain: stays */
     double before = 1000 + l[0].orig + l[1].orig + l[2].orig;
-    td_alloc_opts o = {1, 1};
+    td_alloc_opts o = {1, 1, 0};
     double target = 0.5 * before;
     double got = td_alloc_ranks(l, 3, 1000, target, &o);
     CHECK_MSG(got <= target && got >= 0.98 * target, "got %g target %g", got, target);
@@ -55,7 +55,7 @@ int main(void)
     CHECK(l[0].err2 <= l[1].err2 || l[1].keep);
 
     /* multiples of 8, at least 16 */
-    td_alloc_opts o8 = {8, 16};
+    td_alloc_opts o8 = {8, 16, 0};
     got = td_alloc_ranks(l, 3, 1000, 0.3 * before, &o8);
     /* steps of 8 ranks are coarse on layers this small: within 15 % */
     CHECK_MSG(got <= 0.3 * before && got >= 0.85 * 0.3 * before, "got %g", got);
@@ -65,12 +65,37 @@ int main(void)
             CHECK(l[i].r0 >= 16 && l[i].r1 >= 16);
         }
 
+    /* the default rounding: multiples of 16 from 16 up on modes of 64 or
+     * more, ranks below 16 and narrower modes free */
+    td_alloc_layer m[1] = {0};
+    tucker(&m[0], 64, 0.9);
+    td_alloc_opts from16 = {16, 1, 64};
+    CHECK(td_alloc_step(&from16, 64, 40) == 16 && td_alloc_step(&from16, 64, 16) == 16);
+    CHECK(td_alloc_step(&from16, 64, 15) == 1 && td_alloc_step(&from16, 63, 40) == 1);
+    for (double f = 0.05; f < 0.9; f += 0.2) {
+        got = td_alloc_ranks(m, 1, 0, f * m[0].orig, &from16);
+        CHECK_MSG(got <= f * m[0].orig, "got %g at %g", got, f);
+        CHECK_MSG(m[0].keep || ((m[0].r0 % 16 == 0 || m[0].r0 < 16) &&
+                                (m[0].r1 % 16 == 0 || m[0].r1 < 16)),
+                  "ranks %lld %lld at %g", (long long)m[0].r0,
+                  (long long)m[0].r1, f);
+    }
+    /* a budget below one block's chain is reached with free ranks */
+    got = td_alloc_ranks(m, 1, 0, 0.05 * m[0].orig, &from16);
+    CHECK_MSG(!m[0].keep && m[0].r0 < 16 && got >= 0.8 * 0.05 * m[0].orig,
+              "ranks %lld %lld, got %g", (long long)m[0].r0, (long long)m[0].r1, got);
+    CHECK(td_alloc_weakened_rank(10, 48, 1.0, &from16) == 10);
+    CHECK(td_alloc_weakened_rank(10, 48, 0.5, &from16) == 29);
+    CHECK(td_alloc_weakened_rank(10, 64, 0.5, &from16) == 48);
+    free((void *)m[0].tail0);
+    free((void *)m[0].tail1);
+
     /* an impossible target is reported by a total above it */
     got = td_alloc_ranks(l, 3, 1000, 500, &o);
     CHECK(got > 500);
 
     /* weakened EVBMF: 64 - 0.5 * (64 - 10) = 37, up to a multiple of 8: 40 */
-    td_alloc_opts w1 = {1, 1}, w8 = {8, 1}, wmin = {1, 12};
+    td_alloc_opts w1 = {1, 1, 0}, w8 = {8, 1, 0}, wmin = {1, 12, 0};
     CHECK(td_alloc_weakened_rank(10, 64, 1.0, &w1) == 10);
     CHECK(td_alloc_weakened_rank(10, 64, 0.5, &w1) == 37);
     CHECK(td_alloc_weakened_rank(10, 64, 0.5, &w8) == 40);

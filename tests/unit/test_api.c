@@ -84,7 +84,7 @@ static void test_init_and_size(void)
     CHECK(o.size == sizeof o);
     CHECK(o.budget.kind == ONNXTD_BUDGET_NONE && o.fold_bn == 1);
     CHECK(o.max_sweeps == 10 && o.fit_tol == 1e-4 && o.act_lambda == 0.1);
-    CHECK(o.rank_multiple == 1 && o.min_rank == 1);
+    CHECK(o.rank_multiple == 0 && o.min_rank == 1);
     CHECK(o.holdout == ONNXTD_HOLDOUT_AUTO && o.measure_runs == 10);
     CHECK(o.include == NULL && o.calib == NULL && o.progress == NULL);
 
