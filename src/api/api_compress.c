@@ -12,6 +12,7 @@
 #include "api_report.h"
 #include "calib/td_calib.h"
 #include "calib/td_speed.h"
+#include "passes/td_reuse.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
@@ -256,6 +257,7 @@ typedef struct run {
     int have_measured;
     td_bound_report bound;  /* the output-error bound (use_bound) */
     int use_bound;
+    td_reuse *reuse;   /* spectra and factors between the bound's steps */
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -302,7 +304,11 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     o->stats = td_calib_statistics(r->cal);
     if (!r->use_bound)
         return TD_OK;
-    /* the budget within the bound, found on forks of the model */
+    /* the budget within the bound, found on forks of the model; the
+     * compression after it takes the chosen step's factors */
+    if (!(r->reuse = td_reuse_new()))
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    o->reuse = r->reuse;
     if ((s = td_calib_bound_search(r->cal, m, o, &r->bound, err))) {
         td_err_prefix(err, "%s: ", td_model_path(m));
         return s;
@@ -403,7 +409,10 @@ static td_status compress(run *r, td_model *m,
                           td_model_path(m));
         r->have_measured = s == TD_OK;
         if (s == TD_OK && r->use_bound) {
-            r->bound.model_runs += 2 * r->measured.samples;
+            r->bound.model_runs = td_calib_model_runs(r->cal);
+            if (r->reuse)
+                td_reuse_counts(r->reuse, &r->bound.layers_factored,
+                                &r->bound.layers_reused);
             r->measured.bound = &r->bound;
         }
     }
@@ -445,6 +454,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (r.have_measured)
         td_measured_free(&r.measured);
     td_calib_free(r.cal);
+    td_reuse_free(r.reuse);
     td_stats_free(r.stats);
     if (r.have_inc)
         regfree(&r.inc);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "calib/td_calib.h"
+#include "passes/td_reuse.h"
 
 /* Budgets closer than this are not told apart: about one layer's share of
  * a model of a few dozen layers, and below the run-to-run spread of the
@@ -71,6 +72,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     st->target = so.target;
     st->also_flops = so.also_flops;
     st->agreement = -1;
+    int step = o->reuse ? td_reuse_next_step(o->reuse) : 0;
     td_arena *a = td_arena_new();
     td_graph *g = a ? td_model_fork_graph(m, a) : NULL;
     td_compress_report r = {0};
@@ -87,10 +89,15 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     }
     if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
         goto done;
-    br->model_runs += 2 * ms.samples;
     st->planned = 1;
     st->within = judge(&ms, br, st);
+    if (st->within)
+        br->best_step = step;
 done:
+    /* the factors of the best step so far stay, for the compression
+     * that follows the search; the others go */
+    if (o->reuse)
+        td_reuse_retain(o->reuse, br->best_step);
     st->seconds = now() - t0;
     td_measured_free(&ms);
     td_compress_report_free(&r);
@@ -173,13 +180,16 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
     double lo = 0, hi = 1;   /* lo within the bound (s = 0: as it is) */
     const td_bound_step *best = NULL;
     td_status s;
+    size_t runs0 = td_calib_model_runs(c);
     br->n_steps = 0;
     br->model_runs = 0;
     br->met = 0;
+    br->best_step = -1;
     if (br->asked > 0) {
         if ((s = try_step(c, m, o, br, 1, err)))
             return s;
         if (br->steps[0].within) {
+            br->model_runs = td_calib_model_runs(c) - runs0;
             br->met = 1;
             br->chosen = br->asked;
             br->chosen_flops = br->asked_flops;
@@ -201,6 +211,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
         }
     }
     br->seconds = now() - t0;
+    br->model_runs = td_calib_model_runs(c) - runs0;
     if (best) {
         br->chosen = best->target;
         br->chosen_flops = best->also_flops;

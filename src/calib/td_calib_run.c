@@ -20,6 +20,12 @@ struct td_calib {
     td_graph *orig;
     double stats_seconds;
     size_t stats_peak_rss;
+    /* the original's session and its outputs on the measured inputs,
+     * kept from the first measurement on (one slot per sample) */
+    td_rt_session *orig_session;
+    td_array **refs;
+    size_t n_refs_out;
+    size_t model_runs;  /* whole-model runs by measurements so far */
 };
 
 static double now(void)
@@ -43,6 +49,10 @@ void td_calib_free(td_calib *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->refs && i < c->n; i++)
+        td_array_free_n(c->refs[i], c->n_refs_out);
+    free(c->refs);
+    td_rt_session_free(c->orig_session);
     td_graph_free(c->orig);
     td_arena_free(c->arena);
     td_stats_free(c->stats);
@@ -96,8 +106,9 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
     }
     c->held = calloc(c->n, 1);
     c->calib = calloc(c->n, 1);
+    c->refs = calloc(c->n, sizeof *c->refs);
     c->arena = td_arena_new();
-    if (!c->held || !c->calib || !c->arena) {
+    if (!c->held || !c->calib || !c->arena || !c->refs) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto fail;
     }
@@ -154,17 +165,26 @@ int td_calib_measure_held(const td_calib *c)
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err)
 {
-    td_rt_session *a = NULL, *b = NULL;
+    td_rt_session *b = NULL;
     /* no input held out: the deviation is measured on the calibration
      * inputs (and the report says so) */
     const unsigned char *use = c->k ? c->held : c->calib;
-    td_status s = session_of(c, m, c->orig, "the original model", &a, err);
+    td_status s = TD_OK;
+    if (!c->orig_session)
+        s = session_of(c, m, c->orig, "the original model", &c->orig_session,
+                       err);
     if (!s)
         s = session_of(c, m, g, "the compressed model", &b, err);
+    size_t fresh = 0;  /* the original's runs this time */
+    for (size_t i = 0; !s && i < c->n; i++)
+        fresh += use[i] && !c->refs[i];
+    if (!s) {
+        c->n_refs_out = td_rt_n_outputs(c->orig_session);
+        s = td_calib_measure(c->rt, c->orig_session, b, c->smp, c->n_in, use,
+                             runs, c->refs, out, err);
+    }
     if (!s)
-        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs, out,
-                             err);
-    td_rt_session_free(a);
+        c->model_runs += fresh + out->samples;
     td_rt_session_free(b);
     if (!s) {
         out->on_calibration = c->k == 0;
@@ -173,6 +193,11 @@ td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
         out->stats_peak_rss = c->stats_peak_rss;
     }
     return s;
+}
+
+size_t td_calib_model_runs(const td_calib *c)
+{
+    return c->model_runs;
 }
 
 td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,

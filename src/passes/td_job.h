@@ -12,6 +12,7 @@ typedef struct td_job {
     size_t scope;                   /* the graph it is in (td_scope.h) */
     const Onnx__TensorProto *bias;  /* the layer's constant bias, or NULL */
     td_factors chosen;
+    int chosen_shared;  /* chosen belongs to o->reuse (td_reuse.h) */
     td_layer_report *rep;
     td_status st;
     td_err_t err;

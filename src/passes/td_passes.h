@@ -83,6 +83,9 @@ typedef struct td_compress_opts {
      * too; borrowed, its scope 0 must be the graph passed. NULL: the pass
      * takes the graph and its sub-graphs (no model-local functions). */
     td_scopes *scopes;
+    /* Spectra and factors kept between compressions of forks of one model
+     * (td_reuse.h); NULL: none. */
+    struct td_reuse *reuse;
 } td_compress_opts;
 
 /* One candidate tried for a layer. */
@@ -163,6 +166,10 @@ typedef struct td_bound_report {
     size_t model_runs;     /* runs of a whole model in the runtime, the
                               final measurement's untimed ones included */
     double seconds;        /* the search, final compression excluded */
+    int best_step;         /* td_reuse step of the best within; -1: none */
+    /* layers factored, and taken from earlier steps instead (td_reuse.h),
+     * over the search and the final compression */
+    size_t layers_factored, layers_reused;
 } td_bound_report;
 
 typedef struct td_measured {
