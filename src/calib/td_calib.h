@@ -91,6 +91,15 @@ void td_calib_free(td_calib *c);
  * `runs` timed runs (0: none). */
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err);
+/* td_calib_measure_graph on the samples with use[i] == 1 (n of them, in
+ * the order of td_calib_samples). */
+td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
+                              const unsigned char *use, size_t runs,
+                              td_measured *out, td_err_t *err);
+/* The inputs opened, and which of them the statistics are over (*n: how
+ * many inputs in all); borrowed from c. */
+td_samples *td_calib_samples(const td_calib *c);
+const unsigned char *td_calib_calibration_set(const td_calib *c, size_t *n);
 /* Whole-model runs the measurements made so far (the original runs once
  * per input: its outputs are kept). */
 size_t td_calib_model_runs(const td_calib *c);

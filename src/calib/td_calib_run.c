@@ -165,10 +165,28 @@ int td_calib_measure_held(const td_calib *c)
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err)
 {
-    td_rt_session *b = NULL;
     /* no input held out: the deviation is measured on the calibration
      * inputs (and the report says so) */
-    const unsigned char *use = c->k ? c->held : c->calib;
+    return td_calib_measure_on(c, m, g, c->k ? c->held : c->calib, runs, out,
+                               err);
+}
+
+const unsigned char *td_calib_calibration_set(const td_calib *c, size_t *n)
+{
+    *n = c->n;
+    return c->calib;
+}
+
+td_samples *td_calib_samples(const td_calib *c)
+{
+    return c->smp;
+}
+
+td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
+                              const unsigned char *use, size_t runs,
+                              td_measured *out, td_err_t *err)
+{
+    td_rt_session *b = NULL;
     td_status s = TD_OK;
     if (!c->orig_session)
         s = session_of(c, m, c->orig, "the original model", &c->orig_session,

@@ -2,14 +2,19 @@
 #include "td_reuse.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* One layer's factors at one plan, and what factoring wrote in its report
  * line (the pointers naming the node are the fork's, not kept). */
+/* The steps that used an entry, as bits (step mod 64: a search has a
+ * handful). */
+#define STEP_BIT(s) ((uint64_t)1 << ((unsigned)(s) % 64))
+
 typedef struct kept_factors {
-    int step;
-    int plan_keep;
+    uint64_t steps;
+    int planned, plan_keep;
     int64_t r0, r1;
     double cost_cap;
     td_factors f;
@@ -146,6 +151,8 @@ void td_reuse_spectra_put(td_reuse *r, const td_job *j)
 
 static int same_plan(const kept_factors *f, const td_job *j)
 {
+    if (!f->planned || !j->planned)  /* the store's per-layer budget */
+        return f->planned == j->planned;
     return f->plan_keep == j->plan_keep && f->r0 == j->r0 &&
            f->r1 == j->r1 && f->cost_cap == j->cost_cap;
 }
@@ -171,8 +178,6 @@ static void copy_factoring(td_layer_report *to, const td_layer_report *from)
 
 int td_reuse_factors_get(td_reuse *r, td_job *j, const char *note_before)
 {
-    if (!j->planned)
-        return 0;
     int hit = 0;
     pthread_mutex_lock(&r->lock);
     kept_layer *k = find(r, j->rep->node, 0);
@@ -186,6 +191,7 @@ int td_reuse_factors_get(td_reuse *r, td_job *j, const char *note_before)
         j->rep->seconds = 0;
         j->chosen = f->f;
         j->chosen_shared = 1;
+        f->steps |= STEP_BIT(r->step);
         hit = 1;
     }
     r->reused += hit;
@@ -197,7 +203,7 @@ void td_reuse_factors_put(td_reuse *r, td_job *j, const char *note_before)
 {
     pthread_mutex_lock(&r->lock);
     r->factored++;
-    kept_layer *k = j->planned ? find(r, j->rep->node, 1) : NULL;
+    kept_layer *k = find(r, j->rep->node, 1);
     if (k && k->n_fac == k->cap_fac) {
         size_t cap = k->cap_fac ? 2 * k->cap_fac : 2;
         kept_factors *f = realloc(k->fac, cap * sizeof *f);
@@ -208,7 +214,8 @@ void td_reuse_factors_put(td_reuse *r, td_job *j, const char *note_before)
     }
     if (k && k->n_fac < k->cap_fac) {
         kept_factors *f = &k->fac[k->n_fac++];
-        f->step = r->step;
+        f->steps = STEP_BIT(r->step);
+        f->planned = j->planned;
         f->plan_keep = j->plan_keep;
         f->r0 = j->r0;
         f->r1 = j->r1;
@@ -235,8 +242,10 @@ void td_reuse_retain(td_reuse *r, int keep)
     for (size_t i = 0; i < r->n; i++) {
         kept_layer *k = &r->l[i];
         size_t out = 0;
+        uint64_t mask = STEP_BIT(r->step) | (keep >= 0 ? STEP_BIT(keep) : 0);
         for (size_t q = 0; q < k->n_fac; q++) {
-            if (k->fac[q].step == keep || k->fac[q].step == r->step)
+            k->fac[q].steps &= mask;
+            if (k->fac[q].steps)
                 k->fac[out++] = k->fac[q];
             else
                 drop_factors(&k->fac[q]);

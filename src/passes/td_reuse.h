@@ -28,7 +28,9 @@ int td_reuse_spectra_get(td_reuse *r, td_job *j);
 void td_reuse_spectra_put(td_reuse *r, const td_job *j);
 
 /* Gives j the factors (and its report's factoring fields) kept for its
- * layer at j's plan; 1 when there were some. Only planned jobs. */
+ * layer at j's plan; 1 when there were some. A job without a plan (a
+ * per-layer budget) matches one without: a store sees one per-layer
+ * budget only. */
 int td_reuse_factors_get(td_reuse *r, td_job *j, const char *note_before);
 /* Takes j's factors into the store (j then shares them), tagged with the
  * current step, with the report's fields and what its note was before. */
@@ -37,8 +39,9 @@ void td_reuse_factors_put(td_reuse *r, td_job *j, const char *note_before);
 /* Steps: factors put from now on are tagged with a new step number, which
  * is returned. */
 int td_reuse_next_step(td_reuse *r);
-/* Frees the factors of every step but `keep` and the current one (memory:
- * a step's factors are about the size of the compressed model). */
+/* Frees the factors that neither step `keep` (< 0: none) nor the current
+ * one used (memory: a step's factors are about the size of the compressed
+ * model). */
 void td_reuse_retain(td_reuse *r, int keep);
 
 /* Layers factored, and taken from the store, since td_reuse_new. */
