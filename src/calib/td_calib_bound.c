@@ -29,6 +29,15 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of the whole process (all threads, the runtime's too): on
+ * a shared machine the wall clock says more of the load than of us. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double budget_at(double s, double floor)
 {
     return 1 - s * (1 - floor);
@@ -160,23 +169,27 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
             "%s cannot be met within max_error %.4g%s on the %zu %s "
-            "inputs (there, %s); %s %s (%s; %zu compressions tried)", ask,
+            "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
+            "whole-model runs, %.0f s, %.0f s of CPU)", ask,
             br->max_error, bound, td_calib_measure_count(c), where(c), dev,
             best ? "the most compression within the bound is"
                  : "no budget tried is within it, the least compressing",
-            other, odev, br->n_steps);
+            other, odev, br->n_steps, br->model_runs, br->seconds,
+            br->cpu_seconds);
     return td_err_set(err, TD_EUNMET,
         "compression cannot be met within max_error %.4g%s on the %zu "
         "%s inputs: no budget tried is within it, the least "
-        "compressing %s (%s; %zu compressions tried)", br->max_error, bound,
-        td_calib_measure_count(c), where(c), other, odev, br->n_steps);
+        "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
+        "%.0f s, %.0f s of CPU)", br->max_error, bound,
+        td_calib_measure_count(c), where(c), other, odev, br->n_steps,
+        br->model_runs, br->seconds, br->cpu_seconds);
 }
 
 td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err)
 {
-    double t0 = now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
+    double t0 = now(), c0 = cpu_now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
     double lo = 0, hi = 1;   /* lo within the bound (s = 0: as it is) */
     const td_bound_step *best = NULL;
     td_status s;
@@ -190,6 +203,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
             return s;
         if (br->steps[0].within) {
             br->model_runs = td_calib_model_runs(c) - runs0;
+            br->cpu_seconds = cpu_now() - c0;
             br->met = 1;
             br->chosen = br->asked;
             br->chosen_flops = br->asked_flops;
@@ -211,6 +225,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
         }
     }
     br->seconds = now() - t0;
+    br->cpu_seconds = cpu_now() - c0;
     br->model_runs = td_calib_model_runs(c) - runs0;
     if (best) {
         br->chosen = best->target;

@@ -171,6 +171,7 @@ typedef struct td_bound_report {
     size_t model_runs;     /* runs of a whole model in the runtime, the
                               final measurement's untimed ones included */
     double seconds;        /* the search, final compression excluded */
+    double cpu_seconds;    /* the process's CPU time over the same */
     int best_step;         /* td_reuse step of the best within; -1: none */
     /* layers factored, and taken from earlier steps instead (td_reuse.h),
      * over the search and the final compression */
