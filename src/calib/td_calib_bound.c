@@ -170,7 +170,7 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
         return td_err_set(err, TD_EUNMET,
             "%s cannot be met within max_error %.4g%s on the %zu %s "
             "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
-            "whole-model runs, %.0f s, %.0f s of CPU)", ask,
+            "whole-model runs, %.0f s, %.1f s of CPU)", ask,
             br->max_error, bound, td_calib_measure_count(c), where(c), dev,
             best ? "the most compression within the bound is"
                  : "no budget tried is within it, the least compressing",
@@ -180,7 +180,7 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
         "compression cannot be met within max_error %.4g%s on the %zu "
         "%s inputs: no budget tried is within it, the least "
         "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
-        "%.0f s, %.0f s of CPU)", br->max_error, bound,
+        "%.0f s, %.1f s of CPU)", br->max_error, bound,
         td_calib_measure_count(c), where(c), other, odev, br->n_steps,
         br->model_runs, br->seconds, br->cpu_seconds);
 }
