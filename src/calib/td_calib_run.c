@@ -20,9 +20,10 @@ struct td_calib {
     td_graph *orig;
     double stats_seconds;
     size_t stats_peak_rss;
-    /* the original's session and its outputs on the measured inputs,
-     * kept from the first measurement on (one slot per sample) */
-    td_rt_session *orig_session;
+    /* the original's outputs on the measured inputs, kept from the first
+     * measurement on (one slot per sample); its session is not kept: with
+     * the compressed model's, and the pass's memory between them, two
+     * ISNet sessions at 1024x1024 held 5 GB */
     td_array **refs;
     size_t n_refs_out;
     size_t model_runs;  /* whole-model runs by measurements so far */
@@ -52,7 +53,6 @@ void td_calib_free(td_calib *c)
     for (size_t i = 0; c->refs && i < c->n; i++)
         td_array_free_n(c->refs[i], c->n_refs_out);
     free(c->refs);
-    td_rt_session_free(c->orig_session);
     td_graph_free(c->orig);
     td_arena_free(c->arena);
     td_stats_free(c->stats);
@@ -186,23 +186,21 @@ td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
                               const unsigned char *use, size_t runs,
                               td_measured *out, td_err_t *err)
 {
-    td_rt_session *b = NULL;
-    td_status s = TD_OK;
-    if (!c->orig_session)
-        s = session_of(c, m, c->orig, "the original model", &c->orig_session,
-                       err);
+    td_rt_session *a = NULL, *b = NULL;
+    td_status s = session_of(c, m, c->orig, "the original model", &a, err);
     if (!s)
         s = session_of(c, m, g, "the compressed model", &b, err);
     size_t fresh = 0;  /* the original's runs this time */
     for (size_t i = 0; !s && i < c->n; i++)
         fresh += use[i] && !c->refs[i];
     if (!s) {
-        c->n_refs_out = td_rt_n_outputs(c->orig_session);
-        s = td_calib_measure(c->rt, c->orig_session, b, c->smp, c->n_in, use,
-                             runs, c->refs, out, err);
+        c->n_refs_out = td_rt_n_outputs(a);
+        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs,
+                             c->refs, out, err);
     }
     if (!s)
         c->model_runs += fresh + out->samples;
+    td_rt_session_free(a);
     td_rt_session_free(b);
     if (!s) {
         out->on_calibration = c->k == 0;
