@@ -61,6 +61,8 @@ task, tag, cmd, rc, secs, rep, log, ev = sys.argv[1:]
 row = {"task": task, "tag": tag, "cmd": cmd, "exit": int(rc), "seconds": float(secs)}
 if int(rc):
     row["message"] = [l.strip() for l in open(log) if l.startswith("onnxtd:")][-1:]
+    # a refusal writes no report; the progress lines say what was measured
+    row["log_tail"] = [l.strip() for l in open(log) if l.startswith(("sensitivity", "bound"))][-2:]
 else:
     r = json.load(open(rep))
     t, m = r["totals"], r["measured"]
@@ -68,8 +70,12 @@ else:
     row["held_out"] = {o["name"]: o["rel_l2"] for o in m["outputs"]}
     b = m.get("bound")
     if b:
-        row["bound"] = {k: b[k] for k in ("max_rel_l2", "min_top1_agreement", "asked", "chosen", "model_runs", "seconds")}
+        row["bound"] = {k: b.get(k) for k in ("max_rel_l2", "min_top1_agreement", "asked", "chosen", "model_runs", "seconds",
+                                              "layers_factored", "layers_reused")}
         row["bound"]["steps"] = [(s["target"], s["max_rel_l2"], s["within"]) for s in b["steps"]]
+    si = m.get("sensitivity")
+    if si:
+        row["sensitivity"] = {k: si[k] for k in ("groups", "inputs", "from_cache", "model_runs", "seconds", "weight_min", "weight_max")}
     e = json.loads(ev)
     row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement") if k in e}
 print(json.dumps(row))

@@ -251,7 +251,10 @@ typedef struct onnxtd_budget {
 typedef enum onnxtd_sensitivity {
     ONNXTD_SENSITIVITY_RELATIVE = 0, /* each layer's relative error weighs
                                         alike in the global allocation */
-    ONNXTD_SENSITIVITY_ABSOLUTE      /* scaled by the layer's weight norm */
+    ONNXTD_SENSITIVITY_ABSOLUTE,     /* scaled by the layer's weight norm */
+    ONNXTD_SENSITIVITY_MEASURED      /* with calib: by how far each group of
+                                        layers moves the outputs, measured
+                                        (see sens_cache) */
 } onnxtd_sensitivity;
 
 /* Inputs held out of the calibration statistics: a quarter of them,
@@ -354,6 +357,12 @@ typedef struct onnxtd_compress_options {
      * against the layer on the layer's input shape and uses the measured
      * verdict where it is beyond the noise; the cost model otherwise. */
     const char *latency_cache;
+    /* With sensitivity MEASURED: a file the measured weights are read
+     * from when it holds those of this model and these calibration inputs
+     * (a hash of both), and written to (atomically) otherwise, so that
+     * another budget does not measure again; NULL: measured every time.
+     * An existing file that is not such a cache is refused. */
+    const char *sens_cache;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %

@@ -12,7 +12,9 @@
 #include "api_report.h"
 #include "calib/td_calib.h"
 #include "calib/td_lat.h"
+#include "calib/td_calib_sens.h"
 #include "calib/td_speed.h"
+#include "passes/td_reuse.h"
 #include "graph/td_model.h"
 #include "onnxtd.h"
 #include "passes/td_passes.h"
@@ -65,6 +67,7 @@ static const size_t known_sizes[] = {
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
+    END(sens_cache),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -121,6 +124,25 @@ static td_status check_budget(const onnxtd_budget *b, td_err_t *err)
     return TD_OK;
 }
 
+/* Measured sensitivity needs the inputs to measure on and a global
+ * budget to allocate; its cache needs it. */
+static td_status check_measured(const onnxtd_compress_options *o,
+                                td_err_t *err)
+{
+    int measured = o->sensitivity == ONNXTD_SENSITIVITY_MEASURED;
+    int global = o->budget.kind == ONNXTD_BUDGET_TARGET_PARAMS ||
+                 o->budget.kind == ONNXTD_BUDGET_TARGET_FLOPS ||
+                 (o->budget.kind == ONNXTD_BUDGET_NONE && o->max_error > 0);
+    if (o->sens_cache && !measured)
+        return td_err_set(err, TD_EUSAGE, "options.sens_cache needs "
+                          "options.sensitivity MEASURED");
+    if (measured && (!o->n_calib || !global))
+        return td_err_set(err, TD_EUSAGE, "options.sensitivity MEASURED "
+                          "needs options.calib and a target_params or "
+                          "target_flops budget (or max_error without one)");
+    return TD_OK;
+}
+
 /* The calibration options together: one source of statistics, a
  * hold-out only of calibration inputs. */
 static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
@@ -164,9 +186,11 @@ static td_status check_options(const onnxtd_compress_options *o,
                           "options.fit_tol must be positive");
     if (o->threads < 0)
         return td_err_set(err, TD_EUSAGE, "options.threads must be >= 0");
-    if ((unsigned)o->sensitivity > ONNXTD_SENSITIVITY_ABSOLUTE)
+    if ((unsigned)o->sensitivity > ONNXTD_SENSITIVITY_MEASURED)
         return td_err_set(err, TD_EUSAGE, "options.sensitivity %d is not an "
                           "onnxtd_sensitivity", (int)o->sensitivity);
+    if ((s = check_measured(o, err)))
+        return s;
     if (o->n_dims && !o->dims)
         return td_err_set(err, TD_EUSAGE, "options.dims is NULL with "
                           "options.n_dims %zu", o->n_dims);
@@ -259,6 +283,8 @@ typedef struct run {
     td_bound_report bound;  /* the output-error bound (use_bound) */
     int use_bound;
     td_lat *lat;       /* per-layer latency (NULL: not measured, no cache) */
+    td_reuse *reuse;   /* spectra and factors between the bound's steps */
+    td_sens *sens;     /* measured sensitivity */
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -323,9 +349,22 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     if ((s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
+    if (in->sensitivity == ONNXTD_SENSITIVITY_MEASURED) {
+        if ((s = td_calib_sens(r->cal, m, o, in->sens_cache, &r->sens, err))) {
+            td_err_prefix(err, "%s: measuring the sensitivity: ",
+                          td_model_path(m));
+            return s;
+        }
+        o->layer_weight = td_sens_weight;
+        o->layer_weight_ctx = r->sens;
+    }
     if (!r->use_bound)
         return TD_OK;
-    /* the budget within the bound, found on forks of the model */
+    /* the budget within the bound, found on forks of the model; the
+     * compression after it takes the chosen step's factors */
+    if (!(r->reuse = td_reuse_new()))
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    o->reuse = r->reuse;
     if ((s = td_calib_bound_search(r->cal, m, o, &r->bound, err))) {
         td_err_prefix(err, "%s: ", td_model_path(m));
         return s;
@@ -425,8 +464,15 @@ static td_status compress(run *r, td_model *m,
             td_err_prefix(err, "%s: measuring the compressed model: ",
                           td_model_path(m));
         r->have_measured = s == TD_OK;
+        if (s == TD_OK && r->sens)
+            r->measured.sens = td_sens_info_of(r->sens);
         if (s == TD_OK && r->use_bound) {
-            r->bound.model_runs += 2 * r->measured.samples;
+            /* the sensitivity's runs are its own */
+            r->bound.model_runs = td_calib_model_runs(r->cal) -
+                (r->sens ? td_sens_info_of(r->sens)->model_runs : 0);
+            if (r->reuse)
+                td_reuse_counts(r->reuse, &r->bound.layers_factored,
+                                &r->bound.layers_reused);
             r->measured.bound = &r->bound;
         }
     }
@@ -480,6 +526,8 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
         td_measured_free(&r.measured);
     td_calib_free(r.cal);
     td_lat_free(r.lat);
+    td_reuse_free(r.reuse);
+    td_sens_free(r.sens);
     td_stats_free(r.stats);
     if (r.have_inc)
         regfree(&r.inc);

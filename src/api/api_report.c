@@ -14,6 +14,7 @@ struct onnxtd_report {
     td_measured measured;  /* r.measured points here when measured */
     td_speed speed;        /* r.speed points here when timed */
     td_bound_report bound; /* measured.bound points here when kept */
+    td_sens_info sens;     /* measured.sens points here when used */
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
@@ -113,6 +114,14 @@ td_status api_report_new(const td_compress_report *r, td_measured *measured,
         if (rep->measured.bound) {
             rep->bound = *rep->measured.bound;
             rep->measured.bound = &rep->bound;
+        }
+        if (rep->measured.sens) {
+            rep->sens = *rep->measured.sens;
+            rep->measured.sens = &rep->sens;
+            if (!copy_str(rep->arena, &rep->sens.cache)) {
+                onnxtd_report_free(rep);
+                return td_err_set(err, TD_ENOMEM, "out of memory");
+            }
         }
     }
     count(rep);

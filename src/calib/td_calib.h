@@ -54,11 +54,14 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
  * use[i] == 1, compares every output of a with b's output of the same name
  * (a is the reference) and times both on the first of those samples
  * (`runs` interleaved runs each after one warm-up, medians; 0: not timed).
- * Fills *out (td_measured_free). */
+ * refs (NULL: none) has one slot per sample: a's outputs kept from an
+ * earlier call are used instead of running a again, and those run are kept
+ * there (the caller frees them, td_array_free_n). Fills *out
+ * (td_measured_free). */
 td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
-                           td_measured *out, td_err_t *err);
+                           td_array **refs, td_measured *out, td_err_t *err);
 
 /* One calibrated compression, in three steps around the compression
  * pass: td_calib_begin loads the runtime, opens the inputs, decides which
@@ -91,6 +94,18 @@ void td_calib_free(td_calib *c);
  * `runs` timed runs (0: none). */
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err);
+/* td_calib_measure_graph on the samples with use[i] == 1 (n of them, in
+ * the order of td_calib_samples). */
+td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
+                              const unsigned char *use, size_t runs,
+                              td_measured *out, td_err_t *err);
+/* The inputs opened, and which of them the statistics are over (*n: how
+ * many inputs in all); borrowed from c. */
+td_samples *td_calib_samples(const td_calib *c);
+const unsigned char *td_calib_calibration_set(const td_calib *c, size_t *n);
+/* Whole-model runs the measurements made so far (the original runs once
+ * per input: its outputs are kept). */
+size_t td_calib_model_runs(const td_calib *c);
 /* How many inputs a measurement runs each model on. */
 size_t td_calib_measure_count(const td_calib *c);
 /* 1 when that is on held-out inputs, 0 on the calibration inputs. */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "calib/td_calib.h"
+#include "passes/td_reuse.h"
 
 /* Budgets closer than this are not told apart: about one layer's share of
  * a model of a few dozen layers, and below the run-to-run spread of the
@@ -25,6 +26,15 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the whole process (all threads, the runtime's too): on
+ * a shared machine the wall clock says more of the load than of us. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -71,6 +81,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     st->target = so.target;
     st->also_flops = so.also_flops;
     st->agreement = -1;
+    int step = o->reuse ? td_reuse_next_step(o->reuse) : 0;
     td_arena *a = td_arena_new();
     td_graph *g = a ? td_model_fork_graph(m, a) : NULL;
     td_compress_report r = {0};
@@ -87,10 +98,15 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     }
     if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
         goto done;
-    br->model_runs += 2 * ms.samples;
     st->planned = 1;
     st->within = judge(&ms, br, st);
+    if (st->within)
+        br->best_step = step;
 done:
+    /* the factors of the best step so far stay, for the compression
+     * that follows the search; the others go */
+    if (o->reuse)
+        td_reuse_retain(o->reuse, br->best_step);
     st->seconds = now() - t0;
     td_measured_free(&ms);
     td_compress_report_free(&r);
@@ -153,33 +169,41 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
             "%s cannot be met within max_error %.4g%s on the %zu %s "
-            "inputs (there, %s); %s %s (%s; %zu compressions tried)", ask,
+            "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
+            "whole-model runs, %.0f s, %.1f s of CPU)", ask,
             br->max_error, bound, td_calib_measure_count(c), where(c), dev,
             best ? "the most compression within the bound is"
                  : "no budget tried is within it, the least compressing",
-            other, odev, br->n_steps);
+            other, odev, br->n_steps, br->model_runs, br->seconds,
+            br->cpu_seconds);
     return td_err_set(err, TD_EUNMET,
         "compression cannot be met within max_error %.4g%s on the %zu "
         "%s inputs: no budget tried is within it, the least "
-        "compressing %s (%s; %zu compressions tried)", br->max_error, bound,
-        td_calib_measure_count(c), where(c), other, odev, br->n_steps);
+        "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
+        "%.0f s, %.1f s of CPU)", br->max_error, bound,
+        td_calib_measure_count(c), where(c), other, odev, br->n_steps,
+        br->model_runs, br->seconds, br->cpu_seconds);
 }
 
 td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err)
 {
-    double t0 = now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
+    double t0 = now(), c0 = cpu_now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
     double lo = 0, hi = 1;   /* lo within the bound (s = 0: as it is) */
     const td_bound_step *best = NULL;
     td_status s;
+    size_t runs0 = td_calib_model_runs(c);
     br->n_steps = 0;
     br->model_runs = 0;
     br->met = 0;
+    br->best_step = -1;
     if (br->asked > 0) {
         if ((s = try_step(c, m, o, br, 1, err)))
             return s;
         if (br->steps[0].within) {
+            br->model_runs = td_calib_model_runs(c) - runs0;
+            br->cpu_seconds = cpu_now() - c0;
             br->met = 1;
             br->chosen = br->asked;
             br->chosen_flops = br->asked_flops;
@@ -201,6 +225,8 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
         }
     }
     br->seconds = now() - t0;
+    br->cpu_seconds = cpu_now() - c0;
+    br->model_runs = td_calib_model_runs(c) - runs0;
     if (best) {
         br->chosen = best->target;
         br->chosen_flops = best->also_flops;

@@ -85,11 +85,31 @@ static td_status fill(const struct pair *p, size_t n, td_measured *out)
     return TD_OK;
 }
 
+/* Sample i's outputs of the original: refs[i] when kept there, else run
+ * (and kept when refs is given). *own: the caller frees them. */
+static td_status reference(td_rt_session *a, td_array **refs, size_t i,
+                           const td_array *in, size_t n_in, td_array **ra,
+                           int *own, td_err_t *err)
+{
+    *own = 0;
+    if (refs && refs[i]) {
+        *ra = refs[i];
+        return TD_OK;
+    }
+    td_status s = td_rt_run(a, in, n_in, NULL, 0, ra, err);
+    if (!s && refs)
+        refs[i] = *ra;
+    else
+        *own = !s;
+    return s;
+}
+
 td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
-                           td_measured *out, td_err_t *err)
+                           td_array **refs, td_measured *out, td_err_t *err)
 {
+    int own_ra = 0;
     memset(out, 0, sizeof *out);
     td_array *in = NULL, *ra = NULL, *rb = NULL;
     struct pair *p = NULL;
@@ -108,16 +128,18 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
             continue;
         const char *sample = td_samples_label(smp, i);
         if ((s = td_samples_read(smp, i, &in, err)) ||
-            (s = td_rt_run(a, in, n_in, NULL, 0, &ra, err)) ||
+            (s = reference(a, refs, i, in, n_in, &ra, &own_ra, err)) ||
             (s = td_rt_run(b, in, n_in, NULL, 0, &rb, err)))
             goto done;
         for (size_t k = 0; k < na && !s; k++)
             s = compare(&ra[k], &rb[p[k].b], in, n_in, sample, &p[k].acc, err);
         if (s)
             goto done;
-        td_array_free_n(ra, na);
+        if (own_ra)
+            td_array_free_n(ra, na);
         td_array_free_n(rb, nb);
         ra = rb = NULL;
+        own_ra = 0;
         out->samples++;
         if (first == (size_t)-1)
             first = i;
@@ -142,7 +164,8 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
         s = td_err_set(err, TD_ENOMEM, "out of memory");
 done:
     td_array_free_n(in, n_in);
-    td_array_free_n(ra, na);
+    if (own_ra)
+        td_array_free_n(ra, na);
     td_array_free_n(rb, nb);
     free(p);
     if (s)

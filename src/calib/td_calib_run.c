@@ -20,6 +20,13 @@ struct td_calib {
     td_graph *orig;
     double stats_seconds;
     size_t stats_peak_rss;
+    /* the original's outputs on the measured inputs, kept from the first
+     * measurement on (one slot per sample); its session is not kept: with
+     * the compressed model's, and the pass's memory between them, two
+     * ISNet sessions at 1024x1024 held 5 GB */
+    td_array **refs;
+    size_t n_refs_out;
+    size_t model_runs;  /* whole-model runs by measurements so far */
 };
 
 static double now(void)
@@ -43,6 +50,9 @@ void td_calib_free(td_calib *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->refs && i < c->n; i++)
+        td_array_free_n(c->refs[i], c->n_refs_out);
+    free(c->refs);
     td_graph_free(c->orig);
     td_arena_free(c->arena);
     td_stats_free(c->stats);
@@ -96,8 +106,9 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
     }
     c->held = calloc(c->n, 1);
     c->calib = calloc(c->n, 1);
+    c->refs = calloc(c->n, sizeof *c->refs);
     c->arena = td_arena_new();
-    if (!c->held || !c->calib || !c->arena) {
+    if (!c->held || !c->calib || !c->arena || !c->refs) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto fail;
     }
@@ -154,16 +165,41 @@ int td_calib_measure_held(const td_calib *c)
 td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err)
 {
-    td_rt_session *a = NULL, *b = NULL;
     /* no input held out: the deviation is measured on the calibration
      * inputs (and the report says so) */
-    const unsigned char *use = c->k ? c->held : c->calib;
+    return td_calib_measure_on(c, m, g, c->k ? c->held : c->calib, runs, out,
+                               err);
+}
+
+const unsigned char *td_calib_calibration_set(const td_calib *c, size_t *n)
+{
+    *n = c->n;
+    return c->calib;
+}
+
+td_samples *td_calib_samples(const td_calib *c)
+{
+    return c->smp;
+}
+
+td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
+                              const unsigned char *use, size_t runs,
+                              td_measured *out, td_err_t *err)
+{
+    td_rt_session *a = NULL, *b = NULL;
     td_status s = session_of(c, m, c->orig, "the original model", &a, err);
     if (!s)
         s = session_of(c, m, g, "the compressed model", &b, err);
+    size_t fresh = 0;  /* the original's runs this time */
+    for (size_t i = 0; !s && i < c->n; i++)
+        fresh += use[i] && !c->refs[i];
+    if (!s) {
+        c->n_refs_out = td_rt_n_outputs(a);
+        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs,
+                             c->refs, out, err);
+    }
     if (!s)
-        s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs, out,
-                             err);
+        c->model_runs += fresh + out->samples;
     td_rt_session_free(a);
     td_rt_session_free(b);
     if (!s) {
@@ -173,6 +209,11 @@ td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
         out->stats_peak_rss = c->stats_peak_rss;
     }
     return s;
+}
+
+size_t td_calib_model_runs(const td_calib *c)
+{
+    return c->model_runs;
 }
 
 td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,

@@ -117,12 +117,16 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
     } else if (cli_is(arg, "--sensitivity")) {
         if (!(v = cli_value(argc, argv, i, "--sensitivity")))
             return OPT_USAGE;
-        if (strcmp(v, "rel") && strcmp(v, "abs")) {
-            cli_error("--sensitivity: rel or abs, not '%s'", v);
+        if (strcmp(v, "rel") && strcmp(v, "abs") && strcmp(v, "measured")) {
+            cli_error("--sensitivity: rel, abs or measured, not '%s'", v);
             return OPT_USAGE;
         }
         a->co.sensitivity = !strcmp(v, "abs") ? ONNXTD_SENSITIVITY_ABSOLUTE
-                                              : ONNXTD_SENSITIVITY_RELATIVE;
+                            : !strcmp(v, "measured") ? ONNXTD_SENSITIVITY_MEASURED
+                                                     : ONNXTD_SENSITIVITY_RELATIVE;
+    } else if (cli_is(arg, "--sens-cache")) {
+        if (!(a->co.sens_cache = cli_value(argc, argv, i, "--sens-cache")))
+            return OPT_USAGE;
     } else if (cli_is(arg, "--rank-multiple") || cli_is(arg, "--min-rank")) {
         const char *opt = cli_is(arg, "--min-rank") ? "--min-rank" : "--rank-multiple";
         if (!(v = cli_value(argc, argv, i, opt)) || cli_parse_i64(v, &ll) ||
@@ -352,6 +356,9 @@ static void plan_files(const compress_args *a, compress_files *f)
         f->reads[f->n_reads++] = (onnxtd_output_file){a->calib[q], "--calib", NULL, 0};
     if (a->co.act_stats)
         f->reads[f->n_reads++] = (onnxtd_output_file){a->co.act_stats, "--act-stats", NULL, 0};
+    /* read and (re)written by the library, never an output's target */
+    if (a->co.sens_cache)
+        f->reads[f->n_reads++] = (onnxtd_output_file){a->co.sens_cache, "--sens-cache", NULL, 0};
 }
 
 /* The report in the forms asked for, and each output's bytes. */

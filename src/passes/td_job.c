@@ -11,6 +11,7 @@
 #include "td_fit.h"
 #include "td_latency.h"
 #include "td_plan.h"
+#include "td_reuse.h"
 
 static double now(void)
 {
@@ -98,6 +99,8 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
      * conv has SVD spectra, but Tucker-2 does not apply) */
     if ((!tucker && !svd) || !plannable(l, o))
         return TD_OK;
+    if (o->reuse && td_reuse_spectra_get(o->reuse, j))
+        return TD_OK;
     int64_t g = l->group, cg = l->cout / g, K = td_layer_kernel_size(l);
     int64_t cols = tucker ? l->cin_g : l->cin_g * K;  /* svd's columns */
     int64_t m0 = tucker ? cg : (cg < cols ? cg : cols);
@@ -164,6 +167,8 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
     j->n0 = m0;
     j->n1 = m1;
     j->have_spectra = 1;
+    if (o->reuse)
+        td_reuse_spectra_put(o->reuse, j);
 cleanup:
     if (s)
         td_err_prefix(err, "node '%s' (%s), weight '%s': ", l->name,
@@ -445,7 +450,7 @@ static void settle(td_job *j, const td_compress_opts *o, int n_slower,
     }
 }
 
-void td_job_factor(td_job *j, const td_compress_opts *o)
+static void factor_fresh(td_job *j, const td_compress_opts *o)
 {
     const td_layer *l = &j->layer;
     td_layer_report *r = j->rep;
@@ -507,6 +512,16 @@ out:
     r->seconds = now() - t0;
 }
 
+void td_job_factor(td_job *j, const td_compress_opts *o)
+{
+    const char *note = j->rep->note;
+    if (o->reuse && td_reuse_factors_get(o->reuse, j, note))
+        return;
+    factor_fresh(j, o);
+    if (o->reuse && !j->st)
+        td_reuse_factors_put(o->reuse, j, note);
+}
+
 double td_job_cost(const td_job *j)
 {
     const td_layer *l = &j->layer;
@@ -522,7 +537,8 @@ void td_job_free(td_job *j)
 {
     td_whitenings_free(j->whiten, j->layer.group);
     j->whiten = NULL;
-    td_factors_free(&j->chosen);
+    if (!j->chosen_shared)
+        td_factors_free(&j->chosen);
     td_factors_free(&j->vetoed);
     free(j->tail0);
     free(j->tail1);

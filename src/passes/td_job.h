@@ -16,6 +16,7 @@ typedef struct td_job {
                            cost model called slower (td_latency_judge) */
     int lat_slow;       /* the chain was measured slower than the layer:
                            1 newly, 2 once the plan keeps the layer */
+    int chosen_shared;  /* chosen belongs to o->reuse (td_reuse.h) */
     td_layer_report *rep;
     td_status st;
     td_err_t err;

@@ -128,7 +128,11 @@ size_t td_latency_replan(td_job *jobs, size_t n)
     for (size_t i = 0; i < n; i++) {
         td_job *j = &jobs[i];
         td_layer_report *r = j->rep;
-        td_factors_free(&j->chosen);
+        if (j->chosen_shared)  /* the reuse store's (td_reuse.h) */
+            memset(&j->chosen, 0, sizeof j->chosen);
+        else
+            td_factors_free(&j->chosen);
+        j->chosen_shared = 0;
         if (r->method == TD_KEEP)
             r->note = NULL;  /* why it was kept: decided anew */
         r->method = TD_KEEP;

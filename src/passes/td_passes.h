@@ -86,6 +86,14 @@ typedef struct td_compress_opts {
     /* Times a layer and a chain in the runtime (td_latency.h); NULL: the
      * never-slower rule uses the cost model alone. Borrowed. */
     const struct td_latency_probe *probe;
+    /* Spectra and factors kept between compressions of forks of one model
+     * (td_reuse.h); NULL: none. */
+    struct td_reuse *reuse;
+    /* A factor on each layer's error in the global allocation, by the
+     * layer's name (measured sensitivity, src/calib/td_calib_sens.c); 1
+     * for a layer it has none for. NULL: none. */
+    double (*layer_weight)(void *ctx, const char *layer);
+    void *layer_weight_ctx;
 } td_compress_opts;
 
 /* One candidate tried for a layer. */
@@ -175,7 +183,25 @@ typedef struct td_bound_report {
     size_t model_runs;     /* runs of a whole model in the runtime, the
                               final measurement's untimed ones included */
     double seconds;        /* the search, final compression excluded */
+    double cpu_seconds;    /* the process's CPU time over the same */
+    int best_step;         /* td_reuse step of the best within; -1: none */
+    /* layers factored, and taken from earlier steps instead (td_reuse.h),
+     * over the search and the final compression */
+    size_t layers_factored, layers_reused;
 } td_bound_report;
+
+/* The measured sensitivity used by the allocation (td_calib_sens.c). */
+typedef struct td_sens_info {
+    size_t layers, groups;  /* layers probed, in groups of consecutive ones */
+    size_t inputs;          /* calibration inputs the probes ran on */
+    size_t model_runs;      /* whole-model runs (0: read from the cache) */
+    double seconds;
+    int from_cache;         /* read from the cache file */
+    double dev_all;         /* every probe at once: the largest output rel.
+                               L2 (-1: read from the cache) */
+    double w_min, w_max;    /* the weights' range (mean 1) */
+    const char *cache;      /* the cache file, or NULL */
+} td_sens_info;
 
 typedef struct td_measured {
     size_t samples;        /* inputs the deviation is over */
@@ -193,6 +219,8 @@ typedef struct td_measured {
     size_t stats_peak_rss;
     const td_bound_report *bound;  /* the output-error bound, when one was
                                       kept (borrowed); NULL: none */
+    const td_sens_info *sens;      /* measured sensitivity used (borrowed);
+                                      NULL: none */
 } td_measured;
 
 void td_measured_free(td_measured *m);

@@ -343,6 +343,8 @@ static void build_models(const td_job *jobs, size_t n,
         cost_model(j, flops, a);
         a->weight = o->sensitivity == TD_SENS_ABSOLUTE && mean_norm2 > 0
                         ? j->norm2 / mean_norm2 : 1;
+        if (o->layer_weight)
+            a->weight *= o->layer_weight(o->layer_weight_ctx, j->rep->node);
         if (!o->allow_slower && !o->force)
             cap_for_speed(j, &ao, a);
         if (joint) {

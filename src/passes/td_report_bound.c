@@ -60,6 +60,10 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
     td_json_close(b, ']');
     td_json_key(b, "model_runs"); td_json_int(b, (int64_t)br->model_runs);
     td_json_key(b, "seconds"); td_json_num(b, br->seconds);
+    td_json_key(b, "cpu_seconds"); td_json_num(b, br->cpu_seconds);
+    td_json_key(b, "layers_factored");
+    td_json_int(b, (int64_t)br->layers_factored);
+    td_json_key(b, "layers_reused"); td_json_int(b, (int64_t)br->layers_reused);
     td_json_close(b, '}');
 }
 
@@ -89,6 +93,9 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
         td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
                       st->seconds);
     }
-    td_buf_printf(b, "  %zu compressions and %zu whole-model runs in %.1f s\n",
-                  br->n_steps, br->model_runs, br->seconds);
+    td_buf_printf(b, "  %zu compressions and %zu whole-model runs in %.1f s "
+                  "(%.1f s of CPU)\n", br->n_steps, br->model_runs,
+                  br->seconds, br->cpu_seconds);
+    td_buf_printf(b, "  layers factored %zu, taken from an earlier step "
+                  "%zu\n", br->layers_factored, br->layers_reused);
 }

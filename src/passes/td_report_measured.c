@@ -10,6 +10,52 @@ static const char *where(const td_measured *m)
     return m->on_calibration ? "calibration" : "held-out";
 }
 
+/* The measured sensitivity the allocation used (null: none). */
+static void sens_json(td_buf *b, const td_sens_info *si)
+{
+    if (!si) {
+        td_json_null(b);
+        return;
+    }
+    td_json_open(b, '{');
+    td_json_key(b, "layers"); td_json_int(b, (int64_t)si->layers);
+    td_json_key(b, "groups"); td_json_int(b, (int64_t)si->groups);
+    td_json_key(b, "inputs"); td_json_int(b, (int64_t)si->inputs);
+    td_json_key(b, "from_cache"); td_json_bool(b, si->from_cache);
+    td_json_key(b, "model_runs"); td_json_int(b, (int64_t)si->model_runs);
+    td_json_key(b, "seconds"); td_json_num(b, si->seconds);
+    td_json_key(b, "all_probes_rel_l2");
+    if (si->dev_all < 0)
+        td_json_null(b);
+    else
+        td_json_num(b, si->dev_all);
+    td_json_key(b, "weight_min"); td_json_num(b, si->w_min);
+    td_json_key(b, "weight_max"); td_json_num(b, si->w_max);
+    td_json_key(b, "cache");
+    if (si->cache)
+        td_json_str(b, si->cache);
+    else
+        td_json_null(b);
+    td_json_close(b, '}');
+}
+
+static void sens_text(td_buf *b, const td_sens_info *si)
+{
+    if (!si)
+        return;
+    if (si->from_cache)
+        td_buf_printf(b, "sensitivity: %zu layers' weights read from %s (no "
+                      "model run)", si->layers, si->cache);
+    else
+        td_buf_printf(b, "sensitivity: %zu layers in %zu groups probed on %zu "
+                      "calibration input%s, %zu whole-model runs in %.1f s",
+                      si->layers, si->groups, si->inputs,
+                      si->inputs == 1 ? "" : "s", si->model_runs,
+                      si->seconds);
+    td_buf_printf(b, "; weights %.3g..%.3g (mean 1)\n", si->w_min,
+                  si->w_max);
+}
+
 void td_report_measured_json(td_buf *b, const td_measured *m)
 {
     if (!m) {
@@ -60,6 +106,8 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
     }
     td_json_key(b, "bound");
     td_report_bound_json(b, m->bound);
+    td_json_key(b, "sensitivity");
+    sens_json(b, m->sens);
     td_json_close(b, '}');
 }
 
@@ -115,6 +163,7 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
                       "interleaved runs\n", m->ms_before, m->ms_after,
                       m->ms_after / m->ms_before, m->runs);
     td_report_bound_text(b, m->bound);
+    sens_text(b, m->sens);
 }
 
 void td_report_measured_html(td_buf *b, const td_measured *m,
