@@ -337,6 +337,16 @@ typedef struct onnxtd_compress_options {
      * layers on a graph input are left as they are, listed with the
      * reason (unless that would leave no layer). */
     int protect;
+    /* With calib: each chain's last factor (the pointwise map to the
+     * output channels) and bias refitted by ridge least squares to the
+     * original layer's output on the input the compressed model gives it,
+     * in topological order, refit_waves groups of layers one after the
+     * other (sequential refit; two whole-model runs per calibration input
+     * per group). 1 or 0 (the default: on the bench models it lowered the
+     * deviation by 2-10 % for 2-3x the compression time; bench/README.md).
+     * Ignored without calib. */
+    int refit;
+    int refit_waves;        /* default 8 */
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
