@@ -89,7 +89,9 @@ class CompressOptions(ctypes.Structure):
                 ("command", ctypes.c_char_p),
                 ("max_error", ctypes.c_double),
                 ("min_agreement", ctypes.c_double),
-                ("protect", ctypes.c_int)]
+                ("protect", ctypes.c_int),
+                ("refit", ctypes.c_int),
+                ("refit_waves", ctypes.c_int)]
 
 
 def new_compress_options() -> CompressOptions:
