@@ -342,8 +342,9 @@ typedef struct onnxtd_compress_options {
      * original layer's output on the input the compressed model gives it,
      * in topological order, refit_waves groups of layers one after the
      * other (sequential refit; two whole-model runs per calibration input
-     * per group). 1 or 0 (the default: on the bench models it lowered the
-     * deviation by 2-10 % for 2-3x the compression time; bench/README.md).
+     * per group). 1 or 0 (the default: it lowered the deviation by 3-6 %
+     * on PP-OCR det and rec, raised it on ISNet, and costs 2-4x the
+     * compression time; bench/README.md).
      * Ignored without calib. */
     int refit;
     int refit_waves;        /* default 8 */
