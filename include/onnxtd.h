@@ -363,6 +363,17 @@ typedef struct onnxtd_compress_options {
      * another budget does not measure again; NULL: measured every time.
      * An existing file that is not such a cache is refused. */
     const char *sens_cache;
+    /* With calib: each chain's last factor (the pointwise map to the
+     * output channels) and bias refitted by ridge least squares to the
+     * original layer's output on the input the compressed model gives it,
+     * in topological order, refit_waves groups of layers one after the
+     * other (sequential refit; two whole-model runs per calibration input
+     * per group). 1 or 0 (the default: it lowered the deviation by 3-6 %
+     * on PP-OCR det and rec, raised it on ISNet, and costs 2-4x the
+     * compression time; bench/README.md).
+     * Ignored without calib. */
+    int refit;
+    int refit_waves;        /* default 8 */
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %

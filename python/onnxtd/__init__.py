@@ -100,6 +100,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              calib: Union[PathLike, Sequence[Union[PathLike, Sample]],
                           None] = None,
              holdout: Optional[int] = None,
+             refit: bool = False, refit_waves: Optional[int] = None,
              ort_lib: Optional[PathLike] = None, measure_runs: int = 0,
              threads: int = 0,
              include: Optional[str] = None, exclude: Optional[str] = None,
@@ -128,6 +129,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     quarter, 0: none) are kept out and the compressed model is measured
     against the original on them (the report's "measured"; ``measure_runs``
     timed runs each, 0: the library's default, < 0: no timing).
+    ``refit`` (with ``calib``): each chain's last factor and bias refitted
+    to the original layer's output on what the compressed model feeds it,
+    ``refit_waves`` groups of layers one after the other (default 8).
     ``dims`` gives symbolic input dims a value. ``threads`` 0: all CPUs.
 
     Returns the compressed model in the input's kind (the ``output`` path
@@ -166,6 +170,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.measure_runs = max(int(measure_runs), 0)
     if holdout is not None:
         o.holdout = int(holdout)
+    o.refit = int(bool(refit))
+    if refit_waves:
+        o.refit_waves = int(refit_waves)
     if isinstance(calib, (str, os.PathLike)):
         calib = [calib]
     calib = list(calib or [])

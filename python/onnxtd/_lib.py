@@ -90,7 +90,10 @@ class CompressOptions(ctypes.Structure):
                 ("max_error", ctypes.c_double),
                 ("min_agreement", ctypes.c_double),
                 ("protect", ctypes.c_int),
-                ("latency_cache", ctypes.c_char_p)]
+                ("latency_cache", ctypes.c_char_p),
+                ("sens_cache", ctypes.c_char_p),
+                ("refit", ctypes.c_int),
+                ("refit_waves", ctypes.c_int)]
 
 
 def new_compress_options() -> CompressOptions:

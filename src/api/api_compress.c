@@ -52,6 +52,8 @@ void onnxtd_compress_options_init(onnxtd_compress_options *o)
     o->act_lambda = DEFAULT_ACT_LAMBDA;
     o->holdout = ONNXTD_HOLDOUT_AUTO;
     o->measure_runs = DEFAULT_RUNS;
+    o->refit = 0;
+    o->refit_waves = TD_REFIT_WAVES;
 }
 
 /* Where each field of the struct ends: the sizes a caller built against
@@ -67,7 +69,7 @@ static const size_t known_sizes[] = {
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
-    END(sens_cache),
+    END(sens_cache), END(refit_waves),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -160,6 +162,10 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
     if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_AUTO)
         return td_err_set(err, TD_EUSAGE, "options.holdout must be >= 0 or "
                           "ONNXTD_HOLDOUT_AUTO");
+    if (o->refit != 0 && o->refit != 1)
+        return td_err_set(err, TD_EUSAGE, "options.refit must be 0 or 1");
+    if (o->refit_waves < 1)
+        return td_err_set(err, TD_EUSAGE, "options.refit_waves must be >= 1");
     if (o->measure_runs < 0)
         return td_err_set(err, TD_EUSAGE, "options.measure_runs must be >= 0");
     if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA))
@@ -267,6 +273,8 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->stats_lambda = in->act_lambda;
     o->protect = in->protect && !in->include && !in->n_calib &&
                  !in->act_stats && o->global != TD_GLOBAL_NONE;
+    o->refit = in->refit && in->n_calib;
+    o->refit_waves = (size_t)in->refit_waves;
     o->progress = in->progress;
     o->progress_work = in->progress_work;
     o->progress_ctx = in->progress_ctx;
@@ -285,6 +293,8 @@ typedef struct run {
     td_lat *lat;       /* per-layer latency (NULL: not measured, no cache) */
     td_reuse *reuse;   /* spectra and factors between the bound's steps */
     td_sens *sens;     /* measured sensitivity */
+    td_refit_report refit;  /* the sequential refit (have_refit) */
+    int have_refit;
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -449,6 +459,10 @@ static td_status compress(run *r, td_model *m,
         s = td_pass_compress(td_model_graph(m), &with_scopes, &cr, err);
         td_scopes_free(scopes);
     }
+    if (s == TD_OK && r->cal && o->refit &&
+        (s = td_calib_refit(r->cal, m, NULL, &cr, o->refit_waves, 0,
+                            &r->refit, err)) == TD_OK)
+        r->have_refit = 1;
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
     else if (!(options = td_api_options_text(in)))
@@ -466,6 +480,8 @@ static td_status compress(run *r, td_model *m,
         r->have_measured = s == TD_OK;
         if (s == TD_OK && r->sens)
             r->measured.sens = td_sens_info_of(r->sens);
+        r->measured.have_refit = r->have_refit;
+        r->measured.refit = r->refit;
         if (s == TD_OK && r->use_bound) {
             /* the sensitivity's runs are its own */
             r->bound.model_runs = td_calib_model_runs(r->cal) -

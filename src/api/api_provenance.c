@@ -77,6 +77,9 @@ char *td_api_options_text(const onnxtd_compress_options *o)
     if (o->act_stats || o->n_calib)
         td_buf_printf(&b, " activation_statistics act_lambda=%g",
                       o->act_lambda > 0 ? o->act_lambda : 0.1);
+    /* the refit runs the model: the inputs decide the factors' values */
+    if (o->n_calib && o->refit)
+        td_buf_printf(&b, " refit waves=%d", o->refit_waves);
     return td_buf_take(&b);
 }
 

@@ -111,6 +111,37 @@ size_t td_calib_measure_count(const td_calib *c);
 /* 1 when that is on held-out inputs, 0 on the calibration inputs. */
 int td_calib_measure_held(const td_calib *c);
 
+/* What a step after the statistics runs on (borrowed from c): the runtime,
+ * the samples, which of them are calibration inputs, and the original
+ * model's graph as it was before the pass. */
+typedef struct td_calib_view {
+    td_rt *rt;
+    const td_samples *smp;
+    size_t n_in;
+    const unsigned char *calib;   /* 1: a calibration input */
+    td_graph *orig;
+    td_rt_options rt_opts;
+} td_calib_view;
+void td_calib_view_of(td_calib *c, td_calib_view *out);
+
+/* Sequential refit (td_calib_refit*.c; decompose/td_refit.h): every chain
+ * of r (the pass's report on g) that ends in a pointwise factor (a 1x1
+ * Conv of group 1, a Gemm, a MatMul: Tucker-2, SVD, CP and tensor-ring
+ * chains) gets that factor and its bias refitted, by ridge least squares,
+ * to the original layer's output on the input the compressed model gives
+ * it, in topological order, `waves` groups of chains at a time (each wave
+ * sees the earlier waves refitted): two runs (the original and g) per
+ * calibration input per wave. g: a fork of m's graph (NULL: m's own).
+ * rel_lambda: decompose/td_refit.h's (<= 0: its default). out: td_passes.h. */
+td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
+                         const td_compress_report *r, size_t waves,
+                         double rel_lambda, td_refit_report *out,
+                         td_err_t *err);
+
+/* The default number of waves: each costs two whole-model runs per
+ * calibration input; past a handful the later layers gain little. */
+#define TD_REFIT_WAVES 8
+
 /* The output-error bound (td_calib_bound.c): with br's max_error,
  * min_agreement, kind, asked and asked_flops set, compresses forks of m
  * (o as the pass's options, its budget replaced by each step's) and

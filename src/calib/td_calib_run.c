@@ -69,6 +69,16 @@ const td_stats *td_calib_statistics(const td_calib *c)
     return c->stats;
 }
 
+void td_calib_view_of(td_calib *c, td_calib_view *out)
+{
+    out->rt = c->rt;
+    out->smp = c->smp;
+    out->n_in = c->n_in;
+    out->calib = c->calib;
+    out->orig = c->orig;
+    out->rt_opts = c->o.rt;
+}
+
 td_stats *td_calib_take_statistics(td_calib *c)
 {
     td_stats *s = c->stats;

@@ -53,7 +53,7 @@ typedef struct compress_args {
     cli_io io;
     int64_t rank;
     double ratio, tol, target_params, target_flops, vbmf_weaken;
-    int use_tol, vbmf, quiet, holdout_given, bound_given;
+    int use_tol, vbmf, quiet, holdout_given, bound_given, refit_given;
     const char *report_path, *html_path, *stats_path;
     cli_shapes shapes;
     char *command;       /* the command line, for the report */
@@ -114,6 +114,9 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
         a->co.measure_runs = 0;
     } else if (!strcmp(arg, "--protect")) {
         a->co.protect = 1;
+    } else if (!strcmp(arg, "--refit") || !strcmp(arg, "--no-refit")) {
+        a->co.refit = !strcmp(arg, "--refit");
+        a->refit_given = 1;
     } else if (cli_is(arg, "--sensitivity")) {
         if (!(v = cli_value(argc, argv, i, "--sensitivity")))
             return OPT_USAGE;
@@ -188,6 +191,14 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
             return OPT_USAGE;
         }
         a->co.measure_runs = (int)ll;
+    } else if (cli_is(arg, "--refit-waves")) {
+        if (!(v = cli_value(argc, argv, i, "--refit-waves")) ||
+            cli_parse_i64(v, &ll) || ll < 1 || ll > 100000) {
+            cli_error("--refit-waves needs a count >= 1");
+            return OPT_USAGE;
+        }
+        a->co.refit_waves = (int)ll;
+        a->refit_given = 1;
     } else if (cli_is(arg, "--act-lambda")) {
         if (!(v = cli_value(argc, argv, i, "--act-lambda")) ||
             cli_parse_double(v, &a->co.act_lambda) || !(a->co.act_lambda > 0) ||
@@ -302,6 +313,10 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--max-error and --min-agreement take --target-params, "
                   "--target-flops or no budget, not --rank, --ratio, --tol "
                   "or --vbmf");
+        return -1;
+    }
+    if (!a->n_calib && a->refit_given) {
+        cli_error("--refit, --no-refit and --refit-waves need --calib");
         return -1;
     }
     if (!a->n_calib && (a->holdout_given || a->stats_path)) {

@@ -435,7 +435,9 @@ static Onnx__ValueInfoProto *value_info_new(td_graph *g, const char *name,
     sh->dim = dv;
     tt->has_elem_type = 1;
     tt->elem_type = elem_type;
-    tt->shape = sh;
+    /* no dims at all: the rank is unknown, which is no shape (an empty
+     * shape would say rank 0, a scalar) */
+    tt->shape = dims || ndims ? sh : NULL;
     tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     tp->tensor_type = tt;
     v->name = td_arena_strdup(a, name);

@@ -168,6 +168,7 @@ static void open_job(td_job *j, size_t i, int64_t macs, const char *name,
     j->rep = rep;
     rep->node = name;
     rep->op = j->layer.node->op_type;
+    rep->output = j->layer.node->output[0];
     rep->params_before = td_layer_params(&j->layer);
     rep->macs_before = macs;
     rep->est_error = -1;

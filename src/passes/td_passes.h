@@ -71,6 +71,10 @@ typedef struct td_compress_opts {
     double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
     /* Data-free: leave heads and first layers as they are (td_protect.h) */
     int protect;
+    /* With calibration inputs: the sequential refit after the pass
+     * (src/calib/td_calib_refit.c), refit_waves groups of chains */
+    int refit;
+    size_t refit_waves;
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -109,6 +113,7 @@ typedef struct td_candidate {
 
 typedef struct td_layer_report {
     const char *node, *op;
+    const char *output;  /* the layer's output value (its chain's) */
     td_method method;  /* TD_KEEP when the original stays */
     const char *note;  /* why it was kept, if it was; or that it had no
                           activation statistics (arena text) */
@@ -202,6 +207,14 @@ typedef struct td_sens_info {
     double w_min, w_max;    /* the weights' range (mean 1) */
     const char *cache;      /* the cache file, or NULL */
 } td_sens_info;
+/* The sequential refit (src/calib/td_calib_refit.c): what it did. */
+typedef struct td_refit_report {
+    size_t refitted, skipped, waves, model_runs;
+    double seconds;
+    double before, after;    /* mean over the refitted chains of the
+                                calibration rel. squared output error */
+    const char *first_skip;  /* why the first skipped chain was (static) */
+} td_refit_report;
 
 typedef struct td_measured {
     size_t samples;        /* inputs the deviation is over */
@@ -221,6 +234,8 @@ typedef struct td_measured {
                                       kept (borrowed); NULL: none */
     const td_sens_info *sens;      /* measured sensitivity used (borrowed);
                                       NULL: none */
+    int have_refit;                /* the chains were refitted: refit */
+    td_refit_report refit;
 } td_measured;
 
 void td_measured_free(td_measured *m);
@@ -235,6 +250,9 @@ void td_report_measured_html(td_buf *b, const td_measured *m,
  * td_report_bound.c). */
 void td_report_bound_json(td_buf *b, const td_bound_report *br);
 void td_report_bound_text(td_buf *b, const td_bound_report *br);
+/* The refit (null / nothing when rr is NULL; td_report_refit.c). */
+void td_report_refit_json(td_buf *b, const td_refit_report *rr);
+void td_report_refit_text(td_buf *b, const td_refit_report *rr);
 
 typedef struct td_compress_report {
     td_layer_report *layers;

@@ -108,6 +108,8 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
     td_report_bound_json(b, m->bound);
     td_json_key(b, "sensitivity");
     sens_json(b, m->sens);
+    td_json_key(b, "refit");
+    td_report_refit_json(b, m->have_refit ? &m->refit : NULL);
     td_json_close(b, '}');
 }
 
@@ -164,6 +166,7 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
                       m->ms_after / m->ms_before, m->runs);
     td_report_bound_text(b, m->bound);
     sens_text(b, m->sens);
+    td_report_refit_text(b, m->have_refit ? &m->refit : NULL);
 }
 
 void td_report_measured_html(td_buf *b, const td_measured *m,

@@ -1,0 +1,239 @@
+/* Sequential refit: the chains in topological order, a wave at a time,
+ * each last factor refitted on what the model, compressed and refitted up
+ * to that wave, gives it; see td_calib.h and decompose/td_refit.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calib/td_calib.h"
+#include "calib/td_calib_refit.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int by_node(const void *a, const void *b)
+{
+    const td_refit_target *x = a, *y = b;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* The chains of r that can be refitted, in g's topological order;
+ * the others counted in out. */
+static td_status collect(td_graph *g, td_graph *orig,
+                         const td_compress_report *r, td_refit_target **ts,
+                         size_t *n, td_refit_report *out, td_err_t *err)
+{
+    td_refit_target *t = calloc(r->n_layers ? r->n_layers : 1, sizeof *t);
+    if (!t)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    *n = 0;
+    for (size_t i = 0; i < r->n_layers; i++) {
+        if (r->layers[i].method == TD_KEEP)
+            continue;
+        td_status s = td_refit_target_of(g, orig, r->layers[i].output,
+                                         &t[*n], err);
+        if (s) {
+            td_refit_target_free(&t[*n]);
+            for (size_t q = 0; q < *n; q++)
+                td_refit_target_free(&t[q]);
+            free(t);
+            return s;
+        }
+        if (t[*n].why) {
+            out->skipped++;
+            if (!out->first_skip)
+                out->first_skip = t[*n].why;
+            td_refit_target_free(&t[*n]);
+            continue;
+        }
+        (*n)++;
+    }
+    qsort(t, *n, sizeof *t, by_node);
+    *ts = t;
+    return TD_OK;
+}
+
+/* A session on m with graph src forked and the values names[0..n) (of
+ * element type dtypes[q]) made outputs. */
+static td_status session_with(const td_calib_view *v, td_model *m,
+                              td_graph *src, const char *const *names,
+                              const int32_t *dtypes, size_t n,
+                              const char *label, td_rt_session **out,
+                              td_err_t *err)
+{
+    td_arena *a = td_arena_new();
+    const Onnx__GraphProto *gp = a ? td_graph_build(src) : NULL;
+    td_graph *f = gp ? td_graph_new(a, gp, 0) : NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    td_status s = f ? TD_OK : td_err_set(err, TD_ENOMEM, "out of memory");
+    for (size_t q = 0; q < n && !s; q++)
+        if (!td_graph_is_output(f, names[q]))
+            s = td_graph_add_output(f, names[q], dtypes[q], NULL, 0, err);
+    if (!s)
+        s = td_model_pack(m, f, &buf, &len, err);
+    /* the outputs kept alive for the refit: no memory pattern (td_rt.h) */
+    td_rt_options ro = v->rt_opts;
+    ro.low_memory = 1;
+    if (!s)
+        s = td_rt_session_new_mem(v->rt, buf, len, label, &ro, out, err);
+    free(buf);
+    td_graph_free(f);
+    td_arena_free(a);
+    return s;
+}
+
+/* One calibration sample through both sessions, added to the wave's sums. */
+static td_status wave_sample(const td_calib_view *v, size_t i,
+                             td_rt_session *orig, td_rt_session *comp,
+                             td_refit_target *t, size_t n, const char **ys,
+                             const char **zs, td_err_t *err)
+{
+    td_array *in = NULL, *yr = NULL, *zr = NULL;
+    td_status s;
+    if ((s = td_samples_read(v->smp, i, &in, err)) ||
+        (s = td_rt_run(comp, in, v->n_in, zs, n, &zr, err)) ||
+        (s = td_rt_run(orig, in, v->n_in, ys, n, &yr, err)))
+        goto done;
+    for (size_t k = 0; k < n && !s; k++)
+        if (!t[k].why)
+            s = td_refit_target_add(&t[k], &yr[k], &zr[k], err);
+done:
+    td_array_free_n(in, v->n_in);
+    td_array_free_n(yr, yr ? n : 0);
+    td_array_free_n(zr, zr ? n : 0);
+    return s;
+}
+
+/* Each target's solve, written into g. */
+static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
+                            double rel_lambda, td_refit_report *out,
+                            td_err_t *err)
+{
+    td_status s = TD_OK;
+    for (size_t k = 0; k < n && !s; k++) {
+        double *a = malloc((size_t)(t[k].cout * t[k].r) * sizeof *a);
+        double *b = malloc((size_t)t[k].cout * sizeof *b);
+        double before = 0, after = 0;
+        if (!a || !b)
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+        else if (!t[k].why &&
+                 !(s = td_refit_solve(&t[k].acc, t[k].a0, t[k].b0, rel_lambda,
+                                      a, b, &before, &after, err)))
+            s = td_refit_target_write(g, &t[k], a, t[k].b0 ? b : NULL, err);
+        if (s)
+            td_err_prefix(err, "refitting '%s': ", t[k].y);
+        else if (t[k].why) {
+            out->skipped++;
+            if (!out->first_skip)
+                out->first_skip = t[k].why;
+        } else {
+            out->refitted++;
+            out->before += before;
+            out->after += after;
+        }
+        free(a);
+        free(b);
+    }
+    return s;
+}
+
+/* Targets t[0..n): the current g with their inner values as outputs, run
+ * with the original on every calibration input, then refitted. */
+static td_status run_wave(const td_calib_view *v, td_model *m, td_graph *g,
+                          td_rt_session *orig, td_refit_target *t, size_t n,
+                          double rel_lambda, td_refit_report *out,
+                          td_err_t *err)
+{
+    const char **ys = calloc(n, sizeof *ys), **zs = calloc(n, sizeof *zs);
+    int32_t *dt = calloc(n, sizeof *dt);
+    td_rt_session *comp = NULL;
+    td_status s = ys && zs && dt ? TD_OK
+                                 : td_err_set(err, TD_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && !s; k++) {
+        ys[k] = t[k].y;
+        zs[k] = t[k].z;
+        dt[k] = t[k].dtype;
+    }
+    if (!s)
+        s = session_with(v, m, g, zs, dt, n, "the model being refitted",
+                         &comp, err);
+    for (size_t i = 0; i < td_samples_count(v->smp) && !s; i++)
+        if (v->calib[i]) {
+            s = wave_sample(v, i, orig, comp, t, n, ys, zs, err);
+            out->model_runs += 2;
+        }
+    if (!s)
+        s = wave_solve(g, t, n, rel_lambda, out, err);
+    td_rt_session_free(comp);
+    free(ys);
+    free(zs);
+    free(dt);
+    return s;
+}
+
+/* The original with every target's output made a graph output. */
+static td_status original_session(const td_calib_view *v, td_model *m,
+                                  td_refit_target *t, size_t n,
+                                  td_rt_session **out, td_err_t *err)
+{
+    const char **ys = calloc(n, sizeof *ys);
+    int32_t *dt = calloc(n, sizeof *dt);
+    td_status s = ys && dt ? TD_OK
+                           : td_err_set(err, TD_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && !s; k++) {
+        ys[k] = t[k].y;
+        dt[k] = t[k].dtype;
+    }
+    if (!s)
+        s = session_with(v, m, v->orig, ys, dt, n, "the original model", out,
+                         err);
+    free(ys);
+    free(dt);
+    return s;
+}
+
+td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
+                         const td_compress_report *r, size_t waves,
+                         double rel_lambda, td_refit_report *out,
+                         td_err_t *err)
+{
+    double t0 = now();
+    if (!(rel_lambda > 0))
+        rel_lambda = TD_REFIT_REL_LAMBDA;
+    td_calib_view v;
+    td_refit_target *t = NULL;
+    td_rt_session *orig = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    td_calib_view_of(c, &v);
+    if (!g)
+        g = td_model_graph(m);
+    td_status s = collect(g, v.orig, r, &t, &n, out, err);
+    if (s || !n)
+        goto done;
+    if ((s = original_session(&v, m, t, n, &orig, err)))
+        goto done;
+    out->waves = waves < 1 ? 1 : waves > n ? n : waves;
+    for (size_t w = 0; w < out->waves && !s; w++) {
+        size_t lo = n * w / out->waves, hi = n * (w + 1) / out->waves;
+        s = run_wave(&v, m, g, orig, t + lo, hi - lo, rel_lambda, out, err);
+    }
+    if (!s && out->refitted) {
+        out->before /= (double)out->refitted;
+        out->after /= (double)out->refitted;
+    }
+    if (!s)
+        s = td_graph_check(g, err);
+done:
+    for (size_t k = 0; t && k < n; k++)
+        td_refit_target_free(&t[k]);
+    free(t);
+    td_rt_session_free(orig);
+    out->seconds = now() - t0;
+    return s;
+}

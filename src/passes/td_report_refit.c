@@ -1,0 +1,47 @@
+/* The sequential refit in the reports: chains refitted and skipped, the
+ * calibration error of their outputs before and after, the waves, the
+ * whole-model runs and the time. */
+#include <math.h>
+#include <stdio.h>
+
+#include "td_passes.h"
+#include "util/td_buf.h"
+
+void td_report_refit_json(td_buf *b, const td_refit_report *rr)
+{
+    if (!rr) {
+        td_json_null(b);
+        return;
+    }
+    td_json_open(b, '{');
+    td_json_key(b, "chains"); td_json_int(b, (int64_t)rr->refitted);
+    td_json_key(b, "skipped"); td_json_int(b, (int64_t)rr->skipped);
+    td_json_key(b, "first_skip_reason");
+    if (rr->first_skip)
+        td_json_str(b, rr->first_skip);
+    else
+        td_json_null(b);
+    td_json_key(b, "waves"); td_json_int(b, (int64_t)rr->waves);
+    /* root mean square over the chains of their relative L2 */
+    td_json_key(b, "rms_rel_l2_before"); td_json_num(b, sqrt(rr->before));
+    td_json_key(b, "rms_rel_l2_after"); td_json_num(b, sqrt(rr->after));
+    td_json_key(b, "model_runs"); td_json_int(b, (int64_t)rr->model_runs);
+    td_json_key(b, "seconds"); td_json_num(b, rr->seconds);
+    td_json_close(b, '}');
+}
+
+void td_report_refit_text(td_buf *b, const td_refit_report *rr)
+{
+    if (!rr)
+        return;
+    td_buf_printf(b, "refit: %zu chain%s in %zu wave%s (%zu whole-model "
+                  "runs, %.1f s); their output rel. L2 on the calibration "
+                  "inputs %.3g -> %.3g", rr->refitted,
+                  rr->refitted == 1 ? "" : "s", rr->waves,
+                  rr->waves == 1 ? "" : "s", rr->model_runs, rr->seconds,
+                  sqrt(rr->before), sqrt(rr->after));
+    if (rr->skipped)
+        td_buf_printf(b, "; %zu not refitted (%s)", rr->skipped,
+                      rr->first_skip);
+    td_buf_printf(b, "\n");
+}
