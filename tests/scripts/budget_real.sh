@@ -10,26 +10,14 @@
 # - ISNet --target-params 0.4 --target-flops 0.5: both hold, params binding;
 # each result runs in ONNX Runtime with its outputs within bounds of the
 # original's (about 2.5x the errors measured; ORT missing is a failure).
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 M="$SRCDIR/bench/models"
 det="$M/ch_PP-OCRv4_det_infer.onnx"
 isnet="$M/isnet_fp16.onnx"
 if [ ! -f "$det" ] || [ ! -f "$isnet" ]; then
   bash "$SRCDIR/bench/fetch_models.sh" >/dev/null 2>&1 || { echo "SKIP: cannot fetch the models"; exit 77; }
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-within() {
-  "$PY" -c "import sys; v,t=map(float,sys.argv[1:]); sys.exit(0 if 0.98*t <= v <= t + 1e-12 else 1)" "$1" "$2"
-}
-(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
-  { echo "FAIL: onnxruntime-node is not installed (tools/ort)"; exit 1; }
+td_need_node_ort
 CMP="$SRCDIR/tools/ort/ort_compare.js"
 # ort_close A B REL ABS [ARGS]: A and B run in ONNX Runtime on the same
 # random inputs (seed 0); the worst output's rel. L2 error and max abs
@@ -147,5 +135,4 @@ if [ -f "$isnet" ]; then
     bad "isnet --target-flops 0.5 --rank-multiple 8 failed"
   fi
 fi
-[ "$fail" -eq 0 ] && echo "budget_real: all passed"
-[ "$fail" -eq 0 ]
+td_done budget_real

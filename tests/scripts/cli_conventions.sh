@@ -25,14 +25,7 @@
 # Every group fails on the binary before these changes (no progress off a
 # terminal, no reasons/MACs in the table, no overview, no metadata, no
 # --input-shape, help dumped after errors).
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 
 LONG=backbone.stage4.block3.expand_conv_with_a_name_longer_than_the_column
 "$PY" - "$T/m.onnx" "$LONG" <<'PY' || { echo "FAIL: making the model"; exit 1; }
@@ -179,5 +172,4 @@ refused "two budgets" "--ratio and --target-params exclude each other" \
 "$PY" -c "import json,sys; json.load(open(sys.argv[1]))['layers']" "$T/stdout.json" ||
   bad "--report - did not print the JSON report"
 
-[ "$fail" -eq 0 ] && echo "cli_conventions: all checks passed"
-[ "$fail" -eq 0 ]
+td_done cli_conventions

@@ -8,15 +8,9 @@
 # reports are written whole; convert, stats-model and compress share
 # -o, --external-data, --size-threshold and --mem-limit, and name an
 # unknown option.
-set -u
-BIN="$1"
-SRCDIR="$2"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 cp "$SRCDIR/tests/onnx_models/small_cnn.onnx" "$T/in.onnx"
 in_sum=$(sha256sum "$T/in.onnx" | cut -d' ' -f1)
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 expect() {  # expect WHAT RC TEXT COMMAND...
   local what=$1 want=$2 text=$3
   shift 3
@@ -140,5 +134,4 @@ rm -f "$T/q.onnx" "$T/qdq.onnx" "$T/q.html"
 grep -q "^left as is: " "$T/err" &&
   bad "a model with nothing left out prints a 'left as is' line: $(cat "$T/err")"
 
-[ "$fail" -eq 0 ] && echo "cli outputs: all checks passed"
-[ "$fail" -eq 0 ]
+td_done cli_outputs

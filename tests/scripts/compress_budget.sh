@@ -13,21 +13,9 @@
 # - the HTML report is written and holds one chart per layer;
 # - every output runs in ONNX Runtime, its outputs within bounds of the
 #   original's (about 2.5x the errors measured; ORT missing is a failure).
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 "$PY" -c "import onnx, numpy" 2>/dev/null || { echo "SKIP: python3-onnx missing"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-within() {  # within VALUE TARGET: TARGET*0.98 <= VALUE <= TARGET
-  "$PY" -c "import sys; v,t=map(float,sys.argv[1:]); sys.exit(0 if 0.98*t <= v <= t + 1e-12 else 1)" "$1" "$2"
-}
-(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
-  { echo "FAIL: onnxruntime-node is not installed (tools/ort)"; exit 1; }
+td_need_node_ort
 runs() {  # runs OUT REL ABS: OUT runs in ORT, its outputs within the bounds
   local r rc
   r=$(node "$SRCDIR/tools/ort/ort_compare.js" "$T/m.onnx" "$1" --dim H=16 --dim W=16 \
@@ -147,5 +135,4 @@ else
   bad "--report-html failed"
 fi
 
-[ "$fail" -eq 0 ] && echo "compress_budget: all passed"
-[ "$fail" -eq 0 ]
+td_done compress_budget

@@ -7,15 +7,8 @@
 #   and by svd at --ratio 0.5 to at most half its parameters;
 # - --method tucker2 on 1x1 convs says why in the report, and a refused
 #   --target-params names the layers the method left as they are.
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 CMP="$SRCDIR/tools/ort/ort_compare.js"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 layer() { "$PY" -c "import json,sys; L=json.load(open(sys.argv[1]))['layers']; l=L[0] if L else {}; print(eval(sys.argv[2]))" "$@"; }
 "$PY" "$SRCDIR/tests/tools/make_one_channel.py" "$T" || { echo "FAIL: generator"; exit 1; }
 for m in stft1d first2d; do
@@ -50,5 +43,4 @@ rc=$?
 grep -q "layers stay as they are (the first, '[^']*' (Conv): 1x1 kernel: tucker2 has no spatial modes; use svd or auto)" "$T/err" ||
   bad "tucker2 refusal (exit $rc) without the reason: $(cat "$T/err")"
 [ -e "$T/cls2.onnx" ] && bad "refused compress wrote its output"
-echo "$fail failed"
-[ "$fail" -eq 0 ]
+td_done one_channel_conv

@@ -13,10 +13,7 @@
 #   fp16 chain unless predicted slower, at most half the conv parameters,
 #   runs in ONNX Runtime within bounds of the original.
 # - PP-OCRv4 det gives the same bytes with one layer worker and with two.
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 M="$SRCDIR/bench/models"
 CMP="$SRCDIR/tools/ort/ort_compare.js"
 if [ ! -f "$M/isnet_fp16.onnx" ] || [ ! -f "$M/ch_PP-OCRv4_det_infer.onnx" ]; then
@@ -24,10 +21,6 @@ if [ ! -f "$M/isnet_fp16.onnx" ] || [ ! -f "$M/ch_PP-OCRv4_det_infer.onnx" ]; th
 fi
 (cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
   { echo "SKIP: onnxruntime-node not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 DIMS="--dim p2o.DynamicDimension.1=320 --dim p2o.DynamicDimension.2=320"
 # ort_close A B REL ABS [ARGS]: A and B run in ONNX Runtime on the same
 # random inputs (seed 0); the worst output's rel. L2 error and max abs
@@ -38,7 +31,6 @@ ort_close() {
   node "$CMP" "$a" "$b" "$@" --rtol 1e30 --json 2>/dev/null |
     "$PY" "$SRCDIR/tests/tools/ort_bounds.py" "$rel" "$abs"
 }
-json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 det="$M/ch_PP-OCRv4_det_infer.onnx"
 if "$BIN" compress "$det" -o "$T/det.onnx" --ratio 0.5 --quiet --report "$T/det.json"; then
@@ -100,5 +92,4 @@ sys.exit(1 if bad else 0)" "$T/isnet.onnx" || bad "isnet: a chain weight is not 
 else
   bad "isnet: compress failed"
 fi
-[ "$fail" -eq 0 ] && echo "real models: all checks passed"
-[ "$fail" -eq 0 ]
+td_done real_models

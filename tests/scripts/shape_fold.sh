@@ -8,14 +8,7 @@
 #   after are within the budget, and the output runs in ONNX Runtime;
 # - PP-OCRv4 det without --dim: one refusal names all its symbolic dims;
 # - a Conv fed through NonZero: the refusal names that node and op.
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 ref=$("$PY" "$SRCDIR/tests/tools/make_tf2onnx_shapes.py" "$T/tf.onnx") || { echo "FAIL: generator"; exit 1; }
 if "$BIN" compress "$T/tf.onnx" -o "$T/tf.out.onnx" --target-flops 0.5 --allow-slower \
      --quiet --report "$T/r.json" 2>"$T/err"; then
@@ -61,5 +54,4 @@ PYEOF
   bad "NonZero model accepted"
 grep -q "node 'find' (NonZero) is unknown, and with it the input size of Conv 'conv'" "$T/err" ||
   bad "NonZero model: message does not name the node: $(cat "$T/err")"
-echo "$fail failed"
-[ "$fail" -eq 0 ]
+td_done shape_fold
