@@ -89,7 +89,8 @@ class CompressOptions(ctypes.Structure):
                 ("command", ctypes.c_char_p),
                 ("max_error", ctypes.c_double),
                 ("min_agreement", ctypes.c_double),
-                ("protect", ctypes.c_int)]
+                ("protect", ctypes.c_int),
+                ("max_layer_error", ctypes.c_double)]
 
 
 def new_compress_options() -> CompressOptions:
