@@ -340,12 +340,13 @@ typedef struct onnxtd_compress_options {
      * bound (the deviation is only measured). Ignored without calib. */
     double max_error;
     double min_agreement;
-    /* With protect, under a global budget (target_params, target_flops),
-     * without statistics (calib, act_stats) and without include: heads --
-     * layers whose output reaches a graph output through no other layer
-     * (final projections, classifiers, detection heads) -- and first
-     * layers on a graph input are left as they are, listed with the
-     * reason (unless that would leave no layer). */
+    /* With protect (the default; 0 turns it off), without statistics
+     * (calib, act_stats), under a budget that is not a rank or a tol (those
+     * are taken as given) and without include: heads -- layers whose output
+     * reaches a graph output through no other layer (final projections,
+     * classifiers, detection heads) -- and first layers on a graph input
+     * are left as they are, listed with the reason (unless that would
+     * leave no layer). */
     int protect;
     /* A file of measured per-layer latencies (text, one line per layer
      * geometry, input shape, method, ranks, threads and runtime version),
@@ -374,6 +375,14 @@ typedef struct onnxtd_compress_options {
      * Ignored without calib. */
     int refit;
     int refit_waves;        /* default 8 */
+    /* Without statistics (calib, act_stats), under the default budget, a
+     * ratio or a global one (target_params, target_flops; not vbmf, rank,
+     * tol): a layer whose chain's relative weight error would pass this
+     * stays as it is, with the reason; under a global budget the other
+     * layers make up for it, or the budget is refused (ONNXTD_EUNMET)
+     * saying so. 0: the default (ONNXTD_DEFAULT_MAX_LAYER_ERROR); < 0: no
+     * cap. */
+    double max_layer_error;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -381,6 +390,11 @@ typedef struct onnxtd_compress_options {
  * same, and 98 % top-1 agreement keeps a classifier within 2 points. */
 #define ONNXTD_DEFAULT_MAX_ERROR 0.05
 #define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
+
+/* The data-free layer error cap: on the bench models (bench/README.md,
+ * "Data-free defaults") a layer factored past it was enough to move a
+ * task metric by points, and no data measures what it costs. */
+#define ONNXTD_DEFAULT_MAX_LAYER_ERROR 0.4
 
 
 /* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,

@@ -3,13 +3,16 @@
 // Output fidelity and latency of a compressed model against its original in
 // onnxruntime (CPU), on the real inputs written by prep.py.
 //
-//   node bench/fidelity/eval.js ORIG.onnx COMP.onnx --task isnet|det|cls
+//   node bench/fidelity/eval.js ORIG.onnx COMP.onnx --task isnet|det|cls|rec
 //        --manifest DIR/TASK.json [--runs N] [--warmup N] [--threads N]
 //        [--cache DIR] [--only N] [--no-time] [--json]
 //
 // isnet: IoU of the masks thresholded at 0.5 (union empty -> 1), mean |diff|.
 // det:   IoU of the probability maps thresholded at 0.3 (PaddleOCR's DB
 //        binarisation threshold), mean |diff|.
+// rec:   char accuracy of the greedy CTC decoding (argmax per step, repeats
+//        merged, blank 0 dropped) against the original's decoding:
+//        1 - edit distance / length, over the batch's lines.
 // cls:   argmax agreement with the original over the batch, and accuracy of
 //        both against the rendered labels (0 = upright, 1 = rotated 180).
 // Latency: both sessions with the same options, runs interleaved
@@ -42,7 +45,7 @@ function parseArgs(argv) {
     }
   }
   if (o.models.length !== 2 || !o.task || !o.manifest)
-    throw new Error('usage: eval.js ORIG COMP --task isnet|det|cls --manifest FILE [--runs N] [--threads N] [--cache DIR] [--only N] [--no-time] [--json]');
+    throw new Error('usage: eval.js ORIG COMP --task isnet|det|cls|rec --manifest FILE [--runs N] [--threads N] [--cache DIR] [--only N] [--no-time] [--json]');
   return o;
 }
 
@@ -84,6 +87,31 @@ function argmaxRows(p, cols) {
     r.push(best);
   }
   return r;
+}
+
+// Class ids of a [T, classes] slice, CTC-decoded greedily.
+function ctcGreedy(p, off, steps, classes) {
+  const ids = [];
+  let prev = -1;
+  for (let t = 0; t < steps; t++) {
+    let best = 0;
+    const row = off + t * classes;
+    for (let j = 1; j < classes; j++) if (p[row + j] > p[row + best]) best = j;
+    if (best !== prev && best !== 0) ids.push(best);
+    prev = best;
+  }
+  return ids;
+}
+
+function editDistance(a, b) {
+  let d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const e = [i];
+    for (let j = 1; j <= b.length; j++)
+      e.push(Math.min(d[j] + 1, e[j - 1] + 1, d[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    d = e;
+  }
+  return d[b.length];
 }
 
 function median(xs) {
@@ -133,6 +161,17 @@ async function main() {
         r.acc_orig = pa.filter((v, i) => v === lab[i]).length / pa.length;
         r.acc_comp = pb.filter((v, i) => v === lab[i]).length / pa.length;
       }
+    } else if (o.task === 'rec') {
+      const n = e.dims[0], classes = 6625, steps = ya.length / (n * classes);
+      let errs = 0, chars = 0;
+      for (let i = 0; i < n; i++) {
+        const da = ctcGreedy(ya, i * steps * classes, steps, classes);
+        const db = ctcGreedy(yb, i * steps * classes, steps, classes);
+        errs += Math.min(editDistance(da, db), da.length);
+        chars += da.length;
+      }
+      r.n = n;
+      r.char_acc = chars ? 1 - errs / chars : 1;
     } else throw new Error('unknown task ' + o.task);
     rows.push(r);
     if (!o.json) console.error(JSON.stringify(r));
@@ -140,6 +179,7 @@ async function main() {
   const rep = { orig: fa, comp: fb, task: o.task, per_input: rows };
   const m = (k) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
   if (o.task === 'cls') rep.agreement = m('agreement');
+  else if (o.task === 'rec') rep.char_acc = m('char_acc');
   else { rep.iou_mean = m('iou'); rep.iou_min = Math.min(...rows.map((r) => r.iou)); }
   rep.mean_abs_diff = m('mean_abs_diff');
   if (o.time) {

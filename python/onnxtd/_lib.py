@@ -93,7 +93,8 @@ class CompressOptions(ctypes.Structure):
                 ("latency_cache", ctypes.c_char_p),
                 ("sens_cache", ctypes.c_char_p),
                 ("refit", ctypes.c_int),
-                ("refit_waves", ctypes.c_int)]
+                ("refit_waves", ctypes.c_int),
+                ("max_layer_error", ctypes.c_double)]
 
 
 def new_compress_options() -> CompressOptions:

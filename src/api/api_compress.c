@@ -54,6 +54,8 @@ void onnxtd_compress_options_init(onnxtd_compress_options *o)
     o->measure_runs = DEFAULT_RUNS;
     o->refit = 0;
     o->refit_waves = TD_REFIT_WAVES;
+    o->protect = 1;
+    o->max_layer_error = ONNXTD_DEFAULT_MAX_LAYER_ERROR;
 }
 
 /* Where each field of the struct ends: the sizes a caller built against
@@ -69,7 +71,7 @@ static const size_t known_sizes[] = {
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
-    END(sens_cache), END(refit_waves),
+    END(sens_cache), END(refit_waves), END(max_layer_error),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -271,8 +273,21 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->min_rank = in->min_rank;
     o->allow_slower = in->allow_slower;
     o->stats_lambda = in->act_lambda;
-    o->protect = in->protect && !in->include && !in->n_calib &&
-                 !in->act_stats && o->global != TD_GLOBAL_NONE;
+    /* Without data, the budgets that leave each layer's error to onnxtd
+     * (a ratio, a global target, EVBMF) are guarded; a rank or a
+     * tolerance the caller gave is taken as given. */
+    int blind = !in->n_calib && !in->act_stats &&
+                in->budget.kind != ONNXTD_BUDGET_RANK &&
+                in->budget.kind != ONNXTD_BUDGET_TOL;
+    /* a chain the caller named (a method, or layers by include under a
+     * per-layer budget) is written as asked, as the speed rule does */
+    int named = (in->budget.kind == ONNXTD_BUDGET_NONE ||
+                 in->budget.kind == ONNXTD_BUDGET_RATIO) &&
+                (in->method != ONNXTD_METHOD_AUTO || in->include);
+    o->protect = blind && in->protect && !in->include;
+    o->max_layer_error = !blind || named || in->max_layer_error < 0 ? 0
+                         : in->max_layer_error > 0 ? in->max_layer_error
+                         : ONNXTD_DEFAULT_MAX_LAYER_ERROR;
     o->refit = in->refit && in->n_calib;
     o->refit_waves = (size_t)in->refit_waves;
     o->progress = in->progress;

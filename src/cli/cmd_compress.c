@@ -112,8 +112,8 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
         a->co.allow_slower = 1;
     } else if (!strcmp(arg, "--no-measure")) {
         a->co.measure_runs = 0;
-    } else if (!strcmp(arg, "--protect")) {
-        a->co.protect = 1;
+    } else if (!strcmp(arg, "--protect") || !strcmp(arg, "--no-protect")) {
+        a->co.protect = arg[2] == 'p';
     } else if (!strcmp(arg, "--refit") || !strcmp(arg, "--no-refit")) {
         a->co.refit = !strcmp(arg, "--refit");
         a->refit_given = 1;
@@ -169,6 +169,10 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
                             &a->co.max_error))
             return OPT_USAGE;
         a->bound_given |= a->co.max_error > 0;
+    } else if (cli_is(arg, "--max-layer-error")) {
+        if (cli_parse_bound(argc, argv, i, "--max-layer-error", 1e6,
+                            &a->co.max_layer_error))
+            return OPT_USAGE;
     } else if (cli_is(arg, "--min-agreement")) {
         if (cli_parse_bound(argc, argv, i, "--min-agreement", 1,
                             &a->co.min_agreement))

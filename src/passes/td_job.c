@@ -423,6 +423,12 @@ static void settle(td_job *j, const td_compress_opts *o, int n_slower,
     } else if (!o->force && flops && j->chosen.macs >= r->macs_before) {
         r->note = "the chain would not need fewer MACs than the layer";
         td_factors_free(&j->chosen);
+    } else if (o->max_layer_error > 0 && !j->planned &&
+               j->chosen.rel_error > o->max_layer_error) {
+        r->note = "without calibration data, its chain's rel. error would "
+                  "pass the layer error cap (max_layer_error)";
+        r->over_error_cap = 1;
+        td_factors_free(&j->chosen);
     } else if ((j->st = td_fit_dtype(l, w, req, j->bias, &j->chosen,
                                      &refusal, &j->err))) {
         td_err_prefix(&j->err, "node '%s' (%s), weight '%s': ", l->name,
@@ -478,6 +484,10 @@ static void factor_fresh(td_job *j, const td_compress_opts *o)
         r->note = j->lat_slow ? TD_LAT_SLOWER_NOTE
                   : r->kept_for_speed
                       ? "every chain would be slower than the layer (cost model)"
+                      : r->over_error_cap
+                      ? "without calibration data, every chain the budget "
+                        "allows would pass the layer error cap "
+                        "(max_layer_error)"
                       : o->vbmf ? "EVBMF ranks would not shrink the layer"
                       : "the allocation keeps this layer";
         goto out;

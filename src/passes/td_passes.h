@@ -75,6 +75,10 @@ typedef struct td_compress_opts {
      * (src/calib/td_calib_refit.c), refit_waves groups of chains */
     int refit;
     size_t refit_waves;
+    /* Data-free: a layer whose chain's rel. error would pass this stays
+     * as it is (under a global budget the others make up for it); 0: no
+     * cap */
+    double max_layer_error;
     /* Called after each layer is factored (from worker threads, serialised
      * by the pass); may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
@@ -125,6 +129,7 @@ typedef struct td_layer_report {
     double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
     int weighted;      /* factored against activation statistics */
     int kept_for_speed;  /* every chain predicted slower than the layer */
+    int over_error_cap;  /* kept: its error would pass max_layer_error */
     double slower_by;  /* a chain the user named, written though predicted
                           slower: its time over the layer's; 0 otherwise */
     td_candidate cand[6];

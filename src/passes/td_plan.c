@@ -402,6 +402,52 @@ static td_status allocate_single(size_t n, const td_compress_opts *o,
     return TD_OK;
 }
 
+/* Data-free, a layer the allocation leaves beyond o->max_layer_error
+ * (its estimated rel. error) stays as it is instead, and the others are
+ * allocated again to meet the budget without it: past the cap a layer
+ * alone moved the bench models' task metrics by points (bench/README.md,
+ * "Data-free defaults"). Layers only join the kept set, so this ends
+ * within n rounds. */
+static td_status cap_layer_errors(const td_job *jobs, size_t n,
+                                  const td_compress_opts *o,
+                                  const plan_totals *t, plan_models *m,
+                                  int joint, unsigned char *over,
+                                  td_compress_report *r, td_err_t *err)
+{
+    double cap2 = o->max_layer_error * o->max_layer_error;
+    td_status s = TD_OK;
+    for (size_t round = 0; round < n && !s; round++) {
+        size_t added = 0;
+        for (size_t i = 0; i < n; i++) {
+            td_alloc_layer *a = &m->al[i];
+            if (a->fixed || a->keep || !(a->err2 > cap2))
+                continue;
+            a->fixed = over[i] = 1;
+            if (joint)
+                m->ap[i].fixed = m->af[i].fixed = 1;
+            added++;
+        }
+        if (!added)
+            break;
+        s = joint ? allocate_joint(n, o, t, m, r, err)
+                  : allocate_single(n, o, t, m, r, err);
+    }
+    if (s == TD_EUNMET) {
+        size_t k = 0, first = 0;
+        for (size_t i = 0; i < n; i++)
+            if (over[i] && !k++)
+                first = i;
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "; without "
+                 "calibration data %zu layers stay as they are because their "
+                 "rel. error would pass options.max_layer_error %g (the "
+                 "first, '%s'); calibration data (options.calib) measures "
+                 "what the model can afford instead", k, o->max_layer_error,
+                 jobs[first].layer.name);
+    }
+    return s;
+}
+
 /* A refusal under one --method says which layers it left as they are, and
  * why: their cost counts in full against the budget. */
 static void add_unplanned_hint(const td_job *jobs, size_t n,
@@ -444,6 +490,14 @@ td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
         jobs[i].rep->kept_for_speed = jobs[i].have_spectra && m.al[i].fixed;
     s = joint ? allocate_joint(n, o, &t, &m, r, err)
               : allocate_single(n, o, &t, &m, r, err);
+    if (!s && o->max_layer_error > 0) {
+        unsigned char *over = calloc(n ? n : 1, 1);
+        s = over ? cap_layer_errors(jobs, n, o, &t, &m, joint, over, r, err)
+                 : td_err_set(err, TD_ENOMEM, "out of memory");
+        for (size_t i = 0; over && i < n; i++)
+            jobs[i].rep->over_error_cap = over[i];
+        free(over);
+    }
     if (s == TD_EUSAGE || s == TD_EUNMET)
         add_unplanned_hint(jobs, n, o, err);
     for (size_t i = 0; !s && i < n; i++) {

@@ -25,14 +25,7 @@
 # Every group fails on the binary before these changes (no progress off a
 # terminal, no reasons/MACs in the table, no overview, no metadata, no
 # --input-shape, help dumped after errors).
-set -u
-BIN="$1"
-SRCDIR="$2"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 
 LONG=backbone.stage4.block3.expand_conv_with_a_name_longer_than_the_column
 "$PY" - "$T/m.onnx" "$LONG" <<'PY' || { echo "FAIL: making the model"; exit 1; }
@@ -58,16 +51,20 @@ m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="cli-t
 onnx.save(m, sys.argv[1])
 PY
 
+# The 40 convs have random weights (rel. error ~0.6 at half their size)
+# and tiny_head is a head: the data-free guards would keep them all; what
+# is tested here is how layers are shown, so they are off (G).
+G="--no-protect --max-layer-error off"
 # ---- progress ---------------------------------------------------------------
-ONNXTD_PROGRESS_INTERVAL=0 "$BIN" compress "$T/m.onnx" -o "$T/o.onnx" --ratio 0.5 \
+ONNXTD_PROGRESS_INTERVAL=0 "$BIN" compress "$T/m.onnx" -o "$T/o.onnx" $G --ratio 0.5 \
   --threads 1 --report "$T/r.json" 2> "$T/err" || bad "compress: $(tail -3 "$T/err")"
 n=$(grep -c "^compress: layer [0-9]* of 41" "$T/err")
 [ "$n" = 41 ] || bad "progress off a terminal, interval 0: $n lines for 41 layers"
 head -1 "$T/err" | grep -q "left" && bad "an estimate after the first layer: $(head -1 "$T/err")"
 grep -q "^compress: layer 41 of 41 (100% of the work)" "$T/err" || bad "no final progress line"
-"$BIN" compress "$T/m.onnx" -o "$T/o2.onnx" --ratio 0.5 2> "$T/err2" || bad "compress (default interval)"
+"$BIN" compress "$T/m.onnx" -o "$T/o2.onnx" $G --ratio 0.5 2> "$T/err2" || bad "compress (default interval)"
 grep -q "^compress: layer 41 of 41" "$T/err2" || bad "default interval: no progress line in a file"
-"$BIN" compress "$T/m.onnx" -o "$T/o3.onnx" --ratio 0.5 --quiet 2> "$T/errq" || bad "compress --quiet"
+"$BIN" compress "$T/m.onnx" -o "$T/o3.onnx" $G --ratio 0.5 --quiet 2> "$T/errq" || bad "compress --quiet"
 [ -s "$T/errq" ] && bad "--quiet printed: $(head -3 "$T/errq")"
 
 # ---- the table and the JSON -------------------------------------------------
@@ -88,7 +85,7 @@ assert any(l["node"] == "tiny_head" for l in kept), "tiny_head was not kept"
 for l in kept:
     assert l.get("reason"), "kept layer without a reason in the JSON: " + l["node"]
 PY
-"$BIN" compress "$T/m.onnx" -o "$T/o4.onnx" --target-flops 0.6 --allow-slower --input-shape x:1,32,16,16 \
+"$BIN" compress "$T/m.onnx" -o "$T/o4.onnx" $G --target-flops 0.6 --allow-slower --input-shape x:1,32,16,16 \
   --exclude 'c3[0-4]' --report "$T/f.json" --report-html "$T/f.html" 2> "$T/errf" ||
   bad "--target-flops with --input-shape: $(tail -3 "$T/errf")"
 grep -q "layers replaced.*; layer MACs [0-9]* -> [0-9]* .*; model parameters" "$T/errf" ||
@@ -114,7 +111,7 @@ assert m and int(m.group(1)) == t["flops_before"] and int(m.group(2)) == t["flop
 assert html.count("<circle") == len(r["layers"]), "one chart dot per layer"
 assert not re.search(r"<script[^>]*src|<link|href=|url\(", html), "external resource"
 PY
-"$BIN" compress "$T/m.onnx" -o "$T/o5.onnx" --report "$T/u.json" --report-html "$T/u.html" -q ||
+"$BIN" compress "$T/m.onnx" -o "$T/o5.onnx" $G --report "$T/u.json" --report-html "$T/u.html" -q ||
   bad "compress with symbolic dims"
 json_null=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['totals']['flops_before'])" "$T/u.json")
 [ "$json_null" = None ] || bad "symbolic dims: the JSON knows the MACs ($json_null)"
@@ -179,5 +176,4 @@ refused "two budgets" "--ratio and --target-params exclude each other" \
 "$PY" -c "import json,sys; json.load(open(sys.argv[1]))['layers']" "$T/stdout.json" ||
   bad "--report - did not print the JSON report"
 
-[ "$fail" -eq 0 ] && echo "cli_conventions: all checks passed"
-[ "$fail" -eq 0 ]
+td_done cli_conventions

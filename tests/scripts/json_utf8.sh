@@ -5,14 +5,8 @@
 # and compress --report, and valid UTF-8 HTML from --report-html, with each
 # ill-formed subpart shown as U+FFFD.
 # Usage: bash json_utf8.sh BINARY SRCDIR   (exit 0 pass, 1 fail)
-set -u
-BIN=$1
-SRC=$2
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-FAIL=0
-fail() { echo "FAIL: $*"; FAIL=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+SRC=$SRCDIR
 
 # protobuf's Python API only takes str: write a placeholder of the same
 # length and swap the bytes in the serialized model.
@@ -66,5 +60,4 @@ EOF_PY
 "$PY" "$T/check.py" report "$T/r.json" || fail "--report: invalid or wrong name"
 "$PY" "$T/check.py" html "$T/r.html" || fail "--report-html: not UTF-8 or name not escaped"
 
-[ $FAIL -eq 0 ] && echo "json_utf8: all passed"
-exit $FAIL
+td_done json_utf8

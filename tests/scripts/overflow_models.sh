@@ -5,14 +5,8 @@
 # an exact answer (Slice steps of INT64_MIN, ceil_mode, SAME) are accepted,
 # and convert, which infers no shapes, copies every model.
 # Usage: bash overflow_models.sh BINARY SRCDIR   (exit 0 pass, 1 fail)
-set -u
-BIN=$1
-SRC=$2
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-FAIL=0
-fail() { echo "FAIL: $*"; FAIL=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+SRC=$SRCDIR
 
 "$PY" "$SRC/tests/tools/make_overflow.py" "$T/m" > "$T/list" || {
     echo "FAIL: make_overflow.py"; exit 1; }
@@ -96,5 +90,4 @@ ok = l["method"] == "keep" and "int64" in l.get("note", "")
 sys.exit(0 if ok else 1)' "$T/r.json" 2>/dev/null ||
     fail "stride_chain: layer not kept for its MAC count: $(cat "$T/r.json" 2>/dev/null | head -c 600)"
 
-[ $FAIL -eq 0 ] && echo "overflow_models: all passed"
-exit $FAIL
+td_done overflow_models

@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
-# Data-free protection (--protect) on the bundled small CNN: under a global
-# budget (--target-params) without calibration data the first conv on the input (conv0) and the layer feeding the output (fc,
-# the classifier) are left as is, each listed under "skipped" with its
-# reason naming the graph input or output; the written model keeps their
-# weights byte for byte; the output deviates less from the original on 8
-# rendered inputs than without --protect (where fc is factored; and with
-# an --include pattern or --calib nothing is protected); a layer factored beyond rel. error 0.5 is
-# named in a warning.
+# Data-free protection, on by default, on the bundled small CNN: under a
+# global budget (--target-params) and under the default per-layer ratio,
+# without calibration data, the first conv on the input (conv0) and the
+# layer feeding the output (fc, the classifier) are left as is, each listed
+# under "skipped" with its reason naming the graph input or output; the
+# written model keeps their weights byte for byte; the output deviates less
+# from the original on 8 rendered inputs than with --no-protect (where fc
+# is factored; as with an --include pattern, --rank, --tol or --calib,
+# where nothing is protected); --protect (the old opt-in) is the default's
+# bytes; a layer factored beyond rel. error 0.5 is named in a warning.
 #
 #   bash tests/scripts/protect.sh BINARY SRCDIR
 #
 # Exit 0 pass, 1 fail.
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
-unset ONNXTD_ORT_LIB
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+td_use_ort
 "$PY" "$SRCDIR/tests/tools/make_images.py" "$T/in" 8 64 --seed 5 >/dev/null ||
   { echo "FAIL: making the images"; exit 1; }
 
-BUDGET=(--target-params 0.1 --allow-slower --threads 1)
-"$BIN" compress "$MODEL" -o "$T/p.onnx" "${BUDGET[@]}" --protect --report "$T/p.json" 2> "$T/p.txt" ||
-  { cat "$T/p.txt"; fail "compress (protected)"; }
-"$BIN" compress "$MODEL" -o "$T/n.onnx" "${BUDGET[@]}" --report "$T/n.json" 2> "$T/n.txt" ||
-  fail "compress without --protect"
-"$BIN" compress "$MODEL" -o "$T/i.onnx" "${BUDGET[@]}" --protect --include . --report "$T/i.json" 2>/dev/null ||
+# the layer error cap (layer_error_cap.sh) would refuse this budget
+BUDGET=(--target-params 0.1 --allow-slower --threads 1 --max-layer-error off)
+"$BIN" compress "$MODEL" -o "$T/p.onnx" "${BUDGET[@]}" --report "$T/p.json" 2> "$T/p.txt" ||
+  { cat "$T/p.txt"; fail "compress (protected by default)"; }
+"$BIN" compress "$MODEL" -o "$T/n.onnx" "${BUDGET[@]}" --no-protect --report "$T/n.json" 2> "$T/n.txt" ||
+  fail "compress --no-protect"
+"$BIN" compress "$MODEL" -o "$T/i.onnx" "${BUDGET[@]}" --include . --report "$T/i.json" 2>/dev/null ||
   fail "compress --include ."
+"$BIN" compress "$MODEL" -o "$T/q.onnx" "${BUDGET[@]}" --protect 2>/dev/null || fail "compress --protect"
+cmp -s "$T/p.onnx" "$T/q.onnx" || fail "--protect did not write the default's bytes"
+# the default per-layer ratio: protected too; a rank or a tolerance given: not
+PER=(--allow-slower --threads 1 --max-layer-error off)
+"$BIN" compress "$MODEL" -o "$T/d.onnx" "${PER[@]}" --report "$T/d.json" 2>/dev/null || fail "default compress"
+"$BIN" compress "$MODEL" -o "$T/r.onnx" "${PER[@]}" --rank 4 --report "$T/r.json" 2>/dev/null || fail "--rank 4"
+"$BIN" compress "$MODEL" -o "$T/t.onnx" "${PER[@]}" --tol 0.3 --report "$T/t.json" 2>/dev/null || fail "--tol 0.3"
 
 "$PY" - "$T" "$MODEL" <<'PYEOF' || fail "protected layers"
 import json, sys
@@ -45,7 +47,11 @@ assert "a first layer, it reads graph input 'input'" in skipped.get("conv0", "")
 assert "a head, its output reaches graph output 'logits'" in skipped.get("fc", ""), p["skipped"]
 factored = {l["node"] for l in p["layers"] if l["method"] != "keep"}
 assert factored and not factored & {"conv0", "fc"}, factored
-for name in ("n", "i"):
+d = json.load(open(T + "/d.json"))
+dskip = {s["node"]: s["reason"] for s in d["skipped"]}
+assert "a first layer" in dskip.get("conv0", "") and "a head" in dskip.get("fc", ""), d["skipped"]
+assert {l["node"] for l in d["layers"] if l["method"] != "keep"} == {"conv1", "conv2", "conv3", "proj"}, d["layers"]
+for name in ("n", "i", "r", "t"):
     r = json.load(open("%s/%s.json" % (T, name)))
     f = {l["node"] for l in r["layers"] if l["method"] != "keep"}
     assert "fc" in f, (name, f)
@@ -67,11 +73,11 @@ dev() {
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["outputs"][0]["rel_l2"])'
 }
 p=$(dev "$T/p.onnx") && n=$(dev "$T/n.onnx") || fail "eval"
-"$PY" -c "import sys; p, n = float(sys.argv[1]), float(sys.argv[2]); print('rel. L2 with --protect %.4g, without %.4g' % (p, n)); assert p < n" "$p" "$n" ||
+"$PY" -c "import sys; p, n = float(sys.argv[1]), float(sys.argv[2]); print('rel. L2 protected %.4g, with --no-protect %.4g' % (p, n)); assert p < n" "$p" "$n" ||
   fail "protection did not lower the deviation"
 
 # calibrated: nothing protected (the measurement decides)
-"$BIN" compress "$MODEL" -o "$T/c.onnx" "${BUDGET[@]}" --protect --calib "$T/in" --runs 0 \
+"$BIN" compress "$MODEL" -o "$T/c.onnx" "${BUDGET[@]}" --calib "$T/in" --runs 0 \
   --report "$T/c.json" 2>/dev/null || fail "compress --calib"
 "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not any("protected" in s["reason"] for s in r["skipped"]), r["skipped"]' \
   "$T/c.json" || fail "--calib: layers protected"
@@ -82,5 +88,4 @@ p=$(dev "$T/p.onnx") && n=$(dev "$T/n.onnx") || fail "eval"
 grep -q "^warning: 'conv3' factored data-free at rel. error 0\.[5-9]" "$T/w.txt" ||
   fail "no warning naming conv3: $(grep -i warn "$T/w.txt")"
 
-[ $fails -eq 0 ] && echo "protect: ok" || echo "protect: $fails failure(s)"
-[ $fails -eq 0 ]
+td_done protect

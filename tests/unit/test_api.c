@@ -87,6 +87,9 @@ static void test_init_and_size(void)
     CHECK(o.rank_multiple == 0 && o.min_rank == 1);
     CHECK(o.holdout == ONNXTD_HOLDOUT_AUTO && o.measure_runs == 10);
     CHECK(o.include == NULL && o.calib == NULL && o.progress == NULL);
+    /* data-free guards on by default (bench/README.md, "Data-free
+     * defaults") */
+    CHECK(o.protect == 1 && o.max_layer_error == ONNXTD_DEFAULT_MAX_LAYER_ERROR);
 
     onnxtd_error err = {0};
     size_t bad[] = {0, 1, offsetof(onnxtd_compress_options, budget) + 1,
