@@ -101,12 +101,18 @@ td_status td_protect_find(td_graph *g, const td_job *jobs, size_t n,
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
+    /* The walk is over the main graph (scope 0): a layer inside an If,
+     * Loop or Scan body has its node index in that body, and is neither a
+     * head nor a first layer of the main graph's outputs and inputs. */
     for (size_t q = 0; q < n; q++)
-        w.is_layer[jobs[q].node_index] = 1;
+        if (jobs[q].scope == 0 && jobs[q].node_index < w.nn)
+            w.is_layer[jobs[q].node_index] = 1;
     for (size_t q = 0; q < n; q++) {
         const Onnx__NodeProto *node = jobs[q].layer.node;
         const char *out, *in;
         why[q] = NULL;
+        if (jobs[q].scope != 0)
+            continue;
         memset(w.seen, 0, nn);
         if ((out = output_reached(&w, node->output[0])))
             why[q] = td_arena_printf(td_graph_arena(g),
