@@ -13,16 +13,13 @@
 # (here: the budget then cannot be met, exit 1). --no-measure leaves the
 # cost model alone; a malformed cache is refused naming the file and line,
 # nothing written.
-set -u
-BIN="$1"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 # Random weights have flat spectra: the data-free guards (protection,
 # the layer error cap) would keep the layers this test is about.
 GUARDS_OFF="--no-protect --max-layer-error off"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); L={l['node']: l for l in r['layers']}; print($2)" "$1"; }
+# json FILE EXPR, with L: the report's layers by node name
+# (EXPR may be a tuple: printed as print's arguments, space-separated)
+json() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); L={l['node']: l for l in r['layers']}; print($2)" "$1"; }
 
 /usr/bin/python3 - "$T" <<'PY'
 import sys, numpy as np, onnx
@@ -162,5 +159,4 @@ grep -qF "$T/bad.txt: line 2 is not a latency cache line" "$T/bad.err" ||
 [ ! -e "$T/bad.onnx" ] && [ "$(cat "$T/bad.txt")" = "$(printf '# onnxtd latency cache 1\nkey only')" ] ||
   bad "malformed cache: something was written"
 
-[ "$fail" = 0 ] && echo "latency_measured: all passed"
-exit $((fail > 0))
+td_done latency_measured

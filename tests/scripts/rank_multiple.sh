@@ -8,16 +8,10 @@
 # options. Under --target-flops, auto writes no CP chain its cost model
 # predicts slower than the Tucker-2 chain of the same MACs (CP's depthwise
 # convs).
-set -u
-BIN="$1"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 # Random weights have flat spectra: the data-free guards (protection,
 # the layer error cap) would keep the layers this test is about.
 GUARDS_OFF="--no-protect --max-layer-error off"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # three 3x3 convs on 64 and 128 channels at 28x28 and one on 32 channels
 /usr/bin/python3 - "$T" <<'PY'
@@ -108,5 +102,4 @@ fi
 "$BIN" compress "$T/m.onnx" -o "$T/z.onnx" $GUARDS_OFF --target-flops 0.5 --rank-multiple 0 2> "$T/err"
 [ $? = 2 ] || bad "--rank-multiple 0 not a usage error: $(cat "$T/err")"
 
-[ $fail = 0 ] && echo "rank_multiple: all passed"
-[ $fail = 0 ]
+td_done rank_multiple
