@@ -7,9 +7,12 @@
 # interleaved round by round; the table gives the tool's speed-up, each
 # round's (original / compressed median), their median and, for
 # --target-flops, that median over the MAC ratio (target >= 0.8; default
-# compress: speed-up >= 0.98).
+# compress: speed-up >= 0.98). SPEED_OPTS adds options to every compress
+# (e.g. "--max-layer-error off" for make_cnns.py's random weights, whose
+# flat spectra the data-free layer error cap would keep whole).
 #   bash bench/speed_targets.sh BIN OUTDIR ROUNDS RUNS MODEL... [-- MODEL...]
 set -u
+SPEED_OPTS=${SPEED_OPTS:-}
 BIN="$1"; OUT="$2"; ROUNDS="$3"; RUNS="$4"; shift 4
 mkdir -p "$OUT"
 dims_of() {  # symbolic input dims of the PP-OCR models
@@ -27,7 +30,7 @@ for m in "$@"; do
   dims=$(dims_of "$name")
   extra=""; [ "$opts" = default ] || extra="$opts"
   # shellcheck disable=SC2086
-  nice -n 5 "$BIN" compress "$m" -o "$OUT/$tag.onnx" $dims $extra --runs 9 --quiet \
+  nice -n 5 "$BIN" compress "$m" -o "$OUT/$tag.onnx" $dims $extra $SPEED_OPTS --runs 9 --quiet \
     --report "$OUT/$tag.json" 2> "$OUT/$tag.err"
   echo $? > "$OUT/$tag.rc"
   rm -f "$OUT/$tag.eval"

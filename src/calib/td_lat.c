@@ -14,14 +14,16 @@
 #include "eval/td_eval_internal.h"
 
 /* Interleaved runs per pair: enough for a median to hold still on a
- * loaded machine, and no more than about TIME_BUDGET_MS of runs for a
- * pair, so that a model of a hundred big layers is timed in a minute or
+ * loaded machine (a small layer runs in tens of microseconds, and a few
+ * dozen of its runs fit in one scheduler tick: a tick lost to another
+ * process then moves them all), and no more than about TIME_BUDGET_MS of
+ * runs for a pair, so that a model of a hundred big layers is timed in a minute or
  * two. A warm-up run first, then one timed pair that only sizes the runs:
  * the first runs of a session allocate its arena and pick kernels. */
 #define MIN_RUNS 3
-#define MAX_RUNS 31
+#define MAX_RUNS 201
 #define WARMUP_RUNS 1
-#define TIME_BUDGET_MS 300.0
+#define TIME_BUDGET_MS 150.0
 /* Timing stops after this many seconds in one compression: the layers are
  * judged biggest first, where speed is won or lost, and past a minute the
  * timing would outweigh the factoring itself (ISNet fp16 at 1024x1024,
@@ -84,6 +86,9 @@ static int make_key(const td_lat *t, const td_layer *l, const td_factors *f,
                                "method=%s", l->auto_pad,
                                l->has_bias || f->bias_shift != NULL,
                                td_method_name(f->method));
+    if (l->kind == TD_LAYER_GEMM && at < cap)  /* Conv keys stay as they were */
+        at += (size_t)snprintf(buf + at, cap - at, " trans=%lld,%lld",
+                               (long long)l->trans_a, (long long)l->trans_b);
     put_list(buf, cap, &at, "ranks", f->ranks, (size_t)f->n_ranks);
     int64_t shape[3] = {f->taps, f->tr ? f->tr->shift : 0,
                         f->tr ? f->tr->r0 : 0};
@@ -94,10 +99,11 @@ static int make_key(const td_lat *t, const td_layer *l, const td_factors *f,
     return at < cap;
 }
 
-/* Layers the probe times: Convs in fp32/fp16 with every size known. */
+/* Layers the probe times: Convs, Gemms and MatMuls in fp32/fp16 with
+ * every size known (a Gemm's or MatMul's rows: its batch). */
 static int timeable(const td_layer *l)
 {
-    if (l->kind != TD_LAYER_CONV || l->batch <= 0 ||
+    if (l->batch <= 0 ||
         (l->dtype != TD_DT_FLOAT && l->dtype != TD_DT_FLOAT16))
         return 0;
     for (int i = 0; i < l->nsp; i++)
@@ -114,8 +120,8 @@ static td_status session(td_lat *t, const uint8_t *buf, size_t len,
 
 /* Times the layer (a) against the chain (b): warm-up, a first pair to
  * size the runs, then the interleaved runs. */
-static td_status time_pair(td_rt_session *a, td_rt_session *b, double *ms_a,
-                           double *ms_b, td_err_t *err)
+static td_status time_pair(td_rt_session *a, td_rt_session *b,
+                           td_lat_result *res, td_err_t *err)
 {
     td_array *in = NULL;
     td_rt_timing ta, tb;
@@ -130,8 +136,10 @@ static td_status time_pair(td_rt_session *a, td_rt_session *b, double *ms_a,
         s = td_rt_time(a, b, in, td_rt_n_inputs(a), runs | 1, 0, &ta, &tb, err);
     }
     if (!s) {
-        *ms_a = ta.median_ms;
-        *ms_b = tb.median_ms;
+        res->layer_ms = ta.median_ms;
+        res->chain_ms = tb.median_ms;
+        res->ratio_q1 = tb.ratio_q1;
+        res->ratio_q3 = tb.ratio_q3;
     }
     if (in)
         td_array_free_n(in, td_rt_n_inputs(a));
@@ -141,8 +149,7 @@ static td_status time_pair(td_rt_session *a, td_rt_session *b, double *ms_a,
 /* The two models built and timed; any failure is a layer not measured. */
 static td_status measure_pair(td_lat *t, const td_layer *l,
                               const td_factors *f, int64_t opset,
-                              double *layer_ms, double *chain_ms,
-                              td_err_t *err)
+                              td_lat_result *res, td_err_t *err)
 {
     uint8_t *lm = NULL, *cm = NULL;
     size_t ll = 0, cl = 0;
@@ -155,7 +162,7 @@ static td_status measure_pair(td_lat *t, const td_layer *l,
     if (!s)
         s = session(t, cm, cl, "the chain alone", &b, err);
     if (!s)
-        s = time_pair(a, b, layer_ms, chain_ms, err);
+        s = time_pair(a, b, res, err);
     td_rt_session_free(a);
     td_rt_session_free(b);
     free(lm);
@@ -171,7 +178,7 @@ static int measure(void *ctx, const td_layer *l, const td_factors *f,
     if (!timeable(l) || !make_key(t, l, f, key, sizeof key))
         return 0;
     pthread_mutex_lock(&t->mu);
-    int got = td_lat_cache_get(t->cache, key, &res->layer_ms, &res->chain_ms);
+    int got = td_lat_cache_get(t->cache, key, res);
     res->cached = got;
     t->cached += (size_t)got;
     if (!got && t->seconds >= MAX_TIMING_SECONDS) {
@@ -179,11 +186,9 @@ static int measure(void *ctx, const td_layer *l, const td_factors *f,
     } else if (!got) {
         td_err_t e = {0};
         double t0 = now_s();
-        got = !measure_pair(t, l, f, opset, &res->layer_ms, &res->chain_ms,
-                            &e) &&
+        got = !measure_pair(t, l, f, opset, res, &e) &&
               res->layer_ms > 0 && res->chain_ms > 0 &&
-              !td_lat_cache_put(t->cache, key, res->layer_ms, res->chain_ms,
-                                &e);
+              !td_lat_cache_put(t->cache, key, res, &e);
         t->seconds += now_s() - t0;
         t->timed += (size_t)got;
     }

@@ -49,11 +49,12 @@ void td_lat_cache_free(td_lat_cache *c);
 /* Parses the file's text into c; TD_EINPUT naming path and line. */
 td_status td_lat_cache_parse(td_lat_cache *c, const char *path,
                              const char *text, size_t len, td_err_t *err);
-/* 1 and the medians when key is there. */
-int td_lat_cache_get(const td_lat_cache *c, const char *key, double *layer_ms,
-                     double *chain_ms);
-td_status td_lat_cache_put(td_lat_cache *c, const char *key, double layer_ms,
-                           double chain_ms, td_err_t *err);
+/* 1 and the medians and quartiles when key is there (res->cached is not
+ * touched). */
+int td_lat_cache_get(const td_lat_cache *c, const char *key,
+                     td_lat_result *res);
+td_status td_lat_cache_put(td_lat_cache *c, const char *key,
+                           const td_lat_result *res, td_err_t *err);
 td_status td_lat_cache_format(const td_lat_cache *c, char **out, size_t *len,
                               td_err_t *err);
 

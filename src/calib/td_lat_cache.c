@@ -1,12 +1,13 @@
-/* The latency cache: key -> (layer ms, chain ms), and its text form, one
- * entry a line:
+/* The latency cache: key -> (layer ms, chain ms, quartiles of chain/layer
+ * per round), and its text form, one entry a line:
  *
- *   # onnxtd latency cache 1
- *   KEY<TAB>LAYER_MS<TAB>CHAIN_MS
+ *   # onnxtd latency cache 2
+ *   KEY<TAB>LAYER_MS<TAB>CHAIN_MS<TAB>RATIO_Q1<TAB>RATIO_Q3
  *
- * KEY is printable ASCII without tabs (td_lat.c writes it). Lines starting
- * with '#' and empty lines are skipped; a later line for the same key
- * wins. */
+ * KEY is printable ASCII without tabs (td_lat.c writes it). A line of the
+ * first format, without the quartiles, is read as one whose rounds all
+ * agreed. Lines starting with '#' and empty lines are skipped; a later
+ * line for the same key wins. */
 #include "calib/td_lat.h"
 
 #include <errno.h>
@@ -17,13 +18,14 @@
 
 #include "util/td_buf.h"
 
-#define CACHE_HEADER "# onnxtd latency cache 1: key, layer ms, chain ms\n"
+#define CACHE_HEADER "# onnxtd latency cache 2: key, layer ms, chain ms, " \
+                     "quartiles of chain/layer per round\n"
 /* Keys are short (a few hundred bytes); a longer line is not one. */
 #define MAX_LINE 4096
 
 typedef struct entry {
     char *key;
-    double layer_ms, chain_ms;
+    td_lat_result r;
 } entry;
 
 struct td_lat_cache {
@@ -54,19 +56,21 @@ static entry *find(const td_lat_cache *c, const char *key)
     return NULL;
 }
 
-int td_lat_cache_get(const td_lat_cache *c, const char *key, double *layer_ms,
-                     double *chain_ms)
+int td_lat_cache_get(const td_lat_cache *c, const char *key,
+                     td_lat_result *res)
 {
     const entry *e = find(c, key);
     if (!e)
         return 0;
-    *layer_ms = e->layer_ms;
-    *chain_ms = e->chain_ms;
+    res->layer_ms = e->r.layer_ms;
+    res->chain_ms = e->r.chain_ms;
+    res->ratio_q1 = e->r.ratio_q1;
+    res->ratio_q3 = e->r.ratio_q3;
     return 1;
 }
 
-td_status td_lat_cache_put(td_lat_cache *c, const char *key, double layer_ms,
-                           double chain_ms, td_err_t *err)
+td_status td_lat_cache_put(td_lat_cache *c, const char *key,
+                           const td_lat_result *res, td_err_t *err)
 {
     entry *e = find(c, key);
     if (!e) {
@@ -84,8 +88,8 @@ td_status td_lat_cache_put(td_lat_cache *c, const char *key, double layer_ms,
         e = &c->e[c->n++];
         e->key = k;
     }
-    e->layer_ms = layer_ms;
-    e->chain_ms = chain_ms;
+    e->r = *res;
+    e->r.cached = 0;
     return TD_OK;
 }
 
@@ -98,22 +102,30 @@ static int parse_ms(const char *s, double *v)
     return end != s && !*end && !errno && isfinite(*v) && *v > 0;
 }
 
-/* One line (NUL-terminated, no newline) into c. */
+/* One line (NUL-terminated, no newline) into c: the key and two or four
+ * positive numbers. */
 static int parse_line(td_lat_cache *c, char *line, td_err_t *err,
                       td_status *st)
 {
-    char *t1 = strchr(line, '\t');
-    char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-    double a, b;
-    if (!t1 || !t2 || t1 == line || strchr(t2 + 1, '\t'))
+    char *f[5] = {line};
+    size_t n = 1;
+    for (char *t = strchr(line, '\t'); t; t = strchr(t + 1, '\t')) {
+        if (n == 5)
+            return 0;
+        *t = 0;
+        f[n++] = t + 1;
+    }
+    if ((n != 3 && n != 5) || !*line)
         return 0;
-    *t1 = *t2 = 0;
     for (const char *k = line; *k; k++)
         if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e)
             return 0;
-    if (!parse_ms(t1 + 1, &a) || !parse_ms(t2 + 1, &b))
+    td_lat_result r = {0};
+    if (!parse_ms(f[1], &r.layer_ms) || !parse_ms(f[2], &r.chain_ms) ||
+        (n == 5 && (!parse_ms(f[3], &r.ratio_q1) ||
+                    !parse_ms(f[4], &r.ratio_q3) || r.ratio_q1 > r.ratio_q3)))
         return 0;
-    *st = td_lat_cache_put(c, line, a, b, err);
+    *st = td_lat_cache_put(c, line, &r, err);
     return 1;
 }
 
@@ -138,8 +150,9 @@ td_status td_lat_cache_parse(td_lat_cache *c, const char *path,
         if (!parse_line(c, line, err, &st))
             return td_err_set(err, TD_EINPUT, "%s: line %zu is not a latency "
                               "cache line (KEY, then the layer's and the "
-                              "chain's positive milliseconds, separated by "
-                              "tabs)", path, no);
+                              "chain's positive milliseconds, optionally the "
+                              "quartiles of chain/layer per round, separated "
+                              "by tabs)", path, no);
         if (st)
             return st;
     }
@@ -151,9 +164,15 @@ td_status td_lat_cache_format(const td_lat_cache *c, char **out, size_t *len,
 {
     td_buf b = {0};
     td_buf_printf(&b, "%s", CACHE_HEADER);
-    for (size_t i = 0; i < c->n; i++)
-        td_buf_printf(&b, "%s\t%.6g\t%.6g\n", c->e[i].key, c->e[i].layer_ms,
-                      c->e[i].chain_ms);
+    for (size_t i = 0; i < c->n; i++) {
+        const td_lat_result *r = &c->e[i].r;
+        if (r->ratio_q1 > 0 && r->ratio_q3 > 0)
+            td_buf_printf(&b, "%s\t%.6g\t%.6g\t%.6g\t%.6g\n", c->e[i].key,
+                          r->layer_ms, r->chain_ms, r->ratio_q1, r->ratio_q3);
+        else
+            td_buf_printf(&b, "%s\t%.6g\t%.6g\n", c->e[i].key, r->layer_ms,
+                          r->chain_ms);
+    }
     *len = b.len;
     if (!(*out = td_buf_take(&b)))
         return td_err_set(err, TD_ENOMEM, "out of memory");

@@ -1,5 +1,5 @@
 /* The two tiny models the per-layer timing runs: the original layer alone
- * on its input shape, and the chain the pass would put in its place,
+ * on its input shape (a Gemm's or MatMul's rows as one 2-D input), and the chain the pass would put in its place,
  * emitted by the pass's own chain builder into a copy of the first. The
  * layer's weight is not copied (it may live in external data): timing
  * needs the shapes, and random values of the right dtype run the same
@@ -114,6 +114,12 @@ td_status td_lat_layer_model(const td_layer *l, int64_t opset, uint8_t **buf,
         xd[2 + i] = l->in_sp[i];
         yd[2 + i] = l->out_sp[i];
     }
+    /* a Gemm / MatMul runs on its rows as one 2-D input (a MatMul's
+     * leading dims are rows to the kernel); transA reads it K x M */
+    if (l->kind == TD_LAYER_GEMM && l->trans_a) {
+        xd[0] = l->cin;
+        xd[1] = l->batch;
+    }
     Onnx__ValueInfoProto *in[] = {value_info(&s, 0, "X", l->dtype, xd,
                                              (size_t)l->nsp + 2)};
     Onnx__ValueInfoProto *out[] = {value_info(&s, 1, "Y", l->dtype, yd,
@@ -185,6 +191,11 @@ td_status td_lat_chain_model(const td_layer *l, const td_factors *f,
     if (!ok) {
         st = td_err_set(err, TD_EINPUT, "the timing copy of '%s' is no layer: "
                         "%s", l->name, why ? why : "?");
+        goto done;
+    }
+    if (sl.kind != l->kind) {
+        st = td_err_set(err, TD_EINPUT, "the timing copy of '%s' is another "
+                        "kind of layer", l->name);
         goto done;
     }
     memcpy(sl.in_sp, l->in_sp, sizeof sl.in_sp);

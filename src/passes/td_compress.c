@@ -140,14 +140,16 @@ static td_status run_jobs(layer_set *ls, const td_compress_opts *o,
 /* Spatial sizes of a Conv layer's input and output from inferred shapes. */
 static void layer_shapes(const td_shapes *sh, td_layer *l)
 {
-    const int64_t *d;
-    size_t nd;
+    const int64_t *d = NULL;
+    size_t nd = 0;
     if (!sh)
         return;
     const Onnx__NodeProto *n = l->node;
     if (l->kind != TD_LAYER_CONV) {
-        td_layer_set_rows(l, td_shape_get(sh, n->input[0], &d, &nd) ? d : NULL,
-                          nd);
+        /* nd is read after the call sets it (not as its sibling argument,
+         * whose order of evaluation C leaves open) */
+        int known = td_shape_get(sh, n->input[0], &d, &nd);
+        td_layer_set_rows(l, known ? d : NULL, known ? nd : 0);
         return;
     }
     if (td_shape_get(sh, n->input[0], &d, &nd) && nd == (size_t)l->nsp + 2) {

@@ -391,9 +391,21 @@ static td_status try_candidate(td_job *j, const td_compress_opts *o,
         }
         return TD_OK;
     }
+    /* with a probe, the one chosen may be measured slower: the best of the
+     * others stands by (under a plan, CP and Tucker-2 at the same cost) */
+    int keep_second = o->probe != NULL;
     if (j->chosen.method == TD_KEEP || better(&f, &j->chosen, by_error)) {
-        td_factors_free(&j->chosen);
+        if (keep_second && j->chosen.method != TD_KEEP) {
+            td_factors_free(&j->runner_up);
+            j->runner_up = j->chosen;  /* it beat runner_up before */
+        } else {
+            td_factors_free(&j->chosen);
+        }
         j->chosen = f;
+    } else if (keep_second && (j->runner_up.method == TD_KEEP ||
+                               better(&f, &j->runner_up, by_error))) {
+        td_factors_free(&j->runner_up);
+        j->runner_up = f;
     } else {
         td_factors_free(&f);
     }
@@ -550,6 +562,7 @@ void td_job_free(td_job *j)
     if (!j->chosen_shared)
         td_factors_free(&j->chosen);
     td_factors_free(&j->vetoed);
+    td_factors_free(&j->runner_up);
     free(j->tail0);
     free(j->tail1);
     j->tail0 = j->tail1 = NULL;

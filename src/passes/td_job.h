@@ -14,6 +14,9 @@ typedef struct td_job {
     td_factors chosen;
     td_factors vetoed;  /* with a latency probe: the best candidate the
                            cost model called slower (td_latency_judge) */
+    td_factors runner_up;  /* with a latency probe: the best candidate
+                              after chosen, for when chosen is measured
+                              slower (td_latency_judge) */
     int lat_slow;       /* the chain was measured slower than the layer:
                            1 newly, 2 once the plan keeps the layer */
     int chosen_shared;  /* chosen belongs to o->reuse (td_reuse.h) */

@@ -67,43 +67,70 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
 
 int td_latency_verdict(const td_lat_result *m)
 {
-    double d = m->chain_ms - m->layer_ms;
-    if (fabs(d) < TD_LAT_NOISE_MS || fabs(d) < TD_LAT_NOISE_FRAC * m->layer_ms)
+    double q1 = m->ratio_q1 > 0 ? m->ratio_q1 : m->chain_ms / m->layer_ms;
+    return q1 > 1 + TD_LAT_SLOWER_FRAC ? 1 : -1;
+}
+
+/* Times f against the layer into r's latency fields; the verdict (1:
+ * slower, -1: not), or 0 when it could not be measured. */
+static int judge_one(td_job *j, const td_compress_opts *o, const td_factors *f)
+{
+    td_layer_report *r = j->rep;
+    const td_latency_probe *p = o->probe;
+    td_lat_result m = {0};
+    double t0 = td_cost_layer_seconds(&j->layer);
+    double t1 = td_cost_chain_seconds(&j->layer, f->method, f->ranks);
+    r->lat_predicted = t0 > 0 && t1 >= 0 ? t1 / t0 : 0;
+    if (!p->measure(p->ctx, &j->layer, f, o->opset, &m))
         return 0;
-    return d > 0 ? 1 : -1;
+    r->lat_chains_timed++;
+    r->lat_timed = !m.cached;
+    r->lat_cached = m.cached;
+    r->lat_layer_ms = m.layer_ms;
+    r->lat_chain_ms = m.chain_ms;
+    r->lat_ratio_q1 = m.ratio_q1;
+    r->lat_ratio_q3 = m.ratio_q3;
+    r->lat_source = TD_LAT_MEASURED;
+    return td_latency_verdict(&m);
 }
 
 void td_latency_judge(td_job *j, const td_compress_opts *o, int *n_slower)
 {
     td_layer_report *r = j->rep;
-    const td_latency_probe *p = o->probe;
-    td_lat_result m = {0};
-    td_factors *f = j->chosen.method != TD_KEEP ? &j->chosen
-                    : j->vetoed.method != TD_KEEP ? &j->vetoed : NULL;
-    if (p && !o->allow_slower && !o->force && f) {
+    int judge = o->probe && !o->allow_slower && !o->force;
+    if (judge && j->chosen.method != TD_KEEP) {
         r->lat_source = TD_LAT_MODEL;
-        double t0 = td_cost_layer_seconds(&j->layer);
-        double t1 = td_cost_chain_seconds(&j->layer, f->method, f->ranks);
-        r->lat_predicted = t0 > 0 && t1 >= 0 ? t1 / t0 : 0;
-        if (p->measure(p->ctx, &j->layer, f, o->opset, &m)) {
-            r->lat_timed = !m.cached;
-            r->lat_cached = m.cached;
-            r->lat_layer_ms = m.layer_ms;
-            r->lat_chain_ms = m.chain_ms;
-            int v = td_latency_verdict(&m);
-            if (v)
-                r->lat_source = TD_LAT_MEASURED;
-            if (v > 0 && f == &j->chosen && !td_latency_explicit(o)) {
+        int v = judge_one(j, o, &j->chosen);
+        /* the chosen chain measured slower: the runner-up, if it is not */
+        if (v > 0 && !td_latency_explicit(o) &&
+            j->runner_up.method != TD_KEEP) {
+            td_layer_report keep = *r;
+            int v2 = judge_one(j, o, &j->runner_up);
+            if (v2 < 0) {
                 td_factors_free(&j->chosen);
-                (*n_slower)++;
-                j->lat_slow = j->planned;  /* the plan must know */
-            } else if (v < 0 && f == &j->vetoed) {
-                j->chosen = j->vetoed;
-                memset(&j->vetoed, 0, sizeof j->vetoed);
+                j->chosen = j->runner_up;
+                memset(&j->runner_up, 0, sizeof j->runner_up);
+                v = v2;
+            } else {  /* the report stays with the chain chosen */
+                int timed = r->lat_chains_timed;
+                *r = keep;
+                r->lat_chains_timed = timed;
             }
+        }
+        if (v > 0 && !td_latency_explicit(o)) {
+            td_factors_free(&j->chosen);
+            (*n_slower)++;
+            j->lat_slow = j->planned;  /* the plan must know */
+        }
+    } else if (judge && j->vetoed.method != TD_KEEP) {
+        r->lat_source = TD_LAT_MODEL;
+        if (judge_one(j, o, &j->vetoed) < 0) {  /* a vetoed chain not slower */
+            j->chosen = j->vetoed;
+            memset(&j->vetoed, 0, sizeof j->vetoed);
         }
     }
     td_factors_free(&j->vetoed);
+    td_factors_free(&j->runner_up);
 }
 
 void td_latency_settled(td_job *j)
@@ -113,9 +140,14 @@ void td_latency_settled(td_job *j)
         return;
     if (r->method == TD_KEEP && r->kept_for_speed)
         r->note = TD_LAT_SLOWER_NOTE;
-    else if (r->method != TD_KEEP)
-        r->slower_by = r->lat_chain_ms > r->lat_layer_ms
+    else if (r->method != TD_KEEP) {
+        td_lat_result m = {.layer_ms = r->lat_layer_ms,
+                           .chain_ms = r->lat_chain_ms,
+                           .ratio_q1 = r->lat_ratio_q1,
+                           .ratio_q3 = r->lat_ratio_q3};
+        r->slower_by = td_latency_verdict(&m) > 0
                            ? r->lat_chain_ms / r->lat_layer_ms : 0;
+    }
 }
 
 size_t td_latency_replan(td_job *jobs, size_t n)
@@ -146,6 +178,8 @@ size_t td_latency_replan(td_job *jobs, size_t n)
         r->lat_source = TD_LAT_NONE;
         r->lat_timed = r->lat_cached = 0;
         r->lat_layer_ms = r->lat_chain_ms = r->lat_predicted = 0;
+        r->lat_ratio_q1 = r->lat_ratio_q3 = 0;
+        r->lat_chains_timed = 0;
     }
     return fresh;
 }

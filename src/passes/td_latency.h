@@ -18,9 +18,12 @@
  * probe); the pass only asks, and a measurement replaces the cost model's
  * verdict where it tells the two apart. */
 
-/* Medians of interleaved runs, per run. */
+/* Medians of interleaved runs, per run, and the quartiles of the chain's
+ * time over the layer's in each round (0: not known, as in a cache file
+ * of the first format). */
 typedef struct td_lat_result {
     double layer_ms, chain_ms;
+    double ratio_q1, ratio_q3;
     int cached;             /* from the cache: nothing was timed */
 } td_lat_result;
 
@@ -38,24 +41,30 @@ typedef struct td_latency_probe {
 /* Where a layer's speed verdict came from (td_layer_report.lat_source). */
 enum { TD_LAT_NONE = 0, TD_LAT_MODEL, TD_LAT_MEASURED };
 
-/* A measured difference smaller than both of these is not told apart from
- * the run-to-run spread of a few interleaved medians on a loaded machine
- * (a few percent), nor worth a layer (tens of microseconds): the cost
- * model's verdict then stands. */
-#define TD_LAT_NOISE_FRAC 0.05
-#define TD_LAT_NOISE_MS 0.02
+/* A chain is measured slower when, in three rounds of four, it ran more
+ * than this fraction slower than the layer (the lower quartile of its
+ * time over the layer's per round above 1 + TD_LAT_SLOWER_FRAC). A
+ * disturbance moves both runs of a round, so the per-round ratio holds
+ * still where the two medians, taken apart, do not; and a chain that is
+ * not told apart from its layer is not slower: the measurement keeps its
+ * verdict rather than handing it to the cost model, whose verdict would
+ * then decide in some runs of a command and the timing in others. */
+#define TD_LAT_SLOWER_FRAC 0.05
 
-/* 1: the chain measured slower than the layer; -1: faster; 0: within the
- * noise. */
+/* 1: the chain measured slower than the layer; -1: not slower (faster,
+ * or not told apart). Without the per-round quartiles (a cache file of
+ * the first format) the ratio of the medians stands for them. */
 int td_latency_verdict(const td_lat_result *m);
 
 struct td_job;
 /* Before the job settles: with a probe, the chain chosen (or, when the
  * cost model vetoed every candidate, the best of those, kept in
  * j->vetoed) is timed against the layer; a measured verdict replaces the
- * model's: a chosen chain measured slower is dropped (*n_slower counts
- * it) unless the user named it, a vetoed chain measured faster becomes
- * the chosen one. j->vetoed is freed. */
+ * model's: a chosen chain measured slower gives way to the runner-up
+ * (j->runner_up: auto's next-best candidate) when that one is not
+ * measured slower, and is otherwise dropped (*n_slower counts it) unless
+ * the user named it; a vetoed chain not measured slower becomes the
+ * chosen one. j->vetoed and j->runner_up are freed. */
 void td_latency_judge(struct td_job *j, const td_compress_opts *o,
                       int *n_slower);
 /* After the job settled: the note and the named chain's slowdown from the
@@ -103,6 +112,7 @@ struct td_speed {
     size_t pairs;            /* interleaved (original, compressed) runs */
     double ms_before, ms_after;  /* medians per run */
     double speedup;          /* median over the pairs of before / after */
+    double speedup_q3;       /* ... and its upper quartile */
     char inputs[16];         /* "generated" */
     char runtime[48];        /* ONNX Runtime's version */
 };
@@ -118,8 +128,9 @@ typedef struct td_speed td_speed;
 #define TD_SPEED_MIN_MS 0.2
 
 /* TD_EUNMET when s was timed slower than TD_SPEED_MIN_SPEEDUP (by the
- * median speed-up and by the ratio of the medians) and slower models are
- * not allowed: the model is then not written. */
+ * median speed-up and by the ratio of the medians), three pairs in four
+ * slower, and slower models are not allowed: the model is then not
+ * written. */
 td_status td_speed_check(const td_speed *s, int allow_slower, td_err_t *err);
 
 /* The timing as a JSON value (null when s is NULL) and as a text line. */

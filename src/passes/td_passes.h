@@ -139,6 +139,9 @@ typedef struct td_layer_report {
     int lat_source;
     int lat_timed, lat_cached;
     double lat_layer_ms, lat_chain_ms;
+    double lat_ratio_q1, lat_ratio_q3;  /* chain/layer per round; 0: unknown */
+    int lat_chains_timed;  /* chains measured (the chosen one measured
+                              slower, the runner-up after it) */
     double lat_predicted;  /* the cost model's chain/layer ratio for the
                               chain timed; 0 when it has none */
     /* tensor ring only */

@@ -18,8 +18,8 @@ void td_report_latency_layer_json(td_buf *b, const td_layer_report *l)
     }
     if (l->lat_source == TD_LAT_NONE)
         return;
-    /* the verdict's source; the numbers whenever something was timed,
-     * also when they were within the noise and the model decided */
+    /* the verdict's source; the numbers whenever something was timed or
+     * found in the cache */
     td_json_key(b, "latency");
     td_json_open(b, '{');
     td_json_key(b, "source");
@@ -29,8 +29,19 @@ void td_report_latency_layer_json(td_buf *b, const td_layer_report *l)
         td_json_num(b, l->lat_layer_ms);
         td_json_key(b, "chain_ms");
         td_json_num(b, l->lat_chain_ms);
+        if (l->lat_ratio_q1 > 0) {  /* chain/layer per round */
+            td_json_key(b, "ratio_quartiles");
+            td_json_open(b, '[');
+            td_json_num(b, l->lat_ratio_q1);
+            td_json_num(b, l->lat_ratio_q3);
+            td_json_close(b, ']');
+        }
         td_json_key(b, "cached");
         td_json_bool(b, l->lat_cached);
+        if (l->lat_chains_timed > 1) {  /* the first chosen measured slower */
+            td_json_key(b, "chains_timed");
+            td_json_int(b, l->lat_chains_timed);
+        }
     }
     if (l->lat_predicted > 0) {
         td_json_key(b, "predicted_ratio");
@@ -69,8 +80,11 @@ void td_report_latency_text(td_buf *b, const td_compress_report *r)
     size_t first = 0, kept = td_latency_kept(r, &first), shown = 0;
     if (kept)
         td_buf_printf(b, "kept for speed: %zu layer%s whose every chain is "
-                      "predicted slower than the layer (first '%s'); "
+                      "%s slower than the layer (first '%s'); "
                       "options.allow_slower uses them\n", kept, kept == 1 ? "" : "s",
+                      r->layers[first].lat_source == TD_LAT_MEASURED
+                          ? "measured (in ONNX Runtime) or predicted"
+                          : "predicted",
                       r->layers[first].node);
     for (size_t i = 0; i < r->n_layers; i++) {
         const td_layer_report *l = &r->layers[i];
@@ -109,6 +123,7 @@ td_status td_speed_check(const td_speed *s, int allow_slower, td_err_t *err)
      * is disturbed, and the median ratio and the ratio of medians then
      * part by more than the threshold */
     if (!s || !s->timed || allow_slower || s->speedup >= TD_SPEED_MIN_SPEEDUP ||
+        s->speedup_q3 >= 1 ||
         s->ms_before >= TD_SPEED_MIN_SPEEDUP * s->ms_after ||
         s->ms_after - s->ms_before < TD_SPEED_MIN_MS)
         return TD_OK;

@@ -17,6 +17,15 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The q-quantile of sorted v (linear between neighbours). */
+static double quantile(const double *v, size_t n, double q)
+{
+    double at = q * (double)(n - 1);
+    size_t i = (size_t)at;
+    double f = at - (double)i;
+    return i + 1 < n ? v[i] + f * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 static void summarize(double *ms, size_t n, td_rt_timing *t)
 {
     qsort(ms, n, sizeof *ms, cmp_double);
@@ -48,8 +57,9 @@ td_status td_rt_time(td_rt_session *a, td_rt_session *b,
     if (!runs)
         return td_err_set(err, TD_EUSAGE, "timing needs at least one run");
     double *ms_a = calloc(runs, sizeof *ms_a), *ms_b = calloc(runs, sizeof *ms_b);
+    double *ratio = calloc(runs, sizeof *ratio);
     td_status st = TD_OK;
-    if (!ms_a || !ms_b) {
+    if (!ms_a || !ms_b || !ratio) {
         st = td_err_set(err, TD_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -67,6 +77,13 @@ td_status td_rt_time(td_rt_session *a, td_rt_session *b,
         if (!st && b && !b_first)
             st = one(b, inputs, n_inputs, &ms_b[r], err);
     }
+    if (!st && b) {  /* the ratios first: summarize sorts the times */
+        for (size_t r = 0; r < runs; r++)
+            ratio[r] = ms_a[r] > 0 ? ms_b[r] / ms_a[r] : 1;
+        qsort(ratio, runs, sizeof *ratio, cmp_double);
+        tb->ratio_q1 = quantile(ratio, runs, 0.25);
+        tb->ratio_q3 = quantile(ratio, runs, 0.75);
+    }
     if (!st) {
         summarize(ms_a, runs, ta);
         if (b)
@@ -75,5 +92,6 @@ td_status td_rt_time(td_rt_session *a, td_rt_session *b,
 cleanup:
     free(ms_a);
     free(ms_b);
+    free(ratio);
     return st;
 }

@@ -2,8 +2,8 @@
 # Measured per-layer latency in the never-slower rule (run by ctest):
 #   bash tests/scripts/latency_measured.sh BINARY SRCDIR
 #
-# With ONNX Runtime present, compress times each Conv's chain against its
-# layer and says per layer where the speed verdict came from; the timings
+# With ONNX Runtime present, compress times each Conv's, Gemm's and
+# MatMul's chain against its layer and says per layer where the speed verdict came from; the timings
 # go to --latency-cache FILE, and a second run reads them and times
 # nothing (same model bytes). A cached measurement decides against the
 # cost model both ways: a layer the model calls faster but whose cache
@@ -67,9 +67,9 @@ run first --latency-cache "$T/cache.txt" || bad "first run: exit $?: $(cat "$T/f
 got=$(json "$T/first.json" "L['big']['latency']['source'] in ('measured', 'model'), L['big']['latency']['layer_ms'] > 0, L['big']['latency']['chain_ms'] > 0, L['big']['latency']['cached'], L['head']['latency']['layer_ms'] > 0, r['totals']['latency_measure']['timed'], r['totals']['latency_measure']['cached']")
 [ "$got" = "True True True False True 2 0" ] ||
   bad "first run: latency fields ($got): $(cat "$T/first.json")"
-[ "$(head -1 "$T/cache.txt")" = "# onnxtd latency cache 1: key, layer ms, chain ms" ] ||
+[ "$(head -1 "$T/cache.txt")" = "# onnxtd latency cache 2: key, layer ms, chain ms, quartiles of chain/layer per round" ] ||
   bad "cache header: $(head -1 "$T/cache.txt")"
-[ "$(grep -c $'^ort=[0-9.]* threads=0 opt=0 op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=[a-z0-9]* ranks=[0-9,]* taps,tr=[0-9,]*\t[0-9.e+-]*\t[0-9.e+-]*$' "$T/cache.txt")" = 1 ] ||
+[ "$(grep -c $'^ort=[0-9.]* threads=0 opt=0 op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=[a-z0-9]* ranks=[0-9,]* taps,tr=[0-9,]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*$' "$T/cache.txt")" = 1 ] ||
   bad "cache has no line for big: $(cat "$T/cache.txt")"
 [ "$(grep -c $'x=1,128,1,1 w=256,128,1,1 .* method=svd ' "$T/cache.txt")" = 1 ] ||
   bad "cache has no line for head's vetoed svd chain: $(cat "$T/cache.txt")"
@@ -90,7 +90,7 @@ out = []
 for line in open(p):
     if line.startswith("#"):
         out.append(line); continue
-    key, a, b = line.rstrip("\n").split("\t")
+    key = line.split("\t")[0]  # written as the first format: no quartiles
     out.append("%s\t1\t%s\n" % (key, "10" if "x=1,128,32,32" in key else "0.5"))
 open(p, "w").write("".join(out))
 PY
@@ -148,6 +148,17 @@ grep -qF "options.budget target_params 0.5 cannot be met" "$T/two_forged.err" &&
   grep -qF "1 layer is kept because every chain is measured (in ONNX Runtime) or predicted slower than the layer (the first, 'c2' (Conv))" "$T/two_forged.err" ||
   bad "two convs, forged: message: $(cat "$T/two_forged.err")"
 [ ! -e "$T/two_forged.onnx" ] || bad "two convs, forged: a model was written"
+# the same medians, but the rounds disagree (the middle half of the
+# chain/layer ratios straddles 1): not measured slower, the plan stands,
+# and no warning calls the chain slower
+{ echo "# onnxtd latency cache 2"
+  printf '%s op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=tucker2 ranks=%s taps,tr=0,0,0\t1\t10\t0.5\t20\n' "$rt" "$ranks"
+} > "$T/split.cache"
+"$BIN" compress "$T/two.onnx" -o "$T/split.onnx" $GUARDS_OFF --method tucker2 \
+  --target-params 0.5 --latency-cache "$T/split.cache" --report "$T/split.json" \
+  --quiet 2> "$T/split.err" || bad "two convs, rounds disagreeing: exit $?: $(cat "$T/split.err")"
+[ "$(json "$T/split.json" "L['c1']['method'], L['c2']['method'], L['c2']['latency']['source'], L['c2']['latency']['cached'], L['c2']['latency']['ratio_quartiles'], 'predicted_slower_by' in L['c2']")" = "keep tucker2 measured True [0.5, 20] False" ] ||
+  bad "two convs, rounds disagreeing: not the plan: $(cat "$T/split.json")"
 
 # a malformed cache is refused, nothing written
 printf '# onnxtd latency cache 1\nkey only\n' > "$T/bad.txt"
@@ -158,5 +169,91 @@ grep -qF "$T/bad.txt: line 2 is not a latency cache line" "$T/bad.err" ||
   bad "malformed cache: message: $(cat "$T/bad.err")"
 [ ! -e "$T/bad.onnx" ] && [ "$(cat "$T/bad.txt")" = "$(printf '# onnxtd latency cache 1\nkey only')" ] ||
   bad "malformed cache: something was written"
+
+# auto's runner-up: where the chain chosen is measured slower, the next
+# best candidate is timed and written when it is not slower. Two convs
+# whose weights are near rank 8, so that auto picks CP (closest) over
+# Tucker-2; the timings are forged in the cache (a's CP 10x slower, its
+# Tucker-2 at half the time, c's CP at half the time), so no real timing
+# decides which chain a gets.
+/usr/bin/python3 - "$T" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as P
+rng = np.random.default_rng(1)
+def lowrank(name, cout, cin):
+    u, v = rng.standard_normal((cout, 8)), rng.standard_normal((8, cin * 9))
+    w = (u @ v + 0.05 * rng.standard_normal((cout, cin * 9))) * 0.05
+    return nh.from_array(w.reshape(cout, cin, 3, 3).astype(np.float32), name)
+nodes = [h.make_node("Conv", ["x", "a_w"], ["a"], name="a", pads=[1, 1, 1, 1]),
+         h.make_node("Relu", ["a"], ["b"]),
+         h.make_node("Conv", ["b", "c_w"], ["y"], name="c", pads=[1, 1, 1, 1])]
+g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", P.FLOAT, [1, 64, 32, 32])],
+                 [h.make_tensor_value_info("y", P.FLOAT, [1, 128, 32, 32])],
+                 [lowrank("a_w", 64, 64), lowrank("c_w", 128, 64)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[1] + "/ru.onnx")
+PY
+"$BIN" compress "$T/ru.onnx" -o "$T/ru_plan.onnx" --no-protect --no-measure \
+  --report "$T/ru_plan.json" --quiet 2> "$T/ru_plan.err" || bad "runner-up, plan: exit $?: $(cat "$T/ru_plan.err")"
+cand() {  # cand LAYER METHOD: its candidate's ranks, comma-separated
+  json "$T/ru_plan.json" "','.join(str(x) for c in L['$1']['candidates'] if c['method'] == '$2' for x in c['ranks'])"
+}
+a_cp=$(cand a cp); a_tk=$(cand a tucker2); c_cp=$(cand c cp)
+[ "$(json "$T/ru_plan.json" "L['a']['method'], L['c']['method']")" = "cp cp" ] && [ -n "$a_tk" ] ||
+  bad "runner-up: not the plan this case needs (CP chosen, Tucker-2 a candidate): $(cat "$T/ru_plan.json")"
+ruline() {  # ruline W METHOD RANKS LAYER_MS CHAIN_MS
+  printf '%s op=Conv dtype=1 x=1,64,32,32 w=%s group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=%s ranks=%s taps,tr=0,0,0\t%s\t%s\n' \
+    "$rt" "$1" "$2" "$3" "$4" "$5"
+}
+{ echo "# onnxtd latency cache 2"
+  ruline 64,64,3,3 cp "$a_cp" 1 10
+  ruline 64,64,3,3 tucker2 "$a_tk" 1 0.5
+  ruline 128,64,3,3 cp "$c_cp" 1 0.5
+} > "$T/ru.cache"
+"$BIN" compress "$T/ru.onnx" -o "$T/ru_out.onnx" --no-protect --latency-cache "$T/ru.cache" \
+  --report "$T/ru.json" --quiet 2> "$T/ru.err" || bad "runner-up: exit $?: $(cat "$T/ru.err")"
+[ "$(json "$T/ru.json" "L['a']['method'], ','.join(map(str, L['a']['ranks'])) == '$a_tk', L['a']['latency']['chains_timed'], L['a']['latency']['chain_ms'], L['c']['method'], r['totals']['latency_measure']['timed']")" = "tucker2 True 2 0.5 cp 0" ] ||
+  bad "runner-up: a's CP measured slower did not give way to its Tucker-2: $(cat "$T/ru.json")"
+# the runner-up measured slower too: a stays, its report the chosen CP's
+{ echo "# onnxtd latency cache 2"
+  ruline 64,64,3,3 cp "$a_cp" 1 10
+  ruline 64,64,3,3 tucker2 "$a_tk" 1 3
+  ruline 128,64,3,3 cp "$c_cp" 1 0.5
+} > "$T/ru2.cache"
+"$BIN" compress "$T/ru.onnx" -o "$T/ru2_out.onnx" --no-protect --latency-cache "$T/ru2.cache" \
+  --report "$T/ru2.json" --quiet 2> "$T/ru2.err" || bad "runner-up slower: exit $?: $(cat "$T/ru2.err")"
+[ "$(json "$T/ru2.json" "L['a']['method'], L['a'].get('kept_for_speed'), L['a']['latency']['chain_ms'], L['a']['latency']['chains_timed'], L['c']['method']")" = "keep True 10 2 cp" ] ||
+  bad "runner-up slower: a not kept with its CP's timing: $(cat "$T/ru2.json")"
+
+# Gemm and MatMul layers are timed too, each on its rows as one 2-D input:
+# a Gemm reading its input transposed (transA: K x M), a MatMul on a 3-D
+# input (1 x 64 rows). The keys carry the rows (64), which the pass reads
+# from the inferred shapes.
+/usr/bin/python3 - "$T" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as P
+rng = np.random.default_rng(9)
+def w(name, *shape):
+    return nh.from_array((0.05 * rng.standard_normal(shape)).astype(np.float32), name)
+nodes = [h.make_node("Gemm", ["x", "g_w", "g_b"], ["a"], name="fc", transA=1, transB=1),
+         h.make_node("Relu", ["a"], ["b"]),
+         h.make_node("Unsqueeze", ["b", "axes"], ["c"]),
+         h.make_node("MatMul", ["c", "m_w"], ["y"], name="mm")]
+g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", P.FLOAT, [512, 64])],
+                 [h.make_tensor_value_info("y", P.FLOAT, [1, 64, 1024])],
+                 [w("g_w", 1024, 512), w("g_b", 1024), w("m_w", 1024, 1024),
+                  nh.from_array(np.array([0], np.int64), "axes")])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[1] + "/gm.onnx")
+PY
+"$BIN" compress "$T/gm.onnx" -o "$T/gm_out.onnx" $GUARDS_OFF --rank 64 \
+  --report "$T/gm.json" --latency-cache "$T/gm.cache" --quiet 2> "$T/gm.err" ||
+  bad "Gemm/MatMul: exit $?: $(cat "$T/gm.err")"
+[ "$(json "$T/gm.json" "L['fc']['latency']['source'], L['fc']['latency']['layer_ms'] > 0, L['mm']['latency']['source'], L['mm']['latency']['chain_ms'] > 0, r['totals']['latency_measure']['timed']")" = "measured True measured True 2" ] ||
+  bad "Gemm/MatMul: not timed: $(cat "$T/gm.json")"
+grep -q $'op=Gemm dtype=1 x=64,512 w=1024,512 .* method=svd trans=1,1 ranks=64 taps,tr=1,0,0\t' "$T/gm.cache" ||
+  bad "Gemm/MatMul: no Gemm line with 64 rows and transA: $(cat "$T/gm.cache")"
+grep -q $'op=MatMul dtype=1 x=64,1024 w=1024,1024 .* method=svd ranks=64 taps,tr=1,0,0\t' "$T/gm.cache" ||
+  bad "Gemm/MatMul: no MatMul line with 64 rows: $(cat "$T/gm.cache")"
+"$BIN" eval "$T/gm.onnx" "$T/gm_out.onnx" --random 1 > /dev/null 2> "$T/gm_eval.err" ||
+  bad "Gemm/MatMul: the compressed model does not run: $(cat "$T/gm_eval.err")"
 
 td_done latency_measured

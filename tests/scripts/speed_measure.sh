@@ -3,7 +3,7 @@
 # (run by ctest):  bash tests/scripts/speed_measure.sh BINARY SRCDIR
 #
 # With ONNX Runtime present the JSON report's "speed" holds the interleaved
-# pairs asked for (--runs), both medians and the median speed-up, and the
+# pairs run (at least --runs), both medians and the median speed-up, and the
 # summary a "speed:" line; --no-measure leaves it null; a symbolic input
 # dim not given, or a runtime that cannot be loaded, is a reason in the
 # report, not a failure. Structure and consistency only, never timings.
@@ -39,10 +39,12 @@ C=(compress --method tucker2 --ratio 0.3)
 import json, sys
 s = json.load(open(sys.argv[1]))["speed"]
 assert s["timed"] is True and s["inputs"] == "generated" and s["runtime"], s
-assert s["pairs"] == 5, s
+# at least the pairs asked for; a model this small gets more (about
+# 300 ms of pairs, td_speed.c)
+assert 5 <= s["pairs"] <= 1000, s
 assert s["before_ms"] > 0 and s["after_ms"] > 0 and s["speedup"] > 0, s
 PY
-grep -q "^speed: .* ms -> .* ms, .*x the original's speed (median of 5 interleaved pairs, ONNX Runtime" "$T/err" ||
+grep -q "^speed: .* ms -> .* ms, .*x the original's speed (median of [0-9]* interleaved pairs, ONNX Runtime" "$T/err" ||
   bad "no speed line on stderr: $(cat "$T/err")"
 
 "$BIN" "${C[@]}" "$T/static.onnx" -o "$T/n.onnx" --no-measure --quiet --report "$T/n.json" ||

@@ -8,7 +8,8 @@
 # a chain the user named (--method, --include) is written with a warning
 # and its predicted slow-down in the JSON; every method's chain has a
 # latency estimate in the JSON (TR, RSDTR, CP, Tucker-2, SVD on Conv and
-# Gemm).
+# Gemm). These are the cost model's verdicts: --no-measure (measured ones
+# are latency_measured.sh's).
 set -u
 BIN="$1"
 T=$(mktemp -d)
@@ -49,10 +50,10 @@ model(d + "/fc.onnx", [h.make_node("Gemm", ["x", "fc_w"], ["y"], name="fc",
 PY
 
 expect "default, every chain slower" 1 "nothing could be compressed without being slower: 1 of the 1 layers is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); options.allow_slower" \
-  "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx"
+  "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --no-measure
 [ ! -e "$T/q.onnx" ] || bad "a refused compression wrote a model"
 expect "global budget, layer kept for speed" 1 "options.budget target_flops 0.5 cannot be met: the smallest ranks allowed keep 1.0000 of the model's MACs; 1 layer is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); options.allow_slower" \
-  "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --target-flops 0.5
+  "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --target-flops 0.5 --no-measure
 [ ! -e "$T/q.onnx" ] || bad "a refused budget wrote a model"
 expect "default with --allow-slower" 0 "" \
   "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --allow-slower --quiet
@@ -62,7 +63,7 @@ rm -f "$T/q.onnx"
 # named chains: given as asked, with a warning and the predicted slow-down
 for named in "--method svd" "--include pw --ratio 0.25"; do
   expect "named chain ($named)" 0 "warning: pw: the svd chain asked for is written, but the latency model predicts it" \
-    "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" $named --report "$T/q.json"
+    "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" $named --no-measure --report "$T/q.json"
   [ "$(json "$T/q.json" "r['layers'][0]['method']")" = svd ] ||
     bad "$named: the named chain was not written: $(cat "$T/q.json")"
   [ "$(json "$T/q.json" "r['layers'][0]['predicted_slower_by'] > 1 and r['layers'][0]['est_latency_after'] >= r['layers'][0]['est_latency_before']")" = True ] ||

@@ -63,7 +63,9 @@ refused() {  # [RC=2] refused WHAT TEXT COMMAND...: exit 1 (RC), TEXT in the mes
   [ "$(state)" = "$before" ] ||
     bad "$what: the folder changed: $(diff <(echo "$before") <(state) | head -5)"
 }
-C=(compress --quiet --rank 2)
+# --no-measure: outputs are compared between runs, and the timing (whose
+# verdicts follow the machine's load) is latency_measured.sh's business
+C=(compress --quiet --rank 2 --no-measure)
 
 # ---- an output naming a file read, or another output -------------------------
 refused "--external-data naming the input" \
