@@ -27,6 +27,54 @@ __version__ = "0.1.0"
 Error.__module__ = Status.__module__ = __name__  # as users name them
 
 _METHODS = {"auto": 0, "tucker2": 1, "cp": 2, "svd": 3, "tr": 4, "rsdtr": 5}
+_SENSITIVITY = {"rel": 0, "abs": 1, "measured": 2}
+
+
+def _bound(value: Union[float, str, None], name: str) -> float:
+    """A bound as the library takes it: None the default (0), "off" none
+    (-1), else a positive number."""
+    if value is None:
+        return 0.0
+    if value == "off":
+        return -1.0
+    if isinstance(value, str) or not float(value) > 0:
+        raise ValueError(f"onnxtd: {name} is a positive number, \"off\" or "
+                         f"None, not {value!r}")
+    return float(value)
+
+
+def _regular_or_absent(path: PathLike, what: str) -> None:
+    """Refuses a path that exists and is not a regular file (a device, a
+    FIFO, a folder): onnxtd never writes over one."""
+    import stat
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"onnxtd: {os.fspath(path)!r} ({what}) exists and "
+                         f"is not a regular file; not written")
+
+
+def _write_atomic(path: PathLike, data: bytes, what: str) -> None:
+    """data to path through a temporary file in its folder and a rename."""
+    import tempfile
+    path = os.fspath(path)
+    _regular_or_absent(path, what)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".onnxtd.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def _budget(rank: Optional[int], ratio: Optional[float], tol: Optional[float],
@@ -112,6 +160,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              dims: Optional[Mapping[str, int]] = None,
              max_sweeps: Optional[int] = None,
              fit_tol: Optional[float] = None,
+             protect: bool = True,
+             max_layer_error: Union[float, str, None] = None,
+             max_error: Union[float, str, None] = None,
+             min_agreement: Union[float, str, None] = None,
+             latency_cache: Optional[PathLike] = None,
+             sens_cache: Optional[PathLike] = None,
              external_data: Optional[str] = None, size_threshold: int = 1024,
              with_report: bool = False) -> Any:
     """Compresses the model's Conv/Gemm/MatMul layers (onnxtd compress).
@@ -134,6 +188,17 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     ``refit_waves`` groups of layers one after the other (default 8).
     ``dims`` gives symbolic input dims a value. ``threads`` 0: all CPUs.
 
+    The guards (the CLI's options of the same names): ``protect`` leaves
+    heads and first layers as they are without data; ``max_layer_error``
+    caps a layer's relative weight error without data; ``max_error`` and
+    ``min_agreement`` bound the measured output deviation with ``calib``
+    (a budget beyond it raises :class:`Error` with status EUNMET). Each is
+    None for the library's default, "off" for none, or a number.
+    ``sensitivity``: "rel", "abs" or "measured" (with ``calib``; its
+    weights cached in ``sens_cache``). ``latency_cache``: a file of
+    per-layer timings, read when present and written (atomically) after
+    a compression that succeeds.
+
     Returns the compressed model in the input's kind (the ``output`` path
     for a path input); with ``with_report=True``, a pair (model, report)
     where report is the library's JSON report as a dict.
@@ -141,8 +206,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     if method not in _METHODS:
         raise ValueError(f"onnxtd: method is one of {sorted(_METHODS)}, "
                          f"not {method!r}")
-    if sensitivity not in ("rel", "abs"):
-        raise ValueError("onnxtd: sensitivity is 'rel' or 'abs'")
+    if sensitivity not in _SENSITIVITY:
+        raise ValueError("onnxtd: sensitivity is 'rel', 'abs' or 'measured'")
     o = _lib.new_compress_options()
     o.method = _METHODS[method]
     o.budget = _budget(rank, ratio, tol, target_params, target_flops, vbmf,
@@ -155,7 +220,16 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.max_sweeps = int(max_sweeps)
     if fit_tol:
         o.fit_tol = float(fit_tol)
-    o.sensitivity = int(sensitivity == "abs")
+    o.sensitivity = _SENSITIVITY[sensitivity]
+    o.protect = int(bool(protect))
+    o.max_layer_error = _bound(max_layer_error, "max_layer_error")
+    o.max_error = _bound(max_error, "max_error")
+    o.min_agreement = _bound(min_agreement, "min_agreement")
+    if latency_cache is not None:  # before any work
+        _regular_or_absent(latency_cache, "the latency cache")
+    o.latency_cache = (os.fsencode(latency_cache)
+                       if latency_cache is not None else None)
+    o.sens_cache = os.fsencode(sens_cache) if sens_cache is not None else None
     if rank_multiple:
         o.rank_multiple = int(rank_multiple)
     if min_rank:
@@ -184,12 +258,16 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         arr = (ctypes.c_char_p * max(len(srcs), 1))(*srcs)
         o.calib, o.n_calib = (arr, len(srcs)) if srcs else (None, 0)
         return _compress_with(model, output, o, external_data,
-                              size_threshold, with_report, keep)
+                              size_threshold, with_report, keep,
+                              latency_cache)
 
 
 def _compress_with(model: ModelLike, output: Optional[PathLike],
                    o: "_lib.CompressOptions", external_data: Optional[str],
-                   size_threshold: int, with_report: bool, keep: Any) -> Any:
+                   size_threshold: int, with_report: bool, keep: Any,
+                   latency_cache: Optional[PathLike] = None) -> Any:
+    cache: List[bytes] = []
+
     def work(m: Model) -> Dict[str, Any]:
         report = ctypes.c_void_p()
         err = _lib.ErrorStruct()
@@ -203,6 +281,15 @@ def _compress_with(model: ModelLike, output: Optional[PathLike],
                                                ctypes.byref(err))
             text = _lib.take_string(out)
             check(st, err)
+            if latency_cache is not None:
+                data = ctypes.c_char_p()
+                n = ctypes.c_size_t()
+                st = _lib.lib().onnxtd_report_latency_cache(
+                    report, ctypes.byref(data), ctypes.byref(n),
+                    ctypes.byref(err))
+                check(st, err)
+                if data.value is not None:
+                    cache.append(ctypes.string_at(data, n.value))
         finally:
             _lib.lib().onnxtd_report_free(report)
         return json.loads(text) if text else {}
@@ -210,6 +297,8 @@ def _compress_with(model: ModelLike, output: Optional[PathLike],
     out, report = _rewrite(model, output, work, external_data,
                            size_threshold)
     del keep
+    if cache:  # after the model: a failed write leaves no cache behind it
+        _write_atomic(latency_cache, cache[0], "the latency cache")
     return (out, report) if with_report else out
 
 

@@ -158,6 +158,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "onnxtd_report_json": [vp, out_str, err],
         "onnxtd_report_stats": [vp, ctypes.POINTER(ctypes.c_void_p),
                                 ctypes.POINTER(ctypes.c_size_t), err],
+        "onnxtd_report_latency_cache": [vp, ctypes.POINTER(ctypes.c_char_p),
+                                        ctypes.POINTER(ctypes.c_size_t), err],
         "onnxtd_eval": [ctypes.POINTER(EvalOptions), ctypes.c_int, out_str,
                         ctypes.POINTER(ctypes.c_int), err],
     }

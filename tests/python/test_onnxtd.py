@@ -200,6 +200,51 @@ def main(tmp: str) -> None:
                                with_report=True)[1]
     assert free_rep["measured"] is None, free_rep["measured"]
 
+    # the guards: protection on by default (the first conv and the head
+    # left as they are, with the reason), off with protect=False; an
+    # output-error bound no budget can meet is refused (EUNMET)
+    prot = onnxtd.compress(original, target_params=0.5, threads=1,
+                           with_report=True)[1]
+    guarded = {s["node"] for s in prot["skipped"] if "protected" in s["reason"]}
+    assert len(guarded) >= 2, prot["skipped"]  # the first conv, the head
+    free = onnxtd.compress(original, target_params=0.5, threads=1,
+                           protect=False, max_layer_error="off",
+                           with_report=True)[1]
+    assert "protected" not in " ".join(s["reason"] for s in free["skipped"])
+    assert guarded <= {l["node"] for l in free["layers"]}, free["layers"]
+    try:
+        onnxtd.compress(original, target_params=0.5, calib=cal, holdout=0,
+                        threads=1, max_error=1e-9, measure_runs=-1)
+        raise AssertionError("a budget beyond max_error=1e-9 was written")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUNMET, e
+    try:
+        onnxtd.compress(original, max_layer_error=-1)
+        raise AssertionError("max_layer_error=-1 was accepted")
+    except ValueError:
+        pass
+
+    # the latency cache: written after the first compression, read by the
+    # second (nothing timed again, the same model); never over a folder
+    cache = os.path.join(tmp, "lat.txt")
+    m1, r1 = onnxtd.compress(original, target_params=0.5, threads=1,
+                             latency_cache=cache, with_report=True)
+    with open(cache) as f:
+        assert f.readline().startswith("# onnxtd latency cache 2"), cache
+    lm = r1["totals"]["latency_measure"]
+    assert lm["timed"] > 0 and lm["cached"] == 0, lm
+    m2, r2 = onnxtd.compress(original, target_params=0.5, threads=1,
+                             latency_cache=cache, with_report=True)
+    lm = r2["totals"]["latency_measure"]
+    assert lm["timed"] == 0 and lm["cached"] > 0, lm
+    assert not onnxtd.diff(m1, m2)[0], "the cached run wrote another model"
+    try:
+        onnxtd.compress(original, latency_cache=tmp)
+        raise AssertionError("a folder was taken as the latency cache")
+    except ValueError as e:
+        assert "not a regular file" in str(e), e
+    assert os.path.isdir(tmp)
+
     # errors: bad bytes raise onnxtd.Error with the library's message
     try:
         onnxtd.info(b"\x08\x07\x12\xff\xff not a model")
