@@ -354,9 +354,11 @@ typedef struct onnxtd_compress_options {
      * exists; the cache with this run's timings added is in the report
      * (onnxtd_report_latency_cache) for the caller to write. With ONNX
      * Runtime present and measure_runs > 0 (not with force or
-     * allow_slower), the never-slower rule times each Conv's chosen chain
-     * against the layer on the layer's input shape and uses the measured
-     * verdict where it is beyond the noise; the cost model otherwise. */
+     * allow_slower), the never-slower rule times each Conv's, Gemm's and
+     * MatMul's chosen chain against the layer on the layer's input shape:
+     * a chain that ran more than 5 % slower in three rounds of four is
+     * slower (auto's runner-up is then timed), any other is not; layers
+     * it cannot time (symbolic shapes) keep the cost model's verdict. */
     const char *latency_cache;
     /* With sensitivity MEASURED: a file the measured weights are read
      * from when it holds those of this model and these calibration inputs
