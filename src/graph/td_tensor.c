@@ -216,6 +216,18 @@ static uint64_t le(const uint8_t *p, int n)
     return v;
 }
 
+/* The types td_tensor_to_double reads. */
+static int to_double_reads(int32_t dt)
+{
+    switch (dt) {
+    case T(FLOAT): case T(DOUBLE): case T(FLOAT16): case T(BFLOAT16):
+    case T(INT8): case T(UINT8): case T(INT32): case T(INT64):
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 td_status td_tensor_to_double(const Onnx__TensorProto *t, double **out,
                               int64_t *numel, td_err_t *err)
 {
@@ -225,7 +237,22 @@ td_status td_tensor_to_double(const Onnx__TensorProto *t, double **out,
         return s;
     int64_t n = td_tensor_numel(t);
     int32_t dt = t->data_type;
+    /* before the allocation: validate does not bound the dims of a type
+     * it has no size for (nor of data it has not read), so n may be any
+     * count the dims multiply to */
+    if (!to_double_reads(dt))
+        return td_err_set(err, TD_EINPUT,
+                          "tensor '%s': data type %s is not numeric here",
+                          name, td_dtype_name(dt));
     size_t bytes;
+    if (t->has_data_location &&
+        t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL &&
+        (!t->has_raw_data ||
+         td_mul_size((size_t)n, (size_t)(td_dtype_bits(dt) / 8), &bytes) ||
+         t->raw_data.len != bytes))
+        return td_err_set(err, TD_EINPUT,
+                          "tensor '%s': its external data is not loaded",
+                          name);
     if (td_mul_size((size_t)n, sizeof(double), &bytes))
         return td_err_set(err, TD_ENOMEM, "tensor '%s' is too large", name);
     double *v = malloc(bytes ? bytes : 1);
