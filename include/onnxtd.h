@@ -356,8 +356,9 @@ typedef struct onnxtd_compress_options {
      * Runtime present and measure_runs > 0 (not with force or
      * allow_slower), the never-slower rule times each Conv's, Gemm's and
      * MatMul's chosen chain against the layer on the layer's input shape:
-     * a chain that ran more than 5 % slower in three rounds of four is
-     * slower (auto's runner-up is then timed), any other is not; layers
+     * a chain whose median time over the layer's, round by round, is
+     * above 1.05 is slower (auto's runner-up is then timed), any other is
+     * not; layers
      * it cannot time (symbolic shapes) keep the cost model's verdict. */
     const char *latency_cache;
     /* With sensitivity MEASURED: a file the measured weights are read

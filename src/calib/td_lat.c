@@ -139,6 +139,7 @@ static td_status time_pair(td_rt_session *a, td_rt_session *b,
         res->layer_ms = ta.median_ms;
         res->chain_ms = tb.median_ms;
         res->ratio_q1 = tb.ratio_q1;
+        res->ratio_median = tb.ratio_median;
         res->ratio_q3 = tb.ratio_q3;
     }
     if (in)

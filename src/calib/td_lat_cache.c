@@ -1,12 +1,13 @@
-/* The latency cache: key -> (layer ms, chain ms, quartiles of chain/layer
- * per round), and its text form, one entry a line:
+/* The latency cache: key -> (layer ms, chain ms, lower quartile, median
+ * and upper quartile of chain/layer per round), and its text form, one
+ * entry a line:
  *
  *   # onnxtd latency cache 2
- *   KEY<TAB>LAYER_MS<TAB>CHAIN_MS<TAB>RATIO_Q1<TAB>RATIO_Q3
+ *   KEY<TAB>LAYER_MS<TAB>CHAIN_MS<TAB>RATIO_Q1<TAB>RATIO_MEDIAN<TAB>RATIO_Q3
  *
  * KEY is printable ASCII without tabs (td_lat.c writes it). A line of the
- * first format, without the quartiles, is read as one whose rounds all
- * agreed. Lines starting with '#' and empty lines are skipped; a later
+ * first format, without the ratios, is read with the ratio of the two
+ * medians for them. Lines starting with '#' and empty lines are skipped; a later
  * line for the same key wins. */
 #include "calib/td_lat.h"
 
@@ -19,7 +20,8 @@
 #include "util/td_buf.h"
 
 #define CACHE_HEADER "# onnxtd latency cache 2: key, layer ms, chain ms, " \
-                     "quartiles of chain/layer per round\n"
+                     "chain/layer per round: lower quartile, median, " \
+                     "upper quartile\n"
 /* Keys are short (a few hundred bytes); a longer line is not one. */
 #define MAX_LINE 4096
 
@@ -65,6 +67,7 @@ int td_lat_cache_get(const td_lat_cache *c, const char *key,
     res->layer_ms = e->r.layer_ms;
     res->chain_ms = e->r.chain_ms;
     res->ratio_q1 = e->r.ratio_q1;
+    res->ratio_median = e->r.ratio_median;
     res->ratio_q3 = e->r.ratio_q3;
     return 1;
 }
@@ -102,28 +105,31 @@ static int parse_ms(const char *s, double *v)
     return end != s && !*end && !errno && isfinite(*v) && *v > 0;
 }
 
-/* One line (NUL-terminated, no newline) into c: the key and two or four
- * positive numbers. */
+/* One line (NUL-terminated, no newline) into c: the key and two or five
+ * positive numbers (the ratios in order). */
 static int parse_line(td_lat_cache *c, char *line, td_err_t *err,
                       td_status *st)
 {
-    char *f[5] = {line};
+    char *f[6] = {line};
     size_t n = 1;
     for (char *t = strchr(line, '\t'); t; t = strchr(t + 1, '\t')) {
-        if (n == 5)
+        if (n == 6)
             return 0;
         *t = 0;
         f[n++] = t + 1;
     }
-    if ((n != 3 && n != 5) || !*line)
+    if ((n != 3 && n != 6) || !*line)
         return 0;
     for (const char *k = line; *k; k++)
         if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e)
             return 0;
     td_lat_result r = {0};
     if (!parse_ms(f[1], &r.layer_ms) || !parse_ms(f[2], &r.chain_ms) ||
-        (n == 5 && (!parse_ms(f[3], &r.ratio_q1) ||
-                    !parse_ms(f[4], &r.ratio_q3) || r.ratio_q1 > r.ratio_q3)))
+        (n == 6 && (!parse_ms(f[3], &r.ratio_q1) ||
+                    !parse_ms(f[4], &r.ratio_median) ||
+                    !parse_ms(f[5], &r.ratio_q3) ||
+                    r.ratio_q1 > r.ratio_median ||
+                    r.ratio_median > r.ratio_q3)))
         return 0;
     *st = td_lat_cache_put(c, line, &r, err);
     return 1;
@@ -151,8 +157,9 @@ td_status td_lat_cache_parse(td_lat_cache *c, const char *path,
             return td_err_set(err, TD_EINPUT, "%s: line %zu is not a latency "
                               "cache line (KEY, then the layer's and the "
                               "chain's positive milliseconds, optionally the "
-                              "quartiles of chain/layer per round, separated "
-                              "by tabs)", path, no);
+                              "lower quartile, median and upper quartile of "
+                              "chain/layer per round, separated by tabs)",
+                              path, no);
         if (st)
             return st;
     }
@@ -166,9 +173,10 @@ td_status td_lat_cache_format(const td_lat_cache *c, char **out, size_t *len,
     td_buf_printf(&b, "%s", CACHE_HEADER);
     for (size_t i = 0; i < c->n; i++) {
         const td_lat_result *r = &c->e[i].r;
-        if (r->ratio_q1 > 0 && r->ratio_q3 > 0)
-            td_buf_printf(&b, "%s\t%.6g\t%.6g\t%.6g\t%.6g\n", c->e[i].key,
-                          r->layer_ms, r->chain_ms, r->ratio_q1, r->ratio_q3);
+        if (r->ratio_q1 > 0 && r->ratio_median > 0 && r->ratio_q3 > 0)
+            td_buf_printf(&b, "%s\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\n",
+                          c->e[i].key, r->layer_ms, r->chain_ms, r->ratio_q1,
+                          r->ratio_median, r->ratio_q3);
         else
             td_buf_printf(&b, "%s\t%.6g\t%.6g\n", c->e[i].key, r->layer_ms,
                           r->chain_ms);

@@ -67,8 +67,9 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
 
 int td_latency_verdict(const td_lat_result *m)
 {
-    double q1 = m->ratio_q1 > 0 ? m->ratio_q1 : m->chain_ms / m->layer_ms;
-    return q1 > 1 + TD_LAT_SLOWER_FRAC ? 1 : -1;
+    double r = m->ratio_median > 0 ? m->ratio_median
+                                   : m->chain_ms / m->layer_ms;
+    return r > 1 + TD_LAT_SLOWER_FRAC ? 1 : -1;
 }
 
 /* Times f against the layer into r's latency fields; the verdict (1:
@@ -89,6 +90,7 @@ static int judge_one(td_job *j, const td_compress_opts *o, const td_factors *f)
     r->lat_layer_ms = m.layer_ms;
     r->lat_chain_ms = m.chain_ms;
     r->lat_ratio_q1 = m.ratio_q1;
+    r->lat_ratio_median = m.ratio_median;
     r->lat_ratio_q3 = m.ratio_q3;
     r->lat_source = TD_LAT_MEASURED;
     return td_latency_verdict(&m);
@@ -144,6 +146,7 @@ void td_latency_settled(td_job *j)
         td_lat_result m = {.layer_ms = r->lat_layer_ms,
                            .chain_ms = r->lat_chain_ms,
                            .ratio_q1 = r->lat_ratio_q1,
+                           .ratio_median = r->lat_ratio_median,
                            .ratio_q3 = r->lat_ratio_q3};
         r->slower_by = td_latency_verdict(&m) > 0
                            ? r->lat_chain_ms / r->lat_layer_ms : 0;
@@ -178,7 +181,7 @@ size_t td_latency_replan(td_job *jobs, size_t n)
         r->lat_source = TD_LAT_NONE;
         r->lat_timed = r->lat_cached = 0;
         r->lat_layer_ms = r->lat_chain_ms = r->lat_predicted = 0;
-        r->lat_ratio_q1 = r->lat_ratio_q3 = 0;
+        r->lat_ratio_q1 = r->lat_ratio_median = r->lat_ratio_q3 = 0;
         r->lat_chains_timed = 0;
     }
     return fresh;

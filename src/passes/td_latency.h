@@ -18,12 +18,12 @@
  * probe); the pass only asks, and a measurement replaces the cost model's
  * verdict where it tells the two apart. */
 
-/* Medians of interleaved runs, per run, and the quartiles of the chain's
- * time over the layer's in each round (0: not known, as in a cache file
- * of the first format). */
+/* Medians of interleaved runs, per run, and the median and quartiles of
+ * the chain's time over the layer's in each round (0: not known, as in a
+ * cache file of the first format). */
 typedef struct td_lat_result {
     double layer_ms, chain_ms;
-    double ratio_q1, ratio_q3;
+    double ratio_q1, ratio_median, ratio_q3;
     int cached;             /* from the cache: nothing was timed */
 } td_lat_result;
 
@@ -41,19 +41,21 @@ typedef struct td_latency_probe {
 /* Where a layer's speed verdict came from (td_layer_report.lat_source). */
 enum { TD_LAT_NONE = 0, TD_LAT_MODEL, TD_LAT_MEASURED };
 
-/* A chain is measured slower when, in three rounds of four, it ran more
- * than this fraction slower than the layer (the lower quartile of its
- * time over the layer's per round above 1 + TD_LAT_SLOWER_FRAC). A
- * disturbance moves both runs of a round, so the per-round ratio holds
- * still where the two medians, taken apart, do not; and a chain that is
- * not told apart from its layer is not slower: the measurement keeps its
- * verdict rather than handing it to the cost model, whose verdict would
- * then decide in some runs of a command and the timing in others. */
+/* A chain is measured slower when the median of its time over the
+ * layer's per round is above 1 + TD_LAT_SLOWER_FRAC. A disturbance moves
+ * both runs of a round, so the per-round ratio holds still where the two
+ * medians, taken apart, do not; its median holds still where its
+ * quartiles do not (a load widens their spread: a chain at 1.09x its layer
+ * had its lower quartile under 1.05 in 6 runs of 20 on a loaded machine,
+ * its median in none). A chain not told apart from its layer is not
+ * slower: the measurement keeps its verdict rather than handing it to the
+ * cost model, whose verdict would then decide in some runs of a command
+ * and the timing in others. */
 #define TD_LAT_SLOWER_FRAC 0.05
 
 /* 1: the chain measured slower than the layer; -1: not slower (faster,
- * or not told apart). Without the per-round quartiles (a cache file of
- * the first format) the ratio of the medians stands for them. */
+ * or not told apart). Without the per-round ratios (a cache file of the
+ * first format) the ratio of the medians stands for them. */
 int td_latency_verdict(const td_lat_result *m);
 
 struct td_job;

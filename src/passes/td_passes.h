@@ -139,7 +139,8 @@ typedef struct td_layer_report {
     int lat_source;
     int lat_timed, lat_cached;
     double lat_layer_ms, lat_chain_ms;
-    double lat_ratio_q1, lat_ratio_q3;  /* chain/layer per round; 0: unknown */
+    /* chain/layer per round: quartiles and median; 0: unknown */
+    double lat_ratio_q1, lat_ratio_median, lat_ratio_q3;
     int lat_chains_timed;  /* chains measured (the chosen one measured
                               slower, the runner-up after it) */
     double lat_predicted;  /* the cost model's chain/layer ratio for the

@@ -29,7 +29,9 @@ void td_report_latency_layer_json(td_buf *b, const td_layer_report *l)
         td_json_num(b, l->lat_layer_ms);
         td_json_key(b, "chain_ms");
         td_json_num(b, l->lat_chain_ms);
-        if (l->lat_ratio_q1 > 0) {  /* chain/layer per round */
+        if (l->lat_ratio_median > 0) {  /* chain/layer per round */
+            td_json_key(b, "ratio_median");
+            td_json_num(b, l->lat_ratio_median);
             td_json_key(b, "ratio_quartiles");
             td_json_open(b, '[');
             td_json_num(b, l->lat_ratio_q1);

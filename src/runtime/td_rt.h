@@ -105,13 +105,14 @@ td_status td_rt_run(td_rt_session *s, const td_array *inputs,
  * each, then `runs` rounds that run a and b back to back, alternating which
  * goes first so neither always meets a warm or a cold cache. b may be NULL
  * (then only a is timed). Times are wall-clock milliseconds per run. With
- * b, tb also gets the quartiles of b's time over a's in each round: a
- * disturbance moves both runs of a round, so the ratio tells the two apart
- * where the two medians, taken apart, may not. */
+ * b, tb also gets the median and quartiles of b's time over a's in each
+ * round: a disturbance moves both runs of a round, so the ratio tells the
+ * two apart where the two medians, taken apart, may not. */
 typedef struct td_rt_timing {
     size_t runs;
     double median_ms, min_ms, max_ms;
-    double ratio_q1, ratio_q3;  /* tb only: quartiles of b/a per round */
+    /* tb only: quartiles and median of b/a per round */
+    double ratio_q1, ratio_median, ratio_q3;
 } td_rt_timing;
 
 td_status td_rt_time(td_rt_session *a, td_rt_session *b,

@@ -82,6 +82,7 @@ td_status td_rt_time(td_rt_session *a, td_rt_session *b,
             ratio[r] = ms_a[r] > 0 ? ms_b[r] / ms_a[r] : 1;
         qsort(ratio, runs, sizeof *ratio, cmp_double);
         tb->ratio_q1 = quantile(ratio, runs, 0.25);
+        tb->ratio_median = quantile(ratio, runs, 0.5);
         tb->ratio_q3 = quantile(ratio, runs, 0.75);
     }
     if (!st) {

@@ -67,9 +67,9 @@ run first --latency-cache "$T/cache.txt" || bad "first run: exit $?: $(cat "$T/f
 got=$(json "$T/first.json" "L['big']['latency']['source'] in ('measured', 'model'), L['big']['latency']['layer_ms'] > 0, L['big']['latency']['chain_ms'] > 0, L['big']['latency']['cached'], L['head']['latency']['layer_ms'] > 0, r['totals']['latency_measure']['timed'], r['totals']['latency_measure']['cached']")
 [ "$got" = "True True True False True 2 0" ] ||
   bad "first run: latency fields ($got): $(cat "$T/first.json")"
-[ "$(head -1 "$T/cache.txt")" = "# onnxtd latency cache 2: key, layer ms, chain ms, quartiles of chain/layer per round" ] ||
+[ "$(head -1 "$T/cache.txt")" = "# onnxtd latency cache 2: key, layer ms, chain ms, chain/layer per round: lower quartile, median, upper quartile" ] ||
   bad "cache header: $(head -1 "$T/cache.txt")"
-[ "$(grep -c $'^ort=[0-9.]* threads=0 opt=0 op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=[a-z0-9]* ranks=[0-9,]* taps,tr=[0-9,]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*$' "$T/cache.txt")" = 1 ] ||
+[ "$(grep -c $'^ort=[0-9.]* threads=0 opt=0 op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=[a-z0-9]* ranks=[0-9,]* taps,tr=[0-9,]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*\t[0-9.e+-]*$' "$T/cache.txt")" = 1 ] ||
   bad "cache has no line for big: $(cat "$T/cache.txt")"
 [ "$(grep -c $'x=1,128,1,1 w=256,128,1,1 .* method=svd ' "$T/cache.txt")" = 1 ] ||
   bad "cache has no line for head's vetoed svd chain: $(cat "$T/cache.txt")"
@@ -148,17 +148,25 @@ grep -qF "options.budget target_params 0.5 cannot be met" "$T/two_forged.err" &&
   grep -qF "1 layer is kept because every chain is measured (in ONNX Runtime) or predicted slower than the layer (the first, 'c2' (Conv))" "$T/two_forged.err" ||
   bad "two convs, forged: message: $(cat "$T/two_forged.err")"
 [ ! -e "$T/two_forged.onnx" ] || bad "two convs, forged: a model was written"
-# the same medians, but the rounds disagree (the middle half of the
-# chain/layer ratios straddles 1): not measured slower, the plan stands,
-# and no warning calls the chain slower
+# the same medians, but per round the chain ran about as long as the
+# layer (median ratio 1, the middle half 0.5-20): not measured slower,
+# the plan stands, and no warning calls the chain slower
 { echo "# onnxtd latency cache 2"
-  printf '%s op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=tucker2 ranks=%s taps,tr=0,0,0\t1\t10\t0.5\t20\n' "$rt" "$ranks"
+  printf '%s op=Conv dtype=1 x=1,128,32,32 w=128,128,3,3 group=1 strides=1,1 pads=1,1,1,1 dilations=1,1 auto_pad=NOTSET bias=0 method=tucker2 ranks=%s taps,tr=0,0,0\t1\t10\t0.5\t1\t20\n' "$rt" "$ranks"
 } > "$T/split.cache"
 "$BIN" compress "$T/two.onnx" -o "$T/split.onnx" $GUARDS_OFF --method tucker2 \
   --target-params 0.5 --latency-cache "$T/split.cache" --report "$T/split.json" \
   --quiet 2> "$T/split.err" || bad "two convs, rounds disagreeing: exit $?: $(cat "$T/split.err")"
-[ "$(json "$T/split.json" "L['c1']['method'], L['c2']['method'], L['c2']['latency']['source'], L['c2']['latency']['cached'], L['c2']['latency']['ratio_quartiles'], 'predicted_slower_by' in L['c2']")" = "keep tucker2 measured True [0.5, 20] False" ] ||
+[ "$(json "$T/split.json" "L['c1']['method'], L['c2']['method'], L['c2']['latency']['source'], L['c2']['latency']['cached'], L['c2']['latency']['ratio_quartiles'], L['c2']['latency']['ratio_median'], 'predicted_slower_by' in L['c2']")" = "keep tucker2 measured True [0.5, 20] 1 False" ] ||
   bad "two convs, rounds disagreeing: not the plan: $(cat "$T/split.json")"
+# the median per round decides, not a quartile: a median of 1.5 is slower
+# however wide the spread (lower quartile 0.5): the budget is then refused
+sed 's/\t0\.5\t1\t20$/\t0.5\t1.5\t20/' "$T/split.cache" > "$T/wide.cache"
+"$BIN" compress "$T/two.onnx" -o "$T/wide.onnx" $GUARDS_OFF --method tucker2 \
+  --target-params 0.5 --latency-cache "$T/wide.cache" --quiet 2> "$T/wide.err"
+rc=$?
+[ "$rc" = 1 ] && grep -qF "(the first, 'c2' (Conv))" "$T/wide.err" ||
+  bad "two convs, median 1.5: exit $rc, expected 1 naming c2: $(cat "$T/wide.err")"
 
 # a malformed cache is refused, nothing written
 printf '# onnxtd latency cache 1\nkey only\n' > "$T/bad.txt"
