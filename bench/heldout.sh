@@ -20,7 +20,10 @@
 #   vad     Silero VAD v5 lifted to its 16 kHz branch (heldout/vad16k.py):
 #           F1 / agreement of per-frame speech decisions (p > 0.5) against
 #           the original's, on 8 clips of espeak-ng speech in noise, each run
-#           chunk by chunk with the model's own state (heldout/task_eval.js)
+#           chunk by chunk with the model's own state (heldout/task_eval.js);
+#           calibrated on every chunk of 6 other clips, in order, with
+#           --state state=stateN (the held-out last quarter measured with
+#           each model carrying its own state)
 #   vad-if  the same model as shipped (both rates behind an If)
 #   rec     PP-OCRv4 rec: char accuracy (greedy CTC) on 48 rendered lines
 #   det     PP-OCRv4 det: IoU of the maps binarised at 0.3 on 6 rendered pages
@@ -55,6 +58,7 @@ photos() {
 
 # prepare TASK: sets SRC (model), CAL (calibration source), EVAL (metric command prefix)
 prepare() {
+  LOOP=""
   case $1 in
     vad|vad-if)
       local d=$OUT/vad
@@ -65,11 +69,13 @@ prepare() {
       fi
       [ -f $d/eval/clips.json ] || "$PY" bench/heldout/prep.py audio $d/eval --clips 8 --seed 2 --pool eval >&2
       [ -f $d/calib/clips.json ] || "$PY" bench/heldout/prep.py audio $d/calib --clips 6 --seed 1 --pool calib >&2
-      # the chunks every 12th frame, with the state the original had there
-      [ -f $d/calib_npy/calib.txt ] ||
+      # every chunk, in order, with the state the original had there: the
+      # held-out last quarter is measured with each model in its own loop
+      [ -f $d/calib_seq/calib.txt ] ||
         node bench/heldout/task_eval.js vad $MODELS/silero_vad_v5.onnx --clips $d/calib \
-          --write-calib $d/calib_npy --every 12 >&2
-      CAL=$d/calib_npy/calib.txt
+          --write-calib $d/calib_seq --every 1 >&2
+      CAL=$d/calib_seq/calib.txt
+      LOOP="--state state=stateN"
       EVAL="node bench/heldout/task_eval.js vad --json --clips $d/eval" ;;
     rec)
       local d=$OUT/rec
@@ -96,10 +102,10 @@ prepare() {
 options() {  # options CONFIG -> compress options
   case $1 in
     default) echo "" ;;
-    calib) echo "--calib $CAL" ;;
-    calib-bound) echo "--calib $CAL --max-error 0.05" ;;
-    calib-0.7) echo "--calib $CAL --target-params 0.7" ;;
-    calib-0.5) echo "--calib $CAL --target-params 0.5" ;;
+    calib) echo "--calib $CAL $LOOP" ;;
+    calib-bound) echo "--calib $CAL $LOOP --max-error 0.05" ;;
+    calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
+    calib-0.5) echo "--calib $CAL $LOOP --target-params 0.5" ;;
     *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;
   esac
 }

@@ -151,6 +151,13 @@ typedef struct onnxtd_dim_value {
     int64_t value;
 } onnxtd_dim_value;
 
+/* A recurrent model's loop: the output named `output` of one run is the
+ * input named `input` of the next (an RNN's state). */
+typedef struct onnxtd_state_pair {
+    const char *input;
+    const char *output;
+} onnxtd_state_pair;
+
 /* The shape of one graph input, by name (dims[0..n_dims)). */
 typedef struct onnxtd_input_shape {
     const char *input;
@@ -386,6 +393,16 @@ typedef struct onnxtd_compress_options {
      * saying so. 0: the default (ONNXTD_DEFAULT_MAX_LAYER_ERROR); < 0: no
      * cap. */
     double max_layer_error;
+    /* With calib, a recurrent model: state[0..n_state) name the outputs
+     * fed back to inputs from one run to the next. The held-out inputs are
+     * then the last ones of the calibration list (taken to be in the order
+     * the model runs them: consecutive steps), and the deviation (and so
+     * the bound) is measured with each model running them in its own loop,
+     * the first from its given state, each next one from the model's own
+     * state output: errors that compound over steps are seen, as deployed.
+     * NULL / 0: each input is measured from the state it carries. */
+    const onnxtd_state_pair *state;
+    size_t n_state;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -525,6 +542,17 @@ void onnxtd_eval_options_init(onnxtd_eval_options *o);
  * an unreadable input or one that does not fit the model is. */
 onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
                           char **report, int *pass, onnxtd_error *err);
+
+/* onnxtd_eval for a recurrent model: state[0..n_state) name the outputs
+ * fed back to inputs. The inputs are taken in order, as consecutive steps;
+ * each model runs them in its own loop (the first step from the state
+ * given with it, each next one from the model's own state output), so
+ * errors that compound over steps count as deployed. With stored outputs
+ * (no model_b), model_a loops. */
+onnxtd_status onnxtd_eval_loop(const onnxtd_eval_options *o,
+                               const onnxtd_state_pair *state,
+                               size_t n_state, int json, char **report,
+                               int *pass, onnxtd_error *err);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

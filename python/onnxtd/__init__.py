@@ -148,6 +148,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              calib: Union[PathLike, Sequence[Union[PathLike, Sample]],
                           None] = None,
              holdout: Optional[int] = None,
+             state: Union[Mapping[str, str], Sequence[Tuple[str, str]],
+                          None] = None,
              refit: bool = False, refit_waves: Optional[int] = None,
              ort_lib: Optional[PathLike] = None, measure_runs: int = 0,
              threads: int = 0,
@@ -183,6 +185,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     quarter, 0: none) are kept out and the compressed model is measured
     against the original on them (the report's "measured"; ``measure_runs``
     timed runs each, 0: the library's default, < 0: no timing).
+    ``state`` (with ``calib``, a recurrent model): {input: output} (or
+    pairs) of outputs fed back to inputs at the next step; the held-out
+    inputs are then the last ones of ``calib``, taken as consecutive steps,
+    and each model is measured on them in its own loop.
     ``refit`` (with ``calib``): each chain's last factor and bias refitted
     to the original layer's output on what the compressed model feeds it,
     ``refit_waves`` groups of layers one after the other (default 8).
@@ -244,6 +250,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.measure_runs = max(int(measure_runs), 0)
     if holdout is not None:
         o.holdout = int(holdout)
+    st_arr, o.n_state = _lib.state_array(state)
+    if st_arr is not None:
+        o.state = st_arr
+    keep = (keep, st_arr)
     o.refit = int(bool(refit))
     if refit_waves:
         o.refit_waves = int(refit_waves)
@@ -396,6 +406,8 @@ def eval(a: ModelLike, b: Optional[ModelLike] = None, *,
          min_agreement: Optional[float] = None,
          elementwise: Optional[Tuple[float, float]] = None,
          threads: int = 0, runs: int = 0,
+         state: Union[Mapping[str, str], Sequence[Tuple[str, str]],
+                      None] = None,
          ort_lib: Optional[PathLike] = None) -> Tuple[bool, Dict[str, Any]]:
     """Runs a and b in ONNX Runtime on the same inputs (onnxtd eval --json)
     and compares b's outputs with a's (rel. L2, cosine, max |b-a|, top-1
@@ -404,6 +416,9 @@ def eval(a: ModelLike, b: Optional[ModelLike] = None, *,
     numpy arrays (one-input models) or dicts {input name: array}.
     ``random``: that many seeded random samples instead. Criteria not given
     are not checked. ``runs``: timed runs of each (0: no timing).
+    ``state``: for a recurrent model, {input: output} (or pairs) of outputs
+    fed back to inputs: the inputs are consecutive steps, and each model
+    runs them in its own loop.
 
     Returns (passed, report): passed is True when every criterion holds.
     ONNX Runtime is loaded at run time (``ort_lib``, $ONNXTD_ORT_LIB, ...).
@@ -441,8 +456,11 @@ def eval(a: ModelLike, b: Optional[ModelLike] = None, *,
         out = ctypes.c_void_p()
         passed = ctypes.c_int()
         err = _lib.ErrorStruct()
-        st = _lib.lib().onnxtd_eval(ctypes.byref(o), 1, ctypes.byref(out),
-                                    ctypes.byref(passed), ctypes.byref(err))
+        st_arr, n_state = _lib.state_array(state)
+        st = _lib.lib().onnxtd_eval_loop(ctypes.byref(o), st_arr, n_state, 1,
+                                         ctypes.byref(out),
+                                         ctypes.byref(passed),
+                                         ctypes.byref(err))
         text = _lib.take_string(out)
         del keep
         check(st, err)

@@ -10,7 +10,7 @@ import ctypes
 import ctypes.util
 import glob
 import os
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
 
@@ -57,6 +57,27 @@ BUDGET_TARGET_PARAMS, BUDGET_TARGET_FLOPS, BUDGET_VBMF = 4, 5, 6
 HOLDOUT_AUTO = -1
 
 
+class StatePair(ctypes.Structure):
+    _fields_ = [("input", ctypes.c_char_p),
+                ("output", ctypes.c_char_p)]
+
+
+def state_array(state: Any) -> Tuple[Any, int]:
+    """A recurrent model's loop, {input: output} or [(input, output)], as
+    the library's onnxtd_state_pair array (None, 0 for none)."""
+    pairs = list(dict(state).items()) if isinstance(state, dict) \
+        else [tuple(p) for p in (state or [])]
+    if not pairs:
+        return None, 0
+    for p in pairs:
+        if len(p) != 2 or not all(isinstance(x, str) and x for x in p):
+            raise ValueError("onnxtd: state pairs are (input name, output "
+                             "name), not %r" % (p,))
+    arr = (StatePair * len(pairs))(*[StatePair(i.encode(), o.encode())
+                                    for i, o in pairs])
+    return arr, len(pairs)
+
+
 class CompressOptions(ctypes.Structure):
     """Filled with the library's defaults by onnxtd_compress_options_init
     (call new_compress_options), which also sets size."""
@@ -94,7 +115,9 @@ class CompressOptions(ctypes.Structure):
                 ("sens_cache", ctypes.c_char_p),
                 ("refit", ctypes.c_int),
                 ("refit_waves", ctypes.c_int),
-                ("max_layer_error", ctypes.c_double)]
+                ("max_layer_error", ctypes.c_double),
+                ("state", ctypes.POINTER(StatePair)),
+                ("n_state", ctypes.c_size_t)]
 
 
 def new_compress_options() -> CompressOptions:
@@ -162,6 +185,10 @@ def _declare(lib: ctypes.CDLL) -> None:
                                         ctypes.POINTER(ctypes.c_size_t), err],
         "onnxtd_eval": [ctypes.POINTER(EvalOptions), ctypes.c_int, out_str,
                         ctypes.POINTER(ctypes.c_int), err],
+        "onnxtd_eval_loop": [ctypes.POINTER(EvalOptions),
+                             ctypes.POINTER(StatePair), ctypes.c_size_t,
+                             ctypes.c_int, out_str,
+                             ctypes.POINTER(ctypes.c_int), err],
     }
     for name, args in sigs.items():
         fn = getattr(lib, name)

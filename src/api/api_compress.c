@@ -71,7 +71,7 @@ static const size_t known_sizes[] = {
     END(n_calib), END(holdout), END(ort_lib), END(measure_runs),
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
-    END(sens_cache), END(refit_waves), END(max_layer_error),
+    END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -164,6 +164,13 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
     if (o->holdout < 0 && o->holdout != ONNXTD_HOLDOUT_AUTO)
         return td_err_set(err, TD_EUSAGE, "options.holdout must be >= 0 or "
                           "ONNXTD_HOLDOUT_AUTO");
+    if (o->n_state && !o->state)
+        return td_err_set(err, TD_EUSAGE, "options.state is NULL with "
+                          "options.n_state %zu", o->n_state);
+    if (o->n_state && !o->n_calib)
+        return td_err_set(err, TD_EUSAGE, "options.state needs "
+                          "options.calib (it says how the held-out inputs "
+                          "are run)");
     if (o->refit != 0 && o->refit != 1)
         return td_err_set(err, TD_EUSAGE, "options.refit must be 0 or 1");
     if (o->refit_waves < 1)
@@ -310,6 +317,7 @@ typedef struct run {
     td_sens *sens;     /* measured sensitivity */
     td_refit_report refit;  /* the sequential refit (have_refit) */
     int have_refit;
+    const char **loop_names;  /* options.state as input, output arrays */
 } run;
 
 static td_status compile(const char *pattern, const char *what, regex_t *re,
@@ -371,6 +379,17 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
     };
+    if (in->n_state) {
+        if (!(r->loop_names = calloc(2 * in->n_state, sizeof *r->loop_names)))
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        for (size_t j = 0; j < in->n_state; j++) {
+            r->loop_names[j] = in->state[j].input;
+            r->loop_names[in->n_state + j] = in->state[j].output;
+        }
+        co.loop = (td_calib_loop){.in = r->loop_names,
+                                  .out = r->loop_names + in->n_state,
+                                  .n = in->n_state};
+    }
     if ((s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
@@ -556,6 +575,7 @@ onnxtd_status onnxtd_compress(onnxtd_model *om,
     if (r.have_measured)
         td_measured_free(&r.measured);
     td_calib_free(r.cal);
+    free(r.loop_names);
     td_lat_free(r.lat);
     td_reuse_free(r.reuse);
     td_sens_free(r.sens);

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_args.h"
@@ -20,6 +21,14 @@ void onnxtd_eval_options_init(onnxtd_eval_options *o)
 onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
                           char **report, int *pass, onnxtd_error *err)
 {
+    return onnxtd_eval_loop(o, NULL, 0, json, report, pass, err);
+}
+
+onnxtd_status onnxtd_eval_loop(const onnxtd_eval_options *o,
+                               const onnxtd_state_pair *state,
+                               size_t n_state, int json, char **report,
+                               int *pass, onnxtd_error *err)
+{
     static const char fn[] = "onnxtd_eval";
     td_err_t *e = (td_err_t *)err;
     td_status s;
@@ -39,5 +48,25 @@ onnxtd_status onnxtd_eval(const onnxtd_eval_options *o, int json,
         .min_agreement = o->min_agreement,
         .elem_rtol = o->elem_rtol, .elem_atol = o->elem_atol,
     };
-    return (onnxtd_status)td_eval_run(&t, json, report, pass, e);
+    const char **names = NULL;
+    if (n_state) {
+        if ((s = api_need(state, fn, "state", e)))
+            return (onnxtd_status)s;
+        if (!(names = calloc(2 * n_state, sizeof *names)))
+            return (onnxtd_status)td_err_set(e, TD_ENOMEM, "out of memory");
+        for (size_t j = 0; j < n_state; j++) {
+            names[j] = state[j].input;
+            names[n_state + j] = state[j].output;
+            if (!names[j] || !names[n_state + j]) {
+                free(names);
+                return (onnxtd_status)td_err_set(e, TD_EUSAGE, "%s: state "
+                                                 "%zu needs an input and an "
+                                                 "output name", fn, j);
+            }
+        }
+        t.loop = (td_eval_loop){names, names + n_state, n_state};
+    }
+    s = td_eval_run(&t, json, report, pass, e);
+    free(names);
+    return (onnxtd_status)s;
 }

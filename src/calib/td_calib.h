@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "data/td_samples.h"
+#include "eval/td_eval.h"
 #include "graph/td_model.h"
 #include "graph/td_stats.h"
 #include "passes/td_passes.h"
@@ -50,18 +51,40 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
                          const td_rt_options *ro, const char *label,
                          td_stats **out, td_err_t *err);
 
+/* A recurrent model's loop (eval/td_eval.h's): output out[j] of one run
+ * is fed to input in[j] of the next. */
+typedef td_eval_loop td_calib_loop;
+
+/* Checks that every loop input is one of the model's n_in runtime inputs
+ * (names) and every loop output one of its graph outputs, each named once;
+ * the message names the pair. */
+td_status td_calib_loop_check(td_model *m, const char *const *names,
+                              size_t n_in, const td_calib_loop *l,
+                              td_err_t *err);
+
+/* The hold-out of a loop: the last k of the n samples, one sequence (the
+ * list is taken to be in the order the model ran them). */
+void td_calib_holdout_tail(size_t n, size_t k, unsigned char *held);
+
 /* Runs the original (a) and the compressed model (b) on the samples with
  * use[i] == 1, compares every output of a with b's output of the same name
  * (a is the reference) and times both on the first of those samples
  * (`runs` interleaved runs each after one warm-up, medians; 0: not timed).
  * refs (NULL: none) has one slot per sample: a's outputs kept from an
  * earlier call are used instead of running a again, and those run are kept
- * there (the caller frees them, td_array_free_n). Fills *out
+ * there (the caller frees them, td_array_free_n). With a loop (NULL or
+ * n 0: none), each model runs in its own loop: a sample whose predecessor
+ * is also used takes the loop inputs from that model's outputs on the
+ * predecessor, the first of each run of consecutive samples the sample's
+ * own. So an original's outputs kept in refs depend on where their run
+ * began: callers keep those runs the same between calls (the held-out
+ * tail, or calibration inputs counted from the first). Fills *out
  * (td_measured_free). */
 td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
-                           td_array **refs, td_measured *out, td_err_t *err);
+                           td_array **refs, const td_calib_loop *loop,
+                           td_measured *out, td_err_t *err);
 
 /* One calibrated compression, in three steps around the compression
  * pass: td_calib_begin loads the runtime, opens the inputs, decides which
@@ -75,6 +98,10 @@ typedef struct td_calib_opts {
     const char *ort_lib;         /* NULL: the room's default search */
     td_rt_options rt;
     size_t runs;                 /* timed runs per model; 0: not timed */
+    /* a recurrent model's loop (n 0: none): the held-out inputs are then
+     * the last ones, one sequence, and each model is measured on them in
+     * its own loop (td_calib_measure) */
+    td_calib_loop loop;
 } td_calib_opts;
 
 typedef struct td_calib td_calib;

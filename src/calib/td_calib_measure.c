@@ -12,8 +12,10 @@ void td_measured_free(td_measured *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_out; i++)
+    for (size_t i = 0; i < m->n_out; i++) {
         free(m->out[i].name);
+        free(m->out[i].state_input);
+    }
     free(m->out);
     memset(m, 0, sizeof *m);
 }
@@ -24,6 +26,7 @@ struct pair {
     const char *name;
     size_t b;           /* index in the compressed model's outputs */
     td_eval_acc acc;
+    char *state_in;     /* the input it is shaped like (owned), or NULL */
 };
 
 static td_status pair_outputs(const td_rt_session *a, const td_rt_session *b,
@@ -45,8 +48,9 @@ static td_status pair_outputs(const td_rt_session *a, const td_rt_session *b,
 
 static td_status compare(const td_array *x, const td_array *y,
                          const td_array *in, size_t n_in,
-                         const char *sample, td_eval_acc *acc, td_err_t *err)
+                         const char *sample, struct pair *p, td_err_t *err)
 {
+    td_eval_acc *acc = &p->acc;
     int same = x->dtype == y->dtype && x->ndim == y->ndim;
     for (size_t d = 0; same && d < x->ndim; d++)
         same = x->dims[d] == y->dims[d];
@@ -60,11 +64,14 @@ static td_status compare(const td_array *x, const td_array *y,
                           td_array_dtype_name(y->dtype), sy);
     }
     td_eval_acc_note_inputs(acc, x, in, n_in);
+    if (acc->state && !p->state_in && in[acc->state_input].name &&
+        !(p->state_in = strdup(in[acc->state_input].name)))
+        return td_err_set(err, TD_ENOMEM, "out of memory");
     td_eval_acc_add(acc, x, y, -1, 0);
     return TD_OK;
 }
 
-static td_status fill(const struct pair *p, size_t n, td_measured *out)
+static td_status fill(struct pair *p, size_t n, td_measured *out)
 {
     out->out = calloc(n ? n : 1, sizeof *out->out);
     if (!out->out)
@@ -78,6 +85,8 @@ static td_status fill(const struct pair *p, size_t n, td_measured *out)
         o->max_abs = p[i].acc.max_abs;
         o->cosine = td_eval_cosine(&p[i].acc);
         o->state = p[i].acc.state;
+        o->state_input = p[i].state_in;
+        p[i].state_in = NULL;
         o->agreement = p[i].acc.scores && p[i].acc.rows
                            ? (double)p[i].acc.agree / (double)p[i].acc.rows
                            : -1;
@@ -107,17 +116,27 @@ static td_status reference(td_rt_session *a, td_array **refs, size_t i,
 td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
-                           td_array **refs, td_measured *out, td_err_t *err)
+                           td_array **refs, const td_calib_loop *loop,
+                           td_measured *out, td_err_t *err)
 {
-    int own_ra = 0;
+    int own_ra = 0, own_pa = 0;
     memset(out, 0, sizeof *out);
     td_array *in = NULL, *ra = NULL, *rb = NULL;
+    /* with a loop: each model's outputs on the step before, and the
+     * inputs each model is given */
+    td_array *pa = NULL, *pb = NULL, *va = NULL, *vb = NULL;
+    td_eval_loop_at *at = NULL;
     struct pair *p = NULL;
-    size_t na = 0, nb = 0, first = (size_t)-1;
+    size_t na = 0, nb = 0, first = (size_t)-1, last = (size_t)-1;
     td_status s = TD_OK;
+    if (loop && !loop->n)
+        loop = NULL;
     na = td_rt_n_outputs(a);
     nb = td_rt_n_outputs(b);
-    if (!(p = calloc(na ? na : 1, sizeof *p))) {
+    if (!(p = calloc(na ? na : 1, sizeof *p)) ||
+        !(va = calloc(n_in ? n_in : 1, sizeof *va)) ||
+        !(vb = calloc(n_in ? n_in : 1, sizeof *vb)) ||
+        (loop && !(at = calloc(loop->n, sizeof *at)))) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
     }
@@ -127,22 +146,46 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
         if (!use[i])
             continue;
         const char *sample = td_samples_label(smp, i);
-        if ((s = td_samples_read(smp, i, &in, err)) ||
-            (s = reference(a, refs, i, in, n_in, &ra, &own_ra, err)) ||
-            (s = td_rt_run(b, in, n_in, NULL, 0, &rb, err)))
+        if ((s = td_samples_read(smp, i, &in, err)))
+            goto done;
+        /* a run of consecutive samples continues the loop; the first of
+         * one starts from its own state */
+        int cont = loop && last != (size_t)-1 && last + 1 == i;
+        if ((loop && first == (size_t)-1 &&
+             (s = td_eval_loop_find(loop, a, b, in, n_in, at, err))) ||
+            (s = td_eval_loop_inputs(loop, at, in, n_in, cont ? pa : NULL, 0,
+                                     "the original model", sample, va,
+                                     err)) ||
+            (s = td_eval_loop_inputs(loop, at, in, n_in, cont ? pb : NULL, 1,
+                                     "the compressed model", sample, vb,
+                                     err)) ||
+            (s = reference(a, refs, i, va, n_in, &ra, &own_ra, err)) ||
+            (s = td_rt_run(b, vb, n_in, NULL, 0, &rb, err)))
             goto done;
         for (size_t k = 0; k < na && !s; k++)
-            s = compare(&ra[k], &rb[p[k].b], in, n_in, sample, &p[k].acc, err);
+            s = compare(&ra[k], &rb[p[k].b], in, n_in, sample, &p[k], err);
         if (s)
             goto done;
-        if (own_ra)
-            td_array_free_n(ra, na);
-        td_array_free_n(rb, nb);
+        /* this step's outputs feed the next; the ones before are done */
+        if (own_pa)
+            td_array_free_n(pa, na);
+        td_array_free_n(pb, nb);
+        pa = pb = NULL;
+        own_pa = 0;
+        if (loop) {
+            pa = ra, own_pa = own_ra;
+            pb = rb;
+        } else {
+            if (own_ra)
+                td_array_free_n(ra, na);
+            td_array_free_n(rb, nb);
+        }
         ra = rb = NULL;
         own_ra = 0;
         out->samples++;
         if (first == (size_t)-1)
             first = i;
+        last = i;
         td_array_free_n(in, n_in);
         in = NULL;
     }
@@ -167,6 +210,14 @@ done:
     if (own_ra)
         td_array_free_n(ra, na);
     td_array_free_n(rb, nb);
+    if (own_pa)
+        td_array_free_n(pa, na);
+    td_array_free_n(pb, nb);
+    free(va);
+    free(vb);
+    free(at);
+    for (size_t k = 0; p && k < na; k++)
+        free(p[k].state_in);
     free(p);
     if (s)
         td_measured_free(out);

@@ -102,6 +102,9 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
         (s = td_samples_open(o->sources, o->n_sources, c->names, c->n_in,
                              &c->smp, err)))
         goto fail;
+    if (o->loop.n &&
+        (s = td_calib_loop_check(m, c->names, c->n_in, &o->loop, err)))
+        goto fail;
     c->n = td_samples_count(c->smp);
     if (!c->n) {
         s = td_err_set(err, TD_EINPUT, "options.calib: the sources hold no input");
@@ -122,7 +125,10 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto fail;
     }
-    td_calib_holdout(c->n, c->k, c->held);
+    if (o->loop.n)
+        td_calib_holdout_tail(c->n, c->k, c->held);
+    else
+        td_calib_holdout(c->n, c->k, c->held);
     for (size_t i = 0; i < c->n; i++)
         c->calib[i] = !c->held[i];
     double t0 = now();
@@ -206,7 +212,7 @@ td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
     if (!s) {
         c->n_refs_out = td_rt_n_outputs(a);
         s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs,
-                             c->refs, out, err);
+                             c->refs, &c->o.loop, out, err);
     }
     if (!s)
         c->model_runs += fresh + out->samples;
@@ -214,6 +220,7 @@ td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
     td_rt_session_free(b);
     if (!s) {
         out->on_calibration = c->k == 0;
+        out->in_loop = c->o.loop.n != 0;
         out->calib_samples = c->n - c->k;
         out->stats_seconds = c->stats_seconds;
         out->stats_peak_rss = c->stats_peak_rss;

@@ -54,6 +54,10 @@ int cli_is(const char *arg, const char *name);
 int cli_parse_bound(int argc, char **argv, int *i, const char *opt,
                     double max, double *out);
 
+/* The value of --state, INPUT=OUTPUT, as a pair: *out gets one malloc'd
+ * copy (free out->input); prints the error and returns -1 otherwise. */
+int cli_parse_state(const char *v, onnxtd_state_pair *out);
+
 /* What every command that reads one model and writes another takes: IN,
  * -o/--output OUT, and the load/save options --external-data,
  * --size-threshold (default 1024), --mem-limit and --in-place (OUT may be,

@@ -54,6 +54,24 @@ int cli_parse_double(const char *s, double *out)
     return 0;
 }
 
+int cli_parse_state(const char *v, onnxtd_state_pair *out)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1]) {
+        cli_error("--state needs INPUT=OUTPUT (the output fed back to the "
+                  "input at the next step), not '%s'", v);
+        return -1;
+    }
+    char *in = strdup(v);
+    if (!in) {
+        cli_error("out of memory");
+        return -1;
+    }
+    in[eq - v] = '\0';
+    *out = (onnxtd_state_pair){in, in + (eq - v) + 1};
+    return 0;
+}
+
 int cli_parse_i64(const char *s, long long *out)
 {
     char *end;

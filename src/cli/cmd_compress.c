@@ -59,6 +59,9 @@ typedef struct compress_args {
     char *command;       /* the command line, for the report */
     const char **calib;  /* argc + 1 slots: at most one per argument */
     size_t n_calib;
+    onnxtd_state_pair *state;  /* --state, argc + 1 slots; the names are
+                                  one owned copy per pair (its input) */
+    size_t n_state;
 } compress_args;
 
 /* What an option parser answers: not its option, taken, a usage error
@@ -156,6 +159,11 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         if (!(a->calib[a->n_calib] = cli_value(argc, argv, i, "--calib")))
             return OPT_USAGE;
         a->n_calib++;
+    } else if (cli_is(arg, "--state")) {
+        if (!(v = cli_value(argc, argv, i, "--state")) ||
+            cli_parse_state(v, &a->state[a->n_state]))
+            return OPT_USAGE;
+        a->n_state++;
     } else if (cli_is(arg, "--holdout")) {
         if (!(v = cli_value(argc, argv, i, "--holdout")) ||
             cli_parse_i64(v, &ll) || ll < 0 || ll > 1000000000) {
@@ -323,6 +331,11 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--refit, --no-refit and --refit-waves need --calib");
         return -1;
     }
+    if (!a->n_calib && a->n_state) {
+        cli_error("--state needs --calib: it says how the held-out "
+                  "calibration inputs are run");
+        return -1;
+    }
     if (!a->n_calib && (a->holdout_given || a->stats_path)) {
         cli_error("--%s needs --calib", a->stats_path ? "save-stats" : "holdout");
         return -1;
@@ -345,6 +358,8 @@ static int check_args(int argc, char **argv, compress_args *a)
     a->co.dims = a->shapes.dims;
     a->co.calib = a->calib;
     a->co.n_calib = a->n_calib;
+    a->co.state = a->state;
+    a->co.n_state = a->n_state;
     return 0;
 }
 
@@ -489,10 +504,11 @@ int cmd_compress(int argc, char **argv)
     onnxtd_compress_options_init(&a.co);
     cli_io_init(&a.io);
     a.calib = calloc((size_t)argc + 1, sizeof *a.calib);
+    a.state = calloc((size_t)argc + 1, sizeof *a.state);
     f.reads = calloc((size_t)argc + 1, sizeof *f.reads);
     int rc = CLI_FAIL, help_shown = 0;
     a.co.command = a.command = cli_command_line(argc, argv);
-    if (!a.calib || !f.reads || !a.command)
+    if (!a.calib || !a.state || !f.reads || !a.command)
         cli_error("out of memory");
     else if ((rc = parse_args(argc, argv, &a, &help_shown)) == CLI_OK &&
              !help_shown)
@@ -501,6 +517,9 @@ int cmd_compress(int argc, char **argv)
     free(f.text);
     free(f.html);
     free(a.calib);
+    for (size_t j = 0; j < a.n_state; j++)
+        free((char *)a.state[j].input);
+    free(a.state);
     free(f.reads);
     free(a.command);
     cli_shapes_free(&a.shapes);

@@ -35,6 +35,8 @@ typedef struct eval_args {
     onnxtd_eval_options o;
     const char *sources[MAX_SOURCES];
     size_t n_sources;
+    onnxtd_state_pair state[MAX_SOURCES];  /* --state; input owns a copy */
+    size_t n_state;
     cli_shapes shapes;
     int json;
 } eval_args;
@@ -56,6 +58,16 @@ static int input_option(int argc, char **argv, int *i, eval_args *a)
             return OPT_USAGE;
         }
         a->sources[a->n_sources++] = v;
+    } else if (cli_is(arg, "--state")) {
+        if (!(v = cli_value(argc, argv, i, arg)))
+            return OPT_USAGE;
+        if (a->n_state == MAX_SOURCES) {
+            cli_error("eval: at most %d --state", MAX_SOURCES);
+            return OPT_USAGE;
+        }
+        if (cli_parse_state(v, &a->state[a->n_state]))
+            return OPT_USAGE;
+        a->n_state++;
     } else if (cli_is(arg, "--random")) {
         if (count(argc, argv, i, "--random", 1, &ll))
             return OPT_USAGE;
@@ -182,7 +194,8 @@ static int run(eval_args *a)
     a->o.dims = a->shapes.dims;
     a->o.n_dims = a->shapes.n_dims;
     if (s == ONNXTD_OK)
-        s = onnxtd_eval(&a->o, a->json, &report, &pass, &err);
+        s = onnxtd_eval_loop(&a->o, a->state, a->n_state, a->json, &report,
+                             &pass, &err);
     onnxtd_model_free(shape_model);
     if (s != ONNXTD_OK) {
         cli_error("%s", err.message);
@@ -210,5 +223,7 @@ int cmd_eval(int argc, char **argv)
         }
     }
     cli_shapes_free(&a.shapes);
+    for (size_t j = 0; j < a.n_state; j++)
+        free((char *)a.state[j].input);
     return rc;
 }

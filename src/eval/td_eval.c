@@ -16,6 +16,10 @@ typedef struct eval_ctx {
     td_samples *samples;
     td_eval_result r;
     td_array *first;         /* sample 0's inputs, kept for timing */
+    /* with a loop: where its names are, each model's outputs on the
+     * sample before, and the inputs each model is given */
+    td_eval_loop_at *at;
+    td_array *pa, *pb, *va, *vb;
 } eval_ctx;
 
 static td_status check_options(const td_eval_opts *o, td_err_t *err)
@@ -31,6 +35,9 @@ static td_status check_options(const td_eval_opts *o, td_err_t *err)
                           "outputs: compare two models");
     if (o->threads < 0)
         return td_err_set(err, TD_EUSAGE, "threads must be >= 0");
+    if (o->loop.n && o->random)
+        return td_err_set(err, TD_EUSAGE, "a state loop needs real inputs "
+                          "in order, not random ones");
     return TD_OK;
 }
 
@@ -156,10 +163,20 @@ static td_status one_sample(eval_ctx *c, size_t i, td_err_t *err)
                        ? td_samples_read(c->samples, i, &in, err)
                        : td_eval_random_sample(c->a, c->o->seed, i, c->o->dims,
                                                c->o->n_dims, &in, err);
+    const td_eval_loop *l = &c->o->loop;
+    const char *label = c->samples ? td_samples_label(c->samples, i) : "";
+    if (!st && l->n && i == 0)
+        st = td_eval_loop_find(l, c->a, c->b, in, n_in, c->at, err);
     if (!st)
-        st = td_rt_run(c->a, in, n_in, NULL, 0, &oa, err);
+        st = td_eval_loop_inputs(l, c->at, in, n_in, c->pa, 0, c->o->model_a,
+                                 label, c->va, err);
+    if (!st && c->b)
+        st = td_eval_loop_inputs(l, c->at, in, n_in, c->pb, 1, c->o->model_b,
+                                 label, c->vb, err);
+    if (!st)
+        st = td_rt_run(c->a, c->va, n_in, NULL, 0, &oa, err);
     if (!st && c->b) {
-        st = td_rt_run(c->b, in, n_in, NULL, 0, &ob, err);
+        st = td_rt_run(c->b, c->vb, n_in, NULL, 0, &ob, err);
     } else if (!st) {
         size_t have = td_samples_n_expected(c->samples, i);
         if (have != n_out)
@@ -181,7 +198,14 @@ static td_status one_sample(eval_ctx *c, size_t i, td_err_t *err)
         st = c->b ? compare(c, i, e, &oa[e->index_a], &ob[e->index_b], err)
                   : compare(c, i, e, &expected[k], &oa[k], err);
     }
-    td_array_free_n(oa, n_out);
+    if (!st && l->n) {
+        /* this sample's outputs feed the next one */
+        td_array_free_n(c->pa, td_rt_n_outputs(c->a));
+        td_array_free_n(c->pb, c->b ? td_rt_n_outputs(c->b) : 0);
+        c->pa = oa, c->pb = ob;
+        oa = ob = NULL;
+    }
+    td_array_free_n(oa, td_rt_n_outputs(c->a));
     td_array_free_n(ob, c->b ? td_rt_n_outputs(c->b) : 0);
     td_array_free_n(expected, n_out);
     if (!st && i == 0)
@@ -244,6 +268,14 @@ td_status td_eval_run(const td_eval_opts *o, int json, char **report,
     if (!st && o->n_inputs)
         st = td_samples_open(o->inputs, o->n_inputs, c.in_names,
                              td_rt_n_inputs(c.a), &c.samples, err);
+    if (!st) {
+        size_t n_in = td_rt_n_inputs(c.a);
+        c.va = calloc(n_in ? n_in : 1, sizeof *c.va);
+        c.vb = calloc(n_in ? n_in : 1, sizeof *c.vb);
+        c.at = calloc(o->loop.n ? o->loop.n : 1, sizeof *c.at);
+        if (!c.va || !c.vb || !c.at)
+            st = td_err_set(err, TD_ENOMEM, "out of memory");
+    }
     c.r.samples = c.samples ? td_samples_count(c.samples) : o->random;
     for (size_t i = 0; !st && i < c.r.samples; i++)
         st = one_sample(&c, i, err);
@@ -260,6 +292,11 @@ td_status td_eval_run(const td_eval_opts *o, int json, char **report,
         *pass = c.r.pass;
     }
     td_array_free_n(c.first, c.a ? td_rt_n_inputs(c.a) : 0);
+    td_array_free_n(c.pa, c.a ? td_rt_n_outputs(c.a) : 0);
+    td_array_free_n(c.pb, c.b ? td_rt_n_outputs(c.b) : 0);
+    free(c.va);
+    free(c.vb);
+    free(c.at);
     td_buf_free(&c.r.failures);
     free(c.r.out);
     td_samples_free(c.samples);

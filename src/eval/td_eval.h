@@ -14,6 +14,14 @@ typedef struct td_eval_dim {
     int64_t value;
 } td_eval_dim;
 
+/* A recurrent model's loop: output out[j] of one run is fed to input in[j]
+ * of the next (an RNN's state, e.g. Silero VAD's stateN -> state). */
+typedef struct td_eval_loop {
+    const char *const *in;   /* input names */
+    const char *const *out;  /* output names */
+    size_t n;                /* 0: no loop */
+} td_eval_loop;
+
 typedef struct td_eval_opts {
     const char *model_a;
     const char *model_b;          /* NULL: A against output_K.pb */
@@ -29,6 +37,10 @@ typedef struct td_eval_opts {
     /* Criteria; negative: not checked. */
     double rtol, min_cosine, min_agreement;
     double elem_rtol, elem_atol;  /* |b - a| <= atol + rtol |a| per element */
+    /* each model runs the samples, in order, in its own loop: from the
+     * second sample on, the loop inputs are its outputs of the sample
+     * before (with stored outputs: A's) */
+    td_eval_loop loop;
 } td_eval_opts;
 
 /* Runs the evaluation; *report is text or JSON (malloc'd), *pass 1 when

@@ -21,6 +21,7 @@ void td_eval_acc_note_inputs(td_eval_acc *m, const td_array *out,
             same = x->dims[d] == out->dims[d];
         if (same) {
             m->state = 1;
+            m->state_input = i;
             m->scores = 0;
         }
     }

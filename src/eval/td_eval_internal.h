@@ -16,6 +16,7 @@ typedef struct td_eval_acc {
     size_t elem_mismatch;  /* over the elementwise bound, when checked */
     int scores;            /* the output looks like class scores */
     int state;             /* shaped as an input: a state fed back, not scores */
+    size_t state_input;    /* with state: which input (index in the sample) */
     size_t rows, agree;    /* top-1 over the last axis */
 } td_eval_acc;
 
@@ -44,6 +45,30 @@ td_status td_eval_random_sample(const td_rt_session *s, uint64_t seed,
                                 size_t index, const td_eval_dim *dims,
                                 size_t n_dims, td_array **arrays,
                                 td_err_t *err);
+
+/* Where a loop's names are: the sample's input index and each model's
+ * output index per pair. */
+typedef struct td_eval_loop_at {
+    size_t in, out_a, out_b;
+} td_eval_loop_at;
+
+/* Finds l's names among the sample's inputs (in[0..n_in), by their names)
+ * and the outputs of a and of b (b NULL: out_b unset); the message names
+ * the pair and what is missing. */
+td_status td_eval_loop_find(const td_eval_loop *l, const td_rt_session *a,
+                            const td_rt_session *b, const td_array *in,
+                            size_t n_in, td_eval_loop_at *at, td_err_t *err);
+
+/* view[0..n_in): the sample's inputs with each loop input replaced by the
+ * model's output of the step before (prev, indexed as model `b` (1) or
+ * `a` (0) says; prev NULL: the sample's own). Borrows from in and prev:
+ * free nothing in view. A state output whose type or shape differs from
+ * the input given is refused, naming sample, pair and model (`who`). */
+td_status td_eval_loop_inputs(const td_eval_loop *l, const td_eval_loop_at *at,
+                              const td_array *in, size_t n_in,
+                              const td_array *prev, int b, const char *who,
+                              const char *sample, td_array *view,
+                              td_err_t *err);
 
 typedef struct td_eval_out {
     const char *name;        /* A's output name (borrowed from A) */

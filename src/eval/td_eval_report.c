@@ -33,6 +33,10 @@ char *td_eval_render_text(const td_eval_result *r)
     else
         td_buf_printf(&b, "inputs: %zu sample%s\n", r->samples,
                       r->samples == 1 ? "" : "s");
+    for (size_t j = 0; j < o->loop.n; j++)
+        td_buf_printf(&b, "%s%s <- %s%s", j ? ", " : "in order, each model "
+                      "in its own loop: ", o->loop.in[j], o->loop.out[j],
+                      j + 1 == o->loop.n ? " (the step before's)\n" : "");
     if (o->threads)
         td_buf_printf(&b, "ONNX Runtime %s (%s), %d intra-op threads\n",
                       r->version, r->library, o->threads);
@@ -105,6 +109,17 @@ static void runtime_inputs_json(td_buf *b, const td_eval_result *r)
     td_json_int(b, (int64_t)r->samples);
     td_json_key(b, "random");
     td_json_bool(b, o->random != 0);
+    if (o->loop.n) {  /* only then: a report without a loop is as it was */
+        td_json_key(b, "loop");
+        td_json_open(b, '[');
+        for (size_t j = 0; j < o->loop.n; j++) {
+            td_json_open(b, '{');
+            td_json_key(b, "input"); td_json_str(b, o->loop.in[j]);
+            td_json_key(b, "output"); td_json_str(b, o->loop.out[j]);
+            td_json_close(b, '}');
+        }
+        td_json_close(b, ']');
+    }
     if (o->random) {
         td_json_key(b, "seed");
         td_json_int(b, (int64_t)o->seed);

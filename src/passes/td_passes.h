@@ -163,6 +163,7 @@ typedef struct td_measured_output {
                               class scores */
     int state;             /* shaped like one of the inputs: a state the
                               caller feeds back (an RNN's) */
+    char *state_input;     /* with state: that input's name */
 } td_measured_output;
 
 /* One compression the output-error bound's search tried (src/calib/
@@ -230,6 +231,8 @@ typedef struct td_measured {
     size_t calib_samples;  /* inputs the statistics are over */
     int on_calibration;    /* no input was held out: measured on the
                               calibration inputs themselves */
+    int in_loop;           /* each model ran the inputs in its own loop,
+                              its state outputs fed back (--state) */
     td_measured_output *out;
     size_t n_out;
     size_t runs;           /* timed runs per model; 0: not timed */

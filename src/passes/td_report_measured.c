@@ -65,6 +65,7 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
     td_json_open(b, '{');
     td_json_key(b, "inputs"); td_json_str(b, where(m));
     td_json_key(b, "samples"); td_json_int(b, (int64_t)m->samples);
+    td_json_key(b, "in_loop"); td_json_bool(b, m->in_loop);
     td_json_key(b, "calibration_samples");
     td_json_int(b, (int64_t)m->calib_samples);
     td_json_key(b, "runtime"); td_json_str(b, m->runtime);
@@ -89,6 +90,11 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
         else
             td_json_num(b, o->agreement);
         td_json_key(b, "state"); td_json_bool(b, o->state);
+        td_json_key(b, "state_input");
+        if (o->state_input)
+            td_json_str(b, o->state_input);
+        else
+            td_json_null(b);
         td_json_close(b, '}');
     }
     td_json_close(b, ']');
@@ -122,6 +128,8 @@ static void head(td_buf *b, const td_measured *m)
     else
         td_buf_printf(b, "%zu held-out input%s", m->samples,
                       m->samples == 1 ? "" : "s");
+    if (m->in_loop)
+        td_buf_printf(b, " in order, each model feeding its own state back");
 }
 
 static void output_text(td_buf *b, const td_measured_output *o)
@@ -143,23 +151,27 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
     td_buf_printf(b, "\nmeasured against the original on ");
     head(b, m);
     td_buf_printf(b, ", ONNX Runtime %s:\n", m->runtime);
-    const char *state = NULL;
+    const td_measured_output *state = NULL;
     for (size_t i = 0; i < m->n_out; i++) {
         td_buf_printf(b, "  output '%s': ", m->out[i].name);
         output_text(b, &m->out[i]);
         td_buf_printf(b, "%s\n", m->out[i].state ? " (a state fed back)" : "");
         if (m->out[i].state && !state)
-            state = m->out[i].name;
+            state = &m->out[i];
     }
-    /* Each held-out input carries the original's state; deployed, the
+    /* Each held-out input carried the original's state; deployed, the
      * model feeds back its own, and on Silero VAD errors within 0.05 per
      * step grew to 0.77 F1 of speech frames in the loop. */
-    if (state)
-        td_buf_printf(b, "warning: output '%s' is a state the caller feeds "
-                      "back; each input was measured from the original's "
-                      "state, and in its loop the error can grow: judge "
-                      "this model in its loop (a tighter --max-error holds "
-                      "it)\n", state);
+    if (state && !m->in_loop)
+        td_buf_printf(b, "warning: output '%s' has the shape of input '%s': "
+                      "if the model feeds one back to the other, give "
+                      "--state %s=%s, so that the bound is kept in that "
+                      "loop; here each input was measured from the "
+                      "original's state, and in a loop the error can "
+                      "grow\n", state->name,
+                      state->state_input ? state->state_input : "?",
+                      state->state_input ? state->state_input : "INPUT",
+                      state->name);
     if (m->runs && m->ms_before > 0)
         td_buf_printf(b, "  latency %.3g ms -> %.3g ms (%.2fx), medians of %zu "
                       "interleaved runs\n", m->ms_before, m->ms_after,

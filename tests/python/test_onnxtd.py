@@ -245,6 +245,42 @@ def main(tmp: str) -> None:
         assert "not a regular file" in str(e), e
     assert os.path.isdir(tmp)
 
+    # a recurrent model (tests/tools/state_model.py): with state= the
+    # held-out steps are the last 16, measured in each model's loop, and
+    # eval(state=) on those steps gives the same numbers; without it, eval
+    # runs them step by step (less deviation: the state's error compounds)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "tools"))
+    import state_model
+    state_model.make(tmp)
+    rnn = os.path.join(tmp, "rnn.onnx")
+    steps = os.path.join(tmp, "steps")
+    small, rep = onnxtd.compress(rnn, output=os.path.join(tmp, "rnn_c.onnx"),
+                                 calib=os.path.join(steps, "all.txt"),
+                                 state={"h": "hN"}, ratio=0.5,
+                                 exclude="rec_proj|out_proj", max_error="off",
+                                 allow_slower=True, threads=1,
+                                 measure_runs=-1, with_report=True)
+    m = rep["measured"]
+    assert m["in_loop"] and m["samples"] == 16, m
+    tail = os.path.join(steps, "tail.txt")
+    _, ev = onnxtd.eval(rnn, small, inputs=tail, state=[("h", "hN")])
+    _, ev_step = onnxtd.eval(rnn, small, inputs=tail)
+    assert ev["inputs"]["loop"] == [{"input": "h", "output": "hN"}], ev
+    for o in m["outputs"]:
+        got = [e for e in ev["outputs"] if e["name"] == o["name"]][0]
+        step = [e for e in ev_step["outputs"] if e["name"] == o["name"]][0]
+        assert abs(got["rel_l2"] - o["rel_l2"]) <= 1e-5 * o["rel_l2"], (got, o)
+        assert step["rel_l2"] < got["rel_l2"] / 1.4, (step, got)
+    try:
+        onnxtd.compress(rnn, output=os.path.join(tmp, "rnn_x.onnx"),
+                        calib=os.path.join(steps, "all.txt"),
+                        state={"h": "nope"})
+        raise AssertionError("a state output the model lacks was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "nope" in e.message, e
+    assert not os.path.exists(os.path.join(tmp, "rnn_x.onnx"))
+
     # errors: bad bytes raise onnxtd.Error with the library's message
     try:
         onnxtd.info(b"\x08\x07\x12\xff\xff not a model")

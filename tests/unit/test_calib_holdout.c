@@ -75,7 +75,7 @@ static void check_state_output(void)
     memset(&m, 0, sizeof m);
     td_eval_acc_note_inputs(&m, &a, in, 2);
     td_eval_acc_add(&m, &a, &b, -1, 0);
-    CHECK(m.state && !m.scores && m.rows == 0);
+    CHECK(m.state && !m.scores && m.rows == 0 && m.state_input == 1);
 
     memset(&m, 0, sizeof m);
     td_eval_acc_note_inputs(&m, &a, in, 1);   /* the state input left out */
@@ -83,9 +83,23 @@ static void check_state_output(void)
     CHECK(!m.state && m.scores && m.rows == 2);
 }
 
+/* A loop's hold-out is one sequence: the last k, whatever n. */
+static void check_tail(void)
+{
+    unsigned char held[64];
+    for (size_t n = 1; n <= 64; n++)
+        for (size_t k = 0; k <= n; k++) {
+            memset(held, 7, sizeof held);
+            td_calib_holdout_tail(n, k, held);
+            for (size_t i = 0; i < n; i++)
+                CHECK(held[i] == (i >= n - k));
+        }
+}
+
 int main(void)
 {
     check_counts();
+    check_tail();
     check_classes();
     check_state_output();
     return TCHECK_DONE();
