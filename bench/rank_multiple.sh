@@ -53,7 +53,7 @@ if rc != "0":
 r = json.load(open(base + ".json")); t = r["totals"]
 rep = [l for l in r["layers"] if l["method"] != "keep"]
 errs = [l["rel_error"] for l in rep if l.get("rel_error") is not None]
-macs = t["flops_after"] / t["flops_before"] if t["flops_before"] else float("nan")
+macs = (t.get("model_flops_after") or t["flops_after"]) / (t.get("model_flops_before") or t["flops_before"]) if t.get("flops_before") else float("nan")  # every layer, those left as they are too
 evals = [json.loads(x) for x in open(base + ".eval").read().split("\n") if x.strip()]
 sp = [1 / e["latency"]["ratio"] for e in evals if e.get("latency")]
 rl2 = max(o["rel_l2"] for o in evals[0]["outputs"]) if evals else float("nan")

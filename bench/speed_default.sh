@@ -25,7 +25,7 @@ for m in "$@"; do
     /usr/bin/python3 - "$OUT/$name.json" "$name" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); t = r["totals"]; s = r["speed"] or {}
-fl = t["flops_after"] / t["flops_before"] if t["flops_before"] else float("nan")
+fl = (t.get("model_flops_after") or t["flops_after"]) / (t.get("model_flops_before") or t["flops_before"]) if t.get("flops_before") else float("nan")  # every layer, those left as they are too
 sp = "%.3f" % s["speedup"] if s.get("timed") else "-"
 kept = sum(1 for l in r["layers"] if l.get("kept_for_speed"))
 print("%-36s %-8s %8.3f %8.3f %9s  %d kept for speed%s" % (

@@ -60,7 +60,7 @@ if rc != "0":
         name, opts, rc, "-", "-", "-", "-", "-", "-", msg))
     sys.exit(0)
 r = json.load(open(base + ".json")); t = r["totals"]; s = r.get("speed") or {}
-macs = t["flops_after"] / t["flops_before"] if t.get("flops_before") else float("nan")
+macs = (t.get("model_flops_after") or t["flops_after"]) / (t.get("model_flops_before") or t["flops_before"]) if t.get("flops_before") else float("nan")  # every layer, those left as they are too
 evals = []
 if os.path.exists(base + ".eval"):
     evals = [json.loads(x) for x in open(base + ".eval").read().split("\n") if x.strip()]

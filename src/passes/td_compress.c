@@ -514,6 +514,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
         (s = need_sizes_inside(o, &ls, err)) ||
         (s = need_static_shapes(g, o, &ls, err)))
         goto done;
+    r->macs_left_out = ls.outside.macs;
     if ((o->global != TD_GLOBAL_NONE || o->vbmf) &&
         ((s = run_jobs(&ls, o, PHASE_SPECTRA, err)) ||
          (s = td_plan_ranks(ls.jobs, ls.n, o, &ls.outside, r, err))))

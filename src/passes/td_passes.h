@@ -273,6 +273,9 @@ typedef struct td_compress_report {
     size_t n_skipped;
     size_t bn_folded;
     int64_t model_params_before, model_params_after;
+    /* MACs of the layers not in layers because include/exclude or
+     * protection left them as they are: they count in a FLOPs budget */
+    double macs_left_out;
     double seconds;
     td_global_kind global;
     double target;         /* the fraction asked for */

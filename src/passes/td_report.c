@@ -135,6 +135,14 @@ static void layer_totals_json(td_buf *b, const td_compress_report *r)
     td_json_key(b, "conv_params_after"); opt_int(b, ca);
     td_json_key(b, "flops_before"); opt_int(b, flops_known ? fb : -1);
     td_json_key(b, "flops_after"); opt_int(b, flops_known ? fa : -1);
+    /* with the layers left as they are (protected, excluded): the MACs a
+     * --target-flops budget is a fraction of */
+    int64_t left = (int64_t)r->macs_left_out, mb = -1, ma = -1;
+    if (flops_known && (td_add_i64(fb, left, &mb) || td_add_i64(fa, left, &ma)))
+        mb = ma = -1;
+    td_json_key(b, "flops_left_out"); td_json_int(b, left);
+    td_json_key(b, "model_flops_before"); opt_int(b, mb);
+    td_json_key(b, "model_flops_after"); opt_int(b, ma);
 }
 
 static void totals_json(td_buf *b, const td_compress_report *r)
@@ -274,7 +282,7 @@ static void summary_line(td_buf *b, const td_compress_report *r,
         mb += (double)l->macs_before;
         ma += (double)l->macs_after;
     }
-    char params[96] = "", macs[96] = "layer MACs unknown (symbolic shapes)";
+    char params[96] = "", macs[192] = "layer MACs unknown (symbolic shapes)";
     snprintf(params, sizeof params, "model parameters %lld -> %lld",
              (long long)r->model_params_before,
              (long long)r->model_params_after);
@@ -287,6 +295,12 @@ static void summary_line(td_buf *b, const td_compress_report *r,
     if (macs_known && ma > 0)
         snprintf(macs + strlen(macs), sizeof macs - strlen(macs),
                  " (%.2fx fewer)", mb / ma);
+    /* a FLOPs budget counts the layers left as they are too */
+    double left = r->macs_left_out;
+    if (macs_known && left > 0 && ma + left > 0)
+        snprintf(macs + strlen(macs), sizeof macs - strlen(macs),
+                 "; with the %.0f of the layers left as they are, %.2fx "
+                 "fewer", left, (mb + left) / (ma + left));
     int flops_first = r->global == TD_GLOBAL_FLOPS;
     td_buf_printf(b, "%zu of %zu layers replaced, %zu BatchNormalization "
                   "folded; %s; %s in %.2f s\n", changed, r->n_layers,

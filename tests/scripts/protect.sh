@@ -29,6 +29,25 @@ BUDGET=(--target-params 0.1 --allow-slower --threads 1 --max-layer-error off)
   fail "compress --include ."
 "$BIN" compress "$MODEL" -o "$T/q.onnx" "${BUDGET[@]}" --protect 2>/dev/null || fail "compress --protect"
 cmp -s "$T/p.onnx" "$T/q.onnx" || fail "--protect did not write the default's bytes"
+# --target-flops counts the protected layers' MACs: the whole stays within
+# the budget, and the report's model_flops_* hold them (flops_* do not)
+"$BIN" compress "$MODEL" -o "$T/f.onnx" --target-flops 0.3 --allow-slower --threads 1 \
+  --max-layer-error off --report "$T/f.json" 2> "$T/f.txt" || { cat "$T/f.txt"; fail "--target-flops 0.3"; }
+"$PY" - "$T/f.json" "$T/n.json" <<'PYEOF' || fail "MACs of the protected layers in a FLOPs budget"
+import json, sys
+t = json.load(open(sys.argv[1]))["totals"]
+free = {l["node"]: l for l in json.load(open(sys.argv[2]))["layers"]}
+left = free["conv0"]["flops_before"] + free["fc"]["flops_before"]
+assert t["flops_left_out"] == left > 0, (t, left)
+assert t["model_flops_before"] == t["flops_before"] + left, t
+assert t["model_flops_after"] == t["flops_after"] + left, t
+got = t["model_flops_after"] / t["model_flops_before"]
+assert 0.3 * 0.98 <= got <= 0.3 + 1e-12, got
+print("--target-flops 0.3 with conv0 and fc protected: %.4f of every layer's MACs, "
+      "%.4f of the factored layers'" % (got, t["flops_after"] / t["flops_before"]))
+PYEOF
+grep -q "; with the $("$PY" -c "import json; print(json.load(open('$T/f.json'))['totals']['flops_left_out'])") of the layers left as they are, " "$T/f.txt" ||
+  fail "the summary does not give the MACs with the layers left as they are"
 # the default per-layer ratio: protected too; a rank or a tolerance given: not
 PER=(--allow-slower --threads 1 --max-layer-error off)
 "$BIN" compress "$MODEL" -o "$T/d.onnx" "${PER[@]}" --report "$T/d.json" 2>/dev/null || fail "default compress"
