@@ -224,7 +224,7 @@ void td_tr_chain_emit(td_chain *c, const td_factors *f)
             for (int64_t i = 0; i < rin; i++)
                 for (int64_t q = 0; q < k; q++)
                     core[(o * rin + i) * k + q] = t->cores[m][(i * k + q) * rout + o];
-        char sfx[16], wsfx[16];
+        char sfx[24], wsfx[24];  /* "td" + an int + "_core" */
         snprintf(sfx, sizeof sfx, "td%d", s + 2);
         snprintf(wsfx, sizeof wsfx, "td%d_core", s + 2);
         nd = td_chain_conv_dims(l, rout, rin, s, d);
