@@ -412,9 +412,10 @@ typedef struct onnxtd_compress_options {
 #define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
 
 /* The data-free layer error cap: on the bench models (bench/README.md,
- * "Data-free defaults") a layer factored past it was enough to move a
- * task metric by points, and no data measures what it costs. */
-#define ONNXTD_DEFAULT_MAX_LAYER_ERROR 0.4
+ * "Data-free defaults") two layers at 0.32 and 0.38 took PP-OCRv4 rec's
+ * char accuracy from 0.99 to 0.57, and no data measures what a layer
+ * costs; at 0.3 every bench model kept its task within 1 %. */
+#define ONNXTD_DEFAULT_MAX_LAYER_ERROR 0.3
 
 
 /* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,

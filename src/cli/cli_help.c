@@ -109,7 +109,7 @@ const char cli_help_compress[] =
     "                    default, is accepted)\n"
     "  --max-layer-error E|off  without --calib/--act-stats, under a ratio\n"
     "                    or --target-*: keep a layer whose chain's rel.\n"
-    "                    weight error would pass E (default 0.4)\n"
+    "                    weight error would pass E (default 0.3)\n"
     "  --allow-slower    keep chains the cost model predicts to be slower,\n"
     "                    and write a model measured slower (see --no-measure)\n"
     "  --no-measure      do not time in ONNX Runtime: neither each chain\n"

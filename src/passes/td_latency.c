@@ -49,20 +49,32 @@ td_status td_latency_refuse_none(const td_compress_opts *o,
     size_t first = 0, k = td_latency_kept(r, &first);
     if (!k || o->allow_slower || o->force)
         return TD_OK;
-    for (size_t i = 0; i < r->n_layers; i++)
+    size_t capped = 0;
+    for (size_t i = 0; i < r->n_layers; i++) {
         if (r->layers[i].method != TD_KEEP)
             return TD_OK;
+        capped += r->layers[i].over_error_cap != 0;
+    }
+    /* the layers the data-free cap kept are named with their count: with
+     * the speed rule they can leave nothing, and the cap is the user's to
+     * move (or --calib's to measure) */
+    char why[160] = "";
+    if (capped)
+        snprintf(why, sizeof why, ", %zu because without calibration data "
+                 "their chains' rel. error would pass options.max_layer_error "
+                 "%g", capped, o->max_layer_error);
     return td_err_set(err, TD_EUNMET,
-                      "nothing could be compressed without being slower: "
+                      "nothing could be compressed without being slower%s: "
                       "%zu of the %zu layers %s kept because every chain "
                       "is %s slower than the layer (the first, '%s' "
-                      "(%s))%s; options.allow_slower writes the chains anyway", k,
+                      "(%s))%s%s; options.allow_slower writes the chains anyway",
+                      capped ? " or past the data-free layer error cap" : "", k,
                       r->n_layers, k == 1 ? "is" : "are",
                       r->layers[first].lat_source == TD_LAT_MEASURED
                           ? "measured (in ONNX Runtime) or predicted"
                           : "predicted",
-                      r->layers[first].node, r->layers[first].op,
-                      k < r->n_layers ? ", the others for other reasons" : "");
+                      r->layers[first].node, r->layers[first].op, why,
+                      k + capped < r->n_layers ? ", the others for other reasons" : "");
 }
 
 int td_latency_verdict(const td_lat_result *m)
