@@ -35,14 +35,15 @@ ort_close() {
 det="$M/ch_PP-OCRv4_det_infer.onnx"
 if "$BIN" compress "$det" -o "$T/det.onnx" --ratio 0.5 --quiet --report "$T/det.json"; then
   [ "$(json "$T/det.json" "r['totals']['bn_folded']")" -ge 1 ] || bad "det: no BatchNormalization folded"
-  # data-free, the layer error cap (0.4) keeps the 9 layers whose chains at
-  # half their size pass it (bench/README.md, "Data-free defaults")
+  # data-free, the layer error cap (0.3) keeps the layers whose chains at
+  # half their size pass it (bench/README.md, "Data-free defaults"): 3
+  # replaced on the bench machine, which the speed rule's timings can move
   n=$(json "$T/det.json" "sum(l['method'] != 'keep' for l in r['layers'])")
-  [ "$n" -ge 4 ] || bad "det: only $n layers replaced"
+  [ "$n" -ge 2 ] || bad "det: only $n layers replaced"
   w=$(json "$T/det.json" "max(l['rel_error'] for l in r['layers'])")
   json "$T/det.json" "sum('error cap' in (l.get('reason') or '') for l in r['layers'])" | grep -qx '[1-9][0-9]*' ||
     bad "det: no layer kept for the error cap"
-  "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 0.4 else 1)" "$w" || bad "det: a layer factored at $w"
+  "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 0.3 else 1)" "$w" || bad "det: a layer factored at $w"
   "$PY" -c "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))" "$T/det.onnx" || bad "det: onnx.checker"
   # The map is near 0 everywhere on random inputs, so the rel. L2 error is
   # about 1 whatever the chain; the max abs difference is the sharp bound.
