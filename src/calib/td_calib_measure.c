@@ -51,10 +51,7 @@ static td_status compare(const td_array *x, const td_array *y,
                          const char *sample, struct pair *p, td_err_t *err)
 {
     td_eval_acc *acc = &p->acc;
-    int same = x->dtype == y->dtype && x->ndim == y->ndim;
-    for (size_t d = 0; same && d < x->ndim; d++)
-        same = x->dims[d] == y->dims[d];
-    if (!same) {
+    if (!td_array_same_shape(x, y)) {
         char sx[128], sy[128];
         td_array_shape_str(x->dims, x->ndim, sx, sizeof sx);
         td_array_shape_str(y->dims, y->ndim, sy, sizeof sy);

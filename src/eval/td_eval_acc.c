@@ -15,11 +15,7 @@ void td_eval_acc_note_inputs(td_eval_acc *m, const td_array *out,
                              const td_array *in, size_t n_in)
 {
     for (size_t i = 0; i < n_in && !m->state; i++) {
-        const td_array *x = &in[i];
-        int same = x->dtype == out->dtype && x->ndim == out->ndim;
-        for (size_t d = 0; same && d < x->ndim; d++)
-            same = x->dims[d] == out->dims[d];
-        if (same) {
+        if (td_array_same_shape(&in[i], out)) {
             m->state = 1;
             m->state_input = i;
             m->scores = 0;

@@ -47,10 +47,7 @@ td_status td_eval_loop_inputs(const td_eval_loop *l, const td_eval_loop_at *at,
     for (size_t j = 0; prev && j < l->n; j++) {
         const td_array *x = &in[at[j].in];
         const td_array *y = &prev[b ? at[j].out_b : at[j].out_a];
-        int same = x->dtype == y->dtype && x->ndim == y->ndim;
-        for (size_t d = 0; same && d < x->ndim; d++)
-            same = x->dims[d] == y->dims[d];
-        if (!same) {
+        if (!td_array_same_shape(x, y)) {
             char sx[128], sy[128];
             td_array_shape_str(x->dims, x->ndim, sx, sizeof sx);
             td_array_shape_str(y->dims, y->ndim, sy, sizeof sy);

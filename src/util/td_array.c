@@ -134,6 +134,16 @@ double td_array_get(const td_array *a, size_t i)
     }
 }
 
+int td_array_same_shape(const td_array *a, const td_array *b)
+{
+    if (a->dtype != b->dtype || a->ndim != b->ndim)
+        return 0;
+    for (size_t d = 0; d < a->ndim; d++)
+        if (a->dims[d] != b->dims[d])
+            return 0;
+    return 1;
+}
+
 void td_array_shape_str(const int64_t *dims, size_t ndim, char *buf, size_t cap)
 {
     size_t len = 0;

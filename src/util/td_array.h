@@ -43,6 +43,8 @@ td_status td_array_init(td_array *a, const char *name, int32_t dtype,
 size_t td_array_numel(const td_array *a);
 /* Element i as a double (fp16/bf16 widened, integers converted). */
 double td_array_get(const td_array *a, size_t i);
+/* 1 when a and b have the same element type and dims. */
+int td_array_same_shape(const td_array *a, const td_array *b);
 /* "[1,3,224,224]" into buf (truncated to cap). */
 void td_array_shape_str(const int64_t *dims, size_t ndim, char *buf,
                         size_t cap);
