@@ -10,6 +10,7 @@
 #include "api_bound.h"
 #include "api_provenance.h"
 #include "api_report.h"
+#include "api_state.h"
 #include "calib/td_calib.h"
 #include "calib/td_lat.h"
 #include "calib/td_calib_sens.h"
@@ -379,18 +380,9 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
     };
-    if (in->n_state) {
-        if (!(r->loop_names = calloc(2 * in->n_state, sizeof *r->loop_names)))
-            return td_err_set(err, TD_ENOMEM, "out of memory");
-        for (size_t j = 0; j < in->n_state; j++) {
-            r->loop_names[j] = in->state[j].input;
-            r->loop_names[in->n_state + j] = in->state[j].output;
-        }
-        co.loop = (td_calib_loop){.in = r->loop_names,
-                                  .out = r->loop_names + in->n_state,
-                                  .n = in->n_state};
-    }
-    if ((s = td_calib_begin(m, &co, &r->cal, err)))
+    if ((s = api_state_loop(in->state, in->n_state, "options.state",
+                            &r->loop_names, &co.loop, err)) ||
+        (s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
     if (in->sensitivity == ONNXTD_SENSITIVITY_MEASURED) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api_args.h"
+#include "api_state.h"
 #include "eval/td_eval.h"
 #include "onnxtd.h"
 
@@ -49,23 +50,10 @@ onnxtd_status onnxtd_eval_loop(const onnxtd_eval_options *o,
         .elem_rtol = o->elem_rtol, .elem_atol = o->elem_atol,
     };
     const char **names = NULL;
-    if (n_state) {
-        if ((s = api_need(state, fn, "state", e)))
-            return (onnxtd_status)s;
-        if (!(names = calloc(2 * n_state, sizeof *names)))
-            return (onnxtd_status)td_err_set(e, TD_ENOMEM, "out of memory");
-        for (size_t j = 0; j < n_state; j++) {
-            names[j] = state[j].input;
-            names[n_state + j] = state[j].output;
-            if (!names[j] || !names[n_state + j]) {
-                free(names);
-                return (onnxtd_status)td_err_set(e, TD_EUSAGE, "%s: state "
-                                                 "%zu needs an input and an "
-                                                 "output name", fn, j);
-            }
-        }
-        t.loop = (td_eval_loop){names, names + n_state, n_state};
-    }
+    if ((n_state && (s = api_need(state, fn, "state", e))) ||
+        (s = api_state_loop(state, n_state, "onnxtd_eval: state", &names,
+                            &t.loop, e)))
+        return (onnxtd_status)s;
     s = td_eval_run(&t, json, report, pass, e);
     free(names);
     return (onnxtd_status)s;

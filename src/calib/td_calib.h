@@ -57,7 +57,7 @@ typedef td_eval_loop td_calib_loop;
 
 /* Checks that every loop input is one of the model's n_in runtime inputs
  * (names) and every loop output one of its graph outputs, each named once;
- * the message names the pair. */
+ * the message names the pair. The names are set (api_state_loop checks). */
 td_status td_calib_loop_check(td_model *m, const char *const *names,
                               size_t n_in, const td_calib_loop *l,
                               td_err_t *err);

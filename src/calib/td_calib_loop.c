@@ -33,9 +33,6 @@ td_status td_calib_loop_check(td_model *m, const char *const *names,
         return td_err_set(err, TD_ENOMEM, "out of memory");
     for (size_t j = 0; j < l->n; j++) {
         const char *in = l->in[j], *out = l->out[j];
-        if (!in || !out || !*in || !*out)
-            return td_err_set(err, TD_EUSAGE, "options.state %zu: an input "
-                              "and an output name are needed", j);
         if (!listed(names, n_in, in))
             return td_err_set(err, TD_EUSAGE, "options.state %s=%s: the "
                               "model has no input '%s' (its inputs are what "

@@ -238,6 +238,15 @@ static void test_nulls(void)
     USAGE(onnxtd_model_info(m, 0, NULL, &err), "out");
     USAGE(onnxtd_model_diff(m, NULL, 0, &s, &differ, &err), "b");
     USAGE(onnxtd_eval(NULL, 0, &s, &differ, &err), "o");
+    {   /* state pairs: the array, and both names of each pair */
+        onnxtd_eval_options eo;
+        onnxtd_eval_options_init(&eo);
+        USAGE(onnxtd_eval_loop(&eo, NULL, 1, 0, &s, &differ, &err), "state");
+        onnxtd_state_pair half = {"state", NULL};
+        CHECK(onnxtd_eval_loop(&eo, &half, 1, 0, &s, &differ, &err) ==
+                  ONNXTD_EUSAGE &&
+              strstr(err.message, "state 0: an input and an output name"));
+    }
     USAGE(onnxtd_report_json(NULL, &s, &err), "r");
     USAGE(onnxtd_report_text(NULL, &s, &err), "r");
     USAGE(onnxtd_report_html(r, NULL, &err), "out");
