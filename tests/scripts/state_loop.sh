@@ -23,17 +23,9 @@
 #   bash tests/scripts/state_loop.sh BINARY SRCDIR
 #
 # Exit 0 pass, 1 fail.
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
 SM=$SRCDIR/tests/tools/state_model.py
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
-unset ONNXTD_ORT_LIB
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 "$PY" "$SM" make "$T" || { echo "FAIL: making the model"; exit 1; }
 M=$T/rnn.onnx
@@ -177,5 +169,4 @@ expect 2 "eval --state with --random" "needs real inputs" \
 expect 2 "eval --state naming no output" "has no output 'nope'" \
   "$BIN" eval "$M" "$T/loop.onnx" --inputs "$ST/tail.txt" --state h=nope
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "state_loop: ok"
+td_done state_loop
