@@ -5,11 +5,15 @@
 #   bash bench/heldout.sh [TASK...]      # TASK: vad vad-if rec det cls (default: all)
 #
 # Per task, the original's own metric, then `onnxtd compress` under each
-# configuration of $CONFIGS (default: all but calib-bound):
+# configuration of $CONFIGS (default: default calib calib-0.7 calib-0.5):
 #   default      no options, no data (data-free, --ratio 0.5 per layer)
 #   calib        --calib CAL, no budget: the smallest model within the
 #                default bound (rel. L2 0.05, top-1 agreement 0.98)
 #   calib-bound  --calib CAL --max-error 0.05 (the same, said explicitly)
+#   calib-slower --calib CAL --allow-slower: the same without the speed
+#                rule (what the bound alone reaches)
+#   calib-agree  --calib CAL --max-error off --min-agreement 0.95: the
+#                agreement alone bounds (rec: what CTC decoding reads)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
@@ -104,6 +108,8 @@ options() {  # options CONFIG -> compress options
     default) echo "" ;;
     calib) echo "--calib $CAL $LOOP" ;;
     calib-bound) echo "--calib $CAL $LOOP --max-error 0.05" ;;
+    calib-slower) echo "--calib $CAL $LOOP --allow-slower" ;;
+    calib-agree) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.95" ;;
     calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
     calib-0.5) echo "--calib $CAL $LOOP --target-params 0.5" ;;
     *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;

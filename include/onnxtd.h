@@ -344,7 +344,10 @@ typedef struct onnxtd_compress_options {
      * most compression within it; without a budget, the smallest model
      * within the bound is searched for (bisection on target_params).
      * 0: the defaults (ONNXTD_DEFAULT_MAX_ERROR, _MIN_AGREEMENT); < 0: no
-     * bound (the deviation is only measured). Ignored without calib. */
+     * bound (the deviation is only measured), except that max_error < 0
+     * with min_agreement > 0 bounds by the agreement alone (a model with
+     * no class-score output is then refused, ONNXTD_EUSAGE). Ignored
+     * without calib. */
     double max_error;
     double min_agreement;
     /* With protect (the default; 0 turns it off), without statistics

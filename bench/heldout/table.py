@@ -15,7 +15,7 @@ import sys
 
 COLLAPSE = 0.9
 KEPT = 0.97
-ORDER = ["original", "default", "calib", "calib-bound", "calib-0.7", "calib-0.5"]
+ORDER = ["original", "default", "calib", "calib-bound", "calib-slower", "calib-agree", "calib-0.7", "calib-0.5"]
 
 
 def metrics(task, ev):
@@ -23,8 +23,13 @@ def metrics(task, ev):
     if task in ("vad", "vad-if"):
         return ev["f1"], 1.0, "F1 %.3f (min %.3f), agreement %.3f" % (ev["f1"], ev["f1_min"], ev["agreement"])
     if task == "rec":
-        return ev["char_acc"], ev["char_acc_orig"], "char acc %.4f (orig %.4f), lines %.3f" % (
-            ev["char_acc"], ev["char_acc_orig"], ev["line_acc"])
+        # the strict accuracy decides; PaddleOCR's RecMetric (spaces
+        # ignored) is shown beside it
+        if "char_acc" not in ev:   # the original
+            return ev["char_acc_orig"], ev["char_acc_orig"], "char acc %.4f, without spaces %.4f, lines %.3f" % (
+                ev["char_acc_orig"], ev["char_acc_nospace_orig"], ev["line_acc_orig"])
+        return ev["char_acc"], ev["char_acc_orig"], "char acc %.4f (orig %.4f), without spaces %.4f (orig %.4f), lines %.3f" % (
+            ev["char_acc"], ev["char_acc_orig"], ev["char_acc_nospace"], ev["char_acc_nospace_orig"], ev["line_acc"])
     if task == "det":
         ious = [r["iou"] for r in ev["per_input"]]
         # the last two inputs are skimage's photographed page.png and text.png

@@ -199,7 +199,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     caps a layer's relative weight error without data; ``max_error`` and
     ``min_agreement`` bound the measured output deviation with ``calib``
     (a budget beyond it raises :class:`Error` with status EUNMET). Each is
-    None for the library's default, "off" for none, or a number.
+    None for the library's default, "off" for none, or a number;
+    ``max_error="off"`` with a ``min_agreement`` bounds by the agreement
+    alone.
     ``sensitivity``: "rel", "abs" or "measured" (with ``calib``; its
     weights cached in ``sens_cache``). ``latency_cache``: a file of
     per-layer timings, read when present and written (atomically) after

@@ -43,10 +43,16 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
      * no budget the user chose, and can leave a task collapsed (PP-OCRv4
      * rec: char accuracy 0.86 for the original's 0.993). A per-layer
      * budget asked for is measured only. */
-    if (!calib || opts->max_error < 0 || per_layer_budget(opts))
+    /* --max-error off with --min-agreement A: the agreement alone bounds
+     * (a CTC recogniser's per-step top-1 is what its decoding reads, and
+     * its probabilities' rel. L2 is far stricter than its accuracy) */
+    int agreement_only = opts->max_error < 0 && opts->min_agreement > 0;
+    if (!calib || (opts->max_error < 0 && !agreement_only) ||
+        per_layer_budget(opts))
         return TD_OK;
-    br->max_error = opts->max_error > 0 ? opts->max_error
-                                        : ONNXTD_DEFAULT_MAX_ERROR;
+    br->max_error = agreement_only ? -1
+                    : opts->max_error > 0 ? opts->max_error
+                                          : ONNXTD_DEFAULT_MAX_ERROR;
     br->min_agreement = opts->min_agreement > 0 ? opts->min_agreement
                         : opts->min_agreement < 0 ? -1
                         : ONNXTD_DEFAULT_MIN_AGREEMENT;

@@ -9,6 +9,7 @@
  * nearly so; bisection on s then needs log2(0.95 / resolution) steps, each
  * one compression of a fork of the model and two runs per held-out input
  * (the original and the fork). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,9 @@ static int judge(const td_measured *m, const td_bound_report *br,
             (st->agreement < 0 || o->agreement < st->agreement))
             st->agreement = o->agreement;
     }
-    int ok = st->rel_l2 <= br->max_error;
+    /* without a rel. L2 bound a NaN output is still outside */
+    int ok = br->max_error < 0 ? !isnan(st->rel_l2)
+                               : st->rel_l2 <= br->max_error;
     if (br->min_agreement >= 0 && st->agreement >= 0)
         ok &= st->agreement >= br->min_agreement;
     return ok;
@@ -104,6 +107,14 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
         goto done;
     st->planned = 1;
     st->within = judge(&ms, br, st);
+    if (br->max_error < 0 && st->agreement < 0) {
+        /* an agreement alone with no class scores would bound nothing */
+        rc = td_err_set(err, TD_EUSAGE, "min_agreement without max_error "
+                        "bounds nothing here: no output looks like class "
+                        "scores (float, rank 2 or 3, last axis > 1); "
+                        "give max_error");
+        goto done;
+    }
     if (st->within)
         br->best_step = step;
 done:
@@ -157,11 +168,9 @@ static const char *where(const td_calib *c)
 static td_status refuse(const td_calib *c, const td_bound_report *br,
                         const td_bound_step *best, td_err_t *err)
 {
-    char ask[96], dev[128], other[96], odev[128], bound[64] = "";
+    char ask[96], dev[128], other[96], odev[128], bound[96];
     const td_bound_step *last = &br->steps[br->n_steps - 1];
-    if (br->min_agreement >= 0)
-        snprintf(bound, sizeof bound, " and min_agreement %.4g",
-                 br->min_agreement);
+    td_bound_str(br, bound, sizeof bound);
     if (br->asked > 0)
         budget_str(br, br->asked, br->asked_flops, ask, sizeof ask);
     else
@@ -172,19 +181,19 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     deviation_str(ref, odev, sizeof odev);
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
-            "%s cannot be met within max_error %.4g%s on the %zu %s "
+            "%s cannot be met within %s on the %zu %s "
             "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
             "whole-model runs, %.0f s, %.1f s of CPU)", ask,
-            br->max_error, bound, td_calib_measure_count(c), where(c), dev,
+            bound, td_calib_measure_count(c), where(c), dev,
             best ? "the most compression within the bound is"
                  : "no budget tried is within it, the least compressing",
             other, odev, br->n_steps, br->model_runs, br->seconds,
             br->cpu_seconds);
     return td_err_set(err, TD_EUNMET,
-        "compression cannot be met within max_error %.4g%s on the %zu "
+        "compression cannot be met within %s on the %zu "
         "%s inputs: no budget tried is within it, the least "
         "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
-        "%.0f s, %.1f s of CPU)", br->max_error, bound,
+        "%.0f s, %.1f s of CPU)", bound,
         td_calib_measure_count(c), where(c), other, odev, br->n_steps,
         br->model_runs, br->seconds, br->cpu_seconds);
 }

@@ -43,7 +43,7 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
         return;
     }
     td_json_open(b, '{');
-    td_json_key(b, "max_rel_l2"); td_json_num(b, br->max_error);
+    td_json_key(b, "max_rel_l2"); num_or_null(b, br->max_error);
     td_json_key(b, "min_top1_agreement"); num_or_null(b, br->min_agreement);
     td_json_key(b, "target_kind"); td_json_str(b, unit(br));
     td_json_key(b, "asked"); num_or_null(b, br->asked > 0 ? br->asked : -1);
@@ -71,7 +71,11 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
 {
     if (!br)
         return;
-    td_buf_printf(b, "bound: every output's rel. L2 <= %.4g", br->max_error);
+    if (br->max_error >= 0)
+        td_buf_printf(b, "bound: every output's rel. L2 <= %.4g",
+                      br->max_error);
+    else
+        td_buf_printf(b, "bound: no rel. L2 bound");
     if (br->min_agreement >= 0)
         td_buf_printf(b, ", class scores' top-1 agreement >= %.4g",
                       br->min_agreement);
@@ -98,4 +102,16 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
                   br->seconds, br->cpu_seconds);
     td_buf_printf(b, "  layers factored %zu, taken from an earlier step "
                   "%zu\n", br->layers_factored, br->layers_reused);
+}
+
+void td_bound_str(const td_bound_report *br, char *buf, size_t len)
+{
+    if (br->max_error < 0)
+        snprintf(buf, len, "min_agreement %.4g (no max_error)",
+                 br->min_agreement);
+    else if (br->min_agreement >= 0)
+        snprintf(buf, len, "max_error %.4g and min_agreement %.4g",
+                 br->max_error, br->min_agreement);
+    else
+        snprintf(buf, len, "max_error %.4g", br->max_error);
 }

@@ -125,6 +125,52 @@ eval_within "$T/d.onnx" 0.05 || fail "default bound: outside 0.05"
 "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["measured"]["bound"] is None' \
   "$T/off.json" || fail "--max-error off: a bound in the report"
 
+# ---- the agreement alone (--max-error off --min-agreement A): a looser
+# bound than rel. L2 1e-4 on this model, so the model is smaller, and its
+# class scores agree on both held-out inputs, as eval finds independently
+# (no step of this model's search flips a class: which step is outside
+# the agreement is judged on PP-OCRv4 rec in bench/heldout.sh)
+"$BIN" compress "$MODEL" -o "$T/a.onnx" --calib "$T/in" --max-error off \
+  --min-agreement 1 "${COMMON[@]}" --report "$T/a.json" 2> "$T/a.txt" ||
+  { cat "$T/a.txt"; fail "compress --max-error off --min-agreement 1"; }
+"$BIN" eval "$MODEL" "$T/a.onnx" "${HELD[@]}" --runs 0 --min-agreement 1 \
+  > /dev/null 2> "$T/a_eval.txt" || fail "agreement alone: eval finds $(cat "$T/a_eval.txt")"
+"$PY" - "$T/a.json" "$T/s.json" "$T/a.txt" <<'PYEOF' || fail "agreement alone: report"
+import json, sys
+b = json.load(open(sys.argv[1]))["measured"]["bound"]
+s = json.load(open(sys.argv[2]))["measured"]["bound"]
+assert b["met"] and b["max_rel_l2"] is None and b["min_top1_agreement"] == 1, b
+assert all(st["min_top1_agreement"] == 1 for st in b["steps"] if st["within"]), b["steps"]
+# steps past rel. L2 1e-4 were within: the rel. L2 did not decide
+assert any(st["within"] and st["max_rel_l2"] > 1e-4 for st in b["steps"]), b["steps"]
+assert b["chosen"] < s["chosen"], (b["chosen"], s["chosen"])
+text = open(sys.argv[3]).read()
+assert "bound: no rel. L2 bound, class scores' top-1 agreement >= 1" in text, text
+print("agreement alone: chosen %.3f (rel. L2 1e-4: %.3f)" % (b["chosen"], s["chosen"]))
+PYEOF
+# with no output like class scores the agreement bounds nothing: refused
+"$PY" - "$MODEL" "$T/flat4.onnx" <<'PYEOF' || fail "making a model without class scores"
+import sys, onnx
+from onnx import helper, TensorProto
+m = onnx.load(sys.argv[1])
+g = m.graph
+out = g.output[0]
+g.node[-1].output[0] = "logits2d"
+g.initializer.append(helper.make_tensor("axes", TensorProto.INT64, [2], [2, 3]))
+g.node.append(helper.make_node("Unsqueeze", ["logits2d", "axes"], [out.name]))
+del g.output[:]
+g.output.append(helper.make_tensor_value_info(out.name, TensorProto.FLOAT, [1, 10, 1, 1]))
+onnx.checker.check_model(m)
+onnx.save(m, sys.argv[2])
+PYEOF
+"$BIN" compress "$T/flat4.onnx" -o "$T/f.onnx" --calib "$T/in" --max-error off \
+  --min-agreement 0.9 "${COMMON[@]}" 2> "$T/f.txt"
+rc=$?
+[ $rc -eq 2 ] || fail "agreement alone without class scores: exit $rc, wanted 2"
+grep -qF "min_agreement without max_error bounds nothing here" "$T/f.txt" ||
+  fail "agreement alone without class scores: $(cat "$T/f.txt")"
+[ ! -e "$T/f.onnx" ] || fail "agreement alone without class scores: a model was written"
+
 # ---- misuse: exit 2, nothing written
 misuse() {  # TEXT OPTIONS...
   local text=$1
