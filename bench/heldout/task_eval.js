@@ -240,4 +240,6 @@ async function main() {
   console.log(JSON.stringify(head, null, 1));
 }
 
-main().catch((e) => { console.error('task_eval.js: ' + (e && e.message || e)); process.exitCode = 2; });
+module.exports = { readNpyF32 };
+if (require.main === module)
+  main().catch((e) => { console.error('task_eval.js: ' + (e && e.message || e)); process.exitCode = 2; });
