@@ -218,6 +218,14 @@ def main(tmp: str) -> None:
         raise AssertionError("a budget beyond max_error=1e-9 was written")
     except onnxtd.Error as e:
         assert e.status == onnxtd.Status.EUNMET, e
+    # the agreement alone: the report's bound has no rel. L2, and the
+    # written model's class scores agree on the held-out inputs
+    ag = onnxtd.compress(original, calib=cal, threads=1, max_error="off",
+                         min_agreement=1, allow_slower=True, measure_runs=-1,
+                         with_report=True)[1]["measured"]
+    assert ag["bound"]["max_rel_l2"] is None, ag["bound"]
+    assert ag["bound"]["min_top1_agreement"] == 1 and ag["bound"]["met"], ag["bound"]
+    assert ag["outputs"][0]["top1_agreement"] == 1, ag["outputs"]
     try:
         onnxtd.compress(original, max_layer_error=-1)
         raise AssertionError("max_layer_error=-1 was accepted")
