@@ -166,6 +166,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              max_layer_error: Union[float, str, None] = None,
              max_error: Union[float, str, None] = None,
              min_agreement: Union[float, str, None] = None,
+             softmax_metric: Union[float, str, None] = None,
              latency_cache: Optional[PathLike] = None,
              sens_cache: Optional[PathLike] = None,
              external_data: Optional[str] = None, size_threshold: int = 1024,
@@ -201,7 +202,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     (a budget beyond it raises :class:`Error` with status EUNMET). Each is
     None for the library's default, "off" for none, or a number;
     ``max_error="off"`` with a ``min_agreement`` bounds by the agreement
-    alone.
+    alone. ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
+    softmax is factored in the softmax's metric plus this share of the
+    plain output error (None: 0.1, "off": the plain error).
     ``sensitivity``: "rel", "abs" or "measured" (with ``calib``; its
     weights cached in ``sens_cache``). ``latency_cache``: a file of
     per-layer timings, read when present and written (atomically) after
@@ -232,6 +235,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     o.protect = int(bool(protect))
     o.max_layer_error = _bound(max_layer_error, "max_layer_error")
     o.max_error = _bound(max_error, "max_error")
+    o.softmax_metric = _bound(softmax_metric, "softmax_metric")
     o.min_agreement = _bound(min_agreement, "min_agreement")
     if latency_cache is not None:  # before any work
         _regular_or_absent(latency_cache, "the latency cache")

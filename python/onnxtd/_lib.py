@@ -117,7 +117,8 @@ class CompressOptions(ctypes.Structure):
                 ("refit_waves", ctypes.c_int),
                 ("max_layer_error", ctypes.c_double),
                 ("state", ctypes.POINTER(StatePair)),
-                ("n_state", ctypes.c_size_t)]
+                ("n_state", ctypes.c_size_t),
+                ("softmax_metric", ctypes.c_double)]
 
 
 def new_compress_options() -> CompressOptions:

@@ -1,5 +1,6 @@
 /* onnxtd_compress: the public options checked and translated into the
  * pass's, the calibration run around the pass, and the report built. */
+#include <math.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ static const size_t known_sizes[] = {
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
     END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
-    sizeof(onnxtd_compress_options)};
+    END(softmax_metric), sizeof(onnxtd_compress_options)};
 #undef END
 
 /* The caller's options over the defaults, as far as its struct goes. */
@@ -176,6 +177,9 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
         return td_err_set(err, TD_EUSAGE, "options.refit must be 0 or 1");
     if (o->refit_waves < 1)
         return td_err_set(err, TD_EUSAGE, "options.refit_waves must be >= 1");
+    if (isnan(o->softmax_metric) || o->softmax_metric > 1e6)
+        return td_err_set(err, TD_EUSAGE, "options.softmax_metric must be "
+                          "at most 1e6 (< 0: off)");
     if (o->measure_runs < 0)
         return td_err_set(err, TD_EUSAGE, "options.measure_runs must be >= 0");
     if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA))
@@ -298,6 +302,9 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
                          : ONNXTD_DEFAULT_MAX_LAYER_ERROR;
     o->refit = in->refit && in->n_calib;
     o->refit_waves = (size_t)in->refit_waves;
+    o->softmax_mu = in->softmax_metric > 0 ? in->softmax_metric
+                    : in->softmax_metric < 0 ? 0
+                    : ONNXTD_DEFAULT_SOFTMAX_METRIC;
     o->progress = in->progress;
     o->progress_work = in->progress_work;
     o->progress_ctx = in->progress_ctx;

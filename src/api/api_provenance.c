@@ -74,9 +74,16 @@ char *td_api_options_text(const onnxtd_compress_options *o)
     if (o->allow_slower)
         td_buf_printf(&b, " allow_slower");
     /* statistics from a file or gathered here make the same model */
-    if (o->act_stats || o->n_calib)
+    if (o->act_stats || o->n_calib) {
         td_buf_printf(&b, " activation_statistics act_lambda=%g",
                       o->act_lambda > 0 ? o->act_lambda : 0.1);
+        /* only when not the default: other outputs keep their bytes */
+        if (o->softmax_metric < 0)
+            td_buf_printf(&b, " softmax_metric=off");
+        else if (o->softmax_metric > 0 &&
+                 o->softmax_metric != ONNXTD_DEFAULT_SOFTMAX_METRIC)
+            td_buf_printf(&b, " softmax_metric=%g", o->softmax_metric);
+    }
     /* the refit runs the model: the inputs decide the factors' values */
     if (o->n_calib && o->refit)
         td_buf_printf(&b, " refit waves=%d", o->refit_waves);

@@ -34,6 +34,15 @@ static td_status collect(td_graph *g, td_graph *orig,
     for (size_t i = 0; i < r->n_layers; i++) {
         if (r->layers[i].method == TD_KEEP)
             continue;
+        /* a ridge fit to the logits would undo what the softmax's metric
+         * chose to keep (decompose/svd_metric.c) */
+        if (r->layers[i].softmax_metric) {
+            out->skipped++;
+            if (!out->first_skip)
+                out->first_skip = "factored in the metric of the softmax "
+                                  "it feeds";
+            continue;
+        }
         td_status s = td_refit_target_of(g, orig, r->layers[i].output,
                                          &t[*n], err);
         if (s) {

@@ -54,6 +54,7 @@ typedef struct compress_args {
     int64_t rank;
     double ratio, tol, target_params, target_flops, vbmf_weaken;
     int use_tol, vbmf, quiet, holdout_given, bound_given, refit_given;
+    int softmax_given;
     const char *report_path, *html_path, *stats_path;
     cli_shapes shapes;
     char *command;       /* the command line, for the report */
@@ -186,6 +187,11 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
                             &a->co.min_agreement))
             return OPT_USAGE;
         a->bound_given |= a->co.min_agreement > 0;
+    } else if (cli_is(arg, "--softmax-metric")) {
+        if (cli_parse_bound(argc, argv, i, "--softmax-metric", 1e6,
+                            &a->co.softmax_metric))
+            return OPT_USAGE;
+        a->softmax_given = 1;
     } else if (cli_is(arg, "--latency-cache")) {
         if (!(a->co.latency_cache = cli_value(argc, argv, i,
                                               "--latency-cache")))
@@ -325,6 +331,11 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--max-error and --min-agreement take --target-params, "
                   "--target-flops or no budget, not --rank, --ratio, --tol "
                   "or --vbmf");
+        return -1;
+    }
+    if (!a->n_calib && !a->co.act_stats && a->softmax_given) {
+        cli_error("--softmax-metric needs --calib or --act-stats: the "
+                  "metric is measured on calibration inputs");
         return -1;
     }
     if (!a->n_calib && a->refit_given) {

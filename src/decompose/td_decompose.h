@@ -52,6 +52,30 @@ void td_svd_free(td_svd_t *s);
 td_status td_singular_values(const double *a, int64_t m, int64_t n,
                              double *sv, td_err_t *err);
 
+/* ---- truncated SVD under an output metric (svd_metric.c) ----------------
+ * For a matrix layer whose output feeds a softmax: the error counted in the
+ * softmax's Fisher metric, from K = W^T G W (n x n). */
+
+/* out (n x n) = S K S + mu x tr(S K S) / ||W_w||^2 x W_w^T W_w: the metric
+ * in whitened coordinates (s: S, n x n symmetric; ww: W_w = W S, m x n),
+ * with a share mu of the plain output error. */
+td_status td_metric_blend(const double *s, const double *k, const double *ww,
+                          int64_t m, int64_t n, double mu, double *out,
+                          td_err_t *err);
+/* sv (n entries): the square roots of kb's eigenvalues, descending (the
+ * spectrum whose tails are the metric's truncation errors). */
+td_status td_metric_values(const double *kb, int64_t n, double *sv,
+                           td_err_t *err);
+/* ww (m x n) ~= left right with right = the leading eigenvectors of kb
+ * (td_metric_blend's), left = ww right^T, each pair scaled to equal norms;
+ * sv: the square roots of kb's eigenvalues (min(m, n) of them); rank as
+ * td_svd's (rank <= 0: the smallest whose metric error, the tail of sv,
+ * is <= tol); rel_error the plain ||ww - left right|| / ||ww||, in the
+ * currency of every other layer's. */
+td_status td_svd_metric(const double *ww, int64_t m, int64_t n,
+                        const double *kb, int64_t rank, double tol,
+                        td_svd_t *out, td_err_t *err);
+
 /* ---- Tucker-2 over modes 0 (Cout) and 1 (Cin) of W (Cout x Cin x K) ---- */
 
 typedef struct td_tucker2_opts {

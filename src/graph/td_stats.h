@@ -25,6 +25,11 @@
 #define TD_STATS_MOMENT_PREFIX "moment/"
 #define TD_STATS_COUNT_PREFIX "count/"
 #define TD_STATS_MEAN_PREFIX "mean/"
+/* An entry named "fisher/Z" (its moment/ and count/ tensors as above) is
+ * no tensor's moment: it is K x K, the Fisher metric W^T G W of the
+ * softmax that the Gemm / MatMul with output Z feeds (its weight W^T:
+ * K x N; td_stats_model.c gathers it, decompose/svd_metric.c uses it). */
+#define TD_STATS_FISHER_PREFIX "fisher/"
 
 typedef struct td_stats td_stats;
 

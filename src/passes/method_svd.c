@@ -68,8 +68,23 @@ static td_status factor_group(const td_layer *l, const double *wj, int64_t j,
     int64_t rank = *(const int64_t *)ctx;
     td_svd_t *v = &f->svd[j];
     int tol = b->kind == TD_BUDGET_TOL;
-    td_status s = td_svd(wj, l->cout / l->group, columns(l), tol ? 0 : rank,
-                         tol ? b->tol : 0, v, err);
+    int64_t m = l->cout / l->group, n = columns(l);
+    td_status s;
+    if (b->metric && b->whiten && l->group == 1 &&
+        l->kind != TD_LAYER_CONV) {
+        /* feeding a softmax: truncated in its metric (svd_metric.c) */
+        double *kb = malloc((size_t)n * (size_t)n * sizeof *kb);
+        if (!kb)
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        s = td_metric_blend(b->whiten[0].s, b->metric, wj, m, n,
+                            b->metric_mu, kb, err);
+        if (!s)
+            s = td_svd_metric(wj, m, n, kb, tol ? 0 : rank, tol ? b->tol : 0,
+                              v, err);
+        free(kb);
+    } else {
+        s = td_svd(wj, m, n, tol ? 0 : rank, tol ? b->tol : 0, v, err);
+    }
     *rel_error = v->rel_error;
     return s;
 }

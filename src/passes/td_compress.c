@@ -323,6 +323,33 @@ static td_status describe_layers(td_graph *g, const td_compress_opts *o,
     return s;
 }
 
+/* A Gemm / MatMul whose output feeds a softmax: its metric, when o->stats
+ * has one (td_stats_model.c gathers it with the moments). */
+static td_status attach_metric(td_graph *g, td_job *j,
+                               const td_compress_opts *o,
+                               td_compress_report *r, td_err_t *err)
+{
+    if (!(o->softmax_mu > 0) || j->layer.kind == TD_LAYER_CONV ||
+        j->layer.group != 1)
+        return TD_OK;
+    const char *name = td_arena_printf(td_graph_arena(g),
+                                       TD_STATS_FISHER_PREFIX "%s",
+                                       j->layer.node->output[0]);
+    if (!name)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    const double *k, *mu;
+    int64_t count;
+    td_status s = td_stats_moment(o->stats, name, j->layer.cin, &k, &mu,
+                                  &count, err);
+    if (s || !k)
+        return s;
+    j->metric = k;
+    j->metric_mu = o->softmax_mu;
+    j->rep->softmax_metric = 1;
+    r->n_softmax_metric++;
+    return TD_OK;
+}
+
 /* Gives each job the moment of its input from o->stats (a size that does not
  * match the layer is refused here, naming the file and tensor). */
 static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
@@ -371,6 +398,8 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
         }
         j->rep->weighted = 1;
         r->n_weighted++;
+        if ((s = attach_metric(g, j, o, r, err)))
+            return s;
     }
     return TD_OK;
 }

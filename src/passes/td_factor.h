@@ -47,6 +47,12 @@ typedef struct td_factor_request {
      * NULL: built here), and what errors about the moment call it. */
     const td_whiten_t *whiten;
     const char *moment_name;
+    /* With moment and whiten, for a Gemm / MatMul feeding a softmax: K =
+     * W^T G W (cin x cin), the softmax's metric (decompose/svd_metric.c),
+     * blended with metric_mu of the plain output error; the SVD then
+     * minimises, and rel_error is, the error in that metric. NULL: none. */
+    const double *metric;
+    double metric_mu;
 } td_factor_request;
 
 typedef struct td_factors {

@@ -490,6 +490,8 @@ static void factor_fresh(td_job *j, const td_compress_opts *o)
         req[q].rel_lambda = j->rel_lambda;
         req[q].whiten = j->whiten;
         req[q].moment_name = j->moment_name;
+        req[q].metric = j->metric;
+        req[q].metric_mu = j->metric_mu;
     }
     r->method = TD_KEEP;
     if (j->planned && j->plan_keep) {

@@ -39,6 +39,9 @@ typedef struct td_job {
     const double *mean;       /* channel means (Conv layers only) or NULL */
     double rel_lambda;
     const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
+    const double *metric;     /* K of a softmax it feeds (td_factor_request);
+                                 borrowed, NULL: none */
+    double metric_mu;
     td_whiten_t *whiten;      /* [group] S per group: built by the first
                                  phase that needs it, freed after factoring */
 

@@ -69,6 +69,11 @@ typedef struct td_compress_opts {
      * by their output error (td_whiten.h); the others stay data-free. */
     const td_stats *stats;
     double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
+    /* With stats holding a softmax's metric (fisher/Z, td_stats.h): the
+     * Gemm / MatMul feeding it is factored, and weighed, by the softmax's
+     * metric with this share of the plain output error
+     * (decompose/svd_metric.c); 0: by the plain output error */
+    double softmax_mu;
     /* Data-free: leave heads and first layers as they are (td_protect.h) */
     int protect;
     /* With calibration inputs: the sequential refit after the pass
@@ -128,6 +133,7 @@ typedef struct td_layer_report {
     double est_error;  /* the allocation's estimate, -1 when none */
     double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
     int weighted;      /* factored against activation statistics */
+    int softmax_metric;  /* and in the metric of the softmax it feeds */
     int kept_for_speed;  /* every chain predicted slower than the layer */
     int over_error_cap;  /* kept: its error would pass max_layer_error */
     double slower_by;  /* a chain the user named, written though predicted
@@ -289,6 +295,7 @@ typedef struct td_compress_report {
     /* with statistics: the layers factored by output error, and those the
      * file had nothing for (data-free) */
     size_t n_weighted, n_unweighted;
+    size_t n_softmax_metric;  /* of n_weighted, in a softmax's metric */
     int have_stats;
     /* the measured deviation, filled in after the pass by a caller that
      * ran the models (NULL: not measured); borrowed */
@@ -310,7 +317,9 @@ typedef struct td_compress_report {
 
 /* Adds graph outputs "gram/X" (sum of x x^T over positions, FLOAT C x C)
  * and "rows/X" (INT64 [positions, C]) for the input X of every layer the
- * compression pass can factor (td_stats_model.c); *count: how many X. */
+ * compression pass can factor, and "gram/fisher/Z", "rows/fisher/Z" for
+ * each Gemm / MatMul (output Z) feeding a softmax (td_stats_model.c);
+ * *count: how many X. */
 td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
                                 td_err_t *err);
 

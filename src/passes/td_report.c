@@ -83,6 +83,12 @@ static void layer_json(td_buf *b, const td_compress_report *r,
     if (r->have_stats) {
         /* rel_error is then the output-weighted error */
         td_json_key(b, "weighted"); td_json_bool(b, l->weighted);
+        /* its factors were chosen in the softmax's metric (the key only
+         * then: reports of models without one keep their bytes) */
+        if (l->softmax_metric) {
+            td_json_key(b, "softmax_metric");
+            td_json_bool(b, 1);
+        }
     }
     if (l->est_error >= 0) {
         td_json_key(b, "est_error");
@@ -156,6 +162,10 @@ static void totals_json(td_buf *b, const td_compress_report *r)
     if (r->have_stats) {
         td_json_key(b, "layers_weighted"); td_json_int(b, (int64_t)r->n_weighted);
         td_json_key(b, "layers_data_free"); td_json_int(b, (int64_t)r->n_unweighted);
+        if (r->n_softmax_metric) {
+            td_json_key(b, "layers_softmax_metric");
+            td_json_int(b, (int64_t)r->n_softmax_metric);
+        }
     }
     td_json_key(b, "seconds"); td_json_num(b, r->seconds);
     td_report_latency_totals_json(b, r);
@@ -346,6 +356,10 @@ char *td_compress_report_table(const td_compress_report *r)
         td_buf_printf(&b, "activation statistics: %zu layers factored by output "
                       "error (rel_err is output-weighted there), %zu had none "
                       "and stayed data-free\n", r->n_weighted, r->n_unweighted);
+    if (r->n_softmax_metric)
+        td_buf_printf(&b, "softmax metric: %zu of them feed a softmax and kept "
+                      "the directions that move its probabilities "
+                      "(--softmax-metric)\n", r->n_softmax_metric);
     for (size_t i = 0, shown = 0; r->have_stats && i < r->n_layers; i++) {
         const td_layer_report *l = &r->layers[i];
         if (l->weighted || !l->note || l->method == TD_KEEP)

@@ -17,6 +17,14 @@
  * sum, Shape the row count. The Cast to FLOAT keeps FLOAT16 models from
  * overflowing the sums.
  *
+ * A Gemm / MatMul whose output z feeds a softmax over its last axis (z
+ * itself, or z plus a constant) also gets the softmax's Fisher metric
+ * (decompose/svd_metric.c), under the name fisher/Z for its output Z:
+ * with p the softmax's output as rows [-1, N] and B the weight (K x N),
+ *   gram/fisher/Z  B diag(sum_p p) B^T - sum_p (B p)(B p)^T   (K x K)
+ *   rows/fisher/Z  Shape(p B^T) = [positions, K]
+ * just after the softmax; the statistics code sums it as any Gram.
+ *
  * Memory: each X's nodes go just before the layer that reads X, so a
  * runtime that follows the node order computes them while X is live anyway
  * and frees their temporaries early; appended at the end, X could stay
@@ -26,11 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/td_shape.h"
+#include "graph/td_stats.h"
 #include "graph/td_tensor.h"
 #include "td_passes.h"
 #include "util/td_strmap.h"
 
-#define STATS_NODES 8  /* at most, per tensor */
+#define STATS_NODES 16  /* at most, per tensor (the softmax metric's) */
 
 /* One calibrated tensor's outputs, added in layer order at the end. */
 struct exposed {
@@ -142,14 +152,140 @@ oom:
     return td_err_set(b->err, TD_ENOMEM, "out of memory");
 }
 
+/* A constant int64 vector for a Reshape's shape or a ReduceSum's axes. */
+static const char *ints_init(struct builder *b, const char *x,
+                             const char *label, const int64_t *v, int64_t n)
+{
+    const char *nm = fresh(b, x, label);
+    Onnx__TensorProto *t = nm ? td_tensor_from_int64(td_graph_arena(b->g), nm,
+                                                     &n, 1, v) : NULL;
+    if (!t || td_graph_add_init(b->g, t, b->err))
+        return NULL;
+    return nm;
+}
+
+/* A Transpose [1, 0] of in; NULL when out of memory. */
+static const char *swap(struct builder *b, const char *x, const char *label,
+                        const char *in)
+{
+    int64_t perm[2] = {1, 0};
+    const char *o = add(b, "Transpose", x, label, in, NULL, NULL);
+    if (!o || td_node_set_ints(b->g, b->nodes[b->n - 1], "perm", perm, 2))
+        return NULL;
+    return o;
+}
+
+/* The softmax's metric of layer l (output z, softmax output p) into gram
+ * and rows, as the header says; the nodes read p, so they go after the
+ * softmax. MatMul (not Gemm's C) keeps every opset from 5 on. */
+static td_status expose_fisher(struct builder *b, const td_layer *l,
+                               const char *p, const char *gram,
+                               const char *rows)
+{
+    const char *x = l->node->output[0];
+    int64_t shape[2] = {-1, l->cout}, zero = 0;
+    const char *w = add(b, "Cast", x, "w_float", l->weight_name, NULL, NULL);
+    if (!w || td_node_set_int(b->g, b->nodes[b->n - 1], "to",
+                              ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT))
+        goto oom;
+    /* bk: K x N (as a MatMul's weight), bn: N x K */
+    const char *bk = w, *bn = w;
+    if (l->kind == TD_LAYER_GEMM && l->trans_b)
+        bk = swap(b, x, "w_kn", w);
+    else
+        bn = swap(b, x, "w_nk", w);
+    const char *pf = add(b, "Cast", x, "p_float", p, NULL, NULL);
+    if (!bk || !bn || !pf ||
+        td_node_set_int(b->g, b->nodes[b->n - 1], "to",
+                        ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT))
+        goto oom;
+    const char *sn = ints_init(b, x, "p_shape", shape, 2);
+    const char *p2 = sn ? add(b, "Reshape", x, "p_rows", pf, sn, NULL) : NULL;
+    const char *u = p2 ? add(b, "MatMul", x, "bp", p2, bn, NULL) : NULL;
+    const char *ut = u ? swap(b, x, "bp_t", u) : NULL;
+    const char *g1 = ut ? add(b, "MatMul", x, "bp_gram", ut, u, NULL) : NULL;
+    if (!g1)
+        goto oom;
+    /* ReduceSum over the rows, kept as [1, N]: axes an input from 13 on */
+    const char *ps;
+    if (b->opset >= 13) {
+        const char *an = ints_init(b, x, "p_axes", &zero, 1);
+        ps = an ? add(b, "ReduceSum", x, "p_sum", p2, an, NULL) : NULL;
+    } else {
+        ps = add(b, "ReduceSum", x, "p_sum", p2, NULL, NULL);
+        if (ps && td_node_set_ints(b->g, b->nodes[b->n - 1], "axes", &zero, 1))
+            ps = NULL;
+    }
+    const char *pst = ps ? swap(b, x, "p_sum_t", ps) : NULL;
+    const char *scaled = pst ? add(b, "Mul", x, "w_scaled", bn, pst, NULL)
+                             : NULL;
+    const char *g0 = scaled ? add(b, "MatMul", x, "w_gram", bk, scaled, NULL)
+                            : NULL;
+    if (!g0 || !add(b, "Sub", x, "fisher", g0, g1, gram) ||
+        !add(b, "Shape", x, "fisher_rows", u, NULL, rows))
+        goto oom;
+    return TD_OK;
+oom:
+    return td_err_set(b->err, TD_ENOMEM, "out of memory");
+}
+
+/* Does layer l's output z feed a softmax over its last axis (directly, or
+ * through an Add of a constant), z read by nothing else? *sm: that
+ * Softmax. Opsets before 13 take the axes from axis on as one: the same
+ * only when axis is the last. A Gemm with alpha != 1 is left out (its
+ * logits are alpha x B x). */
+static int softmax_head(td_graph *g, const td_shapes *sh, int64_t opset,
+                        const td_layer *l, const Onnx__NodeProto **sm)
+{
+    if (l->kind == TD_LAYER_CONV || l->group != 1 ||
+        (l->kind == TD_LAYER_GEMM && l->alpha != 1.0f))
+        return 0;
+    const char *z = l->node->output[0];
+    size_t k;
+    for (int hop = 0; hop < 2; hop++) {
+        if (td_graph_use_count(g, z) != 1 || td_graph_is_output(g, z) ||
+            td_graph_consumers(g, z, &k, 1) != 1)
+            return 0;
+        const Onnx__NodeProto *n = td_graph_node(g, k);
+        if (!strcmp(n->op_type, "Add") && hop == 0 && n->n_input == 2) {
+            const char *other = strcmp(n->input[0], z) ? n->input[0]
+                                                       : n->input[1];
+            if (!td_graph_constant(g, other))
+                return 0;
+            z = n->output[0];
+            continue;
+        }
+        if (strcmp(n->op_type, "Softmax") || n->n_output < 1 ||
+            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")))
+            return 0;
+        int64_t axis;
+        td_err_t ignored;
+        if (td_attr_int(n, "axis", opset >= 13 ? -1 : 1, &axis, &ignored))
+            return 0;
+        const int64_t *d;
+        size_t nd;
+        /* the rank from the softmax's input, or its output (the same
+         * shape; a graph output declares it where inference stops) */
+        if (axis != -1 &&
+            !(sh && (td_shape_get(sh, z, &d, &nd) ||
+                     td_shape_get(sh, n->output[0], &d, &nd)) &&
+              axis == (int64_t)nd - 1))
+            return 0;
+        *sm = n;
+        return 1;
+    }
+    return 0;
+}
+
 static td_status add_outputs(td_graph *g, const struct exposed *e,
                              td_err_t *err)
 {
     int64_t gd[2] = {e->c, e->c}, rd = 2;
     if (td_graph_add_output(g, e->gram, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, gd,
                             2, err) ||
-        td_graph_add_output(g, e->sum, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
-                            &e->c, 1, err) ||
+        (e->sum && td_graph_add_output(g, e->sum,
+                                       ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                                       &e->c, 1, err)) ||
         td_graph_add_output(g, e->rows, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &rd,
                             1, err))
         return TD_ENOMEM;
@@ -184,6 +320,34 @@ static td_status names_for(td_graph *g, const char *x, struct exposed *e,
     return TD_OK;
 }
 
+/* The softmax metric's nodes for layer i (node index now) after its
+ * softmax sm, wherever the earlier insertions moved it; e: its outputs. */
+static td_status tap_softmax(struct builder *b, const td_layer *l, size_t i,
+                             const Onnx__NodeProto *sm, struct exposed *e)
+{
+    size_t k = i + 1, nn = td_graph_node_count(b->g);
+    while (k < nn && td_graph_node(b->g, k) != sm)
+        k++;
+    if (k == nn)
+        return td_err_set(b->err, TD_EINPUT, "the softmax after '%s' went "
+                          "missing", l->name);
+    char name[512];
+    snprintf(name, sizeof name, TD_STATS_FISHER_PREFIX "%s",
+             l->node->output[0]);
+    const char *x = td_arena_strdup(td_graph_arena(b->g), name);
+    td_status s = x ? names_for(b->g, x, e, b->err)
+                    : td_err_set(b->err, TD_ENOMEM, "out of memory");
+    if (s)
+        return s;
+    e->sum = NULL;
+    e->c = l->cin;
+    b->n = 0;
+    b->nodes[b->n++] = (Onnx__NodeProto *)sm;
+    if ((s = expose_fisher(b, l, sm->output[0], e->gram, e->rows)))
+        return s;
+    return td_graph_replace_node(b->g, k, b->nodes, b->n, b->err);
+}
+
 td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
                                 td_err_t *err)
 {
@@ -196,15 +360,33 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     td_status s;
     if ((s = td_graph_toposort(g, err)) || (s = td_graph_check(g, err)))
         return s;
-    size_t nn = td_graph_node_count(g), ne = 0;
+    size_t nn = td_graph_node_count(g), ne = 0, n_heads = 0;
     struct builder b = {g, NULL, 0, 0, opset, err};
     td_strmap *seen = td_strmap_new(nn);
     b.nodes = calloc(STATS_NODES + 1, sizeof *b.nodes);
-    struct exposed *ex = calloc(nn ? nn : 1, sizeof *ex);
-    if (!seen || !b.nodes || !ex) {
+    /* a moment per layer input, and a metric per softmax head */
+    struct exposed *ex = calloc(nn ? 2 * nn : 1, sizeof *ex);
+    /* heads[i]: the Softmax after layer i, found while the shapes (which
+     * borrow g) hold; the nodes stay, their indices move */
+    const Onnx__NodeProto **heads = calloc(nn ? nn : 1, sizeof *heads);
+    if (!seen || !b.nodes || !ex || !heads) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
     }
+    td_shapes *sh = NULL;
+    td_err_t ignored;
+    td_shape_opts so = {.use_declared = 1};
+    if (td_shape_infer(g, &so, &sh, &ignored) != TD_OK)
+        sh = NULL;  /* then only axis -1 is known to be the last */
+    for (size_t i = 0; i < nn; i++) {
+        td_layer l;
+        int ok;
+        const char *why;
+        if (td_layer_describe(g, i, &l, &ok, &why, &ignored) == TD_OK && ok &&
+            !softmax_head(g, sh, opset, &l, &heads[i]))
+            heads[i] = NULL;
+    }
+    td_shapes_free(sh);
     /* last node first: inserting before node i leaves the nodes before it
      * where they are; each X's nodes go before the last layer reading it
      * (X is live until then anyway) */
@@ -216,6 +398,11 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
             goto done;
         if (!ok)
             continue;
+        b.k = ne;
+        if (heads[i] && (s = tap_softmax(&b, &l, i, heads[i], &ex[ne])))
+            goto done;
+        ne += heads[i] != NULL;
+        n_heads += heads[i] != NULL;
         const char *x = l.node->input[0];
         if (td_strmap_get(seen, x) >= 0)
             continue;
@@ -239,11 +426,12 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     for (size_t q = ne; q-- > 0;)
         if ((s = add_outputs(g, &ex[q], err)))
             goto done;
-    *count = ne;
+    *count = ne - n_heads;  /* layer inputs; a metric goes with one */
     s = td_graph_check(g, err);
 done:
     td_strmap_free(seen);
     free(b.nodes);
     free(ex);
+    free(heads);
     return s;
 }

@@ -226,6 +226,17 @@ def main(tmp: str) -> None:
     assert ag["bound"]["max_rel_l2"] is None, ag["bound"]
     assert ag["bound"]["min_top1_agreement"] == 1 and ag["bound"]["met"], ag["bound"]
     assert ag["outputs"][0]["top1_agreement"] == 1, ag["outputs"]
+    # softmax_metric: "off" reaches the library (the provenance says it),
+    # a non-positive share is refused here
+    off = onnxtd.compress(original, calib=cal, threads=1, softmax_metric="off",
+                          target_params=0.5, max_error="off", measure_runs=-1)
+    assert any(p.key == "onnxtd.options" and "softmax_metric=off" in p.value
+               for p in off.metadata_props), off.metadata_props
+    try:
+        onnxtd.compress(original, calib=cal, softmax_metric=0)
+        raise AssertionError("softmax_metric=0 was accepted")
+    except ValueError:
+        pass
     try:
         onnxtd.compress(original, max_layer_error=-1)
         raise AssertionError("max_layer_error=-1 was accepted")

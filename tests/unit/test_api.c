@@ -3,6 +3,7 @@
  * memory, the report's accessors and renderers, and EUNMET for a target
  * the model cannot reach. On small_cnn.onnx (tests/onnx_models/), whose
  * numbers under tucker2 rank 4 are those `onnxtd compress --report` gives. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ static void test_init_and_size(void)
     /* data-free guards on by default (bench/README.md, "Data-free
      * defaults") */
     CHECK(o.protect == 1 && o.max_layer_error == ONNXTD_DEFAULT_MAX_LAYER_ERROR);
+    CHECK(o.softmax_metric == 0);  /* the default share */
 
     onnxtd_error err = {0};
     size_t bad[] = {0, 1, offsetof(onnxtd_compress_options, budget) + 1,
@@ -117,6 +119,18 @@ static void test_init_and_size(void)
                         onnxtd_report_params_after(b));
     CHECK(b && onnxtd_report_replaced(b) == onnxtd_report_replaced(a));
     onnxtd_report_free(a);
+    onnxtd_report_free(b);
+
+    /* the struct as it was before softmax_metric: accepted */
+    tucker2_r4(&o);
+    o.size = offsetof(onnxtd_compress_options, softmax_metric);
+    o.softmax_metric = NAN;  /* refused if read */
+    CHECK_MSG(compress(&o, &b, &err) == ONNXTD_OK, "%s", err.message);
+    onnxtd_report_free(b);
+    b = NULL;
+    o.size = sizeof o;
+    CHECK(compress(&o, &b, &err) == ONNXTD_EUSAGE &&
+          strstr(err.message, "softmax_metric"));
     onnxtd_report_free(b);
 }
 
