@@ -13,7 +13,10 @@
 #   calib-slower --calib CAL --allow-slower: the same without the speed
 #                rule (what the bound alone reaches)
 #   calib-agree  --calib CAL --max-error off --min-agreement 0.95: the
-#                agreement alone bounds (rec: what CTC decoding reads)
+#                agreement alone bounds (rec: what CTC decoding reads);
+#                calib-agree97 the same at 0.97
+#   calib-plain  --calib CAL --softmax-metric off (a softmax head factored
+#                in the plain output error, as before the metric)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
@@ -110,6 +113,8 @@ options() {  # options CONFIG -> compress options
     calib-bound) echo "--calib $CAL $LOOP --max-error 0.05" ;;
     calib-slower) echo "--calib $CAL $LOOP --allow-slower" ;;
     calib-agree) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.95" ;;
+    calib-agree97) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.97" ;;
+    calib-plain) echo "--calib $CAL $LOOP --softmax-metric off" ;;
     calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
     calib-0.5) echo "--calib $CAL $LOOP --target-params 0.5" ;;
     *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;

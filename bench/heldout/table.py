@@ -15,7 +15,8 @@ import sys
 
 COLLAPSE = 0.9
 KEPT = 0.97
-ORDER = ["original", "default", "calib", "calib-bound", "calib-slower", "calib-agree", "calib-0.7", "calib-0.5"]
+ORDER = ["original", "default", "calib", "calib-plain", "calib-bound", "calib-slower", "calib-agree",
+         "calib-agree97", "calib-0.7", "calib-0.5"]
 
 
 def metrics(task, ev):

@@ -12,8 +12,9 @@
 # - the metric keeps the probabilities (held-out rel. L2 < 0.1, agreement
 #   > 0.95) where the plain error at the same rank loses them (rel. L2
 #   > 0.5), on inputs held out of the statistics too;
-# - the statistics saved by --save-stats carry the metric: --act-stats
-#   with them writes the same bytes as --calib;
+# - the statistics saved by --save-stats, and those calib_stats.js sums
+#   from stats-model's outputs, carry the metric: --act-stats with either
+#   writes the same bytes as --calib;
 # - misuse: --softmax-metric without --calib/--act-stats, or not a
 #   positive number or 'off': exit 2, nothing written.
 #
@@ -22,6 +23,7 @@
 # Exit 0 pass, 1 fail.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 td_use_ort
+td_need_node_ort
 HM=$SRCDIR/tests/tools/softmax_head_model.py
 
 "$PY" "$HM" make "$T" || { echo "FAIL: making the model"; exit 1; }
@@ -75,6 +77,15 @@ PYEOF
 "$BIN" compress "$M" -o "$T/fs.onnx" --act-stats "$T/stats_0.1.onnx" \
   "${OPTS[@]}" --no-measure 2> "$T/fs.txt" || fail "--act-stats: $(tail -2 "$T/fs.txt")"
 cmp -s "$T/fs.onnx" "$T/all_0.1.onnx" || fail "--act-stats and --calib wrote different models"
+
+# ---- and so do tools/ort/calib_stats.js's, from stats-model's outputs
+args=()
+for f in "$T"/cal/*.npy; do args+=(--npy "$f"); done
+node "$SRCDIR/tools/ort/calib_stats.js" "$T/sm.onnx" "$T/js_stats.onnx" "${args[@]}" --quiet ||
+  fail "calib_stats.js on the statistics model"
+"$BIN" compress "$M" -o "$T/js.onnx" --act-stats "$T/js_stats.onnx" \
+  "${OPTS[@]}" --no-measure 2>/dev/null || fail "--act-stats from calib_stats.js"
+cmp -s "$T/js.onnx" "$T/all_0.1.onnx" || fail "calib_stats.js's statistics wrote another model"
 
 # ---- misuse: exit 2, nothing written
 misuse() {  # TEXT OPTIONS...
