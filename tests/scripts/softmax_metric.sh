@@ -9,6 +9,8 @@
 #   numpy computes from the same inputs (the metric's leading directions,
 #   mu 0.1), to 1e-4, and the report says softmax_metric; with
 #   --softmax-metric off numpy's plain whitened SVD, and the two differ;
+#   the same network as a PyTorch Linear exports it (Gemm, transB, opset
+#   11, Softmax(axis=1)) gets the same factors;
 # - the metric keeps the probabilities (held-out rel. L2 < 0.1, agreement
 #   > 0.95) where the plain error at the same rank loses them (rel. L2
 #   > 0.5), on inputs held out of the statistics too;
@@ -53,6 +55,15 @@ for mu in 0.1 off; do
   want=$([ $mu = off ] && echo False || echo True)
   [ "$flag" = "[$want]" ] || fail "softmax metric $mu: report says $flag"
 done
+# the same network as PyTorch exports a Linear (Gemm, transB, opset 11,
+# Softmax(axis=1) on 2-D rows): the same factors
+"$BIN" compress "$T/head_gemm.onnx" -o "$T/gemm.onnx" --calib "$T/cal" --holdout 0 \
+  "${OPTS[@]}" 2> "$T/gemm.txt" || fail "Gemm head: $(tail -2 "$T/gemm.txt")"
+d=$("$PY" "$HM" expect "$T" "$T/gemm.onnx" 7 0.1) || fail "numpy (Gemm)"
+echo "Gemm head (transB, opset 11) against numpy: $d"
+"$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1e-4 else 1)" "$d" ||
+  fail "Gemm head differs from numpy by $d"
+grep -q '^softmax metric: 1 of them' "$T/gemm.txt" || fail "Gemm head: not in the metric"
 grep -q '^softmax metric: 1 of them feed a softmax' "$T/all_0.1.txt" ||
   fail "the summary does not say the metric was used"
 if grep -q '^softmax metric' "$T/all_off.txt"; then fail "off: the summary says the metric"; fi

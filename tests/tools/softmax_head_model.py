@@ -2,9 +2,10 @@
 """A small model whose head feeds a softmax, and numpy's factoring of that
 head in the softmax's metric (tests/scripts/softmax_metric.sh).
 
-  softmax_head_model.py make DIR              # DIR/head.onnx, DIR/cal/*.npy
+  softmax_head_model.py make DIR    # DIR/head.onnx, head_gemm.onnx, cal/*.npy
   softmax_head_model.py expect DIR MODEL RANK MU
-      # the head of MODEL (compressed, its chain "head" -> two MatMuls)
+      # the head of MODEL (compressed, its chain "head" -> two MatMuls or
+      # Gemms)
       # against numpy's rank-RANK factoring of the original head from the
       # calibration inputs, in the softmax metric with share MU (or the
       # plain output error for MU = off); prints the relative difference
@@ -13,7 +14,8 @@ The model: x [1, 20, 16] -> MatMul W1 (16 x 24) -> Relu -> h -> MatMul
 "head" W2 (24 x 60) -> Add b -> Softmax(-1). Eight classes are the ones
 the inputs use; the other 52 have large weights and a bias of -200, so they
 never come near winning: their logits carry most of the head's plain
-output energy and none of the probabilities'.
+output energy and none of the probabilities'. head_gemm.onnx is the same
+network as a PyTorch Linear exports it (Gemm, transB = 1, opset 11).
 """
 import os
 import sys
@@ -56,6 +58,30 @@ def make(d):
     onnx.checker.check_model(m)
     os.makedirs(os.path.join(d, "cal"), exist_ok=True)
     onnx.save(m, os.path.join(d, "head.onnx"))
+    # the same as PyTorch exports a Linear at opset 11: 2-D rows, a Gemm
+    # with the weight transposed (transB) and its bias as C, Softmax(1)
+    nodes = [
+        helper.make_node("Reshape", ["x", "rows"], ["x2"], name="rows"),
+        helper.make_node("MatMul", ["x2", "w1"], ["h0"], name="first"),
+        helper.make_node("Relu", ["h0"], ["h"], name="relu"),
+        helper.make_node("Gemm", ["h", "w2t", "b"], ["z"], name="head", transB=1),
+        helper.make_node("Softmax", ["z"], ["p2"], name="softmax", axis=1),
+        helper.make_node("Reshape", ["p2", "back"], ["p"], name="back"),
+    ]
+    g = helper.make_graph(
+        nodes, "softmax_head_gemm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, T, D_IN])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, T, C])],
+        [numpy_helper.from_array(w1, "w1"),
+         numpy_helper.from_array(np.ascontiguousarray(w2.T), "w2t"),
+         numpy_helper.from_array(b, "b"),
+         numpy_helper.from_array(np.array([T, D_IN], np.int64), "rows"),
+         numpy_helper.from_array(np.array([1, T, C], np.int64), "back")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)],
+                          producer_name="onnxtd-tests")
+    m.ir_version = 6
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(d, "head_gemm.onnx"))
     r = np.random.default_rng(7)
     for i in range(16):
         np.save(os.path.join(d, "cal", "x_%02d.npy" % i),
@@ -98,13 +124,18 @@ def expected(d, rank, mu):
 
 
 def written_head(path):
-    """The product of the head chain's two MatMul weights."""
+    """The product of the head chain's two weights (MatMul or Gemm)."""
     m = onnx.load(path)
     init = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
-    mats = [n for n in m.graph.node if n.op_type == "MatMul" and n.input[1] != "w1"]
+    mats = [n for n in m.graph.node
+            if n.op_type in ("MatMul", "Gemm") and n.input[1] != "w1"]
     assert len(mats) == 2, [n.name for n in m.graph.node]
-    a, b = (init[n.input[1]] for n in mats)
-    return a @ b
+    ws = []
+    for n in mats:
+        w = init[n.input[1]]
+        tb = [a.i for a in n.attribute if a.name == "transB"]
+        ws.append(w.T if tb and tb[0] else w)
+    return ws[0] @ ws[1]
 
 
 def main():
