@@ -208,10 +208,11 @@ const char cli_help_stats_model[] =
     "X of every layer 'compress' can factor, \"gram/X\" is the C x C sum of\n"
     "x x^T over every position (batch and spatial) of X's channel vectors,\n"
     "computed in float by the runtime, and \"rows/X\" the shape [positions,\n"
-    "C] it summed over. Run OUT on calibration inputs with\n"
-    "tools/ort/calib_stats.js, which writes the statistics file that\n"
-    "'compress --act-stats FILE' reads. The other options are as for\n"
-    "convert.\n";
+    "C] it summed over; for a Gemm/MatMul with output Z feeding a softmax,\n"
+    "\"gram/fisher/Z\" is the softmax's metric (see --softmax-metric). Run\n"
+    "OUT on calibration inputs with tools/ort/calib_stats.js, which writes\n"
+    "the statistics file that 'compress --act-stats FILE' reads. The other\n"
+    "options are as for convert.\n";
 
 const char cli_help_eval[] =
     "usage: onnxtd eval A.onnx [B.onnx] --inputs SRC [--inputs SRC ...]\n"
