@@ -61,9 +61,11 @@ td_status td_eval_loop_find(const td_eval_loop *l, const td_rt_session *a,
 
 /* view[0..n_in): the sample's inputs with each loop input replaced by the
  * model's output of the step before (prev, indexed as model `b` (1) or
- * `a` (0) says; prev NULL: the sample's own). Borrows from in and prev:
- * free nothing in view. A state output whose type or shape differs from
- * the input given is refused, naming sample, pair and model (`who`). */
+ * `a` (0) says; prev NULL: the sample's own), except where the sample
+ * gives an all-zero state: a new sequence starts there from it. Borrows
+ * from in and prev: free nothing in view. A state output whose type or
+ * shape differs from the input given is refused, naming sample, pair and
+ * model (`who`). */
 td_status td_eval_loop_inputs(const td_eval_loop *l, const td_eval_loop_at *at,
                               const td_array *in, size_t n_in,
                               const td_array *prev, int b, const char *who,

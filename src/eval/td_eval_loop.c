@@ -37,6 +37,16 @@ td_status td_eval_loop_find(const td_eval_loop *l, const td_rt_session *a,
     return TD_OK;
 }
 
+static int all_zero(const td_array *a)
+{
+    size_t n = td_array_numel(a) * td_array_elem_size(a->dtype);
+    const unsigned char *p = a->data;
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
 td_status td_eval_loop_inputs(const td_eval_loop *l, const td_eval_loop_at *at,
                               const td_array *in, size_t n_in,
                               const td_array *prev, int b, const char *who,
@@ -57,6 +67,11 @@ td_status td_eval_loop_inputs(const td_eval_loop *l, const td_eval_loop_at *at,
                               td_array_dtype_name(y->dtype), sy,
                               td_array_dtype_name(x->dtype), sx);
         }
+        /* an all-zero state given starts a new sequence (a recording of
+         * several clips, each from the zero state as deployed): the loop
+         * restarts there rather than carrying the last clip's state over */
+        if (all_zero(x))
+            continue;
         view[at[j].in] = *y;
         view[at[j].in].name = x->name;
     }

@@ -8,7 +8,9 @@
 #   measures each model in its own loop over them: the report's rel. L2 of
 #   y and hN equal numpy's loop deviation, which on this model is well
 #   above the deviation step by step from the given state (so the test
-#   tells the two apart); without --state the held-out steps are spread and
+#   tells the two apart); a list of two recordings, the second from the
+#   zero state, restarts each loop there (numpy's restarted loop, not the
+#   state carried over); without --state the held-out steps are spread and
 #   measured step by step (numpy's step deviation), and a warning names
 #   `--state h=hN`;
 # - the bound is kept in the loop: a --max-error between the written
@@ -76,6 +78,23 @@ PYEOF
 grep -q "16 held-out inputs in order, each model feeding its own state back" "$T/loop.txt" ||
   fail "the summary does not say the loop was measured"
 ! grep -q "warning: output 'hN'" "$T/loop.txt" || fail "a loop warning with --state given"
+
+# 1b. two recordings in one list: the held-out steps cross into the second,
+# whose zero state starts each model's loop again (numpy's "loop"), not the
+# first recording's state carried over ("carry", which differs)
+"$BIN" compress "$M" -o "$T/joined.onnx" --calib "$ST/joined.txt" --state h=hN \
+  "${OPTS[@]}" --report "$T/joined.json" 2> "$T/joined.txt" ||
+  { cat "$T/joined.txt"; fail "compress --state, two recordings: exit $?"; }
+"$PY" "$SM" dev "$M" "$T/joined.onnx" "$ST/joined.txt" loop $(seq 48 63) > "$T/np_joined.json" &&
+  "$PY" "$SM" dev "$M" "$T/joined.onnx" "$ST/joined.txt" carry $(seq 48 63) > "$T/np_carry.json" ||
+  fail "numpy reference (two recordings)"
+echo "two recordings: measured in the loop, restarting at the second:"
+same "$T/joined.json" "$T/np_joined.json" 1e-3 || fail "two recordings: not numpy's restarted loop"
+"$PY" - "$T/np_joined.json" "$T/np_carry.json" <<'PYEOF' || fail "restart and carry are not told apart"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert abs(a["y"]["rel_l2"] - b["y"]["rel_l2"]) > 0.05 * a["y"]["rel_l2"], (a, b)
+PYEOF
 
 # 2. step by step (no --state): spread hold-out, a warning naming --state
 "$BIN" compress "$M" -o "$T/step.onnx" --calib "$ST/all.txt" "${OPTS[@]}" \

@@ -10,10 +10,14 @@
 #       over steps. OUTDIR/steps: 64 consecutive steps (x_t, and h_t
 #       the state the model had there from h_0 = 0), manifests all.txt (the
 #       64, in order) and tail.txt (the last 16).
-#   python3 state_model.py dev A.onnx B.onnx MANIFEST [loop|step] [IDX...]
+#       joined.txt: the first 56 steps, then the first 8 of a second
+#       recording from the zero state.
+#   python3 state_model.py dev A.onnx B.onnx MANIFEST [loop|carry|step] [IDX...]
 #       JSON {output: {"rel_l2": r}} over the manifest's samples (or those
 #       of the given indices), B against A; "loop": each model carries its
-#       own state from the first sample's h.
+#       own state from the first sample's h, and starts again from a
+#       sample's h where that is all zero (a new recording); "carry": never
+#       starts again.
 import json
 import os
 import sys
@@ -67,7 +71,18 @@ def make(out):
         np.save(os.path.join(out, "steps", "h_%02d.npy" % i), state)
         lines.append("x=x_%02d.npy h=h_%02d.npy" % (i, i))
         state = run(m, {"x": x, "h": state})["hN"].astype(np.float32)
-    for name, sel in (("all.txt", lines), ("tail.txt", lines[48:])):
+    # a second recording, from the zero state again: joined.txt is the
+    # first 56 steps then its first 8, so its last 16 cross into it
+    state = np.zeros((1, 32), np.float32)
+    lines2 = []
+    for i in range(8):
+        x = (0.3 * np.cos(0.3 * i + phase)).astype(np.float32)[None, :]
+        np.save(os.path.join(out, "steps", "x2_%02d.npy" % i), x)
+        np.save(os.path.join(out, "steps", "h2_%02d.npy" % i), state)
+        lines2.append("x=x2_%02d.npy h=h2_%02d.npy" % (i, i))
+        state = run(m, {"x": x, "h": state})["hN"].astype(np.float32)
+    for name, sel in (("all.txt", lines), ("tail.txt", lines[48:]),
+                      ("joined.txt", lines[:56] + lines2)):
         with open(os.path.join(out, "steps", name), "w") as f:
             f.write("\n".join(sel) + "\n")
 
@@ -115,8 +130,11 @@ def dev(fa, fb, manifest, mode, idx):
     acc = {}
     sa = sb = None
     for s in samples:
-        fa_ = dict(s, h=sa) if mode == "loop" and sa is not None else s
-        fb_ = dict(s, h=sb) if mode == "loop" and sb is not None else s
+        # "loop" restarts where a zero state is given (a new recording);
+        # "carry" carries the state over it
+        carry = mode == "carry" or (mode == "loop" and np.any(s["h"] != 0))
+        fa_ = dict(s, h=sa) if carry and sa is not None else s
+        fb_ = dict(s, h=sb) if carry and sb is not None else s
         ra, rb = run(ma, fa_), run(mb, fb_)
         sa, sb = ra["hN"], rb["hN"]
         for k in ra:
