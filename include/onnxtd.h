@@ -415,6 +415,12 @@ typedef struct onnxtd_compress_options {
      * 0: the default (ONNXTD_DEFAULT_SOFTMAX_METRIC); < 0: off, the plain
      * output error as for every other layer. */
     double softmax_metric;
+    /* With the bound: the outputs it judges (names of graph outputs;
+     * NULL / 0: every output). The others are still measured and
+     * reported. For a model whose outputs are not all used (ISNet's side
+     * outputs, a training head left in). */
+    const char *const *bound_outputs;
+    size_t n_bound_outputs;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %

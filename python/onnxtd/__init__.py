@@ -167,6 +167,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              max_error: Union[float, str, None] = None,
              min_agreement: Union[float, str, None] = None,
              softmax_metric: Union[float, str, None] = None,
+             bound_outputs: Optional[Sequence[str]] = None,
              latency_cache: Optional[PathLike] = None,
              sens_cache: Optional[PathLike] = None,
              external_data: Optional[str] = None, size_threshold: int = 1024,
@@ -202,7 +203,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     (a budget beyond it raises :class:`Error` with status EUNMET). Each is
     None for the library's default, "off" for none, or a number;
     ``max_error="off"`` with a ``min_agreement`` bounds by the agreement
-    alone. ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
+    alone; ``bound_outputs`` (names) limits the outputs it judges.
+    ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
     softmax is factored in the softmax's metric plus this share of the
     plain output error (None: 0.1, "off": the plain error).
     ``sensitivity``: "rel", "abs" or "measured" (with ``calib``; its
@@ -260,6 +262,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     if st_arr is not None:
         o.state = st_arr
     keep = (keep, st_arr)
+    if bound_outputs:
+        names = [os.fsencode(n) for n in bound_outputs]
+        bo = (ctypes.c_char_p * len(names))(*names)
+        o.bound_outputs = ctypes.cast(bo, ctypes.POINTER(ctypes.c_char_p))
+        o.n_bound_outputs = len(names)
+        keep = (keep, bo)
     o.refit = int(bool(refit))
     if refit_waves:
         o.refit_waves = int(refit_waves)

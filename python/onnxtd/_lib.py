@@ -118,7 +118,9 @@ class CompressOptions(ctypes.Structure):
                 ("max_layer_error", ctypes.c_double),
                 ("state", ctypes.POINTER(StatePair)),
                 ("n_state", ctypes.c_size_t),
-                ("softmax_metric", ctypes.c_double)]
+                ("softmax_metric", ctypes.c_double),
+                ("bound_outputs", ctypes.POINTER(ctypes.c_char_p)),
+                ("n_bound_outputs", ctypes.c_size_t)]
 
 
 def new_compress_options() -> CompressOptions:

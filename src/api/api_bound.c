@@ -32,6 +32,22 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
         return td_err_set(err, TD_EUSAGE, "options.max_error and "
                           "options.min_agreement need options.calib: the bound "
                           "is on the deviation measured on held-out inputs");
+    if (opts->n_bound_outputs && !opts->bound_outputs)
+        return td_err_set(err, TD_EUSAGE, "options.n_bound_outputs %zu "
+                          "with options.bound_outputs NULL",
+                          opts->n_bound_outputs);
+    for (size_t i = 0; i < opts->n_bound_outputs; i++)
+        if (!opts->bound_outputs[i])
+            return td_err_set(err, TD_EUSAGE, "options.bound_outputs[%zu] "
+                              "is NULL", i);
+    int bounded = calib && !per_layer_budget(opts) &&
+                  (opts->max_error >= 0 || opts->min_agreement > 0);
+    if (opts->n_bound_outputs && !bounded)
+        return td_err_set(err, TD_EUSAGE, "options.bound_outputs name what "
+                          "the bound judges: they need options.calib and a "
+                          "bound (a target_params or target_flops budget or "
+                          "none, max_error not off unless min_agreement is "
+                          "given)");
     if (given && per_layer_budget(opts))
         return td_err_set(err, TD_EUSAGE, "options.max_error and "
                           "options.min_agreement take a target_params or "
@@ -62,6 +78,8 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
         br->asked = o->target;
     br->kind = o->global;
     br->asked_flops = o->also_flops;
+    br->outputs = opts->bound_outputs;
+    br->n_outputs = opts->n_bound_outputs;
     *use = 1;
     return TD_OK;
 }

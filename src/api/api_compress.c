@@ -74,7 +74,8 @@ static const size_t known_sizes[] = {
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
     END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
-    END(softmax_metric), sizeof(onnxtd_compress_options)};
+    END(softmax_metric), END(n_bound_outputs),
+    sizeof(onnxtd_compress_options)};
 #undef END
 
 /* The caller's options over the defaults, as far as its struct goes. */
@@ -372,6 +373,11 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound,
                              &r->use_bound, err)))
         return s;
+    for (size_t i = 0; i < in->n_bound_outputs; i++)
+        if (!td_graph_is_output(td_model_graph(m), in->bound_outputs[i]))
+            return td_err_set(err, TD_EUSAGE, "options.bound_outputs: '%s' "
+                              "is not an output of %s", in->bound_outputs[i],
+                              td_model_path(m));
     o->include = r->have_inc ? &r->inc : NULL;
     o->exclude = r->have_exc ? &r->exc : NULL;
     if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))

@@ -53,6 +53,8 @@ static int judge(const td_measured *m, const td_bound_report *br,
     st->agreement = -1;
     for (size_t i = 0; i < m->n_out; i++) {
         const td_measured_output *o = &m->out[i];
+        if (!td_bound_judges(br, o->name))
+            continue;
         /* NaN compares false: a NaN output is outside any bound */
         if (!(o->rel_l2 <= st->rel_l2))
             st->rel_l2 = o->rel_l2;
@@ -168,7 +170,7 @@ static const char *where(const td_calib *c)
 static td_status refuse(const td_calib *c, const td_bound_report *br,
                         const td_bound_step *best, td_err_t *err)
 {
-    char ask[96], dev[128], other[96], odev[128], bound[96];
+    char ask[96], dev[128], other[96], odev[128], bound[256];
     const td_bound_step *last = &br->steps[br->n_steps - 1];
     td_bound_str(br, bound, sizeof bound);
     if (br->asked > 0)

@@ -160,6 +160,8 @@ const char cli_help_compress[] =
     "                    (default 0.05; 'off': none), else the budget is\n"
     "                    refused naming what is reachable; without a budget\n"
     "                    the smallest model within E is searched for\n"
+    "  --bound-output NAME  the bound judges this output (repeatable; by\n"
+    "                    default every one: the others are measured only)\n"
     "  --min-agreement A with the bound: class scores' top-1 agreement at\n"
     "                    least A (default 0.98; 'off': none); with\n"
     "                    --max-error off, the agreement alone bounds\n"

@@ -63,6 +63,8 @@ typedef struct compress_args {
     onnxtd_state_pair *state;  /* --state, argc + 1 slots; the names are
                                   one owned copy per pair (its input) */
     size_t n_state;
+    const char **bound_outputs;  /* --bound-output, argc + 1 slots */
+    size_t n_bound_outputs;
 } compress_args;
 
 /* What an option parser answers: not its option, taken, a usage error
@@ -160,6 +162,11 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         if (!(a->calib[a->n_calib] = cli_value(argc, argv, i, "--calib")))
             return OPT_USAGE;
         a->n_calib++;
+    } else if (cli_is(arg, "--bound-output")) {
+        if (!(a->bound_outputs[a->n_bound_outputs] =
+                  cli_value(argc, argv, i, "--bound-output")))
+            return OPT_USAGE;
+        a->n_bound_outputs++;
     } else if (cli_is(arg, "--state")) {
         if (!(v = cli_value(argc, argv, i, "--state")) ||
             cli_parse_state(v, &a->state[a->n_state]))
@@ -333,6 +340,14 @@ static int check_args(int argc, char **argv, compress_args *a)
                   "or --vbmf");
         return -1;
     }
+    if (a->n_bound_outputs &&
+        (!a->n_calib || a->rank > 0 || a->ratio > 0 || a->use_tol || a->vbmf ||
+         (a->co.max_error < 0 && !(a->co.min_agreement > 0)))) {
+        cli_error("--bound-output names what the bound judges: it needs "
+                  "--calib, --target-params, --target-flops or no budget, "
+                  "and a bound (not --max-error off alone)");
+        return -1;
+    }
     if (!a->n_calib && !a->co.act_stats && a->softmax_given) {
         cli_error("--softmax-metric needs --calib or --act-stats: the "
                   "metric is measured on calibration inputs");
@@ -371,6 +386,8 @@ static int check_args(int argc, char **argv, compress_args *a)
     a->co.n_calib = a->n_calib;
     a->co.state = a->state;
     a->co.n_state = a->n_state;
+    a->co.bound_outputs = a->bound_outputs;
+    a->co.n_bound_outputs = a->n_bound_outputs;
     return 0;
 }
 
@@ -516,10 +533,11 @@ int cmd_compress(int argc, char **argv)
     cli_io_init(&a.io);
     a.calib = calloc((size_t)argc + 1, sizeof *a.calib);
     a.state = calloc((size_t)argc + 1, sizeof *a.state);
+    a.bound_outputs = calloc((size_t)argc + 1, sizeof *a.bound_outputs);
     f.reads = calloc((size_t)argc + 1, sizeof *f.reads);
     int rc = CLI_FAIL, help_shown = 0;
     a.co.command = a.command = cli_command_line(argc, argv);
-    if (!a.calib || !a.state || !f.reads || !a.command)
+    if (!a.calib || !a.state || !a.bound_outputs || !f.reads || !a.command)
         cli_error("out of memory");
     else if ((rc = parse_args(argc, argv, &a, &help_shown)) == CLI_OK &&
              !help_shown)
@@ -531,6 +549,7 @@ int cmd_compress(int argc, char **argv)
     for (size_t j = 0; j < a.n_state; j++)
         free((char *)a.state[j].input);
     free(a.state);
+    free(a.bound_outputs);
     free(f.reads);
     free(a.command);
     cli_shapes_free(&a.shapes);

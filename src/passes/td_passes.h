@@ -191,6 +191,9 @@ typedef struct td_bound_step {
 typedef struct td_bound_report {
     double max_error;      /* rel. L2 of every output at most this; < 0:
                               none, min_agreement alone bounds */
+    const char *const *outputs;  /* the outputs judged (borrowed); NULL:
+                                    every one */
+    size_t n_outputs;
     double min_agreement;  /* top-1 agreement of class scores; < 0: none */
     td_global_kind kind;   /* the budget's unit */
     double asked;          /* the budget asked for; 0: none (the smallest
@@ -271,6 +274,8 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br);
 void td_report_bound_text(td_buf *b, const td_bound_report *br);
 /* "max_error 0.05 and min_agreement 0.98", as messages name the bound. */
 void td_bound_str(const td_bound_report *br, char *buf, size_t len);
+/* Does the bound judge output name (every one when br lists none)? */
+int td_bound_judges(const td_bound_report *br, const char *name);
 /* The refit (null / nothing when rr is NULL; td_report_refit.c). */
 void td_report_refit_json(td_buf *b, const td_refit_report *rr);
 void td_report_refit_text(td_buf *b, const td_refit_report *rr);

@@ -2,6 +2,7 @@
  * chosen, each compression tried with what was measured, the whole-model
  * runs and the time. */
 #include <stdio.h>
+#include <string.h>
 
 #include "td_passes.h"
 #include "util/td_buf.h"
@@ -45,6 +46,16 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
     td_json_open(b, '{');
     td_json_key(b, "max_rel_l2"); num_or_null(b, br->max_error);
     td_json_key(b, "min_top1_agreement"); num_or_null(b, br->min_agreement);
+    /* the outputs judged: only when named (null: every one) */
+    td_json_key(b, "outputs");
+    if (br->n_outputs) {
+        td_json_open(b, '[');
+        for (size_t i = 0; i < br->n_outputs; i++)
+            td_json_str(b, br->outputs[i]);
+        td_json_close(b, ']');
+    } else {
+        td_json_null(b);
+    }
     td_json_key(b, "target_kind"); td_json_str(b, unit(br));
     td_json_key(b, "asked"); num_or_null(b, br->asked > 0 ? br->asked : -1);
     td_json_key(b, "chosen"); td_json_num(b, br->chosen);
@@ -71,14 +82,23 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
 {
     if (!br)
         return;
+    td_buf_printf(b, "bound: ");
+    if (br->n_outputs) {
+        /* only these are judged; the others are measured and shown */
+        td_buf_printf(b, "on output(s) ");
+        for (size_t i = 0; i < br->n_outputs; i++)
+            td_buf_printf(b, "%s'%s'", i ? ", " : "", br->outputs[i]);
+        td_buf_printf(b, ": ");
+    }
     if (br->max_error >= 0)
-        td_buf_printf(b, "bound: every output's rel. L2 <= %.4g",
-                      br->max_error);
-    else
-        td_buf_printf(b, "bound: no rel. L2 bound");
+        td_buf_printf(b, "%srel. L2 <= %.4g%s", br->n_outputs ? ""
+                      : "every output's ", br->max_error,
+                      br->min_agreement >= 0 ? ", " : "");
     if (br->min_agreement >= 0)
-        td_buf_printf(b, ", class scores' top-1 agreement >= %.4g",
+        td_buf_printf(b, "class scores' top-1 agreement >= %.4g",
                       br->min_agreement);
+    if (br->max_error < 0)
+        td_buf_printf(b, " (no rel. L2 bound)");
     if (br->asked > 0)
         td_buf_printf(b, "; target_%s %.3g asked, within the bound\n",
                       unit(br), br->asked);
@@ -104,14 +124,29 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
                   "%zu\n", br->layers_factored, br->layers_reused);
 }
 
+int td_bound_judges(const td_bound_report *br, const char *name)
+{
+    if (!br->n_outputs)
+        return 1;
+    for (size_t i = 0; i < br->n_outputs; i++)
+        if (!strcmp(br->outputs[i], name))
+            return 1;
+    return 0;
+}
+
 void td_bound_str(const td_bound_report *br, char *buf, size_t len)
 {
+    int n;
     if (br->max_error < 0)
-        snprintf(buf, len, "min_agreement %.4g (no max_error)",
-                 br->min_agreement);
+        n = snprintf(buf, len, "min_agreement %.4g (no max_error)",
+                     br->min_agreement);
     else if (br->min_agreement >= 0)
-        snprintf(buf, len, "max_error %.4g and min_agreement %.4g",
-                 br->max_error, br->min_agreement);
+        n = snprintf(buf, len, "max_error %.4g and min_agreement %.4g",
+                     br->max_error, br->min_agreement);
     else
-        snprintf(buf, len, "max_error %.4g", br->max_error);
+        n = snprintf(buf, len, "max_error %.4g", br->max_error);
+    /* the outputs judged, as far as the buffer goes */
+    for (size_t i = 0; i < br->n_outputs && n >= 0 && (size_t)n < len; i++)
+        n += snprintf(buf + n, len - (size_t)n, "%s'%s'",
+                      i ? ", " : " on output(s) ", br->outputs[i]);
 }

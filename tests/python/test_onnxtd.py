@@ -226,6 +226,18 @@ def main(tmp: str) -> None:
     assert ag["bound"]["max_rel_l2"] is None, ag["bound"]
     assert ag["bound"]["min_top1_agreement"] == 1 and ag["bound"]["met"], ag["bound"]
     assert ag["outputs"][0]["top1_agreement"] == 1, ag["outputs"]
+    # bound_outputs reaches the library: named in the report's bound, and
+    # a name the model lacks is refused
+    bo = onnxtd.compress(original, calib=cal, threads=1, bound_outputs=["scores"],
+                         target_params=0.5, allow_slower=True, measure_runs=-1,
+                         max_error="off", min_agreement=0.5,
+                         with_report=True)[1]["measured"]["bound"]
+    assert bo["outputs"] == ["scores"], bo
+    try:
+        onnxtd.compress(original, calib=cal, bound_outputs=["nosuch"])
+        raise AssertionError("bound_outputs=['nosuch'] was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "nosuch" in str(e), e
     # softmax_metric: "off" reaches the library (the provenance says it),
     # a non-positive share is refused here
     off = onnxtd.compress(original, calib=cal, threads=1, softmax_metric="off",

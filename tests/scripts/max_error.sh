@@ -10,7 +10,11 @@
 #   most compression within the bound (a budget above the one asked, whose
 #   model, compressed again, is within E), and nothing is written;
 # - the default bound (0.05) holds a --target-params asked with --calib;
-# - misuse (no --calib; with --ratio; bad values) exits 2.
+# - --max-error off --min-agreement A: the agreement alone bounds;
+# - --bound-output NAME: only that output is judged (a budget refused when
+#   every output counts is written, the other output measured only);
+# - misuse (no --calib; with --ratio; bad values; an output the model
+#   lacks) exits 2.
 #
 #   bash tests/scripts/max_error.sh BINARY SRCDIR
 #
@@ -145,7 +149,7 @@ assert all(st["min_top1_agreement"] == 1 for st in b["steps"] if st["within"]), 
 assert any(st["within"] and st["max_rel_l2"] > 1e-4 for st in b["steps"]), b["steps"]
 assert b["chosen"] < s["chosen"], (b["chosen"], s["chosen"])
 text = open(sys.argv[3]).read()
-assert "bound: no rel. L2 bound, class scores' top-1 agreement >= 1" in text, text
+assert "bound: class scores' top-1 agreement >= 1 (no rel. L2 bound)" in text, text
 print("agreement alone: chosen %.3f (rel. L2 1e-4: %.3f)" % (b["chosen"], s["chosen"]))
 PYEOF
 # with no output like class scores the agreement bounds nothing: refused
@@ -171,6 +175,37 @@ grep -qF "min_agreement without max_error bounds nothing here" "$T/f.txt" ||
   fail "agreement alone without class scores: $(cat "$T/f.txt")"
 [ ! -e "$T/f.onnx" ] || fail "agreement alone without class scores: a model was written"
 
+# ---- --bound-output: the bound judges the outputs named, the others are
+# measured only. A model with two outputs: p (a softmax head's, which a
+# budget on the head moves) and h (the head's input, which it cannot)
+"$PY" "$SRCDIR/tests/tools/softmax_head_model.py" make "$T/hm" &&
+  "$PY" - "$T/hm/head.onnx" "$T/hm/two.onnx" <<'PYEOF' || fail "making the two-output model"
+import sys, onnx
+from onnx import helper, TensorProto
+m = onnx.load(sys.argv[1])
+m.graph.output.append(helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, 20, 24]))
+onnx.save(m, sys.argv[2])
+PYEOF
+HO=(--calib "$T/hm/cal" --include '^head$' --target-params 0.5 --softmax-metric off
+    "${COMMON[@]}")
+"$BIN" compress "$T/hm/two.onnx" -o "$T/bo_all.onnx" "${HO[@]}" 2> "$T/bo_all.txt"
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$T/bo_all.onnx" ] ||
+  fail "every output judged: exit $rc, wanted 1 and nothing written"
+"$BIN" compress "$T/hm/two.onnx" -o "$T/bo_h.onnx" "${HO[@]}" --bound-output h \
+  --report "$T/bo_h.json" 2> "$T/bo_h.txt" || fail "--bound-output h: $(tail -2 "$T/bo_h.txt")"
+"$PY" - "$T/bo_h.json" "$T/bo_h.txt" <<'PYEOF' || fail "--bound-output report"
+import json, sys
+m = json.load(open(sys.argv[1]))["measured"]
+b = m["bound"]
+assert b["outputs"] == ["h"] and b["met"] and b["chosen"] == 0.5, b
+dev = {o["name"]: o["rel_l2"] for o in m["outputs"]}
+# p, not judged, is far outside 0.05; h within
+assert dev["p"] > 0.05 and dev["h"] <= 0.05, dev
+assert "bound: on output(s) 'h': rel. L2 <= 0.05" in open(sys.argv[2]).read()
+print("--bound-output h: written at 0.5, p deviating %.3f (measured, not judged)" % dev["p"])
+PYEOF
+
 # ---- misuse: exit 2, nothing written
 misuse() {  # TEXT OPTIONS...
   local text=$1
@@ -183,6 +218,9 @@ misuse() {  # TEXT OPTIONS...
   [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
 }
 misuse "--max-error and --min-agreement need --calib" --max-error 0.1
+misuse "--bound-output names what the bound judges" --bound-output logits
+misuse "--bound-output names what the bound judges" --calib "$T/in" --ratio 0.5 --bound-output logits
+misuse "'nosuch' is not an output of" --calib "$T/in" --bound-output nosuch
 misuse "not --rank, --ratio, --tol or --vbmf" --calib "$T/in" --ratio 0.5 --max-error 0.1
 misuse "--max-error needs a number in (0, 1e+06] or 'off'" --calib "$T/in" --max-error -1
 misuse "--min-agreement needs a number in (0, 1] or 'off'" --calib "$T/in" --min-agreement 2
