@@ -119,7 +119,10 @@ if [ -f "$isnet" ]; then
     p=$(json "$T/isnet_j.json" "r['totals']['model_params_after']/r['totals']['model_params_before']")
     f=$(json "$T/isnet_j.json" "r['totals']['flops_after']/r['totals']['flops_before']")
     echo "isnet --target-params 0.4 --target-flops 0.5: params $p, MACs $f"
-    "$PY" -c "import sys; p,f=map(float,sys.argv[1:]); sys.exit(0 if 0.392 <= p <= 0.4+1e-12 and f <= 0.5+1e-12 else 1)" "$p" "$f" ||
+    # both hold, and the one that binds is met (not overshot): which one
+    # binds depends on the chains ONNX Runtime measures slower and keeps
+    # (on a loaded machine more of them, and the MACs budget then binds)
+    "$PY" -c "import sys; p,f=map(float,sys.argv[1:]); sys.exit(0 if p <= 0.4+1e-12 and f <= 0.5+1e-12 and (p >= 0.392 or f >= 0.49) else 1)" "$p" "$f" ||
       bad "isnet joint budgets: params $p, MACs $f"
     # Measured over its outputs: rel. L2 up to 2.56, max abs 5.09.
     r=$(ort_close "$isnet" "$T/isnet_j.onnx" 6.5 13) ||
