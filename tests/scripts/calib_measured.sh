@@ -14,17 +14,9 @@
 #   bash tests/scripts/calib_measured.sh BINARY SRCDIR
 #
 # Exit 0 pass, 1 fail.
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
 MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
-unset ONNXTD_ORT_LIB
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 BUDGET=(--method tucker2 --ratio 0.3)
 
 "$PY" "$SRCDIR/tests/tools/make_images.py" "$T/in" 8 64 --seed 3 ||
@@ -176,12 +168,7 @@ PYEOF
 misuse() {  # TEXT OPTIONS...
   local text=$1
   shift
-  rm -f "$T/x.onnx"
-  "$BIN" compress "$MODEL" -o "$T/x.onnx" --ratio 0.5 "$@" 2> "$T/err.txt"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
-  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
-  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+  td_misuse "$MODEL" "$text" --ratio 0.5 "$@"
 }
 misuse "options.holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
 misuse "--holdout needs --calib" --holdout 1
@@ -208,5 +195,4 @@ refused "(--save-stats) is a file in '$T/in' (--calib), a folder read" --calib "
 refused "(--report) is a file in '$T/in' (--calib), a folder read" --calib "$T/in" --report "$first"
 refused "(--save-stats) is '$first' (--calib), a file read" --calib "$first" --save-stats "$first"
 
-[ $fails -eq 0 ] && echo "calib_measured: ok" || echo "calib_measured: $fails failure(s)"
-[ $fails -eq 0 ]
+td_done calib_measured

@@ -35,6 +35,19 @@ within() {
   "$PY" -c "import sys; v,t=map(float,sys.argv[1:]); sys.exit(0 if 0.98*t <= v <= t + 1e-12 else 1)" "$1" "$2"
 }
 
+# td_misuse MODEL TEXT OPTIONS...: `compress MODEL OPTIONS` is a usage
+# error: exit 2, a message holding TEXT, and nothing written.
+td_misuse() {
+  local model=$1 text=$2
+  shift 2
+  rm -f "$T/x.onnx"
+  "$BIN" compress "$model" -o "$T/x.onnx" "$@" 2> "$T/err.txt"
+  local rc=$?
+  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
+  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
+  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+}
+
 # ONNX Runtime in the process (--calib, eval, end-of-compress timing): the
 # library found the default way, and its one-time allocations suppressed
 # in the ASan build's leak check.

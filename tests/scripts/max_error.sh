@@ -19,17 +19,9 @@
 #   bash tests/scripts/max_error.sh BINARY SRCDIR
 #
 # Exit 0 pass, 1 fail.
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
 MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
-unset ONNXTD_ORT_LIB
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # the cost model would keep this small CNN above 0.7 of its parameters
 COMMON=(--allow-slower --runs 0 --threads 1)
 HELD=(--inputs "$T/in/img_00.npy" --inputs "$T/in/img_05.npy")
@@ -210,12 +202,7 @@ PYEOF
 misuse() {  # TEXT OPTIONS...
   local text=$1
   shift
-  rm -f "$T/x.onnx"
-  "$BIN" compress "$MODEL" -o "$T/x.onnx" "$@" 2> "$T/err.txt"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
-  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
-  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+  td_misuse "$MODEL" "$text" "$@"
 }
 misuse "--max-error and --min-agreement need --calib" --max-error 0.1
 misuse "--bound-output names what the bound judges" --bound-output logits
@@ -225,5 +212,4 @@ misuse "not --rank, --ratio, --tol or --vbmf" --calib "$T/in" --ratio 0.5 --max-
 misuse "--max-error needs a number in (0, 1e+06] or 'off'" --calib "$T/in" --max-error -1
 misuse "--min-agreement needs a number in (0, 1] or 'off'" --calib "$T/in" --min-agreement 2
 
-[ $fails -eq 0 ] && echo "max_error: ok" || echo "max_error: $fails failure(s)"
-[ $fails -eq 0 ]
+td_done max_error

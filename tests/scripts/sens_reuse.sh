@@ -17,17 +17,9 @@
 #   bash tests/scripts/sens_reuse.sh BINARY SRCDIR
 #
 # Exit 0 pass, 1 fail.
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
 MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRCDIR/tests/lsan-ort.supp:print_suppressions=0}"
-unset ONNXTD_ORT_LIB
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 COMMON=(--allow-slower --runs 0 --threads 1)
 E=1e-4
 
@@ -116,12 +108,7 @@ cmp -s "$T/w.sens" "$T/w.before" && fail "other inputs: the cache was not rewrit
 misuse() {  # TEXT OPTIONS...
   local text=$1
   shift
-  rm -f "$T/x.onnx"
-  "$BIN" compress "$MODEL" -o "$T/x.onnx" "$@" "${COMMON[@]}" 2> "$T/err.txt"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
-  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
-  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+  td_misuse "$MODEL" "$text" "$@" "${COMMON[@]}"
 }
 echo "my notes" > "$T/notes.txt"
 misuse "is not a sensitivity cache of onnxtd" --calib "$T/in" --target-params 0.4 \
@@ -134,5 +121,4 @@ misuse "options.sensitivity MEASURED needs options.calib" --target-params 0.4 \
 misuse "options.sensitivity MEASURED needs options.calib" --calib "$T/in" \
   --ratio 0.5 --sensitivity measured
 
-[ $fails -eq 0 ] && echo "sens_reuse: ok" || echo "sens_reuse: $fails failure(s)"
-[ $fails -eq 0 ]
+td_done sens_reuse

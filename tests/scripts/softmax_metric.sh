@@ -102,12 +102,7 @@ cmp -s "$T/js.onnx" "$T/all_0.1.onnx" || fail "calib_stats.js's statistics wrote
 misuse() {  # TEXT OPTIONS...
   local text=$1
   shift
-  rm -f "$T/x.onnx"
-  "$BIN" compress "$M" -o "$T/x.onnx" "$@" 2> "$T/err.txt"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$*: exit $rc, wanted 2"
-  grep -qF -- "$text" "$T/err.txt" || fail "$*: message lacks '$text': $(cat "$T/err.txt")"
-  [ ! -e "$T/x.onnx" ] || fail "$*: an output was written"
+  td_misuse "$M" "$text" "$@"
 }
 misuse "--softmax-metric needs --calib or --act-stats" --softmax-metric 0.1
 misuse "--softmax-metric needs a number in (0, 1e+06] or 'off'" --calib "$T/cal" --softmax-metric 0
