@@ -140,17 +140,23 @@ td_status td_svd_metric(const double *ww, int64_t m, int64_t n,
         (st = td_dec_alloc(&out->right, (size_t)r, (size_t)n, err)))
         goto done;
     /* right = V_r^T, left = W_w V_r; then each pair rescaled to equal
-     * norms, as td_svd's square-root split balances its two layers */
+     * norms, as td_svd's square-root split balances its two layers. The
+     * plain error of the projection is ||W_w||^2 - sum ||W_w v_q||^2 (the
+     * v_q orthonormal): the columns' norms before the rescaling. */
     for (int64_t q = 0; q < r; q++)
         for (int64_t i = 0; i < n; i++)
             out->right[q * n + i] = vec[i * n + q];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)r,
                 (int)n, 1.0, ww, (int)n, out->right, (int)n, 0.0, out->left,
                 (int)r);
+    double all = 0, kept = 0;
+    for (size_t i = 0; i < (size_t)m * (size_t)n; i++)
+        all += ww[i] * ww[i];
     for (int64_t q = 0; q < r; q++) {
         double c = 0;
         for (int64_t i = 0; i < m; i++)
             c += out->left[i * r + q] * out->left[i * r + q];
+        kept += c;
         c = sqrt(sqrt(c));  /* sqrt of the column's norm */
         if (!(c > 0))
             continue;
@@ -158,19 +164,6 @@ td_status td_svd_metric(const double *ww, int64_t m, int64_t n,
             out->left[i * r + q] /= c;
         for (int64_t i = 0; i < n; i++)
             out->right[q * n + i] *= c;
-    }
-    /* the plain error of the projection: ||W_w||^2 - ||W_w V_r||^2 (each
-     * pair's product is W_w v_q v_q^T, of norm ||W_w v_q||) */
-    double all = 0, kept = 0;
-    for (size_t i = 0; i < (size_t)m * (size_t)n; i++)
-        all += ww[i] * ww[i];
-    for (int64_t q = 0; q < r; q++) {
-        double a2 = 0, b2 = 0;
-        for (int64_t i = 0; i < m; i++)
-            a2 += out->left[i * r + q] * out->left[i * r + q];
-        for (int64_t i = 0; i < n; i++)
-            b2 += out->right[q * n + i] * out->right[q * n + i];
-        kept += a2 * b2;
     }
     out->m = m;
     out->n = n;
