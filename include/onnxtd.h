@@ -421,6 +421,16 @@ typedef struct onnxtd_compress_options {
      * outputs, a training head left in). */
     const char *const *bound_outputs;
     size_t n_bound_outputs;
+    /* With the bound: probability maps (a float output, neither class
+     * scores nor a state, whose every value in the original's outputs
+     * lies in [0, 1]: a sigmoid's segmentation mask or detector map) keep
+     * a mask IoU of at least min_iou on every held-out input, each map
+     * binarised at iou_threshold (a value > it is on) as its user reads
+     * it. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
+     * no probability map is judged: refused (ONNXTD_EUSAGE).
+     * iou_threshold 0: ONNXTD_DEFAULT_IOU_THRESHOLD. */
+    double min_iou;
+    double iou_threshold;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -433,6 +443,7 @@ typedef struct onnxtd_compress_options {
  * 0 and 1 lost a little and the plain metric 1.5 points. */
 #define ONNXTD_DEFAULT_SOFTMAX_METRIC 0.1
 #define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
+#define ONNXTD_DEFAULT_IOU_THRESHOLD 0.5
 
 /* The data-free layer error cap: on the bench models (bench/README.md,
  * "Data-free defaults") two layers at 0.32 and 0.38 took PP-OCRv4 rec's

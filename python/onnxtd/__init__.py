@@ -168,6 +168,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              min_agreement: Union[float, str, None] = None,
              softmax_metric: Union[float, str, None] = None,
              bound_outputs: Optional[Sequence[str]] = None,
+             min_iou: Optional[float] = None,
+             iou_threshold: Optional[float] = None,
              latency_cache: Optional[PathLike] = None,
              sens_cache: Optional[PathLike] = None,
              external_data: Optional[str] = None, size_threshold: int = 1024,
@@ -204,6 +206,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     None for the library's default, "off" for none, or a number;
     ``max_error="off"`` with a ``min_agreement`` bounds by the agreement
     alone; ``bound_outputs`` (names) limits the outputs it judges.
+    ``min_iou``: probability maps (outputs whose values are all in [0, 1])
+    keep this mask IoU on every held-out input, binarised at
+    ``iou_threshold`` (None: 0.5); with ``max_error="off"`` it bounds
+    alone.
     ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
     softmax is factored in the softmax's metric plus this share of the
     plain output error (None: 0.1, "off": the plain error).
@@ -239,6 +245,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     o.max_error = _bound(max_error, "max_error")
     o.softmax_metric = _bound(softmax_metric, "softmax_metric")
     o.min_agreement = _bound(min_agreement, "min_agreement")
+    if min_iou is not None:
+        o.min_iou = float(min_iou)
+    if iou_threshold is not None:
+        o.iou_threshold = float(iou_threshold)
     if latency_cache is not None:  # before any work
         _regular_or_absent(latency_cache, "the latency cache")
     o.latency_cache = (os.fsencode(latency_cache)

@@ -120,7 +120,9 @@ class CompressOptions(ctypes.Structure):
                 ("n_state", ctypes.c_size_t),
                 ("softmax_metric", ctypes.c_double),
                 ("bound_outputs", ctypes.POINTER(ctypes.c_char_p)),
-                ("n_bound_outputs", ctypes.c_size_t)]
+                ("n_bound_outputs", ctypes.c_size_t),
+                ("min_iou", ctypes.c_double),
+                ("iou_threshold", ctypes.c_double)]
 
 
 def new_compress_options() -> CompressOptions:

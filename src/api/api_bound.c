@@ -23,15 +23,24 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
 {
     *use = 0;
     memset(br, 0, sizeof *br);
-    int given = opts->max_error > 0 || opts->min_agreement > 0;
+    int iou = opts->min_iou > 0;
+    int given = opts->max_error > 0 || opts->min_agreement > 0 || iou;
     if (isnan(opts->max_error) || isinf(opts->max_error) ||
         isnan(opts->min_agreement) || opts->min_agreement > 1)
         return td_err_set(err, TD_EUSAGE, "options.max_error must be a "
                           "finite rel. L2 and options.min_agreement at most 1");
+    if (isnan(opts->min_iou) || opts->min_iou > 1 ||
+        !(opts->iou_threshold >= 0 && opts->iou_threshold < 1))
+        return td_err_set(err, TD_EUSAGE, "options.min_iou must be at most 1 "
+                          "and options.iou_threshold in [0, 1)");
+    if (opts->iou_threshold > 0 && !iou)
+        return td_err_set(err, TD_EUSAGE, "options.iou_threshold is where "
+                          "options.min_iou binarises the maps: give min_iou");
     if (given && !calib)
-        return td_err_set(err, TD_EUSAGE, "options.max_error and "
-                          "options.min_agreement need options.calib: the bound "
-                          "is on the deviation measured on held-out inputs");
+        return td_err_set(err, TD_EUSAGE, "options.max_error, "
+                          "options.min_agreement and options.min_iou need "
+                          "options.calib: the bound is on the deviation "
+                          "measured on held-out inputs");
     if (opts->n_bound_outputs && !opts->bound_outputs)
         return td_err_set(err, TD_EUSAGE, "options.n_bound_outputs %zu "
                           "with options.bound_outputs NULL",
@@ -41,16 +50,17 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
             return td_err_set(err, TD_EUSAGE, "options.bound_outputs[%zu] "
                               "is NULL", i);
     int bounded = calib && !per_layer_budget(opts) &&
-                  (opts->max_error >= 0 || opts->min_agreement > 0);
+                  (opts->max_error >= 0 || opts->min_agreement > 0 || iou);
     if (opts->n_bound_outputs && !bounded)
         return td_err_set(err, TD_EUSAGE, "options.bound_outputs name what "
                           "the bound judges: they need options.calib and a "
                           "bound (a target_params or target_flops budget or "
-                          "none, max_error not off unless min_agreement is "
-                          "given)");
+                          "none, max_error not off unless min_agreement or "
+                          "min_iou is given)");
     if (given && per_layer_budget(opts))
-        return td_err_set(err, TD_EUSAGE, "options.max_error and "
-                          "options.min_agreement take a target_params or "
+        return td_err_set(err, TD_EUSAGE, "options.max_error, "
+                          "options.min_agreement and options.min_iou take a "
+                          "target_params or "
                           "target_flops budget or none, not a per-layer one "
                           "(rank, ratio, tol, vbmf)");
     /* the default bound holds a global budget asked for, and with no
@@ -62,7 +72,10 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
     /* --max-error off with --min-agreement A: the agreement alone bounds
      * (a CTC recogniser's per-step top-1 is what its decoding reads, and
      * its probabilities' rel. L2 is far stricter than its accuracy) */
-    int agreement_only = opts->max_error < 0 && opts->min_agreement > 0;
+    /* likewise the mask IoU of a segmentation or detection map: what its
+     * user reads is the map binarised, not its rel. L2 */
+    int agreement_only = opts->max_error < 0 &&
+                         (opts->min_agreement > 0 || iou);
     if (!calib || (opts->max_error < 0 && !agreement_only) ||
         per_layer_budget(opts))
         return TD_OK;
@@ -72,6 +85,9 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
     br->min_agreement = opts->min_agreement > 0 ? opts->min_agreement
                         : opts->min_agreement < 0 ? -1
                         : ONNXTD_DEFAULT_MIN_AGREEMENT;
+    br->min_iou = iou ? opts->min_iou : -1;
+    br->iou_threshold = opts->iou_threshold > 0 ? opts->iou_threshold
+                                                : ONNXTD_DEFAULT_IOU_THRESHOLD;
     if (o->global == TD_GLOBAL_NONE)
         o->global = TD_GLOBAL_PARAMS;
     else

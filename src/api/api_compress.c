@@ -74,7 +74,7 @@ static const size_t known_sizes[] = {
     END(progress), END(progress_ctx), END(progress_work), END(command),
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
     END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
-    END(softmax_metric), END(n_bound_outputs),
+    END(softmax_metric), END(n_bound_outputs), END(iou_threshold),
     sizeof(onnxtd_compress_options)};
 #undef END
 
@@ -392,6 +392,8 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .ort_lib = in->ort_lib,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
+        .iou_threshold = in->iou_threshold > 0 ? in->iou_threshold
+                                               : ONNXTD_DEFAULT_IOU_THRESHOLD,
     };
     if ((s = api_state_loop(in->state, in->n_state, "options.state",
                             &r->loop_names, &co.loop, err)) ||

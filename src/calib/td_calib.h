@@ -78,13 +78,15 @@ void td_calib_holdout_tail(size_t n, size_t k, unsigned char *held);
  * predecessor, the first of each run of consecutive samples the sample's
  * own. So an original's outputs kept in refs depend on where their run
  * began: callers keep those runs the same between calls (the held-out
- * tail, or calibration inputs counted from the first). Fills *out
+ * tail, or calibration inputs counted from the first). Probability maps'
+ * mask IoU is counted at iou_threshold (0: not). Fills *out
  * (td_measured_free). */
 td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
                            td_array **refs, const td_calib_loop *loop,
-                           td_measured *out, td_err_t *err);
+                           double iou_threshold, td_measured *out,
+                           td_err_t *err);
 
 /* One calibrated compression, in three steps around the compression
  * pass: td_calib_begin loads the runtime, opens the inputs, decides which
@@ -102,6 +104,8 @@ typedef struct td_calib_opts {
      * the last ones, one sequence, and each model is measured on them in
      * its own loop (td_calib_measure) */
     td_calib_loop loop;
+    double iou_threshold;        /* probability maps' mask IoU binarised at
+                                    this; 0: not measured */
 } td_calib_opts;
 
 typedef struct td_calib td_calib;

@@ -44,13 +44,14 @@ static double budget_at(double s, double floor)
     return 1 - s * (1 - floor);
 }
 
-/* The largest rel. L2 and the lowest agreement over m's outputs, and
- * whether both are within the bound. */
+/* The largest rel. L2, the lowest agreement and the lowest mask IoU over
+ * m's outputs judged, and whether they are within the bound. */
 static int judge(const td_measured *m, const td_bound_report *br,
                  td_bound_step *st)
 {
     st->rel_l2 = 0;
     st->agreement = -1;
+    st->iou = -1;
     for (size_t i = 0; i < m->n_out; i++) {
         const td_measured_output *o = &m->out[i];
         if (!td_bound_judges(br, o->name))
@@ -61,13 +62,36 @@ static int judge(const td_measured *m, const td_bound_report *br,
         if (o->agreement >= 0 &&
             (st->agreement < 0 || o->agreement < st->agreement))
             st->agreement = o->agreement;
+        if (o->iou_min >= 0 && (st->iou < 0 || o->iou_min < st->iou))
+            st->iou = o->iou_min;
     }
     /* without a rel. L2 bound a NaN output is still outside */
     int ok = br->max_error < 0 ? !isnan(st->rel_l2)
                                : st->rel_l2 <= br->max_error;
     if (br->min_agreement >= 0 && st->agreement >= 0)
         ok &= st->agreement >= br->min_agreement;
+    if (br->min_iou >= 0 && st->iou >= 0)
+        ok &= st->iou >= br->min_iou;
     return ok;
+}
+
+/* A mask IoU asked for with no probability map among the outputs judged,
+ * or an agreement alone with no class scores, would bound nothing: a
+ * usage error, not a model written unbounded. */
+static td_status bounds_something(const td_bound_report *br,
+                                  const td_bound_step *st, td_err_t *err)
+{
+    if (br->min_iou >= 0 && st->iou < 0)
+        return td_err_set(err, TD_EUSAGE, "min_iou bounds nothing here: no "
+                          "output judged looks like a probability map "
+                          "(float, neither class scores nor a state, every "
+                          "value of the original's in [0, 1])");
+    if (br->max_error < 0 && br->min_iou < 0 && st->agreement < 0)
+        return td_err_set(err, TD_EUSAGE, "min_agreement without max_error "
+                          "bounds nothing here: no output looks like class "
+                          "scores (float, rank 2 or 3, last axis > 1); "
+                          "give max_error");
+    return TD_OK;
 }
 
 /* One step: a fork of m compressed at budget(s), measured untimed. A
@@ -86,6 +110,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     st->target = so.target;
     st->also_flops = so.also_flops;
     st->agreement = -1;
+    st->iou = -1;
     int step = o->reuse ? td_reuse_next_step(o->reuse) : 0;
     td_arena *a = td_arena_new();
     td_graph *g = a ? td_model_fork_graph(m, a) : NULL;
@@ -109,14 +134,8 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
         goto done;
     st->planned = 1;
     st->within = judge(&ms, br, st);
-    if (br->max_error < 0 && st->agreement < 0) {
-        /* an agreement alone with no class scores would bound nothing */
-        rc = td_err_set(err, TD_EUSAGE, "min_agreement without max_error "
-                        "bounds nothing here: no output looks like class "
-                        "scores (float, rank 2 or 3, last axis > 1); "
-                        "give max_error");
+    if ((rc = bounds_something(br, st, err)))
         goto done;
-    }
     if (st->within)
         br->best_step = step;
 done:
@@ -152,11 +171,15 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
 {
     if (!st->planned)
         snprintf(buf, len, "the allocation cannot reach it");
-    else if (st->agreement >= 0)
-        snprintf(buf, len, "largest output rel. L2 %.4g, lowest top-1 "
-                 "agreement %.4g", st->rel_l2, st->agreement);
-    else
-        snprintf(buf, len, "largest output rel. L2 %.4g", st->rel_l2);
+    else {
+        int n = snprintf(buf, len, "largest output rel. L2 %.4g", st->rel_l2);
+        if (st->agreement >= 0 && n >= 0 && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, ", lowest top-1 "
+                          "agreement %.4g", st->agreement);
+        if (st->iou >= 0 && n >= 0 && (size_t)n < len)
+            snprintf(buf + n, len - (size_t)n, ", lowest mask IoU %.4g",
+                     st->iou);
+    }
 }
 
 static const char *where(const td_calib *c)

@@ -47,10 +47,11 @@ static td_status pair_outputs(const td_rt_session *a, const td_rt_session *b,
 }
 
 static td_status compare(const td_array *x, const td_array *y,
-                         const td_array *in, size_t n_in,
+                         const td_array *in, size_t n_in, double iou_t,
                          const char *sample, struct pair *p, td_err_t *err)
 {
     td_eval_acc *acc = &p->acc;
+    acc->iou_t = iou_t;
     if (!td_array_same_shape(x, y)) {
         char sx[128], sy[128];
         td_array_shape_str(x->dims, x->ndim, sx, sizeof sx);
@@ -87,6 +88,7 @@ static td_status fill(struct pair *p, size_t n, td_measured *out)
         o->agreement = p[i].acc.scores && p[i].acc.rows
                            ? (double)p[i].acc.agree / (double)p[i].acc.rows
                            : -1;
+        td_eval_mask_iou(&p[i].acc, &o->iou_min, &o->iou_mean);
     }
     return TD_OK;
 }
@@ -114,7 +116,8 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
                            const td_samples *smp, size_t n_in,
                            const unsigned char *use, size_t runs,
                            td_array **refs, const td_calib_loop *loop,
-                           td_measured *out, td_err_t *err)
+                           double iou_threshold, td_measured *out,
+                           td_err_t *err)
 {
     int own_ra = 0, own_pa = 0;
     memset(out, 0, sizeof *out);
@@ -160,7 +163,8 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
             (s = td_rt_run(b, vb, n_in, NULL, 0, &rb, err)))
             goto done;
         for (size_t k = 0; k < na && !s; k++)
-            s = compare(&ra[k], &rb[p[k].b], in, n_in, sample, &p[k], err);
+            s = compare(&ra[k], &rb[p[k].b], in, n_in, iou_threshold, sample,
+                        &p[k], err);
         if (s)
             goto done;
         /* this step's outputs feed the next; the ones before are done */
@@ -186,6 +190,7 @@ td_status td_calib_measure(td_rt *rt, td_rt_session *a, td_rt_session *b,
         td_array_free_n(in, n_in);
         in = NULL;
     }
+    out->iou_threshold = iou_threshold;
     if (!out->samples) {
         s = td_err_set(err, TD_EUSAGE, "no input to measure the deviation on");
         goto done;

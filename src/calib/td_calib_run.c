@@ -212,7 +212,8 @@ td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
     if (!s) {
         c->n_refs_out = td_rt_n_outputs(a);
         s = td_calib_measure(c->rt, a, b, c->smp, c->n_in, use, runs,
-                             c->refs, &c->o.loop, out, err);
+                             c->refs, &c->o.loop, c->o.iou_threshold, out,
+                             err);
     }
     if (!s)
         c->model_runs += fresh + out->samples;

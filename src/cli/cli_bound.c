@@ -1,4 +1,4 @@
-/* --max-error and --min-agreement: a number, or "off" for no bound. */
+/* --max-error, --min-agreement, --min-iou: a number, or "off" for no bound. */
 #include <string.h>
 
 #include "cli.h"

@@ -194,6 +194,17 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
                             &a->co.min_agreement))
             return OPT_USAGE;
         a->bound_given |= a->co.min_agreement > 0;
+    } else if (cli_is(arg, "--min-iou")) {
+        if (cli_parse_bound(argc, argv, i, "--min-iou", 1, &a->co.min_iou))
+            return OPT_USAGE;
+        a->bound_given |= a->co.min_iou > 0;
+    } else if (cli_is(arg, "--iou-threshold")) {
+        const char *v = cli_value(argc, argv, i, "--iou-threshold");
+        if (!v || cli_parse_double(v, &a->co.iou_threshold) ||
+            !(a->co.iou_threshold > 0 && a->co.iou_threshold < 1)) {
+            cli_error("--iou-threshold needs a number in (0, 1)");
+            return OPT_USAGE;
+        }
     } else if (cli_is(arg, "--softmax-metric")) {
         if (cli_parse_bound(argc, argv, i, "--softmax-metric", 1e6,
                             &a->co.softmax_metric))
@@ -329,20 +340,26 @@ static int check_args(int argc, char **argv, compress_args *a)
         return -1;
     }
     if (a->bound_given && !a->n_calib) {
-        cli_error("--max-error and --min-agreement need --calib: the bound "
-                  "is on the deviation measured on held-out inputs");
+        cli_error("--max-error, --min-agreement and --min-iou need --calib: "
+                  "the bound is on the deviation measured on held-out inputs");
         return -1;
     }
     if (a->bound_given && (a->rank > 0 || a->ratio > 0 || a->use_tol ||
                            a->vbmf)) {
-        cli_error("--max-error and --min-agreement take --target-params, "
-                  "--target-flops or no budget, not --rank, --ratio, --tol "
-                  "or --vbmf");
+        cli_error("--max-error, --min-agreement and --min-iou take "
+                  "--target-params, --target-flops or no budget, not --rank, "
+                  "--ratio, --tol or --vbmf");
+        return -1;
+    }
+    if (a->co.iou_threshold > 0 && !(a->co.min_iou > 0)) {
+        cli_error("--iou-threshold is where --min-iou binarises the maps: "
+                  "give --min-iou");
         return -1;
     }
     if (a->n_bound_outputs &&
         (!a->n_calib || a->rank > 0 || a->ratio > 0 || a->use_tol || a->vbmf ||
-         (a->co.max_error < 0 && !(a->co.min_agreement > 0)))) {
+         (a->co.max_error < 0 && !(a->co.min_agreement > 0) &&
+          !(a->co.min_iou > 0)))) {
         cli_error("--bound-output names what the bound judges: it needs "
                   "--calib, --target-params, --target-flops or no budget, "
                   "and a bound (not --max-error off alone)");

@@ -1,6 +1,7 @@
 /* The deviation of one output from its reference, summed over samples:
  * rel. L2 = ||b - a|| / ||a||, cosine = <a, b> / (||a|| ||b||), the
- * largest |b - a|, top-1 agreement over the last axis of class scores. */
+ * largest |b - a|, top-1 agreement over the last axis of class scores,
+ * the IoU of probability maps binarised at a threshold. */
 #include <math.h>
 
 #include "eval/td_eval_internal.h"
@@ -35,6 +36,44 @@ static size_t argmax(const td_array *a, size_t from, size_t n)
     return best - from;
 }
 
+/* One sample's IoU of the maps binarised at m->iou_t, as a user of a
+ * segmentation mask or a detector's text map reads them; a reference
+ * value outside [0, 1] marks the output as no probability map. */
+static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
+                     size_t n)
+{
+    size_t inter = 0, uni = 0;
+    if (!td_array_is_float(a->dtype)) {
+        m->not_map = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = td_array_get(a, i), y = td_array_get(b, i);
+        if (!(x >= 0 && x <= 1)) {
+            m->not_map = 1;
+            return;
+        }
+        int on_a = x > m->iou_t, on_b = y > m->iou_t;  /* NaN in b: off */
+        inter += on_a && on_b;
+        uni += on_a || on_b;
+    }
+    double v = uni ? (double)inter / (double)uni : 1.0;
+    if (!m->iou_n || v < m->iou_min)
+        m->iou_min = v;
+    m->iou_sum += v;
+    m->iou_n++;
+}
+
+int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean)
+{
+    *min = *mean = -1;
+    if (!(m->iou_t > 0) || m->not_map || !m->iou_n || m->scores || m->state)
+        return 0;
+    *min = m->iou_min;
+    *mean = m->iou_sum / (double)m->iou_n;
+    return 1;
+}
+
 void td_eval_acc_add(td_eval_acc *m, const td_array *a, const td_array *b,
                      double elem_rtol, double elem_atol)
 {
@@ -62,6 +101,8 @@ void td_eval_acc_add(td_eval_acc *m, const td_array *a, const td_array *b,
         if (elem_rtol >= 0 && fabs(d) > elem_atol + elem_rtol * fabs(x))
             m->elem_mismatch++;
     }
+    if (m->iou_t > 0 && !m->not_map)
+        add_mask(m, a, b, n);
     if (!m->state && td_eval_looks_like_scores(a)) {
         m->scores = 1;
         size_t c = (size_t)a->dims[a->ndim - 1];

@@ -18,6 +18,12 @@ typedef struct td_eval_acc {
     int state;             /* shaped as an input: a state fed back, not scores */
     size_t state_input;    /* with state: which input (index in the sample) */
     size_t rows, agree;    /* top-1 over the last axis */
+    /* mask IoU of a probability map, binarised at iou_t (> iou_t is on;
+     * 0: not counted), per sample: set iou_t before the first add */
+    double iou_t;
+    int not_map;           /* a reference value outside [0, 1], or NaN */
+    size_t iou_n;          /* samples counted */
+    double iou_sum, iou_min;
 } td_eval_acc;
 
 /* The rule for "class scores": a float output of rank 2 ([N, C]) or 3
@@ -25,6 +31,13 @@ typedef struct td_eval_acc {
  * Rank-4 outputs are feature maps or masks (NCHW), whose last axis is a
  * width, so argmax over it means nothing. */
 int td_eval_looks_like_scores(const td_array *a);
+/* The mask IoU of m over its samples: the lowest and the mean of the
+ * per-sample IoU of the maps binarised at m->iou_t (a sample where
+ * neither map has a pixel on counts 1). 0 when m is no probability map
+ * (a float output that is neither class scores nor a state, whose
+ * reference values all lie in [0, 1], as a sigmoid's do), with *min and
+ * *mean then -1. */
+int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean);
 /* Marks m when out has the dtype and shape of one of the sample's n_in
  * inputs: a recurrent state the caller feeds back (an RNN's hidden state,
  * e.g. Silero VAD's stateN for its input state), whose argmax means nothing

@@ -167,6 +167,8 @@ typedef struct td_measured_output {
     double rel_l2, max_abs, cosine;
     double agreement;      /* top-1 agreement of class scores; < 0: not
                               class scores */
+    double iou_min, iou_mean;  /* a probability map's mask IoU per input,
+                                  the lowest and the mean; < 0: no map */
     int state;             /* shaped like one of the inputs: a state the
                               caller feeds back (an RNN's) */
     char *state_input;     /* with state: that input's name */
@@ -180,6 +182,8 @@ typedef struct td_bound_step {
     int planned;           /* 0: the allocation cannot reach it */
     double rel_l2;         /* the largest over the outputs */
     double agreement;      /* the lowest over class scores; < 0: none */
+    double iou;            /* the lowest mask IoU over probability maps
+                              and inputs; < 0: none */
     int within;            /* both within the bound */
     double seconds;
 } td_bound_step;
@@ -195,6 +199,9 @@ typedef struct td_bound_report {
                                     every one */
     size_t n_outputs;
     double min_agreement;  /* top-1 agreement of class scores; < 0: none */
+    double min_iou;        /* mask IoU of probability maps on every input;
+                              < 0: none */
+    double iou_threshold;  /* the maps binarised at: > it is on */
     td_global_kind kind;   /* the budget's unit */
     double asked;          /* the budget asked for; 0: none (the smallest
                               model within the bound was searched for) */
@@ -245,6 +252,7 @@ typedef struct td_measured {
                               its state outputs fed back (--state) */
     td_measured_output *out;
     size_t n_out;
+    double iou_threshold;  /* the probability maps' mask IoU binarised at */
     size_t runs;           /* timed runs per model; 0: not timed */
     double ms_before, ms_after;  /* median latency per run */
     char runtime[48];      /* ONNX Runtime's version */

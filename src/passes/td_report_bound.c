@@ -32,6 +32,8 @@ static void step_json(td_buf *b, const td_bound_step *st)
     num_or_null(b, st->planned ? st->rel_l2 : -1);
     td_json_key(b, "min_top1_agreement");
     num_or_null(b, st->planned ? st->agreement : -1);
+    td_json_key(b, "min_mask_iou");
+    num_or_null(b, st->planned ? st->iou : -1);
     td_json_key(b, "within"); td_json_bool(b, st->within);
     td_json_key(b, "seconds"); td_json_num(b, st->seconds);
     td_json_close(b, '}');
@@ -46,6 +48,9 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
     td_json_open(b, '{');
     td_json_key(b, "max_rel_l2"); num_or_null(b, br->max_error);
     td_json_key(b, "min_top1_agreement"); num_or_null(b, br->min_agreement);
+    td_json_key(b, "min_mask_iou"); num_or_null(b, br->min_iou);
+    td_json_key(b, "iou_threshold");
+    num_or_null(b, br->min_iou >= 0 ? br->iou_threshold : -1);
     /* the outputs judged: only when named (null: every one) */
     td_json_key(b, "outputs");
     if (br->n_outputs) {
@@ -93,10 +98,13 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
     if (br->max_error >= 0)
         td_buf_printf(b, "%srel. L2 <= %.4g%s", br->n_outputs ? ""
                       : "every output's ", br->max_error,
-                      br->min_agreement >= 0 ? ", " : "");
+                      br->min_agreement >= 0 || br->min_iou >= 0 ? ", " : "");
     if (br->min_agreement >= 0)
-        td_buf_printf(b, "class scores' top-1 agreement >= %.4g",
-                      br->min_agreement);
+        td_buf_printf(b, "class scores' top-1 agreement >= %.4g%s",
+                      br->min_agreement, br->min_iou >= 0 ? ", " : "");
+    if (br->min_iou >= 0)
+        td_buf_printf(b, "probability maps' mask IoU (at %.4g) >= %.4g on "
+                      "every input", br->iou_threshold, br->min_iou);
     if (br->max_error < 0)
         td_buf_printf(b, " (no rel. L2 bound)");
     if (br->asked > 0)
@@ -114,6 +122,8 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
             td_buf_printf(b, "largest rel. L2 %.4g", st->rel_l2);
         if (st->planned && st->agreement >= 0)
             td_buf_printf(b, ", lowest agreement %.4g", st->agreement);
+        if (st->planned && st->iou >= 0)
+            td_buf_printf(b, ", lowest mask IoU %.4g", st->iou);
         td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
                       st->seconds);
     }
@@ -136,15 +146,23 @@ int td_bound_judges(const td_bound_report *br, const char *name)
 
 void td_bound_str(const td_bound_report *br, char *buf, size_t len)
 {
-    int n;
-    if (br->max_error < 0)
-        n = snprintf(buf, len, "min_agreement %.4g (no max_error)",
-                     br->min_agreement);
-    else if (br->min_agreement >= 0)
-        n = snprintf(buf, len, "max_error %.4g and min_agreement %.4g",
-                     br->max_error, br->min_agreement);
-    else
+    int n = 0;
+    const char *sep = "";
+    buf[0] = '\0';
+    if (br->max_error >= 0) {
         n = snprintf(buf, len, "max_error %.4g", br->max_error);
+        sep = " and ";
+    }
+    if (br->min_agreement >= 0 && n >= 0 && (size_t)n < len) {
+        n += snprintf(buf + n, len - (size_t)n, "%smin_agreement %.4g", sep,
+                      br->min_agreement);
+        sep = " and ";
+    }
+    if (br->min_iou >= 0 && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, "%smin_iou %.4g (at %.4g)",
+                      sep, br->min_iou, br->iou_threshold);
+    if (br->max_error < 0 && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " (no max_error)");
     /* the outputs judged, as far as the buffer goes */
     for (size_t i = 0; i < br->n_outputs && n >= 0 && (size_t)n < len; i++)
         n += snprintf(buf + n, len - (size_t)n, "%s'%s'",

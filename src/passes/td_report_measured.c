@@ -89,6 +89,17 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
             td_json_null(b);
         else
             td_json_num(b, o->agreement);
+        /* a probability map's mask IoU per input (null: no map) */
+        td_json_key(b, "mask_iou");
+        if (o->iou_min < 0) {
+            td_json_null(b);
+        } else {
+            td_json_open(b, '{');
+            td_json_key(b, "threshold"); td_json_num(b, m->iou_threshold);
+            td_json_key(b, "min"); td_json_num(b, o->iou_min);
+            td_json_key(b, "mean"); td_json_num(b, o->iou_mean);
+            td_json_close(b, '}');
+        }
         td_json_key(b, "state"); td_json_bool(b, o->state);
         td_json_key(b, "state_input");
         if (o->state_input)
@@ -138,6 +149,9 @@ static void output_text(td_buf *b, const td_measured_output *o)
                   o->max_abs, o->cosine);
     if (o->agreement >= 0)
         td_buf_printf(b, ", top-1 agreement %.1f%%", 100 * o->agreement);
+    if (o->iou_min >= 0)
+        td_buf_printf(b, ", mask IoU %.4f (lowest %.4f)", o->iou_mean,
+                      o->iou_min);
 }
 
 void td_report_measured_text(td_buf *b, const td_measured *m)

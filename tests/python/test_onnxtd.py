@@ -312,6 +312,35 @@ def main(tmp: str) -> None:
         assert e.status == onnxtd.Status.EUSAGE and "nope" in e.message, e
     assert not os.path.exists(os.path.join(tmp, "rnn_x.onnx"))
 
+    # min_iou / iou_threshold reach the library: a sigmoid map bounded by
+    # its mask IoU alone, at the threshold given (numpy's IoU agrees)
+    import sigmoid_map_model
+    mdir = os.path.join(tmp, "map")
+    sigmoid_map_model.make(mdir)
+    mp = os.path.join(mdir, "map.onnx")
+    mo = os.path.join(mdir, "map_c.onnx")
+    _, mr = onnxtd.compress(mp, output=mo, calib=os.path.join(mdir, "in"),
+                            max_error="off", min_iou=0.9, iou_threshold=0.4,
+                            allow_slower=True, threads=1, measure_runs=-1,
+                            with_report=True)
+    mb = mr["measured"]["bound"]
+    assert mb["min_mask_iou"] == 0.9 and mb["iou_threshold"] == 0.4, mb
+    mi = mr["measured"]["outputs"][0]["mask_iou"]
+    held = [os.path.join(mdir, "in", f) for f in ("x_00.npy", "x_05.npy")]
+    import contextlib, io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        sigmoid_map_model.iou(mp, mo, 0.4, held)
+    lo, mean = map(float, buf.getvalue().split()[:2])
+    assert mi["min"] >= 0.9 and abs(mi["min"] - lo) < 1e-6, (mi, lo)
+    assert abs(mi["mean"] - mean) < 1e-6, (mi, mean)
+    try:
+        onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
+                        calib=os.path.join(mdir, "in"), iou_threshold=0.3)
+        raise AssertionError("iou_threshold without min_iou was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "min_iou" in e.message, e
+
     # errors: bad bytes raise onnxtd.Error with the library's message
     try:
         onnxtd.info(b"\x08\x07\x12\xff\xff not a model")

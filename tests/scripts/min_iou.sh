@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The mask-IoU bound (`compress --calib ... --min-iou U [--iou-threshold
+# T]`) on a small model whose output "mask" is a sigmoid map
+# (tests/tools/sigmoid_map_model.py; 8 inputs, the default hold-out x_00
+# and x_05), against that tool's numpy evaluation of both models:
+# - with --max-error off the IoU alone bounds: the report's lowest and mean
+#   per-input IoU of the written model equal numpy's, the lowest is >= U,
+#   and the search tried a step below U (so the bound decided); the second
+#   output (values above 1) gets no IoU;
+# - --iou-threshold moves where the maps are binarised (numpy's at 0.3);
+# - a budget the bound cannot meet is refused, exit 1, nothing written,
+#   the message naming the bound and the most compression within it;
+# - misuse exits 2, nothing written: no --calib, --iou-threshold alone,
+#   values out of range, a per-layer budget, no probability map judged.
+#
+#   bash tests/scripts/min_iou.sh BINARY SRCDIR
+#
+# Exit 0 pass, 1 fail.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
+TOOL=$SRCDIR/tests/tools/sigmoid_map_model.py
+"$PY" "$TOOL" make "$T" || { echo "FAIL: making the model"; exit 1; }
+MODEL=$T/map.onnx
+COMMON=(--allow-slower --runs 0 --threads 1)
+HELD=("$T/in/x_00.npy" "$T/in/x_05.npy")
+
+# check REPORT MODEL THRESHOLD U: the report's IoU of "mask" is numpy's,
+# at least U, and "feat" has none
+check() {
+  local ref
+  ref=$("$PY" "$TOOL" iou "$MODEL" "$2" "$3" "${HELD[@]}") || { fail "numpy on $2"; return; }
+  "$PY" - "$1" "$3" "$4" $ref <<'PYEOF' || fail "report $1 against numpy ($ref)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+t, u, lo, mean, feat = map(float, sys.argv[2:])
+out = {o["name"]: o for o in r["measured"]["outputs"]}
+m = out["mask"]["mask_iou"]
+print("  mask IoU at %g: report %.6f / %.6f, numpy %.6f / %.6f" % (t, m["min"], m["mean"], lo, mean))
+assert m["threshold"] == t, m
+assert abs(m["min"] - lo) < 1e-6 and abs(m["mean"] - mean) < 1e-6, (m, lo, mean)
+assert m["min"] >= u, (m, u)
+assert feat > 1 and out["feat"]["mask_iou"] is None, (feat, out["feat"])
+b = r["measured"]["bound"]
+assert b["met"] and b["max_rel_l2"] is None and b["min_mask_iou"] == u, b
+assert b["iou_threshold"] == t, b
+steps = [s for s in b["steps"] if s["planned"]]
+assert any(s["min_mask_iou"] < u and not s["within"] for s in steps), steps
+assert all((s["min_mask_iou"] >= u) == s["within"] for s in steps), steps
+assert r["totals"]["model_params_after"] < r["totals"]["model_params_before"], r["totals"]
+PYEOF
+}
+
+# ---- the IoU alone bounds, at the default threshold and at 0.3 (where
+# most of this map is on, so a higher U decides)
+for tu in 0.5:0.9 0.3:0.99; do
+  t=${tu%:*} u=${tu#*:}
+  topt=()
+  [ $t = 0.5 ] || topt=(--iou-threshold $t)
+  "$BIN" compress "$MODEL" -o "$T/c$t.onnx" --calib "$T/in" --max-error off \
+    --min-iou $u "${topt[@]}" "${COMMON[@]}" --report "$T/c$t.json" 2> "$T/c$t.txt" ||
+    { cat "$T/c$t.txt"; fail "compress --min-iou $u ${topt[*]}"; continue; }
+  check "$T/c$t.json" "$T/c$t.onnx" $t $u
+  grep -qF "mask IoU (at $t) >= $u on every input (no rel. L2 bound)" "$T/c$t.txt" ||
+    fail "the text names the bound: $(grep bound: "$T/c$t.txt")"
+done
+# the two thresholds measure different maps: the test can tell them apart
+a=$(json "$T/c0.5.json" 'r["measured"]["outputs"][0]["mask_iou"]["mean"]')
+b=$(json "$T/c0.3.json" 'r["measured"]["outputs"][0]["mask_iou"]["mean"]')
+[ "$a" != "$b" ] || fail "IoU at 0.5 and 0.3 alike ($a)"
+
+# ---- refused: a budget beyond the bound
+rm -f "$T/r.onnx"
+"$BIN" compress "$MODEL" -o "$T/r.onnx" --calib "$T/in" --max-error off \
+  --min-iou 0.99 --target-params 0.3 "${COMMON[@]}" 2> "$T/r.txt"
+rc=$?
+[ $rc -eq 1 ] || fail "--min-iou 0.99 --target-params 0.3: exit $rc, wanted 1"
+[ ! -e "$T/r.onnx" ] || fail "a refused budget wrote a model"
+grep -qF "min_iou 0.99 (at 0.5) (no max_error)" "$T/r.txt" ||
+  fail "the refusal names the bound: $(cat "$T/r.txt")"
+grep -qF "lowest mask IoU" "$T/r.txt" || fail "the refusal gives the IoU measured: $(cat "$T/r.txt")"
+
+# ---- misuse
+td_misuse "$MODEL" "need --calib" --min-iou 0.9
+td_misuse "$MODEL" "give --min-iou" --calib "$T/in" --iou-threshold 0.3
+td_misuse "$MODEL" "--min-iou needs a number" --calib "$T/in" --min-iou 1.5
+td_misuse "$MODEL" "--iou-threshold needs a number" --calib "$T/in" --min-iou 0.9 --iou-threshold 1
+td_misuse "$MODEL" "not --rank" --calib "$T/in" --min-iou 0.9 --ratio 0.5
+td_misuse "$MODEL" "min_iou bounds nothing here" --calib "$T/in" --min-iou 0.9 \
+  --bound-output feat "${COMMON[@]}"
+"$PY" "$SRCDIR/tests/tools/make_images.py" "$T/img" 4 64 --seed 3 >/dev/null ||
+  fail "making the images"
+td_misuse "$SRCDIR/tests/onnx_models/small_cnn.onnx" "min_iou bounds nothing here" \
+  --calib "$T/img" --min-iou 0.9 "${COMMON[@]}"
+td_done min_iou
