@@ -22,6 +22,10 @@ typedef struct td_eval_loop {
     size_t n;                /* 0: no loop */
 } td_eval_loop;
 
+/* Where eval binarises probability maps for their mask IoU (compress's
+ * default --iou-threshold): reported, not a criterion. */
+#define TD_EVAL_IOU_THRESHOLD 0.5
+
 typedef struct td_eval_opts {
     const char *model_a;
     const char *model_b;          /* NULL: A against output_K.pb */

@@ -6,7 +6,7 @@
 # - with --max-error off the IoU alone bounds: the report's lowest and mean
 #   per-input IoU of the written model equal numpy's, the lowest is >= U,
 #   and the search tried a step below U (so the bound decided); the second
-#   output (values above 1) gets no IoU;
+#   output (values above 1) gets no IoU; `eval` reports the same IoU;
 # - --iou-threshold moves where the maps are binarised (numpy's at 0.3);
 # - a budget the bound cannot meet is refused, exit 1, nothing written,
 #   the message naming the bound and the most compression within it;
@@ -63,6 +63,17 @@ for tu in 0.5:0.9 0.3:0.99; do
   grep -qF "mask IoU (at $t) >= $u on every input (no rel. L2 bound)" "$T/c$t.txt" ||
     fail "the text names the bound: $(grep bound: "$T/c$t.txt")"
 done
+# eval reports the same IoU (at its fixed 0.5) on the held-out inputs
+"$BIN" eval "$MODEL" "$T/c0.5.onnx" --inputs "${HELD[0]}" --inputs "${HELD[1]}" \
+  --runs 0 --json > "$T/ev.json" || fail "eval"
+"$PY" - "$T/ev.json" "$T/c0.5.json" <<'PYEOF' || fail "eval's mask IoU against compress's"
+import json, sys
+e = {o["name"]: o for o in json.load(open(sys.argv[1]))["outputs"]}
+c = {o["name"]: o for o in json.load(open(sys.argv[2]))["measured"]["outputs"]}
+assert e["feat"]["mask_iou"] is None, e["feat"]
+for k in ("threshold", "min", "mean"):
+    assert abs(e["mask"]["mask_iou"][k] - c["mask"]["mask_iou"][k]) < 1e-9, (e["mask"], c["mask"])
+PYEOF
 # the two thresholds measure different maps: the test can tell them apart
 a=$(json "$T/c0.5.json" 'r["measured"]["outputs"][0]["mask_iou"]["mean"]')
 b=$(json "$T/c0.3.json" 'r["measured"]["outputs"][0]["mask_iou"]["mean"]')
