@@ -401,7 +401,11 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         return s;
     o->stats = td_calib_statistics(r->cal);
     if (in->sensitivity == ONNXTD_SENSITIVITY_MEASURED) {
-        if ((s = td_calib_sens(r->cal, m, o, in->sens_cache, &r->sens, err))) {
+        /* on the outputs the bound judges: a price the mask alone sets
+         * when only the mask is judged */
+        if ((s = td_calib_sens(r->cal, m, o, in->bound_outputs,
+                               in->n_bound_outputs, in->sens_cache,
+                               &r->sens, err))) {
             td_err_prefix(err, "%s: measuring the sensitivity: ",
                           td_model_path(m));
             return s;

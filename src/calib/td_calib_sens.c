@@ -54,13 +54,28 @@ typedef struct probe {
     char **names;
     double *err2;
     size_t runs;
+    const char *const *outputs;  /* those measured; NULL: every one */
+    size_t n_outputs;
 } probe;
 
-/* The largest rel. L2 over the outputs (a NaN output counts as huge). */
-static double worst(const td_measured *ms)
+static int measured_here(const probe *p, const char *name)
+{
+    if (!p->n_outputs)
+        return 1;
+    for (size_t i = 0; i < p->n_outputs; i++)
+        if (!strcmp(p->outputs[i], name))
+            return 1;
+    return 0;
+}
+
+/* The largest rel. L2 over the outputs measured (a NaN output counts as
+ * huge). */
+static double worst(const probe *p, const td_measured *ms)
 {
     double d = 0;
     for (size_t i = 0; i < ms->n_out; i++) {
+        if (!measured_here(p, ms->out[i].name))
+            continue;
         double x = ms->out[i].rel_l2;
         if (!(x <= d))
             d = isnan(x) ? HUGE_VAL : x;
@@ -85,7 +100,7 @@ static td_status probe_fork(probe *p, const regex_t *include, double *dev,
     if (!s)
         s = td_calib_measure_on(p->c, p->m, g, p->use, 0, &ms, err);
     if (!s)
-        *dev = worst(&ms);
+        *dev = worst(p, &ms);
     p->runs += td_calib_model_runs(p->c) - runs0;
     td_measured_free(&ms);
     if (rep)
@@ -230,10 +245,12 @@ static td_status pick_inputs(probe *p, size_t *k, td_err_t *err)
 }
 
 td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
+                        const char *const *outputs, size_t n_outputs,
                         const char *cache, td_sens **out, td_err_t *err)
 {
     double t0 = now();
-    probe p = {.c = c, .m = m, .po = *o};
+    probe p = {.c = c, .m = m, .po = *o, .outputs = outputs,
+               .n_outputs = n_outputs};
     p.po.global = TD_GLOBAL_NONE;
     p.po.target = 0;
     p.po.also_flops = 0;
@@ -250,7 +267,8 @@ td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
     td_sens *sn = NULL;
     td_status s = p.po.reuse ? pick_inputs(&p, &k, err)
                              : td_err_set(err, TD_ENOMEM, "out of memory");
-    if (!s && cache && !(s = td_sens_key(c, m, o, p.use, &key, err)))
+    if (!s && cache && !(s = td_sens_key(c, m, o, outputs, n_outputs, p.use,
+                                           &key, err)))
         s = td_sens_load(cache, key, &sn, err);
     if (!s && sn) {
         sn->info.from_cache = 1;

@@ -9,7 +9,8 @@
  * TD_SENS_GROUPS groups of consecutive layers; for each group a fork of
  * the model with only that group's chains is run on the first
  * TD_SENS_INPUTS calibration inputs, and the largest rel. L2 over the
- * outputs, d_g, is measured against the original. With output deviations
+ * outputs (those the bound judges), d_g, is measured against the
+ * original. With output deviations
  * adding in squares, d^2 ~ sum_l s_l^2 e_l^2, the group's sensitivity is
  * s_g = d_g / sqrt(sum_{l in g} e_l^2), and each of its layers' squared
  * error is priced s_g^(2 TD_SENS_POWER) (normalised to a mean of 1 over
@@ -47,8 +48,11 @@
 typedef struct td_sens td_sens;
 
 /* Measures (or reads from `cache`, NULL: none) the weights for m, whose
- * compression runs with o (its budget is replaced by the probe's). */
+ * compression runs with o (its budget is replaced by the probe's), on
+ * the outputs named (the bound's --bound-output; NULL / 0: every output),
+ * which the cache's key then includes. */
 td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
+                        const char *const *outputs, size_t n_outputs,
                         const char *cache, td_sens **out, td_err_t *err);
 /* For td_compress_opts.layer_weight (ctx: a td_sens). */
 double td_sens_weight(void *ctx, const char *layer);

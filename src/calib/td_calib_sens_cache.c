@@ -47,6 +47,7 @@ td_sens *td_sens_alloc(size_t n)
 }
 
 td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
+                      const char *const *outputs, size_t n_outputs,
                       const unsigned char *use, uint64_t *key, td_err_t *err)
 {
     uint8_t *buf = NULL;
@@ -64,6 +65,10 @@ td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
     h = fnv(h, set, sizeof set);
     h = fnv(h, &lam, sizeof lam);
     h = fnv(h, &ratio, sizeof ratio);
+    /* the outputs measured, when not all (a cache of every output's
+     * keeps its key) */
+    for (size_t i = 0; i < n_outputs; i++)
+        h = fnv(h, outputs[i], strlen(outputs[i]) + 1);
     td_samples *smp = td_calib_samples(c);
     td_calib_calibration_set(c, &n);
     size_t n_in = 0;

@@ -21,6 +21,7 @@ td_sens *td_sens_alloc(size_t n);
 /* The cache key: FNV-1a over the model's bytes, the probe inputs and the
  * settings that decide the probe. */
 td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
+                      const char *const *outputs, size_t n_outputs,
                       const unsigned char *use, uint64_t *key, td_err_t *err);
 
 /* Reads `path`: TD_OK with *out set when it holds key's weights, TD_OK

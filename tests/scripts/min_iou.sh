@@ -10,6 +10,8 @@
 # - --iou-threshold moves where the maps are binarised (numpy's at 0.3);
 # - a budget the bound cannot meet is refused, exit 1, nothing written,
 #   the message naming the bound and the most compression within it;
+# - --sensitivity measured measures on the outputs the bound judges, and
+#   its cache's key tells them apart;
 # - misuse exits 2, nothing written: no --calib, --iou-threshold alone,
 #   values out of range, a per-layer budget, no probability map judged.
 #
@@ -89,6 +91,31 @@ rc=$?
 grep -qF "min_iou 0.99 (at 0.5) (no max_error)" "$T/r.txt" ||
   fail "the refusal names the bound: $(cat "$T/r.txt")"
 grep -qF "lowest mask IoU" "$T/r.txt" || fail "the refusal gives the IoU measured: $(cat "$T/r.txt")"
+
+# ---- measured sensitivity on the outputs judged: "feat" (conv0's ReLU)
+# does not move with conv1, so judged alone it prices conv1 at 0; the
+# mask moves with both; a cache of one is not the other's
+for o in mask feat; do
+  "$BIN" compress "$MODEL" -o "$T/s_$o.onnx" --calib "$T/in" --target-params 0.7 \
+    --max-error 1 --bound-output $o --sensitivity measured --sens-cache "$T/w_$o.sens" \
+    "${COMMON[@]}" --report "$T/s_$o.json" 2> "$T/s_$o.txt" ||
+    { cat "$T/s_$o.txt"; fail "--sensitivity measured --bound-output $o"; }
+done
+"$PY" - "$T/w_mask.sens" "$T/w_feat.sens" <<'PYEOF' || fail "sensitivity per output judged"
+import sys
+def weights(p):
+    return {l.split()[2]: float(l.split()[1]) for l in open(p) if l.startswith("w ")}
+m, f = weights(sys.argv[1]), weights(sys.argv[2])
+print("  sensitivity weights, mask judged:", m, "feat judged:", f)
+assert f["conv1"] == 0 and f["conv0"] > 1, f
+assert m["conv1"] > 0.3 and m["conv0"] > 0.3, m
+PYEOF
+cp "$T/w_mask.sens" "$T/w_other.sens"
+"$BIN" compress "$MODEL" -o "$T/s_x.onnx" --calib "$T/in" --target-params 0.7 \
+  --max-error 1 --bound-output feat --sensitivity measured --sens-cache "$T/w_other.sens" \
+  "${COMMON[@]}" --report "$T/s_x.json" 2>/dev/null || fail "feat on mask's cache"
+[ "$(json "$T/s_x.json" 'r["measured"]["sensitivity"]["from_cache"]')" = False ] ||
+  fail "the mask's cache was read for feat"
 
 # ---- misuse
 td_misuse "$MODEL" "need --calib" --min-iou 0.9
