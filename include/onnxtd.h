@@ -426,7 +426,9 @@ typedef struct onnxtd_compress_options {
      * lies in [0, 1]: a sigmoid's segmentation mask or detector map) keep
      * a mask IoU of at least min_iou on every held-out input, each map
      * binarised at iou_threshold (a value > it is on) as its user reads
-     * it. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
+     * it; an input where the maps' union covers under 1 % of the map
+     * (no foreground) is left out, and with only such inputs their
+     * pixels' IoU together bounds. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
      * no probability map is judged: refused (ONNXTD_EUSAGE).
      * iou_threshold 0: ONNXTD_DEFAULT_IOU_THRESHOLD. */
     double min_iou;

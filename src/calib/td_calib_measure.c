@@ -88,7 +88,8 @@ static td_status fill(struct pair *p, size_t n, td_measured *out)
         o->agreement = p[i].acc.scores && p[i].acc.rows
                            ? (double)p[i].acc.agree / (double)p[i].acc.rows
                            : -1;
-        td_eval_mask_iou(&p[i].acc, &o->iou_min, &o->iou_mean);
+        td_eval_mask_iou(&p[i].acc, &o->iou_min, &o->iou_mean,
+                         &o->iou_empty);
     }
     return TD_OK;
 }

@@ -57,20 +57,36 @@ static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
         inter += on_a && on_b;
         uni += on_a || on_b;
     }
-    double v = uni ? (double)inter / (double)uni : 1.0;
+    m->pool_inter += inter;
+    m->pool_union += uni;
+    if ((double)uni < TD_EVAL_IOU_MIN_UNION * (double)n) {
+        m->iou_empty++;
+        return;
+    }
+    double v = (double)inter / (double)uni;
     if (!m->iou_n || v < m->iou_min)
         m->iou_min = v;
     m->iou_sum += v;
     m->iou_n++;
 }
 
-int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean)
+int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,
+                     size_t *empty)
 {
     *min = *mean = -1;
-    if (!(m->iou_t > 0) || m->not_map || !m->iou_n || m->scores || m->state)
+    *empty = 0;
+    if (!(m->iou_t > 0) || m->not_map || !(m->iou_n + m->iou_empty) ||
+        m->scores || m->state)
         return 0;
-    *min = m->iou_min;
-    *mean = m->iou_sum / (double)m->iou_n;
+    *empty = m->iou_empty;
+    if (m->iou_n) {
+        *min = m->iou_min;
+        *mean = m->iou_sum / (double)m->iou_n;
+    } else {
+        *min = *mean = m->pool_union ? (double)m->pool_inter /
+                                           (double)m->pool_union
+                                     : 1.0;
+    }
     return 1;
 }
 

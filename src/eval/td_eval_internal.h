@@ -24,7 +24,16 @@ typedef struct td_eval_acc {
     int not_map;           /* a reference value outside [0, 1], or NaN */
     size_t iou_n;          /* samples counted */
     double iou_sum, iou_min;
+    size_t iou_empty;      /* samples nearly empty on both sides */
+    size_t pool_inter, pool_union;  /* over every sample */
 } td_eval_acc;
+
+/* A sample whose union of the two binarised maps covers less than this
+ * share of the map is "nearly empty": both maps agree on all but that
+ * share of it, and its IoU, a ratio of a few pixels, says nothing (one
+ * pixel on in a photo of no foreground gives 0). Its IoU is left out of
+ * the lowest and the mean, and counted in iou_empty. */
+#define TD_EVAL_IOU_MIN_UNION 0.01
 
 /* The rule for "class scores": a float output of rank 2 ([N, C]) or 3
  * ([N, T, C], e.g. per-step character scores) whose last axis is > 1.
@@ -32,12 +41,14 @@ typedef struct td_eval_acc {
  * width, so argmax over it means nothing. */
 int td_eval_looks_like_scores(const td_array *a);
 /* The mask IoU of m over its samples: the lowest and the mean of the
- * per-sample IoU of the maps binarised at m->iou_t (a sample where
- * neither map has a pixel on counts 1). 0 when m is no probability map
- * (a float output that is neither class scores nor a state, whose
- * reference values all lie in [0, 1], as a sigmoid's do), with *min and
- * *mean then -1. */
-int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean);
+ * per-sample IoU of the maps binarised at m->iou_t, over the samples that
+ * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, both
+ * are the IoU of all samples' pixels together, 1 with none on), and how
+ * many were nearly empty. 0 when m is no probability map (a float output
+ * that is neither class scores nor a state, whose reference values all
+ * lie in [0, 1], as a sigmoid's do), with *min and *mean then -1. */
+int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,
+                     size_t *empty);
 /* Marks m when out has the dtype and shape of one of the sample's n_in
  * inputs: a recurrent state the caller feeds back (an RNN's hidden state,
  * e.g. Silero VAD's stateN for its input state), whose argmax means nothing

@@ -58,10 +58,12 @@ char *td_eval_render_text(const td_eval_result *r)
         td_buf_printf(&b, "%-24s %-9s %-16s %10s %10s %12s  %s\n", e->name,
                       td_array_dtype_name(e->dtype_b), shape, rel, mx, cs, top);
         double lo, mean;
-        if (td_eval_mask_iou(&e->acc, &lo, &mean))
+        size_t empty;
+        if (td_eval_mask_iou(&e->acc, &lo, &mean, &empty))
             td_buf_printf(&b, "  a probability map: mask IoU at %g %.4f, "
-                          "lowest %.4f (per sample)\n", e->acc.iou_t, mean,
-                          lo);
+                          "lowest %.4f (per sample; %zu nearly empty on "
+                          "both sides left out)\n", e->acc.iou_t, mean, lo,
+                          empty);
         if (e->acc.nan_mismatch)
             td_buf_printf(&b, "  %zu elements NaN or infinite on one side only\n",
                           e->acc.nan_mismatch);
@@ -181,8 +183,9 @@ static void output_json(td_buf *b, const td_eval_opts *o, const td_eval_out *e)
     }
     top1_json(b, e);
     double lo, mean;
+    size_t empty;
     td_json_key(b, "mask_iou");
-    if (td_eval_mask_iou(&e->acc, &lo, &mean)) {
+    if (td_eval_mask_iou(&e->acc, &lo, &mean, &empty)) {
         td_json_open(b, '{');
         td_json_key(b, "threshold");
         td_json_num(b, e->acc.iou_t);
@@ -190,6 +193,8 @@ static void output_json(td_buf *b, const td_eval_opts *o, const td_eval_out *e)
         td_json_num(b, lo);
         td_json_key(b, "mean");
         td_json_num(b, mean);
+        td_json_key(b, "nearly_empty");
+        td_json_int(b, (int64_t)empty);
         td_json_close(b, '}');
     } else {
         td_json_null(b);

@@ -169,6 +169,8 @@ typedef struct td_measured_output {
                               class scores */
     double iou_min, iou_mean;  /* a probability map's mask IoU per input,
                                   the lowest and the mean; < 0: no map */
+    size_t iou_empty;      /* inputs left out of them: both maps nearly
+                              empty (eval/td_eval_internal.h) */
     int state;             /* shaped like one of the inputs: a state the
                               caller feeds back (an RNN's) */
     char *state_input;     /* with state: that input's name */

@@ -98,6 +98,8 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
             td_json_key(b, "threshold"); td_json_num(b, m->iou_threshold);
             td_json_key(b, "min"); td_json_num(b, o->iou_min);
             td_json_key(b, "mean"); td_json_num(b, o->iou_mean);
+            td_json_key(b, "nearly_empty");
+            td_json_int(b, (int64_t)o->iou_empty);
             td_json_close(b, '}');
         }
         td_json_key(b, "state"); td_json_bool(b, o->state);
@@ -150,8 +152,9 @@ static void output_text(td_buf *b, const td_measured_output *o)
     if (o->agreement >= 0)
         td_buf_printf(b, ", top-1 agreement %.1f%%", 100 * o->agreement);
     if (o->iou_min >= 0)
-        td_buf_printf(b, ", mask IoU %.4f (lowest %.4f)", o->iou_mean,
-                      o->iou_min);
+        td_buf_printf(b, ", mask IoU %.4f (lowest %.4f%s)", o->iou_mean,
+                      o->iou_min, o->iou_empty ? "; inputs nearly empty "
+                      "on both sides left out" : "");
 }
 
 void td_report_measured_text(td_buf *b, const td_measured *m)

@@ -10,8 +10,9 @@ numpy reference for the mask IoU `compress --min-iou` measures.
   sigmoid_map_model.py iou ORIG.onnx COMP.onnx T X.npy...
       each model's "mask" on each input, evaluated here in numpy (Conv
       1x1, Relu, Sigmoid, Identity: anything else is an error), binarised
-      at > T; prints the lowest and the mean per-input IoU (an empty union
-      counts 1) and the largest value of "feat".
+      at > T; prints the lowest and the mean per-input IoU over the inputs
+      whose union covers at least 1 % of the map (none: the IoU of all
+      pixels together, 1 when none is on) and the largest value of "feat".
 """
 import os
 import sys
@@ -96,7 +97,7 @@ def run(path, x):
 
 
 def iou(orig, comp, t, files):
-    vals, feat = [], 0.0
+    vals, feat, pool = [], 0.0, [0, 0]
     for f in files:
         x = np.load(f)
         a, fa = run(orig, x)
@@ -104,7 +105,14 @@ def iou(orig, comp, t, files):
         feat = max(feat, float(fa.max()))
         on_a, on_b = a > t, b > t
         uni = np.count_nonzero(on_a | on_b)
-        vals.append(np.count_nonzero(on_a & on_b) / uni if uni else 1.0)
+        inter = np.count_nonzero(on_a & on_b)
+        pool[0] += inter
+        pool[1] += uni
+        if uni < 0.01 * on_a.size:   # nearly empty on both sides: left out
+            continue
+        vals.append(inter / uni)
+    if not vals:   # all nearly empty: the pooled IoU
+        vals = [pool[0] / pool[1] if pool[1] else 1.0]
     print("%.12g %.12g %.6g" % (min(vals), sum(vals) / len(vals), feat))
 
 
