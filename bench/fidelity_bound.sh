@@ -8,7 +8,9 @@
 #   bash bench/fidelity_bound.sh TASK TAG [COMPRESS OPTIONS...]
 #   bash bench/fidelity_bound.sh isnet half-e05 --method tucker2 --target-params 0.5
 #
-# TASK: isnet | det | cls. Environment: OUT (bench/out/fidelity_bound),
+# TASK: isnet | det | cls. Environment: CALIBSET (the calibration
+# manifest calib_prep.py wrote, default TASK; det_photo: det's 4 rendered
+# pages and 4 photo-like ones), OUT (bench/out/fidelity_bound),
 # BIN (build/onnxtd), PHOTOS (skimage's data images; default: extracted
 # from Debian's python3-skimage package, as fidelity.sh does).
 # Results: one JSON line per run appended to $OUT/TASK.jsonl, printed too.
@@ -34,17 +36,18 @@ if [ -z "${PHOTOS:-}" ]; then
   fi
 fi
 [ -f "$OUT/eval/$TASK.json" ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out "$OUT/eval" >&2
-[ -f "$OUT/calib/$TASK.json" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" >&2
+CALIBSET=${CALIBSET:-$TASK}
+[ -f "$OUT/calib/$CALIBSET.json" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" >&2
 split=""
 [ "$TASK" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
-[ -d "$OUT/calib_npy/$TASK" ] ||
-  "$PY" bench/fidelity/manifest_npy.py "$OUT/calib/$TASK.json" "$src" "$OUT/calib_npy/$TASK" $split >&2
+[ -d "$OUT/calib_npy/$CALIBSET" ] ||
+  "$PY" bench/fidelity/manifest_npy.py "$OUT/calib/$CALIBSET.json" "$src" "$OUT/calib_npy/$CALIBSET" $split >&2
 
 dst=$OUT/models/$TASK-$TAG.onnx
 rep=$OUT/models/$TASK-$TAG.report.json
 log=$OUT/models/$TASK-$TAG.log
 rm -f "$dst" "$rep"
-cmd="$BIN compress $src -o $dst --calib $OUT/calib_npy/$TASK --runs 0 --report $rep $*"
+cmd="$BIN compress $src -o $dst --calib $OUT/calib_npy/$CALIBSET --runs 0 --report $rep $*"
 echo "== $cmd" >&2
 t0=$(date +%s.%N)
 rc=0
@@ -78,5 +81,7 @@ else:
         row["sensitivity"] = {k: si[k] for k in ("groups", "inputs", "from_cache", "model_runs", "seconds", "weight_min", "weight_max")}
     e = json.loads(ev)
     row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement") if k in e}
+    if "iou_mean" in e:
+        row["eval"]["per_input"] = {r["input"]: round(r["iou"], 4) for r in e["per_input"]}
 print(json.dumps(row))
 PYEOF

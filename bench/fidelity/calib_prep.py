@@ -9,7 +9,10 @@ ISNet: 8 of skimage's data images that are not among prep.py's six
        evaluation photos (motorcycle_right is left out too: it is the other
        half of motorcycle_left's stereo pair), preprocessed as prep.py does.
 det:   4 pages rendered with another seed than prep.py's, on plain and on
-       lightened calibration photos.
+       lightened calibration photos; det_photo.json: those and 4 pages
+       degraded as a photograph of paper is (gray, grained, rotated,
+       in perspective, unevenly lit, blurred, noisy, resized to the
+       input's square), from textures no evaluation input uses.
 cls:   16 text crops with another seed (half rotated 180 degrees).
 """
 import argparse
@@ -18,7 +21,7 @@ import os
 import random
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 import prep
 
@@ -58,6 +61,48 @@ def det_inputs(photos, out_dir, fonts):
     return entries
 
 
+PAPER_TEXTURES = ["gravel.png", "grass.png", "brick.png", "gravel.png"]
+assert not set(PAPER_TEXTURES) & set(prep.ISNET_PHOTOS + prep.BG_PHOTOS + CALIB_PHOTOS)
+
+
+def photo_page(rng, nrng, fonts, texture):
+    """A rendered page as a phone photo of it: paper with grain, the page
+    turned and seen at a slant, lit from one side, out of focus, noisy,
+    then stretched to 640 x 640 as a photo of another aspect is."""
+    w, h = 900, rng.choice([420, 560, 700])
+    shade = rng.randint(170, 225)
+    grain = texture.convert("L").resize((w, h), Image.BILINEAR)
+    paper = Image.blend(Image.new("L", (w, h), shade), grain, rng.uniform(0.1, 0.25))
+    im = prep.render_page(rng, fonts, paper.convert("RGB"), size=max(w, h)).convert("L")
+    im = im.rotate(rng.uniform(-25, 25), resample=Image.BILINEAR, expand=False,
+                   fillcolor=shade)
+    # a slanted view: the far edge shrunk by up to a fifth
+    k = rng.uniform(0.0, 0.2) * w
+    quad = (k, 0, 0, h, w, h, w - k, 0)   # upper-left, lower-left, lower-right, upper-right
+    im = im.transform((w, h), Image.QUAD, quad, resample=Image.BILINEAR, fillcolor=shade)
+    a = np.asarray(im, dtype=np.float32)
+    ang = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w]
+    t = ((xx / w - 0.5) * np.cos(ang) + (yy / h - 0.5) * np.sin(ang)) + 0.5
+    a = a * (rng.uniform(0.55, 0.8) + rng.uniform(0.2, 0.45) * t)
+    im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.6)))
+    a = np.asarray(im, dtype=np.float32) + nrng.normal(0, rng.uniform(3, 8), (h, w))
+    im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("RGB")
+    return im.resize((640, 640), Image.BILINEAR)
+
+
+def det_photo_inputs(photos, out_dir, fonts):
+    rng = random.Random(4321)
+    nrng = np.random.default_rng(4321)
+    entries = []
+    for i, p in enumerate(PAPER_TEXTURES):
+        tex = Image.open(os.path.join(photos, p))
+        prep.save(out_dir, "calib_det_photo%d" % i,
+                  prep.det_norm(photo_page(rng, nrng, fonts, tex)), entries)
+    return entries
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", required=True, help="directory with skimage's data images")
@@ -71,8 +116,10 @@ def main():
     man = {
         "isnet": {"input": "input", "output": "output", "inputs": isnet_inputs(a.photos, a.out, a.zoom)},
         "det": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_inputs(a.photos, a.out, fonts)},
+        "det_photo": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_photo_inputs(a.photos, a.out, fonts)},
         "cls": {"input": "x", "output": "softmax_0.tmp_0", "inputs": cls},
     }
+    man["det_photo"]["inputs"] = man["det"]["inputs"] + man["det_photo"]["inputs"]
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)
