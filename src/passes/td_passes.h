@@ -214,6 +214,8 @@ typedef struct td_bound_report {
     int met;               /* the model written is within the bound */
     td_bound_step steps[TD_BOUND_MAX_STEPS];
     size_t n_steps;
+    int saw_scores;        /* a step measured class scores among the
+                              outputs judged: the agreement bounds */
     size_t model_runs;     /* runs of a whole model in the runtime, the
                               final measurement's untimed ones included */
     double seconds;        /* the search, final compression excluded */

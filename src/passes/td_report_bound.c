@@ -83,10 +83,19 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
     td_json_close(b, '}');
 }
 
+/* The agreement named only where it bounds something: a model with no
+ * class scores among the outputs judged (measured at some step) is
+ * bounded without it, whatever min_agreement says. */
+static double agreement_of(const td_bound_report *br)
+{
+    return br->n_steps && !br->saw_scores ? -1 : br->min_agreement;
+}
+
 void td_report_bound_text(td_buf *b, const td_bound_report *br)
 {
     if (!br)
         return;
+    double min_agreement = agreement_of(br);
     td_buf_printf(b, "bound: ");
     if (br->n_outputs) {
         /* only these are judged; the others are measured and shown */
@@ -98,10 +107,10 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
     if (br->max_error >= 0)
         td_buf_printf(b, "%srel. L2 <= %.4g%s", br->n_outputs ? ""
                       : "every output's ", br->max_error,
-                      br->min_agreement >= 0 || br->min_iou >= 0 ? ", " : "");
-    if (br->min_agreement >= 0)
+                      min_agreement >= 0 || br->min_iou >= 0 ? ", " : "");
+    if (min_agreement >= 0)
         td_buf_printf(b, "class scores' top-1 agreement >= %.4g%s",
-                      br->min_agreement, br->min_iou >= 0 ? ", " : "");
+                      min_agreement, br->min_iou >= 0 ? ", " : "");
     if (br->min_iou >= 0)
         td_buf_printf(b, "probability maps' mask IoU (at %.4g) >= %.4g on "
                       "every input", br->iou_threshold, br->min_iou);
@@ -148,14 +157,15 @@ void td_bound_str(const td_bound_report *br, char *buf, size_t len)
 {
     int n = 0;
     const char *sep = "";
+    double min_agreement = agreement_of(br);
     buf[0] = '\0';
     if (br->max_error >= 0) {
         n = snprintf(buf, len, "max_error %.4g", br->max_error);
         sep = " and ";
     }
-    if (br->min_agreement >= 0 && n >= 0 && (size_t)n < len) {
+    if (min_agreement >= 0 && n >= 0 && (size_t)n < len) {
         n += snprintf(buf + n, len - (size_t)n, "%smin_agreement %.4g", sep,
-                      br->min_agreement);
+                      min_agreement);
         sep = " and ";
     }
     if (br->min_iou >= 0 && n >= 0 && (size_t)n < len)
