@@ -19,6 +19,7 @@
 #                in the plain output error, as before the metric)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
+#   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1)
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
 # sentences and voices, other text lines, other pages and photos). A row is
 # the exit code (a refusal's message), the parameters, the deviation the
@@ -106,7 +107,13 @@ prepare() {
   esac
 }
 
-options() {  # options CONFIG -> compress options
+options() {  # options CONFIG[+lL] -> compress options (+lL: --act-lambda L)
+  local extra=""
+  case $1 in *+l*) extra=" --act-lambda ${1##*+l}" ;; esac
+  echo "$(base_options "${1%%+*}")$extra"
+}
+
+base_options() {
   case $1 in
     default) echo "" ;;
     calib) echo "--calib $CAL $LOOP" ;;

@@ -427,8 +427,9 @@ typedef struct onnxtd_compress_options {
      * a mask IoU of at least min_iou on every held-out input, each map
      * binarised at iou_threshold (a value > it is on) as its user reads
      * it; an input where the maps' union covers under 1 % of the map
-     * (no foreground) is left out, and with only such inputs their
-     * pixels' IoU together bounds. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
+     * (no foreground) is left out, and with only such inputs, or a map
+     * of under 64 values per input, all inputs' values together give
+     * the IoU. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
      * no probability map is judged: refused (ONNXTD_EUSAGE).
      * iou_threshold 0: ONNXTD_DEFAULT_IOU_THRESHOLD. */
     double min_iou;

@@ -59,6 +59,10 @@ static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
     }
     m->pool_inter += inter;
     m->pool_union += uni;
+    if (n < TD_EVAL_IOU_MIN_PIXELS) {
+        m->iou_small = 1;
+        return;
+    }
     if ((double)uni < TD_EVAL_IOU_MIN_UNION * (double)n) {
         m->iou_empty++;
         return;
@@ -75,11 +79,12 @@ int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,
 {
     *min = *mean = -1;
     *empty = 0;
-    if (!(m->iou_t > 0) || m->not_map || !(m->iou_n + m->iou_empty) ||
-        m->scores || m->state)
+    if (!(m->iou_t > 0) || m->not_map ||
+        !(m->iou_n + m->iou_empty + (size_t)m->iou_small) || m->scores ||
+        m->state)
         return 0;
     *empty = m->iou_empty;
-    if (m->iou_n) {
+    if (m->iou_n && !m->iou_small) {
         *min = m->iou_min;
         *mean = m->iou_sum / (double)m->iou_n;
     } else {

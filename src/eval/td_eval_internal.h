@@ -26,6 +26,7 @@ typedef struct td_eval_acc {
     double iou_sum, iou_min;
     size_t iou_empty;      /* samples nearly empty on both sides */
     size_t pool_inter, pool_union;  /* over every sample */
+    int iou_small;         /* a map under TD_EVAL_IOU_MIN_PIXELS: pooled */
 } td_eval_acc;
 
 /* A sample whose union of the two binarised maps covers less than this
@@ -34,6 +35,11 @@ typedef struct td_eval_acc {
  * pixel on in a photo of no foreground gives 0). Its IoU is left out of
  * the lowest and the mean, and counted in iou_empty. */
 #define TD_EVAL_IOU_MIN_UNION 0.01
+/* A map of fewer elements than this per sample (a voice detector's one
+ * speech probability per chunk) has no IoU of its own per sample: it is
+ * 0 or 1. Such a map is judged by the IoU of all samples' elements
+ * together (of the speech decisions over the chunks). */
+#define TD_EVAL_IOU_MIN_PIXELS 64
 
 /* The rule for "class scores": a float output of rank 2 ([N, C]) or 3
  * ([N, T, C], e.g. per-step character scores) whose last axis is > 1.
@@ -42,9 +48,9 @@ typedef struct td_eval_acc {
 int td_eval_looks_like_scores(const td_array *a);
 /* The mask IoU of m over its samples: the lowest and the mean of the
  * per-sample IoU of the maps binarised at m->iou_t, over the samples that
- * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, both
- * are the IoU of all samples' pixels together, 1 with none on), and how
- * many were nearly empty. 0 when m is no probability map (a float output
+ * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, or the
+ * map is under TD_EVAL_IOU_MIN_PIXELS, both are the IoU of all samples'
+ * elements together, 1 with none on), and how many were nearly empty. 0 when m is no probability map (a float output
  * that is neither class scores nor a state, whose reference values all
  * lie in [0, 1], as a sigmoid's do), with *min and *mean then -1. */
 int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,

@@ -5,6 +5,7 @@
  * - a sample whose union covers less than TD_EVAL_IOU_MIN_UNION of the
  *   map (a photo of no foreground, where one pixel flips IoU from 1 to 0)
  *   is left out and counted; with only such samples, the pooled IoU;
+ * - a map of a single value per sample: the IoU over samples;
  * - no map: a reference value outside [0, 1], class scores, an integer
  *   output, or no threshold set. */
 #include <math.h>
@@ -103,6 +104,28 @@ static void check_counts(void)
     CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty) && lo == 0);
 }
 
+/* One probability per sample (a voice detector's per chunk): judged by
+ * the IoU of the decisions over all samples, 2 / 3 here. */
+static void check_small_map(void)
+{
+    static const float pa[4] = {0.9f, 0.9f, 0.1f, 0.8f};
+    static const float pb[4] = {0.7f, 0.2f, 0.3f, 0.6f};
+    int64_t d1[2] = {1, 1};
+    td_eval_acc m = fresh(0.5);
+    for (int i = 0; i < 4; i++) {
+        td_array x = {.dtype = TD_DT_FLOAT, .ndim = 2, .dims = d1,
+                      .data = (void *)&pa[i], .nbytes = sizeof(float)};
+        td_array y = x;
+        y.data = (void *)&pb[i];
+        td_eval_acc_add(&m, &x, &y, -1, 0);
+    }
+    double lo, mean;
+    size_t empty;
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty));
+    CHECK_MSG(fabs(lo - 2.0 / 3) < 1e-12 && lo == mean && empty == 0,
+              "small map: %.12g %.12g %zu", lo, mean, empty);
+}
+
 static void check_no_map(void)
 {
     static float a[N], b[N];
@@ -147,6 +170,7 @@ static void check_no_map(void)
 int main(void)
 {
     check_counts();
+    check_small_map();
     check_no_map();
     return TCHECK_DONE();
 }
