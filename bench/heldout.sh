@@ -19,6 +19,8 @@
 #                in the plain output error, as before the metric)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
+#   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
+#                probability map's IoU alone bounds (at 0.3 for det)
 #   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1)
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
 # sentences and voices, other text lines, other pages and photos). A row is
@@ -67,6 +69,7 @@ photos() {
 # prepare TASK: sets SRC (model), CAL (calibration source), EVAL (metric command prefix)
 prepare() {
   LOOP=""
+  IOU_T=0.5   # where the task binarises its map (calib-iou95)
   case $1 in
     vad|vad-if)
       local d=$OUT/vad
@@ -96,6 +99,7 @@ prepare() {
       local d=$OUT/img split=""
       photos
       [ "$1" = det ] && SRC=$MODELS/ch_PP-OCRv4_det_infer.onnx || SRC=$MODELS/ch_ppocr_mobile_v2.0_cls_infer.onnx
+      [ "$1" = det ] && IOU_T=0.3   # PaddleOCR's DB threshold
       [ -f $d/eval/$1.json ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out $d/eval >&2
       [ -f $d/calib/$1.json ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out $d/calib >&2
       [ "$1" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
@@ -122,6 +126,7 @@ base_options() {
     calib-agree) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.95" ;;
     calib-agree97) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.97" ;;
     calib-plain) echo "--calib $CAL $LOOP --softmax-metric off" ;;
+    calib-iou95) echo "--calib $CAL $LOOP --max-error off --min-iou 0.95 --iou-threshold $IOU_T" ;;
     calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
     calib-0.5) echo "--calib $CAL $LOOP --target-params 0.5" ;;
     *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;

@@ -132,6 +132,11 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
     td_json_close(b, '}');
 }
 
+/* Held-out inputs below this, a bound's verdict is a warning's matter:
+ * one or two inputs are a sample of what the model will see, not a
+ * measure of it. */
+#define TD_BOUND_FEW_INPUTS 4
+
 static void head(td_buf *b, const td_measured *m)
 {
     if (m->on_calibration)
@@ -194,6 +199,14 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
                       "interleaved runs\n", m->ms_before, m->ms_after,
                       m->ms_after / m->ms_before, m->runs);
     td_report_bound_text(b, m->bound);
+    if (m->bound && !m->in_loop && m->samples < TD_BOUND_FEW_INPUTS)
+        td_buf_printf(b, "warning: the bound was judged on %zu held-out "
+                      "input%s only: inputs unlike %s can deviate far more "
+                      "(PP-OCR det bounded by its mask IoU on one rendered "
+                      "page lost a photographed page); give more "
+                      "calibration inputs like the ones the model will "
+                      "see\n", m->samples, m->samples == 1 ? "" : "s",
+                      m->samples == 1 ? "it" : "them");
     sens_text(b, m->sens);
     td_report_refit_text(b, m->have_refit ? &m->refit : NULL);
 }

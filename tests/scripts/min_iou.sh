@@ -62,6 +62,8 @@ for tu in 0.5:0.9 0.3:0.99; do
     --min-iou $u "${topt[@]}" "${COMMON[@]}" --report "$T/c$t.json" 2> "$T/c$t.txt" ||
     { cat "$T/c$t.txt"; fail "compress --min-iou $u ${topt[*]}"; continue; }
   check "$T/c$t.json" "$T/c$t.onnx" $t $u
+  grep -qF "warning: the bound was judged on 2 held-out inputs only" "$T/c$t.txt" ||
+    fail "no warning for a bound on 2 held-out inputs"
   grep -qF "mask IoU (at $t) >= $u on every input (no rel. L2 bound)" "$T/c$t.txt" ||
     fail "the text names the bound: $(grep bound: "$T/c$t.txt")"
 done
