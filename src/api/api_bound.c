@@ -17,6 +17,12 @@ static int per_layer_budget(const onnxtd_compress_options *opts)
     }
 }
 
+double api_iou_threshold(const onnxtd_compress_options *opts)
+{
+    return opts->iou_threshold > 0 ? opts->iou_threshold
+                                   : ONNXTD_DEFAULT_IOU_THRESHOLD;
+}
+
 td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                           td_compress_opts *o, td_bound_report *br, int *use,
                           td_err_t *err)
@@ -86,8 +92,7 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                         : opts->min_agreement < 0 ? -1
                         : ONNXTD_DEFAULT_MIN_AGREEMENT;
     br->min_iou = iou ? opts->min_iou : -1;
-    br->iou_threshold = opts->iou_threshold > 0 ? opts->iou_threshold
-                                                : ONNXTD_DEFAULT_IOU_THRESHOLD;
+    br->iou_threshold = api_iou_threshold(opts);
     if (o->global == TD_GLOBAL_NONE)
         o->global = TD_GLOBAL_PARAMS;
     else

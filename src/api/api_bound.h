@@ -10,6 +10,10 @@
  * budget filled (and, with no budget asked, o turned into a parameter
  * budget for the search). Invalid combinations are TD_EUSAGE, messages
  * naming the option fields. Call after o's budget is set, with calib said. */
+/* Where probability maps are binarised for their mask IoU: the one asked
+ * for, else ONNXTD_DEFAULT_IOU_THRESHOLD. */
+double api_iou_threshold(const onnxtd_compress_options *opts);
+
 td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                           td_compress_opts *o, td_bound_report *br, int *use,
                           td_err_t *err);

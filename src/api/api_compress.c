@@ -392,8 +392,7 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .ort_lib = in->ort_lib,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
-        .iou_threshold = in->iou_threshold > 0 ? in->iou_threshold
-                                               : ONNXTD_DEFAULT_IOU_THRESHOLD,
+        .iou_threshold = api_iou_threshold(in),
     };
     if ((s = api_state_loop(in->state, in->n_state, "options.state",
                             &r->loop_names, &co.loop, err)) ||

@@ -48,6 +48,8 @@ onnxtd_status onnxtd_eval_loop(const onnxtd_eval_options *o,
         .rtol = o->rtol, .min_cosine = o->min_cosine,
         .min_agreement = o->min_agreement,
         .elem_rtol = o->elem_rtol, .elem_atol = o->elem_atol,
+        /* compress's default, so both report the same IoU */
+        .iou_threshold = ONNXTD_DEFAULT_IOU_THRESHOLD,
     };
     const char **names = NULL;
     if ((n_state && (s = api_need(state, fn, "state", e))) ||

@@ -134,7 +134,6 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
         goto done;
     st->planned = 1;
     st->within = judge(&ms, br, st);
-    br->saw_scores |= st->agreement >= 0;
     if ((rc = bounds_something(br, st, err)))
         goto done;
     if (st->within)

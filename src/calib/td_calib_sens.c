@@ -58,23 +58,13 @@ typedef struct probe {
     size_t n_outputs;
 } probe;
 
-static int measured_here(const probe *p, const char *name)
-{
-    if (!p->n_outputs)
-        return 1;
-    for (size_t i = 0; i < p->n_outputs; i++)
-        if (!strcmp(p->outputs[i], name))
-            return 1;
-    return 0;
-}
-
 /* The largest rel. L2 over the outputs measured (a NaN output counts as
  * huge). */
 static double worst(const probe *p, const td_measured *ms)
 {
     double d = 0;
     for (size_t i = 0; i < ms->n_out; i++) {
-        if (!measured_here(p, ms->out[i].name))
+        if (!td_outputs_name(p->outputs, p->n_outputs, ms->out[i].name))
             continue;
         double x = ms->out[i].rel_l2;
         if (!(x <= d))

@@ -151,7 +151,7 @@ static td_status compare(eval_ctx *c, size_t sample, td_eval_out *e,
         e->ndim = a->ndim < 8 ? a->ndim : 8;
         memcpy(e->dims, a->dims, e->ndim * sizeof *e->dims);
     }
-    e->acc.iou_t = TD_EVAL_IOU_THRESHOLD;
+    e->acc.iou_t = c->o->iou_threshold;
     td_eval_acc_add(&e->acc, a, b, c->o->elem_rtol, c->o->elem_atol);
     return TD_OK;
 }

@@ -22,10 +22,6 @@ typedef struct td_eval_loop {
     size_t n;                /* 0: no loop */
 } td_eval_loop;
 
-/* Where eval binarises probability maps for their mask IoU (compress's
- * default --iou-threshold): reported, not a criterion. */
-#define TD_EVAL_IOU_THRESHOLD 0.5
-
 typedef struct td_eval_opts {
     const char *model_a;
     const char *model_b;          /* NULL: A against output_K.pb */
@@ -45,6 +41,9 @@ typedef struct td_eval_opts {
      * second sample on, the loop inputs are its outputs of the sample
      * before (with stored outputs: A's) */
     td_eval_loop loop;
+    /* probability maps' mask IoU binarised at this (reported, not a
+     * criterion); 0: not measured */
+    double iou_threshold;
 } td_eval_opts;
 
 /* Runs the evaluation; *report is text or JSON (malloc'd), *pass 1 when

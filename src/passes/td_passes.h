@@ -214,8 +214,6 @@ typedef struct td_bound_report {
     int met;               /* the model written is within the bound */
     td_bound_step steps[TD_BOUND_MAX_STEPS];
     size_t n_steps;
-    int saw_scores;        /* a step measured class scores among the
-                              outputs judged: the agreement bounds */
     size_t model_runs;     /* runs of a whole model in the runtime, the
                               final measurement's untimed ones included */
     double seconds;        /* the search, final compression excluded */
@@ -286,6 +284,9 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br);
 void td_report_bound_text(td_buf *b, const td_bound_report *br);
 /* "max_error 0.05 and min_agreement 0.98", as messages name the bound. */
 void td_bound_str(const td_bound_report *br, char *buf, size_t len);
+/* Is name among outputs[0..n) (every name when n is 0)? The outputs a
+ * bound judges, and measured sensitivity measures. */
+int td_outputs_name(const char *const *outputs, size_t n, const char *name);
 /* Does the bound judge output name (every one when br lists none)? */
 int td_bound_judges(const td_bound_report *br, const char *name);
 /* The refit (null / nothing when rr is NULL; td_report_refit.c). */

@@ -88,7 +88,10 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
  * bounded without it, whatever min_agreement says. */
 static double agreement_of(const td_bound_report *br)
 {
-    return br->n_steps && !br->saw_scores ? -1 : br->min_agreement;
+    for (size_t i = 0; i < br->n_steps; i++)
+        if (br->steps[i].agreement >= 0)
+            return br->min_agreement;
+    return br->n_steps ? -1 : br->min_agreement;
 }
 
 void td_report_bound_text(td_buf *b, const td_bound_report *br)
@@ -143,14 +146,19 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
                   "%zu\n", br->layers_factored, br->layers_reused);
 }
 
-int td_bound_judges(const td_bound_report *br, const char *name)
+int td_outputs_name(const char *const *outputs, size_t n, const char *name)
 {
-    if (!br->n_outputs)
+    if (!n)
         return 1;
-    for (size_t i = 0; i < br->n_outputs; i++)
-        if (!strcmp(br->outputs[i], name))
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(outputs[i], name))
             return 1;
     return 0;
+}
+
+int td_bound_judges(const td_bound_report *br, const char *name)
+{
+    return td_outputs_name(br->outputs, br->n_outputs, name);
 }
 
 void td_bound_str(const td_bound_report *br, char *buf, size_t len)
