@@ -9,6 +9,7 @@
 #define GRAM "gram/"
 #define SUM "sum/"
 #define ROWS "rows/"
+#define TAPS TD_STATS_TAPS_PREFIX
 
 void td_calib_holdout(size_t n, size_t k, unsigned char *held)
 {
@@ -38,6 +39,11 @@ struct acc {
     const char *x;            /* borrowed from the session's output name */
     size_t gram, sum, rows;   /* output indices */
     int has_sum;
+    size_t taps;              /* its taps/X output, with has_taps */
+    int has_taps;
+    double *t;                /* taps: sum over runs, tn values */
+    size_t tn;
+    int64_t t_nsp, t_runs;
     int64_t c;                /* channels, from the first run */
     double *g, *s;            /* c x c and c */
     int64_t count;
@@ -65,6 +71,8 @@ static td_status find_outputs(const td_rt_session *ses, struct acc **out,
                 e->rows = k, have_rows = 1;
             if (!strncmp(o, SUM, strlen(SUM)) && !strcmp(o + strlen(SUM), e->x))
                 e->sum = k, e->has_sum = 1;
+            if (!strncmp(o, TAPS, strlen(TAPS)) && !strcmp(o + strlen(TAPS), e->x))
+                e->taps = k, e->has_taps = 1;
         }
         if (!have_rows) {
             td_err_set(err, TD_EINPUT, "the statistics model has '%s' but no "
@@ -125,6 +133,41 @@ static td_status add_run(struct acc *e, const td_array *gram,
     return TD_OK;
 }
 
+/* Adds one run's tap autocorrelation of X. A lag with no positions (a map
+ * narrower than the kernel) gives NaN: then X's taps are dropped, and its
+ * layers weigh their taps as uncorrelated. */
+static td_status add_taps(struct acc *e, const td_array *t, const char *sample,
+                          td_err_t *err)
+{
+    if (!e->has_taps)
+        return TD_OK;
+    if (t->dtype != TD_DT_FLOAT || t->ndim != 2 || t->dims[0] < 1 ||
+        t->dims[0] > 3 || t->dims[1] < 1 ||
+        (e->t && (t->dims[0] != e->t_nsp || td_array_numel(t) != e->tn)))
+        return td_err_set(err, TD_EINPUT, "%s: '" TAPS "%s' is not the "
+                          "[axes, lags] float matrix of the runs before",
+                          sample, e->x);
+    const float *v = t->data;
+    size_t n = td_array_numel(t);
+    for (size_t q = 0; q < n; q++)
+        if (!isfinite(v[q])) {
+            free(e->t);
+            e->t = NULL;
+            e->has_taps = 0;
+            return TD_OK;
+        }
+    if (!e->t) {
+        if (!(e->t = calloc(n, sizeof *e->t)))
+            return td_err_set(err, TD_ENOMEM, "out of memory");
+        e->tn = n;
+        e->t_nsp = t->dims[0];
+    }
+    for (size_t q = 0; q < n; q++)
+        e->t[q] += (double)v[q];
+    e->t_runs++;
+    return TD_OK;
+}
+
 /* The sums as statistics: divided by the positions, checked, handed over. */
 static td_status finish(struct acc *a, size_t n, const char *label,
                         td_stats **out, td_err_t *err)
@@ -155,6 +198,14 @@ static td_status finish(struct acc *a, size_t n, const char *label,
          * rounding, so the two routes agree to the last bit or nearly */
         s = td_stats_add(st, e->x, e->c, e->g, e->s, e->count, err);
         e->g = e->s = NULL;
+        if (!s && e->has_taps && e->t && e->t_runs > 0) {
+            /* each run's value is a mean already: their mean */
+            for (size_t q = 0; q < e->tn; q++)
+                e->t[q] /= (double)e->t_runs;
+            s = td_stats_add_taps(st, e->x, e->t, (int)e->t_nsp,
+                                  (int64_t)(e->tn / (size_t)e->t_nsp), err);
+            e->t = NULL;
+        }
     }
     if (s) {
         td_stats_free(st);
@@ -209,7 +260,7 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
     if (s || (s = find_outputs(ses, &acc, &n_acc, err)))
         goto done;
     /* only the statistics leave the runtime, never the model's outputs */
-    names = calloc(3 * n_acc + 1, sizeof *names);
+    names = calloc(4 * n_acc + 1, sizeof *names);
     if (!names) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
@@ -223,6 +274,10 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
             names[n_names] = td_rt_output(ses, acc[i].sum)->name;
             acc[i].sum = n_names++;
         }
+        if (acc[i].has_taps) {
+            names[n_names] = td_rt_output(ses, acc[i].taps)->name;
+            acc[i].taps = n_names++;
+        }
     }
     for (size_t i = 0; i < td_samples_count(smp); i++) {
         if (!use[i])
@@ -234,7 +289,8 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
         for (size_t k = 0; k < n_acc && !s; k++)
             s = add_run(&acc[k], &res[acc[k].gram],
                         acc[k].has_sum ? &res[acc[k].sum] : NULL,
-                        &res[acc[k].rows], sample, err);
+                        &res[acc[k].rows], sample, err) ||
+                add_taps(&acc[k], &res[acc[k].taps], sample, err);
         td_array_free_n(in, n_in);
         td_array_free_n(res, n_names);
         in = res = NULL;
@@ -254,6 +310,7 @@ done:
     for (size_t i = 0; acc && i < n_acc; i++) {
         free(acc[i].g);
         free(acc[i].s);
+        free(acc[i].t);
     }
     free(acc);
     free(names);

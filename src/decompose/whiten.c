@@ -14,6 +14,7 @@ void td_whiten_free(td_whiten_t *w)
 {
     free(w->s);
     free(w->s_inv);
+    td_taps_whiten_free(&w->taps);
     memset(w, 0, sizeof *w);
 }
 

@@ -16,6 +16,9 @@ struct entry {
     double *mu;     /* n, or NULL: the file has no mean for it */
     int64_t n_mu;
     int64_t count;  /* 0 until its count tensor is seen */
+    double *taps;   /* taps_nsp x taps_lags, or NULL */
+    int taps_nsp;
+    int64_t taps_lags;
 };
 
 struct td_stats {
@@ -33,6 +36,7 @@ void td_stats_free(td_stats *s)
         free(s->e[i].name);
         free(s->e[i].m);
         free(s->e[i].mu);
+        free(s->e[i].taps);
     }
     free(s->e);
     free(s->path);
@@ -70,13 +74,21 @@ static struct entry *entry_for(td_stats *s, const char *x)
     return e;
 }
 
-static td_status read_moment(const Onnx__TensorProto *t, struct entry *e,
-                             td_err_t *err)
+/* Statistics are FLOAT or DOUBLE tensors (the runtime's sums, or ours). */
+static td_status float_or_double(const Onnx__TensorProto *t, td_err_t *err)
 {
     if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
         t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
         return td_err_set(err, TD_EINPUT, "is %s, not FLOAT or DOUBLE",
                           td_dtype_name(t->data_type));
+    return TD_OK;
+}
+
+static td_status read_moment(const Onnx__TensorProto *t, struct entry *e,
+                             td_err_t *err)
+{
+    if (float_or_double(t, err))
+        return TD_EINPUT;
     if (t->n_dims != 2 || t->dims[0] != t->dims[1] || t->dims[0] < 1)
         return td_err_set(err, TD_EINPUT,
                           "must be a square C x C matrix (%zu dims)",
@@ -100,10 +112,8 @@ static td_status read_moment(const Onnx__TensorProto *t, struct entry *e,
 static td_status read_mean(const Onnx__TensorProto *t, struct entry *e,
                            td_err_t *err)
 {
-    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
-        t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
-        return td_err_set(err, TD_EINPUT, "is %s, not FLOAT or DOUBLE",
-                          td_dtype_name(t->data_type));
+    if (float_or_double(t, err))
+        return TD_EINPUT;
     if (t->n_dims != 1 || t->dims[0] < 1)
         return td_err_set(err, TD_EINPUT, "must be a vector of C values "
                           "(%zu dims)", t->n_dims);
@@ -117,6 +127,42 @@ static td_status read_mean(const Onnx__TensorProto *t, struct entry *e,
             return td_err_set(err, TD_EINPUT, "channel %lld is not finite (%g)",
                               (long long)q, e->mu[q]);
     return TD_OK;
+}
+
+/* What a tap autocorrelation must be, however it came. */
+static td_status check_taps(const double *v, int nsp, int64_t lags,
+                            td_err_t *err)
+{
+    for (int r = 0; r < nsp; r++)
+        for (int64_t t = 0; t < lags; t++) {
+            double x = v[(size_t)r * (size_t)lags + (size_t)t];
+            if (!isfinite(x))
+                return td_err_set(err, TD_EINPUT, "entry (%d, %lld) is not "
+                                  "finite (%g)", r, (long long)t, x);
+            if (t == 0 && x < 0)
+                return td_err_set(err, TD_EINPUT, "axis %d's lag 0 (an "
+                                  "energy) is negative (%g)", r, x);
+        }
+    return TD_OK;
+}
+
+static td_status read_taps(const Onnx__TensorProto *t, struct entry *e,
+                           td_err_t *err)
+{
+    if (float_or_double(t, err))
+        return TD_EINPUT;
+    if (t->n_dims != 2 || t->dims[0] < 1 || t->dims[0] > 3 || t->dims[1] < 1)
+        return td_err_set(err, TD_EINPUT, "must be spatial axes (1 to 3) x "
+                          "lags (%zu dims)", t->n_dims);
+    if (e->taps)
+        return td_err_set(err, TD_EINPUT, "appears twice");
+    int64_t numel;
+    td_status st = td_tensor_to_double(t, &e->taps, &numel, err);
+    if (st)
+        return st;
+    e->taps_nsp = (int)t->dims[0];
+    e->taps_lags = t->dims[1];
+    return check_taps(e->taps, e->taps_nsp, e->taps_lags, err);
 }
 
 static td_status read_count(const Onnx__TensorProto *t, struct entry *e,
@@ -194,17 +240,18 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
     for (size_t i = 0; i < ni; i++) {
         const Onnx__TensorProto *t = td_graph_init(g, i);
         const char *nm = t->name ? t->name : "";
-        static const char *const prefix[3] = {
-            TD_STATS_MOMENT_PREFIX, TD_STATS_MEAN_PREFIX, TD_STATS_COUNT_PREFIX};
+        static const char *const prefix[4] = {
+            TD_STATS_MOMENT_PREFIX, TD_STATS_MEAN_PREFIX, TD_STATS_COUNT_PREFIX,
+            TD_STATS_TAPS_PREFIX};
         int kind = 0;
-        while (kind < 3 && !has_prefix(nm, prefix[kind]))
+        while (kind < 4 && !has_prefix(nm, prefix[kind]))
             kind++;
-        if (kind == 3) {
+        if (kind == 4) {
             st = td_err_set(err, TD_EINPUT,
                             "tensor '%s' is not a statistics tensor (names "
                             "start with '" TD_STATS_MOMENT_PREFIX "', '"
-                            TD_STATS_MEAN_PREFIX "' or '" TD_STATS_COUNT_PREFIX
-                            "')", nm);
+                            TD_STATS_MEAN_PREFIX "', '" TD_STATS_COUNT_PREFIX
+                            "' or '" TD_STATS_TAPS_PREFIX "')", nm);
             goto cleanup;
         }
         const char *x = nm + strlen(prefix[kind]);
@@ -215,7 +262,8 @@ td_status td_stats_load(const char *path, td_stats **out, td_err_t *err)
         }
         if ((st = kind == 0   ? read_moment(t, e, err)
                   : kind == 1 ? read_mean(t, e, err)
-                              : read_count(t, e, err))) {
+                  : kind == 2 ? read_count(t, e, err)
+                              : read_taps(t, e, err))) {
             td_err_prefix(err, "tensor '%s': ", nm);
             goto cleanup;
         }
@@ -261,6 +309,16 @@ td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
     *mu = e->mu;
     *count = e->count;
     return TD_OK;
+}
+
+void td_stats_taps(const td_stats *s, const char *name, const double **acf,
+                   int *nsp, int64_t *lags)
+{
+    int64_t i = td_strmap_get(s->at, name);
+    const struct entry *e = i >= 0 ? &s->e[i] : NULL;
+    *acf = e ? e->taps : NULL;
+    *nsp = e && e->taps ? e->taps_nsp : 0;
+    *lags = e && e->taps ? e->taps_lags : 0;
 }
 
 td_status td_stats_new(const char *label, td_stats **out, td_err_t *err)
@@ -312,6 +370,27 @@ td_status td_stats_add(td_stats *s, const char *name, int64_t n,
     if (st)
         td_err_prefix(err, "%s: ", s->path);
     /* a refused entry stays (freed with s): s is not used after an error */
+    return st;
+}
+
+td_status td_stats_add_taps(td_stats *s, const char *name, double *acf,
+                            int nsp, int64_t lags, td_err_t *err)
+{
+    int64_t i = td_strmap_get(s->at, name);
+    if (i < 0 || s->e[i].taps || nsp < 1 || nsp > 3 || lags < 1) {
+        free(acf);
+        return td_err_set(err, TD_EINPUT, "%s: tensor '" TD_STATS_TAPS_PREFIX
+                          "%s' without its moment, twice, or of no axes",
+                          s->path, name);
+    }
+    struct entry *e = &s->e[i];
+    e->taps = acf;
+    e->taps_nsp = nsp;
+    e->taps_lags = lags;
+    td_status st = check_taps(acf, nsp, lags, err);
+    if (st)
+        td_err_prefix(err, "%s: tensor '" TD_STATS_TAPS_PREFIX "%s': ",
+                      s->path, name);
     return st;
 }
 

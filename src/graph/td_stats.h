@@ -25,6 +25,12 @@
 #define TD_STATS_MOMENT_PREFIX "moment/"
 #define TD_STATS_COUNT_PREFIX "count/"
 #define TD_STATS_MEAN_PREFIX "mean/"
+/* Optional, for the input X of a Conv with a kernel wider than 1:
+ *   "taps/X"    nsp x L (FLOAT or DOUBLE): row s holds the autocorrelation
+ *               of X along spatial axis s at lags 0 .. L-1, the mean over
+ *               positions (where both exist) of sum_c x_c(p) x_c(p + t e_s);
+ * its kernel taps' metric (decompose/td_whiten.h, "Taps"). */
+#define TD_STATS_TAPS_PREFIX "taps/"
 /* An entry named "fisher/Z" (its moment/ and count/ tensors as above) is
  * no tensor's moment: it is K x K, the Fisher metric W^T G W of the
  * softmax that the Gemm / MatMul with output Z feeds (its weight W^T:
@@ -47,6 +53,11 @@ td_status td_stats_moment(const td_stats *s, const char *name, int64_t n,
                           const double **m, const double **mu, int64_t *count,
                           td_err_t *err);
 
+/* The tap autocorrelation of tensor name (borrowed; nsp rows of lags
+ * values), *acf = NULL when the statistics have none for it. */
+void td_stats_taps(const td_stats *s, const char *name, const double **acf,
+                   int *nsp, int64_t *lags);
+
 /* Statistics gathered in the process (src/calib/): an empty container
  * named label in messages (where a loaded one names its file). */
 td_status td_stats_new(const char *label, td_stats **out, td_err_t *err);
@@ -58,6 +69,11 @@ td_status td_stats_new(const char *label, td_stats **out, td_err_t *err);
 td_status td_stats_add(td_stats *s, const char *name, int64_t n,
                        double *moment, double *mean, int64_t count,
                        td_err_t *err);
+/* Adds the tap autocorrelation of tensor name, added before (acf: nsp x
+ * lags, malloc'd, owned by s from the call on, even when it fails); checked
+ * as a loaded one is (finite, lag 0 not negative). */
+td_status td_stats_add_taps(td_stats *s, const char *name, double *acf,
+                            int nsp, int64_t lags, td_err_t *err);
 /* Entry i (< td_stats_count) in the order added or read; borrowed. */
 td_status td_stats_entry(const td_stats *s, size_t i, const char **name,
                          int64_t *n, const double **m, const double **mu,

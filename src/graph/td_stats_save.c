@@ -36,7 +36,7 @@ td_status td_stats_pack(const td_stats *s, uint8_t **out, size_t *out_len,
     size_t ne = td_stats_count(s), n = 0;
     uint8_t *buf = NULL;
     td_status st = TD_OK;
-    Onnx__TensorProto **inits = a ? td_arena_calloc(a, 3 * ne + 1, sizeof *inits)
+    Onnx__TensorProto **inits = a ? td_arena_calloc(a, 4 * ne + 1, sizeof *inits)
                                   : NULL;
     if (!inits) {
         st = td_err_set(err, TD_ENOMEM, "out of memory");
@@ -58,6 +58,15 @@ td_status td_stats_pack(const td_stats *s, uint8_t **out, size_t *out_len,
             st = add_tensor(a, inits, &n, TD_STATS_COUNT_PREFIX, x,
                             ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &one, 1,
                             &count, err);
+        const double *acf;
+        int nsp;
+        int64_t lags;
+        td_stats_taps(s, x, &acf, &nsp, &lags);
+        int64_t td[2] = {nsp, lags};
+        if (!st && acf)
+            st = add_tensor(a, inits, &n, TD_STATS_TAPS_PREFIX, x,
+                            ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, td, 2, acf,
+                            err);
     }
     if (st)
         goto done;

@@ -99,8 +99,14 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 static td_status unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
                           td_err_t *err)
 {
-    return td_factor_mode1_inplace(f->cp[j].factors[1], 1, wh->n,
-                                   f->cp[j].rank, wh->s_inv, err);
+    td_cp_t *c = &f->cp[j];
+    td_status s = td_factor_mode1_inplace(c->factors[1], 1, wh->n, c->rank,
+                                          wh->s_inv, err);
+    /* the spatial factors (k_s x R): each its axis' T_s^{-1} */
+    for (int a = 0; a < wh->taps.nsp && !s; a++)
+        s = td_taps_mul_axis(&wh->taps, a, 1, c->factors[2 + a], 1, c->rank,
+                             err);
+    return s;
 }
 
 static td_status const_response(const td_factors *f, int64_t j,

@@ -111,8 +111,12 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 static td_status unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
                           td_err_t *err)
 {
-    return td_factor_mode1_inplace(f->svd[j].right, f->svd[j].rank, wh->n,
-                                   f->taps, wh->s_inv, err);
+    td_status s = td_factor_mode1_inplace(f->svd[j].right, f->svd[j].rank,
+                                          wh->n, f->taps, wh->s_inv, err);
+    return s || f->taps == 1
+               ? s
+               : td_taps_mul(&wh->taps, 1, f->svd[j].right,
+                             f->svd[j].rank * wh->n, err);
 }
 
 /* Every tap of a channel sees the same constant: mu repeated per tap. */

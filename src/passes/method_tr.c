@@ -120,8 +120,14 @@ td_status td_tr_chain_unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
                           td_err_t *err)
 {
     (void)j;
-    return td_factor_mode1_inplace(f->tr->cores[1], f->tr->ranks[1], wh->n,
-                                   f->tr->ranks[2], wh->s_inv, err);
+    td_tr_t *t = f->tr;
+    td_status s = td_factor_mode1_inplace(t->cores[1], t->ranks[1], wh->n,
+                                          t->ranks[2], wh->s_inv, err);
+    /* core 2 + a is (r, k_a, r'): its axis' T_a^{-1} */
+    for (int a = 0; a < wh->taps.nsp && !s; a++)
+        s = td_taps_mul_axis(&wh->taps, a, 1, t->cores[2 + a], t->ranks[2 + a],
+                             t->ranks[3 + a], err);
+    return s;
 }
 
 /* The whole weight is one tensor (one group): whitened by S as a whole. */
@@ -136,7 +142,8 @@ td_status td_tr_method_factor(const td_layer *l, const double *w,
         size_t cnt = (size_t)(l->cout * l->cin * K);
         if (!(ww = malloc(cnt * sizeof *ww)))
             return td_err_set(err, TD_ENOMEM, "out of memory");
-        if ((s = td_mode1_mul(w, l->cout, l->cin, K, wh[0].s, ww, err)))
+        if ((s = td_factor_whiten_block(&wh[0], w, l->cout, l->cin, K, ww,
+                                        err)))
             goto done;
     }
     s = find_ring(l, ww ? ww : w, b, rsdtr, f, err);

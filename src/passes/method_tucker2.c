@@ -108,8 +108,10 @@ static td_status factor(const td_layer *l, const double *w, const td_factor_requ
 static td_status unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
                           td_err_t *err)
 {
-    return td_factor_mode1_inplace(f->tucker2[j].u_in, 1, wh->n,
-                                   f->tucker2[j].r_in, wh->s_inv, err);
+    td_tucker2_t *t = &f->tucker2[j];
+    td_status s = td_factor_mode1_inplace(t->u_in, 1, wh->n, t->r_in,
+                                          wh->s_inv, err);
+    return s ? s : td_taps_mul(&wh->taps, 1, t->core, t->r_out * t->r_in, err);
 }
 
 static td_status const_response(const td_factors *f, int64_t j,

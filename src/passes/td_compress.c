@@ -374,6 +374,15 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
             (!bias || td_graph_constant(g, bias)))
             j->mean = mu;
         j->rel_lambda = lam;
+        const double *acf;
+        int nsp;
+        int64_t lags;
+        td_stats_taps(o->stats, x, &acf, &nsp, &lags);
+        if (acf && j->layer.kind == TD_LAYER_CONV &&
+            nsp == j->layer.nsp) {
+            j->taps = acf;
+            j->taps_lags = lags;
+        }
         if (!j->moment) {
             /* the note stays unless the layer is kept for another reason */
             j->rep->note = td_arena_printf(td_graph_arena(g),

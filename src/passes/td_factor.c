@@ -105,6 +105,9 @@ static td_status group_whitening(const td_layer *l, const td_factor_request *b,
                       ? td_whiten_new_cov(blk, b->mean + off, n, lam, wh, err)
                       : td_whiten_new(blk, n, lam, wh, err);
     free(blk);
+    if (!s && b->taps && l->kind == TD_LAYER_CONV && td_layer_kernel_size(l) > 1)
+        s = td_taps_whiten_new(l->nsp, l->k, l->dilations, b->taps,
+                               b->taps_lags, lam, &wh->taps, err);
     if (s && b->moment_name)
         td_err_prefix(err, "%s: ", b->moment_name);
     else if (s)
@@ -149,6 +152,14 @@ td_status td_factor_mode1_inplace(double *t, int64_t d0, int64_t n, int64_t d2,
     return s;
 }
 
+td_status td_factor_whiten_block(const td_whiten_t *wh, const double *wj,
+                                 int64_t cg, int64_t cin_g, int64_t K,
+                                 double *out, td_err_t *err)
+{
+    td_status s = td_mode1_mul(wj, cg, cin_g, K, wh->s, out, err);
+    return s ? s : td_taps_mul(&wh->taps, 0, out, cg * cin_g, err);
+}
+
 td_status td_factor_whiten_weight(const td_layer *l, const double *w,
                                   const td_factor_request *b, double *out,
                                   td_err_t *err)
@@ -161,8 +172,8 @@ td_status td_factor_whiten_weight(const td_layer *l, const double *w,
     if (!wh && !(s = td_factor_whitenings(l, b, &own, err)))
         wh = own;
     for (int64_t j = 0; j < g && !s; j++)
-        s = td_mode1_mul(w + (size_t)j * block, cg, l->cin_g, K, wh[j].s,
-                         out + (size_t)j * block, err);
+        s = td_factor_whiten_block(&wh[j], w + (size_t)j * block, cg,
+                                   l->cin_g, K, out + (size_t)j * block, err);
     td_whitenings_free(own, g);
     return s;
 }
@@ -225,7 +236,8 @@ td_status td_factor_each_group(const td_layer *l, const double *w,
     for (int64_t j = 0; j < g; j++) {
         const double *wj = w + (size_t)j * block;
         if (b->moment) {
-            if ((s = td_mode1_mul(wj, cg, l->cin_g, K, wh[j].s, ww, err)))
+            if ((s = td_factor_whiten_block(&wh[j], wj, cg, l->cin_g, K, ww,
+                                            err)))
                 goto done;
             wj = ww;
         }

@@ -43,6 +43,12 @@ typedef struct td_factor_request {
      * covariance instead of the moment. */
     const double *mean;
     double rel_lambda;    /* regularisation of the moment, see td_whiten.h */
+    /* With moment, for a Conv of kernel wider than 1: the input's
+     * autocorrelation along each spatial axis (nsp rows of taps_lags
+     * values; td_whiten.h, "Taps"), so the factors weigh the taps' errors
+     * as the correlated input does. NULL: taps taken as uncorrelated. */
+    const double *taps;
+    int64_t taps_lags;
     /* S per group when already built from moment (td_factor_whitenings;
      * NULL: built here), and what errors about the moment call it. */
     const td_whiten_t *whiten;
@@ -101,8 +107,13 @@ td_status td_factor_whitenings(const td_layer *l, const td_factor_request *b,
                                td_whiten_t **out, td_err_t *err);
 void td_whitenings_free(td_whiten_t *w, int64_t groups);
 
-/* out (the weight's size) <- every group's weight times S of its channels,
- * from b->moment (td_whiten.h): the weight whose plain spectra are the
+/* One group's weight wj (cg, cin_g, K) whitened into out: its channel
+ * mode times S, its spatial modes times the taps' T_s (td_whiten.h). */
+td_status td_factor_whiten_block(const td_whiten_t *wh, const double *wj,
+                                 int64_t cg, int64_t cin_g, int64_t K,
+                                 double *out, td_err_t *err);
+/* out (the weight's size) <- every group's weight whitened as above, from
+ * b->moment (and b->taps): the weight whose plain spectra are the
  * output-weighted ones. */
 td_status td_factor_whiten_weight(const td_layer *l, const double *w,
                                   const td_factor_request *b, double *out,

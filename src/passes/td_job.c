@@ -64,8 +64,8 @@ static td_status job_whitenings(td_job *j, td_err_t *err)
     if (!j->moment || j->whiten)
         return TD_OK;
     td_factor_request b = {.moment = j->moment, .mean = j->mean,
-                   .rel_lambda = j->rel_lambda,
-                   .moment_name = j->moment_name};
+                   .rel_lambda = j->rel_lambda, .taps = j->taps,
+                   .taps_lags = j->taps_lags, .moment_name = j->moment_name};
     return td_factor_whitenings(&j->layer, &b, &j->whiten, err);
 }
 
@@ -115,8 +115,8 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
         if ((s = job_whitenings(j, err)))
             goto cleanup;
         td_factor_request wb = {.moment = j->moment, .mean = j->mean,
-                        .rel_lambda = j->rel_lambda,
-                        .whiten = j->whiten};
+                        .rel_lambda = j->rel_lambda, .taps = j->taps,
+                        .taps_lags = j->taps_lags, .whiten = j->whiten};
         size_t cnt = (size_t)(l->cout * l->cin_g * K);
         double *ws = malloc(cnt * sizeof *ws);
         if (!ws) {
@@ -488,6 +488,8 @@ static void factor_fresh(td_job *j, const td_compress_opts *o)
         req[q].moment = j->moment;
         req[q].mean = j->mean;
         req[q].rel_lambda = j->rel_lambda;
+        req[q].taps = j->taps;
+        req[q].taps_lags = j->taps_lags;
         req[q].whiten = j->whiten;
         req[q].moment_name = j->moment_name;
         req[q].metric = j->metric;

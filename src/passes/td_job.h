@@ -37,6 +37,8 @@ typedef struct td_job {
      * spectra and factors are then output-weighted (td_whiten.h). */
     const double *moment;
     const double *mean;       /* channel means (Conv layers only) or NULL */
+    const double *taps;       /* tap autocorrelation (Conv layers) or NULL */
+    int64_t taps_lags;
     double rel_lambda;
     const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
     const double *metric;     /* K of a softmax it feeds (td_factor_request);

@@ -2,7 +2,9 @@
  * input tensor X of every layer the compression pass can factor, the Gram
  * matrix of its channel vectors over all positions (sum_p x_p x_p^T, FLOAT,
  * C x C), their sum (sum_p x_p, FLOAT, C) and the shape [positions, C] it
- * was taken over. ONNX Runtime
+ * was taken over; for the input of a Conv wider than one tap also its
+ * autocorrelation along each spatial axis, at the lags the widest such
+ * Conv reading it needs (td_stats_taps.c). ONNX Runtime
  * computes both while running calibration inputs, so only C x C values per
  * layer leave the runtime instead of whole activations (ISNet's first
  * layers alone are 64 x 1024 x 1024 per image). tools/ort/calib_stats.js
@@ -38,26 +40,25 @@
 #include "graph/td_stats.h"
 #include "graph/td_tensor.h"
 #include "td_passes.h"
+#include "td_stats_model_int.h"
 #include "util/td_strmap.h"
 
-#define STATS_NODES 16  /* at most, per tensor (the softmax metric's) */
+/* Lags past this (a kernel 33 taps wide, or dilated as far) are not
+ * gathered: the taps are then taken as uncorrelated. */
+#define TAPS_MAX_LAGS 33
+
 
 /* One calibrated tensor's outputs, added in layer order at the end. */
 struct exposed {
     const char *gram, *sum, *rows;
+    const char *taps;  /* or NULL */
     int64_t c;
+    int nsp;           /* with taps: spatial axes and lags per axis */
+    int64_t lags;
 };
 
-struct builder {
-    td_graph *g;
-    Onnx__NodeProto **nodes;
-    size_t n;
-    size_t k;  /* which X: keeps bases distinct however long names are */
-    int64_t opset;
-    td_err_t *err;
-};
-
-static const char *fresh(struct builder *b, const char *x, const char *what)
+const char *td_sm_fresh(struct td_sm_builder *b, const char *x,
+                        const char *what)
 {
     char base[320];
     snprintf(base, sizeof base, "onnxtd_stats/%zu/%.200s/%.60s", b->k, x, what);
@@ -68,27 +69,48 @@ static const char *fresh(struct builder *b, const char *x, const char *what)
  * distinct per X and bases carry X's index, so names stay distinct even
  * while the graph's name table does not list the pending nodes yet. NULL
  * when out of memory. */
-static const char *add(struct builder *b, const char *op, const char *x,
+int td_sm_push(struct td_sm_builder *b, Onnx__NodeProto *n)
+{
+    if (b->n == b->cap) {
+        size_t cap = 2 * b->cap + 16;
+        Onnx__NodeProto **v = realloc(b->nodes, cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->nodes = v;
+        b->cap = cap;
+    }
+    b->nodes[b->n++] = n;
+    return 0;
+}
+
+const char *td_sm_add_n(struct td_sm_builder *b, const char *op,
+                        const char *x, const char *label,
+                        const char *const *ins, size_t n_in, const char *out)
+{
+    char nl[64];
+    snprintf(nl, sizeof nl, "%s_node", label);
+    if (!out && !(out = td_sm_fresh(b, x, label)))
+        return NULL;
+    const char *nn = td_sm_fresh(b, x, nl);
+    Onnx__NodeProto *n = nn ? td_node_new(b->g, op, nn, ins, n_in, &out, 1)
+                            : NULL;
+    if (!n || td_sm_push(b, n))
+        return NULL;
+    return out;
+}
+
+static const char *add(struct td_sm_builder *b, const char *op, const char *x,
                        const char *label, const char *in, const char *in2,
                        const char *out)
 {
     const char *ins[2] = {in, in2};
-    char nl[64];
-    snprintf(nl, sizeof nl, "%s_node", label);
-    if (!out && !(out = fresh(b, x, label)))
-        return NULL;
-    const char *nn = fresh(b, x, nl);
-    Onnx__NodeProto *n = nn ? td_node_new(b->g, op, nn, ins, in2 ? 2 : 1,
-                                          &out, 1) : NULL;
-    if (!n)
-        return NULL;
-    b->nodes[b->n++] = n;
-    return out;
+    return td_sm_add_n(b, op, x, label, ins, in2 ? 2 : 1, out);
 }
 
-static td_status expose(struct builder *b, const td_layer *l,
-                        const char *gram, const char *sum, const char *rows)
+static td_status expose(struct td_sm_builder *b, const td_layer *l,
+                        const struct exposed *e)
 {
+    const char *gram = e->gram, *sum = e->sum, *rows = e->rows;
     const char *x = l->node->input[0];
     td_arena *a = td_graph_arena(b->g);
     int64_t c = l->cin;
@@ -96,6 +118,11 @@ static td_status expose(struct builder *b, const td_layer *l,
     if (!v || td_node_set_int(b->g, b->nodes[b->n - 1], "to",
                               ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT))
         goto oom;
+    if (e->taps) {
+        td_status s = td_sm_taps(b, x, v, c, e->nsp, e->lags, e->taps);
+        if (s)
+            return s;
+    }
     int64_t perm[TD_MAX_SPATIAL + 2];
     size_t np = 0;
     if (l->kind == TD_LAYER_CONV) {
@@ -114,7 +141,7 @@ static td_status expose(struct builder *b, const td_layer *l,
     }
     if (l->kind != TD_LAYER_GEMM) {
         int64_t two = 2, shape[2] = {-1, c};
-        const char *sn = fresh(b, x, "shape");
+        const char *sn = td_sm_fresh(b, x, "shape");
         Onnx__TensorProto *t = sn ? td_tensor_from_int64(a, sn, &two, 1, shape) : NULL;
         if (!t || td_graph_add_init(b->g, t, b->err) ||
             !(v = add(b, "Reshape", x, "rows", v, sn, NULL)))
@@ -136,7 +163,7 @@ static td_status expose(struct builder *b, const td_layer *l,
     /* ReduceSum over the rows: axes became an input in opset 13 */
     int64_t zero = 0, one = 1;
     if (b->opset >= 13) {
-        const char *an = fresh(b, x, "axes");
+        const char *an = td_sm_fresh(b, x, "axes");
         Onnx__TensorProto *t = an ? td_tensor_from_int64(a, an, &one, 1, &zero) : NULL;
         if (!t || td_graph_add_init(b->g, t, b->err) ||
             !add(b, "ReduceSum", x, "sum", v, an, sum))
@@ -152,11 +179,10 @@ oom:
     return td_err_set(b->err, TD_ENOMEM, "out of memory");
 }
 
-/* A constant int64 vector for a Reshape's shape or a ReduceSum's axes. */
-static const char *ints_init(struct builder *b, const char *x,
-                             const char *label, const int64_t *v, int64_t n)
+const char *td_sm_ints(struct td_sm_builder *b, const char *x,
+                       const char *label, const int64_t *v, int64_t n)
 {
-    const char *nm = fresh(b, x, label);
+    const char *nm = td_sm_fresh(b, x, label);
     Onnx__TensorProto *t = nm ? td_tensor_from_int64(td_graph_arena(b->g), nm,
                                                      &n, 1, v) : NULL;
     if (!t || td_graph_add_init(b->g, t, b->err))
@@ -165,7 +191,7 @@ static const char *ints_init(struct builder *b, const char *x,
 }
 
 /* A Transpose [1, 0] of in; NULL when out of memory. */
-static const char *swap(struct builder *b, const char *x, const char *label,
+static const char *swap(struct td_sm_builder *b, const char *x, const char *label,
                         const char *in)
 {
     int64_t perm[2] = {1, 0};
@@ -178,7 +204,7 @@ static const char *swap(struct builder *b, const char *x, const char *label,
 /* The softmax's metric of layer l (output z, softmax output p) into gram
  * and rows, as the header says; the nodes read p, so they go after the
  * softmax. MatMul (not Gemm's C) keeps every opset from 5 on. */
-static td_status expose_fisher(struct builder *b, const td_layer *l,
+static td_status expose_fisher(struct td_sm_builder *b, const td_layer *l,
                                const char *p, const char *gram,
                                const char *rows)
 {
@@ -199,7 +225,7 @@ static td_status expose_fisher(struct builder *b, const td_layer *l,
         td_node_set_int(b->g, b->nodes[b->n - 1], "to",
                         ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT))
         goto oom;
-    const char *sn = ints_init(b, x, "p_shape", shape, 2);
+    const char *sn = td_sm_ints(b, x, "p_shape", shape, 2);
     const char *p2 = sn ? add(b, "Reshape", x, "p_rows", pf, sn, NULL) : NULL;
     const char *u = p2 ? add(b, "MatMul", x, "bp", p2, bn, NULL) : NULL;
     const char *ut = u ? swap(b, x, "bp_t", u) : NULL;
@@ -209,7 +235,7 @@ static td_status expose_fisher(struct builder *b, const td_layer *l,
     /* ReduceSum over the rows, kept as [1, N]: axes an input from 13 on */
     const char *ps;
     if (b->opset >= 13) {
-        const char *an = ints_init(b, x, "p_axes", &zero, 1);
+        const char *an = td_sm_ints(b, x, "p_axes", &zero, 1);
         ps = an ? add(b, "ReduceSum", x, "p_sum", p2, an, NULL) : NULL;
     } else {
         ps = add(b, "ReduceSum", x, "p_sum", p2, NULL, NULL);
@@ -289,6 +315,11 @@ static td_status add_outputs(td_graph *g, const struct exposed *e,
         td_graph_add_output(g, e->rows, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &rd,
                             1, err))
         return TD_ENOMEM;
+    int64_t td[2] = {e->nsp, e->lags};
+    if (e->taps && td_graph_add_output(g, e->taps,
+                                       ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                                       td, 2, err))
+        return TD_ENOMEM;
     return TD_OK;
 }
 
@@ -301,28 +332,34 @@ static td_status names_for(td_graph *g, const char *x, struct exposed *e,
     char *gram = td_arena_alloc(td_graph_arena(g), len);
     char *rows = td_arena_alloc(td_graph_arena(g), len);
     char *sum = td_arena_alloc(td_graph_arena(g), len);
-    if (!gram || !rows || !sum)
+    char *taps = td_arena_alloc(td_graph_arena(g), len);
+    if (!gram || !rows || !sum || !taps)
         return td_err_set(err, TD_ENOMEM, "out of memory");
     snprintf(gram, len, "gram/%s", x);
     snprintf(rows, len, "rows/%s", x);
     snprintf(sum, len, "sum/%s", x);
+    snprintf(taps, len, TD_STATS_TAPS_PREFIX "%s", x);
     const char *ug = td_graph_unique_name(g, gram);
     const char *ur = td_graph_unique_name(g, rows);
     const char *us = td_graph_unique_name(g, sum);
-    if (!ug || !ur || !us)
+    const char *ut = td_graph_unique_name(g, taps);
+    if (!ug || !ur || !us || !ut)
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    if (strcmp(ug, gram) || strcmp(ur, rows) || strcmp(us, sum))
+    if (strcmp(ug, gram) || strcmp(ur, rows) || strcmp(us, sum) ||
+        strcmp(ut, taps))
         return td_err_set(err, TD_EINPUT, "the model already has a value "
-                          "named '%s', '%s' or '%s'", gram, sum, rows);
+                          "named '%s', '%s', '%s' or '%s'", gram, sum, rows,
+                          taps);
     e->gram = gram;
     e->sum = sum;
     e->rows = rows;
+    e->taps = e->nsp ? taps : NULL;
     return TD_OK;
 }
 
 /* The softmax metric's nodes for layer i (node index now) after its
  * softmax sm, wherever the earlier insertions moved it; e: its outputs. */
-static td_status tap_softmax(struct builder *b, const td_layer *l, size_t i,
+static td_status tap_softmax(struct td_sm_builder *b, const td_layer *l, size_t i,
                              const Onnx__NodeProto *sm, struct exposed *e)
 {
     size_t k = i + 1, nn = td_graph_node_count(b->g);
@@ -342,7 +379,8 @@ static td_status tap_softmax(struct builder *b, const td_layer *l, size_t i,
     e->sum = NULL;
     e->c = l->cin;
     b->n = 0;
-    b->nodes[b->n++] = (Onnx__NodeProto *)sm;
+    if (td_sm_push(b, (Onnx__NodeProto *)sm))
+        return td_err_set(b->err, TD_ENOMEM, "out of memory");
     if ((s = expose_fisher(b, l, sm->output[0], e->gram, e->rows)))
         return s;
     return td_graph_replace_node(b->g, k, b->nodes, b->n, b->err);
@@ -361,15 +399,15 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     if ((s = td_graph_toposort(g, err)) || (s = td_graph_check(g, err)))
         return s;
     size_t nn = td_graph_node_count(g), ne = 0, n_heads = 0;
-    struct builder b = {g, NULL, 0, 0, opset, err};
+    struct td_sm_builder b = {g, NULL, 0, 0, 0, opset, err};
     td_strmap *seen = td_strmap_new(nn);
-    b.nodes = calloc(STATS_NODES + 1, sizeof *b.nodes);
+    td_strmap *lags = td_strmap_new(nn);  /* X -> lags its taps need */
     /* a moment per layer input, and a metric per softmax head */
     struct exposed *ex = calloc(nn ? 2 * nn : 1, sizeof *ex);
     /* heads[i]: the Softmax after layer i, found while the shapes (which
      * borrow g) hold; the nodes stay, their indices move */
     const Onnx__NodeProto **heads = calloc(nn ? nn : 1, sizeof *heads);
-    if (!seen || !b.nodes || !ex || !heads) {
+    if (!seen || !lags || !ex || !heads) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
     }
@@ -387,6 +425,25 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
             heads[i] = NULL;
     }
     td_shapes_free(sh);
+    /* the lags each X's widest reader needs, before nodes move */
+    for (size_t i = 0; i < nn; i++) {
+        td_layer l;
+        int ok;
+        const char *why;
+        if (td_layer_describe(g, i, &l, &ok, &why, &ignored) != TD_OK || !ok ||
+            l.kind != TD_LAYER_CONV || td_layer_kernel_size(&l) < 2)
+            continue;
+        int64_t need = 0;
+        for (int a = 0; a < l.nsp; a++)
+            if ((l.k[a] - 1) * l.dilations[a] + 1 > need)
+                need = (l.k[a] - 1) * l.dilations[a] + 1;
+        int64_t at = td_strmap_get(lags, l.node->input[0]);
+        if (at < 0 || need > at)
+            if (td_strmap_put(lags, l.node->input[0], need)) {
+                s = td_err_set(err, TD_ENOMEM, "out of memory");
+                goto done;
+            }
+    }
     /* last node first: inserting before node i leaves the nodes before it
      * where they are; each X's nodes go before the last layer reading it
      * (X is live until then anyway) */
@@ -412,13 +469,21 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
         }
         struct exposed *e = &ex[ne];
         e->c = l.cin;
+        int64_t need = td_strmap_get(lags, x);
+        if (l.kind == TD_LAYER_CONV && need > 1 && need <= TAPS_MAX_LAGS) {
+            e->nsp = l.nsp;
+            e->lags = need;
+        }
         if ((s = names_for(g, x, e, err)))
             goto done;
         b.k = ne++;
         b.n = 0;
-        if ((s = expose(&b, &l, e->gram, e->sum, e->rows)))
+        if ((s = expose(&b, &l, e)))
             goto done;
-        b.nodes[b.n++] = (Onnx__NodeProto *)l.node;
+        if (td_sm_push(&b, (Onnx__NodeProto *)l.node)) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            goto done;
+        }
         if ((s = td_graph_replace_node(g, i, b.nodes, b.n, err)))
             goto done;
     }
@@ -430,6 +495,7 @@ td_status td_pass_stats_outputs(td_graph *g, int64_t opset, size_t *count,
     s = td_graph_check(g, err);
 done:
     td_strmap_free(seen);
+    td_strmap_free(lags);
     free(b.nodes);
     free(ex);
     free(heads);

@@ -158,7 +158,22 @@ from onnx import numpy_helper
 t = sys.argv[1]
 ref = np.load(t + "/ref.npz")
 st = {i.name: i for i in onnx.load(t + "/stats.onnx").graph.initializer}
-assert sorted(st) == ["count/img", "mean/img", "moment/img"], sorted(st)
+assert sorted(st) == ["count/img", "mean/img", "moment/img", "taps/img"], sorted(st)
+# the 3x3 conv's input: its autocorrelation along H and W at lags 0-2, the
+# mean over channels and the positions where both exist, averaged over runs
+taps = numpy_helper.to_array(st["taps/img"])
+assert st["taps/img"].data_type == onnx.TensorProto.DOUBLE and taps.shape == (2, 3), taps.shape
+want = np.zeros((2, 3))
+for run in range(2):
+    x = numpy_helper.to_array(onnx.load_tensor("%s/run%d/img.pb" % (t, run))).astype(np.float64)
+    for ax in range(2):
+        n = x.shape[2 + ax]
+        for lag in range(3):
+            want[ax, lag] += (np.take(x, range(0, n - lag), 2 + ax) *
+                              np.take(x, range(lag, n), 2 + ax)).mean() / 2
+terr = np.abs(taps - want).max() / np.abs(want).max()
+print("taps/img rel err %.2e" % terr)
+assert terr < 1e-5, (taps, want)
 assert st["mean/img"].data_type == onnx.TensorProto.DOUBLE
 mu = numpy_helper.to_array(st["mean/img"])
 merr = np.abs(mu - ref["img_sum"] / ref["img_count"]).max() / np.abs(mu).max()

@@ -23,7 +23,11 @@ CAL.onnx is the output of 'onnxtd stats-model'. For each of its outputs
 and "rows/X" (their count), the sums over every calibration input are
 divided and written to STATS.onnx as "moment/X" (DOUBLE C x C, E[x x^T]),
 "mean/X" (DOUBLE C, E[x]; only when CAL.onnx has the sums) and "count/X"
-(INT64 [1]), the file 'onnxtd compress --act-stats' reads.
+(INT64 [1]), the file 'onnxtd compress --act-stats' reads. An output
+"taps/X" (the autocorrelation of a Conv's input along each spatial axis,
+[axes, lags], one run's mean) is averaged over the runs and written as
+"taps/X" (DOUBLE); dropped for X when a run gives NaN (a map narrower
+than the kernel), as 'compress --calib' does.
 
 INPUTS (at least one):
   --manifest FILE   a JSON manifest {"input": NAME, "inputs": [{"file":
@@ -203,6 +207,11 @@ function statsModel(entries) {
     const cnt = Buffer.alloc(8);
     cnt.writeBigInt64LE(BigInt(e.count));
     inits.push(fieldBytes(5, tensorProto('count/' + x, INT64, [1], cnt)));
+    if (e.taps && e.tapRuns) {
+      const t = new Float64Array(e.taps.length);
+      for (let q = 0; q < t.length; q++) t[q] = e.taps[q] / e.tapRuns;
+      inits.push(fieldBytes(5, tensorProto('taps/' + x, DOUBLE, e.tapDims, Buffer.from(t.buffer))));
+    }
   }
   const graph = Buffer.concat([fieldString(2, 'activation_statistics'), ...inits]);
   const opset = Buffer.concat([fieldString(1, ''), fieldVarint(2, 13)]);
@@ -238,7 +247,8 @@ async function main() {
         throw new UsageError(`${calFile}: output 'sum/${x}' is ${st.dims.join('x')}, rows/${x} says ${c} channels`);
       let e = acc.get(x);
       if (!e) {
-        e = { c, sum: new Float64Array(c * c), vsum: st ? new Float64Array(c) : null, count: 0 };
+        e = { c, sum: new Float64Array(c * c), vsum: st ? new Float64Array(c) : null, count: 0,
+              taps: undefined, tapDims: null, tapRuns: 0 };
         acc.set(x, e);
       }
       if (e.c !== c) throw new UsageError(`${label}: '${x}' has ${c} channels, earlier runs ${e.c}`);
@@ -246,6 +256,18 @@ async function main() {
       for (let q = 0; q < c * c; q++) e.sum[q] += d[q];
       if (e.vsum) for (let q = 0; q < c; q++) e.vsum[q] += st.data[q];
       e.count += rows;
+      const tt = res['taps/' + x];
+      if (tt && e.taps !== null) {
+        if (tt.dims.length !== 2 || (e.taps && (tt.dims[0] !== e.tapDims[0] || tt.dims[1] !== e.tapDims[1])))
+          throw new UsageError(`${label}: output 'taps/${x}' is ${tt.dims.join('x')}, not the [axes, lags] of the runs before`);
+        if (!Array.from(tt.data).every(Number.isFinite)) {
+          e.taps = null;  // a lag without positions: X's taps are dropped
+        } else {
+          if (!e.taps) { e.taps = new Float64Array(tt.data.length); e.tapDims = tt.dims.slice(); e.tapRuns = 0; }
+          for (let q = 0; q < tt.data.length; q++) e.taps[q] += tt.data[q];
+          e.tapRuns++;
+        }
+      }
     }
     n++;
     if (!o.quiet) process.stderr.write(`calib_stats: ${n} run(s), last ${label}\n`);
