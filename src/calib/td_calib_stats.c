@@ -139,7 +139,7 @@ static td_status add_run(struct acc *e, const td_array *gram,
 static td_status add_taps(struct acc *e, const td_array *t, const char *sample,
                           td_err_t *err)
 {
-    if (!e->has_taps)
+    if (!t || !e->has_taps)
         return TD_OK;
     if (t->dtype != TD_DT_FLOAT || t->ndim != 2 || t->dims[0] < 1 ||
         t->dims[0] > 3 || t->dims[1] < 1 ||
@@ -198,7 +198,7 @@ static td_status finish(struct acc *a, size_t n, const char *label,
          * rounding, so the two routes agree to the last bit or nearly */
         s = td_stats_add(st, e->x, e->c, e->g, e->s, e->count, err);
         e->g = e->s = NULL;
-        if (!s && e->has_taps && e->t && e->t_runs > 0) {
+        if (!s && e->t) {  /* kept only while every run gave finite taps */
             /* each run's value is a mean already: their mean */
             for (size_t q = 0; q < e->tn; q++)
                 e->t[q] /= (double)e->t_runs;
@@ -290,7 +290,8 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
             s = add_run(&acc[k], &res[acc[k].gram],
                         acc[k].has_sum ? &res[acc[k].sum] : NULL,
                         &res[acc[k].rows], sample, err) ||
-                add_taps(&acc[k], &res[acc[k].taps], sample, err);
+                add_taps(&acc[k], acc[k].has_taps ? &res[acc[k].taps] : NULL,
+                         sample, err);
         td_array_free_n(in, n_in);
         td_array_free_n(res, n_names);
         in = res = NULL;

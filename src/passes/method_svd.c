@@ -113,10 +113,8 @@ static td_status unwhiten(td_factors *f, int64_t j, const td_whiten_t *wh,
 {
     td_status s = td_factor_mode1_inplace(f->svd[j].right, f->svd[j].rank,
                                           wh->n, f->taps, wh->s_inv, err);
-    return s || f->taps == 1
-               ? s
-               : td_taps_mul(&wh->taps, 1, f->svd[j].right,
-                             f->svd[j].rank * wh->n, err);
+    return s ? s : td_taps_mul(&wh->taps, 1, f->svd[j].right,
+                               f->svd[j].rank * wh->n, err);
 }
 
 /* Every tap of a channel sees the same constant: mu repeated per tap. */

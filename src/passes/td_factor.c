@@ -105,7 +105,8 @@ static td_status group_whitening(const td_layer *l, const td_factor_request *b,
                       ? td_whiten_new_cov(blk, b->mean + off, n, lam, wh, err)
                       : td_whiten_new(blk, n, lam, wh, err);
     free(blk);
-    if (!s && b->taps && l->kind == TD_LAYER_CONV && td_layer_kernel_size(l) > 1)
+    /* a layer without spatial axes or 1 tap wide gets no tap weighting */
+    if (!s && b->taps)
         s = td_taps_whiten_new(l->nsp, l->k, l->dilations, b->taps,
                                b->taps_lags, lam, &wh->taps, err);
     if (s && b->moment_name)
