@@ -434,6 +434,15 @@ typedef struct onnxtd_compress_options {
      * iou_threshold 0: ONNXTD_DEFAULT_IOU_THRESHOLD. */
     double min_iou;
     double iou_threshold;
+    /* With sensitivity MEASURED: the probes cut the layers, in the pass's
+     * order, into at most this many groups of consecutive layers, each
+     * probed with one whole-model run per probe input (two inputs), and
+     * every layer of a group gets the group's weight. 0: the default,
+     * ONNXTD_DEFAULT_SENS_GROUPS; ONNXTD_SENS_GROUPS_LAYERS (or any count
+     * above the layers'): one group per layer, which sees which layers of
+     * a stage the outputs need, at one run per layer and input
+     * (bench/README.md, "Per-layer sensitivity"). */
+    size_t sens_groups;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -447,6 +456,10 @@ typedef struct onnxtd_compress_options {
 #define ONNXTD_DEFAULT_SOFTMAX_METRIC 0.1
 #define ONNXTD_DEFAULT_MIN_AGREEMENT 0.98
 #define ONNXTD_DEFAULT_IOU_THRESHOLD 0.5
+/* Measured sensitivity's groups: 8 keeps the probes at 2 x 10 runs of
+ * the model, whatever its depth. */
+#define ONNXTD_DEFAULT_SENS_GROUPS 8
+#define ONNXTD_SENS_GROUPS_LAYERS ((size_t)-1)
 
 /* The data-free layer error cap: on the bench models (bench/README.md,
  * "Data-free defaults") two layers at 0.32 and 0.38 took PP-OCRv4 rec's

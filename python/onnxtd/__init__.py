@@ -172,6 +172,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              iou_threshold: Optional[float] = None,
              latency_cache: Optional[PathLike] = None,
              sens_cache: Optional[PathLike] = None,
+             sens_groups: Union[int, str, None] = None,
              external_data: Optional[str] = None, size_threshold: int = 1024,
              with_report: bool = False) -> Any:
     """Compresses the model's Conv/Gemm/MatMul layers (onnxtd compress).
@@ -214,7 +215,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     softmax is factored in the softmax's metric plus this share of the
     plain output error (None: 0.1, "off": the plain error).
     ``sensitivity``: "rel", "abs" or "measured" (with ``calib``; its
-    weights cached in ``sens_cache``). ``latency_cache``: a file of
+    weights cached in ``sens_cache``; ``sens_groups``: the probes' groups
+    of layers at most, None for the library's 8, "layers" for one per
+    layer). ``latency_cache``: a file of
     per-layer timings, read when present and written (atomically) after
     a compression that succeeds.
 
@@ -254,6 +257,14 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     o.latency_cache = (os.fsencode(latency_cache)
                        if latency_cache is not None else None)
     o.sens_cache = os.fsencode(sens_cache) if sens_cache is not None else None
+    if sens_groups == "layers":
+        o.sens_groups = _lib.SENS_GROUPS_LAYERS
+    elif sens_groups is not None:
+        if isinstance(sens_groups, bool) or not isinstance(sens_groups, int) \
+                or sens_groups < 1:
+            raise ValueError("onnxtd: sens_groups is a positive int or "
+                             f"'layers', not {sens_groups!r}")
+        o.sens_groups = sens_groups
     if rank_multiple:
         o.rank_multiple = int(rank_multiple)
     if min_rank:

@@ -55,6 +55,8 @@ class Budget(ctypes.Structure):
 BUDGET_NONE, BUDGET_RANK, BUDGET_RATIO, BUDGET_TOL = 0, 1, 2, 3
 BUDGET_TARGET_PARAMS, BUDGET_TARGET_FLOPS, BUDGET_VBMF = 4, 5, 6
 HOLDOUT_AUTO = -1
+# ONNXTD_SENS_GROUPS_LAYERS: (size_t)-1
+SENS_GROUPS_LAYERS = ctypes.c_size_t(-1).value
 
 
 class StatePair(ctypes.Structure):
@@ -122,7 +124,8 @@ class CompressOptions(ctypes.Structure):
                 ("bound_outputs", ctypes.POINTER(ctypes.c_char_p)),
                 ("n_bound_outputs", ctypes.c_size_t),
                 ("min_iou", ctypes.c_double),
-                ("iou_threshold", ctypes.c_double)]
+                ("iou_threshold", ctypes.c_double),
+                ("sens_groups", ctypes.c_size_t)]
 
 
 def new_compress_options() -> CompressOptions:

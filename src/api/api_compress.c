@@ -75,7 +75,7 @@ static const size_t known_sizes[] = {
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
     END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
     END(softmax_metric), END(n_bound_outputs), END(iou_threshold),
-    sizeof(onnxtd_compress_options)};
+    END(sens_groups), sizeof(onnxtd_compress_options)};
 #undef END
 
 /* The caller's options over the defaults, as far as its struct goes. */
@@ -137,16 +137,23 @@ static td_status check_measured(const onnxtd_compress_options *o,
                                 td_err_t *err)
 {
     int measured = o->sensitivity == ONNXTD_SENSITIVITY_MEASURED;
+    /* with no budget, the bound's search allocates (the default bound,
+     * or the agreement or the IoU alone) */
     int global = o->budget.kind == ONNXTD_BUDGET_TARGET_PARAMS ||
                  o->budget.kind == ONNXTD_BUDGET_TARGET_FLOPS ||
-                 (o->budget.kind == ONNXTD_BUDGET_NONE && o->max_error > 0);
+                 (o->budget.kind == ONNXTD_BUDGET_NONE &&
+                  (o->max_error >= 0 || o->min_agreement > 0 ||
+                   o->min_iou > 0));
     if (o->sens_cache && !measured)
         return td_err_set(err, TD_EUSAGE, "options.sens_cache needs "
+                          "options.sensitivity MEASURED");
+    if (o->sens_groups && !measured)
+        return td_err_set(err, TD_EUSAGE, "options.sens_groups needs "
                           "options.sensitivity MEASURED");
     if (measured && (!o->n_calib || !global))
         return td_err_set(err, TD_EUSAGE, "options.sensitivity MEASURED "
                           "needs options.calib and a target_params or "
-                          "target_flops budget (or max_error without one)");
+                          "target_flops budget (or a bound without one)");
     return TD_OK;
 }
 
@@ -404,6 +411,8 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
          * when only the mask is judged */
         if ((s = td_calib_sens(r->cal, m, o, in->bound_outputs,
                                in->n_bound_outputs, in->sens_cache,
+                               in->sens_groups ? in->sens_groups
+                                               : ONNXTD_DEFAULT_SENS_GROUPS,
                                &r->sens, err))) {
             td_err_prefix(err, "%s: measuring the sensitivity: ",
                           td_model_path(m));

@@ -56,6 +56,7 @@ typedef struct probe {
     size_t runs;
     const char *const *outputs;  /* those measured; NULL: every one */
     size_t n_outputs;
+    size_t groups;   /* at most, >= 1 */
 } probe;
 
 /* The largest rel. L2 over the outputs measured (a NaN output counts as
@@ -180,6 +181,7 @@ static void normalise(td_sens *s)
         s->w[i] = mean > 0 && isfinite(mean) ? s->w[i] / mean : 1;
         if (!isfinite(s->w[i]))
             s->w[i] = 1e6;  /* a probe broke the outputs: price it dear */
+        s->w[i] = fmax(s->w[i], TD_SENS_FLOOR);
         s->info.w_min = i ? fmin(s->info.w_min, s->w[i]) : s->w[i];
         s->info.w_max = i ? fmax(s->info.w_max, s->w[i]) : s->w[i];
     }
@@ -198,7 +200,7 @@ static td_status measure(probe *p, td_sens **out, td_err_t *err)
     td_sens *sn = td_sens_alloc(p->n_layers);
     if (!sn)
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    size_t groups = p->n_layers < TD_SENS_GROUPS ? p->n_layers : TD_SENS_GROUPS;
+    size_t groups = p->n_layers < p->groups ? p->n_layers : p->groups;
     for (size_t g = 0; g < groups && !s; g++)
         s = probe_group(p, g * p->n_layers / groups,
                         (g + 1) * p->n_layers / groups, sn->w, err);
@@ -236,11 +238,12 @@ static td_status pick_inputs(probe *p, size_t *k, td_err_t *err)
 
 td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
                         const char *const *outputs, size_t n_outputs,
-                        const char *cache, td_sens **out, td_err_t *err)
+                        const char *cache, size_t groups, td_sens **out,
+                        td_err_t *err)
 {
     double t0 = now();
     probe p = {.c = c, .m = m, .po = *o, .outputs = outputs,
-               .n_outputs = n_outputs};
+               .n_outputs = n_outputs, .groups = groups ? groups : 1};
     p.po.global = TD_GLOBAL_NONE;
     p.po.target = 0;
     p.po.also_flops = 0;
@@ -258,7 +261,7 @@ td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
     td_status s = p.po.reuse ? pick_inputs(&p, &k, err)
                              : td_err_set(err, TD_ENOMEM, "out of memory");
     if (!s && cache && !(s = td_sens_key(c, m, o, outputs, n_outputs, p.use,
-                                           &key, err)))
+                                           p.groups, &key, err)))
         s = td_sens_load(cache, key, &sn, err);
     if (!s && sn) {
         sn->info.from_cache = 1;

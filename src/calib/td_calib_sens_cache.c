@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ td_sens *td_sens_alloc(size_t n)
 
 td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
                       const char *const *outputs, size_t n_outputs,
-                      const unsigned char *use, uint64_t *key, td_err_t *err)
+                      const unsigned char *use, size_t groups, uint64_t *key,
+                      td_err_t *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0, n;
@@ -60,7 +62,7 @@ td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
     /* what decides the probe besides the model and the inputs */
     double lam = o->stats_lambda;
     int set[6] = {o->method_auto, (int)o->method, o->allow_slower, o->force,
-                  TD_SENS_GROUPS, TD_SENS_INPUTS};
+                  groups < INT_MAX ? (int)groups : INT_MAX, TD_SENS_INPUTS};
     double ratio = TD_SENS_PROBE_RATIO;
     h = fnv(h, set, sizeof set);
     h = fnv(h, &lam, sizeof lam);

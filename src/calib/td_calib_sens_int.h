@@ -22,7 +22,8 @@ td_sens *td_sens_alloc(size_t n);
  * settings that decide the probe. */
 td_status td_sens_key(td_calib *c, td_model *m, const td_compress_opts *o,
                       const char *const *outputs, size_t n_outputs,
-                      const unsigned char *use, uint64_t *key, td_err_t *err);
+                      const unsigned char *use, size_t groups, uint64_t *key,
+                      td_err_t *err);
 
 /* Reads `path`: TD_OK with *out set when it holds key's weights, TD_OK
  * with *out NULL when it is absent or holds another key's; an existing

@@ -136,6 +136,18 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
     } else if (cli_is(arg, "--sens-cache")) {
         if (!(a->co.sens_cache = cli_value(argc, argv, i, "--sens-cache")))
             return OPT_USAGE;
+    } else if (cli_is(arg, "--sens-groups")) {
+        if (!(v = cli_value(argc, argv, i, "--sens-groups")))
+            return OPT_USAGE;
+        if (!strcmp(v, "layers")) {
+            a->co.sens_groups = ONNXTD_SENS_GROUPS_LAYERS;
+        } else if (cli_parse_i64(v, &ll) || ll < 1 || ll > 1000000) {
+            cli_error("--sens-groups needs a positive integer or 'layers', "
+                      "not '%s'", v);
+            return OPT_USAGE;
+        } else {
+            a->co.sens_groups = (size_t)ll;
+        }
     } else if (cli_is(arg, "--rank-multiple") || cli_is(arg, "--min-rank")) {
         const char *opt = cli_is(arg, "--min-rank") ? "--min-rank" : "--rank-multiple";
         if (!(v = cli_value(argc, argv, i, opt)) || cli_parse_i64(v, &ll) ||

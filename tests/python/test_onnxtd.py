@@ -334,6 +334,33 @@ def main(tmp: str) -> None:
     lo, mean = map(float, buf.getvalue().split()[:2])
     assert mi["min"] >= 0.9 and abs(mi["min"] - lo) < 1e-6, (mi, lo)
     assert abs(mi["mean"] - mean) < 1e-6, (mi, mean)
+    # sens_groups reaches the library: one group per layer, probed under
+    # the IoU bound alone (no budget: the bound's search allocates)
+    _, sr = onnxtd.compress(mp, output=os.path.join(mdir, "s.onnx"),
+                            calib=os.path.join(mdir, "in"), max_error="off",
+                            min_iou=0.9, sensitivity="measured",
+                            sens_groups="layers", allow_slower=True,
+                            threads=1, measure_runs=-1, with_report=True)
+    ss = sr["measured"]["sensitivity"]
+    assert ss["groups"] == ss["layers"] >= 2, ss
+    assert ss["model_runs"] == 2 * (2 + ss["groups"]), ss
+    for bad in (0, -1, 1.5, True, "all"):
+        try:
+            onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
+                            calib=os.path.join(mdir, "in"),
+                            sensitivity="measured", target_params=0.5,
+                            sens_groups=bad)
+            raise AssertionError("sens_groups %r was accepted" % (bad,))
+        except ValueError as e:
+            assert "sens_groups" in str(e), e
+    try:
+        onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
+                        calib=os.path.join(mdir, "in"), target_params=0.5,
+                        sens_groups=2)
+        raise AssertionError("sens_groups without measured was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "sens_groups" in e.message, e
+    assert not os.path.exists(os.path.join(mdir, "x.onnx"))
     try:
         onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
                         calib=os.path.join(mdir, "in"), iou_threshold=0.3)

@@ -10,6 +10,8 @@
 #   at another budget reads the cache (no model run for it, said in the
 #   report); at the first budget again, from the cache, the model is the
 #   same as measured afresh;
+# - --sens-groups: one group per layer, or one for all, as the report
+#   says, with its own cache key; the bound alone (no budget) probes too;
 # - other calibration inputs: the cache's key differs, measured again;
 # - a --sens-cache that is not such a cache is refused (exit 2) and kept;
 #   misuse exits 2.
@@ -95,6 +97,32 @@ same_graph "$T/m1.onnx" "$T/m3.onnx" || fail "from the cache, another model than
   --max-error off "${COMMON[@]}" --quiet || fail "--sensitivity rel"
 same_graph "$T/m1.onnx" "$T/r.onnx" 2>/dev/null && fail "measured weights changed nothing"
 
+# ---- one group per layer (--sens-groups layers), and at most 1: each
+# layer, or all of them, probed; another probe, so another cache key
+"$BIN" compress "$MODEL" -o "$T/g.onnx" --calib "$T/in" --target-params 0.4 \
+  --max-error off "${SENS[@]}" --sens-groups layers "${COMMON[@]}" \
+  --report "$T/g.json" 2>/dev/null || fail "--sens-groups layers"
+"$BIN" compress "$MODEL" -o "$T/g1.onnx" --calib "$T/in" --target-params 0.4 \
+  --max-error off --sensitivity measured --sens-groups 1 "${COMMON[@]}" \
+  --report "$T/g1.json" 2>/dev/null || fail "--sens-groups 1"
+"$PY" - "$T/g.json" "$T/g1.json" "$T/m1.json" <<'PYEOF' || fail "--sens-groups report"
+import json, sys
+g, g1, m1 = (json.load(open(p))["measured"]["sensitivity"] for p in sys.argv[1:4])
+assert not g["from_cache"], g   # the default's cache is not this probe's
+assert g["groups"] == g["layers"] == m1["layers"] > m1["groups"] or \
+    g["groups"] == g["layers"] == m1["layers"] == m1["groups"], (g, m1)
+assert g["model_runs"] == 2 * (2 + g["groups"]), g
+assert g1["groups"] == 1 and g1["model_runs"] == 2 * 3, g1
+# one group: every layer the same weight
+assert g1["weight_min"] == g1["weight_max"] == 1, g1
+PYEOF
+# the bound alone, no budget: its search allocates with the weights
+"$BIN" compress "$MODEL" -o "$T/b.onnx" --calib "$T/in" --max-error off \
+  --min-agreement 0.5 --sensitivity measured "${COMMON[@]}" --report "$T/b.json" \
+  2>/dev/null || fail "--sensitivity measured under the agreement bound alone"
+"$PY" -c 'import json,sys; s = json.load(open(sys.argv[1]))["measured"]["sensitivity"]; assert s and s["model_runs"] > 0, s' \
+  "$T/b.json" || fail "the bound alone: no sensitivity measured"
+
 # ---- other inputs: another key, measured again and rewritten
 cp "$T/w.sens" "$T/w.before"
 "$BIN" compress "$MODEL" -o "$T/m4.onnx" --calib "$T/in2" --target-params 0.4 \
@@ -120,5 +148,11 @@ misuse "options.sensitivity MEASURED needs options.calib" --target-params 0.4 \
   --sensitivity measured
 misuse "options.sensitivity MEASURED needs options.calib" --calib "$T/in" \
   --ratio 0.5 --sensitivity measured
+misuse "options.sens_groups needs options.sensitivity MEASURED" --calib "$T/in" \
+  --target-params 0.4 --sens-groups 4
+for v in 0 -2 x 1.5; do
+  misuse "--sens-groups needs a positive integer or 'layers'" --calib "$T/in" \
+    --target-params 0.4 --sensitivity measured --sens-groups "$v"
+done
 
 td_done sens_reuse
