@@ -34,7 +34,7 @@ double td_sens_weight(void *ctx, const char *layer)
     const td_sens *s = ctx;
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->names[i], layer))
-            return s->w[i];
+            return fmax(s->w[i], TD_SENS_FLOOR);
     return 1;
 }
 
@@ -181,9 +181,11 @@ static void normalise(td_sens *s)
         s->w[i] = mean > 0 && isfinite(mean) ? s->w[i] / mean : 1;
         if (!isfinite(s->w[i]))
             s->w[i] = 1e6;  /* a probe broke the outputs: price it dear */
-        s->w[i] = fmax(s->w[i], TD_SENS_FLOOR);
-        s->info.w_min = i ? fmin(s->info.w_min, s->w[i]) : s->w[i];
-        s->info.w_max = i ? fmax(s->info.w_max, s->w[i]) : s->w[i];
+        /* as td_sens_weight gives them; the floor is left out of w, so
+         * that weights read back from a cache normalise to the same */
+        double u = fmax(s->w[i], TD_SENS_FLOOR);
+        s->info.w_min = i ? fmin(s->info.w_min, u) : u;
+        s->info.w_max = i ? fmax(s->info.w_max, u) : u;
     }
 }
 

@@ -95,8 +95,8 @@ grep -qF "min_iou 0.99 (at 0.5) (no max_error)" "$T/r.txt" ||
 grep -qF "lowest mask IoU" "$T/r.txt" || fail "the refusal gives the IoU measured: $(cat "$T/r.txt")"
 
 # ---- measured sensitivity on the outputs judged: "feat" (conv0's ReLU)
-# does not move with conv1, so judged alone it prices conv1 at the
-# lowest weight there is (0.1 of the mean: td_calib_sens.h); the
+# does not move with conv1, so judged alone it measures conv1 at 0 (in
+# use, the lowest weight there is: 0.1 of the mean, td_calib_sens.h); the
 # mask moves with both; a cache of one is not the other's
 for o in mask feat; do
   "$BIN" compress "$MODEL" -o "$T/s_$o.onnx" --calib "$T/in" --target-params 0.7 \
@@ -110,9 +110,18 @@ def weights(p):
     return {l.split()[2]: float(l.split()[1]) for l in open(p) if l.startswith("w ")}
 m, f = weights(sys.argv[1]), weights(sys.argv[2])
 print("  sensitivity weights, mask judged:", m, "feat judged:", f)
-assert abs(f["conv1"] - 0.1) < 1e-12 and f["conv0"] > 1, f
+assert f["conv1"] == 0 and f["conv0"] > 1, f
 assert m["conv1"] > 0.3 and m["conv0"] > 0.3, m
 PYEOF
+[ "$(json "$T/s_feat.json" 'r["measured"]["sensitivity"]["weight_min"]')" = 0.1 ] ||
+  fail "the floor of the weights is not what the report says is in use"
+# read back from the cache, the floored weights give the same model
+"$BIN" compress "$MODEL" -o "$T/s_feat2.onnx" --calib "$T/in" --target-params 0.7 \
+  --max-error 1 --bound-output feat --sensitivity measured --sens-cache "$T/w_feat.sens" \
+  "${COMMON[@]}" --report "$T/s_feat2.json" 2>/dev/null || fail "feat from its cache"
+[ "$(json "$T/s_feat2.json" 'r["measured"]["sensitivity"]["from_cache"]')" = True ] ||
+  fail "feat's cache was not read"
+cmp -s "$T/s_feat.onnx" "$T/s_feat2.onnx" || fail "from the cache, another model than measured afresh"
 cp "$T/w_mask.sens" "$T/w_other.sens"
 "$BIN" compress "$MODEL" -o "$T/s_x.onnx" --calib "$T/in" --target-params 0.7 \
   --max-error 1 --bound-output feat --sensitivity measured --sens-cache "$T/w_other.sens" \
