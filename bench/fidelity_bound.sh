@@ -18,24 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/fidelity_bound}
 BIN=${BIN:-build/onnxtd}
-PY=/usr/bin/python3
 TASK=$1
 TAG=$2
 shift 2
-declare -A MODEL=(
-  [isnet]=bench/models/isnet_fp16.onnx
-  [det]=bench/models/ch_PP-OCRv4_det_infer.onnx
-  [cls]=bench/models/ch_ppocr_mobile_v2.0_cls_infer.onnx
-)
-src=${MODEL[$TASK]}
-mkdir -p "$OUT/models" "$OUT/cache"
-if [ -z "${PHOTOS:-}" ]; then
-  PHOTOS=$OUT/skim/usr/lib/python3/dist-packages/skimage/data
-  if [ ! -d "$PHOTOS" ]; then
-    ( cd "$OUT" && apt-get download python3-skimage >/dev/null && dpkg-deb -x python3-skimage_*.deb skim )
-  fi
-fi
-[ -f "$OUT/eval/$TASK.json" ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out "$OUT/eval" >&2
+mkdir -p "$OUT/models"
+. bench/fidelity/env.sh
 CALIBSET=${CALIBSET:-$TASK}
 [ -f "$OUT/calib/$CALIBSET.json" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" >&2
 split=""

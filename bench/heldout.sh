@@ -19,6 +19,9 @@
 #                in the plain output error, as before the metric)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
+#   calib-sens   --calib CAL --sensitivity measured (the default bound,
+#                its 8 probe groups); calib-senslayers the same with
+#                --sens-groups layers
 #   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
 #                probability map's IoU alone bounds (at 0.3 for det)
 #   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1)
@@ -127,6 +130,8 @@ base_options() {
     calib-agree97) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.97" ;;
     calib-plain) echo "--calib $CAL $LOOP --softmax-metric off" ;;
     calib-iou95) echo "--calib $CAL $LOOP --max-error off --min-iou 0.95 --iou-threshold $IOU_T" ;;
+    calib-sens) echo "--calib $CAL $LOOP --sensitivity measured" ;;
+    calib-senslayers) echo "--calib $CAL $LOOP --sensitivity measured --sens-groups layers" ;;
     calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
     calib-0.5) echo "--calib $CAL $LOOP --target-params 0.5" ;;
     *) echo "heldout.sh: unknown configuration '$1'" >&2; exit 2 ;;

@@ -12,7 +12,11 @@ det:   4 pages rendered with another seed than prep.py's, on plain and on
        lightened calibration photos; det_photo.json: those and 4 pages
        degraded as a photograph of paper is (gray, grained, rotated,
        in perspective, unevenly lit, blurred, noisy, resized to the
-       input's square), from textures no evaluation input uses.
+       input's square), from textures no evaluation input uses;
+       det_hand.json: those 8 and 4 pages of formulas as notes written
+       by hand on ruled paper and photographed close (slanted fonts
+       warped by a smooth random field, strong perspective, the far side
+       out of focus, a wide photo stretched to the square).
 cls:   16 text crops with another seed (half rotated 180 degrees).
 """
 import argparse
@@ -21,10 +25,11 @@ import os
 import random
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 import prep
 
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 CALIB_PHOTOS = ["camera.png", "coins.png", "moon.png", "hubble_deep_field.jpg",
                 "ihc.png", "retina.jpg", "logo.png", "page.png"]
 assert not set(CALIB_PHOTOS) & set(prep.ISNET_PHOTOS + prep.BG_PHOTOS)
@@ -92,15 +97,86 @@ def photo_page(rng, nrng, fonts, texture):
     return im.resize((640, 640), Image.BILINEAR)
 
 
-def det_photo_inputs(photos, out_dir, fonts):
-    rng = random.Random(4321)
-    nrng = np.random.default_rng(4321)
+def det_paper_inputs(photos, out_dir, fonts, make, name, seed):
+    """One page made by make(rng, nrng, fonts, texture) per paper texture."""
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
     entries = []
     for i, p in enumerate(PAPER_TEXTURES):
         tex = Image.open(os.path.join(photos, p))
-        prep.save(out_dir, "calib_det_photo%d" % i,
-                  prep.det_norm(photo_page(rng, nrng, fonts, tex)), entries)
+        prep.save(out_dir, "calib_det_%s%d" % (name, i),
+                  prep.det_norm(make(rng, nrng, fonts, tex)), entries)
     return entries
+
+
+# formula tokens every hand font has a glyph for (ExtraLight lacks most
+# of the mathematical signs)
+SYMBOLS = ["f(x)", "g(s)", "x", "t", "s", "n", "e", "dt", "ds", "-1", "2", "1/2",
+           "+", "-", "=", "(", ")", "/", "x\u00b2", "y'", "a_n"]
+HAND_FONTS = ["DejaVuSans-Oblique.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSans-ExtraLight.ttf",
+              "DejaVuSansCondensed-Oblique.ttf", "DejaVuSansMono-Oblique.ttf"]
+
+
+def wobble(im, rng, amp):
+    """A hand's unsteadiness: the image warped by a smooth random field
+    (a 12 x 6 mesh of quads, each corner moved by up to amp pixels)."""
+    w, h = im.size
+    nx, ny = 12, 6
+    off = {(i, j): (rng.uniform(-amp, amp), rng.uniform(-amp, amp))
+           for i in range(nx + 1) for j in range(ny + 1)}
+    mesh = []
+    for i in range(nx):
+        for j in range(ny):
+            x0, x1 = w * i // nx, w * (i + 1) // nx
+            y0, y1 = h * j // ny, h * (j + 1) // ny
+            c = [(x0, y0, off[i, j]), (x0, y1, off[i, j + 1]),
+                 (x1, y1, off[i + 1, j + 1]), (x1, y0, off[i + 1, j])]
+            mesh.append(((x0, y0, x1, y1),
+                         tuple(v for x, y, (dx, dy) in c for v in (x + dx, y + dy))))
+    return im.transform(im.size, Image.MESH, mesh, resample=Image.BILINEAR,
+                        fillcolor=255)
+
+
+def hand_page(rng, nrng, _fonts, texture):
+    """Notes written by hand on ruled paper, photographed close and at a
+    slant: formulas in large slanted strokes that wobble, the paper's
+    lines across, the far side out of focus; a wide photo stretched to
+    640 x 640 as det's input is."""
+    w, h = 1000, rng.choice([360, 420, 500])
+    shade = rng.randint(150, 205)
+    grain = texture.convert("L").resize((w, h), Image.BILINEAR)
+    paper = Image.blend(Image.new("L", (w, h), shade), grain, rng.uniform(0.1, 0.2))
+    d = ImageDraw.Draw(paper)
+    gap = rng.randint(45, 80)
+    for y in range(rng.randint(0, gap), h + w // 4, gap):
+        d.line((0, y, w, y - rng.randint(0, w // 4)), fill=shade - rng.randint(25, 50),
+               width=rng.choice([1, 2]))
+    ink = Image.new("L", (w, h), 255)
+    d = ImageDraw.Draw(ink)
+    y = rng.randint(0, 30)
+    while y < h - 40:
+        fs = rng.randint(38, 72)
+        font = ImageFont.truetype(os.path.join(FONT_DIR, rng.choice(HAND_FONTS)), fs)
+        x = rng.randint(0, 200)
+        while x < w - 100:
+            tok = " ".join(rng.choice(SYMBOLS) for _ in range(rng.randint(1, 4)))
+            d.text((x, y + rng.randint(-6, 6)), tok, fill=rng.randint(10, 70), font=font)
+            x += int(d.textlength(tok, font=font)) + rng.randint(20, 120)
+        y += int(fs * rng.uniform(1.1, 1.7))
+    ink = wobble(ink, rng, rng.uniform(2, 5))
+    im = Image.fromarray(np.minimum(np.asarray(paper), np.asarray(ink)))
+    im = im.rotate(rng.uniform(-20, 20), resample=Image.BILINEAR, fillcolor=shade)
+    k = rng.uniform(0.1, 0.35) * w
+    im = im.transform((w, h), Image.QUAD, (k, 0, 0, h, w, h, w - k, 0),
+                      resample=Image.BILINEAR, fillcolor=shade)
+    # depth of field: sharp along one band, blurred away from it
+    far = np.asarray(im.filter(ImageFilter.GaussianBlur(rng.uniform(2, 4))), np.float32)
+    near = np.asarray(im.filter(ImageFilter.GaussianBlur(0.8)), np.float32)
+    yy = np.mgrid[0:h, 0:w][0] / h
+    m = np.clip(np.abs(yy - rng.uniform(0.3, 0.7)) * rng.uniform(1.5, 3), 0, 1)
+    a = near * (1 - m) + far * m + nrng.normal(0, rng.uniform(2, 6), (h, w))
+    im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("RGB")
+    return im.resize((640, 640), Image.BILINEAR)
 
 
 def main():
@@ -116,10 +192,12 @@ def main():
     man = {
         "isnet": {"input": "input", "output": "output", "inputs": isnet_inputs(a.photos, a.out, a.zoom)},
         "det": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_inputs(a.photos, a.out, fonts)},
-        "det_photo": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_photo_inputs(a.photos, a.out, fonts)},
+        "det_photo": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_paper_inputs(a.photos, a.out, fonts, photo_page, "photo", 4321)},
+        "det_hand": {"input": "x", "output": "sigmoid_0.tmp_0", "inputs": det_paper_inputs(a.photos, a.out, fonts, hand_page, "hand", 2468)},
         "cls": {"input": "x", "output": "softmax_0.tmp_0", "inputs": cls},
     }
     man["det_photo"]["inputs"] = man["det"]["inputs"] + man["det_photo"]["inputs"]
+    man["det_hand"]["inputs"] = man["det_photo"]["inputs"] + man["det_hand"]["inputs"]
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)
