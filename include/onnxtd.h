@@ -261,7 +261,9 @@ typedef enum onnxtd_sensitivity {
     ONNXTD_SENSITIVITY_ABSOLUTE,     /* scaled by the layer's weight norm */
     ONNXTD_SENSITIVITY_MEASURED      /* with calib: by how far each group of
                                         layers moves the outputs, measured
-                                        (see sens_cache) */
+                                        (see sens_cache, sens_groups); no
+                                        layer weighs under 0.1 of the
+                                        mean */
 } onnxtd_sensitivity;
 
 /* Inputs held out of the calibration statistics: a quarter of them,
@@ -441,7 +443,8 @@ typedef struct onnxtd_compress_options {
      * ONNXTD_DEFAULT_SENS_GROUPS; ONNXTD_SENS_GROUPS_LAYERS (or any count
      * above the layers'): one group per layer, which sees which layers of
      * a stage the outputs need, at one run per layer and input
-     * (bench/README.md, "Per-layer sensitivity"). */
+     * (bench/README.md, "Per-layer sensitivity and a
+     * ceiling for det"). */
     size_t sens_groups;
 } onnxtd_compress_options;
 
