@@ -23,6 +23,12 @@ double api_iou_threshold(const onnxtd_compress_options *opts)
                                    : ONNXTD_DEFAULT_IOU_THRESHOLD;
 }
 
+int api_bound_set(const onnxtd_compress_options *opts)
+{
+    return opts->max_error >= 0 || opts->min_agreement > 0 ||
+           opts->min_iou > 0;
+}
+
 td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                           td_compress_opts *o, td_bound_report *br, int *use,
                           td_err_t *err)
@@ -55,8 +61,7 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
         if (!opts->bound_outputs[i])
             return td_err_set(err, TD_EUSAGE, "options.bound_outputs[%zu] "
                               "is NULL", i);
-    int bounded = calib && !per_layer_budget(opts) &&
-                  (opts->max_error >= 0 || opts->min_agreement > 0 || iou);
+    int bounded = calib && !per_layer_budget(opts) && api_bound_set(opts);
     if (opts->n_bound_outputs && !bounded)
         return td_err_set(err, TD_EUSAGE, "options.bound_outputs name what "
                           "the bound judges: they need options.calib and a "

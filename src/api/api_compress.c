@@ -137,13 +137,10 @@ static td_status check_measured(const onnxtd_compress_options *o,
                                 td_err_t *err)
 {
     int measured = o->sensitivity == ONNXTD_SENSITIVITY_MEASURED;
-    /* with no budget, the bound's search allocates (the default bound,
-     * or the agreement or the IoU alone) */
+    /* with no budget, the bound's search allocates */
     int global = o->budget.kind == ONNXTD_BUDGET_TARGET_PARAMS ||
                  o->budget.kind == ONNXTD_BUDGET_TARGET_FLOPS ||
-                 (o->budget.kind == ONNXTD_BUDGET_NONE &&
-                  (o->max_error >= 0 || o->min_agreement > 0 ||
-                   o->min_iou > 0));
+                 (o->budget.kind == ONNXTD_BUDGET_NONE && api_bound_set(o));
     if (o->sens_cache && !measured)
         return td_err_set(err, TD_EUSAGE, "options.sens_cache needs "
                           "options.sensitivity MEASURED");

@@ -29,12 +29,19 @@ void td_sens_free(td_sens *s)
     free(s);
 }
 
+/* A normalised weight as the allocation uses it. The floor is not kept
+ * in w, so that weights read back from a cache normalise to the same. */
+static double in_use(double w)
+{
+    return fmax(w, TD_SENS_FLOOR);
+}
+
 double td_sens_weight(void *ctx, const char *layer)
 {
     const td_sens *s = ctx;
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->names[i], layer))
-            return fmax(s->w[i], TD_SENS_FLOOR);
+            return in_use(s->w[i]);
     return 1;
 }
 
@@ -181,9 +188,7 @@ static void normalise(td_sens *s)
         s->w[i] = mean > 0 && isfinite(mean) ? s->w[i] / mean : 1;
         if (!isfinite(s->w[i]))
             s->w[i] = 1e6;  /* a probe broke the outputs: price it dear */
-        /* as td_sens_weight gives them; the floor is left out of w, so
-         * that weights read back from a cache normalise to the same */
-        double u = fmax(s->w[i], TD_SENS_FLOOR);
+        double u = in_use(s->w[i]);   /* what the report says is used */
         s->info.w_min = i ? fmin(s->info.w_min, u) : u;
         s->info.w_max = i ? fmax(s->info.w_max, u) : u;
     }
