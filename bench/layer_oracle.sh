@@ -32,7 +32,7 @@ stats=$OUT/oracle-$TASK/stats.onnx
 [ -f "$stats" ] || OPENBLAS_NUM_THREADS=1 "$BIN" compress "$src" -o "$OUT/oracle-$TASK/none.onnx" \
     --calib "$npy" --holdout 0 --save-stats "$stats" --runs 0 --max-error off --min-agreement off \
     --ratio 1 >&2
-"$PY" bench/fidelity/oracle.py --bin "$BIN" --model "$src" --task "$TASK" \
+"$PY" bench/fidelity/oracle.py --bin "$BIN" --model "$src" \
     --manifest "$OUT/eval/$TASK.json" --stats "$stats" --work "$OUT/oracle-$TASK" \
     --cache "$OUT/cache" ${RATIOS:+--ratios $RATIOS} ${BUDGETS:+--budgets $BUDGETS} ${FLOOR:+--floor $FLOOR} |
   tee "$OUT/oracle-$TASK.jsonl"

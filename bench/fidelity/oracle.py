@@ -2,7 +2,7 @@
 """A ceiling for per-layer rank allocation, measured on the evaluation
 inputs themselves (bench/layer_oracle.sh runs it):
 
-  oracle.py --bin ONNXTD --model M.onnx --task det --manifest EVAL.json
+  oracle.py --bin ONNXTD --model M.onnx --manifest EVAL.json
             --stats STATS.onnx --work DIR [--ratios 0.9,0.75,...]
             [--budgets 0.03,0.05,...] [--cache DIR]
 
@@ -59,7 +59,7 @@ def compress(a, src, dst, ratio, names):
 
 def measure(a, comp):
     cmd = ["node", os.path.join(os.path.dirname(__file__), "eval.js"), a.model, comp,
-           "--task", a.task, "--manifest", a.manifest, "--no-time", "--json"]
+           "--task", "det", "--manifest", a.manifest, "--no-time", "--json"]
     if a.cache:
         cmd += ["--cache", a.cache]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -125,6 +125,13 @@ def build(a, choice, tag):
     return src, total, after
 
 
+def row(after, total, loss, metric, **head):
+    """One measured choice as a JSON line on stdout."""
+    print(json.dumps({**head, "params_kept": round(after / total, 4),
+                      "ratio": round(total / after, 3), "loss": round(loss, 4),
+                      **metric}), flush=True)
+
+
 def refine(a, sweep, choice, floor):
     """From choice, one layer's ratio lowered a step at a time: each step
     takes, of the moves whose whole model keeps the loss within floor, the
@@ -144,17 +151,13 @@ def refine(a, sweep, choice, floor):
         if best is None:
             return
         choice, after, total, loss, metric = best
-        print(json.dumps({"refine": floor, "layers": len(choice),
-                          "params_kept": round(after / total, 4),
-                          "ratio": round(total / after, 3), "loss": round(loss, 4),
-                          **metric}), flush=True)
+        row(after, total, loss, metric, refine=floor, layers=len(choice))
 
 
 def main():
     ap = argparse.ArgumentParser()
     for k in ("bin", "model", "manifest", "stats", "work"):
         ap.add_argument("--" + k, required=True)
-    ap.add_argument("--task", choices=["det"], required=True)
     ap.add_argument("--cache")
     ap.add_argument("--ratios", default="0.9,0.75,0.5,0.25,0.1")
     ap.add_argument("--budgets", default="0.02,0.05,0.1,0.2,0.3")
@@ -169,14 +172,13 @@ def main():
         choice, spent = greedy(sweep, b)
         if not choice:
             continue
-        path, total, after = build(a, {n: c[0] for n, c in choice.items()}, "step")
+        ratios = {n: c[0] for n, c in choice.items()}
+        path, total, after = build(a, ratios, "step")
         loss, metric = measure(a, path)
-        print(json.dumps({"budget": b, "loss_sum": round(spent, 4), "layers": len(choice),
-                          "params_kept": round(after / total, 4),
-                          "ratio": round(total / after, 3), "loss": round(loss, 4),
-                          **metric}), flush=True)
+        row(after, total, loss, metric, budget=b, loss_sum=round(spent, 4),
+            layers=len(choice))
         if a.floor is not None and loss <= a.floor and (start is None or after < start[1]):
-            start = ({n: c[0] for n, c in choice.items()}, after)
+            start = (ratios, after)
     if a.floor is not None:
         refine(a, sweep, start[0] if start else {}, a.floor)
 
