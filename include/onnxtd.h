@@ -428,10 +428,12 @@ typedef struct onnxtd_compress_options {
      * lies in [0, 1]: a sigmoid's segmentation mask or detector map) keep
      * a mask IoU of at least min_iou on every held-out input, each map
      * binarised at iou_threshold (a value > it is on) as its user reads
-     * it; an input where the maps' union covers under 1 % of the map
-     * (no foreground) is left out, and with only such inputs, or a map
-     * of under 64 values per input, all inputs' values together give
-     * the IoU. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
+     * it; an output of rank >= 4 is one map per image and channel
+     * (channels on axis 1, or last when that axis is shorter); a map
+     * whose two binarised forms' union covers under 1 % of it (no
+     * foreground) is left out, and with only such maps, or a map of
+     * under 64 values per input, all inputs' values together give the
+     * IoU. 0 / < 0: none. With max_error < 0 it bounds alone. Given, and
      * no probability map is judged: refused (ONNXTD_EUSAGE).
      * iou_threshold 0: ONNXTD_DEFAULT_IOU_THRESHOLD. */
     double min_iou;

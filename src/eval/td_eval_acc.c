@@ -36,27 +36,9 @@ static size_t argmax(const td_array *a, size_t from, size_t n)
     return best - from;
 }
 
-/* One sample's IoU of the maps binarised at m->iou_t, as a user of a
- * segmentation mask or a detector's text map reads them; a reference
- * value outside [0, 1] marks the output as no probability map. */
-static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
-                     size_t n)
+/* One map's IoU: counted (or, small or nearly empty, pooled or left out). */
+static void add_one_map(td_eval_acc *m, size_t inter, size_t uni, size_t n)
 {
-    size_t inter = 0, uni = 0;
-    if (!td_array_is_float(a->dtype)) {
-        m->not_map = 1;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double x = td_array_get(a, i), y = td_array_get(b, i);
-        if (!(x >= 0 && x <= 1)) {
-            m->not_map = 1;
-            return;
-        }
-        int on_a = x > m->iou_t, on_b = y > m->iou_t;  /* NaN in b: off */
-        inter += on_a && on_b;
-        uni += on_a || on_b;
-    }
     m->pool_inter += inter;
     m->pool_union += uni;
     if (n < TD_EVAL_IOU_MIN_PIXELS) {
@@ -72,6 +54,57 @@ static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
         m->iou_min = v;
     m->iou_sum += v;
     m->iou_n++;
+}
+
+void td_eval_map_layout(const td_array *a, size_t *maps, size_t *ch,
+                        size_t *mid, int *last)
+{
+    size_t n = td_array_numel(a);
+    *maps = 1, *ch = 1, *mid = n, *last = 0;
+    if (a->ndim < 4 || !n)
+        return;
+    int64_t c1 = a->dims[1], cl = a->dims[a->ndim - 1];
+    *last = cl < c1;
+    *ch = (size_t)(*last ? cl : c1);
+    *maps = (size_t)a->dims[0] * *ch;
+    *mid = n / *maps;
+}
+
+/* One sample's IoU of the maps binarised at m->iou_t, as a user of a
+ * segmentation mask or a detector's map reads them; a reference value
+ * outside [0, 1] marks the output as no probability map. A rank-4 (or
+ * more) output holds one map per image and channel (td_eval_map_layout):
+ * a detector's per-anchor face probabilities beside their complements,
+ * the background's, whose maps are nearly all on; pooled, those would
+ * hold the IoU near 1 whatever became of the faces. */
+static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
+                     size_t n)
+{
+    if (!td_array_is_float(a->dtype)) {
+        m->not_map = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = td_array_get(a, i);
+        if (!(x >= 0 && x <= 1)) {
+            m->not_map = 1;
+            return;
+        }
+    }
+    size_t maps, ch, mid;
+    int last;
+    td_eval_map_layout(a, &maps, &ch, &mid, &last);
+    for (size_t k = 0; k < maps; k++) {
+        size_t img = k / ch, c = k % ch, inter = 0, uni = 0;
+        for (size_t j = 0; j < mid; j++) {
+            size_t i = last ? (img * mid + j) * ch + c : k * mid + j;
+            double x = td_array_get(a, i), y = td_array_get(b, i);
+            int on_a = x > m->iou_t, on_b = y > m->iou_t;  /* NaN in b: off */
+            inter += on_a && on_b;
+            uni += on_a || on_b;
+        }
+        add_one_map(m, inter, uni, mid);
+    }
 }
 
 int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,

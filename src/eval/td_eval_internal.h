@@ -46,6 +46,13 @@ typedef struct td_eval_acc {
  * Rank-4 outputs are feature maps or masks (NCHW), whose last axis is a
  * width, so argmax over it means nothing. */
 int td_eval_looks_like_scores(const td_array *a);
+/* How a probability map of a's shape splits into maps judged one by one:
+ * rank < 4, one map of every element; rank >= 4, one map per image (axis
+ * 0) and channel, the channel axis being axis 1 (NCHW) unless the last
+ * axis is shorter (NHWC). *maps maps of *mid elements, *ch channels, *last
+ * set when the channel axis is the last. */
+void td_eval_map_layout(const td_array *a, size_t *maps, size_t *ch,
+                        size_t *mid, int *last);
 /* The mask IoU of m over its samples: the lowest and the mean of the
  * per-sample IoU of the maps binarised at m->iou_t, over the samples that
  * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, or the

@@ -12,6 +12,10 @@
 #   the message naming the bound and the most compression within it;
 # - --sensitivity measured measures on the outputs the bound judges, and
 #   its cache's key tells them apart;
+# - a two-class softmax map (background beside foreground) is one map per
+#   channel: the report's lowest IoU is numpy's per channel, below what
+#   both channels pooled would give (the background, nearly all on, would
+#   hold a pooled IoU up whatever became of the foreground);
 # - misuse exits 2, nothing written: no --calib, --iou-threshold alone,
 #   values out of range, a per-layer budget, no probability map judged.
 #
@@ -34,7 +38,7 @@ check() {
   "$PY" - "$1" "$3" "$4" $ref <<'PYEOF' || fail "report $1 against numpy ($ref)"
 import json, sys
 r = json.load(open(sys.argv[1]))
-t, u, lo, mean, feat = map(float, sys.argv[2:])
+t, u, lo, mean, feat, _joint = map(float, sys.argv[2:])
 out = {o["name"]: o for o in r["measured"]["outputs"]}
 m = out["mask"]["mask_iou"]
 print("  mask IoU at %g: report %.6f / %.6f, numpy %.6f / %.6f" % (t, m["min"], m["mean"], lo, mean))
@@ -128,6 +132,36 @@ cp "$T/w_mask.sens" "$T/w_other.sens"
   "${COMMON[@]}" --report "$T/s_x.json" 2>/dev/null || fail "feat on mask's cache"
 [ "$(json "$T/s_x.json" 'r["measured"]["sensitivity"]["from_cache"]')" = False ] ||
   fail "the mask's cache was read for feat"
+
+# ---- a two-class softmax map: one map per channel. Measured only
+# (--max-error 1) at a budget that moves the foreground; then bounded.
+"$PY" "$TOOL" make2 "$T" || fail "making the two-class model"
+M2=$T/map2.onnx
+"$BIN" compress "$M2" -o "$T/m2.onnx" --calib "$T/in" --max-error 1 --target-params 0.3 \
+  "${COMMON[@]}" --report "$T/m2.json" 2> "$T/m2.txt" || { cat "$T/m2.txt"; fail "compress map2"; }
+ref=$("$PY" "$TOOL" iou "$M2" "$T/m2.onnx" 0.5 "${HELD[@]}") || fail "numpy on map2"
+"$PY" - "$T/m2.json" $ref <<'PYEOF' || fail "map2: report against numpy per channel ($ref)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+lo, mean, _feat, joint = map(float, sys.argv[2:])
+m = {o["name"]: o for o in r["measured"]["outputs"]}["mask"]["mask_iou"]
+print("  two-class map: report %.6f / %.6f, numpy per channel %.6f / %.6f, pooled %.6f"
+      % (m["min"], m["mean"], lo, mean, joint))
+assert abs(m["min"] - lo) < 1e-6 and abs(m["mean"] - mean) < 1e-6, (m, lo, mean)
+assert joint > lo + 0.02, ("the pooled IoU would not have told", joint, lo)
+PYEOF
+"$BIN" compress "$M2" -o "$T/m2b.onnx" --calib "$T/in" --max-error off --min-iou 0.75 \
+  "${COMMON[@]}" --report "$T/m2b.json" 2> "$T/m2b.txt" || { cat "$T/m2b.txt"; fail "compress map2 --min-iou"; }
+ref=$("$PY" "$TOOL" iou "$M2" "$T/m2b.onnx" 0.5 "${HELD[@]}") || fail "numpy on map2 bounded"
+"$PY" - "$T/m2b.json" $ref <<'PYEOF' || fail "map2 bounded: ($ref)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+lo, joint = float(sys.argv[2]), float(sys.argv[5])
+m = {o["name"]: o for o in r["measured"]["outputs"]}["mask"]["mask_iou"]
+print("  two-class map bounded at 0.75: per channel %.6f, pooled %.6f" % (lo, joint))
+assert abs(m["min"] - lo) < 1e-6 and lo >= 0.75, (m, lo)
+assert r["totals"]["model_params_after"] < r["totals"]["model_params_before"], r["totals"]
+PYEOF
 
 # ---- misuse
 td_misuse "$MODEL" "need --calib" --min-iou 0.9

@@ -6,6 +6,9 @@
  *   map (a photo of no foreground, where one pixel flips IoU from 1 to 0)
  *   is left out and counted; with only such samples, the pooled IoU;
  * - a map of a single value per sample: the IoU over samples;
+ * - an output of several channels (or images): one map each, channels on
+ *   axis 1 (NCHW) or on the last axis when it is shorter (NHWC), so a
+ *   background channel nearly all on does not hide a lost foreground;
  * - no map: a reference value outside [0, 1], class scores, an integer
  *   output, or no threshold set. */
 #include <math.h>
@@ -126,6 +129,54 @@ static void check_small_map(void)
               "small map: %.12g %.12g %zu", lo, mean, empty);
 }
 
+/* A two-class softmax map, background beside foreground: the foreground on
+ * [0, 200) of 1000 in A, on [0, 100) in B. Pooled, the IoU would be 900 /
+ * 1100; per channel, the background's 800 / 900 and the foreground's 100 /
+ * 200: lowest 0.5. */
+static void check_channels(void)
+{
+    enum { HW = 1000 };
+    static float a[2 * HW], b[2 * HW], an[2 * HW], bn[2 * HW];
+    for (int i = 0; i < HW; i++) {
+        int fa = i < 200, fb = i < 100;
+        a[HW + i] = fa ? 0.9f : 0.1f, a[i] = 1 - a[HW + i];
+        b[HW + i] = fb ? 0.8f : 0.2f, b[i] = 1 - b[HW + i];
+        for (int c = 0; c < 2; c++)  /* the same maps, channels last */
+            an[2 * i + c] = a[c * HW + i], bn[2 * i + c] = b[c * HW + i];
+    }
+    double lo, mean;
+    size_t empty;
+    int64_t nchw[4] = {1, 2, 10, 100}, nhwc[4] = {1, 10, 100, 2};
+    td_array x = {.dtype = TD_DT_FLOAT, .ndim = 4, .dims = nchw, .data = a,
+                  .nbytes = sizeof a};
+    td_array y = x;
+    y.data = b;
+    td_eval_acc m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty));
+    CHECK_MSG(fabs(lo - 0.5) < 1e-12 && fabs(mean - (0.5 + 8.0 / 9) / 2) < 1e-12
+              && empty == 0, "NCHW: lowest %.12g mean %.12g", lo, mean);
+    x.dims = y.dims = nhwc;
+    x.data = an, y.data = bn;
+    m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty));
+    CHECK_MSG(fabs(lo - 0.5) < 1e-12 && fabs(mean - (0.5 + 8.0 / 9) / 2) < 1e-12,
+              "NHWC: lowest %.12g mean %.12g", lo, mean);
+    /* two images of one channel: each its own map */
+    int64_t two[4] = {2, 1, 10, 100};
+    x.dims = y.dims = two;
+    x.data = a, y.data = b;
+    m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty));
+    CHECK_MSG(fabs(lo - 0.5) < 1e-12, "batch: lowest %.12g", lo);
+    size_t maps, ch, mid;
+    int last;
+    td_eval_map_layout(&x, &maps, &ch, &mid, &last);
+    CHECK(maps == 2 && ch == 1 && mid == HW && !last);
+}
+
 static void check_no_map(void)
 {
     static float a[N], b[N];
@@ -171,6 +222,7 @@ int main(void)
 {
     check_counts();
     check_small_map();
+    check_channels();
     check_no_map();
     return TCHECK_DONE();
 }
