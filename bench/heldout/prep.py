@@ -3,6 +3,7 @@
 
   prep.py audio OUT_DIR [--clips N] [--seed S] [--pool eval|calib]  # speech clips for Silero VAD
   prep.py rec OUT_DIR [--lines N] [--seed S]     # text lines for PP-OCRv4 rec
+  prep.py face OUT_DIR --photos DIR [--scenes N] [--seed S] [--pool eval|calib]  # for RetinaFace
 
 audio: sentences spoken by espeak-ng (several voices and speeds), resampled
 to 16 kHz, laid out with silences between them and mixed with white or
@@ -16,6 +17,14 @@ background, height 48, scaled to at most 320 wide and right-padded (as
 PaddleOCR's recogniser preprocessing), normalised (x/255-0.5)/0.5, BGR;
 OUT_DIR/lines.json lists each .npy [1,3,48,320] (under OUT_DIR/npy/,
 so that folder is a --calib / eval --inputs source) with its label.
+
+face: 640 x 640 RGB scenes, pixel values 0-255 as RetinaFace takes them
+(NCHW float32 .npy under OUT_DIR/npy/, listed in OUT_DIR/faces.json): one
+whole photo with a person (skimage's astronaut for the evaluation pool,
+camera for calibration), then scenes made of a skimage photo as the
+background with 3-8 real faces pasted on it (the 100 faces of skimage's
+lfw_subset, 25 x 25 gray, scaled to 40-150 px, their brightness and
+contrast varied). The pools share no face and no background.
 """
 import argparse
 import glob
@@ -158,18 +167,91 @@ def prep_rec(out, lines, seed, keys_file):
     print("prep.py: %d text lines in %s" % (len(entries), out))
 
 
+FACE_POOLS = {
+    # whole photo, backgrounds, faces of lfw_subset (the first 100 are faces)
+    "eval": ("astronaut.png", ["coffee.png", "rocket.jpg", "motorcycle_left.png", "hubble_deep_field.jpg",
+                               "retina.jpg", "chelsea.png", "ihc.png"], range(0, 50)),
+    "calib": ("camera.png", ["brick.png", "grass.png", "gravel.png", "moon.png", "coins.png", "page.png",
+                             "logo.png"], range(50, 100)),
+}
+FACE_SIZE = 640
+
+
+def photo_rgb(path, size):
+    """A photo as size x size RGB floats 0-255: centre-cropped square, resized."""
+    from PIL import Image
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    m = min(w, h)
+    im = im.crop(((w - m) // 2, (h - m) // 2, (w - m) // 2 + m, (h - m) // 2 + m))
+    return np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32)
+
+
+def face_scene(rng, bg, faces):
+    """bg with 3-8 faces pasted where they do not overlap; their boxes."""
+    from PIL import Image
+    a = bg.copy()
+    boxes = []
+    for _ in range(int(rng.integers(3, 9))):
+        f = faces[int(rng.integers(len(faces)))]
+        side = int(rng.integers(40, 151))
+        for _try in range(50):
+            x, y = (int(v) for v in rng.integers(0, FACE_SIZE - side, 2))
+            if all(x + side <= b[0] or b[2] <= x or y + side <= b[1] or b[3] <= y for b in boxes):
+                break
+        else:
+            continue
+        g = np.asarray(Image.fromarray((f * 255).astype(np.uint8)).resize((side, side), Image.BICUBIC),
+                       dtype=np.float32)
+        g = np.clip((g - g.mean()) * rng.uniform(0.7, 1.3) + g.mean() * rng.uniform(0.6, 1.2), 0, 255)
+        tint = rng.uniform(0.85, 1.15, 3)
+        a[y:y + side, x:x + side] = np.clip(g[:, :, None] * tint, 0, 255)
+        boxes.append((x, y, x + side, y + side))
+    return a, boxes
+
+
+def prep_face(out, photos, scenes, seed, pool):
+    whole, backgrounds, ids = FACE_POOLS[pool]
+    lfw = np.load(os.path.join(photos, "lfw_subset.npy"))
+    faces = [lfw[i] for i in ids]
+    rng = np.random.default_rng(seed)
+    os.makedirs(os.path.join(out, "npy"), exist_ok=True)
+    entries = []
+
+    def save(name, a, info):
+        np.save(os.path.join(out, "npy", name + ".npy"),
+                np.ascontiguousarray(a.transpose(2, 0, 1)[None].astype(np.float32)))
+        entries.append(dict(name=name, file="npy/" + name + ".npy", **info))
+
+    save("photo_" + whole.split(".")[0], photo_rgb(os.path.join(photos, whole), FACE_SIZE), {"faces_pasted": 0})
+    for i in range(scenes):
+        bg = photo_rgb(os.path.join(photos, backgrounds[i % len(backgrounds)]), FACE_SIZE)
+        a, boxes = face_scene(rng, bg, faces)
+        save("scene%02d" % i, a, {"background": backgrounds[i % len(backgrounds)], "faces_pasted": len(boxes),
+                                     "boxes": [list(b) for b in boxes]})
+    json.dump({"size": FACE_SIZE, "images": entries}, open(os.path.join(out, "faces.json"), "w"), indent=1)
+    print("prep.py: %d face images in %s" % (len(entries), out))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["audio", "rec"])
+    ap.add_argument("kind", choices=["audio", "rec", "face"])
     ap.add_argument("out")
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--lines", type=int, default=48)
+    ap.add_argument("--scenes", type=int, default=7)
+    ap.add_argument("--photos", help="face: skimage's data folder")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--pool", choices=sorted(SENTENCES), default="eval", help="audio: which sentences")
+    ap.add_argument("--pool", choices=sorted(SENTENCES), default="eval",
+                    help="audio: which sentences; face: which photos and faces")
     ap.add_argument("--keys", default=os.path.join(os.path.dirname(__file__), "..", "models", "ppocr_keys_v1.txt"))
     a = ap.parse_args()
     if a.kind == "audio":
         prep_audio(a.out, a.clips, a.seed, a.pool)
+    elif a.kind == "face":
+        if not a.photos:
+            raise SystemExit("prep.py face: give --photos (skimage's data folder)")
+        prep_face(a.out, a.photos, a.scenes, a.seed, a.pool)
     else:
         prep_rec(a.out, a.lines, a.seed, a.keys)
 

@@ -6,7 +6,8 @@
 
 A row's metric is the task's (vad: F1 of speech frames against the
 original; rec: char accuracy against the labels; det: mean IoU; cls: top-1
-agreement), `metric_orig` the original's on the same inputs. A written
+agreement; face: F1 of the faces found against the original's),
+`metric_orig` the original's on the same inputs. A written
 model (exit 0) below COLLAPSE x the original's is marked COLLAPSED, within
 KEPT x it "kept". --last: only the newest row of each (task, config).
 """
@@ -37,6 +38,11 @@ def metrics(task, ev):
         return ev["iou_mean"], 1.0, "IoU %.3f / worst %.3f; rendered %.3f, photographed %s" % (
             ev["iou_mean"], ev["iou_min"], sum(ious[:-2]) / len(ious[:-2]),
             " ".join("%.3f" % v for v in ious[-2:]))
+    if task == "face":
+        if "f1" not in ev:   # the original
+            return 1.0, 1.0, "%d faces on %d images" % (ev["faces_orig"], ev["images"])
+        return ev["f1"], 1.0, "F1 %.3f (min %.3f; %d of %d faces, %d extra), box IoU %.3f" % (
+            ev["f1"], ev["f1_min"], ev["tp"], ev["tp"] + ev["fn"], ev["fp"], ev["box_iou"] or 0)
     if task == "cls":
         r = ev["per_input"][0]
         return ev["agreement"], 1.0, "agreement %.3f (accuracy %.3f, orig %.3f)" % (

@@ -7,6 +7,7 @@
 //        [--write-calib OUT --every K] [--json]
 //   node bench/heldout/task_eval.js rec ORIG.onnx [COMP.onnx] --lines DIR
 //        --keys ppocr_keys_v1.txt [--json]
+//   node bench/heldout/task_eval.js face ORIG.onnx [COMP.onnx] --images DIR [--json]
 //
 // vad (Silero VAD v5: inputs input [1, 64+512], state [2,1,128], sr int64):
 // each clip runs chunk by chunk with the model's own state carried over, as
@@ -22,6 +23,15 @@
 // last class the space). Char accuracy = 1 - sum(edit distance)/sum(label
 // length) against the rendered labels, for each model; line accuracy =
 // exact matches; agreement = 1 - the edit distance of COMP's text to ORIG's.
+//
+// face (RetinaFace MobileNet-0.25, insightface's anchors: data [1,3,640,640]
+// RGB 0-255 -> per stride 32/16/8 face_rpn_cls_prob_reshape_strideS [1,2A,
+// H,W] (background then face probability of each of A=2 anchors),
+// face_rpn_bbox_pred_strideS [1,4A,H,W]): every anchor whose face
+// probability is at least 0.5 gives a box, then non-maximum suppression at
+// IoU 0.4. Metrics of COMP against ORIG's faces taken as the truth: F1 of
+// the faces matched at box IoU >= 0.5 (greedily, by probability), the mean
+// IoU of the matched boxes, the mean |p_comp - p_orig| over every anchor.
 
 const fs = require('fs');
 const path = require('path');
@@ -38,6 +48,7 @@ function parseArgs(argv) {
       case '--clips': o.clips = val(); break;
       case '--lines': o.lines = val(); break;
       case '--keys': o.keys = val(); break;
+      case '--images': o.images = val(); break;
       case '--write-calib': o.writeCalib = val(); break;
       case '--every': o.every = Number(val()); break;
       case '--json': o.json = true; break;
@@ -46,9 +57,11 @@ function parseArgs(argv) {
         o.models.push(a);
     }
   }
-  const ok = (o.task === 'vad' && o.clips) || (o.task === 'rec' && o.lines && o.keys);
+  const ok = (o.task === 'vad' && o.clips) || (o.task === 'rec' && o.lines && o.keys) ||
+             (o.task === 'face' && o.images);
   if (!ok || o.models.length < 1 || o.models.length > 2)
-    throw new Error('usage: task_eval.js vad ORIG [COMP] --clips DIR | rec ORIG [COMP] --lines DIR --keys FILE');
+    throw new Error('usage: task_eval.js vad ORIG [COMP] --clips DIR | rec ORIG [COMP] --lines DIR --keys FILE' +
+                    ' | face ORIG [COMP] --images DIR');
   return o;
 }
 
@@ -228,18 +241,103 @@ async function rec(o, ort, sa, sb) {
   return rep;
 }
 
+// ------------------------------------------------------------------ face
+const FACE_STRIDES = [[32, [32, 16]], [16, [8, 4]], [8, [2, 1]]];  // stride, anchor scales
+const FACE_BASE = 16, FACE_PROB = 0.5, FACE_NMS = 0.4, FACE_MATCH = 0.5;
+
+function boxIou(a, b) {
+  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - iw * ih;
+  return u > 0 ? (iw * ih) / u : 0;
+}
+
+// The faces of one run: decoded anchors above FACE_PROB, suppressed; and
+// every anchor's face probability (for the mean deviation).
+function faceDecode(out) {
+  const cand = [], probs = [];
+  for (const [s, scales] of FACE_STRIDES) {
+    const p = out['face_rpn_cls_prob_reshape_stride' + s], d = out['face_rpn_bbox_pred_stride' + s];
+    if (!p || !d) throw new Error('the model has no face_rpn_*_stride' + s + ' outputs');
+    const na = scales.length, h = p.dims[2], w = p.dims[3], hw = h * w;
+    for (let a = 0; a < na; a++) {
+      const side = FACE_BASE * scales[a];
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          const q = i * w + j, prob = p.data[(na + a) * hw + q];
+          probs.push(prob);
+          if (prob < FACE_PROB) continue;
+          const [dx, dy, dw, dh] = [0, 1, 2, 3].map((k) => d.data[(4 * a + k) * hw + q]);
+          // anchors centred on FACE_BASE / 2 + the cell's offset
+          const cx = FACE_BASE / 2 + j * s + side * dx, cy = FACE_BASE / 2 + i * s + side * dy;
+          const bw = side * Math.exp(dw), bh = side * Math.exp(dh);
+          cand.push({ prob, box: [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2] });
+        }
+      }
+    }
+  }
+  cand.sort((x, y) => y.prob - x.prob);
+  const faces = [];
+  for (const c of cand)
+    if (faces.every((f) => boxIou(f.box, c.box) <= FACE_NMS)) faces.push(c);
+  return { faces, probs };
+}
+
+function faceCompare(ra, rb) {
+  const used = new Set();
+  let tp = 0, iou = 0;
+  for (const fb of rb.faces) {  // by probability: the most sure faces first
+    let best = -1, bi = FACE_MATCH;
+    ra.faces.forEach((fa, k) => {
+      const v = boxIou(fa.box, fb.box);
+      if (!used.has(k) && v >= bi) { best = k; bi = v; }
+    });
+    if (best >= 0) { used.add(best); tp++; iou += bi; }
+  }
+  let dev = 0;
+  for (let i = 0; i < ra.probs.length; i++) dev += Math.abs(ra.probs[i] - rb.probs[i]);
+  const fp = rb.faces.length - tp, fn = ra.faces.length - tp;
+  return { tp, fp, fn, f1: tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : 1,
+           box_iou: tp ? iou / tp : null, mean_abs_diff: dev / ra.probs.length };
+}
+
+async function face(o, ort, sa, sb) {
+  const man = JSON.parse(fs.readFileSync(path.join(o.images, 'faces.json'), 'utf8'));
+  const rows = [];
+  let tp = 0, fp = 0, fn = 0, iou = 0, dev = 0, nf = 0;
+  for (const e of man.images) {
+    const { data, shape } = readNpyF32(path.join(o.images, e.file));
+    const feed = { [sa.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+    const ra = faceDecode(await sa.run(feed));
+    const r = { input: e.name, faces_orig: ra.faces.length, faces_pasted: e.faces_pasted };
+    nf += ra.faces.length;
+    if (sb) {
+      const c = faceCompare(ra, faceDecode(await sb.run(feed)));
+      Object.assign(r, c);
+      tp += c.tp; fp += c.fp; fn += c.fn; iou += (c.box_iou || 0) * c.tp; dev += c.mean_abs_diff;
+    }
+    rows.push(r);
+  }
+  const rep = { task: 'face', orig: o.models[0], images: rows.length, faces_orig: nf, per_input: rows };
+  if (sb) Object.assign(rep, { comp: o.models[1], f1: tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : 1,
+                               f1_min: Math.min(...rows.map((r) => r.f1)), tp, fp, fn,
+                               box_iou: tp ? iou / tp : null, mean_abs_diff: dev / rows.length });
+  return rep;
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const ort = C.loadOrt();
   const sopts = { threads: 1, opt: 'all' };
   const sa = await C.createSession(ort, o.models[0], sopts);
   const sb = o.models[1] ? await C.createSession(ort, o.models[1], sopts) : null;
-  const rep = o.task === 'vad' ? await vad(o, ort, sa, sb) : await rec(o, ort, sa, sb);
+  const run = { vad, rec, face }[o.task];
+  const rep = await run(o, ort, sa, sb);
   if (o.json) { console.log(JSON.stringify(rep)); return; }
   const { per_input: _, ...head } = rep;
   console.log(JSON.stringify(head, null, 1));
 }
 
-module.exports = { readNpyF32 };
+module.exports = { readNpyF32, faceDecode };
 if (require.main === module)
   main().catch((e) => { console.error('task_eval.js: ' + (e && e.message || e)); process.exitCode = 2; });
