@@ -35,6 +35,10 @@ typedef struct td_eval_acc {
  * pixel on in a photo of no foreground gives 0). Its IoU is left out of
  * the lowest and the mean, and counted in iou_empty. */
 #define TD_EVAL_IOU_MIN_UNION 0.01
+/* How far outside [0, 1] a probability map's value may lie: ONNX
+ * Runtime's float Sigmoid gives 1.0000001 where it saturates (PP-OCR det
+ * on a blurred page), which is a probability map's value all the same. */
+#define TD_EVAL_MAP_SLACK 1e-5
 /* A map of fewer elements than this per sample (a voice detector's one
  * speech probability per chunk) has no IoU of its own per sample: it is
  * 0 or 1. Such a map is judged by the IoU of all samples' elements

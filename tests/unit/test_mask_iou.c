@@ -9,7 +9,8 @@
  * - an output of several channels (or images): one map each, channels on
  *   axis 1 (NCHW) or on the last axis when it is shorter (NHWC), so a
  *   background channel nearly all on does not hide a lost foreground;
- * - no map: a reference value outside [0, 1], class scores, an integer
+ * - no map: a reference value outside [0, 1] by more than rounding (a
+ *   saturated sigmoid's 1 + an ulp is a map's), class scores, an integer
  *   output, or no threshold set. */
 #include <math.h>
 #include <stdint.h>
@@ -191,6 +192,20 @@ static void check_no_map(void)
     a[17] = 1.5f;
     td_eval_acc_add(&m, &x, &y, -1, 0);
     CHECK(!td_eval_mask_iou(&m, &lo, &mean, &empty) && lo == -1 && mean == -1);
+    /* a saturated sigmoid's 1 + one float ulp (ONNX Runtime's) is a
+     * probability all the same; 1.001 is not */
+    a[17] = 1.0000001f;
+    m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty) && lo == 1);
+    a[17] = -1e-7f;
+    m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(td_eval_mask_iou(&m, &lo, &mean, &empty));
+    a[17] = 1.001f;
+    m = fresh(0.5);
+    td_eval_acc_add(&m, &x, &y, -1, 0);
+    CHECK(!td_eval_mask_iou(&m, &lo, &mean, &empty));
     /* NaN in the reference */
     a[17] = NAN;
     m = fresh(0.5);
