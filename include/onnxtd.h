@@ -425,7 +425,8 @@ typedef struct onnxtd_compress_options {
     size_t n_bound_outputs;
     /* With the bound: probability maps (a float output, neither class
      * scores nor a state, whose every value in the original's outputs
-     * lies in [0, 1]: a sigmoid's segmentation mask or detector map) keep
+     * lies in [0, 1] within 1e-5: a sigmoid's segmentation mask or
+     * detector map) keep
      * a mask IoU of at least min_iou on every held-out input, each map
      * binarised at iou_threshold (a value > it is on) as its user reads
      * it; an output of rank >= 4 is one map per image and channel
