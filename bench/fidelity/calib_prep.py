@@ -16,7 +16,11 @@ det:   4 pages rendered with another seed than prep.py's, on plain and on
        det_hand.json: those 8 and 4 pages of formulas as notes written
        by hand on ruled paper and photographed close (slanted fonts
        warped by a smooth random field, strong perspective, the far side
-       out of focus, a wide photo stretched to the square).
+       out of focus, a wide photo stretched to the square);
+       det_aug.json: det_photo's 8 pages, each also at 0.45 of its
+       contrast, blurred (sigma 1.8 px) and at half the resolution with
+       noise: generic photometric augmentation, nothing made like any
+       evaluation input.
 cls:   16 text crops with another seed (half rotated 180 degrees).
 """
 import argparse
@@ -179,6 +183,34 @@ def hand_page(rng, nrng, _fonts, texture):
     return im.resize((640, 640), Image.BILINEAR)
 
 
+def gauss_blur(a, sigma):
+    """a [C, H, W] blurred along H and W (edges repeated)."""
+    r = int(3 * sigma)
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    for ax in (-1, -2):
+        a = np.apply_along_axis(lambda v: np.convolve(np.pad(v, r, mode="edge"), k, "valid"), ax, a)
+    return a
+
+
+def augmented(entries, out_dir, seed):
+    """Each entry (a det input [1, 3, 640, 640]) and three variants of it:
+    contrast at 0.45 about each channel's mean, blurred, and at half the
+    resolution with noise."""
+    nrng = np.random.default_rng(seed)
+    out = []
+    for e in entries:
+        out.append(e)
+        a = np.fromfile(e["file"], dtype="<f4").reshape(e["dims"])
+        m = a.mean(axis=(2, 3), keepdims=True)
+        half = np.stack([np.asarray(Image.fromarray(c).resize((320, 320), Image.BILINEAR)
+                                    .resize((640, 640), Image.BILINEAR)) for c in a[0]])[None]
+        for kind, v in (("lowc", m + 0.45 * (a - m)), ("blur", gauss_blur(a[0], 1.8)[None]),
+                        ("lowres", half + nrng.normal(0, 0.15, half.shape))):
+            prep.save(out_dir, e["name"] + "_" + kind, v, out)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", required=True, help="directory with skimage's data images")
@@ -198,6 +230,7 @@ def main():
     }
     man["det_photo"]["inputs"] = man["det"]["inputs"] + man["det_photo"]["inputs"]
     man["det_hand"]["inputs"] = man["det_photo"]["inputs"] + man["det_hand"]["inputs"]
+    man["det_aug"] = dict(man["det_photo"], inputs=augmented(man["det_photo"]["inputs"], a.out, 77))
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)
