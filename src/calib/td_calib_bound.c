@@ -44,6 +44,18 @@ static double budget_at(double s, double floor)
     return 1 - s * (1 - floor);
 }
 
+/* dst = name, cut to TD_BOUND_NAME_LEN - 1 bytes with "..." at its end */
+static void name_at(char *dst, const char *name)
+{
+    size_t n = strlen(name);
+    if (n < TD_BOUND_NAME_LEN) {
+        memcpy(dst, name, n + 1);
+        return;
+    }
+    memcpy(dst, name, TD_BOUND_NAME_LEN - 4);
+    memcpy(dst + TD_BOUND_NAME_LEN - 4, "...", 4);
+}
+
 /* The largest rel. L2, the lowest agreement and the lowest mask IoU over
  * m's outputs judged, and whether they are within the bound. */
 static int judge(const td_measured *m, const td_bound_report *br,
@@ -52,18 +64,28 @@ static int judge(const td_measured *m, const td_bound_report *br,
     st->rel_l2 = 0;
     st->agreement = -1;
     st->iou = -1;
+    st->n_judged = 0;
+    st->rel_l2_at[0] = st->agreement_at[0] = st->iou_at[0] = '\0';
     for (size_t i = 0; i < m->n_out; i++) {
         const td_measured_output *o = &m->out[i];
         if (!td_bound_judges(br, o->name))
             continue;
-        /* NaN compares false: a NaN output is outside any bound */
-        if (!(o->rel_l2 <= st->rel_l2))
+        st->n_judged++;
+        /* a NaN output is outside any bound, and stays the worst */
+        if (!isnan(st->rel_l2) && (!st->rel_l2_at[0] || isnan(o->rel_l2) ||
+                                   o->rel_l2 > st->rel_l2)) {
             st->rel_l2 = o->rel_l2;
+            name_at(st->rel_l2_at, o->name);
+        }
         if (o->agreement >= 0 &&
-            (st->agreement < 0 || o->agreement < st->agreement))
+            (st->agreement < 0 || o->agreement < st->agreement)) {
             st->agreement = o->agreement;
-        if (o->iou_min >= 0 && (st->iou < 0 || o->iou_min < st->iou))
+            name_at(st->agreement_at, o->name);
+        }
+        if (o->iou_min >= 0 && (st->iou < 0 || o->iou_min < st->iou)) {
             st->iou = o->iou_min;
+            name_at(st->iou_at, o->name);
+        }
     }
     /* without a rel. L2 bound a NaN output is still outside */
     int ok = br->max_error < 0 ? !isnan(st->rel_l2)
@@ -167,19 +189,35 @@ static void budget_str(const td_bound_report *br, double t, double tf,
         snprintf(buf, len, "target_%s %.3g", unit_of(br), t);
 }
 
+/* One extreme: "what value", then the output's name where several are
+ * judged (which of ISNet's 12, or of a detector's scores, boxes and
+ * landmarks, holds the budget back). */
+static int extreme_str(char *buf, size_t len, int n, const char *what,
+                       double v, const char *at, size_t n_judged)
+{
+    if (n < 0 || (size_t)n >= len)
+        return n;
+    int k = snprintf(buf + n, len - (size_t)n, "%s %.4g", what, v);
+    if (k >= 0 && n_judged > 1 && at[0] && (size_t)(n + k) < len)
+        k += snprintf(buf + n + k, len - (size_t)(n + k), " ('%s')", at);
+    return k < 0 ? k : n + k;
+}
+
 static void deviation_str(const td_bound_step *st, char *buf, size_t len)
 {
-    if (!st->planned)
+    if (!st->planned) {
         snprintf(buf, len, "the allocation cannot reach it");
-    else {
-        int n = snprintf(buf, len, "largest output rel. L2 %.4g", st->rel_l2);
-        if (st->agreement >= 0 && n >= 0 && (size_t)n < len)
-            n += snprintf(buf + n, len - (size_t)n, ", lowest top-1 "
-                          "agreement %.4g", st->agreement);
-        if (st->iou >= 0 && n >= 0 && (size_t)n < len)
-            snprintf(buf + n, len - (size_t)n, ", lowest mask IoU %.4g",
-                     st->iou);
+        return;
     }
+    buf[0] = '\0';
+    int n = extreme_str(buf, len, 0, "largest output rel. L2", st->rel_l2,
+                        st->rel_l2_at, st->n_judged);
+    if (st->agreement >= 0)
+        n = extreme_str(buf, len, n, ", lowest top-1 agreement",
+                        st->agreement, st->agreement_at, st->n_judged);
+    if (st->iou >= 0)
+        extreme_str(buf, len, n, ", lowest mask IoU", st->iou, st->iou_at,
+                    st->n_judged);
 }
 
 static const char *where(const td_calib *c)
@@ -193,7 +231,7 @@ static const char *where(const td_calib *c)
 static td_status refuse(const td_calib *c, const td_bound_report *br,
                         const td_bound_step *best, td_err_t *err)
 {
-    char ask[96], dev[128], other[96], odev[128], bound[256];
+    char ask[96], dev[512], other[96], odev[512], bound[256];
     const td_bound_step *last = &br->steps[br->n_steps - 1];
     td_bound_str(br, bound, sizeof bound);
     if (br->asked > 0)

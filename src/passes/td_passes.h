@@ -178,6 +178,8 @@ typedef struct td_measured_output {
 
 /* One compression the output-error bound's search tried (src/calib/
  * td_calib_bound.c): the budget, and what was measured on it. */
+#define TD_BOUND_NAME_LEN 96
+
 typedef struct td_bound_step {
     double target;         /* the budget's fraction tried */
     double also_flops;     /* the second (MACs) budget's; 0: none */
@@ -188,6 +190,12 @@ typedef struct td_bound_step {
                               and inputs; < 0: none */
     int within;            /* both within the bound */
     double seconds;
+    /* the outputs judged, and which one gave each extreme above (a name
+     * truncated to fit; "" when none): what a refusal names, so that the
+     * user of a many-output model sees which output holds it back */
+    size_t n_judged;
+    char rel_l2_at[TD_BOUND_NAME_LEN], agreement_at[TD_BOUND_NAME_LEN],
+        iou_at[TD_BOUND_NAME_LEN];
 } td_bound_step;
 
 /* Compressions tried at most: the first at the budget asked, then

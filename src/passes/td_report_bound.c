@@ -20,6 +20,14 @@ static void num_or_null(td_buf *b, double v)
         td_json_num(b, v);
 }
 
+static void name_or_null(td_buf *b, const char *name)
+{
+    if (name[0])
+        td_json_str(b, name);
+    else
+        td_json_null(b);
+}
+
 static void step_json(td_buf *b, const td_bound_step *st)
 {
     td_json_open(b, '{');
@@ -34,6 +42,16 @@ static void step_json(td_buf *b, const td_bound_step *st)
     num_or_null(b, st->planned ? st->agreement : -1);
     td_json_key(b, "min_mask_iou");
     num_or_null(b, st->planned ? st->iou : -1);
+    /* which output gave each extreme (null: none measured) */
+    td_json_key(b, "at");
+    td_json_open(b, '{');
+    td_json_key(b, "max_rel_l2");
+    name_or_null(b, st->planned ? st->rel_l2_at : "");
+    td_json_key(b, "min_top1_agreement");
+    name_or_null(b, st->planned ? st->agreement_at : "");
+    td_json_key(b, "min_mask_iou");
+    name_or_null(b, st->planned ? st->iou_at : "");
+    td_json_close(b, '}');
     td_json_key(b, "within"); td_json_bool(b, st->within);
     td_json_key(b, "seconds"); td_json_num(b, st->seconds);
     td_json_close(b, '}');

@@ -11,7 +11,9 @@
 #   the bound wrote 0.539 of the parameters losing 11 of 28 faces);
 # - `--target-params 0.5` under the default bound is refused (exit 1,
 #   nothing written), the message naming a lowest mask IoU there below 0.5
-#   (pooled, it said 0.936) and the most compression within the bound.
+#   (pooled, it said 0.936), which of the 9 outputs gave it and the
+#   largest rel. L2, and the most compression within the bound;
+# - the report's steps name those outputs too.
 #
 #   bash tests/scripts/face_bound.sh BINARY SRCDIR
 #
@@ -53,6 +55,11 @@ assert e["faces_orig"] >= 20, e["faces_orig"]
 assert p < 0.97, p
 assert len(ious) == 3 and min(ious) >= 0.95, ious   # the 3 probability outputs
 assert e["f1"] >= 0.95, e
+outs = {o["name"] for o in r["measured"]["outputs"]}
+for st in r["measured"]["bound"]["steps"]:
+    at = st["at"]
+    assert at["max_rel_l2"] in outs and at["min_mask_iou"].startswith("face_rpn_cls_prob"), at
+    assert at["min_top1_agreement"] is None, at
 PYEOF
 fi
 
@@ -65,11 +72,13 @@ rc=$?
 "$PY" - "$T/r.txt" <<'PYEOF' || fail "the refusal: $(grep onnxtd: "$T/r.txt")"
 import re, sys
 msg = open(sys.argv[1]).read()
-m = re.search(r"target_params 0.5 cannot be met within max_error 0.05 .*?lowest mask IoU ([0-9.]+)\); "
+m = re.search(r"target_params 0.5 cannot be met within max_error 0.05 .*?largest output rel. L2 [0-9.]+ "
+              r"\('(face_rpn_\w+)'\), lowest mask IoU ([0-9.]+) \('(face_rpn_cls_prob_\w+)'\)\); "
               r"the most compression within the bound is target_params ([0-9.]+)", msg, re.S)
 assert m, msg
-iou, reach = float(m.group(1)), float(m.group(2))
-print("  refused 0.5: lowest mask IoU there %.3f, reachable %.3f" % (iou, reach))
+worst, iou, at, reach = m.group(1), float(m.group(2)), m.group(3), float(m.group(4))
+print("  refused 0.5: lowest mask IoU there %.3f (%s), largest rel. L2 at %s, reachable %.3f"
+      % (iou, at, worst, reach))
 assert iou < 0.5 and 0.5 < reach < 1, (iou, reach)
 PYEOF
 td_done face_bound
