@@ -448,6 +448,58 @@ static td_status cap_layer_errors(const td_job *jobs, size_t n,
     return s;
 }
 
+/* Whether one budget (o->target), allocated and then capped as
+ * cap_layer_errors does, is met: the same steps on models built afresh. */
+static int capped_plan_meets(const td_job *jobs, size_t n,
+                             const td_compress_opts *o, const plan_totals *t,
+                             const td_compress_report *r)
+{
+    plan_models m = {calloc(n ? n : 1, sizeof *m.al), NULL, NULL};
+    unsigned char *over = calloc(n ? n : 1, 1);
+    td_compress_report rr = *r;   /* allocate_single writes its totals */
+    td_err_t e = {0};
+    int met = 0;
+    if (m.al && over) {
+        build_models(jobs, n, o, o->global == TD_GLOBAL_FLOPS, 0, &m);
+        met = !allocate_single(n, o, t, &m, &rr, &e) &&
+              !cap_layer_errors(jobs, n, o, t, &m, 0, over, &rr, &e);
+    }
+    free(m.al);
+    free(over);
+    return met;
+}
+
+/* A budget the cap makes unmet: the most compression the capped plan
+ * reaches, by bisection between the budget asked (unmet) and 1 (every
+ * layer kept: met) to 1e-4, rounded up to 1e-3 and checked, so that the
+ * number said is met (the plan is taken as monotone in the budget). The
+ * cap's cascade (layers kept at full cost, the others cut harder, more of
+ * them past the cap) can leave far more than that: a refusal of 0.8
+ * naming 0.977 read as if 0.9 could not be met either. */
+static void add_reachable_within_cap(const td_job *jobs, size_t n,
+                                     const td_compress_opts *o,
+                                     const plan_totals *t,
+                                     const td_compress_report *r,
+                                     td_err_t *err)
+{
+    td_compress_opts q = *o;
+    double lo = o->target, hi = 1;
+    while (hi - lo > 1e-4) {
+        q.target = 0.5 * (lo + hi);
+        if (capped_plan_meets(jobs, n, &q, t, r))
+            hi = q.target;
+        else
+            lo = q.target;
+    }
+    q.target = ceil(hi * 1e3) / 1e3;
+    if (q.target >= 1 || !capped_plan_meets(jobs, n, &q, t, r))
+        return;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, "; within the cap the "
+             "most compression is target_%s %.3f",
+             o->global == TD_GLOBAL_FLOPS ? "flops" : "params", q.target);
+}
+
 /* A refusal under one --method says which layers it left as they are, and
  * why: their cost counts in full against the budget. */
 static void add_unplanned_hint(const td_job *jobs, size_t n,
@@ -494,6 +546,8 @@ td_status td_plan_ranks(td_job *jobs, size_t n, const td_compress_opts *o,
         unsigned char *over = calloc(n ? n : 1, 1);
         s = over ? cap_layer_errors(jobs, n, o, &t, &m, joint, over, r, err)
                  : td_err_set(err, TD_ENOMEM, "out of memory");
+        if (s == TD_EUNMET && !joint)
+            add_reachable_within_cap(jobs, n, o, &t, r, err);
         for (size_t i = 0; over && i < n; i++)
             jobs[i].rep->over_error_cap = over[i];
         free(over);

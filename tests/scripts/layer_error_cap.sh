@@ -9,8 +9,9 @@
 #   lets it through;
 # - --target-params 0.7: met, every factored layer within the cap;
 #   --target-params 0.5 cannot be met within the cap: exit 1 naming
-#   options.max_layer_error and 'full', nothing written; with the cap off
-#   it is met with 'full' past 0.3;
+#   options.max_layer_error and 'full', nothing written, and the most
+#   compression within the cap, which is then met (0.002 less is not);
+#   with the cap off it is met with 'full' past 0.3;
 # - --rank, --tol and --calib take no cap.
 #
 #   bash tests/scripts/layer_error_cap.sh BINARY SRCDIR
@@ -68,6 +69,22 @@ rc=$?
 grep -q "cannot be met.*would pass options.max_layer_error 0.3 (the first, 'full')" "$T/h.txt" ||
   fail "0.5: the refusal does not name the cap and 'full': $(cat "$T/h.txt")"
 [ -e "$T/h.onnx" ] && fail "0.5: a refused budget wrote its output"
+# it names the most compression within the cap: that budget is met, with
+# every layer within the cap, and 0.002 less is refused
+reach=$(sed -n 's/.*within the cap the most compression is target_params \([0-9.]*\).*/\1/p' "$T/h.txt")
+if [ -z "$reach" ]; then
+  fail "0.5: the refusal names no reachable budget: $(cat "$T/h.txt")"
+else
+  echo "  0.5 refused, reachable within the cap: $reach"
+  "$PY" -c "import sys; sys.exit(0 if 0.5 < float(sys.argv[1]) < 1 else 1)" "$reach" ||
+    fail "reachable $reach outside (0.5, 1)"
+  "$BIN" compress "$T/m.onnx" -o "$T/hr.onnx" "${C[@]}" --target-params "$reach" \
+    --report "$T/hr.json" 2> "$T/hr.txt" || fail "the reachable $reach refused: $(cat "$T/hr.txt")"
+  [ -f "$T/hr.json" ] && { w=$(worst "$T/hr.json"); le "$w" 0.3 || fail "$reach: a layer at rel. error $w"; }
+  below=$("$PY" -c "import sys; print('%.3f' % (float(sys.argv[1]) - 0.002))" "$reach")
+  "$BIN" compress "$T/m.onnx" -o "$T/hb.onnx" "${C[@]}" --target-params "$below" 2>/dev/null &&
+    fail "$below, below the reachable $reach, was met"
+fi
 "$BIN" compress "$T/m.onnx" -o "$T/h.onnx" "${C[@]}" --target-params 0.5 --max-layer-error off \
   --report "$T/h.json" 2>/dev/null || fail "--target-params 0.5 --max-layer-error off"
 e=$(layer "$T/h.json" full "l['rel_error']")
