@@ -95,6 +95,7 @@ static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
     size_t maps, ch, mid;
     int last;
     td_eval_map_layout(a, &maps, &ch, &mid, &last);
+    m->iou_channels |= maps > 1;
     for (size_t k = 0; k < maps; k++) {
         size_t img = k / ch, c = k % ch, inter = 0, uni = 0;
         for (size_t j = 0; j < mid; j++) {

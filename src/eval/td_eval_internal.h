@@ -24,7 +24,8 @@ typedef struct td_eval_acc {
     int not_map;           /* a reference value outside [0, 1], or NaN */
     size_t iou_n;          /* samples counted */
     double iou_sum, iou_min;
-    size_t iou_empty;      /* samples nearly empty on both sides */
+    size_t iou_empty;      /* maps nearly empty on both sides */
+    int iou_channels;      /* maps of several channels (or images) a sample */
     size_t pool_inter, pool_union;  /* over every sample */
     int iou_small;         /* a map under TD_EVAL_IOU_MIN_PIXELS: pooled */
 } td_eval_acc;

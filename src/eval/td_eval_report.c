@@ -61,9 +61,10 @@ char *td_eval_render_text(const td_eval_result *r)
         size_t empty;
         if (td_eval_mask_iou(&e->acc, &lo, &mean, &empty))
             td_buf_printf(&b, "  a probability map: mask IoU at %g %.4f, "
-                          "lowest %.4f (per sample; %zu nearly empty on "
+                          "lowest %.4f (per %s; %zu nearly empty on "
                           "both sides left out)\n", e->acc.iou_t, mean, lo,
-                          empty);
+                          e->acc.iou_channels ? "sample and channel"
+                                              : "sample", empty);
         if (e->acc.nan_mismatch)
             td_buf_printf(&b, "  %zu elements NaN or infinite on one side only\n",
                           e->acc.nan_mismatch);

@@ -167,10 +167,11 @@ typedef struct td_measured_output {
     double rel_l2, max_abs, cosine;
     double agreement;      /* top-1 agreement of class scores; < 0: not
                               class scores */
-    double iou_min, iou_mean;  /* a probability map's mask IoU per input,
-                                  the lowest and the mean; < 0: no map */
-    size_t iou_empty;      /* inputs left out of them: both maps nearly
-                              empty (eval/td_eval_internal.h) */
+    double iou_min, iou_mean;  /* a probability map's mask IoU per input
+                                  (and channel), the lowest and the mean;
+                                  < 0: no map */
+    size_t iou_empty;      /* maps left out of them: both nearly empty
+                              (eval/td_eval_internal.h) */
     int state;             /* shaped like one of the inputs: a state the
                               caller feeds back (an RNN's) */
     char *state_input;     /* with state: that input's name */

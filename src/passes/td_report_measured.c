@@ -158,7 +158,7 @@ static void output_text(td_buf *b, const td_measured_output *o)
         td_buf_printf(b, ", top-1 agreement %.1f%%", 100 * o->agreement);
     if (o->iou_min >= 0)
         td_buf_printf(b, ", mask IoU %.4f (lowest %.4f%s)", o->iou_mean,
-                      o->iou_min, o->iou_empty ? "; inputs nearly empty "
+                      o->iou_min, o->iou_empty ? "; maps nearly empty "
                       "on both sides left out" : "");
 }
 
