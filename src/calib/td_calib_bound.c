@@ -72,7 +72,7 @@ static int judge(const td_measured *m, const td_bound_report *br,
             continue;
         st->n_judged++;
         /* a NaN output is outside any bound, and stays the worst */
-        if (!isnan(st->rel_l2) && (!st->rel_l2_at[0] || isnan(o->rel_l2) ||
+        if (!isnan(st->rel_l2) && (st->n_judged == 1 || isnan(o->rel_l2) ||
                                    o->rel_l2 > st->rel_l2)) {
             st->rel_l2 = o->rel_l2;
             name_at(st->rel_l2_at, o->name);
@@ -209,7 +209,6 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
         snprintf(buf, len, "the allocation cannot reach it");
         return;
     }
-    buf[0] = '\0';
     int n = extreme_str(buf, len, 0, "largest output rel. L2", st->rel_l2,
                         st->rel_l2_at, st->n_judged);
     if (st->agreement >= 0)

@@ -73,11 +73,11 @@ void td_eval_map_layout(const td_array *a, size_t *maps, size_t *ch,
 /* One sample's IoU of the maps binarised at m->iou_t, as a user of a
  * segmentation mask or a detector's map reads them; a reference value
  * outside [0, 1] (by more than TD_EVAL_MAP_SLACK) marks the output as no
- * probability map. A rank-4 (or
- * more) output holds one map per image and channel (td_eval_map_layout):
- * a detector's per-anchor face probabilities beside their complements,
- * the background's, whose maps are nearly all on; pooled, those would
- * hold the IoU near 1 whatever became of the faces. */
+ * probability map. A rank-4 (or more) output holds one map per image and
+ * channel (td_eval_map_layout): a detector's per-anchor face
+ * probabilities beside their complements, the background's, whose maps
+ * are nearly all on; pooled, those would hold the IoU near 1 whatever
+ * became of the faces. */
 static void add_mask(td_eval_acc *m, const td_array *a, const td_array *b,
                      size_t n)
 {

@@ -19,10 +19,12 @@ typedef struct td_eval_acc {
     size_t state_input;    /* with state: which input (index in the sample) */
     size_t rows, agree;    /* top-1 over the last axis */
     /* mask IoU of a probability map, binarised at iou_t (> iou_t is on;
-     * 0: not counted), per sample: set iou_t before the first add */
+     * 0: not counted), per map (td_eval_map_layout: a sample's one map,
+     * or one per image and channel): set iou_t before the first add */
     double iou_t;
-    int not_map;           /* a reference value outside [0, 1], or NaN */
-    size_t iou_n;          /* samples counted */
+    int not_map;           /* a reference value outside [0, 1] (beyond
+                              TD_EVAL_MAP_SLACK), or NaN */
+    size_t iou_n;          /* maps counted */
     double iou_sum, iou_min;
     size_t iou_empty;      /* maps nearly empty on both sides */
     int iou_channels;      /* maps of several channels (or images) a sample */
@@ -58,13 +60,14 @@ int td_eval_looks_like_scores(const td_array *a);
  * set when the channel axis is the last. */
 void td_eval_map_layout(const td_array *a, size_t *maps, size_t *ch,
                         size_t *mid, int *last);
-/* The mask IoU of m over its samples: the lowest and the mean of the
- * per-sample IoU of the maps binarised at m->iou_t, over the samples that
- * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, or the
+/* The mask IoU of m over its maps (td_eval_map_layout): the lowest and
+ * the mean of each map's IoU, binarised at m->iou_t, over the maps that
+ * are not nearly empty (TD_EVAL_IOU_MIN_UNION; when every one is, or a
  * map is under TD_EVAL_IOU_MIN_PIXELS, both are the IoU of all samples'
- * elements together, 1 with none on), and how many were nearly empty. 0 when m is no probability map (a float output
- * that is neither class scores nor a state, whose reference values all
- * lie in [0, 1], as a sigmoid's do), with *min and *mean then -1. */
+ * elements together, 1 with none on), and how many were nearly empty.
+ * 0 when m is no probability map (a float output that is neither class
+ * scores nor a state, whose reference values all lie in [0, 1], as a
+ * sigmoid's do), with *min and *mean then -1. */
 int td_eval_mask_iou(const td_eval_acc *m, double *min, double *mean,
                      size_t *empty);
 /* Marks m when out has the dtype and shape of one of the sample's n_in

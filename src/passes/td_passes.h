@@ -177,10 +177,11 @@ typedef struct td_measured_output {
     char *state_input;     /* with state: that input's name */
 } td_measured_output;
 
-/* One compression the output-error bound's search tried (src/calib/
- * td_calib_bound.c): the budget, and what was measured on it. */
+/* The longest output name a bound step keeps (longer ones are cut). */
 #define TD_BOUND_NAME_LEN 96
 
+/* One compression the output-error bound's search tried (src/calib/
+ * td_calib_bound.c): the budget, and what was measured on it. */
 typedef struct td_bound_step {
     double target;         /* the budget's fraction tried */
     double also_flops;     /* the second (MACs) budget's; 0: none */
