@@ -11,7 +11,9 @@
 # TASK: isnet | det | cls. Environment: CALIBSET (the calibration
 # manifest calib_prep.py wrote, default TASK; det_photo: det's 4 rendered
 # pages and 4 photo-like ones; det_hand: those and 4 hand-like ones;
-# eval: the evaluation inputs themselves), OUT (bench/out/fidelity_bound),
+# det_real: the 4 rendered pages and 10 real photographs of text from
+# Debian's opencv-doc, extracted here unless OPENCV names its examples
+# folder; eval: the evaluation inputs themselves), OUT (bench/out/fidelity_bound),
 # BIN (build/onnxtd), PHOTOS (skimage's data images; default: extracted
 # from Debian's python3-skimage package, as fidelity.sh does).
 # Results: one JSON line per run appended to $OUT/TASK.jsonl, printed too.
@@ -31,7 +33,12 @@ if [ "$CALIBSET" = eval ]; then
   man=$OUT/eval/$TASK.json npy=$OUT/eval_npy/$TASK
 else
   man=$OUT/calib/$CALIBSET.json npy=$OUT/calib_npy/$CALIBSET
-  [ -f "$man" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" >&2
+  cv=()
+  if [ "$CALIBSET" = det_real ]; then
+    opencv_examples
+    cv=(--opencv "$OPENCV")
+  fi
+  [ -f "$man" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" "${cv[@]}" >&2
 fi
 split=""
 [ "$TASK" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
@@ -51,6 +58,12 @@ ev=null
 if [ $rc -eq 0 ]; then
   ev=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$OUT/eval/$TASK.json" \
        --cache "$OUT/cache" --no-time --json 2>/dev/null)
+  # det_real also holds OpenCV's segmented-word photos out
+  if [ "$CALIBSET" = det_real ]; then
+    ev2=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$OUT/calib/det_real_eval.json" \
+          --cache "$OUT/cache" --no-time --json 2>/dev/null)
+    ev=$("$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); a["per_input"]+=b["per_input"]; a["cv_iou_mean"]=b["iou_mean"]; a["cv_iou_min"]=b["iou_min"]; print(json.dumps(a))' "$ev" "$ev2")
+  fi
 fi
 "$PY" - "$TASK" "$TAG" "$cmd" "$rc" "$secs" "$rep" "$log" "$ev" <<'PYEOF' | tee -a "$OUT/$TASK.jsonl"
 import json, os, sys
@@ -74,7 +87,7 @@ else:
     if si:
         row["sensitivity"] = {k: si[k] for k in ("groups", "inputs", "from_cache", "model_runs", "seconds", "weight_min", "weight_max")}
     e = json.loads(ev)
-    row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement") if k in e}
+    row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement", "cv_iou_mean", "cv_iou_min") if k in e}
     if "iou_mean" in e:
         row["eval"]["per_input"] = {r["input"]: round(r["iou"], 4) for r in e["per_input"]}
 print(json.dumps(row))

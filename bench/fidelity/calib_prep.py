@@ -20,7 +20,14 @@ det:   4 pages rendered with another seed than prep.py's, on plain and on
        det_aug.json: det_photo's 8 pages, each also at 0.45 of its
        contrast, blurred (sigma 1.8 px) and at half the resolution with
        noise: generic photometric augmentation, nothing made like any
-       evaluation input.
+       evaluation input;
+       det_real.json (with --opencv): det's 4 rendered pages and 10 real
+       photographs of text from Debian's opencv-doc examples (street
+       signs, a shop front, a sudoku page, a license plate, two printed
+       pages of formulas photographed out of focus and in motion), each
+       stretched to the input's square; OpenCV's 5 segmented-word
+       photos are kept out of it, as further evaluation inputs
+       (det_real_eval.json).
 cls:   16 text crops with another seed (half rotated 180 degrees).
 """
 import argparse
@@ -211,12 +218,30 @@ def augmented(entries, out_dir, seed):
     return out
 
 
+# OpenCV's sample photographs of text (opencv-doc examples, relative to
+# its examples folder): calibration, and held out for evaluation.
+CV_CALIB = ["text/scenetext0%d.jpg" % i for i in range(1, 7)] + \
+    ["data/text_motion.jpg", "data/text_defocus.jpg", "data/sudoku.png",
+     "data/licenseplate_motion.jpg"]
+CV_EVAL = ["text/scenetext_segmented_word0%d.jpg" % i for i in range(1, 6)]
+
+
+def cv_inputs(cv_dir, names, out_dir, prefix):
+    entries = []
+    for n in names:
+        im = prep.load_rgb(os.path.join(cv_dir, n)).resize((640, 640), Image.BILINEAR)
+        stem = os.path.splitext(os.path.basename(n))[0]
+        prep.save(out_dir, prefix + stem, prep.det_norm(im), entries)
+    return entries
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", required=True, help="directory with skimage's data images")
     ap.add_argument("--out", required=True)
     ap.add_argument("--zoom", action="store_true",
                     help="ISNet: also the central 2/3 of each photo (16 inputs)")
+    ap.add_argument("--opencv", help="opencv-doc's examples folder: det_real.json")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     fonts = prep.font_files()
@@ -231,6 +256,10 @@ def main():
     man["det_photo"]["inputs"] = man["det"]["inputs"] + man["det_photo"]["inputs"]
     man["det_hand"]["inputs"] = man["det_photo"]["inputs"] + man["det_hand"]["inputs"]
     man["det_aug"] = dict(man["det_photo"], inputs=augmented(man["det_photo"]["inputs"], a.out, 77))
+    if a.opencv:
+        man["det_real"] = dict(man["det"], inputs=man["det"]["inputs"] +
+                               cv_inputs(a.opencv, CV_CALIB, a.out, "calib_det_cv_"))
+        man["det_real_eval"] = dict(man["det"], inputs=cv_inputs(a.opencv, CV_EVAL, a.out, "eval_det_cv_"))
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)

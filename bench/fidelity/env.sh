@@ -17,3 +17,14 @@ if [ -z "${PHOTOS:-}" ]; then
   fi
 fi
 [ -f "$OUT/eval/$TASK.json" ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out "$OUT/eval" >&2
+
+# Debian's opencv-doc examples (real photographs of text) in OPENCV,
+# extracted from the package unless given: only det_real needs them.
+opencv_examples() {
+  if [ -z "${OPENCV:-}" ]; then
+    OPENCV=$OUT/opencv/usr/share/doc/opencv-doc/examples
+    if [ ! -d "$OPENCV" ]; then
+      ( cd "$OUT" && apt-get download opencv-doc >/dev/null && dpkg-deb -x opencv-doc_*.deb opencv )
+    fi
+  fi
+}
