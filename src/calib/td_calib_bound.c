@@ -247,7 +247,7 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
             "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
             "whole-model runs, %.0f s, %.1f s of CPU)", ask,
             bound, td_calib_measure_count(c), where(c), dev,
-            best ? "the most compression within the bound is"
+            best ? "the most compression found within the bound is"
                  : "no budget tried is within it, the least compressing",
             other, odev, br->n_steps, br->model_runs, br->seconds,
             br->cpu_seconds);

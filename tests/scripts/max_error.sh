@@ -92,7 +92,7 @@ rc=$?
 [ ! -e "$T/x.onnx" ] && [ ! -e "$T/x.json" ] || fail "impossible bound: something was written"
 grep -qF -- "target_params 0.2 cannot be met within max_error 0.0001" "$T/x.txt" ||
   fail "refusal message: $(cat "$T/x.txt")"
-reach=$(sed -n 's/.*the most compression within the bound is target_params \([0-9.]*\) .*/\1/p' "$T/x.txt")
+reach=$(sed -n 's/.*the most compression found within the bound is target_params \([0-9.]*\) .*/\1/p' "$T/x.txt")
 [ -n "$reach" ] || fail "the refusal names no reachable budget: $(cat "$T/x.txt")"
 at=$(sed -n 's/.*(there, largest output rel. L2 \([0-9.e+-]*\)[,;)].*/\1/p' "$T/x.txt")
 "$PY" -c "import sys; a = float(sys.argv[1]); assert a > $E, a" "${at:-0}" ||
