@@ -23,12 +23,6 @@ static double err2_at(const td_alloc_layer *l, int64_t r0, int64_t r1)
     return l->tail0[r0] + (l->n1 ? l->tail1[r1] : 0);
 }
 
-/* Whether ranks (r0, r1) pass the layer's error ceiling. */
-static int over_ceiling(const td_alloc_layer *l, int64_t r0, int64_t r1)
-{
-    return l->max_err2 > 0 && err2_at(l, r0, r1) > l->max_err2;
-}
-
 int64_t td_alloc_step(const td_alloc_opts *o, int64_t w, int64_t r)
 {
     if (o->multiple < 1 || (o->multiple_from > 0 &&
@@ -70,11 +64,7 @@ typedef struct move {
     double rate;  /* weighted error added per unit of cost saved */
 } move;
 
-/* The first move of a layer. ceiling: only chains within l->max_err2.
- * The error grows along the path as the ranks fall, so past the ceiling
- * only smaller chains follow, all past it too. */
-static move best_jump(const td_alloc_layer *l, const td_alloc_opts *o,
-                      int ceiling)
+static move best_jump(const td_alloc_layer *l, const td_alloc_opts *o)
 {
     move m = {0};
     int64_t w0 = width(l, 0), w1 = width(l, 1);
@@ -87,8 +77,6 @@ static move best_jump(const td_alloc_layer *l, const td_alloc_opts *o,
             int64_t t = (int64_t)floor((double)a * (double)l->n1 / (double)l->n0);
             b = snap_down(t < 1 ? 1 : t, l->n1, w1, o);
         }
-        if (ceiling && over_ceiling(l, a, b))
-            break;
         double saved = l->orig - td_alloc_cost(l, a, b);
         if (saved > 0) {
             double rate = l->weight * err2_at(l, a, b) / saved;
@@ -114,7 +102,7 @@ static move best_step(const td_alloc_layer *l, const td_alloc_opts *o)
         int64_t down = snap_down(r - 1, n, w, o);
         int64_t a = mode ? l->r0 : down, b = mode ? down : l->r1;
         double saved = c - td_alloc_cost(l, a, b);
-        if (saved <= 0 || over_ceiling(l, a, b))
+        if (saved <= 0)
             continue;
         double rate = l->weight * (err2_at(l, a, b) - e) / saved;
         if (!m.valid || rate < m.rate)
@@ -128,18 +116,7 @@ static move next_move(const td_alloc_layer *l, const td_alloc_opts *o)
     move none = {0};
     if (l->fixed)
         return none;
-    return l->keep ? best_jump(l, o, 1) : best_step(l, o);
-}
-
-int td_alloc_ceiling_keeps(const td_alloc_layer *l, const td_alloc_opts *o_in)
-{
-    td_alloc_opts o = *o_in;
-    if (o.multiple < 1)
-        o.multiple = 1;
-    if (o.min_rank < 1)
-        o.min_rank = 1;
-    return !l->fixed && l->max_err2 > 0 && !best_jump(l, &o, 1).valid &&
-           best_jump(l, &o, 0).valid;
+    return l->keep ? best_jump(l, o) : best_step(l, o);
 }
 
 /* Hands back single rank steps, the most error removed per unit of cost

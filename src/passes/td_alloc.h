@@ -32,10 +32,6 @@ typedef struct td_alloc_layer {
     int fixed;                 /* must stay as it is */
     int64_t w0, w1;            /* the modes' widths for the rounding when a
                                   cap lowered n0, n1 (0: n0, n1) */
-    double max_err2;           /* > 0: no chain whose estimated error
-                                  passes it is chosen (the layer stays
-                                  at its smallest ranks within it, or
-                                  as it is) */
 
     /* out */
     int keep;        /* the original stays */
@@ -66,10 +62,6 @@ int64_t td_alloc_step(const td_alloc_opts *o, int64_t w, int64_t r);
  * smallest ranks do not meet it: the caller reports that). */
 double td_alloc_ranks(td_alloc_layer *l, size_t n, double fixed_cost,
                       double target, const td_alloc_opts *o);
-
-/* Whether l->max_err2 alone keeps the layer as it is: some chain would
- * save cost, but none within the ceiling does. */
-int td_alloc_ceiling_keeps(const td_alloc_layer *l, const td_alloc_opts *o);
 
 /* Cost of layer l at ranks (r0, r1). */
 double td_alloc_cost(const td_alloc_layer *l, int64_t r0, int64_t r1);

@@ -501,9 +501,9 @@ static void factor_fresh(td_job *j, const td_compress_opts *o)
                   : r->kept_for_speed
                       ? "every chain would be slower than the layer (cost model)"
                       : r->over_error_cap
-                      ? "without calibration data, every chain that "
-                        "would save anything would pass the layer error "
-                        "cap (max_layer_error)"
+                      ? "without calibration data, every chain the budget "
+                        "allows would pass the layer error cap "
+                        "(max_layer_error)"
                       : o->vbmf ? "EVBMF ranks would not shrink the layer"
                       : "the allocation keeps this layer";
         goto out;
