@@ -478,7 +478,10 @@ static int capped_plan_meets(const td_job *jobs, size_t n,
  * and what is said is rounded up to 1e-3 and checked. Cheap: allocations
  * only (ISNet: tens of ms each). Said because the refusal's own number,
  * the ranks left after the cascade, moved with the budget asked
- * (RetinaFace: 0.7 named 0.850, 0.8 named 0.977; 0.884 is met). */
+ * (RetinaFace: 0.7 named 0.850, 0.8 named 0.977; 0.884 is met). The
+ * number is the allocation's, not a measurement, and the message says
+ * so: PP-OCRv4 rec at its 0.974 reads nothing (bench/README.md,
+ * "Data-free defaults"). */
 #define REACH_STEP 0.005
 static void add_reachable_within_cap(const td_job *jobs, size_t n,
                                      const td_compress_opts *o,
@@ -511,7 +514,9 @@ static void add_reachable_within_cap(const td_job *jobs, size_t n,
     size_t len = strlen(err->msg);
     snprintf(err->msg + len, sizeof err->msg - len, "; within the layer "
              "error cap (options.max_layer_error %g) the most compression "
-             "found is target_%s %.3f", o->max_layer_error,
+             "found is target_%s %.3f, judged by the layers' weight error "
+             "alone, which does not say what the model's outputs keep",
+             o->max_layer_error,
              o->global == TD_GLOBAL_FLOPS ? "flops" : "params", q.target);
 }
 

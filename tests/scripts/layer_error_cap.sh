@@ -10,7 +10,8 @@
 # - --target-params 0.7: met, every factored layer within the cap;
 #   --target-params 0.5 cannot be met within the cap: exit 1 naming
 #   options.max_layer_error and 'full', nothing written, and the most
-#   compression within the cap, which is then met (0.002 less is not);
+#   compression within the cap, said to be judged by weight error alone,
+#   which is then met (0.002 less is not);
 #   with the cap off it is met with 'full' past 0.3;
 # - --rank, --tol and --calib take no cap.
 #
@@ -72,6 +73,8 @@ grep -q "cannot be met.*would pass options.max_layer_error 0.3 (the first, 'full
 # it names the most compression found within the cap: that budget is met, with
 # every layer within the cap, and 0.002 less is refused
 reach=$(sed -n 's/.*the most compression found is target_params \([0-9.]*\).*/\1/p' "$T/h.txt")
+grep -q "the most compression found is target_params [0-9.]*, judged by the layers' weight error alone, which does not say what the model's outputs keep" "$T/h.txt" ||
+  fail "0.5: the reachable budget is not said to be unmeasured: $(cat "$T/h.txt")"
 if [ -z "$reach" ]; then
   fail "0.5: the refusal names no reachable budget: $(cat "$T/h.txt")"
 else
