@@ -13,7 +13,9 @@
 # pages and 4 photo-like ones; det_hand: those and 4 hand-like ones;
 # det_real: the 4 rendered pages and 10 real photographs of text from
 # Debian's opencv-doc, extracted here unless OPENCV names its examples
-# folder; eval: the evaluation inputs themselves), OUT (bench/out/fidelity_bound),
+# folder, evaluated also on OpenCV's 5 segmented-word photos; eval: the
+# evaluation inputs themselves), CVEVAL (1: ISNet evaluated also on 10
+# of OpenCV's photos of objects), OUT (bench/out/fidelity_bound),
 # BIN (build/onnxtd), PHOTOS (skimage's data images; default: extracted
 # from Debian's python3-skimage package, as fidelity.sh does).
 # Results: one JSON line per run appended to $OUT/TASK.jsonl, printed too.
@@ -33,12 +35,19 @@ if [ "$CALIBSET" = eval ]; then
   man=$OUT/eval/$TASK.json npy=$OUT/eval_npy/$TASK
 else
   man=$OUT/calib/$CALIBSET.json npy=$OUT/calib_npy/$CALIBSET
-  cv=()
-  if [ "$CALIBSET" = det_real ]; then
-    opencv_examples
-    cv=(--opencv "$OPENCV")
-  fi
-  [ -f "$man" ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" "${cv[@]}" >&2
+fi
+# OpenCV's photographs, held out of every calibration set: det_real's
+# 5 segmented-word photos, or with CVEVAL=1 ISNet's 10 object photos
+extra=""
+[ "$CALIBSET" = det_real ] && extra=$OUT/calib/det_real_eval.json
+[ "$TASK" = isnet ] && [ "${CVEVAL:-0}" = 1 ] && extra=$OUT/calib/isnet_cv_eval.json
+cv=()
+if [ -n "$extra" ]; then
+  opencv_examples
+  cv=(--opencv "$OPENCV")
+fi
+if [ "$CALIBSET" != eval ] && { [ ! -f "$man" ] || { [ -n "$extra" ] && [ ! -f "$extra" ]; }; }; then
+  "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out "$OUT/calib" "${cv[@]}" >&2
 fi
 split=""
 [ "$TASK" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
@@ -58,9 +67,8 @@ ev=null
 if [ $rc -eq 0 ]; then
   ev=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$OUT/eval/$TASK.json" \
        --cache "$OUT/cache" --no-time --json 2>/dev/null)
-  # det_real also holds OpenCV's segmented-word photos out
-  if [ "$CALIBSET" = det_real ]; then
-    ev2=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$OUT/calib/det_real_eval.json" \
+  if [ -n "$extra" ]; then
+    ev2=$(node bench/fidelity/eval.js "$src" "$dst" --task "$TASK" --manifest "$extra" \
           --cache "$OUT/cache" --no-time --json 2>/dev/null)
     ev=$("$PY" -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); a["per_input"]+=b["per_input"]; a["cv_iou_mean"]=b["iou_mean"]; a["cv_iou_min"]=b["iou_min"]; print(json.dumps(a))' "$ev" "$ev2")
   fi

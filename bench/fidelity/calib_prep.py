@@ -28,6 +28,10 @@ det:   4 pages rendered with another seed than prep.py's, on plain and on
        stretched to the input's square; OpenCV's 5 segmented-word
        photos are kept out of it, as further evaluation inputs
        (det_real_eval.json).
+isnet_cv_eval.json (with --opencv): 10 of OpenCV's sample photos of
+       objects (apple, orange, butterfly, fish, a footballer, a squirrel,
+       a chick, a rendered head, a baboon, sweets), preprocessed as
+       prep.py does ISNet's: evaluation inputs no calibration set uses.
 cls:   16 text crops with another seed (half rotated 180 degrees).
 """
 import argparse
@@ -224,6 +228,19 @@ CV_CALIB = ["text/scenetext0%d.jpg" % i for i in range(1, 7)] + \
     ["data/text_motion.jpg", "data/text_defocus.jpg", "data/sudoku.png",
      "data/licenseplate_motion.jpg"]
 CV_EVAL = ["text/scenetext_segmented_word0%d.jpg" % i for i in range(1, 6)]
+CV_ISNET = ["data/apple.jpg", "data/orange.jpg", "data/butterfly.jpg", "data/HappyFish.jpg",
+            "data/messi5.jpg", "data/squirrel_cls.jpg", "data/chicky_512.png",
+            "data/Blender_Suzanne1.jpg", "data/baboon.jpg", "data/smarties.png"]
+
+
+def cv_isnet_inputs(cv_dir, out_dir):
+    entries = []
+    for n in CV_ISNET:
+        im = prep.load_rgb(os.path.join(cv_dir, n)).resize((1024, 1024), Image.BILINEAR)
+        x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
+        stem = os.path.splitext(os.path.basename(n))[0]
+        prep.save(out_dir, "eval_isnet_cv_" + stem, x.transpose(2, 0, 1)[None], entries)
+    return entries
 
 
 def cv_inputs(cv_dir, names, out_dir, prefix):
@@ -260,6 +277,7 @@ def main():
         man["det_real"] = dict(man["det"], inputs=man["det"]["inputs"] +
                                cv_inputs(a.opencv, CV_CALIB, a.out, "calib_det_cv_"))
         man["det_real_eval"] = dict(man["det"], inputs=cv_inputs(a.opencv, CV_EVAL, a.out, "eval_det_cv_"))
+        man["isnet_cv_eval"] = dict(man["isnet"], inputs=cv_isnet_inputs(a.opencv, a.out))
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)
