@@ -202,9 +202,18 @@ static void emit_matrix(td_chain *c, const td_factors *f)
         goto out;
     const char *out = l->node->output[0];
     if (l->kind == TD_LAYER_MATMUL) {
+        /* a mean shift (td_whiten.h) is added after the chain */
+        const char *bias = f->bias_shift ? td_chain_bias(c, f) : NULL;
+        const char *nb = bias ? td_chain_fresh(c, "tdb_add") : NULL;
+        const char *pre = bias ? td_chain_fresh(c, "td2_out") : out;
+        if (c->st || (f->bias_shift && (!bias || !nb || !pre)))
+            goto out;
         const char *i1[2] = {l->node->input[0], w1}, *i2[2] = {mid, w2};
+        const char *i3[2] = {pre, bias};
         td_chain_add_node(c, td_node_new(c->g, "MatMul", n1, i1, 2, &mid, 1));
-        td_chain_add_node(c, td_node_new(c->g, "MatMul", n2, i2, 2, &out, 1));
+        td_chain_add_node(c, td_node_new(c->g, "MatMul", n2, i2, 2, &pre, 1));
+        if (bias)
+            td_chain_add_node(c, td_node_new(c->g, "Add", nb, i3, 2, &out, 1));
     } else {
         const char *zero = NULL;
         if (c->opset < 11) {
@@ -214,11 +223,15 @@ static void emit_matrix(td_chain *c, const td_factors *f)
             zero = z ? td_chain_weight(c, "td1_c", &dz, 1, z) : NULL;
             free(z);
         }
+        /* C, with the mean shift where there is one (td_whiten.h) */
+        const char *bias = td_chain_bias(c, f);
+        if (c->st)
+            goto out;
         const char *i1[3] = {l->node->input[0], w1, zero};
-        const char *i2[3] = {mid, w2, l->has_bias ? l->node->input[2] : NULL};
+        const char *i2[3] = {mid, w2, bias};
         Onnx__NodeProto *g1 = td_node_new(c->g, "Gemm", n1, i1, zero ? 3 : 2, &mid, 1);
         Onnx__NodeProto *g2 = td_node_new(c->g, "Gemm", n2, i2,
-                                          l->has_bias ? 3 : 2, &out, 1);
+                                          bias ? 3 : 2, &out, 1);
         if (!g1 || !g2 || (l->trans_a && td_node_set_int(c->g, g1, "transA", 1)) ||
             (l->alpha != 1.0f && td_node_set_float(c->g, g2, "alpha", l->alpha)) ||
             (l->has_bias && l->beta != 1.0f &&

@@ -350,6 +350,38 @@ static td_status attach_metric(td_graph *g, td_job *j,
     return TD_OK;
 }
 
+/* Whether the layer's output can take its chain's mean shift (W - W~) mu
+ * (td_whiten.h): a Conv's bias (constant, or added), a Gemm's C (added,
+ * or constant with one value per output, at alpha and beta 1), a
+ * MatMul's Add after the chain. Gemm and MatMul from opset 7 on, where
+ * C and Add broadcast a vector without an attribute; a MatMul not under
+ * the refit, which reads a chain's last MatMul, not an Add after it. */
+static int takes_mean_shift(td_graph *g, const td_job *j,
+                            const td_compress_opts *o)
+{
+    const td_layer *l = &j->layer;
+    const char *bias = l->has_bias ? l->node->input[2] : NULL;
+    const Onnx__TensorProto *c = bias ? td_graph_constant(g, bias) : NULL;
+    switch (l->kind) {
+    case TD_LAYER_CONV:
+        return !bias || c;
+    case TD_LAYER_GEMM:
+        if (o->opset < 7 || l->alpha != 1.0f)
+            return 0;
+        if (!bias)
+            return 1;
+        if (!c || l->beta != 1.0f)
+            return 0;
+        int64_t numel = 1;
+        for (size_t d = 0; d < c->n_dims; d++)
+            numel *= c->dims[d];
+        return numel == l->cout;
+    case TD_LAYER_MATMUL:
+        return o->opset >= 7 && !o->refit;
+    }
+    return 0;
+}
+
 /* Gives each job the moment of its input from o->stats (a size that does not
  * match the layer is refused here, naming the file and tensor). */
 static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
@@ -367,11 +399,10 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
                                       &mu, &count, err);
         if (s)
             return s;
-        /* The mean shift goes into a Conv's bias (constant, or added); a
-         * Gemm/MatMul chain stays moment-whitened without it. */
-        const char *bias = j->layer.has_bias ? j->layer.node->input[2] : NULL;
-        if (mu && j->layer.kind == TD_LAYER_CONV &&
-            (!bias || td_graph_constant(g, bias)))
+        /* the mean shift goes into the output's bias where the layer
+         * has one the chain can take; elsewhere the chain stays
+         * moment-whitened without it */
+        if (mu && takes_mean_shift(g, j, o))
             j->mean = mu;
         j->rel_lambda = lam;
         const double *acf;

@@ -11,54 +11,21 @@
 #
 #   bash tests/scripts/calib_small.sh BINARY SRCDIR
 #
-# Exit 0 pass, 1 fail, 77 skip (node, onnxruntime-node or python3-onnx
-# missing).
-set -u
-BIN=$1
-SRCDIR=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PY=/usr/bin/python3
+# Exit 0 pass, 1 fail.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_need_node_ort
 MODEL=$SRCDIR/tests/onnx_models/small_cnn.onnx
 CAL=$SRCDIR/tools/ort/calib_stats.js
-CMP=$SRCDIR/tools/ort/ort_compare.js
-skip() { echo "SKIP: $*"; exit 77; }
-command -v node >/dev/null 2>&1 || skip "node not found"
-(cd "$SRCDIR/tools/ort" && node -e 'require("onnxruntime-node")') >/dev/null 2>&1 ||
-  skip "onnxruntime-node not installed in tools/ort (run scripts/setup.sh)"
-"$PY" -c 'import onnx, numpy' >/dev/null 2>&1 || skip "python3-onnx / numpy missing"
-
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 "$BIN" stats-model "$MODEL" -o "$T/cal.onnx" || { echo "FAIL: stats-model"; exit 1; }
 node "$CAL" "$T/cal.onnx" "$T/stats.onnx" --random 6 --seed 1 --quiet ||
   { echo "FAIL: calib_stats.js"; exit 1; }
-# the same statistics without the channel means (files written before
-# stats-model had the sums): moment whitening only, no bias correction
-"$PY" - "$T/stats.onnx" "$T/stats_nomean.onnx" <<'PYEOF' || { echo "FAIL: strip means"; exit 1; }
-import sys
-import onnx
-m = onnx.load(sys.argv[1])
-keep = [t for t in m.graph.initializer if not t.name.startswith("mean/")]
-assert len(keep) < len(m.graph.initializer), "calib_stats.js wrote no means"
-del m.graph.initializer[:]
-m.graph.initializer.extend(keep)
-onnx.save(m, sys.argv[2])
-PYEOF
+# the same statistics without the channel means
+td_strip_means "$T/stats.onnx" "$T/stats_nomean.onnx" || { echo "FAIL: strip means"; exit 1; }
 
 # Output error (rel. L2 of the logits) of a compressed model on held-out
 # random inputs, worst of two seeds the calibration did not use.
-out_err() {
-  local worst=0 e
-  for seed in 101 202; do
-    e=$(node "$CMP" "$MODEL" "$1" --seed "$seed" --rtol 1 --json | "$PY" -c '
-import json, sys
-print(json.load(sys.stdin)["comparisons"][0]["outputs"][0]["rel_l2"])') || return 1
-    worst=$("$PY" -c "print(max($worst, $e))")
-  done
-  echo "$worst"
-}
+out_err() { td_worst_rel_l2 "$MODEL" "$1" 101 202; }
 
 # The budgets: per layer, and global (the allocation then uses the
 # output-weighted spectra too).
@@ -183,5 +150,4 @@ grep -q "conv2: no activation statistics for input 'r1'" "$T/quiet.txt" ||
   --act-stats "$T/stats.onnx" --quiet 2> "$T/quiet.txt" &&
   [ ! -s "$T/quiet.txt" ] || fail "--quiet with complete statistics printed: $(cat "$T/quiet.txt")"
 
-[ $fails -eq 0 ] && echo "calib_small: ok" || echo "calib_small: $fails failure(s)"
-[ $fails -eq 0 ]
+td_done calib_small

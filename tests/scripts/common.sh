@@ -62,6 +62,37 @@ td_need_node_ort() {
     { echo "FAIL: onnxruntime-node is not installed (tools/ort)"; exit 1; }
 }
 
+# td_worst_rel_l2 ORIG COMP SEED...: the largest rel. L2 of COMP's first
+# output against ORIG's over ort_compare.js's random inputs of the seeds
+# given (seeds the calibration did not use: held out)
+td_worst_rel_l2() {
+  local orig=$1 comp=$2 worst=0 e seed
+  shift 2
+  for seed in "$@"; do
+    e=$(node "$SRCDIR/tools/ort/ort_compare.js" "$orig" "$comp" --seed "$seed" --rtol 1 --json |
+        "$PY" -c 'import json, sys; print(json.load(sys.stdin)["comparisons"][0]["outputs"][0]["rel_l2"])') ||
+      return 1
+    worst=$("$PY" -c "print(max($worst, $e))")
+  done
+  echo "$worst"
+}
+
+# td_strip_means IN OUT: the statistics file IN without its channel means
+# (mean/X), as files written before stats-model had the sums: moment
+# whitening only, no bias correction
+td_strip_means() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys
+import onnx
+m = onnx.load(sys.argv[1])
+keep = [t for t in m.graph.initializer if not t.name.startswith("mean/")]
+assert len(keep) < len(m.graph.initializer), "no means in " + sys.argv[1]
+del m.graph.initializer[:]
+m.graph.initializer.extend(keep)
+onnx.save(m, sys.argv[2])
+PYEOF
+}
+
 # The bench models (bench/models), fetched when one of FILES is missing.
 td_need_bench_models() {
   local f
