@@ -15,6 +15,9 @@
 #   rank's worth (measured: 0.88): whitened with the second moment, the
 #   factors already keep the mean's direction, and taking the shift in
 #   the bias frees the rank it held;
+# - with fewer positions in the statistics than the layer's channels (8
+#   inputs of 8 rows for the MatMul's 64), no shift is taken: the
+#   covariance left after centring would be of lower rank than the input;
 # - an opset-6 model takes no shift (before opset 7, Add and Gemm's C
 #   broadcast a vector only under an attribute): no Add after the
 #   MatMul chain, C as it was.
@@ -76,7 +79,7 @@ onnx.save(build(6), sys.argv[2])
 PYEOF
 
 "$BIN" stats-model "$T/m.onnx" -o "$T/cal.onnx" > /dev/null || { echo "FAIL: stats-model"; exit 1; }
-node "$CAL" "$T/cal.onnx" "$T/stats.onnx" --random 8 --seed 1 --quiet || { echo "FAIL: calib_stats.js"; exit 1; }
+node "$CAL" "$T/cal.onnx" "$T/stats.onnx" --random 16 --seed 1 --quiet || { echo "FAIL: calib_stats.js"; exit 1; }
 td_strip_means "$T/stats.onnx" "$T/nomean.onnx" || { echo "FAIL: strip means"; exit 1; }
 
 C=(--method svd --ratio 0.3 --no-protect --allow-slower --no-measure --quiet)
@@ -147,6 +150,20 @@ eo=$(out_err "$T/without.onnx") || fail "compare without"
 echo "  output rel. L2 with the means $ew, without $eo"
 "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.95 * float(sys.argv[2]) else 1)" "$ew" "$eo" ||
   fail "with the means $ew, not below 0.95 x $eo"
+
+# too few positions: 8 x 8 rows for the MatMul's 64 channels (the Gemms'
+# 48 and 32 are below 64: they still take it)
+node "$CAL" "$T/cal.onnx" "$T/few.onnx" --random 8 --seed 1 --quiet || fail "calib_stats.js, 8 inputs"
+"$BIN" compress "$T/m.onnx" -o "$T/few_out.onnx" "${C[@]}" --act-stats "$T/few.onnx" || fail "compress, 8 inputs"
+"$PY" - "$T/few_out.onnx" <<'PYEOF' || fail "too few positions: the MatMul took a shift"
+import sys
+import onnx
+m = onnx.load(sys.argv[1])
+last = [n for n in m.graph.node if "h1" in n.output][0]
+assert last.op_type == "MatMul", last.op_type
+gemm = [n for n in m.graph.node if "h2" in n.output][0]
+assert gemm.input[2] != "c2", "the Gemm (48 channels, 64 positions) took no shift"
+PYEOF
 
 # opset 6: no shift taken (ONNX Runtime runs opset 7 on, so the opset-13
 # model's statistics serve: the tensors have the same names)
