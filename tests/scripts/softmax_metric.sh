@@ -7,7 +7,8 @@
 # - stats-model exposes the head's metric (gram/fisher/z, rows/fisher/z);
 # - compress --calib --include '^head$' --rank 7 writes the head chain
 #   numpy computes from the same inputs (the metric's leading directions,
-#   mu 0.1), to 1e-4, and the report says softmax_metric; with
+#   mu 0.1; the input centred, its mean shift going into the chain's
+#   bias), to 1e-4, and the report says softmax_metric; with
 #   --softmax-metric off numpy's plain whitened SVD, and the two differ;
 #   the same network as a PyTorch Linear exports it (Gemm, transB, opset
 #   11, Softmax(axis=1)) gets the same factors;

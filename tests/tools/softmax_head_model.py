@@ -107,6 +107,11 @@ def expected(d, rank, mu):
     h = np.concatenate([np.maximum(np.load(os.path.join(d, "cal", f))[0] @ w1, 0)
                         for f in cal])
     m = h.T @ h / len(h)
+    # more positions than channels: the chain's bias takes the mean shift
+    # and the factors fit the covariance (README, "Calibration")
+    if len(h) > D_H:
+        mean = h.mean(0)
+        m = m - np.outer(mean, mean)
     s, s_inv = sym_sqrt(m + 0.1 * np.trace(m) / D_H * np.eye(D_H))
     ww = w2.T @ s                       # the layer's layout: C x 24, whitened
     if mu == "off":
