@@ -362,24 +362,21 @@ static int takes_mean_shift(td_graph *g, const td_job *j,
     const td_layer *l = &j->layer;
     const char *bias = l->has_bias ? l->node->input[2] : NULL;
     const Onnx__TensorProto *c = bias ? td_graph_constant(g, bias) : NULL;
-    switch (l->kind) {
-    case TD_LAYER_CONV:
+    if (l->kind == TD_LAYER_CONV)
         return !bias || c;
-    case TD_LAYER_GEMM:
-        if (o->opset < 7 || l->alpha != 1.0f)
-            return 0;
-        if (!bias)
-            return 1;
-        if (!c || l->beta != 1.0f)
-            return 0;
-        int64_t numel = 1;
-        for (size_t d = 0; d < c->n_dims; d++)
-            numel *= c->dims[d];
-        return numel == l->cout;
-    case TD_LAYER_MATMUL:
+    if (l->kind == TD_LAYER_MATMUL)
         return o->opset >= 7 && !o->refit;
-    }
-    return 0;
+    /* Gemm */
+    if (o->opset < 7 || l->alpha != 1.0f)
+        return 0;
+    if (!bias)
+        return 1;
+    if (!c || l->beta != 1.0f)
+        return 0;
+    int64_t numel = 1;
+    for (size_t d = 0; d < c->n_dims; d++)
+        numel *= c->dims[d];
+    return numel == l->cout;
 }
 
 /* Gives each job the moment of its input from o->stats (a size that does not
