@@ -59,10 +59,8 @@ def isnet_inputs(photos, out_dir, zoom=False):
             w, h = full.size
             views.append(("_zoom", full.crop((w // 6, h // 6, w - w // 6, h - h // 6))))
         for suffix, im in views:
-            im = im.resize((1024, 1024), Image.BILINEAR)
-            x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
             prep.save(out_dir, "calib_isnet_" + os.path.splitext(p)[0] + suffix,
-                      x.transpose(2, 0, 1)[None], entries)
+                      prep.isnet_norm(im), entries)
     return entries
 
 
@@ -233,22 +231,17 @@ CV_ISNET = ["data/apple.jpg", "data/orange.jpg", "data/butterfly.jpg", "data/Hap
             "data/Blender_Suzanne1.jpg", "data/baboon.jpg", "data/smarties.png"]
 
 
-def cv_isnet_inputs(cv_dir, out_dir):
-    entries = []
-    for n in CV_ISNET:
-        im = prep.load_rgb(os.path.join(cv_dir, n)).resize((1024, 1024), Image.BILINEAR)
-        x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
-        stem = os.path.splitext(os.path.basename(n))[0]
-        prep.save(out_dir, "eval_isnet_cv_" + stem, x.transpose(2, 0, 1)[None], entries)
-    return entries
+def det_cv_norm(im):
+    """det's input from a photo of any aspect: stretched to 640 x 640."""
+    return prep.det_norm(im.resize((640, 640), Image.BILINEAR))
 
 
-def cv_inputs(cv_dir, names, out_dir, prefix):
+def cv_inputs(cv_dir, names, out_dir, prefix, norm):
+    """OpenCV's photos names as inputs made by norm(RGB image)."""
     entries = []
     for n in names:
-        im = prep.load_rgb(os.path.join(cv_dir, n)).resize((640, 640), Image.BILINEAR)
         stem = os.path.splitext(os.path.basename(n))[0]
-        prep.save(out_dir, prefix + stem, prep.det_norm(im), entries)
+        prep.save(out_dir, prefix + stem, norm(prep.load_rgb(os.path.join(cv_dir, n))), entries)
     return entries
 
 
@@ -275,9 +268,11 @@ def main():
     man["det_aug"] = dict(man["det_photo"], inputs=augmented(man["det_photo"]["inputs"], a.out, 77))
     if a.opencv:
         man["det_real"] = dict(man["det"], inputs=man["det"]["inputs"] +
-                               cv_inputs(a.opencv, CV_CALIB, a.out, "calib_det_cv_"))
-        man["det_real_eval"] = dict(man["det"], inputs=cv_inputs(a.opencv, CV_EVAL, a.out, "eval_det_cv_"))
-        man["isnet_cv_eval"] = dict(man["isnet"], inputs=cv_isnet_inputs(a.opencv, a.out))
+                               cv_inputs(a.opencv, CV_CALIB, a.out, "calib_det_cv_", det_cv_norm))
+        man["det_real_eval"] = dict(man["det"], inputs=cv_inputs(a.opencv, CV_EVAL, a.out,
+                                                                 "eval_det_cv_", det_cv_norm))
+        man["isnet_cv_eval"] = dict(man["isnet"], inputs=cv_inputs(a.opencv, CV_ISNET, a.out,
+                                                                   "eval_isnet_cv_", prep.isnet_norm))
     for k, v in man.items():
         with open(os.path.join(a.out, k + ".json"), "w") as f:
             json.dump(v, f, indent=1)

@@ -56,12 +56,18 @@ def load_rgb(path):
     return im.convert("RGB")
 
 
+def isnet_norm(im):
+    """An RGB image as ISNet's input: 1024 x 1024, x/255 - 0.5, NCHW."""
+    im = im.resize((1024, 1024), Image.BILINEAR)
+    x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
+    return x.transpose(2, 0, 1)[None]
+
+
 def isnet_inputs(photos, out_dir):
     entries = []
     for p in ISNET_PHOTOS:
-        im = load_rgb(os.path.join(photos, p)).resize((1024, 1024), Image.BILINEAR)
-        x = np.asarray(im, dtype=np.float32) / 255.0 - 0.5
-        save(out_dir, "isnet_" + os.path.splitext(p)[0], x.transpose(2, 0, 1)[None], entries)
+        save(out_dir, "isnet_" + os.path.splitext(p)[0],
+             isnet_norm(load_rgb(os.path.join(photos, p))), entries)
     return entries
 
 
