@@ -88,4 +88,7 @@ async function main() {
   for (const r of rows) console.log(JSON.stringify(r));
 }
 
-main().catch((e) => { console.error('gram_spread.js: ' + (e && e.message || e)); process.exitCode = 2; });
+module.exports = { inputs };
+
+if (require.main === module)
+  main().catch((e) => { console.error('gram_spread.js: ' + (e && e.message || e)); process.exitCode = 2; });
