@@ -13,7 +13,9 @@ typedef enum td_refit_kind { TD_REFIT_CONV, TD_REFIT_GEMM, TD_REFIT_MATMUL } td_
 typedef struct td_refit_target {
     const char *y;      /* the layer's output, named alike in both graphs */
     const char *z;      /* the last factor's input: the chain's inner value */
-    size_t node;        /* the last factor's node index in the chain's graph */
+    size_t node;        /* the last factor's node index in the chain's graph
+                         * when collected: the wave order, not where it is
+                         * once other chains are written */
     td_refit_kind kind;
     int trans_b;        /* Gemm */
     float alpha;        /* Gemm */

@@ -278,7 +278,16 @@ td_status td_refit_target_write(td_graph *g, td_refit_target *t,
                                 const double *a, const double *b,
                                 td_err_t *err)
 {
-    const Onnx__NodeProto *n = td_graph_node(g, t->node);
+    /* found again by its output: an earlier write may have removed a
+     * Constant node (a bias as exporters write it), which moves every
+     * later node's index */
+    int64_t at = td_graph_producer(g, t->y);
+    const Onnx__NodeProto *n = at >= 0 ? td_graph_node(g, (size_t)at) : NULL;
+    if (!n || n->n_input < 2 || strcmp(n->input[0], t->z)) {
+        t->why = "the chain's last factor is no longer the node that "
+                 "produces its output";
+        return TD_OK;
+    }
     const Onnx__TensorProto *w = td_graph_constant(g, n->input[1]);
     td_status s = TD_OK;
     double *wv = factor_layout(t, a);
@@ -309,7 +318,7 @@ td_status td_refit_target_write(td_graph *g, td_refit_target *t,
     /* the attributes are the old node's, which lives as long as g */
     nn->n_attribute = n->n_attribute;
     nn->attribute = n->attribute;
-    if ((s = td_graph_replace_node(g, t->node, &nn, 1, err)))
+    if ((s = td_graph_replace_node(g, (size_t)at, &nn, 1, err)))
         return s;
     td_graph_remove_if_unused(g, old_w);
     if (old_b)
