@@ -17,6 +17,8 @@
 #                calib-agree97 the same at 0.97
 #   calib-plain  --calib CAL --softmax-metric off (a softmax head factored
 #                in the plain output error, as before the metric)
+#   calib-nobound --calib CAL --max-error off: no bound, what a budget
+#                alone gives (calib-nobound+slower+t0.667)
 #   calib-0.7    --calib CAL --target-params 0.7 (under the default bound)
 #   calib-0.5    --calib CAL --target-params 0.5
 #   calib-sens   --calib CAL --sensitivity measured (the default bound,
@@ -24,7 +26,10 @@
 #                --sens-groups layers
 #   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
 #                probability map's IoU alone bounds (at 0.3 for det)
-#   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1)
+#   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1);
+#                +slower adds --allow-slower, +refit --refit, +tP
+#                --target-params P
+#                (calib-agree97+slower+t0.667); suffixes combine
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
 # sentences and voices, other text lines, other pages and photos). A row is
 # the exit code (a refusal's message), the parameters, the deviation the
@@ -129,9 +134,19 @@ prepare() {
   esac
 }
 
-options() {  # options CONFIG[+lL] -> compress options (+lL: --act-lambda L)
-  local extra=""
-  case $1 in *+l*) extra=" --act-lambda ${1##*+l}" ;; esac
+options() {  # options CONFIG[+SUFFIX...] -> compress options
+  local extra="" suf
+  IFS=+ read -r -a suf <<< "${1#*+}"
+  [ "${1#*+}" = "$1" ] && suf=()
+  for x in "${suf[@]}"; do
+    case $x in
+      slower) extra+=" --allow-slower" ;;
+      refit) extra+=" --refit" ;;
+      t*) extra+=" --target-params ${x#t}" ;;
+      l*) extra+=" --act-lambda ${x#l}" ;;
+      *) echo "heldout.sh: unknown suffix '+$x'" >&2; exit 2 ;;
+    esac
+  done
   echo "$(base_options "${1%%+*}")$extra"
 }
 
@@ -144,6 +159,7 @@ base_options() {
     calib-agree) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.95" ;;
     calib-agree97) echo "--calib $CAL $LOOP --max-error off --min-agreement 0.97" ;;
     calib-plain) echo "--calib $CAL $LOOP --softmax-metric off" ;;
+    calib-nobound) echo "--calib $CAL $LOOP --max-error off" ;;
     calib-iou95) echo "--calib $CAL $LOOP --max-error off --min-iou 0.95 --iou-threshold $IOU_T" ;;
     calib-sens) echo "--calib $CAL $LOOP --sensitivity measured" ;;
     calib-senslayers) echo "--calib $CAL $LOOP --sensitivity measured --sens-groups layers" ;;
