@@ -3,7 +3,8 @@
 # inputs (bench/fidelity/calib_prep.py, disjoint from the evaluation ones),
 # with the compress options given, timed; then the task metric against the
 # original on the evaluation inputs (bench/fidelity/eval.js: mask IoU for
-# ISNet and det, agreement for cls). A refusal is a row with its message.
+# ISNet and det, agreement for cls; for det also the F1 of the text boxes
+# DB's post-processing finds). A refusal is a row with its message.
 #
 #   bash bench/fidelity_bound.sh TASK TAG [COMPRESS OPTIONS...]
 #   bash bench/fidelity_bound.sh isnet half-e05 --method tucker2 --target-params 0.5
@@ -98,5 +99,7 @@ else:
     row["eval"] = {k: e[k] for k in ("iou_mean", "iou_min", "agreement", "cv_iou_mean", "cv_iou_min") if k in e}
     if "iou_mean" in e:
         row["eval"]["per_input"] = {r["input"]: round(r["iou"], 4) for r in e["per_input"]}
+    if "box_f1_mean" in e:   # det: the text boxes' F1 (eval.js's dbBoxes)
+        row["eval"]["box_f1"] = {r["input"]: round(r["box_f1"], 3) for r in e["per_input"]}
 print(json.dumps(row))
 PYEOF

@@ -9,7 +9,9 @@
 //
 // isnet: IoU of the masks thresholded at 0.5 (union empty -> 1), mean |diff|.
 // det:   IoU of the probability maps thresholded at 0.3 (PaddleOCR's DB
-//        binarisation threshold), mean |diff|.
+//        binarisation threshold), mean |diff|; and the text boxes DB's
+//        post-processing would find (dbBoxes), the compressed model's
+//        against the original's: F1 of the boxes matched at IoU >= 0.5.
 // rec:   char accuracy of the greedy CTC decoding (argmax per step, repeats
 //        merged, blank 0 dropped) against the original's decoding:
 //        1 - edit distance / length, over the batch's lines.
@@ -71,6 +73,66 @@ function iou(a, b, thr) {
     if (x || y) uni++;
   }
   return uni ? inter / uni : 1;
+}
+
+// Text boxes as PaddleOCR's DB post-processing finds them, simplified:
+// the 8-connected regions of the map above thr, each kept when its mean
+// probability is at least boxThr (DB's box_thresh 0.6) and its bounding
+// box at least minSide pixels on its short side (DB's min_size 3); a box
+// is the region's axis-aligned bounding box (DB's rotated rectangle,
+// unclipped by 1.5, differs little on horizontal text, and the unclip
+// grows both detections alike).
+function dbBoxes(map, h, w, thr = 0.3, boxThr = 0.6, minSide = 3) {
+  const seen = new Uint8Array(h * w), boxes = [], stack = [];
+  for (let p0 = 0; p0 < h * w; p0++) {
+    if (seen[p0] || !(map[p0] > thr)) continue;
+    let y0 = h, y1 = -1, x0 = w, x1 = -1, sum = 0, n = 0;
+    seen[p0] = 1;
+    stack.push(p0);
+    while (stack.length) {
+      const p = stack.pop(), y = (p / w) | 0, x = p - y * w;
+      y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x);
+      sum += map[p]; n++;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy, xx = x + dx;
+          if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (!seen[q] && map[q] > thr) { seen[q] = 1; stack.push(q); }
+        }
+    }
+    if (sum / n >= boxThr && Math.min(y1 - y0 + 1, x1 - x0 + 1) >= minSide)
+      boxes.push([x0, y0, x1 + 1, y1 + 1]);
+  }
+  return boxes;
+}
+
+function boxIou(a, b) {
+  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (iw <= 0 || ih <= 0) return 0;
+  const i = iw * ih, area = (r) => (r[2] - r[0]) * (r[3] - r[1]);
+  return i / (area(a) + area(b) - i);
+}
+
+// The compressed model's boxes against the original's as an ICDAR-style
+// match: pairs at box IoU >= 0.5, greedily by IoU, each box used once; F1
+// over both lists (1 when neither has a box).
+function boxMatch(ba, bb) {
+  const pairs = [];
+  for (let i = 0; i < ba.length; i++)
+    for (let j = 0; j < bb.length; j++) {
+      const v = boxIou(ba[i], bb[j]);
+      if (v >= 0.5) pairs.push([v, i, j]);
+    }
+  pairs.sort((x, y) => y[0] - x[0]);
+  const ua = new Uint8Array(ba.length), ub = new Uint8Array(bb.length);
+  let m = 0, s = 0;
+  for (const [v, i, j] of pairs)
+    if (!ua[i] && !ub[j]) { ua[i] = ub[j] = 1; m++; s += v; }
+  const n = ba.length + bb.length;
+  return { f1: n ? 2 * m / n : 1, matched: m, boxes_orig: ba.length, boxes_comp: bb.length,
+           box_iou: m ? s / m : null };
 }
 
 function meanAbs(a, b) {
@@ -151,7 +213,14 @@ async function main() {
     if (ya.length !== yb.length) throw new Error(`${e.name}: output sizes differ (${ya.length} vs ${yb.length})`);
     const r = { input: e.name, mean_abs_diff: meanAbs(ya, yb) };
     if (o.task === 'isnet') r.iou = iou(ya, yb, 0.5);
-    else if (o.task === 'det') r.iou = iou(ya, yb, 0.3);
+    else if (o.task === 'det') {
+      r.iou = iou(ya, yb, 0.3);
+      const h = e.dims[2], w = e.dims[3];
+      if (ya.length !== h * w) throw new Error(`${e.name}: the map is not ${h} x ${w}`);
+      const bm = boxMatch(dbBoxes(ya, h, w), dbBoxes(yb, h, w));
+      r.box_f1 = bm.f1;
+      r.boxes = bm;
+    }
     else if (o.task === 'cls') {
       const pa = argmaxRows(ya, 2), pb = argmaxRows(yb, 2);
       const lab = e.labels || [];
@@ -181,6 +250,7 @@ async function main() {
   if (o.task === 'cls') rep.agreement = m('agreement');
   else if (o.task === 'rec') rep.char_acc = m('char_acc');
   else { rep.iou_mean = m('iou'); rep.iou_min = Math.min(...rows.map((r) => r.iou)); }
+  if (o.task === 'det') { rep.box_f1_mean = m('box_f1'); rep.box_f1_min = Math.min(...rows.map((r) => r.box_f1)); }
   rep.mean_abs_diff = m('mean_abs_diff');
   if (o.time) {
     const sessions = [sa, sb], t = [[], []];
