@@ -22,9 +22,18 @@ void td_report_refit_json(td_buf *b, const td_refit_report *rr)
     else
         td_json_null(b);
     td_json_key(b, "waves"); td_json_int(b, (int64_t)rr->waves);
-    /* root mean square over the chains of their relative L2 */
-    td_json_key(b, "rms_rel_l2_before"); td_json_num(b, sqrt(rr->before));
-    td_json_key(b, "rms_rel_l2_after"); td_json_num(b, sqrt(rr->after));
+    /* root mean square over the chains of their relative L2; none
+     * refitted, nothing measured */
+    td_json_key(b, "rms_rel_l2_before");
+    if (rr->refitted)
+        td_json_num(b, sqrt(rr->before));
+    else
+        td_json_null(b);
+    td_json_key(b, "rms_rel_l2_after");
+    if (rr->refitted)
+        td_json_num(b, sqrt(rr->after));
+    else
+        td_json_null(b);
     td_json_key(b, "model_runs"); td_json_int(b, (int64_t)rr->model_runs);
     td_json_key(b, "seconds"); td_json_num(b, rr->seconds);
     td_json_close(b, '}');
@@ -34,6 +43,13 @@ void td_report_refit_text(td_buf *b, const td_refit_report *rr)
 {
     if (!rr)
         return;
+    if (!rr->refitted) {
+        td_buf_printf(b, "refit: no chain refitted");
+        if (rr->skipped)
+            td_buf_printf(b, " (%zu not: %s)", rr->skipped, rr->first_skip);
+        td_buf_printf(b, "\n");
+        return;
+    }
     td_buf_printf(b, "refit: %zu chain%s in %zu wave%s (%zu whole-model "
                   "runs, %.1f s); their output rel. L2 on the calibration "
                   "inputs %.3g -> %.3g", rr->refitted,

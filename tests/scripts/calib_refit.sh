@@ -195,6 +195,16 @@ PYEOF
     fail "eval of the refitted SE block in ONNX Runtime: exit $?"
 fi
 
+# nothing to refit (every layer excluded): said so, with no error measured
+"$BIN" compress "$T/se.onnx" -o "$T/se-none.onnx" --calib "$T/se_cal" --max-error off --allow-slower \
+  --runs 0 --refit --exclude . --report "$T/se-none.json" 2> "$T/se-none.err" ||
+  fail "compress --refit with every layer excluded: exit $? ($(tail -2 "$T/se-none.err"))"
+grep -qx "refit: no chain refitted" "$T/se-none.err" ||
+  fail "no 'refit: no chain refitted' line: $(grep refit "$T/se-none.err")"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["measured"]["refit"]
+sys.exit(0 if r["chains"] == 0 and r["rms_rel_l2_before"] is None and r["rms_rel_l2_after"] is None else 1)' \
+  "$T/se-none.json" || fail "the report of a refit with no chain: $(cat "$T/se-none.json" | head -c 300)"
+
 # the refit options need calibration inputs
 "$BIN" compress "$T/deep.onnx" -o "$T/x.onnx" --target-params 0.5 --refit-waves 4 2> "$T/u.err"
 rc=$?
