@@ -14,7 +14,8 @@
 # pages and 4 photo-like ones; det_hand: those and 4 hand-like ones;
 # det_real: the 4 rendered pages and 10 real photographs of text from
 # Debian's opencv-doc, extracted here unless OPENCV names its examples
-# folder, evaluated also on OpenCV's 5 segmented-word photos; eval: the
+# folder, evaluated also on OpenCV's 5 segmented-word photos; isnet_real:
+# 8 other OpenCV photos of objects and scenes for ISNet; eval: the
 # evaluation inputs themselves), CVEVAL (1: ISNet evaluated also on 10
 # of OpenCV's photos of objects), OUT (bench/out/fidelity_bound),
 # BIN (build/onnxtd), PHOTOS (skimage's data images; default: extracted
@@ -43,7 +44,7 @@ extra=""
 [ "$CALIBSET" = det_real ] && extra=$OUT/calib/det_real_eval.json
 [ "$TASK" = isnet ] && [ "${CVEVAL:-0}" = 1 ] && extra=$OUT/calib/isnet_cv_eval.json
 cv=()
-if [ -n "$extra" ]; then
+if [ -n "$extra" ] || [ "$CALIBSET" = isnet_real ]; then
   opencv_examples
   cv=(--opencv "$OPENCV")
 fi
