@@ -12,7 +12,7 @@
 #
 # TASK: isnet | isnet8 (quint8) | det | cls | rec. BUDGETS default 0.7 0.5.
 # Environment: OUT (bench/out/fidelity_refit), BIN (build/onnxtd), METHOD
-# (per task below), MODES ("norefit refit"), EXTRA (more compress
+# (per task below), MODES ("norefit refit"; refitN: N waves), EXTRA (more compress
 # options), PHOTOS (as fidelity_bound.sh). rec's inputs are text lines
 # rendered by bench/fidelity/rec_lines.py (12 for calibration, 3 of them
 # held out); its only metric is the report's (held-out rel. L2 and top-1
@@ -70,7 +70,10 @@ for f in $BUDGETS; do
     rep=$OUT/models/$tag.report.json
     log=$OUT/models/$tag.log
     flag=--no-refit
-    [ "$mode" = refit ] && flag=--refit
+    case $mode in
+      refit) flag=--refit ;;
+      refit[0-9]*) flag="--refit --refit-waves ${mode#refit}" ;;
+    esac
     cmd="$BIN compress $src -o $dst --calib $OUT/calib_npy/$EVAL_TASK --target-params $f --max-error off --runs 0 $flag ${OPTS[$TASK]} ${METHOD:+--method $METHOD} ${EXTRA:-} --report $rep"
     echo "== $tag: $cmd" >&2
     rm -f "$dst" "$rep"
