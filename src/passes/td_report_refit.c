@@ -23,17 +23,11 @@ void td_report_refit_json(td_buf *b, const td_refit_report *rr)
         td_json_null(b);
     td_json_key(b, "waves"); td_json_int(b, (int64_t)rr->waves);
     /* root mean square over the chains of their relative L2; none
-     * refitted, nothing measured */
+     * refitted, nothing measured: NaN, which td_json_num writes as null */
     td_json_key(b, "rms_rel_l2_before");
-    if (rr->refitted)
-        td_json_num(b, sqrt(rr->before));
-    else
-        td_json_null(b);
+    td_json_num(b, rr->refitted ? sqrt(rr->before) : NAN);
     td_json_key(b, "rms_rel_l2_after");
-    if (rr->refitted)
-        td_json_num(b, sqrt(rr->after));
-    else
-        td_json_null(b);
+    td_json_num(b, rr->refitted ? sqrt(rr->after) : NAN);
     td_json_key(b, "model_runs"); td_json_int(b, (int64_t)rr->model_runs);
     td_json_key(b, "seconds"); td_json_num(b, rr->seconds);
     td_json_close(b, '}');
