@@ -135,9 +135,8 @@ prepare() {
 }
 
 options() {  # options CONFIG[+SUFFIX...] -> compress options
-  local extra="" suf
-  IFS=+ read -r -a suf <<< "${1#*+}"
-  [ "${1#*+}" = "$1" ] && suf=()
+  local extra="" x suf=()
+  [[ $1 == *+* ]] && IFS=+ read -r -a suf <<< "${1#*+}"
   for x in "${suf[@]}"; do
     case $x in
       slower) extra+=" --allow-slower" ;;
