@@ -38,6 +38,13 @@ char *cli_command_line(int argc, char **argv);
 
 /* Prints "onnxtd: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* msg, a library message, with the library's option names ("options.
+ * allow_slower", "target_params") made the flags that set them
+ * ("--allow-slower", "--target-params"): malloc'd, NULL when out of memory
+ * (cli_names.c). */
+char *cli_names(const char *msg);
+/* cli_error of a library message so rewritten. */
+void cli_error_lib(const char *msg);
 /* Maps a library status to an exit code (usage errors -> 2). */
 int cli_exit_for(onnxtd_status s);
 /* Parses a non-negative size with an optional K/M/G suffix. */

@@ -457,6 +457,18 @@ static onnxtd_status render(const compress_args *a, onnxtd_report *r,
                             compress_files *f, onnxtd_error *err)
 {
     onnxtd_status s = onnxtd_report_text(r, &f->text, err);
+    if (s == ONNXTD_OK) {
+        /* the table's notes in the flags' names; the JSON and HTML keep
+         * the library's, as every caller of the library gets them */
+        char *t = cli_names(f->text);
+        if (!t) {
+            err->code = ONNXTD_ENOMEM;
+            snprintf(err->message, sizeof err->message, "out of memory");
+            return ONNXTD_ENOMEM;
+        }
+        free(f->text);
+        f->text = t;
+    }
     if (s == ONNXTD_OK && a->report_path)
         s = onnxtd_report_json(r, &f->json, err);
     if (s == ONNXTD_OK && a->html_path)
@@ -543,10 +555,7 @@ static int run(compress_args *a, compress_files *f)
     if (s == ONNXTD_OK)
         s = onnxtd_outputs_write(&outs, &err);
     if (s != ONNXTD_OK)
-        /* the library names its fields; on the command line those are */
-        cli_error("%s%s", err.message, strstr(err.message, "options.dims")
-                  ? " (here: --dim NAME=N or --input-shape INPUT:D1,D2,...)"
-                  : "");
+        cli_error_lib(err.message);
     else
         s = print_results(a, f);
     onnxtd_report_free(report);

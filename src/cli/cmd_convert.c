@@ -27,6 +27,6 @@ int cmd_convert(int argc, char **argv)
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)
-        cli_error("%s", err.message);
+        cli_error_lib(err.message);
     return cli_exit_for(s);
 }

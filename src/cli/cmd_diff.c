@@ -114,7 +114,7 @@ int cmd_diff(int argc, char **argv)
     onnxtd_model_free(m[0]);
     onnxtd_model_free(m[1]);
     if (s != ONNXTD_OK) {
-        cli_error("%s", err.message);
+        cli_error_lib(err.message);
         free(report);
         return 2;  /* like diff(1): any trouble is 2, whatever its kind */
     }

@@ -198,7 +198,7 @@ static int run(eval_args *a)
                              &pass, &err);
     onnxtd_model_free(shape_model);
     if (s != ONNXTD_OK) {
-        cli_error("%s", err.message);
+        cli_error_lib(err.message);
         return cli_exit_for(s);
     }
     fputs(report, stdout);

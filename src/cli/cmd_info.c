@@ -49,7 +49,7 @@ int cmd_info(int argc, char **argv)
     if (s == ONNXTD_OK)
         fputs(out, stdout);
     else
-        cli_error("%s", err.message);
+        cli_error_lib(err.message);
     free(out);
     rc = cli_exit_for(s);
 cleanup:

@@ -30,7 +30,7 @@ int cmd_stats_model(int argc, char **argv)
         onnxtd_model_free(m);
     }
     if (s != ONNXTD_OK)
-        cli_error("%s", err.message);
+        cli_error_lib(err.message);
     else
         fprintf(stderr, "%s: statistics outputs for %zu layer inputs\n",
                 io.out, n);

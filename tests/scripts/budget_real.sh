@@ -61,7 +61,7 @@ if [ -f "$det" ]; then
   "$BIN" compress "$det" -o "$T/det_d.onnx" --target-params 0.5 $D --quiet 2> "$T/det_d.err"
   rc=$?
   [ $rc = 1 ] && [ ! -e "$T/det_d.onnx" ] &&
-    grep -q "cannot be met.*would pass options.max_layer_error 0.3" "$T/det_d.err" ||
+    grep -q "cannot be met.*would pass --max-layer-error 0.3" "$T/det_d.err" ||
     bad "det --target-params 0.5 by default: exit $rc, not refused for the cap: $(cat "$T/det_d.err")"
   # --rank-multiple 8: every rank a multiple of 8, the budget still met.
   if "$BIN" compress "$det" -o "$T/det_m8.onnx" --target-params 0.5 --rank-multiple 8 $G \

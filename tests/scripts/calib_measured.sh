@@ -170,7 +170,7 @@ misuse() {  # TEXT OPTIONS...
   shift
   td_misuse "$MODEL" "$text" --ratio 0.5 "$@"
 }
-misuse "options.holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
+misuse "--holdout 8 leaves no calibration input of the 8 given" --calib "$T/in" --holdout 8
 misuse "--holdout needs --calib" --holdout 1
 misuse "--save-stats needs --calib" --save-stats "$T/s.onnx"
 misuse "--calib and --act-stats exclude each other" --calib "$T/in" --act-stats "$T/cal.stats.onnx"

@@ -32,7 +32,7 @@ run() { "$BIN" eval "$D/model.onnx" --inputs "$D" --runs 0 "$@"; }
 
 expect "missing --ort-lib" 1 "/nonexistent/libonnxruntime.so.1: no such file; $HINT" \
   run --ort-lib /nonexistent/libonnxruntime.so.1
-grep -qF -- "options.ort_lib or ONNXTD_ORT_LIB" "$T/err" || bad "hint lacks the options: $(cat "$T/err")"
+grep -qF -- "--ort-lib or ONNXTD_ORT_LIB" "$T/err" || bad "hint lacks the options: $(cat "$T/err")"
 expect "missing ONNXTD_ORT_LIB" 1 "ONNXTD_ORT_LIB=/nonexistent/x.so: no such file; $HINT" \
   env ONNXTD_ORT_LIB=/nonexistent/x.so "$BIN" eval "$D/model.onnx" --inputs "$D"
 echo "not a library" > "$T/libfake.so"

@@ -72,9 +72,9 @@ rc=$?
 "$PY" - "$T/r.txt" <<'PYEOF' || fail "the refusal: $(grep onnxtd: "$T/r.txt")"
 import re, sys
 msg = open(sys.argv[1]).read()
-m = re.search(r"target_params 0.5 cannot be met within max_error 0.05 .*?largest output rel. L2 [0-9.]+ "
+m = re.search(r"--target-params 0.5 cannot be met within --max-error 0.05 .*?largest output rel. L2 [0-9.]+ "
               r"\('(face_rpn_\w+)'\), lowest mask IoU ([0-9.]+) \('(face_rpn_cls_prob_\w+)'\)\); "
-              r"the most compression found within the bound is target_params ([0-9.]+)", msg, re.S)
+              r"the most compression found within the bound is --target-params ([0-9.]+)", msg, re.S)
 assert m, msg
 worst, iou, at, reach = m.group(1), float(m.group(2)), m.group(3), float(m.group(4))
 print("  refused 0.5: lowest mask IoU there %.3f (%s), largest rel. L2 at %s, reachable %.3f"

@@ -144,7 +144,7 @@ rt=$(grep -o '^ort=[^ ]* threads=0 opt=0' "$T/cache.txt" | head -1)
   --target-params 0.5 --latency-cache "$T/two.cache" --quiet 2> "$T/two_forged.err"
 rc=$?
 [ "$rc" = 1 ] || bad "two convs, forged: exit $rc, expected 1: $(cat "$T/two_forged.err")"
-grep -qF "options.budget target_params 0.5 cannot be met" "$T/two_forged.err" &&
+grep -qF -- "--target-params 0.5 cannot be met" "$T/two_forged.err" &&
   grep -qF "1 layer is kept because every chain is measured (in ONNX Runtime) or predicted slower than the layer (the first, 'c2' (Conv))" "$T/two_forged.err" ||
   bad "two convs, forged: message: $(cat "$T/two_forged.err")"
 [ ! -e "$T/two_forged.onnx" ] || bad "two convs, forged: a model was written"

@@ -67,13 +67,13 @@ le "$w" 0.3 || fail "0.7: a layer factored at rel. error $w"
 "$BIN" compress "$T/m.onnx" -o "$T/h.onnx" "${C[@]}" --target-params 0.5 2> "$T/h.txt"
 rc=$?
 [ $rc = 1 ] || fail "--target-params 0.5 within the cap: exit $rc, expected 1"
-grep -q "cannot be met.*would pass options.max_layer_error 0.3 (the first, 'full')" "$T/h.txt" ||
+grep -q "cannot be met.*would pass --max-layer-error 0.3 (the first, 'full')" "$T/h.txt" ||
   fail "0.5: the refusal does not name the cap and 'full': $(cat "$T/h.txt")"
 [ -e "$T/h.onnx" ] && fail "0.5: a refused budget wrote its output"
 # it names the most compression found within the cap: that budget is met, with
 # every layer within the cap, and 0.002 less is refused
-reach=$(sed -n 's/.*the most compression found is target_params \([0-9.]*\).*/\1/p' "$T/h.txt")
-grep -q "the most compression found is target_params [0-9.]*, judged by the layers' weight error alone, which does not say what the model's outputs keep" "$T/h.txt" ||
+reach=$(sed -n 's/.*the most compression found is --target-params \([0-9.]*\).*/\1/p' "$T/h.txt")
+grep -q "the most compression found is --target-params [0-9.]*, judged by the layers' weight error alone, which does not say what the model's outputs keep" "$T/h.txt" ||
   fail "0.5: the reachable budget is not said to be unmeasured: $(cat "$T/h.txt")"
 if [ -z "$reach" ]; then
   fail "0.5: the refusal names no reachable budget: $(cat "$T/h.txt")"

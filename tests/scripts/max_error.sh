@@ -78,7 +78,7 @@ planned = sum(1 for s in steps if s["planned"])
 assert b["model_runs"] == 2 * planned + 4, (b["model_runs"], planned)
 assert r["measured"]["outputs"][0]["rel_l2"] <= E
 assert "bound: every output's rel. L2 <= 0.0001" in text, text
-assert "the smallest model within it: target_params" in text, text
+assert "the smallest model within it: --target-params" in text, text
 print("search: chosen %.3f of the parameters in %d compressions, %d model runs"
       % (b["chosen"], len(steps), b["model_runs"]))
 PYEOF
@@ -90,9 +90,9 @@ rm -f "$T/x.onnx"
 rc=$?
 [ $rc -eq 1 ] || fail "impossible bound: exit $rc, wanted 1: $(cat "$T/x.txt")"
 [ ! -e "$T/x.onnx" ] && [ ! -e "$T/x.json" ] || fail "impossible bound: something was written"
-grep -qF -- "target_params 0.2 cannot be met within max_error 0.0001" "$T/x.txt" ||
+grep -qF -- "--target-params 0.2 cannot be met within --max-error 0.0001" "$T/x.txt" ||
   fail "refusal message: $(cat "$T/x.txt")"
-reach=$(sed -n 's/.*the most compression found within the bound is target_params \([0-9.]*\) .*/\1/p' "$T/x.txt")
+reach=$(sed -n 's/.*the most compression found within the bound is --target-params \([0-9.]*\) .*/\1/p' "$T/x.txt")
 [ -n "$reach" ] || fail "the refusal names no reachable budget: $(cat "$T/x.txt")"
 at=$(sed -n 's/.*(there, largest output rel. L2 \([0-9.e+-]*\)[,;)].*/\1/p' "$T/x.txt")
 "$PY" -c "import sys; a = float(sys.argv[1]); assert a > $E, a" "${at:-0}" ||
@@ -163,7 +163,7 @@ PYEOF
   --min-agreement 0.9 "${COMMON[@]}" 2> "$T/f.txt"
 rc=$?
 [ $rc -eq 2 ] || fail "agreement alone without class scores: exit $rc, wanted 2"
-grep -qF "min_agreement without max_error bounds nothing here" "$T/f.txt" ||
+grep -qF -- "--min-agreement without --max-error bounds nothing here" "$T/f.txt" ||
   fail "agreement alone without class scores: $(cat "$T/f.txt")"
 [ ! -e "$T/f.onnx" ] || fail "agreement alone without class scores: a model was written"
 

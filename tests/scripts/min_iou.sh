@@ -94,7 +94,7 @@ rm -f "$T/r.onnx"
 rc=$?
 [ $rc -eq 1 ] || fail "--min-iou 0.99 --target-params 0.3: exit $rc, wanted 1"
 [ ! -e "$T/r.onnx" ] || fail "a refused budget wrote a model"
-grep -qF "min_iou 0.99 (at 0.5) (no max_error)" "$T/r.txt" ||
+grep -qF -- "--min-iou 0.99 (at 0.5) (no --max-error)" "$T/r.txt" ||
   fail "the refusal names the bound: $(cat "$T/r.txt")"
 grep -qF "lowest mask IoU" "$T/r.txt" || fail "the refusal gives the IoU measured: $(cat "$T/r.txt")"
 
@@ -169,10 +169,10 @@ td_misuse "$MODEL" "give --min-iou" --calib "$T/in" --iou-threshold 0.3
 td_misuse "$MODEL" "--min-iou needs a number" --calib "$T/in" --min-iou 1.5
 td_misuse "$MODEL" "--iou-threshold needs a number" --calib "$T/in" --min-iou 0.9 --iou-threshold 1
 td_misuse "$MODEL" "not --rank" --calib "$T/in" --min-iou 0.9 --ratio 0.5
-td_misuse "$MODEL" "min_iou bounds nothing here" --calib "$T/in" --min-iou 0.9 \
+td_misuse "$MODEL" "--min-iou bounds nothing here" --calib "$T/in" --min-iou 0.9 \
   --bound-output feat "${COMMON[@]}"
 "$PY" "$SRCDIR/tests/tools/make_images.py" "$T/img" 4 64 --seed 3 >/dev/null ||
   fail "making the images"
-td_misuse "$SRCDIR/tests/onnx_models/small_cnn.onnx" "min_iou bounds nothing here" \
+td_misuse "$SRCDIR/tests/onnx_models/small_cnn.onnx" "--min-iou bounds nothing here" \
   --calib "$T/img" --min-iou 0.9 "${COMMON[@]}"
 td_done min_iou

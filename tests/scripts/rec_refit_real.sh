@@ -49,7 +49,7 @@ OPENBLAS_NUM_THREADS=1 "$BIN" compress "$rec" -o "$T/b.onnx" --calib "$T/cal/npy
 rc=$?
 [ $rc -eq 1 ] || bad "0.667 under agreement 0.97: exit $rc, wanted the refusal (1): $(tail -2 "$T/b.err")"
 [ ! -e "$T/b.onnx" ] || bad "the refused compress wrote its output"
-named=$(sed -n 's/.*the most compression found within the bound is target_params \([0-9.]*\).*/\1/p' "$T/b.err")
+named=$(sed -n 's/.*the most compression found within the bound is --target-params \([0-9.]*\).*/\1/p' "$T/b.err")
 echo "refused, naming target_params $named"
 "$PY" -c "import sys; v = float(sys.argv[1]); sys.exit(0 if 0.667 < v < 1 else 1)" "${named:-0}" ||
   bad "the refusal names no reachable budget in (0.667, 1): $(grep onnxtd: "$T/b.err")"

@@ -142,13 +142,13 @@ echo "my notes" > "$T/notes.txt"
 misuse "is not a sensitivity cache of onnxtd" --calib "$T/in" --target-params 0.4 \
   --sensitivity measured --sens-cache "$T/notes.txt"
 [ "$(cat "$T/notes.txt")" = "my notes" ] || fail "the file that is not a cache was changed"
-misuse "options.sens_cache needs options.sensitivity MEASURED" --calib "$T/in" \
+misuse "--sens-cache needs --sensitivity measured" --calib "$T/in" \
   --target-params 0.4 --sens-cache "$T/w.sens"
-misuse "options.sensitivity MEASURED needs options.calib" --target-params 0.4 \
+misuse "--sensitivity measured needs --calib" --target-params 0.4 \
   --sensitivity measured
-misuse "options.sensitivity MEASURED needs options.calib" --calib "$T/in" \
+misuse "--sensitivity measured needs --calib" --calib "$T/in" \
   --ratio 0.5 --sensitivity measured
-misuse "options.sens_groups needs options.sensitivity MEASURED" --calib "$T/in" \
+misuse "--sens-groups needs --sensitivity measured" --calib "$T/in" \
   --target-params 0.4 --sens-groups 4
 for v in 0 -2 x 1.5; do
   misuse "--sens-groups needs a positive integer or 'layers'" --calib "$T/in" \

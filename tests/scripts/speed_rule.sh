@@ -49,10 +49,10 @@ model(d + "/fc.onnx", [h.make_node("Gemm", ["x", "fc_w"], ["y"], name="fc",
       [w("fc_w", 256, 256)], [4, 256], [4, 256])
 PY
 
-expect "default, every chain slower" 1 "nothing could be compressed without being slower: 1 of the 1 layers is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); options.allow_slower" \
+expect "default, every chain slower" 1 "nothing could be compressed without being slower: 1 of the 1 layers is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); --allow-slower" \
   "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --no-measure
 [ ! -e "$T/q.onnx" ] || bad "a refused compression wrote a model"
-expect "global budget, layer kept for speed" 1 "options.budget target_flops 0.5 cannot be met: the smallest ranks allowed keep 1.0000 of the model's MACs; 1 layer is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); options.allow_slower" \
+expect "global budget, layer kept for speed" 1 "--target-flops 0.5 cannot be met: the smallest ranks allowed keep 1.0000 of the model's MACs; 1 layer is kept because every chain is predicted slower than the layer (the first, 'pw' (Conv)); --allow-slower" \
   "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --target-flops 0.5 --no-measure
 [ ! -e "$T/q.onnx" ] || bad "a refused budget wrote a model"
 expect "default with --allow-slower" 0 "" \

@@ -145,7 +145,7 @@ rc=0
   --target-params "$TP" --exclude 'rec_proj|out_proj' --runs 0 --allow-slower \
   --threads 1 --max-error "$E" 2> "$T/bound.txt" || rc=$?
 [ $rc -eq 1 ] || fail "a bound above the step deviation but below the loop's: exit $rc, not 1"
-grep -q "cannot be met within max_error" "$T/bound.txt" || fail "refusal message: $(tail -n 1 "$T/bound.txt")"
+grep -q "cannot be met within --max-error" "$T/bound.txt" || fail "refusal message: $(tail -n 1 "$T/bound.txt")"
 [ ! -e "$T/bound.onnx" ] || fail "refused but wrote a model"
 echo "bound $E between the step and the loop deviation: refused ($rc)"
 

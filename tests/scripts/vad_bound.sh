@@ -63,13 +63,13 @@ one_budget() {
 import re, sys
 text = open(sys.argv[1]).read()
 asked = re.search(r"--target-params ([0-9.]+)", sys.argv[2])
-m = re.search(r"cannot be met within max_error 0\.05 .*the most compression found within the "
-              r"bound is target_params ([0-9.]+)", text)
+m = re.search(r"cannot be met within --max-error 0\.05 .*the most compression found within the "
+              r"bound is --target-params ([0-9.]+)", text)
 assert asked and m, text
 assert float(asked.group(1)) < float(m.group(1)) < 1, (asked.group(1), m.group(1))
 assert "top-1 agreement" not in text, "a top-1 agreement in the refusal: " + text
 PYEOF
-    echo "$tag: refused: $(grep -o 'the most compression found within the bound is target_params [0-9.]*' "$T/$tag.txt")"
+    echo "$tag: refused: $(grep -o 'the most compression found within the bound is --target-params [0-9.]*' "$T/$tag.txt")"
     return
   fi
   [ $rc -eq 0 ] || { cat "$T/$tag.txt"; fail "$tag: exit $rc"; return; }
