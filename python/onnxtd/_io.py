@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import os
+import re
 import tempfile
 from typing import Any, Dict, Union
 
@@ -32,7 +33,8 @@ class Status(enum.IntEnum):
 
 class Error(RuntimeError):
     """A failure reported by libonnxtd: .status is the Status, .message the
-    library's message (naming the file and element concerned)."""
+    library's message (naming the file and element concerned), its option
+    fields named as this package's keyword arguments."""
 
     def __init__(self, status: int, message: str) -> None:
         try:
@@ -43,9 +45,31 @@ class Error(RuntimeError):
         super().__init__(message)
 
 
+# The library names its options as C fields ("options.allow_slower",
+# "options.budget target_params 0.5"); here they are keyword arguments.
+_FIELD_NAMES = [
+    (re.compile(r"(?<![\w.'-])options\.budget (target_params|target_flops)\b"),
+     r"\1"),
+    (re.compile(r"(?<![\w.'-])options\.budget\.rank\b"), "rank"),
+    (re.compile(r"(?<![\w.'-])options\.sensitivity MEASURED\b"),
+     "sensitivity='measured'"),
+    (re.compile(r"(?<![\w.'-])options\.include/exclude\b"), "include/exclude"),
+    (re.compile(r"(?<![\w.'-])options\.(\w+)\b"), r"\1"),
+]
+
+
+def keyword_names(message: str) -> str:
+    """The library's message with its option fields named as this
+    package's keyword arguments."""
+    for pattern, repl in _FIELD_NAMES:
+        message = pattern.sub(repl, message)
+    return message
+
+
 def check(status: int, err: _lib.ErrorStruct) -> None:
     if status != Status.OK:
-        raise Error(status, err.message.decode("utf-8", "replace"))
+        raise Error(status, keyword_names(
+            err.message.decode("utf-8", "replace")))
 
 
 def kind_of(model: Any) -> str:

@@ -218,6 +218,9 @@ def main(tmp: str) -> None:
         raise AssertionError("a budget beyond max_error=1e-9 was written")
     except onnxtd.Error as e:
         assert e.status == onnxtd.Status.EUNMET, e
+        # the options named as the keywords given, not as C fields
+        assert "target_params 0.5 cannot be met within max_error 1e-09" in \
+            e.message and "options." not in e.message, e.message
     # the agreement alone: the report's bound has no rel. L2, and the
     # written model's class scores agree on the held-out inputs
     ag = onnxtd.compress(original, calib=cal, threads=1, max_error="off",
@@ -360,6 +363,7 @@ def main(tmp: str) -> None:
         raise AssertionError("sens_groups without measured was accepted")
     except onnxtd.Error as e:
         assert e.status == onnxtd.Status.EUSAGE and "sens_groups" in e.message, e
+        assert "sens_groups needs sensitivity='measured'" in e.message, e
     assert not os.path.exists(os.path.join(mdir, "x.onnx"))
     try:
         onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
