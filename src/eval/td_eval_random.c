@@ -73,8 +73,8 @@ td_status td_eval_random_sample(const td_rt_session *s, uint64_t seed,
                 shape[d] = dims[j].value;
             else if (*dp)
                 st = td_err_set(err, TD_EUSAGE, "input '%s': dim %zu is the "
-                                "symbolic '%s'; give its value for random "
-                                "inputs (dims)", io->name, d, dp);
+                                "symbolic '%s'; random inputs need its value: "
+                                "give it in options.dims", io->name, d, dp);
             else
                 st = td_err_set(err, TD_EINPUT, "input '%s': dim %zu has no "
                                 "size and no name, so random inputs cannot "

@@ -140,7 +140,7 @@ expect "N 2 and 3" 1 "symbolic dim 'N' is 2 in input 'x' but 3 in input 'y'" "$B
 expect "manifest missing input" 1 "$T/sym/missing.txt:1: no file for input 'y'" "$BIN" eval "$A" "$A" --inputs "$T/sym/missing.txt"
 expect "manifest unknown input" 1 "$T/sym/unknown.txt:1: the model has no input named 'w'" "$BIN" eval "$A" "$A" --inputs "$T/sym/unknown.txt"
 expect "folder for two inputs" 1 "one file per sample fits a model with one input; this one has 2" "$BIN" eval "$A" "$A" --inputs "$T/sym"
-expect "random without dims" 2 "dim 0 is the symbolic 'N'" "$BIN" eval "$A" "$A" --random 2
+expect "random without dims" 2 "dim 0 is the symbolic 'N'; random inputs need its value: give it with --dim NAME=N or --input-shape" "$BIN" eval "$A" "$A" --random 2
 expect "random" 0 "" "$BIN" eval "$A" "$A" --random 2 --dim N=1 --dim H=4 --dim W=6 --rtol 0 --runs 0
 grep -q "2 random samples (seed 0); random inputs: a smoke test" "$T/out" || bad "random label: $(cat "$T/out")"
 expect "no inputs" 2 "eval: --inputs SRC or --random N is required" "$BIN" eval "$A" "$A"
