@@ -62,6 +62,8 @@ static const name_map names[] = {
     {"min_agreement", "--min-agreement"},
     {"min_iou", "--min-iou"},
     {"iou_threshold", "--iou-threshold"},
+    {"min_cosine", "--min-cosine"},   /* eval's */
+    {"rtol", "--rtol"},
 };
 
 static int ident_char(char c)

@@ -201,7 +201,10 @@ static int run(eval_args *a)
         cli_error_lib(err.message);
         return cli_exit_for(s);
     }
-    fputs(report, stdout);
+    /* the text's failures name the flags; the JSON keeps the library's */
+    char *text = a->json ? NULL : cli_names(report);
+    fputs(text ? text : report, stdout);
+    free(text);
     free(report);
     return pass ? CLI_OK : CLI_FAIL;
 }

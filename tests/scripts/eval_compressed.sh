@@ -54,11 +54,18 @@ PY
   --rtol 1e-4 > "$T/out" 2> "$T/err"
 rc=$?
 [ "$rc" = 1 ] || bad "--rtol 1e-4: exit $rc, expected 1"
-grep -q "^output 'logits': rel. L2 .* > rtol 0.0001" "$T/out" || bad "--rtol 1e-4: $(cat "$T/out")"
+grep -q "^output 'logits': rel. L2 .* > --rtol 0.0001" "$T/out" || bad "--rtol 1e-4: $(cat "$T/out")"
 grep -q "^result: FAIL" "$T/out" || bad "no FAIL line"
 "$BIN" eval "$ORIG" "$T/c.onnx" --inputs "$T/npy" --threads 1 --runs 0 \
   --min-cosine 0.9999999 > "$T/out" 2> "$T/err"
 [ $? = 1 ] || bad "--min-cosine 0.9999999: not exit 1"
+grep -q -- "^output 'logits': cosine .* < --min-cosine 1$" "$T/out" ||
+  bad "--min-cosine 0.9999999: the failure does not name the flag: $(cat "$T/out")"
+# the JSON keeps the library's names
+"$BIN" eval "$ORIG" "$T/c.onnx" --inputs "$T/npy" --threads 1 --runs 0 \
+  --rtol 1e-4 --json > "$T/fail.json" 2> "$T/err"
+grep -q '> rtol 0.0001' "$T/fail.json" && ! grep -q -- '--rtol' "$T/fail.json" ||
+  bad "--json: not the library's names: $(cat "$T/fail.json")"
 # The original against itself on the same inputs: exactly 0.
 "$BIN" eval "$ORIG" "$ORIG" --inputs "$T/npy" --threads 1 --runs 0 --rtol 0 \
   --json > "$T/self.json" 2> "$T/err" || bad "self: exit $?: $(cat "$T/err")"

@@ -81,7 +81,7 @@ grep -q "output 'y': .* elements over" "$T/out" || bad "perturbed: $(cat "$T/out
 "$BIN" eval "$T/conv/model.onnx" --inputs "$T/conv" --rtol 0.005 --runs 0 \
   > "$T/out" 2> "$T/err"
 [ $? = 1 ] || bad "perturbed output under --rtol 0.005: not exit 1"
-grep -q "rel. L2 0.0099.* > rtol 0.005" "$T/out" || bad "perturbed rtol: $(cat "$T/out")"
+grep -q -- "rel. L2 0.0099.* > --rtol 0.005" "$T/out" || bad "perturbed rtol: $(cat "$T/out")"
 
 # Several samples add up: the same set twice is two samples.
 "$BIN" eval "$DATA/node/test_add/model.onnx" --inputs "$DATA/node/test_add" \

@@ -53,6 +53,12 @@ int main(void)
        "a value with --dim NAME=N or --input-shape INPUT:D1,D2,...: 'H', 'W'");
     is("the spatial sizes (from the model or options.dims)",
        "the spatial sizes (from the model or --dim)");
+    /* eval's failures */
+    is("output 'y': rel. L2 0.2 > rtol 0.01\noutput 'y': cosine 0.9 < "
+       "min_cosine 0.99\noutput 'y': top-1 agreement 0.5 < min_agreement 1\n",
+       "output 'y': rel. L2 0.2 > --rtol 0.01\noutput 'y': cosine 0.9 < "
+       "--min-cosine 0.99\noutput 'y': top-1 agreement 0.5 < --min-agreement "
+       "1\n");
     /* at the very end, and before punctuation */
     is("needs options.calib", "needs --calib");
     is("options.calib: no input", "--calib: no input");
