@@ -95,6 +95,13 @@ assert "statistics from 6 inputs in " in text, text
 assert "measured against the original on 2 held-out inputs, ONNX Runtime 1." in text, text
 assert m["statistics_seconds"] > 0 and m["statistics_peak_rss"] > 0, m
 assert "output 'logits': rel. L2" in text and "latency" in text, text
+# the text gives a speed (before / after), as the "speed:" line does, not
+# the JSON's time ratio, which read beside it looked like a slowdown
+import re
+lm = re.search(r"latency ([0-9.e+-]+) ms -> ([0-9.e+-]+) ms \(([0-9.]+)x the "
+               r"original's speed\), medians of 5 interleaved runs", text)
+assert lm, text
+assert abs(float(lm[3]) - lat["before_ms"] / lat["after_ms"]) <= 0.006, (lm[3], lat)
 assert "not measured" not in text, text
 assert "held-out input" in html and "logits" in html, "HTML lacks the measured deviation"
 o = m["outputs"][0]
