@@ -439,10 +439,12 @@ static td_status cap_layer_errors(const td_job *jobs, size_t n,
                 first = i;
         size_t len = strlen(err->msg);
         snprintf(err->msg + len, sizeof err->msg - len, "; without "
-                 "calibration data %zu layers stay as they are because their "
+                 "calibration data %zu layer%s as %s because %s "
                  "rel. error would pass options.max_layer_error %g (the "
                  "first, '%s'); calibration data (options.calib) measures "
-                 "what the model can afford instead", k, o->max_layer_error,
+                 "what the model can afford instead", k,
+                 k == 1 ? " stays" : "s stay", k == 1 ? "it is" : "they are",
+                 k == 1 ? "its" : "their", o->max_layer_error,
                  jobs[first].layer.name);
     }
     return s;

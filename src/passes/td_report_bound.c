@@ -157,9 +157,9 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
         td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
                       st->seconds);
     }
-    td_buf_printf(b, "  %zu compressions and %zu whole-model runs in %.1f s "
-                  "(%.1f s of CPU)\n", br->n_steps, br->model_runs,
-                  br->seconds, br->cpu_seconds);
+    td_buf_printf(b, "  %zu compression%s and %zu whole-model runs in %.1f s "
+                  "(%.1f s of CPU)\n", br->n_steps, br->n_steps == 1 ? "" : "s",
+                  br->model_runs, br->seconds, br->cpu_seconds);
     td_buf_printf(b, "  layers factored %zu, taken from an earlier step "
                   "%zu\n", br->layers_factored, br->layers_reused);
 }
