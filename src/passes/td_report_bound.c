@@ -160,8 +160,11 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
     td_buf_printf(b, "  %zu compression%s and %zu whole-model runs in %.1f s "
                   "(%.1f s of CPU)\n", br->n_steps, br->n_steps == 1 ? "" : "s",
                   br->model_runs, br->seconds, br->cpu_seconds);
-    td_buf_printf(b, "  layers factored %zu, taken from an earlier step "
-                  "%zu\n", br->layers_factored, br->layers_reused);
+    /* over every step and the model written, which takes each layer's
+     * factors from the step that chose it */
+    td_buf_printf(b, "  layer factorisations: %zu computed, %zu taken from "
+                  "an earlier step (the model written's among them)\n",
+                  br->layers_factored, br->layers_reused);
 }
 
 int td_outputs_name(const char *const *outputs, size_t n, const char *name)
