@@ -275,20 +275,23 @@ static td_status refuse_nothing_to_plan(const td_job *jobs, size_t n,
     if (counted || o->target >= 1)
         return TD_OK;
     const char *what = o->global == TD_GLOBAL_FLOPS ? "flops" : "params";
+    /* layers there are, but the method fits none of them (whatever the
+     * filters left out besides: they are not the reason) */
+    if (n)
+        return td_err_set(err, TD_EUNMET,
+                          "options.budget target_%s %g cannot be met: %s%s applies to "
+                          "none of the %zu layer%s%s (the first, '%s' (%s))",
+                          what, o->target,
+                          o->method_auto ? "no method" : "options.method ",
+                          o->method_auto ? "" : td_method_name(o->method),
+                          n, n == 1 ? "" : "s",
+                          t->filtered ? " options.include/exclude leave" : "",
+                          jobs[0].layer.name, jobs[0].layer.node->op_type);
     if (t->filtered)
         return td_err_set(err, TD_EUNMET,
                           "options.budget target_%s %g cannot be met: "
                           "options.include/exclude leave no layer to factor (%zu left "
                           "out by them)", what, o->target, t->filtered);
-    if (n)  /* layers there are, but the method fits none of them */
-        return td_err_set(err, TD_EUNMET,
-                          "options.budget target_%s %g cannot be met: %s%s applies to "
-                          "none of the %zu layers (the first, '%s' (%s))",
-                          what, o->target,
-                          o->method_auto ? "no method" : "options.method ",
-                          o->method_auto ? "" : td_method_name(o->method),
-                          n, jobs[0].layer.name,
-                          jobs[0].layer.node->op_type);
     if (!r->n_skipped)
         return td_err_set(err, TD_EUNMET,
                           "options.budget target_%s %g cannot be met: the model has no "

@@ -99,7 +99,7 @@ for path, nodes, inits, out, c in ((sys.argv[1], [n1], [w1], "y1", 256),
                      [h.make_tensor_value_info(out, P.FLOAT, [1, c, 8, 8])], inits)
     onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), path)
 PY
-expect "budget, method fits no layer" 1 "cannot be met: --method tucker2 applies to none of the 1 layers (the first, 'pw' (Conv))" \
+expect "budget, method fits no layer" 1 "cannot be met: --method tucker2 applies to none of the 1 layer (the first, 'pw' (Conv))" \
   "$BIN" compress "$T/pw.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5
 expect "budget, method fits a small layer only" 1 "cannot be met: the smallest ranks allowed keep 0." \
   "$BIN" compress "$T/pw3.onnx" -o "$T/q.onnx" --method tucker2 --target-params 0.5 --allow-slower
