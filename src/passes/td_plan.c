@@ -520,7 +520,8 @@ static void add_reachable_within_cap(const td_job *jobs, size_t n,
     snprintf(err->msg + len, sizeof err->msg - len, "; within the layer "
              "error cap (options.max_layer_error %g) the most compression "
              "found is target_%s %.3f, judged by the layers' weight error "
-             "alone, which does not say what the model's outputs keep",
+             "alone, which does not say what the model's outputs keep: "
+             "measure it (options.calib) before relying on it",
              o->max_layer_error,
              o->global == TD_GLOBAL_FLOPS ? "flops" : "params", q.target);
 }

@@ -73,7 +73,7 @@ grep -q "cannot be met.*would pass --max-layer-error 0.3 (the first, 'full')" "$
 # it names the most compression found within the cap: that budget is met, with
 # every layer within the cap, and 0.002 less is refused
 reach=$(sed -n 's/.*the most compression found is --target-params \([0-9.]*\).*/\1/p' "$T/h.txt")
-grep -q "the most compression found is --target-params [0-9.]*, judged by the layers' weight error alone, which does not say what the model's outputs keep" "$T/h.txt" ||
+grep -q "the most compression found is --target-params [0-9.]*, judged by the layers' weight error alone, which does not say what the model's outputs keep: measure it (--calib) before relying on it" "$T/h.txt" ||
   fail "0.5: the reachable budget is not said to be unmeasured: $(cat "$T/h.txt")"
 if [ -z "$reach" ]; then
   fail "0.5: the refusal names no reachable budget: $(cat "$T/h.txt")"
