@@ -446,7 +446,7 @@ static int any_replaced(const td_compress_report *r)
  * when sp was filled. A slower model is refused (td_speed_check) unless
  * slower models are allowed or the user named its chains (then the report
  * says it). */
-static td_status time_model(td_model *m, td_graph *orig,
+static td_status time_model(td_model *m, td_graph *orig, td_calib *cal,
                             const onnxtd_compress_options *in,
                             const td_compress_opts *o,
                             const td_compress_report *r, td_speed *sp,
@@ -467,7 +467,19 @@ static td_status time_model(td_model *m, td_graph *orig,
         .dims = (const td_dim_value *)in->dims,
         .n_dims = in->n_dims,
     };
-    td_status s = td_speed_measure(m, orig, &so, sp, err);
+    /* with data, the first calibration input, for the shapes no --dim
+     * gave (PP-OCR det and rec: every dim but the channels is symbolic) */
+    td_calib_view v = {0};
+    if (cal)
+        td_calib_view_of(cal, &v);
+    td_array *sample = NULL;
+    td_status s = v.smp && td_samples_count(v.smp)
+                      ? td_samples_read(v.smp, 0, &sample, err) : TD_OK;
+    so.sample = sample;
+    if (!s)
+        s = td_speed_measure(m, orig, &so, sp, err);
+    if (sample)
+        td_array_free_n(sample, v.n_in);
     if (s) {
         td_err_prefix(err, "%s: timing the compressed model: ",
                       td_model_path(m));
@@ -542,8 +554,8 @@ static td_status compress(run *r, td_model *m,
             r->measured.bound = &r->bound;
         }
     }
-    if (s == TD_OK && (s = time_model(m, orig, in, o, &cr, &speed, &have_speed,
-                                      err)) == TD_OK && have_speed)
+    if (s == TD_OK && (s = time_model(m, orig, r->cal, in, o, &cr, &speed,
+                                      &have_speed, err)) == TD_OK && have_speed)
         cr.speed = &speed;
     if (r->lat) {
         cr.lat_probed = o->probe != NULL;

@@ -149,8 +149,15 @@ td_status td_speed_measure(td_model *m, td_graph *orig, const td_speed_opts *o,
         s = session_of(rt, m, NULL, "the compressed model", &o->rt, &b, &e);
     if (!s)
         s = make_inputs(a, o, &in, out, &e);
-    if (!s && in)
-        s = time_pairs(a, b, in, td_rt_n_inputs(a), o->pairs ? o->pairs : 1,
+    const td_array *use = in;
+    if (!s && !in && o->sample) {
+        /* a symbolic dim without a value: the data's own shapes */
+        use = o->sample;
+        out->why[0] = '\0';
+        snprintf(out->inputs, sizeof out->inputs, "calibration");
+    }
+    if (!s && use)
+        s = time_pairs(a, b, use, td_rt_n_inputs(a), o->pairs ? o->pairs : 1,
                        out, &e);
     /* a model the runtime cannot load or run (an element type without
      * kernels, e.g. fp64 or bf16 Conv) is not timed; that is no reason to

@@ -1,7 +1,7 @@
 /* The whole compressed model timed against the original at the end of
  * compress: both run in ONNX Runtime with the deployment's session options
  * on the same inputs (generated for the model's static input shapes, or
- * with the symbolic dims given), in interleaved pairs after a warm-up; the
+ * with the symbolic dims given, else a calibration input), in interleaved pairs after a warm-up; the
  * speed-up is the median over the pairs of original / compressed, which a
  * load that drifts during the runs moves less than a ratio of medians. */
 #ifndef TD_SPEED_H
@@ -18,6 +18,10 @@ typedef struct td_speed_opts {
     size_t pairs;            /* timed pairs (>= 1) */
     const td_dim_value *dims;
     size_t n_dims;
+    /* NULL, or one input sample in the model's input order (a calibration
+     * input): timed on it where a symbolic dim has no value, so a model
+     * compressed with data is timed at the data's shapes. */
+    const td_array *sample;
 } td_speed_opts;
 
 /* Times orig (a fork of m taken before the pass) against m as it is now.

@@ -6,7 +6,8 @@
 # pairs run (at least --runs), both medians and the median speed-up, and the
 # summary a "speed:" line; --no-measure leaves it null; a symbolic input
 # dim not given, or a runtime that cannot be loaded, is a reason in the
-# report, not a failure. Structure and consistency only, never timings.
+# report, not a failure; with --calib such a dim takes the first
+# calibration input's shape and the model is timed on that input. Structure and consistency only, never timings.
 set -u
 BIN="$1"
 SRCDIR="$2"
@@ -57,6 +58,17 @@ grep -q "^speed: .* ms -> .* ms, .*x the original's speed (median of [0-9]* inte
   bad "symbolic dim: no reason in the JSON: $(cat "$T/y.json")"
 grep -q "^speed: not timed: .*'N'; random inputs need its value: give it with --dim NAME=N or --input-shape" "$T/err" ||
   bad "symbolic dim: no line on stderr naming the flags: $(cat "$T/err")"
+# with data, a symbolic dim without a value takes the first calibration
+# input's shape: timed there, and said so
+/usr/bin/python3 -c "import numpy as np, sys; [np.save(f'{sys.argv[1]}/cal{i}.npy', np.random.default_rng(i).standard_normal((2, 64, 24, 24)).astype(np.float32)) for i in range(4)]" "$T" ||
+  bad "making calibration inputs"
+mkdir -p "$T/cal" && mv "$T"/cal?.npy "$T/cal/"
+"$BIN" "${C[@]}" "$T/symbolic.onnx" -o "$T/yc.onnx" --calib "$T/cal" --max-error off \
+  --report "$T/yc.json" 2> "$T/errc" || bad "symbolic with --calib failed: $(cat "$T/errc")"
+[ "$(json "$T/yc.json" "(r['speed']['timed'], r['speed']['inputs'], r['speed']['pairs'] >= 5)")" = "(True, 'calibration', True)" ] ||
+  bad "symbolic with --calib: not timed on the calibration input: $(cat "$T/yc.json")"
+grep -q "^speed: .* ms -> .* ms, .*x the original's speed (median of [0-9]* interleaved pairs, ONNX Runtime .*, calibration inputs)" "$T/errc" ||
+  bad "symbolic with --calib: no speed line: $(cat "$T/errc")"
 "$BIN" "${C[@]}" "$T/symbolic.onnx" -o "$T/y2.onnx" --dim N=1 --quiet --report "$T/y2.json" ||
   bad "symbolic with --dim failed"
 [ "$(json "$T/y2.json" "r['speed']['timed']")" = True ] || bad "--dim N=1 not timed: $(cat "$T/y2.json")"
