@@ -71,16 +71,27 @@ static int ident_char(char c)
     return isalnum((unsigned char)c) || c == '_';
 }
 
+/* Does the text after a name end it? Not when it goes on as an
+ * identifier, a path ("max_error/model.onnx") or a file name's extension
+ * ("target_params.onnx"). */
+static int name_ends(const char *after)
+{
+    return !ident_char(after[0]) && after[0] != '/' &&
+           !(after[0] == '.' && ident_char(after[1]));
+}
+
 /* The entry whose name starts msg + i as a whole word, or NULL. */
 static const name_map *match_at(const char *msg, size_t i)
 {
-    /* not inside a name: "x.target_params", "a-b", or a quoted 'name' */
+    /* not inside a name: "x.target_params", "a-b", a quoted 'name' or a
+     * path's folder "/runs/max_error" */
     if (i > 0 && (ident_char(msg[i - 1]) || msg[i - 1] == '.' ||
-                  msg[i - 1] == '-' || msg[i - 1] == '\''))
+                  msg[i - 1] == '-' || msg[i - 1] == '\'' ||
+                  msg[i - 1] == '/'))
         return NULL;
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         size_t n = strlen(names[k].lib);
-        if (!strncmp(msg + i, names[k].lib, n) && !ident_char(msg[i + n]))
+        if (!strncmp(msg + i, names[k].lib, n) && name_ends(msg + i + n))
             return &names[k];
     }
     return NULL;

@@ -69,6 +69,12 @@ int main(void)
     is("x.max_error, y_min_iou, z-target_flops, max_errors",
        "x.max_error, y_min_iou, z-target_flops, max_errors");
     is("myoptions.calib", "myoptions.calib");
+    /* paths and file names stay as the user wrote them */
+    is("/runs/max_error/model.onnx: options.calib: no input",
+       "/runs/max_error/model.onnx: --calib: no input");
+    is("target_params.onnx: bad", "target_params.onnx: bad");
+    is("max_error/x.npy", "max_error/x.npy");
+    is("needs options.calib.", "needs --calib.");
     /* growth: each "also_flops" (10) becomes "--target-flops" (14) */
     char many[10 * 11 + 1] = "", want[10 * 15 + 1] = "";
     for (int i = 0; i < 10; i++) {
