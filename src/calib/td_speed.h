@@ -1,9 +1,10 @@
 /* The whole compressed model timed against the original at the end of
  * compress: both run in ONNX Runtime with the deployment's session options
  * on the same inputs (generated for the model's static input shapes, or
- * with the symbolic dims given, else a calibration input), in interleaved pairs after a warm-up; the
- * speed-up is the median over the pairs of original / compressed, which a
- * load that drifts during the runs moves less than a ratio of medians. */
+ * with the symbolic dims given, else a calibration input), in interleaved
+ * pairs after a warm-up; the speed-up is the median over the pairs of
+ * original / compressed, which a load that drifts during the runs moves
+ * less than a ratio of medians. */
 #ifndef TD_SPEED_H
 #define TD_SPEED_H
 
