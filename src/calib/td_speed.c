@@ -106,8 +106,9 @@ done:
     return s;
 }
 
-/* Inputs for the original's session; a symbolic dim not given is a reason
- * to skip, not an error. */
+/* Inputs for the original's session; a shape they cannot take (a
+ * symbolic dim not given, a dim with neither size nor name) is a reason to
+ * skip or to time on the sample, not an error. */
 static td_status make_inputs(td_rt_session *a, const td_speed_opts *o,
                              td_array **in, td_speed *out, td_err_t *err)
 {
@@ -121,7 +122,7 @@ static td_status make_inputs(td_rt_session *a, const td_speed_opts *o,
     td_err_t e = {0};
     td_status s = td_eval_random_sample(a, 0, 0, dims, o->n_dims, in, &e);
     free(dims);
-    if (s == TD_EUSAGE) {
+    if (s && s != TD_ENOMEM) {
         snprintf(out->why, sizeof out->why, "not timed: %.900s", e.msg);
         return TD_OK;
     }
@@ -151,7 +152,7 @@ td_status td_speed_measure(td_model *m, td_graph *orig, const td_speed_opts *o,
         s = make_inputs(a, o, &in, out, &e);
     const td_array *use = in;
     if (!s && !in && o->sample) {
-        /* a symbolic dim without a value: the data's own shapes */
+        /* a dim without a value: the data's own shapes */
         use = o->sample;
         out->why[0] = '\0';
         snprintf(out->inputs, sizeof out->inputs, "calibration");

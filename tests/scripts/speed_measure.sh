@@ -23,7 +23,7 @@ import sys, numpy as np, onnx
 from onnx import helper as h, numpy_helper as nh, TensorProto as P
 rng = np.random.default_rng(5)
 w = nh.from_array(rng.standard_normal((64, 64, 3, 3)).astype(np.float32), "w")
-for name, n in (("static", 1), ("symbolic", "N")):
+for name, n in (("static", 1), ("symbolic", "N"), ("unnamed", None)):
     g = h.make_graph([h.make_node("Conv", ["x", "w"], ["y"], name="c",
                                   pads=[1, 1, 1, 1])], "g",
                      [h.make_tensor_value_info("x", P.FLOAT, [n, 64, 24, 24])],
@@ -69,6 +69,16 @@ mkdir -p "$T/cal" && mv "$T"/cal?.npy "$T/cal/"
   bad "symbolic with --calib: not timed on the calibration input: $(cat "$T/yc.json")"
 grep -q "^speed: .* ms -> .* ms, .*x the original's speed (median of [0-9]* interleaved pairs, ONNX Runtime .*, calibration inputs)" "$T/errc" ||
   bad "symbolic with --calib: no speed line: $(cat "$T/errc")"
+# a dim with neither size nor name (Silero VAD's batch): not timed without
+# data, timed on the calibration input with it
+"$BIN" "${C[@]}" "$T/unnamed.onnx" -o "$T/u.onnx" --quiet --report "$T/u.json" ||
+  bad "unnamed dim compress failed"
+[ "$(json "$T/u.json" "(r['speed']['timed'], 'no size and no name' in r['speed']['why'])")" = "(False, True)" ] ||
+  bad "unnamed dim: no reason: $(cat "$T/u.json")"
+"$BIN" "${C[@]}" "$T/unnamed.onnx" -o "$T/uc.onnx" --calib "$T/cal" --max-error off --quiet \
+  --report "$T/uc.json" || bad "unnamed dim with --calib failed"
+[ "$(json "$T/uc.json" "(r['speed']['timed'], r['speed']['inputs'])")" = "(True, 'calibration')" ] ||
+  bad "unnamed dim with --calib: not timed on the calibration input: $(cat "$T/uc.json")"
 "$BIN" "${C[@]}" "$T/symbolic.onnx" -o "$T/y2.onnx" --dim N=1 --quiet --report "$T/y2.json" ||
   bad "symbolic with --dim failed"
 [ "$(json "$T/y2.json" "r['speed']['timed']")" = True ] || bad "--dim N=1 not timed: $(cat "$T/y2.json")"
