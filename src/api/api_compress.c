@@ -467,19 +467,15 @@ static td_status time_model(td_model *m, td_graph *orig, td_calib *cal,
         .dims = (const td_dim_value *)in->dims,
         .n_dims = in->n_dims,
     };
-    /* with data, the first calibration input, for the shapes no --dim
-     * gave (PP-OCR det and rec: every dim but the channels is symbolic) */
-    td_calib_view v = {0};
-    if (cal)
+    /* with data, the calibration inputs, for the shapes no --dim gave
+     * (PP-OCR det and rec: every dim but the channels is symbolic) */
+    if (cal) {
+        td_calib_view v;
         td_calib_view_of(cal, &v);
-    td_array *sample = NULL;
-    td_status s = v.smp && td_samples_count(v.smp)
-                      ? td_samples_read(v.smp, 0, &sample, err) : TD_OK;
-    so.sample = sample;
-    if (!s)
-        s = td_speed_measure(m, orig, &so, sp, err);
-    if (sample)
-        td_array_free_n(sample, v.n_in);
+        so.samples = v.smp;
+        so.n_sample_inputs = v.n_in;
+    }
+    td_status s = td_speed_measure(m, orig, &so, sp, err);
     if (s) {
         td_err_prefix(err, "%s: timing the compressed model: ",
                       td_model_path(m));

@@ -150,16 +150,18 @@ td_status td_speed_measure(td_model *m, td_graph *orig, const td_speed_opts *o,
         s = session_of(rt, m, NULL, "the compressed model", &o->rt, &b, &e);
     if (!s)
         s = make_inputs(a, o, &in, out, &e);
-    const td_array *use = in;
-    if (!s && !in && o->sample) {
-        /* a dim without a value: the data's own shapes */
-        use = o->sample;
-        out->why[0] = '\0';
-        snprintf(out->inputs, sizeof out->inputs, "calibration");
+    size_t n_in = s ? 0 : td_rt_n_inputs(a);   /* a exists when s is 0 */
+    if (!s && !in && o->samples && td_samples_count(o->samples)) {
+        /* a dim without a value: the data's own shapes (read only here:
+         * a static model never needs the sample) */
+        n_in = o->n_sample_inputs;
+        if (!(s = td_samples_read(o->samples, 0, &in, &e))) {
+            out->why[0] = '\0';
+            snprintf(out->inputs, sizeof out->inputs, "calibration");
+        }
     }
-    if (!s && use)
-        s = time_pairs(a, b, use, td_rt_n_inputs(a), o->pairs ? o->pairs : 1,
-                       out, &e);
+    if (!s && in)
+        s = time_pairs(a, b, in, n_in, o->pairs ? o->pairs : 1, out, &e);
     /* a model the runtime cannot load or run (an element type without
      * kernels, e.g. fp64 or bf16 Conv) is not timed; that is no reason to
      * refuse what the pass wrote */
@@ -171,7 +173,7 @@ td_status td_speed_measure(td_model *m, td_graph *orig, const td_speed_opts *o,
         *err = e;
     }
     if (in)
-        td_array_free_n(in, td_rt_n_inputs(a));
+        td_array_free_n(in, n_in);
     td_rt_session_free(a);
     td_rt_session_free(b);
     td_rt_close(rt);

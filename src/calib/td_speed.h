@@ -8,6 +8,7 @@
 #ifndef TD_SPEED_H
 #define TD_SPEED_H
 
+#include "data/td_samples.h"
 #include "graph/td_model.h"
 #include "graph/td_shape.h"
 #include "passes/td_latency.h"
@@ -19,10 +20,11 @@ typedef struct td_speed_opts {
     size_t pairs;            /* timed pairs (>= 1) */
     const td_dim_value *dims;
     size_t n_dims;
-    /* NULL, or one input sample in the model's input order (a calibration
-     * input): timed on it where a symbolic dim has no value, so a model
+    /* NULL, or the calibration inputs (each n_sample_inputs arrays): where
+     * a dim has no value, the first is read and timed on, so a model
      * compressed with data is timed at the data's shapes. */
-    const td_array *sample;
+    const td_samples *samples;
+    size_t n_sample_inputs;
 } td_speed_opts;
 
 /* Times orig (a fork of m taken before the pass) against m as it is now.
