@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "dec_internal.h"
-#include "td_refit.h"
+#include "refit_internal.h"
 
 td_status td_refit_acc_init(td_refit_acc *a, int64_t cout, int64_t r,
                             td_err_t *err)
@@ -65,9 +65,9 @@ void td_refit_acc_add(td_refit_acc *a, const double *y, const double *z,
     a->count += (double)p;
 }
 
-/* E||y - A z - b||^2 from the sums (b NULL: 0), expanded:
- * (syy - 2 <A, syz> - 2 b.sy + <A szz, A> + 2 b.A sz + n |b|^2) / n. */
-static double mean_sq_error(const td_refit_acc *a, const double *A,
+/* Expanded: (syy - 2 <A, syz> - 2 b.sy + <A szz, A> + 2 b.A sz + n |b|^2)
+ * / n. */
+double td_refit_mse(const td_refit_acc *a, const double *A,
                             const double *b)
 {
     int64_t co = a->cout, r = a->r;
@@ -88,7 +88,7 @@ static double mean_sq_error(const td_refit_acc *a, const double *A,
     return e / a->count;
 }
 
-static int sums_finite(const td_refit_acc *a)
+int td_refit_sums_finite(const td_refit_acc *a)
 {
     size_t n1 = (size_t)(a->cout * a->r), n2 = (size_t)(a->r * a->r);
     for (size_t q = 0; q < n1; q++)
@@ -100,12 +100,8 @@ static int sums_finite(const td_refit_acc *a)
     return isfinite(a->syy);
 }
 
-/* m (r x r) <- the (centred when centre) second moment of z plus lambda I;
- * rhs (r x cout, A's transpose) <- the (centred) cross moment plus
- * lambda A0, transposed for the solve M A^T = rhs. */
-static double build_system(const td_refit_acc *a, const double *a0,
-                           int centre, double rel_lambda, double *m,
-                           double *rhs)
+double td_refit_system(const td_refit_acc *a, const double *a0, int centre,
+                       double rel_lambda, double *m, double *rhs)
 {
     int64_t co = a->cout, r = a->r;
     double n = a->count, tr = 0;
@@ -133,6 +129,24 @@ static double build_system(const td_refit_acc *a, const double *a0,
     return lambda;
 }
 
+void td_refit_finish(const td_refit_acc *a, const double *m0,
+                     const double *b0, const double *m, double *b_out,
+                     double *before, double *after)
+{
+    int64_t co = a->cout, r = a->r;
+    for (int64_t o = 0; b0 && o < co; o++) {
+        double mz = 0;
+        for (int64_t i = 0; i < r; i++)
+            mz += m[o * r + i] * a->sz[i];
+        b_out[o] = (a->sy[o] - mz) / a->count;
+    }
+    double yy = a->syy / a->count;
+    double e0 = td_refit_mse(a, m0, b0);
+    double e1 = td_refit_mse(a, m, b0 ? b_out : NULL);
+    *before = yy > 0 ? fmax(e0, 0) / yy : 0;
+    *after = yy > 0 ? fmax(e1, 0) / yy : 0;
+}
+
 td_status td_refit_solve(const td_refit_acc *a, const double *a0,
                          const double *b0, double rel_lambda, double *a_out,
                          double *b_out, double *before, double *after,
@@ -140,7 +154,7 @@ td_status td_refit_solve(const td_refit_acc *a, const double *a0,
 {
     if (!(a->count > 0))
         return td_err_set(err, TD_EINPUT, "refit: no position was gathered");
-    if (!sums_finite(a))
+    if (!td_refit_sums_finite(a))
         return td_err_set(err, TD_EINPUT, "refit: the gathered sums hold "
                           "NaN or Inf");
     int64_t co = a->cout, r = a->r;
@@ -149,7 +163,7 @@ td_status td_refit_solve(const td_refit_acc *a, const double *a0,
     if ((s = td_dec_alloc(&m, (size_t)r, (size_t)r, err)) ||
         (s = td_dec_alloc(&rhs, (size_t)r, (size_t)co, err)))
         goto done;
-    build_system(a, a0, b0 != NULL, rel_lambda, m, rhs);
+    td_refit_system(a, a0, b0 != NULL, rel_lambda, m, rhs);
     /* M is a covariance plus lambda I: symmetric positive definite */
     lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)r,
                                     (lapack_int)co, m, (lapack_int)r, rhs,
@@ -163,17 +177,7 @@ td_status td_refit_solve(const td_refit_acc *a, const double *a0,
     for (int64_t o = 0; o < co; o++)
         for (int64_t i = 0; i < r; i++)
             a_out[o * r + i] = rhs[i * co + o];
-    for (int64_t o = 0; b0 && o < co; o++) {
-        double az = 0;
-        for (int64_t i = 0; i < r; i++)
-            az += a_out[o * r + i] * a->sz[i];
-        b_out[o] = (a->sy[o] - az) / a->count;
-    }
-    double yy = a->syy / a->count;
-    double e0 = mean_sq_error(a, a0, b0), e1 = mean_sq_error(a, a_out,
-                                                             b0 ? b_out : NULL);
-    *before = yy > 0 ? fmax(e0, 0) / yy : 0;
-    *after = yy > 0 ? fmax(e1, 0) / yy : 0;
+    td_refit_finish(a, a0, b0, a_out, b_out, before, after);
 done:
     free(m);
     free(rhs);

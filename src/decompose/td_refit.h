@@ -64,4 +64,31 @@ td_status td_refit_solve(const td_refit_acc *a, const double *a0,
                          double *b_out, double *before, double *after,
                          td_err_t *err);
 
+/* The whole two-factor chain refitted (refit_chain.c): for a chain
+ * y~ = L R x^ + b whose first factor R (r x cin) reads the input x^
+ * directly at the output's positions (a pointwise map), both factors are
+ * chosen together. The sums are those of (y, x^), cin on the z side. With
+ * C = Cov(x^) + lambda I and G = (Cov(y, x^) + lambda G0) C^{-1} (G0 =
+ * L0 R0, the chain as decomposed; lambda = rel_lambda x the mean eigenvalue
+ * of Cov(x^)), the ridge objective
+ *
+ *     E||y - M x^ - b||^2 + lambda ||M - G0||_F^2
+ *
+ * equals ||(M - G) C^{1/2}||_F^2 plus a constant, so its minimum over
+ * M = L R of rank r is G's truncated SVD in that norm (reduced-rank
+ * regression): with C = K K^T (Cholesky), H = G K = U S V^T, L = U_r
+ * S_r^{1/2}, R = S_r^{1/2} V_r^T K^{-1}, and b = E[y] - L R E[x^]. It can
+ * also re-choose which r directions of x^ the chain keeps, where the last
+ * factor alone only re-mixes the r it was given; G0 being feasible, the
+ * regularised objective is never above the chain's as decomposed. Without
+ * b0 (a MatMul: no bias) the same with uncentred moments and b = 0.
+ *
+ * g0: cout x cin; left: cout x r; right: r x cin; b_out: cout (with b0).
+ * *before / *after as td_refit_solve, of (G0, b0) and of the result. */
+td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
+                               const double *b0, int64_t r,
+                               double rel_lambda, double *left,
+                               double *right, double *b_out, double *before,
+                               double *after, td_err_t *err);
+
 #endif

@@ -100,4 +100,45 @@ static inline void tcp_full(int nd, const int64_t *dims, int64_t rank,
     }
 }
 
+/* Solves the n x n system m x = v in place (m destroyed, v gets x) by
+ * Gaussian elimination with partial pivoting: a reference that shares
+ * nothing with LAPACK. */
+static inline void tgauss_solve(double *m, double *v, int n)
+{
+    for (int k = 0; k < n; k++) {
+        int piv = k;
+        for (int i = k + 1; i < n; i++)
+            if (fabs(m[i * n + k]) > fabs(m[piv * n + k]))
+                piv = i;
+        for (int j = 0; j < n; j++) {
+            double t = m[k * n + j];
+            m[k * n + j] = m[piv * n + j];
+            m[piv * n + j] = t;
+        }
+        double t = v[k];
+        v[k] = v[piv];
+        v[piv] = t;
+        for (int i = k + 1; i < n; i++) {
+            double f = m[i * n + k] / m[k * n + k];
+            for (int j = k; j < n; j++)
+                m[i * n + j] -= f * m[k * n + j];
+            v[i] -= f * v[k];
+        }
+    }
+    for (int k = n - 1; k >= 0; k--) {
+        for (int j = k + 1; j < n; j++)
+            v[k] -= m[k * n + j] * v[j];
+        v[k] /= m[k * n + k];
+    }
+}
+
+/* The largest |a_i - b_i|. */
+static inline double tmax_diff(const double *a, const double *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i] - b[i]));
+    return m;
+}
+
 #endif

@@ -14,14 +14,6 @@
 
 enum { CO = 5, R = 3, P = 200 };
 
-static double max_diff(const double *a, const double *b, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i] - b[i]));
-    return m;
-}
-
 /* z (R x P) random with per-channel offsets; y = At z + bt (+ noise). */
 static void make_data(trng_t *g, double *z, double *y, double *at, double *bt,
                       double noise)
@@ -40,37 +32,6 @@ static void make_data(trng_t *g, double *z, double *y, double *at, double *bt,
                 v += at[o * R + c] * z[c * P + p];
             y[o * P + p] = v;
         }
-}
-
-/* Solves the n x n system m x = v in place by Gaussian elimination with
- * partial pivoting (the test's own reference). */
-static void gauss_solve(double *m, double *v, int n)
-{
-    for (int k = 0; k < n; k++) {
-        int piv = k;
-        for (int i = k + 1; i < n; i++)
-            if (fabs(m[i * n + k]) > fabs(m[piv * n + k]))
-                piv = i;
-        for (int j = 0; j < n; j++) {
-            double t = m[k * n + j];
-            m[k * n + j] = m[piv * n + j];
-            m[piv * n + j] = t;
-        }
-        double t = v[k];
-        v[k] = v[piv];
-        v[piv] = t;
-        for (int i = k + 1; i < n; i++) {
-            double f = m[i * n + k] / m[k * n + k];
-            for (int j = k; j < n; j++)
-                m[i * n + j] -= f * m[k * n + j];
-            v[i] -= f * v[k];
-        }
-    }
-    for (int k = n - 1; k >= 0; k--) {
-        for (int j = k + 1; j < n; j++)
-            v[k] -= m[k * n + j] * v[j];
-        v[k] /= m[k * n + k];
-    }
 }
 
 /* The ridge reference from the raw data: centred covariances, lambda
@@ -103,7 +64,7 @@ static void reference(const double *z, const double *y, const double *a0,
             m[i * R + i] += lam;
             v[i] = cyz[o * R + i] + lam * a0[o * R + i];
         }
-        gauss_solve(m, v, R);
+        tgauss_solve(m, v, R);
         b[o] = my[o];
         for (int i = 0; i < R; i++) {
             a[o * R + i] = v[i];
@@ -142,20 +103,20 @@ static void test_exact_and_ridge(void)
     double before, after;
     /* lambda 1e-12: the exact map comes back */
     CHECK(td_refit_solve(&acc, a0, b0, 1e-12, a, b, &before, &after, &err) == TD_OK);
-    CHECK_MSG(max_diff(a, at, CO * R) < 1e-8, "A off by %g", max_diff(a, at, CO * R));
-    CHECK_MSG(max_diff(b, bt, CO) < 1e-8, "b off by %g", max_diff(b, bt, CO));
+    CHECK_MSG(tmax_diff(a, at, CO * R) < 1e-8, "A off by %g", tmax_diff(a, at, CO * R));
+    CHECK_MSG(tmax_diff(b, bt, CO) < 1e-8, "b off by %g", tmax_diff(b, bt, CO));
     CHECK_MSG(after < 1e-12 && before > 1e-2, "before %g after %g", before, after);
     /* a real ridge: the reference's normal equations */
     double ar[CO * R], br[CO];
     reference(z, y, a0, 0.5, ar, br);
     CHECK(td_refit_solve(&acc, a0, b0, 0.5, a, b, &before, &after, &err) == TD_OK);
-    CHECK_MSG(max_diff(a, ar, CO * R) < 1e-9, "ridge A off by %g", max_diff(a, ar, CO * R));
-    CHECK_MSG(max_diff(b, br, CO) < 1e-9, "ridge b off by %g", max_diff(b, br, CO));
+    CHECK_MSG(tmax_diff(a, ar, CO * R) < 1e-9, "ridge A off by %g", tmax_diff(a, ar, CO * R));
+    CHECK_MSG(tmax_diff(b, br, CO) < 1e-9, "ridge b off by %g", tmax_diff(b, br, CO));
     CHECK_MSG(after <= before, "before %g after %g", before, after);
     CHECK_MSG(after > 1e-6, "a ridge of 0.5 leaves some error: %g", after);
     /* an overwhelming ridge: the prior */
     CHECK(td_refit_solve(&acc, a0, b0, 1e12, a, b, &before, &after, &err) == TD_OK);
-    CHECK_MSG(max_diff(a, a0, CO * R) < 1e-8, "prior off by %g", max_diff(a, a0, CO * R));
+    CHECK_MSG(tmax_diff(a, a0, CO * R) < 1e-8, "prior off by %g", tmax_diff(a, a0, CO * R));
     /* without a bias: exact recovery when the target has none */
     td_refit_acc nb;
     CHECK(td_refit_acc_init(&nb, CO, R, &err) == TD_OK);
@@ -164,7 +125,7 @@ static void test_exact_and_ridge(void)
             y[o * P + p] -= bt[o];
     td_refit_acc_add(&nb, y, z, P);
     CHECK(td_refit_solve(&nb, a0, NULL, 1e-12, a, NULL, &before, &after, &err) == TD_OK);
-    CHECK_MSG(max_diff(a, at, CO * R) < 1e-8, "no-bias A off by %g", max_diff(a, at, CO * R));
+    CHECK_MSG(tmax_diff(a, at, CO * R) < 1e-8, "no-bias A off by %g", tmax_diff(a, at, CO * R));
     td_refit_acc_free(&nb);
     td_refit_acc_free(&acc);
     free(z);
