@@ -270,6 +270,11 @@ typedef enum onnxtd_sensitivity {
  * rounded up (none of a single input). */
 #define ONNXTD_HOLDOUT_AUTO (-1L)
 
+/* options.refit: the last factor of each chain, or both factors of a
+ * chain of two pointwise ones. */
+#define ONNXTD_REFIT_LAST 1
+#define ONNXTD_REFIT_CHAIN 2
+
 /* Set by onnxtd_compress_options_init, which also sets size: a caller
  * built against an older, smaller struct passes its own size and the
  * fields past it take their defaults. */
@@ -384,9 +389,16 @@ typedef struct onnxtd_compress_options {
      * original layer's output on the input the compressed model gives it,
      * in topological order, refit_waves groups of layers one after the
      * other (sequential refit; two whole-model runs per calibration input
-     * per group). 1 or 0 (the default: it lowered the deviation by 3-6 %
-     * on PP-OCR det and rec, raised it on ISNet, and costs 2-4x the
-     * compression time; bench/README.md).
+     * per group). ONNXTD_REFIT_LAST (1) or 0 (the default: it lowered
+     * the deviation by 3-6 % on PP-OCR det and rec, raised it on ISNet,
+     * and costs 2-4x the compression time; bench/README.md).
+     * ONNXTD_REFIT_CHAIN (2): where a chain is two pointwise factors (SVD
+     * of a 1x1 Conv, a Gemm, a MatMul), both refitted together (reduced-
+     * rank regression on the chain's input, decompose/td_refit.h), which
+     * can also choose which directions of the input the chain keeps;
+     * other chains as ONNXTD_REFIT_LAST. It fits the calibration inputs
+     * closer still: better on inputs like them, worse on unlike ones
+     * (bench/README.md, "Sequential refit").
      * Ignored without calib. */
     int refit;
     int refit_waves;        /* default 8 */

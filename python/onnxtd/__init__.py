@@ -150,7 +150,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              holdout: Optional[int] = None,
              state: Union[Mapping[str, str], Sequence[Tuple[str, str]],
                           None] = None,
-             refit: bool = False, refit_waves: Optional[int] = None,
+             refit: Union[bool, str] = False, refit_waves: Optional[int] = None,
              ort_lib: Optional[PathLike] = None, measure_runs: int = 0,
              threads: int = 0,
              include: Optional[str] = None, exclude: Optional[str] = None,
@@ -196,7 +196,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     and each model is measured on them in its own loop.
     ``refit`` (with ``calib``): each chain's last factor and bias refitted
     to the original layer's output on what the compressed model feeds it,
-    ``refit_waves`` groups of layers one after the other (default 8).
+    ``refit_waves`` groups of layers one after the other (default 8);
+    ``'chain'``: the same, and a chain of two pointwise factors (SVD of a
+    1x1 conv, Gemm, MatMul) has both refitted together on its input.
     ``dims`` gives symbolic input dims a value. ``threads`` 0: all CPUs.
 
     The guards (the CLI's options of the same names): ``protect`` leaves
@@ -289,7 +291,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.bound_outputs = ctypes.cast(bo, ctypes.POINTER(ctypes.c_char_p))
         o.n_bound_outputs = len(names)
         keep = (keep, bo)
-    o.refit = int(bool(refit))
+    if refit == "chain":
+        o.refit = 2   # ONNXTD_REFIT_CHAIN
+    elif isinstance(refit, bool) or refit in (0, 1):
+        o.refit = int(bool(refit))
+    else:
+        raise ValueError("refit must be True, False or 'chain', not %r" % (refit,))
     if refit_waves:
         o.refit_waves = int(refit_waves)
     if isinstance(calib, (str, os.PathLike)):

@@ -178,8 +178,10 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
         return td_err_set(err, TD_EUSAGE, "options.state needs "
                           "options.calib (it says how the held-out inputs "
                           "are run)");
-    if (o->refit != 0 && o->refit != 1)
-        return td_err_set(err, TD_EUSAGE, "options.refit must be 0 or 1");
+    if (o->refit != 0 && o->refit != ONNXTD_REFIT_LAST &&
+        o->refit != ONNXTD_REFIT_CHAIN)
+        return td_err_set(err, TD_EUSAGE, "options.refit must be 0, "
+                          "ONNXTD_REFIT_LAST or ONNXTD_REFIT_CHAIN");
     if (o->refit_waves < 1)
         return td_err_set(err, TD_EUSAGE, "options.refit_waves must be >= 1");
     if (isnan(o->softmax_metric) || o->softmax_metric > 1e6)
@@ -306,6 +308,7 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
                          : in->max_layer_error > 0 ? in->max_layer_error
                          : ONNXTD_DEFAULT_MAX_LAYER_ERROR;
     o->refit = in->refit && in->n_calib;
+    o->refit_chain = o->refit && in->refit == ONNXTD_REFIT_CHAIN;
     o->refit_waves = (size_t)in->refit_waves;
     o->softmax_mu = in->softmax_metric > 0 ? in->softmax_metric
                     : in->softmax_metric < 0 ? 0
@@ -518,7 +521,8 @@ static td_status compress(run *r, td_model *m,
         td_scopes_free(scopes);
     }
     if (s == TD_OK && r->cal && o->refit &&
-        (s = td_calib_refit(r->cal, m, NULL, &cr, o->refit_waves, 0,
+        (s = td_calib_refit(r->cal, m, NULL, &cr, o->refit_waves,
+                            o->refit_chain, 0,
                             &r->refit, err)) == TD_OK)
         r->have_refit = 1;
     if (s)

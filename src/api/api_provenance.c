@@ -86,7 +86,9 @@ char *td_api_options_text(const onnxtd_compress_options *o)
     }
     /* the refit runs the model: the inputs decide the factors' values */
     if (o->n_calib && o->refit)
-        td_buf_printf(&b, " refit waves=%d", o->refit_waves);
+        td_buf_printf(&b, " refit%s waves=%d",
+                      o->refit == ONNXTD_REFIT_CHAIN ? "=chain" : "",
+                      o->refit_waves);
     return td_buf_take(&b);
 }
 

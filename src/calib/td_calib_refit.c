@@ -24,8 +24,9 @@ static int by_node(const void *a, const void *b)
 /* The chains of r that can be refitted, in g's topological order;
  * the others counted in out. */
 static td_status collect(td_graph *g, td_graph *orig,
-                         const td_compress_report *r, td_refit_target **ts,
-                         size_t *n, td_refit_report *out, td_err_t *err)
+                         const td_compress_report *r, int whole,
+                         td_refit_target **ts, size_t *n,
+                         td_refit_report *out, td_err_t *err)
 {
     td_refit_target *t = calloc(r->n_layers ? r->n_layers : 1, sizeof *t);
     if (!t)
@@ -45,6 +46,8 @@ static td_status collect(td_graph *g, td_graph *orig,
         }
         td_status s = td_refit_target_of(g, orig, r->layers[i].output,
                                          &t[*n], err);
+        if (!s && whole && !t[*n].why)
+            s = td_refit_target_whole(g, &t[*n], err);
         if (s) {
             td_refit_target_free(&t[*n]);
             for (size_t q = 0; q < *n; q++)
@@ -118,6 +121,43 @@ done:
     return s;
 }
 
+/* One target's solve, written into g: the whole chain where t->x. */
+static td_status solve_one(td_graph *g, td_refit_target *t, double rel_lambda,
+                           double *before, double *after, td_err_t *err)
+{
+    size_t na = (size_t)(t->cout * t->r);
+    double *a = malloc(na * sizeof *a);
+    double *b = malloc((size_t)t->cout * sizeof *b);
+    double *right = t->x ? malloc((size_t)(t->r * t->cin) * sizeof *right)
+                         : NULL;
+    double *g0 = t->x ? malloc((size_t)(t->cout * t->cin) * sizeof *g0) : NULL;
+    td_status s = TD_OK;
+    if (!a || !b || (t->x && (!right || !g0))) {
+        s = td_err_set(err, TD_ENOMEM, "out of memory");
+    } else if (t->x) {
+        /* the chain as it is: G0 = A0 F0 */
+        for (int64_t o = 0; o < t->cout; o++)
+            for (int64_t i = 0; i < t->cin; i++) {
+                double v = 0;
+                for (int64_t q = 0; q < t->r; q++)
+                    v += t->a0[o * t->r + q] * t->f0[q * t->cin + i];
+                g0[o * t->cin + i] = v;
+            }
+        if (!(s = td_refit_solve_chain(&t->acc, g0, t->b0, t->r, rel_lambda,
+                                       a, right, b, before, after, err)))
+            s = td_refit_target_write_whole(g, t, a, right,
+                                            t->b0 ? b : NULL, err);
+    } else if (!(s = td_refit_solve(&t->acc, t->a0, t->b0, rel_lambda, a, b,
+                                    before, after, err))) {
+        s = td_refit_target_write(g, t, a, t->b0 ? b : NULL, err);
+    }
+    free(a);
+    free(b);
+    free(right);
+    free(g0);
+    return s;
+}
+
 /* Each target's solve, written into g. */
 static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
                             double rel_lambda, td_refit_report *out,
@@ -125,15 +165,9 @@ static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
 {
     td_status s = TD_OK;
     for (size_t k = 0; k < n && !s; k++) {
-        double *a = malloc((size_t)(t[k].cout * t[k].r) * sizeof *a);
-        double *b = malloc((size_t)t[k].cout * sizeof *b);
         double before = 0, after = 0;
-        if (!a || !b)
-            s = td_err_set(err, TD_ENOMEM, "out of memory");
-        else if (!t[k].why &&
-                 !(s = td_refit_solve(&t[k].acc, t[k].a0, t[k].b0, rel_lambda,
-                                      a, b, &before, &after, err)))
-            s = td_refit_target_write(g, &t[k], a, t[k].b0 ? b : NULL, err);
+        if (!t[k].why)
+            s = solve_one(g, &t[k], rel_lambda, &before, &after, err);
         if (s)
             td_err_prefix(err, "refitting '%s': ", t[k].y);
         else if (t[k].why) {
@@ -142,11 +176,10 @@ static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
                 out->first_skip = t[k].why;
         } else {
             out->refitted++;
+            out->whole += t[k].x != NULL;
             out->before += before;
             out->after += after;
         }
-        free(a);
-        free(b);
     }
     return s;
 }
@@ -165,7 +198,7 @@ static td_status run_wave(const td_calib_view *v, td_model *m, td_graph *g,
                                  : td_err_set(err, TD_ENOMEM, "out of memory");
     for (size_t k = 0; k < n && !s; k++) {
         ys[k] = t[k].y;
-        zs[k] = t[k].z;
+        zs[k] = td_refit_target_input(&t[k]);
         dt[k] = t[k].dtype;
     }
     if (!s)
@@ -208,7 +241,7 @@ static td_status original_session(const td_calib_view *v, td_model *m,
 
 td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
                          const td_compress_report *r, size_t waves,
-                         double rel_lambda, td_refit_report *out,
+                         int whole, double rel_lambda, td_refit_report *out,
                          td_err_t *err)
 {
     double t0 = now();
@@ -222,7 +255,7 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
     td_calib_view_of(c, &v);
     if (!g)
         g = td_model_graph(m);
-    td_status s = collect(g, v.orig, r, &t, &n, out, err);
+    td_status s = collect(g, v.orig, r, whole, &t, &n, out, err);
     if (s || !n)
         goto done;
     if ((s = original_session(&v, m, t, n, &orig, err)))

@@ -1,6 +1,7 @@
-/* One chain's refit, the graph side (td_calib_refit_io.c): which node is
- * the chain's last factor and what it holds, the activations of one run
- * added to the sums, and the refitted factor written back. */
+/* One chain's refit, the graph side (td_calib_refit_io.c; the whole
+ * chain's first factor in td_calib_refit_chain.c): which node is the
+ * chain's last factor and what it holds, the activations of one run added
+ * to the sums, and the refitted factor written back. */
 #ifndef TD_CALIB_REFIT_H
 #define TD_CALIB_REFIT_H
 
@@ -23,8 +24,16 @@ typedef struct td_refit_target {
     int32_t dtype;      /* the factor's element type */
     double *a0;         /* cout x r: the factor as the chain has it */
     double *b0;         /* cout, or NULL: no bias (MatMul) */
-    td_refit_acc acc;
+    td_refit_acc acc;   /* (y, z) sums; (y, x) when the whole chain */
     const char *why;    /* not refitted: why (static text) */
+    /* The whole chain (td_refit_target_whole): set when the node before the
+     * last factor is a pointwise factor reading the chain's input x at
+     * the output's positions; NULL x: the last factor alone. */
+    const char *x;
+    int64_t cin;
+    td_refit_kind kind1;
+    int trans_b1;
+    double *f0;         /* r x cin: the first factor as the chain has it */
 } td_refit_target;
 
 /* Fills t for the chain whose output is y in g; t->why is set (and TD_OK
@@ -34,7 +43,16 @@ td_status td_refit_target_of(td_graph *g, td_graph *orig, const char *y,
                              td_refit_target *t, td_err_t *err);
 void td_refit_target_free(td_refit_target *t);
 
-/* Adds one run's y (the original's output) and z (the chain's inner
+/* Switches t (filled by td_refit_target_of, no why) to the whole chain
+ * when its first factor allows it (above); leaves it as it is otherwise. */
+td_status td_refit_target_whole(td_graph *g, td_refit_target *t,
+                                td_err_t *err);
+
+/* The value each run must give for t: the chain's input x when the whole
+ * chain is refitted, its inner value z otherwise. */
+const char *td_refit_target_input(const td_refit_target *t);
+
+/* Adds one run's y (the original's output) and z (td_refit_target_input's
  * value) to t's sums. Arrays of float or float16; layouts [N, C, ...] for
  * a Conv and [..., C] for a Gemm/MatMul. A pair whose position counts
  * differ sets t->why. */
@@ -47,5 +65,34 @@ td_status td_refit_target_add(td_refit_target *t, const td_array *y,
 td_status td_refit_target_write(td_graph *g, td_refit_target *t,
                                 const double *a, const double *b,
                                 td_err_t *err);
+
+/* Writes the whole chain: right (r x cin) as the first factor's weight,
+ * then left (cout x r) and b as td_refit_target_write. A value the dtype
+ * cannot hold sets t->why and leaves g as it was. */
+td_status td_refit_target_write_whole(td_graph *g, td_refit_target *t,
+                                      const double *left, const double *right,
+                                      const double *b, td_err_t *err);
+
+/* Shared by the two files: a weight w of `kind` read as the rows x cols
+ * map it applies (a Conv's [rows, cols, 1...], a MatMul's [cols, rows], a
+ * Gemm's alpha x [cols, rows], or [rows, cols] under trans_b), and back. */
+void td_refit_matrix_of(td_refit_kind kind, int trans_b, double alpha,
+                        const double *w, int64_t rows, int64_t cols,
+                        double *out);
+void td_refit_weight_of(td_refit_kind kind, int trans_b, double alpha,
+                        const double *m, int64_t rows, int64_t cols,
+                        double *w);
+
+/* 0 (with t->why) when a value of v is not finite or beyond t's dtype. */
+int td_refit_fits(td_refit_target *t, const double *v, size_t n);
+
+/* Node `at` of g with its weight (input 1) replaced by a new initializer
+ * named after it holding w (in the node's layout, dims as the old one),
+ * and, with b, its bias (input 2) by one of cout values; other inputs and
+ * every attribute kept; the old tensors removed when nothing else reads
+ * them. */
+td_status td_refit_replace(td_graph *g, td_refit_target *t, size_t at,
+                           const double *w, size_t nw, const double *b,
+                           td_err_t *err);
 
 #endif

@@ -21,13 +21,35 @@ void td_refit_target_free(td_refit_target *t)
 {
     free(t->a0);
     free(t->b0);
+    free(t->f0);
     td_refit_acc_free(&t->acc);
     memset(t, 0, sizeof *t);
 }
 
-/* The factor's weight as A (cout x r), from a Conv's [cout, r, 1...], a
- * MatMul's [r, cout] or a Gemm's (alpha times [r, cout], or [cout, r]
- * under transB). */
+void td_refit_matrix_of(td_refit_kind kind, int trans_b, double alpha,
+                        const double *w, int64_t rows, int64_t cols,
+                        double *out)
+{
+    int rows_first = kind == TD_REFIT_CONV || (kind == TD_REFIT_GEMM && trans_b);
+    double scale = kind == TD_REFIT_GEMM ? alpha : 1.0;
+    for (int64_t o = 0; o < rows; o++)
+        for (int64_t i = 0; i < cols; i++)
+            out[o * cols + i] = scale * (rows_first ? w[o * cols + i]
+                                                    : w[i * rows + o]);
+}
+
+void td_refit_weight_of(td_refit_kind kind, int trans_b, double alpha,
+                        const double *m, int64_t rows, int64_t cols,
+                        double *w)
+{
+    int rows_first = kind == TD_REFIT_CONV || (kind == TD_REFIT_GEMM && trans_b);
+    double scale = kind == TD_REFIT_GEMM ? 1.0 / alpha : 1.0;
+    for (int64_t o = 0; o < rows; o++)
+        for (int64_t i = 0; i < cols; i++)
+            w[rows_first ? o * cols + i : i * rows + o] = scale * m[o * cols + i];
+}
+
+/* The factor's weight as A (cout x r). */
 static td_status read_factor(td_refit_target *t, const Onnx__TensorProto *w,
                              td_err_t *err)
 {
@@ -40,13 +62,7 @@ static td_status read_factor(td_refit_target *t, const Onnx__TensorProto *w,
         free(v);
         return td_err_set(err, TD_ENOMEM, "out of memory");
     }
-    int rows_first = t->kind == TD_REFIT_CONV ||
-                     (t->kind == TD_REFIT_GEMM && t->trans_b);
-    double scale = t->kind == TD_REFIT_GEMM ? t->alpha : 1.0;
-    for (int64_t o = 0; o < t->cout; o++)
-        for (int64_t i = 0; i < t->r; i++)
-            t->a0[o * t->r + i] = scale * (rows_first ? v[o * t->r + i]
-                                                      : v[i * t->cout + o]);
+    td_refit_matrix_of(t->kind, t->trans_b, t->alpha, v, t->cout, t->r, t->a0);
     free(v);
     return TD_OK;
 }
@@ -211,14 +227,17 @@ td_status td_refit_target_add(td_refit_target *t, const td_array *y,
 {
     layout ly, lz;
     int conv = t->kind == TD_REFIT_CONV;
-    if (!layout_of(y, t->cout, conv, &ly) || !layout_of(z, t->r, conv, &lz) ||
+    int64_t r = t->acc.r;   /* cin for the whole chain */
+    if (!layout_of(y, t->cout, conv, &ly) || !layout_of(z, r, conv, &lz) ||
         ly.outer != lz.outer || ly.inner != lz.inner) {
-        t->why = "the original's output and the chain's inner value do not "
-                 "have matching positions";
+        t->why = t->x ? "the original's output and the chain's input do not "
+                        "have matching positions"
+                      : "the original's output and the chain's inner value "
+                        "do not have matching positions";
         return TD_OK;
     }
     double *yb = malloc((size_t)t->cout * REFIT_BLOCK * sizeof *yb);
-    double *zb = malloc((size_t)t->r * REFIT_BLOCK * sizeof *zb);
+    double *zb = malloc((size_t)r * REFIT_BLOCK * sizeof *zb);
     if (!yb || !zb) {
         free(yb);
         free(zb);
@@ -228,12 +247,23 @@ td_status td_refit_target_add(td_refit_target *t, const td_array *y,
         for (size_t j0 = 0; j0 < ly.inner; j0 += REFIT_BLOCK) {
             size_t p = ly.inner - j0 < REFIT_BLOCK ? ly.inner - j0 : REFIT_BLOCK;
             gather(y, &ly, t->cout, b, j0, p, yb);
-            gather(z, &lz, t->r, b, j0, p, zb);
+            gather(z, &lz, r, b, j0, p, zb);
             td_refit_acc_add(&t->acc, yb, zb, (int64_t)p);
         }
     free(yb);
     free(zb);
     return TD_OK;
+}
+
+int td_refit_fits(td_refit_target *t, const double *v, size_t n)
+{
+    for (size_t q = 0; q < n; q++)
+        if (!isfinite(v[q]) ||
+            (t->dtype == T(FLOAT16) && fabs(v[q]) > F16_MAX)) {
+            t->why = "a refitted value does not fit the layer's dtype";
+            return 0;
+        }
+    return 1;
 }
 
 /* A tensor named after base in g's arena holding v in t's dtype; NULL with
@@ -242,12 +272,8 @@ static const char *new_init(td_graph *g, td_refit_target *t, const char *base,
                             const int64_t *dims, size_t nd, const double *v,
                             size_t n, td_status *s, td_err_t *err)
 {
-    for (size_t q = 0; q < n; q++)
-        if (!isfinite(v[q]) ||
-            (t->dtype == T(FLOAT16) && fabs(v[q]) > F16_MAX)) {
-            t->why = "a refitted value does not fit the layer's dtype";
-            return NULL;
-        }
+    if (!td_refit_fits(t, v, n))
+        return NULL;
     const char *nm = td_graph_unique_name(g, base);
     Onnx__TensorProto *tp =
         nm ? td_tensor_from_double(td_graph_arena(g), nm, t->dtype, dims, nd, v)
@@ -260,18 +286,47 @@ static const char *new_init(td_graph *g, td_refit_target *t, const char *base,
     return nm;
 }
 
-/* The weight in the node's layout (the inverse of read_factor). */
-static double *factor_layout(const td_refit_target *t, const double *a)
+td_status td_refit_replace(td_graph *g, td_refit_target *t, size_t at,
+                           const double *wv, size_t nw, const double *b,
+                           td_err_t *err)
 {
-    double *w = malloc((size_t)(t->cout * t->r) * sizeof *w);
-    int rows_first = t->kind == TD_REFIT_CONV ||
-                     (t->kind == TD_REFIT_GEMM && t->trans_b);
-    double scale = t->kind == TD_REFIT_GEMM ? 1.0 / t->alpha : 1.0;
-    for (int64_t o = 0; w && o < t->cout; o++)
-        for (int64_t i = 0; i < t->r; i++)
-            w[rows_first ? o * t->r + i : i * t->cout + o] =
-                scale * a[o * t->r + i];
-    return w;
+    const Onnx__NodeProto *n = td_graph_node(g, at);
+    const Onnx__TensorProto *w = td_graph_constant(g, n->input[1]);
+    if (!w)
+        return TD_OK;
+    td_status s = TD_OK;
+    char base[512];
+    snprintf(base, sizeof base, "%s_refit", n->input[1]);
+    const char *wn = new_init(g, t, base, w->dims, w->n_dims, wv, nw, &s, err);
+    const char *bn = NULL;
+    if (wn && b) {
+        snprintf(base, sizeof base, "%s_refit_b", n->output[0]);
+        bn = new_init(g, t, base, &t->cout, 1, b, (size_t)t->cout, &s, err);
+    }
+    if (!wn || (b && !bn)) {
+        if (wn)   /* the bias did not fit: the weight alone is not written */
+            td_graph_remove_if_unused(g, wn);
+        return s;
+    }
+    const char *old_w = n->input[1];
+    const char *old_b = b && n->n_input >= 3 && n->input[2][0] ? n->input[2]
+                                                               : NULL;
+    const char *ins[3] = {n->input[0], wn,
+                          b ? bn : n->n_input >= 3 ? n->input[2] : NULL};
+    size_t nin = b ? 3 : n->n_input >= 3 ? 3 : 2;
+    Onnx__NodeProto *nn = td_node_new(g, n->op_type, n->name, ins, nin,
+                                      (const char *const *)n->output, 1);
+    if (!nn)
+        return td_err_set(err, TD_ENOMEM, "out of memory");
+    /* the attributes are the old node's, which lives as long as g */
+    nn->n_attribute = n->n_attribute;
+    nn->attribute = n->attribute;
+    if ((s = td_graph_replace_node(g, at, &nn, 1, err)))
+        return s;
+    td_graph_remove_if_unused(g, old_w);
+    if (old_b)
+        td_graph_remove_if_unused(g, old_b);
+    return TD_OK;
 }
 
 td_status td_refit_target_write(td_graph *g, td_refit_target *t,
@@ -288,40 +343,12 @@ td_status td_refit_target_write(td_graph *g, td_refit_target *t,
                  "produces its output";
         return TD_OK;
     }
-    const Onnx__TensorProto *w = td_graph_constant(g, n->input[1]);
-    td_status s = TD_OK;
-    double *wv = factor_layout(t, a);
-    if (!wv || !w)
-        return wv ? TD_OK : td_err_set(err, TD_ENOMEM, "out of memory");
-    char base[512];
-    snprintf(base, sizeof base, "%s_refit", n->input[1]);
-    const char *wn = new_init(g, t, base, w->dims, w->n_dims, wv,
-                              (size_t)(t->cout * t->r), &s, err);
-    free(wv);
-    const char *bn = NULL;
-    if (wn && b) {
-        snprintf(base, sizeof base, "%s_refit_b", t->y);
-        bn = new_init(g, t, base, &t->cout, 1, b, (size_t)t->cout, &s, err);
-    }
-    if (!wn || (b && !bn)) {
-        if (wn)   /* the bias did not fit: the weight alone is not written */
-            td_graph_remove_if_unused(g, wn);
-        return s;
-    }
-    const char *old_w = n->input[1];
-    const char *old_b = n->n_input >= 3 && n->input[2][0] ? n->input[2] : NULL;
-    const char *ins[3] = {n->input[0], wn, bn};
-    Onnx__NodeProto *nn = td_node_new(g, n->op_type, n->name, ins, bn ? 3 : 2,
-                                      (const char *const *)n->output, 1);
-    if (!nn)
+    size_t nw = (size_t)(t->cout * t->r);
+    double *wv = malloc(nw * sizeof *wv);
+    if (!wv)
         return td_err_set(err, TD_ENOMEM, "out of memory");
-    /* the attributes are the old node's, which lives as long as g */
-    nn->n_attribute = n->n_attribute;
-    nn->attribute = n->attribute;
-    if ((s = td_graph_replace_node(g, (size_t)at, &nn, 1, err)))
-        return s;
-    td_graph_remove_if_unused(g, old_w);
-    if (old_b)
-        td_graph_remove_if_unused(g, old_b);
-    return TD_OK;
+    td_refit_weight_of(t->kind, t->trans_b, t->alpha, a, t->cout, t->r, wv);
+    td_status s = td_refit_replace(g, t, (size_t)at, wv, nw, b, err);
+    free(wv);
+    return s;
 }

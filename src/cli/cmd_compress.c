@@ -120,8 +120,11 @@ static int budget_option(int argc, char **argv, int *i, compress_args *a)
         a->co.measure_runs = 0;
     } else if (!strcmp(arg, "--protect") || !strcmp(arg, "--no-protect")) {
         a->co.protect = arg[2] == 'p';
-    } else if (!strcmp(arg, "--refit") || !strcmp(arg, "--no-refit")) {
-        a->co.refit = !strcmp(arg, "--refit");
+    } else if (!strcmp(arg, "--refit") || !strcmp(arg, "--no-refit") ||
+               !strcmp(arg, "--refit-chain")) {
+        a->co.refit = !strcmp(arg, "--refit-chain") ? ONNXTD_REFIT_CHAIN
+                      : !strcmp(arg, "--refit")     ? ONNXTD_REFIT_LAST
+                                                    : 0;
         a->refit_given = 1;
     } else if (cli_is(arg, "--sensitivity")) {
         if (!(v = cli_value(argc, argv, i, "--sensitivity")))

@@ -79,6 +79,8 @@ typedef struct td_compress_opts {
     /* With calibration inputs: the sequential refit after the pass
      * (src/calib/td_calib_refit.c), refit_waves groups of chains */
     int refit;
+    int refit_chain;    /* with refit: a chain of two pointwise factors has
+                           both refitted (td_calib_refit_chain.c) */
     size_t refit_waves;
     /* Data-free: a layer whose chain's rel. error would pass this stays
      * as it is (under a global budget the others make up for it); 0: no
@@ -249,6 +251,7 @@ typedef struct td_sens_info {
 /* The sequential refit (src/calib/td_calib_refit.c): what it did. */
 typedef struct td_refit_report {
     size_t refitted, skipped, waves, model_runs;
+    size_t whole;            /* of refitted: both factors chosen anew */
     double seconds;
     double before, after;    /* mean over the refitted chains of the
                                 calibration rel. squared output error */

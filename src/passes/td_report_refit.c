@@ -1,6 +1,7 @@
-/* The sequential refit in the reports: chains refitted and skipped, the
- * calibration error of their outputs before and after, the waves, the
- * whole-model runs and the time. */
+/* The sequential refit in the reports: chains refitted (and of them, those
+ * whose both factors were) and skipped, the calibration error of their
+ * outputs before and after, the waves, the whole-model runs and the
+ * time. */
 #include <math.h>
 #include <stdio.h>
 
@@ -15,6 +16,7 @@ void td_report_refit_json(td_buf *b, const td_refit_report *rr)
     }
     td_json_open(b, '{');
     td_json_key(b, "chains"); td_json_int(b, (int64_t)rr->refitted);
+    td_json_key(b, "whole_chains"); td_json_int(b, (int64_t)rr->whole);
     td_json_key(b, "skipped"); td_json_int(b, (int64_t)rr->skipped);
     td_json_key(b, "first_skip_reason");
     if (rr->first_skip)
@@ -44,12 +46,14 @@ void td_report_refit_text(td_buf *b, const td_refit_report *rr)
         td_buf_printf(b, "\n");
         return;
     }
-    td_buf_printf(b, "refit: %zu chain%s in %zu wave%s (%zu whole-model "
-                  "runs, %.1f s); their output rel. L2 on the calibration "
-                  "inputs %.3g -> %.3g", rr->refitted,
-                  rr->refitted == 1 ? "" : "s", rr->waves,
-                  rr->waves == 1 ? "" : "s", rr->model_runs, rr->seconds,
-                  sqrt(rr->before), sqrt(rr->after));
+    td_buf_printf(b, "refit: %zu chain%s", rr->refitted,
+                  rr->refitted == 1 ? "" : "s");
+    if (rr->whole)
+        td_buf_printf(b, " (%zu with both factors)", rr->whole);
+    td_buf_printf(b, " in %zu wave%s (%zu whole-model runs, %.1f s); their "
+                  "output rel. L2 on the calibration inputs %.3g -> %.3g",
+                  rr->waves, rr->waves == 1 ? "" : "s", rr->model_runs,
+                  rr->seconds, sqrt(rr->before), sqrt(rr->after));
     if (rr->skipped)
         td_buf_printf(b, "; %zu not refitted (%s)", rr->skipped,
                       rr->first_skip);

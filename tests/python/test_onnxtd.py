@@ -252,6 +252,26 @@ def main(tmp: str) -> None:
         raise AssertionError("softmax_metric=0 was accepted")
     except ValueError:
         pass
+    # refit: True refits last factors, "chain" both factors of a chain of
+    # two pointwise ones (here the head's SVD; the report counts them, the
+    # provenance says which); anything else is refused here
+    reps = {}
+    for how in (True, "chain"):
+        mdl, reps[how] = onnxtd.compress(
+            original, calib=cal, threads=1, refit=how, method="svd",
+            include="fc", rank=3, protect=False, max_error="off",
+            allow_slower=True,
+            measure_runs=-1, with_report=True)
+        tag = [p.value for p in mdl.metadata_props if p.key == "onnxtd.options"]
+        assert tag and ("refit=chain" in tag[0]) == (how == "chain"), tag
+    rt, rc = reps[True]["measured"]["refit"], reps["chain"]["measured"]["refit"]
+    assert rt["chains"] >= 1 and rt["whole_chains"] == 0, rt
+    assert rc["chains"] == rt["chains"] and rc["whole_chains"] >= 1, rc
+    try:
+        onnxtd.compress(original, calib=cal, refit="both")
+        raise AssertionError("refit='both' was accepted")
+    except ValueError as e:
+        assert "'chain'" in str(e), e
     try:
         onnxtd.compress(original, max_layer_error=-1)
         raise AssertionError("max_layer_error=-1 was accepted")
