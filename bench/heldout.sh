@@ -27,7 +27,8 @@
 #   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
 #                probability map's IoU alone bounds (at 0.3 for det)
 #   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1);
-#                +slower adds --allow-slower, +refit --refit, +tP
+#                +slower adds --allow-slower, +refit --refit, +chain
+#                --refit-chain, +tP
 #                --target-params P
 #                (calib-agree97+slower+t0.667); suffixes combine
 # CAL (calibration inputs) and the evaluation inputs are disjoint (other
@@ -59,7 +60,9 @@
 #
 # Environment: OUT (bench/out/heldout), BIN (build/onnxtd), CONFIGS,
 # PHOTOS (skimage's data images; default: extracted from Debian's
-# python3-skimage package as fidelity.sh does).
+# python3-skimage package as fidelity.sh does), CALIBSET (det and cls: a
+# calibration set of bench/fidelity/calib_prep.py other than the task's
+# own, e.g. det_aug's 32 pages; rows say CONFIG@CALIBSET).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/heldout}
@@ -126,9 +129,11 @@ prepare() {
       [ -f $d/eval/$1.json ] || "$PY" bench/fidelity/prep.py --photos "$PHOTOS" --out $d/eval >&2
       [ -f $d/calib/$1.json ] || "$PY" bench/fidelity/calib_prep.py --photos "$PHOTOS" --out $d/calib >&2
       [ "$1" = cls ] && split=--split   # one batch of 16 crops: 16 inputs
-      [ -d $d/calib_npy/$1 ] ||
-        "$PY" bench/fidelity/manifest_npy.py $d/calib/$1.json "$SRC" $d/calib_npy/$1 $split >&2
-      CAL=$d/calib_npy/$1
+      local set=${CALIBSET:-$1}
+      [ -f $d/calib/$set.json ] || { echo "heldout.sh: no calibration set $d/calib/$set.json" >&2; exit 2; }
+      [ -d $d/calib_npy/$set ] ||
+        "$PY" bench/fidelity/manifest_npy.py $d/calib/$set.json "$SRC" $d/calib_npy/$set $split >&2
+      CAL=$d/calib_npy/$set
       EVAL="node bench/fidelity/eval.js --task $1 --manifest $d/eval/$1.json --cache $OUT/cache --no-time --json" ;;
     *) echo "heldout.sh: unknown task '$1'" >&2; exit 2 ;;
   esac
@@ -141,6 +146,7 @@ options() {  # options CONFIG[+SUFFIX...] -> compress options
     case $x in
       slower) extra+=" --allow-slower" ;;
       refit) extra+=" --refit" ;;
+      chain) extra+=" --refit-chain" ;;
       t*) extra+=" --target-params ${x#t}" ;;
       l*) extra+=" --act-lambda ${x#l}" ;;
       *) echo "heldout.sh: unknown suffix '+$x'" >&2; exit 2 ;;
@@ -169,8 +175,11 @@ base_options() {
 }
 
 row() {  # row TASK CONFIG
-  local task=$1 cfg=$2 dst rep log cmd rc=0 t0 secs ev=null
-  dst=$OUT/models/$task-$cfg.onnx rep=$OUT/models/$task-$cfg.json log=$OUT/models/$task-$cfg.log
+  local task=$1 cfg=$2 dst rep log cmd rc=0 t0 secs ev=null label
+  # another calibration set than the task's own: said in the row
+  label=$cfg
+  [ "$cfg" != original ] && [ -n "${CALIBSET:-}" ] && [ "$CALIBSET" != "$task" ] && label="$cfg@$CALIBSET"
+  dst=$OUT/models/$task-$label.onnx rep=$OUT/models/$task-$label.json log=$OUT/models/$task-$label.log
   rm -f "$dst" "$rep"
   if [ "$cfg" = original ]; then
     cmd="(the original)"; secs=0
@@ -183,7 +192,7 @@ row() {  # row TASK CONFIG
     secs=$(echo "$(date +%s.%N) - $t0" | bc)
     [ $rc -eq 0 ] && ev=$($EVAL "$SRC" "$dst" 2>/dev/null)
   fi
-  "$PY" bench/heldout/table.py --row "$task" "$cfg" "$cmd" "$rc" "$secs" "$rep" "$log" "$ev" |
+  "$PY" bench/heldout/table.py --row "$task" "$label" "$cmd" "$rc" "$secs" "$rep" "$log" "$ev" |
     tee -a "$OUT/rows.jsonl" >&2
 }
 
