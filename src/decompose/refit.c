@@ -66,25 +66,36 @@ void td_refit_acc_add(td_refit_acc *a, const double *y, const double *z,
 }
 
 /* Expanded: (syy - 2 <A, syz> - 2 b.sy + <A szz, A> + 2 b.A sz + n |b|^2)
- * / n. */
-double td_refit_mse(const td_refit_acc *a, const double *A,
-                            const double *b)
+ * / n. A szz by one product (cout x r x r: a whole chain's 480 x 480 x 480
+ * is called some 20 times per chain by the cross-validation), row by row
+ * where its buffer cannot be had. */
+double td_refit_mse(const td_refit_acc *a, const double *A, const double *b)
 {
     int64_t co = a->cout, r = a->r;
+    double *as = malloc((size_t)(co * r) * sizeof *as);
     double e = a->syy;
+    if (as)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)co,
+                    (int)r, (int)r, 1.0, A, (int)r, a->szz, (int)r, 0.0, as,
+                    (int)r);
     for (int64_t o = 0; o < co; o++) {
         const double *ar = A + o * r;
         double az = 0;
         for (int64_t i = 0; i < r; i++) {
             double szz_a = 0;
-            for (int64_t j = 0; j < r; j++)
-                szz_a += a->szz[i * r + j] * ar[j];
+            if (as) {
+                szz_a = as[o * r + i];   /* szz is symmetric */
+            } else {
+                for (int64_t j = 0; j < r; j++)
+                    szz_a += a->szz[i * r + j] * ar[j];
+            }
             e += ar[i] * (szz_a - 2 * a->syz[o * r + i]);
             az += ar[i] * a->sz[i];
         }
         if (b)
             e += b[o] * (-2 * a->sy[o] + 2 * az + a->count * b[o]);
     }
+    free(as);
     return e / a->count;
 }
 

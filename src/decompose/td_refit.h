@@ -28,9 +28,10 @@
 
 #include "../util/td_err.h"
 
-/* The default rel_lambda: small next to the spectrum of z's covariance
- * (1 % of its mean eigenvalue), so the data decide where they speak, and
- * directions they never excite keep A0. */
+/* The rel_lambda where cross-validation cannot choose (refit_cv.c: fewer
+ * than two folds of calibration inputs): small next to the spectrum of z's
+ * covariance (1 % of its mean eigenvalue), so the data decide where they
+ * speak, and directions they never excite keep A0. */
 #define TD_REFIT_REL_LAMBDA 0.01
 
 /* The sums over positions of one chain's output pair (y, z). */
@@ -90,5 +91,33 @@ td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
                                double rel_lambda, double *left,
                                double *right, double *b_out, double *before,
                                double *after, td_err_t *err);
+
+/* ---- the ridge strength by cross-validation (refit_cv.c) ----------------
+ * The calibration inputs split into folds (sums gathered per fold): each
+ * candidate rel_lambda fits on all folds but one and is scored on that
+ * one, in turn; the score is the squared error summed over the held-out
+ * folds over their sum of ||y||^2. A ridge the data do not support is
+ * not taken: few calibration inputs (PP-OCR det's 3 pages, cls's 12
+ * crops) over-fit the fixed default (each chain's calibration error falls
+ * while the model's held-out deviation rises), and there the largest
+ * ridges win, which leave the chain nearly as decomposed. */
+#define TD_REFIT_FOLDS 4
+
+/* dst (initialised as the folds) <- the sum of folds[0..k) but fold skip
+ * (skip >= k: all). */
+void td_refit_acc_sum(td_refit_acc *dst, const td_refit_acc *folds, size_t k,
+                      size_t skip);
+
+/* *lambda <- the candidate rel_lambda with the lowest cross-validated
+ * error, for the last factor (rank 0; a0 cout x r) or the whole chain
+ * (rank r; a0 the chain's product, cout x cin, as td_refit_solve_chain's
+ * g0); TD_REFIT_REL_LAMBDA when fewer than two folds hold positions (then
+ * *cv_kept and *cv_best are NaN). *cv_kept: the chain as it is (a0, b0)
+ * scored on each fold (its factors saw every fold: a score biased low);
+ * *cv_best: the choice's score. */
+td_status td_refit_choose(const td_refit_acc *folds, size_t k,
+                          const double *a0, const double *b0, int64_t rank,
+                          double *lambda, double *cv_kept, double *cv_best,
+                          td_err_t *err);
 
 #endif
