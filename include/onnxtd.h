@@ -389,15 +389,19 @@ typedef struct onnxtd_compress_options {
      * original layer's output on the input the compressed model gives it,
      * in topological order, refit_waves groups of layers one after the
      * other (sequential refit; two whole-model runs per calibration input
-     * per group). ONNXTD_REFIT_LAST (1) or 0 (the default: it lowered
-     * the deviation by 3-6 % on PP-OCR det and rec, raised it on ISNet,
-     * and costs 2-4x the compression time; bench/README.md).
+     * per group), each chain's ridge chosen by cross-validation over 4
+     * folds of the calibration inputs. ONNXTD_REFIT_LAST (1) or 0 (the
+     * default: it costs 2-4x the compression time, and its gain is
+     * uneven: held-out deviation against whitening's alone -23 % on
+     * PP-OCRv4 rec, -1 % on PP-OCR det and RetinaFace, +3 % on PP-OCR
+     * cls; bench/README.md).
      * ONNXTD_REFIT_CHAIN (2): where a chain is two pointwise factors (SVD
      * of a 1x1 Conv, a Gemm, a MatMul), both refitted together (reduced-
      * rank regression on the chain's input, decompose/td_refit.h), which
      * can also choose which directions of the input the chain keeps;
-     * other chains as ONNXTD_REFIT_LAST. It fits the calibration inputs
-     * closer still: better on inputs like them, worse on unlike ones
+     * other chains as ONNXTD_REFIT_LAST. With few calibration inputs the
+     * cross-validation keeps it near the chain as decomposed; with many it
+     * fits them closer, which can cost inputs unlike them
      * (bench/README.md, "Sequential refit").
      * Ignored without calib. */
     int refit;

@@ -522,8 +522,7 @@ static td_status compress(run *r, td_model *m,
     }
     if (s == TD_OK && r->cal && o->refit &&
         (s = td_calib_refit(r->cal, m, NULL, &cr, o->refit_waves,
-                            o->refit_chain, 0,
-                            &r->refit, err)) == TD_OK)
+                            o->refit_chain, &r->refit, err)) == TD_OK)
         r->have_refit = 1;
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));

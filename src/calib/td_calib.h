@@ -162,14 +162,14 @@ void td_calib_view_of(td_calib *c, td_calib_view *out);
  * to the original layer's output on the input the compressed model gives
  * it, in topological order, `waves` groups of chains at a time (each wave
  * sees the earlier waves refitted): two runs (the original and g) per
- * calibration input per wave. whole: a chain of two pointwise factors
- * (td_calib_refit_chain.c) has both refitted on its input instead.
- * g: a fork of m's graph (NULL: m's own). rel_lambda: decompose/
- * td_refit.h's (<= 0: its default). out: td_passes.h. */
+ * calibration input per wave; each chain's ridge chosen by cross-
+ * validation over folds of the calibration inputs (decompose/td_refit.h).
+ * whole: a chain of two pointwise factors (td_calib_refit_chain.c) has
+ * both refitted on its input instead. g: a fork of m's graph (NULL: m's
+ * own). out: td_passes.h. */
 td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
                          const td_compress_report *r, size_t waves,
-                         int whole, double rel_lambda, td_refit_report *out,
-                         td_err_t *err);
+                         int whole, td_refit_report *out, td_err_t *err);
 
 /* The default number of waves: each costs two whole-model runs per
  * calibration input; past a handful the later layers gain little. */

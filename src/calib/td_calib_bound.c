@@ -150,7 +150,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     }
     td_refit_report rr = {0};
     if (!rc && o->refit)   /* the fork as the model written would be */
-        rc = td_calib_refit(c, m, g, &r, o->refit_waves, o->refit_chain, 0,
+        rc = td_calib_refit(c, m, g, &r, o->refit_waves, o->refit_chain,
                             &rr, err);
     br->model_runs += rr.model_runs;
     if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))

@@ -1,6 +1,7 @@
 /* Sequential refit: the chains in topological order, a wave at a time,
  * each last factor refitted on what the model, compressed and refitted up
  * to that wave, gives it; see td_calib.h and decompose/td_refit.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,7 +101,7 @@ static td_status session_with(const td_calib_view *v, td_model *m,
 }
 
 /* One calibration sample through both sessions, added to the wave's sums. */
-static td_status wave_sample(const td_calib_view *v, size_t i,
+static td_status wave_sample(const td_calib_view *v, size_t i, size_t fold,
                              td_rt_session *orig, td_rt_session *comp,
                              td_refit_target *t, size_t n, const char **ys,
                              const char **zs, td_err_t *err)
@@ -113,7 +114,7 @@ static td_status wave_sample(const td_calib_view *v, size_t i,
         goto done;
     for (size_t k = 0; k < n && !s; k++)
         if (!t[k].why)
-            s = td_refit_target_add(&t[k], &yr[k], &zr[k], err);
+            s = td_refit_target_add(&t[k], &yr[k], &zr[k], fold, err);
 done:
     td_array_free_n(in, v->n_in);
     td_array_free_n(yr, yr ? n : 0);
@@ -121,9 +122,10 @@ done:
     return s;
 }
 
-/* One target's solve, written into g: the whole chain where t->x. */
-static td_status solve_one(td_graph *g, td_refit_target *t, double rel_lambda,
-                           double *before, double *after, td_err_t *err)
+/* One target's solve, written into g: the whole chain where t->x, with
+ * the ridge chosen by cross-validation over the folds (*lambda). */
+static td_status solve_one(td_graph *g, td_refit_target *t, double *before,
+                           double *after, double *lambda, td_err_t *err)
 {
     size_t na = (size_t)(t->cout * t->r);
     double *a = malloc(na * sizeof *a);
@@ -131,26 +133,35 @@ static td_status solve_one(td_graph *g, td_refit_target *t, double rel_lambda,
     double *right = t->x ? malloc((size_t)(t->r * t->cin) * sizeof *right)
                          : NULL;
     double *g0 = t->x ? malloc((size_t)(t->cout * t->cin) * sizeof *g0) : NULL;
+    double cv_kept, cv_best;
     td_status s = TD_OK;
     if (!a || !b || (t->x && (!right || !g0))) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
-    } else if (t->x) {
-        /* the chain as it is: G0 = A0 F0 */
-        for (int64_t o = 0; o < t->cout; o++)
-            for (int64_t i = 0; i < t->cin; i++) {
-                double v = 0;
-                for (int64_t q = 0; q < t->r; q++)
-                    v += t->a0[o * t->r + q] * t->f0[q * t->cin + i];
-                g0[o * t->cin + i] = v;
-            }
-        if (!(s = td_refit_solve_chain(&t->acc, g0, t->b0, t->r, rel_lambda,
-                                       a, right, b, before, after, err)))
+        goto done;
+    }
+    /* the chain as it is: G0 = A0 F0 */
+    for (int64_t o = 0; t->x && o < t->cout; o++)
+        for (int64_t i = 0; i < t->cin; i++) {
+            double v = 0;
+            for (int64_t q = 0; q < t->r; q++)
+                v += t->a0[o * t->r + q] * t->f0[q * t->cin + i];
+            g0[o * t->cin + i] = v;
+        }
+    td_refit_acc_sum(&t->acc, t->fold, TD_REFIT_FOLDS, TD_REFIT_FOLDS);
+    if ((s = td_refit_choose(t->fold, TD_REFIT_FOLDS, t->x ? g0 : t->a0,
+                             t->b0, t->x ? t->r : 0, lambda, &cv_kept,
+                             &cv_best, err)))
+        goto done;
+    if (t->x) {
+        if (!(s = td_refit_solve_chain(&t->acc, g0, t->b0, t->r, *lambda, a,
+                                       right, b, before, after, err)))
             s = td_refit_target_write_whole(g, t, a, right,
                                             t->b0 ? b : NULL, err);
-    } else if (!(s = td_refit_solve(&t->acc, t->a0, t->b0, rel_lambda, a, b,
+    } else if (!(s = td_refit_solve(&t->acc, t->a0, t->b0, *lambda, a, b,
                                     before, after, err))) {
         s = td_refit_target_write(g, t, a, t->b0 ? b : NULL, err);
     }
+done:
     free(a);
     free(b);
     free(right);
@@ -160,14 +171,13 @@ static td_status solve_one(td_graph *g, td_refit_target *t, double rel_lambda,
 
 /* Each target's solve, written into g. */
 static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
-                            double rel_lambda, td_refit_report *out,
-                            td_err_t *err)
+                            td_refit_report *out, td_err_t *err)
 {
     td_status s = TD_OK;
     for (size_t k = 0; k < n && !s; k++) {
         double before = 0, after = 0;
         if (!t[k].why)
-            s = solve_one(g, &t[k], rel_lambda, &before, &after, err);
+            s = solve_one(g, &t[k], &before, &after, &t[k].lambda, err);
         if (s)
             td_err_prefix(err, "refitting '%s': ", t[k].y);
         else if (t[k].why) {
@@ -188,8 +198,7 @@ static td_status wave_solve(td_graph *g, td_refit_target *t, size_t n,
  * with the original on every calibration input, then refitted. */
 static td_status run_wave(const td_calib_view *v, td_model *m, td_graph *g,
                           td_rt_session *orig, td_refit_target *t, size_t n,
-                          double rel_lambda, td_refit_report *out,
-                          td_err_t *err)
+                          td_refit_report *out, td_err_t *err)
 {
     const char **ys = calloc(n, sizeof *ys), **zs = calloc(n, sizeof *zs);
     int32_t *dt = calloc(n, sizeof *dt);
@@ -204,13 +213,19 @@ static td_status run_wave(const td_calib_view *v, td_model *m, td_graph *g,
     if (!s)
         s = session_with(v, m, g, zs, dt, n, "the model being refitted",
                          &comp, err);
+    /* folds of consecutive inputs: a recurrent model's steps of one clip,
+     * alike, stay together */
+    size_t ncal = 0, q = 0;
+    for (size_t i = 0; i < td_samples_count(v->smp); i++)
+        ncal += v->calib[i] != 0;
     for (size_t i = 0; i < td_samples_count(v->smp) && !s; i++)
         if (v->calib[i]) {
-            s = wave_sample(v, i, orig, comp, t, n, ys, zs, err);
+            s = wave_sample(v, i, q++ * TD_REFIT_FOLDS / ncal, orig, comp, t,
+                            n, ys, zs, err);
             out->model_runs += 2;
         }
     if (!s)
-        s = wave_solve(g, t, n, rel_lambda, out, err);
+        s = wave_solve(g, t, n, out, err);
     td_rt_session_free(comp);
     free(ys);
     free(zs);
@@ -239,14 +254,33 @@ static td_status original_session(const td_calib_view *v, td_model *m,
     return s;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median ridge of the refitted targets (those without a why). */
+static double median_lambda(const td_refit_target *t, size_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v), m = NAN;
+    size_t k = 0;
+    for (size_t q = 0; v && q < n; q++)
+        if (!t[q].why)
+            v[k++] = t[q].lambda;
+    if (k) {
+        qsort(v, k, sizeof *v, by_value);
+        m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    }
+    free(v);
+    return m;
+}
+
 td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
                          const td_compress_report *r, size_t waves,
-                         int whole, double rel_lambda, td_refit_report *out,
-                         td_err_t *err)
+                         int whole, td_refit_report *out, td_err_t *err)
 {
     double t0 = now();
-    if (!(rel_lambda > 0))
-        rel_lambda = TD_REFIT_REL_LAMBDA;
     td_calib_view v;
     td_refit_target *t = NULL;
     td_rt_session *orig = NULL;
@@ -263,11 +297,12 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
     out->waves = waves < 1 ? 1 : waves > n ? n : waves;
     for (size_t w = 0; w < out->waves && !s; w++) {
         size_t lo = n * w / out->waves, hi = n * (w + 1) / out->waves;
-        s = run_wave(&v, m, g, orig, t + lo, hi - lo, rel_lambda, out, err);
+        s = run_wave(&v, m, g, orig, t + lo, hi - lo, out, err);
     }
     if (!s && out->refitted) {
         out->before /= (double)out->refitted;
         out->after /= (double)out->refitted;
+        out->lambda_median = median_lambda(t, n);
     }
     if (!s)
         s = td_graph_check(g, err);

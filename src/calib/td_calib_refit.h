@@ -24,7 +24,11 @@ typedef struct td_refit_target {
     int32_t dtype;      /* the factor's element type */
     double *a0;         /* cout x r: the factor as the chain has it */
     double *b0;         /* cout, or NULL: no bias (MatMul) */
-    td_refit_acc acc;   /* (y, z) sums; (y, x) when the whole chain */
+    /* (y, z) sums, (y, x) for the whole chain: per fold of the
+     * calibration inputs (decompose/td_refit.h), and their total */
+    td_refit_acc fold[TD_REFIT_FOLDS];
+    td_refit_acc acc;
+    double lambda;      /* the ridge cross-validation chose */
     const char *why;    /* not refitted: why (static text) */
     /* The whole chain (td_refit_target_whole): set when the node before the
      * last factor is a pointwise factor reading the chain's input x at
@@ -53,11 +57,16 @@ td_status td_refit_target_whole(td_graph *g, td_refit_target *t,
 const char *td_refit_target_input(const td_refit_target *t);
 
 /* Adds one run's y (the original's output) and z (td_refit_target_input's
- * value) to t's sums. Arrays of float or float16; layouts [N, C, ...] for
+ * value) to t's sums of fold `fold` (modulo the folds). Arrays of float or float16; layouts [N, C, ...] for
  * a Conv and [..., C] for a Gemm/MatMul. A pair whose position counts
  * differ sets t->why. */
 td_status td_refit_target_add(td_refit_target *t, const td_array *y,
-                              const td_array *z, td_err_t *err);
+                              const td_array *z, size_t fold, td_err_t *err);
+
+/* t's sums (every fold's and the total) for cout outputs and zdim input
+ * channels, zero; any earlier ones freed. */
+td_status td_refit_target_sums(td_refit_target *t, int64_t zdim,
+                               td_err_t *err);
 
 /* Writes a (cout x r) and b (cout, NULL for MatMul) as the last factor's
  * weight and bias in g, in t->dtype; a value the dtype cannot hold sets

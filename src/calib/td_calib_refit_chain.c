@@ -115,8 +115,7 @@ td_status td_refit_target_whole(td_graph *g, td_refit_target *t,
     }
     td_refit_matrix_of(kind, (int)trans_b, 1.0, v, t->r, cin, t->f0);
     free(v);
-    td_refit_acc_free(&t->acc);
-    if ((s = td_refit_acc_init(&t->acc, t->cout, cin, err)))
+    if ((s = td_refit_target_sums(t, cin, err)))
         return s;
     t->x = n->input[0];
     t->cin = cin;

@@ -23,6 +23,8 @@ void td_refit_target_free(td_refit_target *t)
     free(t->b0);
     free(t->f0);
     td_refit_acc_free(&t->acc);
+    for (size_t f = 0; f < TD_REFIT_FOLDS; f++)
+        td_refit_acc_free(&t->fold[f]);
     memset(t, 0, sizeof *t);
 }
 
@@ -177,7 +179,19 @@ td_status td_refit_target_of(td_graph *g, td_graph *orig, const char *y,
         return s;
     if (t->why)
         return TD_OK;
-    return td_refit_acc_init(&t->acc, t->cout, t->r, err);
+    return td_refit_target_sums(t, t->r, err);
+}
+
+td_status td_refit_target_sums(td_refit_target *t, int64_t zdim,
+                               td_err_t *err)
+{
+    td_refit_acc_free(&t->acc);
+    td_status s = td_refit_acc_init(&t->acc, t->cout, zdim, err);
+    for (size_t f = 0; f < TD_REFIT_FOLDS && !s; f++) {
+        td_refit_acc_free(&t->fold[f]);
+        s = td_refit_acc_init(&t->fold[f], t->cout, zdim, err);
+    }
+    return s;
 }
 
 /* The layout of one activation of c channels: `outer` blocks of c x inner
@@ -223,8 +237,9 @@ static void gather(const td_array *a, const layout *l, int64_t c, size_t b,
 }
 
 td_status td_refit_target_add(td_refit_target *t, const td_array *y,
-                              const td_array *z, td_err_t *err)
+                              const td_array *z, size_t fold, td_err_t *err)
 {
+    td_refit_acc *acc = &t->fold[fold % TD_REFIT_FOLDS];
     layout ly, lz;
     int conv = t->kind == TD_REFIT_CONV;
     int64_t r = t->acc.r;   /* cin for the whole chain */
@@ -248,7 +263,7 @@ td_status td_refit_target_add(td_refit_target *t, const td_array *y,
             size_t p = ly.inner - j0 < REFIT_BLOCK ? ly.inner - j0 : REFIT_BLOCK;
             gather(y, &ly, t->cout, b, j0, p, yb);
             gather(z, &lz, r, b, j0, p, zb);
-            td_refit_acc_add(&t->acc, yb, zb, (int64_t)p);
+            td_refit_acc_add(acc, yb, zb, (int64_t)p);
         }
     free(yb);
     free(zb);

@@ -252,6 +252,8 @@ typedef struct td_sens_info {
 typedef struct td_refit_report {
     size_t refitted, skipped, waves, model_runs;
     size_t whole;            /* of refitted: both factors chosen anew */
+    double lambda_median;    /* of the ridges cross-validation chose for
+                                the refitted chains (rel_lambda) */
     double seconds;
     double before, after;    /* mean over the refitted chains of the
                                 calibration rel. squared output error */

@@ -17,6 +17,8 @@ void td_report_refit_json(td_buf *b, const td_refit_report *rr)
     td_json_open(b, '{');
     td_json_key(b, "chains"); td_json_int(b, (int64_t)rr->refitted);
     td_json_key(b, "whole_chains"); td_json_int(b, (int64_t)rr->whole);
+    td_json_key(b, "rel_lambda_median");
+    td_json_num(b, rr->refitted ? rr->lambda_median : NAN);
     td_json_key(b, "skipped"); td_json_int(b, (int64_t)rr->skipped);
     td_json_key(b, "first_skip_reason");
     if (rr->first_skip)
@@ -51,9 +53,11 @@ void td_report_refit_text(td_buf *b, const td_refit_report *rr)
     if (rr->whole)
         td_buf_printf(b, " (%zu with both factors)", rr->whole);
     td_buf_printf(b, " in %zu wave%s (%zu whole-model runs, %.1f s); their "
-                  "output rel. L2 on the calibration inputs %.3g -> %.3g",
+                  "output rel. L2 on the calibration inputs %.3g -> %.3g "
+                  "(ridge by cross-validation, median %g)",
                   rr->waves, rr->waves == 1 ? "" : "s", rr->model_runs,
-                  rr->seconds, sqrt(rr->before), sqrt(rr->after));
+                  rr->seconds, sqrt(rr->before), sqrt(rr->after),
+                  rr->lambda_median);
     if (rr->skipped)
         td_buf_printf(b, "; %zu not refitted (%s)", rr->skipped,
                       rr->first_skip);
