@@ -195,7 +195,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     inputs are then the last ones of ``calib``, taken as consecutive steps,
     and each model is measured on them in its own loop.
     ``refit`` (with ``calib``): each chain's last factor and bias refitted
-    to the original layer's output on what the compressed model feeds it,
+    to the original layer's output on what the compressed model feeds it
+    (each chain's ridge chosen by cross-validation over the inputs),
     ``refit_waves`` groups of layers one after the other (default 8);
     ``'chain'``: the same, and a chain of two pointwise factors (SVD of a
     1x1 conv, Gemm, MatMul) has both refitted together on its input.

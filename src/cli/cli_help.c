@@ -148,6 +148,8 @@ const char cli_help_compress[] =
     "  --refit           with --calib: refit each chain's last factor and\n"
     "                    bias, layer group by layer group, to the original\n"
     "                    layer's output on what the compressed model feeds it\n"
+    "                    (each ridge chosen by cross-validation over the\n"
+    "                    calibration inputs)\n"
     "                    (--no-refit, the default: as whitening fitted them)\n"
     "  --refit-chain     --refit, and a chain of two pointwise factors (SVD\n"
     "                    of a 1x1 conv, Gemm, MatMul) has both refitted on\n"
