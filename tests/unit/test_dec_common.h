@@ -141,4 +141,26 @@ static inline double tmax_diff(const double *a, const double *b, size_t n)
     return m;
 }
 
+/* Row o of the ridge regression's map (co x n, into out): the solve of
+ * (c + lam I) out_o = cy_o + lam a0_o, lam = rel x trace(c) / n, for the
+ * n x n covariance c and the co x n cross-covariance cy; n <= 64. */
+static inline void tridge_rows(const double *c, const double *cy,
+                               const double *a0, int co, int n, double rel,
+                               double *out)
+{
+    double tr = 0, m[64 * 64];
+    for (int i = 0; i < n; i++)
+        tr += c[i * n + i];
+    double lam = rel * tr / n;
+    for (int o = 0; o < co; o++) {
+        double *v = out + o * n;
+        memcpy(m, c, (size_t)(n * n) * sizeof *m);
+        for (int i = 0; i < n; i++) {
+            m[i * n + i] += lam;
+            v[i] = cy[o * n + i] + lam * a0[o * n + i];
+        }
+        tgauss_solve(m, v, n);
+    }
+}
+
 #endif

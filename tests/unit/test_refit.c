@@ -53,23 +53,11 @@ static void reference(const double *z, const double *y, const double *a0,
             for (int o = 0; o < CO; o++)
                 cyz[o * R + i] += (y[o * P + p] - my[o]) * (z[i * P + p] - mz[i]) / P;
         }
-    double tr = 0;
-    for (int i = 0; i < R; i++)
-        tr += czz[i * R + i];
-    double lam = rel * tr / R;
+    tridge_rows(czz, cyz, a0, CO, R, rel, a);
     for (int o = 0; o < CO; o++) {
-        double m[R * R], v[R];
-        memcpy(m, czz, sizeof m);
-        for (int i = 0; i < R; i++) {
-            m[i * R + i] += lam;
-            v[i] = cyz[o * R + i] + lam * a0[o * R + i];
-        }
-        tgauss_solve(m, v, R);
         b[o] = my[o];
-        for (int i = 0; i < R; i++) {
-            a[o * R + i] = v[i];
-            b[o] -= v[i] * mz[i];
-        }
+        for (int i = 0; i < R; i++)
+            b[o] -= a[o * R + i] * mz[i];
     }
 }
 

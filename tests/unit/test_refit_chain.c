@@ -126,20 +126,7 @@ static void ridge(const data *d, const double *g0, double rel, double *m)
                 cyx[o * N + i] += (d->y[o * P + p] - my[o]) *
                                   (d->x[i * P + p] - mx[i]) / P;
         }
-    double tr = 0;
-    for (int i = 0; i < N; i++)
-        tr += cxx[i * N + i];
-    double lam = rel * tr / N;
-    for (int o = 0; o < CO; o++) {
-        double a[N * N], v[N];
-        memcpy(a, cxx, sizeof a);
-        for (int i = 0; i < N; i++) {
-            a[i * N + i] += lam;
-            v[i] = cyx[o * N + i] + lam * g0[o * N + i];
-        }
-        tgauss_solve(a, v, N);
-        memcpy(m + o * N, v, sizeof v);
-    }
+    tridge_rows(cxx, cyx, g0, CO, N, rel, m);
 }
 
 static void test_exact(void)
