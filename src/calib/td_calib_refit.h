@@ -31,8 +31,9 @@ typedef struct td_refit_target {
     double lambda;      /* the ridge cross-validation chose */
     const char *why;    /* not refitted: why (static text) */
     /* The whole chain (td_refit_target_whole): set when the node before the
-     * last factor is a pointwise factor reading the chain's input x at
-     * the output's positions; NULL x: the last factor alone. */
+     * last factor is a pointwise factor reading the chain's input x (of at
+     * most 2048 channels) at the output's positions; NULL x: the last
+     * factor alone. */
     const char *x;
     int64_t cin;
     td_refit_kind kind1;

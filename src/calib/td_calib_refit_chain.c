@@ -7,6 +7,11 @@
 #include "calib/td_calib_refit.h"
 #include "graph/td_tensor.h"
 
+/* The largest input a chain is refitted whole for: the sums of the 4
+ * folds and their total then take at most 5 x 2048^2 doubles (168 MB)
+ * beside the cout x cin cross terms. */
+#define WHOLE_MAX_IN 2048
+
 /* 1 when the Conv n is 1x1 of group 1 with unit strides, no padding and
  * no bias: its output has its input's positions. */
 static int pointwise_conv(const Onnx__NodeProto *n, const Onnx__TensorProto *w)
@@ -101,8 +106,10 @@ td_status td_refit_target_whole(td_graph *g, td_refit_target *t,
     } else {
         return TD_OK;
     }
-    /* a chain that keeps every direction gains nothing from choosing them */
-    if (t->r >= cin || t->r >= t->cout)
+    /* a chain that keeps every direction gains nothing from choosing them;
+     * past WHOLE_MAX_IN input channels the sums (cin x cin per fold and in
+     * total) outgrow what a refit should hold (a VGG head's 25088: 25 GB) */
+    if (t->r >= cin || t->r >= t->cout || cin > WHOLE_MAX_IN)
         return TD_OK;
     double *v = NULL;
     int64_t nv = 0;

@@ -236,6 +236,38 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PYEOF
 
+# A chain reading more than 2048 channels is refitted by its last factor
+# alone under --refit-chain: the whole chain's sums would grow as cin^2
+# per fold (a VGG head's 25088 inputs: 25 GB).
+"$PY" - "$T" <<'PYEOF' || { echo "FAIL: making the wide model"; exit 1; }
+import os, sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+out = sys.argv[1]
+rng = np.random.default_rng(4)
+w = (rng.standard_normal((2100, 48)) / 45).astype(np.float32)
+# (a Relu first: a chain reading a graph input is refitted by its last
+# factor alone too)
+g = helper.make_graph([helper.make_node("Relu", ["x"], ["rx"]),
+                       helper.make_node("Gemm", ["rx", "w", "b"], ["y"], name="wide")], "wide",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 2100])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 48])],
+                      [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.zeros(48, np.float32), "b")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, os.path.join(out, "wide.onnx"))
+os.makedirs(os.path.join(out, "wide_cal"))
+for i in range(8):
+    np.save(os.path.join(out, "wide_cal", "x%d.npy" % i), rng.standard_normal((8, 2100)).astype(np.float32))
+PYEOF
+"$BIN" compress "$T/wide.onnx" -o "$T/wide-c.onnx" --calib "$T/wide_cal" --method svd --rank 8 --no-protect \
+  --max-error off --allow-slower --runs 0 --quiet --refit-chain --report "$T/wide.json" 2> "$T/wide.err" ||
+  fail "compress --refit-chain of the 2100-input Gemm: exit $? ($(tail -2 "$T/wide.err"))"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["measured"]["refit"]
+print("wide Gemm:", r); sys.exit(0 if r["chains"] == 1 and r["whole_chains"] == 0 else 1)' "$T/wide.json" ||
+  fail "the 2100-input chain was not refitted by its last factor alone"
+
 # A squeeze-excitation block as exporters write it: its biases are
 # Constant nodes ahead of every other node. Its 1x1 conv after pooling
 # sees one position per input, fewer than its channels, so its chain keeps
