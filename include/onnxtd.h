@@ -393,8 +393,8 @@ typedef struct onnxtd_compress_options {
      * folds of the calibration inputs. ONNXTD_REFIT_LAST (1) or 0 (the
      * default: it costs 2-4x the compression time, and its gain is
      * uneven: held-out deviation against whitening's alone -23 % on
-     * PP-OCRv4 rec, -1 % on PP-OCR det and RetinaFace, +3 % on PP-OCR
-     * cls; bench/README.md).
+     * PP-OCRv4 rec, -1 % on PP-OCR det and RetinaFace, +1 % on ISNet,
+     * +3 % on PP-OCR cls; bench/README.md).
      * ONNXTD_REFIT_CHAIN (2): where a chain is two pointwise factors (SVD
      * of a 1x1 Conv, a Gemm, a MatMul), both refitted together (reduced-
      * rank regression on the chain's input, decompose/td_refit.h), which
