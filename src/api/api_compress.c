@@ -544,9 +544,11 @@ static td_status compress(run *r, td_model *m,
         r->measured.have_refit = r->have_refit;
         r->measured.refit = r->refit;
         if (s == TD_OK && r->use_bound) {
-            /* the sensitivity's runs are its own */
+            /* the sensitivity's runs are its own; the steps' refits ran
+             * their own sessions */
             r->bound.model_runs = td_calib_model_runs(r->cal) -
-                (r->sens ? td_sens_info_of(r->sens)->model_runs : 0);
+                (r->sens ? td_sens_info_of(r->sens)->model_runs : 0) +
+                r->bound.refit_runs;
             if (r->reuse)
                 td_reuse_counts(r->reuse, &r->bound.layers_factored,
                                 &r->bound.layers_reused);

@@ -152,7 +152,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     if (!rc && o->refit)   /* the fork as the model written would be */
         rc = td_calib_refit(c, m, g, &r, o->refit_waves, o->refit_chain,
                             &rr, err);
-    br->model_runs += rr.model_runs;
+    br->refit_runs += rr.model_runs;
     if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
         goto done;
     st->planned = 1;
@@ -272,13 +272,14 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
     size_t runs0 = td_calib_model_runs(c);
     br->n_steps = 0;
     br->model_runs = 0;
+    br->refit_runs = 0;
     br->met = 0;
     br->best_step = -1;
     if (br->asked > 0) {
         if ((s = try_step(c, m, o, br, 1, err)))
             return s;
         if (br->steps[0].within) {
-            br->model_runs = td_calib_model_runs(c) - runs0;
+            br->model_runs = td_calib_model_runs(c) - runs0 + br->refit_runs;
             br->cpu_seconds = cpu_now() - c0;
             br->met = 1;
             br->chosen = br->asked;
@@ -302,7 +303,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
     }
     br->seconds = now() - t0;
     br->cpu_seconds = cpu_now() - c0;
-    br->model_runs = td_calib_model_runs(c) - runs0;
+    br->model_runs = td_calib_model_runs(c) - runs0 + br->refit_runs;
     if (best) {
         br->chosen = best->target;
         br->chosen_flops = best->also_flops;

@@ -227,7 +227,11 @@ typedef struct td_bound_report {
     td_bound_step steps[TD_BOUND_MAX_STEPS];
     size_t n_steps;
     size_t model_runs;     /* runs of a whole model in the runtime, the
-                              final measurement's untimed ones included */
+                              final measurement's untimed ones and the
+                              steps' refits included */
+    size_t refit_runs;     /* of them, the steps' refits' (their own
+                              sessions, which the calibration's count of
+                              runs does not see) */
     double seconds;        /* the search, final compression excluded */
     double cpu_seconds;    /* the process's CPU time over the same */
     int best_step;         /* td_reuse step of the best within; -1: none */
