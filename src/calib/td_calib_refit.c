@@ -8,6 +8,7 @@
 
 #include "calib/td_calib.h"
 #include "calib/td_calib_refit.h"
+#include "util/td_sort.h"
 
 static double now(void)
 {
@@ -254,12 +255,6 @@ static td_status original_session(const td_calib_view *v, td_model *m,
     return s;
 }
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The median ridge of the refitted targets (those without a why). */
 static double median_lambda(const td_refit_target *t, size_t n)
 {
@@ -268,10 +263,8 @@ static double median_lambda(const td_refit_target *t, size_t n)
     for (size_t q = 0; v && q < n; q++)
         if (!t[q].why)
             v[k++] = t[q].lambda;
-    if (k) {
-        qsort(v, k, sizeof *v, by_value);
-        m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-    }
+    if (k)
+        m = td_median(v, k);
     free(v);
     return m;
 }

@@ -6,24 +6,13 @@
 #include <time.h>
 
 #include "eval/td_eval_internal.h"
+#include "util/td_sort.h"
 
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static td_status session_of(td_rt *rt, td_model *m, td_graph *g,
@@ -94,10 +83,10 @@ static td_status time_pairs(td_rt_session *a, td_rt_session *b,
     if (!s) {
         out->timed = 1;
         out->pairs = pairs;
-        out->speedup = median(q, pairs);  /* sorts q */
+        out->speedup = td_median(q, pairs);  /* sorts q */
         out->speedup_q3 = q[(3 * (pairs - 1) + 3) / 4];
-        out->ms_before = median(ta, pairs);
-        out->ms_after = median(tb, pairs);
+        out->ms_before = td_median(ta, pairs);
+        out->ms_after = td_median(tb, pairs);
     }
 done:
     free(ta);

@@ -3,18 +3,13 @@
 #include <time.h>
 
 #include "runtime/td_rt.h"
+#include "util/td_sort.h"
 
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* The q-quantile of sorted v (linear between neighbours). */
@@ -28,11 +23,10 @@ static double quantile(const double *v, size_t n, double q)
 
 static void summarize(double *ms, size_t n, td_rt_timing *t)
 {
-    qsort(ms, n, sizeof *ms, cmp_double);
+    t->median_ms = td_median(ms, n);   /* sorts ms */
     t->runs = n;
     t->min_ms = ms[0];
     t->max_ms = ms[n - 1];
-    t->median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
 }
 
 /* One timed run; the outputs are copied out as for any caller, so both
@@ -80,7 +74,7 @@ td_status td_rt_time(td_rt_session *a, td_rt_session *b,
     if (!st && b) {  /* the ratios first: summarize sorts the times */
         for (size_t r = 0; r < runs; r++)
             ratio[r] = ms_a[r] > 0 ? ms_b[r] / ms_a[r] : 1;
-        qsort(ratio, runs, sizeof *ratio, cmp_double);
+        td_sort_doubles(ratio, runs);
         tb->ratio_q1 = quantile(ratio, runs, 0.25);
         tb->ratio_median = quantile(ratio, runs, 0.5);
         tb->ratio_q3 = quantile(ratio, runs, 0.75);
