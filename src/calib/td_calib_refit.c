@@ -133,29 +133,21 @@ static td_status solve_one(td_graph *g, td_refit_target *t, double *before,
     double *b = malloc((size_t)t->cout * sizeof *b);
     double *right = t->x ? malloc((size_t)(t->r * t->cin) * sizeof *right)
                          : NULL;
-    double *g0 = t->x ? malloc((size_t)(t->cout * t->cin) * sizeof *g0) : NULL;
     double cv_kept, cv_best;
     td_status s = TD_OK;
-    if (!a || !b || (t->x && (!right || !g0))) {
+    if (!a || !b || (t->x && !right)) {
         s = td_err_set(err, TD_ENOMEM, "out of memory");
         goto done;
     }
-    /* the chain as it is: G0 = A0 F0 */
-    for (int64_t o = 0; t->x && o < t->cout; o++)
-        for (int64_t i = 0; i < t->cin; i++) {
-            double v = 0;
-            for (int64_t q = 0; q < t->r; q++)
-                v += t->a0[o * t->r + q] * t->f0[q * t->cin + i];
-            g0[o * t->cin + i] = v;
-        }
     td_refit_acc_sum(&t->acc, t->fold, TD_REFIT_FOLDS, TD_REFIT_FOLDS);
-    if ((s = td_refit_choose(t->fold, TD_REFIT_FOLDS, t->x ? g0 : t->a0,
+    if ((s = td_refit_choose(t->fold, TD_REFIT_FOLDS, t->x ? t->g0 : t->a0,
                              t->b0, t->x ? t->r : 0, lambda, &cv_kept,
                              &cv_best, err)))
         goto done;
     if (t->x) {
-        if (!(s = td_refit_solve_chain(&t->acc, g0, t->b0, t->r, *lambda, a,
-                                       right, b, before, after, err)))
+        if (!(s = td_refit_solve_chain(&t->acc, t->g0, t->b0, t->r,
+                                       *lambda, a, right, b, before, after,
+                                       err)))
             s = td_refit_target_write_whole(g, t, a, right,
                                             t->b0 ? b : NULL, err);
     } else if (!(s = td_refit_solve(&t->acc, t->a0, t->b0, *lambda, a, b,
@@ -166,7 +158,6 @@ done:
     free(a);
     free(b);
     free(right);
-    free(g0);
     return s;
 }
 

@@ -38,7 +38,7 @@ typedef struct td_refit_target {
     int64_t cin;
     td_refit_kind kind1;
     int trans_b1;
-    double *f0;         /* r x cin: the first factor as the chain has it */
+    double *g0;         /* cout x cin: the chain's map as it is (A0 F0) */
 } td_refit_target;
 
 /* Fills t for the chain whose output is y in g; t->why is set (and TD_OK

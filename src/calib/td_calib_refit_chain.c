@@ -111,17 +111,29 @@ td_status td_refit_target_whole(td_graph *g, td_refit_target *t,
      * total) outgrow what a refit should hold (a VGG head's 25088: 25 GB) */
     if (t->r >= cin || t->r >= t->cout || cin > WHOLE_MAX_IN)
         return TD_OK;
-    double *v = NULL;
+    double *v = NULL, *f0 = NULL;
     int64_t nv = 0;
     td_status s = td_tensor_to_double(w, &v, &nv, err);
     if (s)
         return s;
-    if (!(t->f0 = malloc((size_t)(t->r * cin) * sizeof *t->f0))) {
+    f0 = malloc((size_t)(t->r * cin) * sizeof *f0);
+    t->g0 = malloc((size_t)(t->cout * cin) * sizeof *t->g0);
+    if (!f0 || !t->g0) {
         free(v);
+        free(f0);
         return td_err_set(err, TD_ENOMEM, "out of memory");
     }
-    td_refit_matrix_of(kind, (int)trans_b, 1.0, v, t->r, cin, t->f0);
+    /* the chain as it is: G0 = A0 F0 */
+    td_refit_matrix_of(kind, (int)trans_b, 1.0, v, t->r, cin, f0);
+    for (int64_t o = 0; o < t->cout; o++)
+        for (int64_t i = 0; i < cin; i++) {
+            double g = 0;
+            for (int64_t q = 0; q < t->r; q++)
+                g += t->a0[o * t->r + q] * f0[q * cin + i];
+            t->g0[o * cin + i] = g;
+        }
     free(v);
+    free(f0);
     if ((s = td_refit_target_sums(t, cin, err)))
         return s;
     t->x = n->input[0];

@@ -21,7 +21,7 @@ void td_refit_target_free(td_refit_target *t)
 {
     free(t->a0);
     free(t->b0);
-    free(t->f0);
+    free(t->g0);
     td_refit_acc_free(&t->acc);
     for (size_t f = 0; f < TD_REFIT_FOLDS; f++)
         td_refit_acc_free(&t->fold[f]);
