@@ -140,17 +140,23 @@ double td_refit_system(const td_refit_acc *a, const double *a0, int centre,
     return lambda;
 }
 
-void td_refit_finish(const td_refit_acc *a, const double *m0,
-                     const double *b0, const double *m, double *b_out,
-                     double *before, double *after)
+void td_refit_bias(const td_refit_acc *a, const double *m, double *b_out)
 {
     int64_t co = a->cout, r = a->r;
-    for (int64_t o = 0; b0 && o < co; o++) {
+    for (int64_t o = 0; o < co; o++) {
         double mz = 0;
         for (int64_t i = 0; i < r; i++)
             mz += m[o * r + i] * a->sz[i];
         b_out[o] = (a->sy[o] - mz) / a->count;
     }
+}
+
+void td_refit_finish(const td_refit_acc *a, const double *m0,
+                     const double *b0, const double *m, double *b_out,
+                     double *before, double *after)
+{
+    if (b0)
+        td_refit_bias(a, m, b_out);
     double yy = a->syy / a->count;
     double e0 = td_refit_mse(a, m0, b0);
     double e1 = td_refit_mse(a, m, b0 ? b_out : NULL);

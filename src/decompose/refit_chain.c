@@ -16,11 +16,10 @@ static int all_finite(const double *v, size_t n)
     return 1;
 }
 
-td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
-                               const double *b0, int64_t r,
-                               double rel_lambda, double *left,
-                               double *right, double *b_out, double *before,
-                               double *after, td_err_t *err)
+td_status td_refit_chain_fit(const td_refit_acc *a, const double *g0,
+                             int centre, int64_t r, double rel_lambda,
+                             double *left, double *right, double *prod,
+                             td_err_t *err)
 {
     if (!(a->count > 0))
         return td_err_set(err, TD_EINPUT, "refit: no position was gathered");
@@ -31,15 +30,14 @@ td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
     if (r < 1 || r > co || r > n)
         return td_err_set(err, TD_EINPUT, "refit: rank %lld for a %lld x %lld "
                           "map", (long long)r, (long long)co, (long long)n);
-    double *m = NULL, *rhs = NULL, *h = NULL, *prod = NULL;
+    double *m = NULL, *rhs = NULL, *h = NULL;
     td_svd_t v = {0};
     td_status s;
     if ((s = td_dec_alloc(&m, (size_t)n, (size_t)n, err)) ||
         (s = td_dec_alloc(&rhs, (size_t)n, (size_t)co, err)) ||
-        (s = td_dec_alloc(&h, (size_t)co, (size_t)n, err)) ||
-        (s = td_dec_alloc(&prod, (size_t)co, (size_t)n, err)))
+        (s = td_dec_alloc(&h, (size_t)co, (size_t)n, err)))
         goto done;
-    td_refit_system(a, g0, b0 != NULL, rel_lambda, m, rhs);
+    td_refit_system(a, g0, centre, rel_lambda, m, rhs);
     /* C = K K^T: a covariance plus lambda I is positive definite */
     lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, m,
                                      (lapack_int)n);
@@ -74,12 +72,27 @@ td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
                        "NaN or Inf");
         goto done;
     }
-    td_refit_finish(a, g0, b0, prod, b_out, before, after);
 done:
     td_svd_free(&v);
     free(m);
     free(rhs);
     free(h);
+    return s;
+}
+
+td_status td_refit_solve_chain(const td_refit_acc *a, const double *g0,
+                               const double *b0, int64_t r,
+                               double rel_lambda, double *left,
+                               double *right, double *b_out, double *before,
+                               double *after, td_err_t *err)
+{
+    double *prod = NULL;
+    td_status s = td_dec_alloc(&prod, (size_t)a->cout, (size_t)a->r, err);
+    if (!s)
+        s = td_refit_chain_fit(a, g0, b0 != NULL, r, rel_lambda, left, right,
+                               prod, err);
+    if (!s)
+        td_refit_finish(a, g0, b0, prod, b_out, before, after);
     free(prod);
     return s;
 }

@@ -1,6 +1,5 @@
 /* The refit's ridge strength by cross-validation over folds of the
  * calibration inputs; see td_refit.h. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +43,8 @@ void td_refit_acc_sum(td_refit_acc *dst, const td_refit_acc *folds, size_t k,
     }
 }
 
-/* One candidate's fit on `rest`: m (cout x n, the map it applies) and b. */
+/* One candidate's fit on `rest`: m (cout x n, the map it applies) and,
+ * with b0, its bias b. */
 static td_status fit(const td_refit_acc *rest, const double *a0,
                      const double *b0, int64_t rank, double lambda, double *m,
                      double *b, double *work_l, double *work_r, td_err_t *err)
@@ -53,12 +53,10 @@ static td_status fit(const td_refit_acc *rest, const double *a0,
     if (!rank)
         return td_refit_solve(rest, a0, b0, lambda, m, b, &before, &after,
                               err);
-    td_status s = td_refit_solve_chain(rest, a0, b0, rank, lambda, work_l,
-                                       work_r, b, &before, &after, err);
-    if (!s)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    (int)rest->cout, (int)rest->r, (int)rank, 1.0, work_l,
-                    (int)rank, work_r, (int)rest->r, 0.0, m, (int)rest->r);
+    td_status s = td_refit_chain_fit(rest, a0, b0 != NULL, rank, lambda,
+                                     work_l, work_r, m, err);
+    if (!s && b0)
+        td_refit_bias(rest, m, b);
     return s;
 }
 

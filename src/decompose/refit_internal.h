@@ -21,6 +21,18 @@ int td_refit_sums_finite(const td_refit_acc *a);
 double td_refit_system(const td_refit_acc *a, const double *a0, int centre,
                        double rel_lambda, double *m, double *rhs);
 
+/* b_out (cout) <- E[y] - m E[z]: the bias that goes with the map m. */
+void td_refit_bias(const td_refit_acc *a, const double *m, double *b_out);
+
+/* The whole chain's factors as td_refit_solve_chain finds them (centre:
+ * the fit has a bias), and prod (cout x cin) <- left right, without the
+ * bias and the errors: the cross-validation's candidates need only the
+ * map. */
+td_status td_refit_chain_fit(const td_refit_acc *a, const double *g0,
+                             int centre, int64_t r, double rel_lambda,
+                             double *left, double *right, double *prod,
+                             td_err_t *err);
+
 /* With the fitted map m (cout x r): b_out <- E[y] - m E[z] when b0 (the
  * fit has a bias); *before / *after <- the relative squared error of
  * (m0, b0) and of (m, b_out). */
