@@ -275,6 +275,12 @@ typedef enum onnxtd_sensitivity {
 #define ONNXTD_REFIT_LAST 1
 #define ONNXTD_REFIT_CHAIN 2
 
+/* options.act_lambda: each layer's chosen by cross-validation over four
+ * folds of the calibration inputs (consecutive inputs together; needs
+ * options.calib): the value whose factors, fitted to the statistics of
+ * three folds, leave the least output error on the fourth. */
+#define ONNXTD_ACT_LAMBDA_CV (-1.0)
+
 /* Set by onnxtd_compress_options_init, which also sets size: a caller
  * built against an older, smaller struct passes its own size and the
  * fields past it take their defaults. */
@@ -309,8 +315,8 @@ typedef struct onnxtd_compress_options {
      * to minimise their output error on the calibration data, and the
      * global allocation weighs them so. */
     const char *act_stats;
-    double act_lambda;      /* relative regularisation in (0, 1e6];
-                               default 0.1 */
+    double act_lambda;      /* relative regularisation in (0, 1e6], or
+                               ONNXTD_ACT_LAMBDA_CV; default 0.1 */
     /* Calibration inputs (the sources onnxtd_eval takes: test-data folders,
      * .npy/.pb files or folders, manifests), or NULL. The statistics are
      * then gathered here, by running the model in ONNX Runtime on one input

@@ -144,7 +144,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              ratio: Optional[float] = None, tol: Optional[float] = None,
              rank: Optional[int] = None, method: str = "auto",
              act_stats: Optional[PathLike] = None,
-             act_lambda: Optional[float] = None,
+             act_lambda: Union[float, str, None] = None,
              calib: Union[PathLike, Sequence[Union[PathLike, Sample]],
                           None] = None,
              holdout: Optional[int] = None,
@@ -184,6 +184,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     ``method``: auto, tucker2, cp, svd, tr or rsdtr. ``act_stats``: an
     activation-statistics file (see the README's calibration section) to
     minimise each layer's output error instead of its weight error.
+    ``act_lambda``: how far the statistics are trusted (default 0.1; larger
+    keeps more of each layer's own weight error in view), or ``"cv"`` (with
+    ``calib``): each layer's chosen by cross-validation over four folds of
+    the calibration inputs.
     ``calib``: calibration inputs, as ``eval``'s ``inputs`` (paths, numpy
     arrays for one-input models, or dicts {input name: array}): the
     statistics are gathered in ONNX Runtime, ``holdout`` of them (default a
@@ -274,7 +278,12 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.min_rank = int(min_rank)
     o.allow_slower = int(allow_slower)
     o.act_stats = os.fsencode(act_stats) if act_stats is not None else None
-    if act_lambda:
+    if act_lambda == "cv":
+        o.act_lambda = -1.0   # ONNXTD_ACT_LAMBDA_CV
+    elif isinstance(act_lambda, str):
+        raise ValueError("onnxtd: act_lambda is a number or 'cv', not %r"
+                         % (act_lambda,))
+    elif act_lambda:
         o.act_lambda = float(act_lambda)
     o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)
     o.ort_lib = os.fsencode(ort_lib) if ort_lib is not None else None

@@ -189,9 +189,14 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
                           "at most 1e6 (< 0: off)");
     if (o->measure_runs < 0)
         return td_err_set(err, TD_EUSAGE, "options.measure_runs must be >= 0");
-    if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA))
+    if (o->act_lambda == ONNXTD_ACT_LAMBDA_CV && !o->n_calib)
+        return td_err_set(err, TD_EUSAGE, "options.act_lambda "
+                          "ONNXTD_ACT_LAMBDA_CV needs options.calib (the "
+                          "folds are of the calibration inputs)");
+    if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA) &&
+        o->act_lambda != ONNXTD_ACT_LAMBDA_CV)
         return td_err_set(err, TD_EUSAGE, "options.act_lambda must be in "
-                          "(0, %g]", MAX_ACT_LAMBDA);
+                          "(0, %g] or ONNXTD_ACT_LAMBDA_CV", MAX_ACT_LAMBDA);
     return TD_OK;
 }
 
@@ -291,7 +296,8 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->rank_multiple = in->rank_multiple;
     o->min_rank = in->min_rank;
     o->allow_slower = in->allow_slower;
-    o->stats_lambda = in->act_lambda;
+    o->stats_lambda = in->act_lambda == ONNXTD_ACT_LAMBDA_CV
+                          ? TD_STATS_LAMBDA_CV : in->act_lambda;
     /* Without data, the budgets that leave each layer's error to onnxtd
      * (a ratio, a global target, EVBMF) are guarded; a rank or a
      * tolerance the caller gave is taken as given. */
@@ -400,6 +406,7 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
         .iou_threshold = api_iou_threshold(in),
+        .folds = in->act_lambda == ONNXTD_ACT_LAMBDA_CV ? TD_CALIB_FOLDS : 0,
     };
     if ((s = api_state_loop(in->state, in->n_state, "options.state",
                             &r->loop_names, &co.loop, err)) ||

@@ -75,8 +75,11 @@ char *td_api_options_text(const onnxtd_compress_options *o)
         td_buf_printf(&b, " allow_slower");
     /* statistics from a file or gathered here make the same model */
     if (o->act_stats || o->n_calib) {
-        td_buf_printf(&b, " activation_statistics act_lambda=%g",
-                      o->act_lambda > 0 ? o->act_lambda : 0.1);
+        if (o->act_lambda == ONNXTD_ACT_LAMBDA_CV)
+            td_buf_printf(&b, " activation_statistics act_lambda=cv");
+        else
+            td_buf_printf(&b, " activation_statistics act_lambda=%g",
+                          o->act_lambda > 0 ? o->act_lambda : 0.1);
         /* only when not the default: other outputs keep their bytes */
         if (o->softmax_metric < 0)
             td_buf_printf(&b, " softmax_metric=off");

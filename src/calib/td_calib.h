@@ -45,9 +45,11 @@ td_status td_calib_input_names(td_model *m, const char ***names, size_t *n,
  * with use[i] == 1 (smp opened with m's n_in input names) and returns the
  * statistics of every input of a layer the compression pass can factor;
  * label names them in messages. At most one sample's arrays and the C x C
- * sums are held at a time. */
+ * sums are held at a time. With folds > 0 (and two inputs or more), also
+ * per fold of consecutive inputs (td_stats_add_folds): folds x the sums'
+ * memory more. */
 td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
-                         size_t n_in, const unsigned char *use,
+                         size_t n_in, const unsigned char *use, size_t folds,
                          const td_rt_options *ro, const char *label,
                          td_stats **out, td_err_t *err);
 
@@ -106,6 +108,8 @@ typedef struct td_calib_opts {
     td_calib_loop loop;
     double iou_threshold;        /* probability maps' mask IoU binarised at
                                     this; 0: not measured */
+    size_t folds;                /* statistics per fold as well (the
+                                    whitening's cross-validation); 0: not */
 } td_calib_opts;
 
 typedef struct td_calib td_calib;
@@ -174,6 +178,11 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
 /* The default number of waves: each costs two whole-model runs per
  * calibration input; past a handful the later layers gain little. */
 #define TD_REFIT_WAVES 8
+
+/* Folds of the calibration inputs for the whitening's cross-validated
+ * rel_lambda (td_calib_opts.folds; decompose/td_whiten.h), as many as the
+ * refit's (TD_REFIT_FOLDS). */
+#define TD_CALIB_FOLDS 4
 
 /* The output-error bound (td_calib_bound.c): with br's max_error,
  * min_agreement, kind, asked and asked_flops set, compresses forks of m

@@ -136,7 +136,8 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
      * pattern planning them all into one block (td_rt.h) */
     td_rt_options stats_rt = o->rt;
     stats_rt.low_memory = 1;
-    if ((s = td_calib_stats(c->rt, m, c->smp, c->n_in, c->calib, &stats_rt,
+    if ((s = td_calib_stats(c->rt, m, c->smp, c->n_in, c->calib, o->folds,
+                            &stats_rt,
                             "the calibration inputs", &c->stats, err)))
         goto fail;
     c->stats_seconds = now() - t0;

@@ -47,6 +47,9 @@ struct acc {
     int64_t c;                /* channels, from the first run */
     double *g, *s;            /* c x c and c */
     int64_t count;
+    /* per fold (with folds): the same sums, k x c x c, k x c, k */
+    double *gf, *sf;
+    int64_t *cf;
 };
 
 /* Pairs every gram/X output with its rows/X (required) and sum/X. */
@@ -89,7 +92,8 @@ static td_status find_outputs(const td_rt_session *ses, struct acc **out,
 /* Adds one run's statistics of X. */
 static td_status add_run(struct acc *e, const td_array *gram,
                          const td_array *sum, const td_array *rows,
-                         const char *sample, td_err_t *err)
+                         size_t folds, size_t fold, const char *sample,
+                         td_err_t *err)
 {
     if (rows->dtype != TD_DT_INT64 || td_array_numel(rows) != 2)
         return td_err_set(err, TD_EINPUT, "%s: '" ROWS "%s' is not an int64 "
@@ -112,6 +116,14 @@ static td_status add_run(struct acc *e, const td_array *gram,
         e->s = sum ? calloc((size_t)c, sizeof *e->s) : NULL;
         if (!e->g || (sum && !e->s))
             return td_err_set(err, TD_ENOMEM, "out of memory");
+        size_t kcc;
+        if (folds && (td_mul_size(cc, folds, &kcc) ||
+                      !(e->gf = calloc(kcc, sizeof *e->gf)) ||
+                      (sum && !(e->sf = calloc(folds * (size_t)c,
+                                               sizeof *e->sf))) ||
+                      !(e->cf = calloc(folds, sizeof *e->cf))))
+            return td_err_set(err, TD_ENOMEM, "out of memory (the "
+                              "statistics of %zu folds of '%s')", folds, e->x);
     } else if (e->c != c) {
         return td_err_set(err, TD_EINPUT, "%s: '%s' has %lld channels, the "
                           "samples before %lld", sample, e->x, (long long)c,
@@ -126,6 +138,17 @@ static td_status add_run(struct acc *e, const td_array *gram,
         const float *s = sum->data;
         for (int64_t q = 0; q < c; q++)
             e->s[q] += (double)s[q];
+    }
+    if (e->gf) {
+        double *gf = e->gf + fold * (size_t)(c * c);
+        for (size_t q = 0; q < (size_t)(c * c); q++)
+            gf[q] += (double)g[q];
+        if (e->sf && sum) {
+            const float *s = sum->data;
+            for (int64_t q = 0; q < c; q++)
+                e->sf[fold * (size_t)c + (size_t)q] += (double)s[q];
+        }
+        e->cf[fold] += rc[0];
     }
     if (__builtin_add_overflow(e->count, rc[0], &e->count))
         return td_err_set(err, TD_EINPUT, "'%s': position count overflows",
@@ -169,8 +192,8 @@ static td_status add_taps(struct acc *e, const td_array *t, const char *sample,
 }
 
 /* The sums as statistics: divided by the positions, checked, handed over. */
-static td_status finish(struct acc *a, size_t n, const char *label,
-                        td_stats **out, td_err_t *err)
+static td_status finish(struct acc *a, size_t n, size_t folds,
+                        const char *label, td_stats **out, td_err_t *err)
 {
     td_stats *st = NULL;
     td_status s = td_stats_new(label, &st, err);
@@ -198,6 +221,19 @@ static td_status finish(struct acc *a, size_t n, const char *label,
          * rounding, so the two routes agree to the last bit or nearly */
         s = td_stats_add(st, e->x, e->c, e->g, e->s, e->count, err);
         e->g = e->s = NULL;
+        if (!s && e->gf) {
+            size_t cc = (size_t)(e->c * e->c);
+            for (size_t f = 0; f < folds; f++) {
+                double d = e->cf[f] > 0 ? (double)e->cf[f] : 1;
+                for (size_t q = 0; q < cc; q++)
+                    e->gf[f * cc + q] /= d;
+                for (int64_t q = 0; e->sf && q < e->c; q++)
+                    e->sf[f * (size_t)e->c + (size_t)q] /= d;
+            }
+            s = td_stats_add_folds(st, e->x, folds, e->gf, e->sf, e->cf, err);
+            e->gf = e->sf = NULL;
+            e->cf = NULL;
+        }
         if (!s && e->t) {  /* kept only while every run gave finite taps */
             /* each run's value is a mean already: their mean */
             for (size_t q = 0; q < e->tn; q++)
@@ -237,7 +273,7 @@ static td_status stats_model(td_model *m, uint8_t **buf, size_t *len,
 }
 
 td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
-                         size_t n_in, const unsigned char *use,
+                         size_t n_in, const unsigned char *use, size_t folds,
                          const td_rt_options *ro, const char *label,
                          td_stats **out, td_err_t *err)
 {
@@ -279,9 +315,18 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
             acc[i].taps = n_names++;
         }
     }
+    size_t n_use = 0;
+    for (size_t i = 0; i < td_samples_count(smp); i++)
+        n_use += use[i] != 0;
+    if (n_use < 2)
+        folds = 0;  /* nothing to hold out */
     for (size_t i = 0; i < td_samples_count(smp); i++) {
         if (!use[i])
             continue;
+        /* consecutive inputs together: those made alike (one source, one
+         * kind of page) stay in one fold, so a fold held out asks how far
+         * what the others show carries to another kind */
+        size_t fold = folds ? runs * folds / n_use : 0;
         const char *sample = td_samples_label(smp, i);
         if ((s = td_samples_read(smp, i, &in, err)) ||
             (s = td_rt_run(ses, in, n_in, names, n_names, &res, err)))
@@ -289,7 +334,7 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
         for (size_t k = 0; k < n_acc && !s; k++)
             s = add_run(&acc[k], &res[acc[k].gram],
                         acc[k].has_sum ? &res[acc[k].sum] : NULL,
-                        &res[acc[k].rows], sample, err) ||
+                        &res[acc[k].rows], folds, fold, sample, err) ||
                 add_taps(&acc[k], acc[k].has_taps ? &res[acc[k].taps] : NULL,
                          sample, err);
         td_array_free_n(in, n_in);
@@ -304,7 +349,7 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
                        "was held out");
         goto done;
     }
-    s = finish(acc, n_acc, label, out, err);
+    s = finish(acc, n_acc, folds, label, out, err);
 done:
     td_array_free_n(in, n_in);
     td_array_free_n(res, n_names);
@@ -312,6 +357,9 @@ done:
         free(acc[i].g);
         free(acc[i].s);
         free(acc[i].t);
+        free(acc[i].gf);
+        free(acc[i].sf);
+        free(acc[i].cf);
     }
     free(acc);
     free(names);

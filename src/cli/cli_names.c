@@ -43,6 +43,8 @@ static const name_map names[] = {
     {"options.refit_waves", "--refit-waves"},
     {"options.refit", "--refit"},
     {"options.softmax_metric", "--softmax-metric"},
+    {"options.act_lambda ONNXTD_ACT_LAMBDA_CV", "--act-lambda cv"},
+    {"ONNXTD_ACT_LAMBDA_CV", "cv"},
     {"options.act_lambda", "--act-lambda"},
     {"options.act_stats", "--act-stats"},
     {"options.threads", "--threads"},

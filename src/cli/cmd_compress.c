@@ -251,10 +251,13 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         a->co.refit_waves = (int)ll;
         a->refit_given = 1;
     } else if (cli_is(arg, "--act-lambda")) {
-        if (!(v = cli_value(argc, argv, i, "--act-lambda")) ||
-            cli_parse_double(v, &a->co.act_lambda) || !(a->co.act_lambda > 0) ||
-            a->co.act_lambda > 1e6) {
-            cli_error("--act-lambda needs a positive number");
+        if (!(v = cli_value(argc, argv, i, "--act-lambda")))
+            return OPT_USAGE;
+        if (!strcmp(v, "cv")) {
+            a->co.act_lambda = ONNXTD_ACT_LAMBDA_CV;
+        } else if (cli_parse_double(v, &a->co.act_lambda) ||
+                   !(a->co.act_lambda > 0) || a->co.act_lambda > 1e6) {
+            cli_error("--act-lambda needs a positive number or 'cv'");
             return OPT_USAGE;
         }
     } else {

@@ -100,6 +100,49 @@ td_status td_whiten_new_cov(const double *m, const double *mu, int64_t n,
                             td_err_t *err);
 void td_whiten_free(td_whiten_t *w);
 
+/* Cross-validation of rel_lambda. How far a few calibration inputs
+ * describe what the model will see differs by model and by layer (rec's
+ * rendered lines are alike, ISNet's photos are not), and one value for
+ * all served some models and cost others (bench/README.md, "How much
+ * calibration trusts itself"). The calibration inputs can say it
+ * themselves: with their statistics kept per fold (consecutive inputs),
+ * each candidate rel_lambda factors the layer's input side on every fold
+ * but one, and the output error that leaves on the fold held out is
+ * summed over the folds. The input side is the Cin mode: the weight A
+ * (Cin on the columns, outputs and taps on the rows) keeps its best rank-r
+ * approximation in the metric S, at r a quarter and a half of what A's
+ * rank allows; every method whitens that mode (the taps' weighting is
+ * left out here). */
+
+typedef struct td_whiten_fold {
+    const double *m;   /* n x n: E[x x^T] over the fold's positions */
+    const double *mu;  /* n: E[x] (needed when centred) */
+    double weight;     /* its positions; 0: an empty fold */
+} td_whiten_fold;
+
+/* The candidates (borrowed, ascending); returns how many. */
+size_t td_whiten_cv_grid(const double **values);
+
+/* rel[g * nr + q]: the held-out output error of w (cout x cin x k) factored
+ * at Cin rank ranks[q] (rising, within 1..cin) in the metric of candidate
+ * g, summed over the folds held out one at a time and divided by the
+ * output energy there. centred: the metric is the covariance and the mean
+ * shift goes to the bias (td_whiten_new_cov), so the held-out error is
+ * about the training folds' mean. */
+td_status td_whiten_cv_errors(const double *w, int64_t cout, int64_t cin,
+                              int64_t k, const td_whiten_fold *f, size_t nf,
+                              int centred, const int64_t *ranks, size_t nr,
+                              double *rel, td_err_t *err);
+
+/* The candidate with the lowest held-out error at both ranks together
+ * (*chosen = 1); TD_WHITEN_REL_LAMBDA (*chosen = 0) when fewer than two
+ * folds have positions, or when a training set (all folds but one) has no
+ * more positions than cin. */
+td_status td_whiten_choose(const double *w, int64_t cout, int64_t cin,
+                           int64_t k, const td_whiten_fold *f, size_t nf,
+                           int centred, double *rel_lambda, int *chosen,
+                           td_err_t *err);
+
 /* T_s per spatial axis from acf (nsp rows of lags values, row-major):
  * acf[s][t] = E[sum_c x_c(p) x_c(p + t e_s)], the input's autocorrelation
  * along axis s at lag t (averaged over the positions where both exist). An

@@ -19,6 +19,10 @@ struct entry {
     double *taps;   /* taps_nsp x taps_lags, or NULL */
     int taps_nsp;
     int64_t taps_lags;
+    size_t n_folds;        /* 0: none (a loaded file never has them) */
+    double *fold_m;        /* n_folds x n x n */
+    double *fold_mu;       /* n_folds x n, or NULL */
+    int64_t *fold_count;   /* n_folds */
 };
 
 struct td_stats {
@@ -37,6 +41,9 @@ void td_stats_free(td_stats *s)
         free(s->e[i].m);
         free(s->e[i].mu);
         free(s->e[i].taps);
+        free(s->e[i].fold_m);
+        free(s->e[i].fold_mu);
+        free(s->e[i].fold_count);
     }
     free(s->e);
     free(s->path);
@@ -392,6 +399,54 @@ td_status td_stats_add_taps(td_stats *s, const char *name, double *acf,
         td_err_prefix(err, "%s: tensor '" TD_STATS_TAPS_PREFIX "%s': ",
                       s->path, name);
     return st;
+}
+
+td_status td_stats_add_folds(td_stats *s, const char *name, size_t k,
+                             double *m, double *mu, int64_t *count,
+                             td_err_t *err)
+{
+    int64_t i = td_strmap_get(s->at, name);
+    if (i < 0 || s->e[i].n_folds || k < 1 || (!mu) != (!s->e[i].mu)) {
+        free(m);
+        free(mu);
+        free(count);
+        return td_err_set(err, TD_EINPUT, "%s: folds of tensor '%s' without "
+                          "its moment, twice, none, or with means where it "
+                          "has none", s->path, name);
+    }
+    struct entry *e = &s->e[i];
+    e->n_folds = k;
+    e->fold_m = m;
+    e->fold_mu = mu;
+    e->fold_count = count;
+    size_t nn = (size_t)(e->n * e->n);
+    for (size_t f = 0; f < k; f++) {
+        for (size_t q = 0; q < nn; q++)
+            if (!isfinite(m[f * nn + q]))
+                return td_err_set(err, TD_EINPUT, "%s: tensor '%s': fold %zu's "
+                                  "moment entry %zu is not finite", s->path,
+                                  name, f, q);
+        for (int64_t q = 0; mu && q < e->n; q++)
+            if (!isfinite(mu[f * (size_t)e->n + (size_t)q]))
+                return td_err_set(err, TD_EINPUT, "%s: tensor '%s': fold %zu's "
+                                  "mean of channel %lld is not finite",
+                                  s->path, name, f, (long long)q);
+        if (count[f] < 0)
+            return td_err_set(err, TD_EINPUT, "%s: tensor '%s': fold %zu has "
+                              "a negative count", s->path, name, f);
+    }
+    return TD_OK;
+}
+
+size_t td_stats_folds(const td_stats *s, const char *name, const double **m,
+                      const double **mu, const int64_t **count)
+{
+    int64_t i = td_strmap_get(s->at, name);
+    const struct entry *e = i >= 0 ? &s->e[i] : NULL;
+    *m = e ? e->fold_m : NULL;
+    *mu = e ? e->fold_mu : NULL;
+    *count = e ? e->fold_count : NULL;
+    return e ? e->n_folds : 0;
 }
 
 td_status td_stats_entry(const td_stats *s, size_t i, const char **name,

@@ -74,6 +74,19 @@ td_status td_stats_add(td_stats *s, const char *name, int64_t n,
  * as a loaded one is (finite, lag 0 not negative). */
 td_status td_stats_add_taps(td_stats *s, const char *name, double *acf,
                             int nsp, int64_t lags, td_err_t *err);
+/* Adds tensor name's statistics per fold of the calibration inputs
+ * (consecutive inputs; decompose/td_whiten.h, "Cross-validation"), after
+ * its moment: m k x n x n and mu k x n (NULL exactly when the moment has
+ * no means) the means over each fold's positions, count k positions (0: an
+ * empty fold); malloc'd, owned by s from the call on, even when it fails.
+ * Only statistics gathered in the process have them: the file format
+ * keeps the whole moments alone. */
+td_status td_stats_add_folds(td_stats *s, const char *name, size_t k,
+                             double *m, double *mu, int64_t *count,
+                             td_err_t *err);
+/* Tensor name's folds (borrowed): how many, 0 when none. */
+size_t td_stats_folds(const td_stats *s, const char *name, const double **m,
+                      const double **mu, const int64_t **count);
 /* Entry i (< td_stats_count) in the order added or read; borrowed. */
 td_status td_stats_entry(const td_stats *s, size_t i, const char **name,
                          int64_t *n, const double **m, const double **mu,

@@ -387,6 +387,7 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
 {
     r->have_stats = 1;
     double lam = o->stats_lambda > 0 ? o->stats_lambda : TD_WHITEN_REL_LAMBDA;
+    int cv = o->stats_lambda == TD_STATS_LAMBDA_CV;
     for (size_t q = 0; q < n; q++) {
         td_job *j = &jobs[q];
         const char *x = j->layer.node->input[0];
@@ -411,7 +412,12 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
          * to rank 3 and missed its bound (tests/scripts/max_error.sh). */
         if (mu && count > j->layer.cin && takes_mean_shift(g, j, o))
             j->mean = mu;
-        j->rel_lambda = lam;
+        j->rel_lambda = j->price_lambda = lam;
+        /* grouped layers keep the default: their metric is per group */
+        if (cv && j->moment && j->layer.group == 1)
+            j->cv_k = td_stats_folds(o->stats, x, &j->cv_m, &j->cv_mu,
+                                     &j->cv_count);
+        j->cv = j->cv_k > 0;
         const double *acf;
         int nsp;
         int64_t lags;

@@ -40,6 +40,15 @@ typedef struct td_job {
     const double *taps;       /* tap autocorrelation (Conv layers) or NULL */
     int64_t taps_lags;
     double rel_lambda;
+    /* With the statistics' folds (rel_lambda chosen by cross-validation,
+     * td_whiten_choose, when the whitening is first built): k of them,
+     * borrowed; cv_k 0: rel_lambda as given */
+    size_t cv_k;          /* cleared once chosen */
+    int cv;               /* rel_lambda is (to be) chosen so */
+    double price_lambda;  /* with cv_k: the spectra's (the allocation's
+                             price, the same for every layer) */
+    const double *cv_m, *cv_mu;
+    const int64_t *cv_count;
     const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
     const double *metric;     /* K of a softmax it feeds (td_factor_request);
                                  borrowed, NULL: none */

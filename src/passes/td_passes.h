@@ -29,6 +29,8 @@ typedef enum td_global_kind { TD_GLOBAL_NONE, TD_GLOBAL_PARAMS, TD_GLOBAL_FLOPS 
  * as it is (every layer's relative error propagates to the output alike),
  * or scaled by the layer's squared weight norm over the mean (absolute
  * Frobenius error: layers with large weights matter more). */
+#define TD_STATS_LAMBDA_CV (-1.0)
+
 typedef enum td_sensitivity { TD_SENS_RELATIVE = 0, TD_SENS_ABSOLUTE } td_sensitivity;
 
 typedef struct td_compress_opts {
@@ -68,7 +70,10 @@ typedef struct td_compress_opts {
      * moment there are factored, and weighed by the global allocation,
      * by their output error (td_whiten.h); the others stay data-free. */
     const td_stats *stats;
-    double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default */
+    double stats_lambda;    /* rel_lambda of td_whiten.h; 0: the default;
+                               TD_STATS_LAMBDA_CV: each layer's chosen by
+                               cross-validation where the statistics have
+                               folds (td_whiten.h), the default elsewhere */
     /* With stats holding a softmax's metric (fisher/Z, td_stats.h): the
      * Gemm / MatMul feeding it is factored, and weighed, by the softmax's
      * metric with this share of the plain output error
@@ -135,6 +140,8 @@ typedef struct td_layer_report {
     double est_error;  /* the allocation's estimate, -1 when none */
     double est_seconds_before, est_seconds_after;  /* cost model, -1: none */
     int weighted;      /* factored against activation statistics */
+    double act_lambda; /* its rel_lambda when chosen by cross-validation;
+                          0: not chosen so */
     int softmax_metric;  /* and in the metric of the softmax it feeds */
     int kept_for_speed;  /* every chain predicted slower than the layer */
     int over_error_cap;  /* kept: its error would pass max_layer_error */

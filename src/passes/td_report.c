@@ -89,6 +89,10 @@ static void layer_json(td_buf *b, const td_compress_report *r,
             td_json_key(b, "softmax_metric");
             td_json_bool(b, 1);
         }
+        if (l->act_lambda > 0) {  /* chosen by cross-validation */
+            td_json_key(b, "act_lambda");
+            td_json_num(b, l->act_lambda);
+        }
     }
     if (l->est_error >= 0) {
         td_json_key(b, "est_error");
@@ -151,6 +155,52 @@ static void layer_totals_json(td_buf *b, const td_compress_report *r)
     td_json_key(b, "model_flops_after"); opt_int(b, ma);
 }
 
+/* The values cross-validation chose, as (value, layers) pairs ascending;
+ * returns how many distinct values (at most cap). */
+static size_t cv_counts(const td_compress_report *r, double *val,
+                        size_t *cnt, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_layers; i++) {
+        double v = r->layers[i].act_lambda;
+        if (!(v > 0))
+            continue;
+        size_t q = 0;
+        while (q < n && val[q] < v)
+            q++;
+        if (q < n && val[q] == v) {
+            cnt[q]++;
+        } else if (n < cap) {
+            memmove(val + q + 1, val + q, (n - q) * sizeof *val);
+            memmove(cnt + q + 1, cnt + q, (n - q) * sizeof *cnt);
+            val[q] = v;
+            cnt[q] = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+#define CV_CAP 16
+
+/* "act_lambda_cv": {"0.1": layers, ...}, only when some were chosen so */
+static void cv_json(td_buf *b, const td_compress_report *r)
+{
+    double val[CV_CAP];
+    size_t cnt[CV_CAP], n = cv_counts(r, val, cnt, CV_CAP);
+    if (!n)
+        return;
+    td_json_key(b, "act_lambda_cv");
+    td_json_open(b, '{');
+    for (size_t q = 0; q < n; q++) {
+        char key[32];
+        snprintf(key, sizeof key, "%g", val[q]);
+        td_json_key(b, key);
+        td_json_int(b, (int64_t)cnt[q]);
+    }
+    td_json_close(b, '}');
+}
+
 static void totals_json(td_buf *b, const td_compress_report *r)
 {
     td_json_key(b, "totals");
@@ -166,6 +216,7 @@ static void totals_json(td_buf *b, const td_compress_report *r)
             td_json_key(b, "layers_softmax_metric");
             td_json_int(b, (int64_t)r->n_softmax_metric);
         }
+        cv_json(b, r);
     }
     td_json_key(b, "seconds"); td_json_num(b, r->seconds);
     td_report_latency_totals_json(b, r);
@@ -356,6 +407,14 @@ char *td_compress_report_table(const td_compress_report *r)
         td_buf_printf(&b, "activation statistics: %zu layers factored by output "
                       "error (rel_err is output-weighted there), %zu had none "
                       "and stayed data-free\n", r->n_weighted, r->n_unweighted);
+    double val[CV_CAP];
+    size_t cnt[CV_CAP], ncv = cv_counts(r, val, cnt, CV_CAP);
+    if (ncv) {
+        td_buf_printf(&b, "--act-lambda by cross-validation, layers per value:");
+        for (size_t q = 0; q < ncv; q++)
+            td_buf_printf(&b, "%s %g x%zu", q ? "," : "", val[q], cnt[q]);
+        td_buf_printf(&b, "\n");
+    }
     if (r->n_softmax_metric)
         td_buf_printf(&b, "softmax metric: %zu of them feed a softmax and kept "
                       "the directions that move its probabilities "

@@ -28,6 +28,8 @@ typedef struct kept_layer {
     int64_t n0, n1, vbmf0, vbmf1;
     double *tail0, *tail1;
     double norm2;
+    double lambda;  /* rel_lambda by cross-validation (< 0: -the default,
+                       not chosen); 0: none kept */
     kept_factors *fac;
     size_t n_fac, cap_fac;
 } kept_layer;
@@ -102,6 +104,26 @@ static double *copy_doubles(const double *x, int64_t n)
     if (y)
         memcpy(y, x, ((size_t)n + 1) * sizeof *y);
     return y;
+}
+
+int td_reuse_lambda_get(td_reuse *r, const char *layer, double *lambda)
+{
+    pthread_mutex_lock(&r->lock);
+    kept_layer *k = find(r, layer, 0);
+    int hit = k && k->lambda != 0;
+    if (hit)
+        *lambda = k->lambda;
+    pthread_mutex_unlock(&r->lock);
+    return hit;
+}
+
+void td_reuse_lambda_put(td_reuse *r, const char *layer, double lambda)
+{
+    pthread_mutex_lock(&r->lock);
+    kept_layer *k = find(r, layer, 1);
+    if (k)
+        k->lambda = lambda;
+    pthread_mutex_unlock(&r->lock);
 }
 
 int td_reuse_spectra_get(td_reuse *r, td_job *j)

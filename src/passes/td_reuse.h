@@ -22,6 +22,12 @@ typedef struct td_reuse td_reuse;
 td_reuse *td_reuse_new(void);
 void td_reuse_free(td_reuse *r);
 
+/* The whitening's rel_lambda chosen for the layer by cross-validation
+ * (which depends only on its weight and the statistics; negative: minus
+ * the default, where it could not choose); 1 when kept. */
+int td_reuse_lambda_get(td_reuse *r, const char *layer, double *lambda);
+void td_reuse_lambda_put(td_reuse *r, const char *layer, double lambda);
+
 /* Copies the spectra kept for j's layer into j; 1 when there were some. */
 int td_reuse_spectra_get(td_reuse *r, td_job *j);
 /* Keeps a copy of j's spectra (nothing when out of memory). */

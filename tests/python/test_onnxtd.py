@@ -272,6 +272,28 @@ def main(tmp: str) -> None:
         raise AssertionError("refit='both' was accepted")
     except ValueError as e:
         assert "'chain'" in str(e), e
+    # act_lambda="cv": each weighted layer's value chosen from the grid
+    # (the report's per-layer act_lambda, and its counts), the provenance
+    # says so; without calib the library refuses, another word is refused
+    mdl, rep = onnxtd.compress(original, calib=cal, threads=1, act_lambda="cv",
+                               target_params=0.7, max_error="off",
+                               allow_slower=True, measure_runs=-1,
+                               with_report=True)
+    tag = [p.value for p in mdl.metadata_props if p.key == "onnxtd.options"]
+    assert tag and "act_lambda=cv" in tag[0], tag
+    lams = [l["act_lambda"] for l in rep["layers"] if "act_lambda" in l]
+    assert lams and set(lams) <= {0.01, 0.03, 0.1, 0.3, 1, 3, 10}, lams
+    assert sum(rep["totals"]["act_lambda_cv"].values()) == len(lams), rep["totals"]
+    try:
+        onnxtd.compress(original, act_lambda="cv", target_params=0.7)
+        raise AssertionError("act_lambda='cv' without calib was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "calib" in str(e), e
+    try:
+        onnxtd.compress(original, calib=cal, act_lambda="auto")
+        raise AssertionError("act_lambda='auto' was accepted")
+    except ValueError as e:
+        assert "'cv'" in str(e), e
     try:
         onnxtd.compress(original, max_layer_error=-1)
         raise AssertionError("max_layer_error=-1 was accepted")

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# --act-lambda cv end to end: a 1x1 conv calibrated on 8 inputs (4 folds of
+# 2 consecutive ones). Inputs drawn alike (one steep channel spectrum)
+# choose the smallest value, 0.01: what three folds show holds on the
+# fourth. Inputs whose folds each excite their own two channels choose the
+# largest, 10: the others say nothing about a fold's channels, so the
+# layer's own weight error must count. The report gives the value per
+# layer and the counts, the text says them, the provenance says cv, and
+# the model is measured against the original. Without --calib, or with a
+# word other than cv, it is a usage error.
+#
+#   bash tests/scripts/act_lambda_cv.sh BINARY SRCDIR
+#
+# Exit 0 pass, 1 fail.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
+
+"$PY" - "$T" <<'EOF' || { echo "FAIL: making the model and inputs"; exit 1; }
+import os, sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+t = sys.argv[1]
+rng = np.random.default_rng(7)
+w = rng.standard_normal((8, 8, 1, 1)).astype(np.float32)
+b = rng.standard_normal(8).astype(np.float32)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="pw")], "g",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
+    [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(t, "pw.onnx"))
+mix = rng.standard_normal((8, 8)) * 2.0 ** -np.arange(8)
+for kind in ("alike", "unlike"):
+    os.makedirs(os.path.join(t, kind))
+    for i in range(8):
+        z = rng.standard_normal((8, 256))
+        if kind == "alike":
+            x = mix @ z + 0.5
+        else:  # fold i // 2 excites channels 2f, 2f + 1
+            f = i // 2
+            s = np.full(8, 0.05)
+            s[2 * f:2 * f + 2] = 10.0
+            x = s[:, None] * z
+        np.save(os.path.join(t, kind, "in%02d.npy" % i),
+                x.reshape(1, 8, 16, 16).astype(np.float32))
+EOF
+
+for kind in alike unlike; do
+  want=0.01
+  [ $kind = unlike ] && want=10
+  "$BIN" compress "$T/pw.onnx" -o "$T/$kind.onnx" --calib "$T/$kind" \
+    --holdout 0 --method svd --rank 3 --no-protect --max-error off \
+    --allow-slower --act-lambda cv --runs 0 --report "$T/$kind.json" \
+    > "$T/$kind.txt" 2>&1 || { fail "$kind: compress: $(cat "$T/$kind.txt")"; continue; }
+  got=$(json "$T/$kind.json" "[l['act_lambda'] for l in r['layers'] if 'act_lambda' in l]")
+  [ "$got" = "[$want]" ] || fail "$kind: chose $got, wanted [$want]"
+  counts=$(json "$T/$kind.json" "r['totals']['act_lambda_cv']")
+  [ "$counts" = "{'$want': 1}" ] || fail "$kind: counts $counts"
+  grep -qF -- "--act-lambda by cross-validation, layers per value: $want x1" "$T/$kind.txt" ||
+    fail "$kind: the text does not say the choice: $(cat "$T/$kind.txt")"
+  n=$(json "$T/$kind.json" "len(r['measured']['outputs'])")
+  [ "$n" = 1 ] || fail "$kind: not measured against the original ($n outputs)"
+  "$PY" -c "import onnx,sys; m=onnx.load(sys.argv[1]); v=[p.value for p in m.metadata_props if p.key=='onnxtd.options']; sys.exit(0 if v and 'act_lambda=cv' in v[0] else 1)" "$T/$kind.onnx" ||
+    fail "$kind: the provenance does not say act_lambda=cv"
+done
+
+# the fixed default against cv on the unlike inputs: the choice changes the
+# factors (a check that cv reaches the whitening, not only the report)
+"$BIN" compress "$T/pw.onnx" -o "$T/fixed.onnx" --calib "$T/unlike" \
+  --holdout 0 --method svd --rank 3 --no-protect --max-error off \
+  --allow-slower --runs 0 --quiet || fail "compress at the default lambda"
+cmp -s "$T/fixed.onnx" "$T/unlike.onnx" && fail "cv wrote the same model as the default 0.1"
+
+td_misuse "$T/pw.onnx" "--act-lambda cv needs --calib" --act-lambda cv --rank 3
+td_misuse "$T/pw.onnx" "--act-lambda needs a positive number or 'cv'" --act-lambda auto
+td_done act_lambda_cv
