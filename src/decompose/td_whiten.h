@@ -106,13 +106,14 @@ void td_whiten_free(td_whiten_t *w);
  * all served some models and cost others (bench/README.md, "How much
  * calibration trusts itself"). The calibration inputs can say it
  * themselves: with their statistics kept per fold (consecutive inputs),
- * each candidate rel_lambda factors the layer's input side on every fold
- * but one, and the output error that leaves on the fold held out is
- * summed over the folds. The input side is the Cin mode: the weight A
- * (Cin on the columns, outputs and taps on the rows) keeps its best rank-r
- * approximation in the metric S, at r a quarter and a half of what A's
- * rank allows; every method whitens that mode (the taps' weighting is
- * left out here). */
+ * each candidate rel_lambda factors the layer on every fold but one, and
+ * the output error that leaves on the fold held out is summed over the
+ * folds. The factoring is modelled by the two projections every method's
+ * metric shapes: the input side keeps the best rank-r approximation of A
+ * (Cin on the columns, outputs and taps on the rows) in the metric S; the
+ * output side (Tucker-2's, with r_out) the leading r_out output
+ * directions of sum_t W_t S^2 W_t^T; their errors add (as a Tucker
+ * truncation's nearly do). The taps' weighting is left out. */
 
 typedef struct td_whiten_fold {
     const double *m;   /* n x n: E[x x^T] over the fold's positions */
@@ -124,24 +125,27 @@ typedef struct td_whiten_fold {
 size_t td_whiten_cv_grid(const double **values);
 
 /* rel[g * nr + q]: the held-out output error of w (cout x cin x k) factored
- * at Cin rank ranks[q] (rising, within 1..cin) in the metric of candidate
- * g, summed over the folds held out one at a time and divided by the
- * output energy there. centred: the metric is the covariance and the mean
- * shift goes to the bias (td_whiten_new_cov), so the held-out error is
- * about the training folds' mean. */
+ * at Cin rank ranks[q] (rising, within 1..cin) and, with 0 < r_out < cout,
+ * at output rank r_out, in the metric of candidate g, summed over the
+ * folds held out one at a time and divided by the output energy there.
+ * centred: the metric is the covariance and the mean shift goes to the
+ * bias (td_whiten_new_cov), so the held-out error is about the training
+ * folds' mean. */
 td_status td_whiten_cv_errors(const double *w, int64_t cout, int64_t cin,
                               int64_t k, const td_whiten_fold *f, size_t nf,
                               int centred, const int64_t *ranks, size_t nr,
-                              double *rel, td_err_t *err);
+                              int64_t r_out, double *rel, td_err_t *err);
 
-/* The candidate with the lowest held-out error at both ranks together
- * (*chosen = 1); TD_WHITEN_REL_LAMBDA (*chosen = 0) when fewer than two
- * folds have positions, or when a training set (all folds but one) has no
- * more positions than cin. */
+/* The candidate with the lowest held-out error (*chosen = 1) at the ranks
+ * the layer will be factored at: r_in on the input side (<= 0: a quarter
+ * and a half of what the weight's rank allows, together) and r_out on the
+ * output side (<= 0 or >= cout: none). TD_WHITEN_REL_LAMBDA (*chosen = 0)
+ * when fewer than two folds have positions, or when a training set (all
+ * folds but one) has no more positions than cin. */
 td_status td_whiten_choose(const double *w, int64_t cout, int64_t cin,
                            int64_t k, const td_whiten_fold *f, size_t nf,
-                           int centred, double *rel_lambda, int *chosen,
-                           td_err_t *err);
+                           int centred, int64_t r_out, int64_t r_in,
+                           double *rel_lambda, int *chosen, td_err_t *err);
 
 /* T_s per spatial axis from acf (nsp rows of lags values, row-major):
  * acf[s][t] = E[sum_c x_c(p) x_c(p + t e_s)], the input's autocorrelation

@@ -40,6 +40,13 @@ typedef struct cv_work {
     double *t;      /* n x r scratch */
     double *cross;  /* r */
     double *mu;     /* the training mean */
+    /* the output mode (with r_out): A^T (n x cout k, column o k + t is
+     * w[o, :, t]), and per fold, in V's basis with rows (c, t): X = the
+     * weight, Y = H X, both (n k) x cout; P = X^T diag(e) X, R = X^T X,
+     * B = X^T Y (cout x cout); q the metric's (destroyed), its leading
+     * eigenvectors uo (cout x r_out) and B uo */
+    int64_t cout, kt, r_out;
+    double *at, *x, *y, *pm, *rm, *bm, *q, *uo, *bu;
 } cv_work;
 
 static void work_free(cv_work *w)
@@ -57,12 +64,37 @@ static void work_free(cv_work *w)
     free(w->t);
     free(w->cross);
     free(w->mu);
+    free(w->at);
+    free(w->x);
+    free(w->y);
+    free(w->pm);
+    free(w->rm);
+    free(w->bm);
+    free(w->q);
+    free(w->uo);
+    free(w->bu);
 }
 
-static td_status work_alloc(cv_work *w, int64_t n, int64_t r, td_err_t *err)
+static td_status work_alloc(cv_work *w, int64_t n, int64_t r, int64_t cout,
+                            int64_t kt, int64_t r_out, td_err_t *err)
 {
-    size_t nn = (size_t)n;
+    size_t nn = (size_t)n, co = (size_t)cout, nk = (size_t)(n * kt);
     td_status s;
+    w->cout = cout;
+    w->kt = kt;
+    w->r_out = r_out;
+    if ((s = td_dec_alloc(&w->at, nn, co * (size_t)kt, err)))
+        return s;
+    if (r_out > 0 &&
+        ((s = td_dec_alloc(&w->x, nk, co, err)) ||
+         (s = td_dec_alloc(&w->y, nk, co, err)) ||
+         (s = td_dec_alloc(&w->pm, co, co, err)) ||
+         (s = td_dec_alloc(&w->rm, co, co, err)) ||
+         (s = td_dec_alloc(&w->bm, co, co, err)) ||
+         (s = td_dec_alloc(&w->q, co, co, err)) ||
+         (s = td_dec_alloc(&w->uo, co, (size_t)r_out, err)) ||
+         (s = td_dec_alloc(&w->bu, co, (size_t)r_out, err))))
+        return s;
     if ((s = td_dec_alloc(&w->g, nn, nn, err)) ||
         (s = td_dec_alloc(&w->c, nn, nn, err)) ||
         (s = td_dec_alloc(&w->e, nn, 1, err)) ||
@@ -81,29 +113,22 @@ static td_status work_alloc(cv_work *w, int64_t n, int64_t r, td_err_t *err)
     return TD_OK;
 }
 
-/* G = A^T A for w (cout x cin x k): sum over outputs and taps of the
- * outer products of the Cin vectors. */
-static td_status weight_gram(const double *wt, int64_t cout, int64_t cin,
-                             int64_t k, double *g, td_err_t *err)
+/* A^T (w->at) and G = A^T A for w (cout x cin x k): the sum over outputs
+ * and taps of the outer products of the Cin vectors. */
+static td_status weight_gram(cv_work *w, const double *wt, td_err_t *err)
 {
-    double *a = NULL;  /* cin x (cout k): column o k + t is w[o, :, t] */
-    td_status s = td_dec_alloc(&a, (size_t)cin, (size_t)(cout * k), err);
-    if (s)
-        return s;
+    int64_t cout = w->cout, cin = w->n, k = w->kt;
     for (int64_t o = 0; o < cout; o++)
         for (int64_t c = 0; c < cin; c++)
             for (int64_t t = 0; t < k; t++) {
                 double v = wt[(o * cin + c) * k + t];
-                if (!isfinite(v)) {
-                    free(a);
+                if (!isfinite(v))
                     return td_err_set(err, TD_EINPUT, "weight value %lld is "
                                       "not finite",
                                       (long long)((o * cin + c) * k + t));
-                }
-                a[c * cout * k + o * k + t] = v;
+                w->at[c * cout * k + o * k + t] = v;
             }
-    td_dec_gram_rows(a, cin, cout * k, g);
-    free(a);
+    td_dec_gram_rows(w->at, cin, cout * k, w->g);
     return TD_OK;
 }
 
@@ -163,8 +188,71 @@ static int fold_split(cv_work *w, const td_whiten_fold *f, size_t nf,
     return 1;
 }
 
+/* The output mode, once per fold (after V and V^T H V are known): X, Y,
+ * P, R, B of cv_work. The output factor keeps the leading eigenvectors of
+ * sum_t W_t (C + lambda I) W_t^T = P + lambda R; what it drops of the
+ * held-out output, sum_t W_t H W_t^T = B, is tr(B) - tr(U^T B U). */
+static void out_prep(cv_work *w)
+{
+    int64_t n = w->n, co = w->cout, kt = w->kt, ck = co * kt;
+    int ni = (int)n, cki = (int)ck, coi = (int)co, nki = (int)(n * kt);
+    /* V^T A^T and H' V^T A^T (n x cout k), reordered to rows (c, t) */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, cki, ni, 1.0,
+                w->c, ni, w->at, cki, 0.0, w->y, cki);
+    for (int64_t c = 0; c < n; c++)
+        for (int64_t o = 0; o < co; o++)
+            for (int64_t t = 0; t < kt; t++)
+                w->x[(c * kt + t) * co + o] = w->y[c * ck + o * kt + t];
+    /* Y's rows (c, t) = sum_c' H'[c][c'] X[(c', t)]: per tap */
+    for (int64_t t = 0; t < kt; t++)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, coi, ni,
+                    1.0, w->hv, ni, w->x + t * co, (int)(kt * co), 0.0,
+                    w->y + t * co, (int)(kt * co));
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, coi, coi, nki, 1.0,
+                w->x, coi, w->y, coi, 0.0, w->bm, coi);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, coi, nki, 1.0, w->x,
+                coi, 0.0, w->rm, coi);
+    /* P: X's rows scaled by sqrt(e_c), into y (no longer needed) */
+    for (int64_t c = 0; c < n; c++) {
+        double sc = sqrt(fmax(w->e[c], 0));
+        for (int64_t t = 0; t < kt; t++)
+            for (int64_t o = 0; o < co; o++)
+                w->y[(c * kt + t) * co + o] = sc * w->x[(c * kt + t) * co + o];
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, coi, nki, 1.0, w->y,
+                coi, 0.0, w->pm, coi);
+}
+
+/* The output mode's held-out error at lambda, over tr(B). */
+static td_status out_error(cv_work *w, double lambda, double *out,
+                           td_err_t *err)
+{
+    int64_t co = w->cout, r = w->r_out;
+    int coi = (int)co, ri = (int)r;
+    for (int64_t a = 0; a < co; a++)
+        for (int64_t b = a; b < co; b++) {
+            double v = w->pm[a * co + b] + lambda * w->rm[a * co + b];
+            w->q[a * co + b] = w->q[b * co + a] = v;
+        }
+    td_status st = td_dec_sym_leading(w->q, co, r, w->uo, NULL, err);
+    if (st)
+        return st;
+    double kept = 0, all = 0;
+    /* B is stored whole (a product, not a syrk) */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, coi, ri, coi, 1.0,
+                w->bm, coi, w->uo, ri, 0.0, w->bu, ri);
+    for (int64_t a = 0; a < co; a++) {
+        all += w->bm[a * co + a];
+        for (int64_t i = 0; i < r; i++)
+            kept += w->uo[a * r + i] * w->bu[a * r + i];
+    }
+    *out = fmax(all - kept, 0);
+    return TD_OK;
+}
+
 /* Adds, for each rank in ranks, the held-out error of every grid value to
- * err_sum[g * nr + q]; base_sum gets tr(G H). */
+ * err_sum[g * nr + q] (with the output mode's at r_out added); base_sum
+ * gets tr(G H). */
 static td_status fold_errors(cv_work *w, const int64_t *ranks, size_t nr,
                              double *err_sum, double *base_sum, td_err_t *err)
 {
@@ -189,10 +277,18 @@ static td_status fold_errors(cv_work *w, const int64_t *ranks, size_t nr,
     if (!(base > 0) || !isfinite(base))
         return TD_OK;  /* the fold gives this layer no output: no say */
     *base_sum += base;
+    if (w->r_out > 0)
+        out_prep(w);
     for (size_t gi = 0; gi < NGRID; gi++) {
         double lambda = trace > 0 ? grid[gi] * trace / (double)n : 1.0;
         if (!(lambda > 0))
             lambda = 1.0;
+        double e_out = 0;
+        if (w->r_out > 0) {
+            td_status st = out_error(w, lambda, &e_out, err);
+            if (st)
+                return st;
+        }
         double *s = w->mu;  /* the training mean is no longer needed */
         for (int64_t i = 0; i < n; i++)
             s[i] = sqrt(fmax(w->e[i], 0) + lambda);
@@ -227,7 +323,7 @@ static td_status fold_errors(cv_work *w, const int64_t *ranks, size_t nr,
                 quad += w->u[a * r + i] * w->t[a * r + i];
             e += -2 * cross[i] + w->d[i] * quad;
             while (q < nr && ranks[q] == i + 1)
-                err_sum[gi * nr + q++] += fmax(e, 0);
+                err_sum[gi * nr + q++] += fmax(e, 0) + e_out;
         }
     }
     return TD_OK;
@@ -236,10 +332,13 @@ static td_status fold_errors(cv_work *w, const int64_t *ranks, size_t nr,
 td_status td_whiten_cv_errors(const double *wt, int64_t cout, int64_t cin,
                               int64_t k, const td_whiten_fold *f, size_t nf,
                               int centred, const int64_t *ranks, size_t nr,
-                              double *rel, td_err_t *err)
+                              int64_t r_out, double *rel, td_err_t *err)
 {
-    if (cin < 1 || cin > 46340 || cout < 1 || k < 1 || nr < 1)
+    if (cin < 1 || cin > 46340 || cout < 1 || cout > 46340 || k < 1 ||
+        nr < 1 || r_out < 0 || r_out > cout)
         return td_err_set(err, TD_EINPUT, "cross-validation: bad size");
+    if (r_out == cout)
+        r_out = 0;  /* the output mode whole: nothing dropped */
     for (size_t q = 0; q < nr; q++)
         if (ranks[q] < 1 || ranks[q] > cin || (q && ranks[q] <= ranks[q - 1]))
             return td_err_set(err, TD_EINPUT, "cross-validation: ranks must "
@@ -252,10 +351,11 @@ td_status td_whiten_cv_errors(const double *wt, int64_t cout, int64_t cin,
     double base = 0;
     size_t ne = NGRID * nr;
     double *sum = calloc(ne, sizeof *sum);
-    td_status s = sum ? work_alloc(&w, cin, ranks[nr - 1], err)
+    td_status s = sum ? work_alloc(&w, cin, ranks[nr - 1], cout, k, r_out,
+                                   err)
                       : td_err_set(err, TD_ENOMEM, "out of memory");
     if (!s)
-        s = weight_gram(wt, cout, cin, k, w.g, err);
+        s = weight_gram(&w, wt, err);
     for (size_t j = 0; !s && j < nf; j++)
         if (fold_split(&w, f, nf, j, centred))
             s = fold_errors(&w, ranks, nr, sum, &base, err);
@@ -274,8 +374,8 @@ size_t td_whiten_cv_grid(const double **values)
 
 td_status td_whiten_choose(const double *wt, int64_t cout, int64_t cin,
                            int64_t k, const td_whiten_fold *f, size_t nf,
-                           int centred, double *rel_lambda, int *chosen,
-                           td_err_t *err)
+                           int centred, int64_t r_out, int64_t r_in,
+                           double *rel_lambda, int *chosen, td_err_t *err)
 {
     *rel_lambda = TD_WHITEN_REL_LAMBDA;
     *chosen = 0;
@@ -294,16 +394,22 @@ td_status td_whiten_choose(const double *wt, int64_t cout, int64_t cin,
      * its few inputs span. */
     if (used < 2 || !(total - largest > (double)cin))
         return TD_OK;
-    /* the ranks a budget of 0.5-0.75 of the parameters gives a layer's
-     * input side, of what the weight's rank allows */
+    /* the ranks given; without them, those a budget of 0.5-0.75 of the
+     * parameters gives a layer's input side, of what its rank allows */
     int64_t top = cin < cout * k ? cin : cout * k;
     int64_t ranks[2] = {top / 4 > 0 ? top / 4 : 1, top / 2 > 0 ? top / 2 : 1};
     size_t nr = ranks[1] > ranks[0] ? 2 : 1;
     if (nr == 1)
         ranks[0] = ranks[1];
+    if (r_in > 0) {
+        ranks[0] = r_in < cin ? r_in : cin;
+        nr = 1;
+    }
+    if (r_out < 0 || r_out >= cout)
+        r_out = 0;
     double rel[NGRID * 2];
     td_status s = td_whiten_cv_errors(wt, cout, cin, k, f, nf, centred,
-                                      ranks, nr, rel, err);
+                                      ranks, nr, r_out, rel, err);
     if (s)
         return s;
     double best = HUGE_VAL;

@@ -86,9 +86,19 @@ static td_status job_choose_lambda(td_job *j, const td_compress_opts *o,
                                 .mu = centred ? j->cv_mu + q * (size_t)l->cin
                                               : NULL,
                                 .weight = (double)j->cv_count[q]};
+    /* at the ranks the plan gave: Tucker-2's (output, input), or the
+     * SVD's on the input side; a per-layer budget has none */
+    int64_t r_out = 0, r_in = 0;
+    if (j->planned && td_method_applies(l, TD_TUCKER2)) {
+        r_out = j->r0;
+        r_in = j->r1;
+    } else if (j->planned) {
+        r_in = j->r0;
+    }
     if (!s)
         s = td_whiten_choose(w, l->cout, l->cin, td_layer_kernel_size(l), f,
-                             j->cv_k, centred, &lam, &chosen, err);
+                             j->cv_k, centred, r_out, r_in, &lam, &chosen,
+                             err);
     free(w);
     free(f);
     if (s)

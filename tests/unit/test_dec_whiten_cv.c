@@ -2,7 +2,9 @@
  * td_whiten_choose): the held-out errors against a direct computation
  * from the samples (S built by td_whiten_new[_cov] on the training folds,
  * the rank-r SVD of A S mapped back, its error on the held-out samples
- * about the training mean), centred and not, with unequal folds; folds
+ * about the training mean; with an output rank, plus what projecting each
+ * tap's output on the leading eigenvectors of sum_t W_t S^2 W_t^T drops),
+ * centred and not, with unequal folds; folds
  * drawn alike choose the smallest candidate, folds that each excite their
  * own channels the data-free end; one fold, or training sets of no more
  * positions than channels, cannot choose; bad ranks are refused. */
@@ -79,7 +81,7 @@ static void draw(folds *s, trng_t *g, const int *p, int own)
 
 /* The held-out error, computed directly, pooled over the folds. */
 static double direct(const folds *s, const double *w, double lam, int centred,
-                     int64_t r)
+                     int64_t r, int64_t r_out)
 {
     td_err_t err = {0};
     double a[ROWS * N];
@@ -116,6 +118,20 @@ static double direct(const folds *s, const double *w, double lam, int centred,
                 for (int64_t q = 0; q < r; q++)
                     br[i * N + c] += u[i * N + q] * sv[q] * vt[q * N + c];
         tmatmul(br, wh.s_inv, ah, ROWS, N, N);
+        /* the output side: the leading r_out eigenvectors of
+         * sum_t W_t S^2 W_t^T */
+        double s2[N * N], q[CO * CO] = {0}, uo[CO * CO];
+        tmatmul(wh.s, wh.s, s2, N, N, N);
+        for (int t = 0; t < KT; t++)
+            for (int o = 0; o < CO; o++)
+                for (int o2 = 0; o2 < CO; o2++)
+                    for (int c = 0; c < N; c++)
+                        for (int c2 = 0; c2 < N; c2++)
+                            q[o * CO + o2] += w[(o * N + c) * KT + t] *
+                                              s2[c * N + c2] *
+                                              w[(o2 * N + c2) * KT + t];
+        if (r_out > 0)
+            CHECK(td_dec_sym_leading(q, CO, r_out, uo, NULL, &err) == TD_OK);
         td_whiten_free(&wh);
         /* sum over held-out samples of ||dA (x - mu)||^2, and ||A (x - mu)||^2 */
         int p = s->p[j];
@@ -131,6 +147,23 @@ static double direct(const folds *s, const double *w, double lam, int centred,
                 }
                 num += e * e / p;
                 den += y * y / p;
+            }
+            /* what the output projection drops, per tap */
+            for (int t = 0; r_out > 0 && t < KT; t++) {
+                double y[CO], kept = 0, all = 0;
+                for (int o = 0; o < CO; o++) {
+                    y[o] = 0;
+                    for (int c = 0; c < N; c++)
+                        y[o] += w[(o * N + c) * KT + t] * xc[c];
+                    all += y[o] * y[o];
+                }
+                for (int64_t i = 0; i < r_out; i++) {
+                    double d = 0;
+                    for (int o = 0; o < CO; o++)
+                        d += uo[o * r_out + i] * y[o];
+                    kept += d * d;
+                }
+                num += (all - kept) / p;
             }
         }
     }
@@ -150,24 +183,25 @@ static void test_against_direct(void)
     size_t ng = td_whiten_cv_grid(&grid);
     CHECK(ng >= 5 && grid[0] < 0.1 && grid[ng - 1] >= 3);
     int64_t ranks[2] = {2, 5};
-    for (int centred = 0; centred < 2; centred++) {
-        double rel[32];
-        td_err_t err = {0};
-        CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, centred, ranks, 2,
-                                  rel, &err) == TD_OK);
-        for (size_t gi = 0; gi < ng; gi++)
-            for (int q = 0; q < 2; q++) {
-                double d = direct(&s, w, grid[gi], centred, ranks[q]);
-                double c = rel[gi * 2 + q];
-                CHECK_MSG(fabs(c - d) <= 1e-9 * fmax(d, 1e-12) + 1e-13,
-                          "centred %d lambda %g rank %lld: %.12g, directly "
-                          "%.12g", centred, grid[gi], (long long)ranks[q], c,
-                          d);
-            }
-        /* the error falls with the rank */
-        for (size_t gi = 0; gi < ng; gi++)
-            CHECK(rel[gi * 2 + 1] < rel[gi * 2]);
-    }
+    for (int centred = 0; centred < 2; centred++)
+        for (int64_t r_out = 0; r_out <= 3; r_out += 3) {
+            double rel[32];
+            td_err_t err = {0};
+            CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, centred, ranks,
+                                      2, r_out, rel, &err) == TD_OK);
+            for (size_t gi = 0; gi < ng; gi++)
+                for (int q = 0; q < 2; q++) {
+                    double d = direct(&s, w, grid[gi], centred, ranks[q], r_out);
+                    double c = rel[gi * 2 + q];
+                    CHECK_MSG(fabs(c - d) <= 1e-9 * fmax(d, 1e-12) + 1e-13,
+                              "centred %d lambda %g rank %lld, out %lld: "
+                              "%.12g, directly %.12g", centred, grid[gi],
+                              (long long)ranks[q], (long long)r_out, c, d);
+                }
+            /* the error falls with the rank */
+            for (size_t gi = 0; gi < ng; gi++)
+                CHECK(rel[gi * 2 + 1] < rel[gi * 2]);
+        }
     folds_free(&s);
 }
 
@@ -186,38 +220,40 @@ static void test_choice(void)
     /* alike: what the training folds say holds on the held-out one */
     folds s;
     draw(&s, &g, p, 0);
-    CHECK(td_whiten_choose(w, CO, N, KT, s.f, NF, 1, &lam, &chosen, &err) == TD_OK && chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, s.f, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && chosen);
     CHECK_MSG(lam == grid[0], "alike folds chose %g", lam);
     folds_free(&s);
     /* each fold its own channels: the others say nothing about them */
     draw(&s, &g, p, 1);
-    CHECK(td_whiten_choose(w, CO, N, KT, s.f, NF, 1, &lam, &chosen, &err) == TD_OK && chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, s.f, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && chosen);
     CHECK_MSG(lam == grid[ng - 1], "unlike folds chose %g", lam);
     /* one fold with positions: nothing to hold out */
     td_whiten_fold one[NF];
     memcpy(one, s.f, sizeof one);
     for (int j = 1; j < NF; j++)
         one[j].weight = 0;
-    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, &lam, &chosen, &err) == TD_OK && !chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && !chosen);
     CHECK(lam == TD_WHITEN_REL_LAMBDA);
     /* training sets of no more positions than channels (2 + 2 + 2 of 8,
      * as after global pooling): the default, not chosen */
     for (int j = 0; j < NF; j++)
         one[j].weight = 2;
-    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, &lam, &chosen, &err) == TD_OK && !chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && !chosen);
     CHECK(lam == TD_WHITEN_REL_LAMBDA);
     one[0].weight = 3;  /* 7 of 8 still */
-    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, &lam, &chosen, &err) == TD_OK && !chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && !chosen);
     for (int j = 0; j < NF; j++)
         one[j].weight = 3;  /* 9 > 8: chosen */
-    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, &lam, &chosen, &err) == TD_OK && chosen);
+    CHECK(td_whiten_choose(w, CO, N, KT, one, NF, 1, 0, 0, &lam, &chosen, &err) == TD_OK && chosen);
     /* ranks out of order or beyond Cin */
     double rel[32];
-    int64_t bad[2] = {4, 3}, big[1] = {N + 1};
-    CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, 1, bad, 2, rel, &err) ==
-          TD_EINPUT);
-    CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, 1, big, 1, rel, &err) ==
-          TD_EINPUT);
+    int64_t bad[2] = {4, 3}, big[1] = {N + 1}, ranks1[1] = {2};
+    CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, 1, bad, 2, 0, rel,
+                              &err) == TD_EINPUT);
+    CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, 1, big, 1, 0, rel,
+                              &err) == TD_EINPUT);
+    CHECK(td_whiten_cv_errors(w, CO, N, KT, s.f, NF, 1, ranks1, 1, CO + 1,
+                              rel, &err) == TD_EINPUT);
     folds_free(&s);
 }
 
