@@ -280,6 +280,13 @@ typedef enum onnxtd_sensitivity {
  * options.calib): the value whose factors, fitted to the statistics of
  * three folds, leave the least output error on the fourth. */
 #define ONNXTD_ACT_LAMBDA_CV (-1.0)
+/* options.act_lambda: the model compressed at the budget asked with 0.1,
+ * with 1 and with ONNXTD_ACT_LAMBDA_CV, each measured on the held-out
+ * inputs; the one with the least deviation (the largest rel. L2 over the
+ * outputs the bound judges) is kept (needs options.calib, and with a
+ * bound a target_params or target_flops budget). The report's
+ * measured.act_lambda_auto gives every candidate's deviation. */
+#define ONNXTD_ACT_LAMBDA_AUTO (-2.0)
 
 /* Set by onnxtd_compress_options_init, which also sets size: a caller
  * built against an older, smaller struct passes its own size and the
@@ -315,8 +322,8 @@ typedef struct onnxtd_compress_options {
      * to minimise their output error on the calibration data, and the
      * global allocation weighs them so. */
     const char *act_stats;
-    double act_lambda;      /* relative regularisation in (0, 1e6], or
-                               ONNXTD_ACT_LAMBDA_CV; default 0.1 */
+    double act_lambda;      /* relative regularisation in (0, 1e6],
+                               ONNXTD_ACT_LAMBDA_CV or _AUTO; default 0.1 */
     /* Calibration inputs (the sources onnxtd_eval takes: test-data folders,
      * .npy/.pb files or folders, manifests), or NULL. The statistics are
      * then gathered here, by running the model in ONNX Runtime on one input

@@ -187,7 +187,10 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     ``act_lambda``: how far the statistics are trusted (default 0.1; larger
     keeps more of each layer's own weight error in view), or ``"cv"`` (with
     ``calib``): each layer's chosen by cross-validation over four folds of
-    the calibration inputs.
+    the calibration inputs, or ``"auto"`` (with ``calib`` and a budget):
+    0.1, 1 and "cv" each tried at the budget and measured on the held-out
+    inputs, the one with the least deviation kept (the report's
+    ``measured.act_lambda_auto``).
     ``calib``: calibration inputs, as ``eval``'s ``inputs`` (paths, numpy
     arrays for one-input models, or dicts {input name: array}): the
     statistics are gathered in ONNX Runtime, ``holdout`` of them (default a
@@ -280,9 +283,11 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     o.act_stats = os.fsencode(act_stats) if act_stats is not None else None
     if act_lambda == "cv":
         o.act_lambda = -1.0   # ONNXTD_ACT_LAMBDA_CV
+    elif act_lambda == "auto":
+        o.act_lambda = -2.0   # ONNXTD_ACT_LAMBDA_AUTO
     elif isinstance(act_lambda, str):
-        raise ValueError("onnxtd: act_lambda is a number or 'cv', not %r"
-                         % (act_lambda,))
+        raise ValueError("onnxtd: act_lambda is a number, 'cv' or 'auto', "
+                         "not %r" % (act_lambda,))
     elif act_lambda:
         o.act_lambda = float(act_lambda)
     o.dims, o.n_dims, keep = dims_array(dict(dims) if dims else None)

@@ -193,10 +193,16 @@ static td_status check_calib(const onnxtd_compress_options *o, td_err_t *err)
         return td_err_set(err, TD_EUSAGE, "options.act_lambda "
                           "ONNXTD_ACT_LAMBDA_CV needs options.calib (the "
                           "folds are of the calibration inputs)");
+    if (o->act_lambda == ONNXTD_ACT_LAMBDA_AUTO && !o->n_calib)
+        return td_err_set(err, TD_EUSAGE, "options.act_lambda "
+                          "ONNXTD_ACT_LAMBDA_AUTO needs options.calib (it "
+                          "measures the model on held-out inputs)");
     if (!(o->act_lambda > 0 && o->act_lambda <= MAX_ACT_LAMBDA) &&
-        o->act_lambda != ONNXTD_ACT_LAMBDA_CV)
+        o->act_lambda != ONNXTD_ACT_LAMBDA_CV &&
+        o->act_lambda != ONNXTD_ACT_LAMBDA_AUTO)
         return td_err_set(err, TD_EUSAGE, "options.act_lambda must be in "
-                          "(0, %g] or ONNXTD_ACT_LAMBDA_CV", MAX_ACT_LAMBDA);
+                          "(0, %g], ONNXTD_ACT_LAMBDA_CV or "
+                          "ONNXTD_ACT_LAMBDA_AUTO", MAX_ACT_LAMBDA);
     return TD_OK;
 }
 
@@ -297,7 +303,9 @@ static void translate(const onnxtd_compress_options *in, td_model *m,
     o->min_rank = in->min_rank;
     o->allow_slower = in->allow_slower;
     o->stats_lambda = in->act_lambda == ONNXTD_ACT_LAMBDA_CV
-                          ? TD_STATS_LAMBDA_CV : in->act_lambda;
+                          ? TD_STATS_LAMBDA_CV
+                      : in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO
+                          ? 0 : in->act_lambda;
     /* Without data, the budgets that leave each layer's error to onnxtd
      * (a ratio, a global target, EVBMF) are guarded; a rank or a
      * tolerance the caller gave is taken as given. */
@@ -339,6 +347,8 @@ typedef struct run {
     td_sens *sens;     /* measured sensitivity */
     td_refit_report refit;  /* the sequential refit (have_refit) */
     int have_refit;
+    td_lambda_choice lambda_auto;  /* --act-lambda auto (have_lambda_auto) */
+    int have_lambda_auto;
     const char **loop_names;  /* options.state as input, output arrays */
 } run;
 
@@ -386,6 +396,13 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound,
                              &r->use_bound, err)))
         return s;
+    if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO && r->use_bound &&
+        !(r->bound.asked > 0))
+        return td_err_set(err, TD_EUSAGE, "options.act_lambda "
+                          "ONNXTD_ACT_LAMBDA_AUTO measures its candidates at "
+                          "the budget asked: give options.budget "
+                          "target_params or target_flops (the bound holds "
+                          "it), or a per-layer budget");
     for (size_t i = 0; i < in->n_bound_outputs; i++)
         if (!td_graph_is_output(td_model_graph(m), in->bound_outputs[i]))
             return td_err_set(err, TD_EUSAGE, "options.bound_outputs: '%s' "
@@ -406,13 +423,25 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         .rt = {.threads = in->threads},
         .runs = (size_t)in->measure_runs,
         .iou_threshold = api_iou_threshold(in),
-        .folds = in->act_lambda == ONNXTD_ACT_LAMBDA_CV ? TD_CALIB_FOLDS : 0,
+        .folds = in->act_lambda == ONNXTD_ACT_LAMBDA_CV ||
+                 in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO ? TD_CALIB_FOLDS : 0,
     };
     if ((s = api_state_loop(in->state, in->n_state, "options.state",
                             &r->loop_names, &co.loop, err)) ||
         (s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
+    if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO) {
+        /* at the budget asked, before the bound searches around it */
+        if ((s = td_calib_choose_lambda(r->cal, m, o, in->bound_outputs,
+                                        in->n_bound_outputs, &r->lambda_auto,
+                                        err))) {
+            td_err_prefix(err, "%s: ", td_model_path(m));
+            return s;
+        }
+        o->stats_lambda = r->lambda_auto.value[r->lambda_auto.chosen];
+        r->have_lambda_auto = 1;
+    }
     if (in->sensitivity == ONNXTD_SENSITIVITY_MEASURED) {
         /* on the outputs the bound judges: a price the mask alone sets
          * when only the mask is judged */
@@ -550,6 +579,8 @@ static td_status compress(run *r, td_model *m,
             r->measured.sens = td_sens_info_of(r->sens);
         r->measured.have_refit = r->have_refit;
         r->measured.refit = r->refit;
+        if (s == TD_OK && r->have_lambda_auto)
+            r->measured.lambda_auto = &r->lambda_auto;
         if (s == TD_OK && r->use_bound) {
             /* the sensitivity's runs are its own; the steps' refits ran
              * their own sessions */

@@ -77,6 +77,8 @@ char *td_api_options_text(const onnxtd_compress_options *o)
     if (o->act_stats || o->n_calib) {
         if (o->act_lambda == ONNXTD_ACT_LAMBDA_CV)
             td_buf_printf(&b, " activation_statistics act_lambda=cv");
+        else if (o->act_lambda == ONNXTD_ACT_LAMBDA_AUTO)
+            td_buf_printf(&b, " activation_statistics act_lambda=auto");
         else
             td_buf_printf(&b, " activation_statistics act_lambda=%g",
                           o->act_lambda > 0 ? o->act_lambda : 0.1);

@@ -15,6 +15,7 @@ struct onnxtd_report {
     td_speed speed;        /* r.speed points here when timed */
     td_bound_report bound; /* measured.bound points here when kept */
     td_sens_info sens;     /* measured.sens points here when used */
+    td_lambda_choice lambda_auto;  /* measured.lambda_auto points here */
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
@@ -114,6 +115,10 @@ td_status api_report_new(const td_compress_report *r, td_measured *measured,
         if (rep->measured.bound) {
             rep->bound = *rep->measured.bound;
             rep->measured.bound = &rep->bound;
+        }
+        if (rep->measured.lambda_auto) {
+            rep->lambda_auto = *rep->measured.lambda_auto;
+            rep->measured.lambda_auto = &rep->lambda_auto;
         }
         if (rep->measured.sens) {
             rep->sens = *rep->measured.sens;

@@ -179,6 +179,19 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
  * calibration input; past a handful the later layers gain little. */
 #define TD_REFIT_WAVES 8
 
+/* --act-lambda auto: the model compressed as o asks with the statistics'
+ * regularisation at the default (0.1), at 1 and, where the statistics have
+ * folds, each layer's by cross-validation (decompose/td_whiten.h); each
+ * fork measured on the held-out inputs, untimed. *out gets every
+ * candidate's deviation (the largest rel. L2 over the outputs named, n
+ * 0: all) and the lowest, which the caller then compresses with. What is
+ * judged is the model's own deviation, not a layer's: on ISNet each
+ * layer's cross-validated value lost to 1 everywhere (bench/README.md). */
+td_status td_calib_choose_lambda(td_calib *c, td_model *m,
+                                 const td_compress_opts *o,
+                                 const char *const *outputs, size_t n_outputs,
+                                 td_lambda_choice *out, td_err_t *err);
+
 /* Folds of the calibration inputs for the whitening's cross-validated
  * rel_lambda (td_calib_opts.folds; decompose/td_whiten.h), as many as the
  * refit's (TD_REFIT_FOLDS). */

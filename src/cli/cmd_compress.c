@@ -255,9 +255,11 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
             return OPT_USAGE;
         if (!strcmp(v, "cv")) {
             a->co.act_lambda = ONNXTD_ACT_LAMBDA_CV;
+        } else if (!strcmp(v, "auto")) {
+            a->co.act_lambda = ONNXTD_ACT_LAMBDA_AUTO;
         } else if (cli_parse_double(v, &a->co.act_lambda) ||
                    !(a->co.act_lambda > 0) || a->co.act_lambda > 1e6) {
-            cli_error("--act-lambda needs a positive number or 'cv'");
+            cli_error("--act-lambda needs a positive number, 'cv' or 'auto'");
             return OPT_USAGE;
         }
     } else {

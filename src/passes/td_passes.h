@@ -271,6 +271,19 @@ typedef struct td_refit_report {
     const char *first_skip;  /* why the first skipped chain was (static) */
 } td_refit_report;
 
+/* --act-lambda auto: the candidates' held-out deviation at the budget
+ * asked, and the one kept (src/calib/td_calib_lambda.c). */
+#define TD_LAMBDA_AUTO_MAX 4
+typedef struct td_lambda_choice {
+    size_t n;
+    double value[TD_LAMBDA_AUTO_MAX];      /* TD_STATS_LAMBDA_CV: cv */
+    double deviation[TD_LAMBDA_AUTO_MAX];  /* the largest rel. L2 judged */
+    size_t chosen;
+    size_t samples;       /* held-out inputs measured */
+    size_t model_runs;
+    double seconds;
+} td_lambda_choice;
+
 typedef struct td_measured {
     size_t samples;        /* inputs the deviation is over */
     size_t calib_samples;  /* inputs the statistics are over */
@@ -294,6 +307,7 @@ typedef struct td_measured {
                                       NULL: none */
     int have_refit;                /* the chains were refitted: refit */
     td_refit_report refit;
+    const td_lambda_choice *lambda_auto;  /* borrowed; NULL: not asked */
 } td_measured;
 
 void td_measured_free(td_measured *m);

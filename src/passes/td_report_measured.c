@@ -56,6 +56,58 @@ static void sens_text(td_buf *b, const td_sens_info *si)
                   si->w_max);
 }
 
+/* A candidate of --act-lambda auto as JSON: its value, or "cv". */
+static void lambda_value_json(td_buf *b, double v)
+{
+    if (v == TD_STATS_LAMBDA_CV)
+        td_json_str(b, "cv");
+    else
+        td_json_num(b, v);
+}
+
+static void lambda_auto_json(td_buf *b, const td_lambda_choice *c)
+{
+    td_json_open(b, '{');
+    td_json_key(b, "candidates");
+    td_json_open(b, '[');
+    for (size_t q = 0; q < c->n; q++) {
+        td_json_open(b, '{');
+        td_json_key(b, "act_lambda");
+        lambda_value_json(b, c->value[q]);
+        td_json_key(b, "max_rel_l2");
+        td_json_num(b, c->deviation[q]);
+        td_json_close(b, '}');
+    }
+    td_json_close(b, ']');
+    td_json_key(b, "chosen");
+    lambda_value_json(b, c->value[c->chosen]);
+    td_json_key(b, "samples"); td_json_int(b, (int64_t)c->samples);
+    td_json_key(b, "model_runs"); td_json_int(b, (int64_t)c->model_runs);
+    td_json_key(b, "seconds"); td_json_num(b, c->seconds);
+    td_json_close(b, '}');
+}
+
+static void lambda_auto_text(td_buf *b, const td_lambda_choice *c)
+{
+    if (!c)
+        return;
+    td_buf_printf(b, "--act-lambda auto: held-out rel. L2 on %zu input%s at "
+                  "the budget asked:", c->samples, c->samples == 1 ? "" : "s");
+    for (size_t q = 0; q < c->n; q++) {
+        if (c->value[q] == TD_STATS_LAMBDA_CV)
+            td_buf_printf(b, "%s cv %.4g", q ? "," : "", c->deviation[q]);
+        else
+            td_buf_printf(b, "%s %g %.4g", q ? "," : "", c->value[q],
+                          c->deviation[q]);
+    }
+    if (c->value[c->chosen] == TD_STATS_LAMBDA_CV)
+        td_buf_printf(b, "; kept cv");
+    else
+        td_buf_printf(b, "; kept %g", c->value[c->chosen]);
+    td_buf_printf(b, " (%zu whole-model runs, %.1f s)\n", c->model_runs,
+                  c->seconds);
+}
+
 void td_report_measured_json(td_buf *b, const td_measured *m)
 {
     if (!m) {
@@ -129,6 +181,10 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
     sens_json(b, m->sens);
     td_json_key(b, "refit");
     td_report_refit_json(b, m->have_refit ? &m->refit : NULL);
+    if (m->lambda_auto) {  /* the key only then: other reports keep their bytes */
+        td_json_key(b, "act_lambda_auto");
+        lambda_auto_json(b, m->lambda_auto);
+    }
     td_json_close(b, '}');
 }
 
@@ -218,6 +274,7 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
                       m->samples == 1 ? "it" : "them");
     sens_text(b, m->sens);
     td_report_refit_text(b, m->have_refit ? &m->refit : NULL);
+    lambda_auto_text(b, m->lambda_auto);
 }
 
 void td_report_measured_html(td_buf *b, const td_measured *m,

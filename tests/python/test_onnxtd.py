@@ -289,11 +289,20 @@ def main(tmp: str) -> None:
         raise AssertionError("act_lambda='cv' without calib was accepted")
     except onnxtd.Error as e:
         assert e.status == onnxtd.Status.EUSAGE and "calib" in str(e), e
+    # act_lambda="auto": the candidates measured, the least deviation kept
+    mdl, rep = onnxtd.compress(original, calib=cal, threads=1,
+                               act_lambda="auto", target_params=0.7,
+                               max_error="off", allow_slower=True,
+                               measure_runs=-1, with_report=True)
+    la = rep["measured"]["act_lambda_auto"]
+    devs = {str(c["act_lambda"]): c["max_rel_l2"] for c in la["candidates"]}
+    assert set(devs) <= {"0.1", "1", "cv"} and len(devs) >= 2, la
+    assert devs[str(la["chosen"])] == min(devs.values()), la
     try:
-        onnxtd.compress(original, calib=cal, act_lambda="auto")
-        raise AssertionError("act_lambda='auto' was accepted")
+        onnxtd.compress(original, calib=cal, act_lambda="best")
+        raise AssertionError("act_lambda='best' was accepted")
     except ValueError as e:
-        assert "'cv'" in str(e), e
+        assert "'auto'" in str(e), e
     try:
         onnxtd.compress(original, max_layer_error=-1)
         raise AssertionError("max_layer_error=-1 was accepted")

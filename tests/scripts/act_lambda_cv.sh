@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# --act-lambda cv end to end: a 1x1 conv calibrated on 8 inputs (4 folds of
+# --act-lambda cv and auto end to end: a 1x1 conv calibrated on 8 inputs (4 folds of
 # 2 consecutive ones). Inputs drawn alike (one steep channel spectrum)
 # choose the smallest value, 0.01: what three folds show holds on the
 # fourth. Inputs whose folds each excite their own two channels choose the
 # largest, 10: the others say nothing about a fold's channels, so the
 # layer's own weight error must count. The report gives the value per
 # layer and the counts, the text says them, the provenance says cv, and
-# the model is measured against the original. Without --calib, or with a
-# word other than cv, it is a usage error.
+# the model is measured against the original. --act-lambda auto tries 0.1,
+# 1 and cv at the budget and keeps the least measured deviation: the model
+# written is that candidate. Without --calib, auto under the bound without
+# a budget, or another word, is a usage error.
 #
 #   bash tests/scripts/act_lambda_cv.sh BINARY SRCDIR
 #
@@ -75,6 +77,36 @@ done
   --allow-slower --runs 0 --quiet || fail "compress at the default lambda"
 cmp -s "$T/fixed.onnx" "$T/unlike.onnx" && fail "cv wrote the same model as the default 0.1"
 
+# auto: 0.1, 1 and cv each tried at the budget on the 2 held-out inputs;
+# the one kept has the least deviation, and the model written is that
+# candidate (its measured deviation is the candidate's)
+for kind in alike unlike; do
+  "$BIN" compress "$T/pw.onnx" -o "$T/auto-$kind.onnx" --calib "$T/$kind" \
+    --holdout 2 --method svd --rank 3 --no-protect --max-error off \
+    --allow-slower --act-lambda auto --runs 0 --report "$T/auto-$kind.json" \
+    > "$T/auto-$kind.txt" 2>&1 || { fail "auto $kind: $(cat "$T/auto-$kind.txt")"; continue; }
+  "$PY" - "$T/auto-$kind.json" <<'EOF2' || fail "auto $kind: $(cat "$T/auto-$kind.txt")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+la = r["measured"]["act_lambda_auto"]
+devs = {str(c["act_lambda"]): c["max_rel_l2"] for c in la["candidates"]}
+assert sorted(devs) == ["0.1", "1", "cv"], la
+assert devs[str(la["chosen"])] == min(devs.values()), la
+got = r["measured"]["outputs"][0]["rel_l2"]
+assert abs(got - devs[str(la["chosen"])]) <= 1e-6 * max(got, 1e-12), (got, la)
+# 2 held-out inputs: the original once, each candidate once
+assert la["samples"] == 2 and la["model_runs"] == 8, la
+EOF2
+  grep -q -- "--act-lambda auto: held-out rel. L2 on 2 inputs at the budget asked: 0.1 " "$T/auto-$kind.txt" ||
+    fail "auto $kind: the text does not give the candidates"
+done
+"$PY" -c "import onnx,sys; m=onnx.load(sys.argv[1]); v=[p.value for p in m.metadata_props if p.key=='onnxtd.options']; sys.exit(0 if v and 'act_lambda=auto' in v[0] else 1)" "$T/auto-unlike.onnx" ||
+  fail "auto: the provenance does not say act_lambda=auto"
+
+td_misuse "$T/pw.onnx" "--act-lambda auto needs --calib" --act-lambda auto --rank 3
+# under the default bound without a budget there is no budget to try at
+td_misuse "$T/pw.onnx" "--act-lambda auto measures its candidates at the budget asked" \
+  --act-lambda auto --calib "$T/alike"
 td_misuse "$T/pw.onnx" "--act-lambda cv needs --calib" --act-lambda cv --rank 3
-td_misuse "$T/pw.onnx" "--act-lambda needs a positive number or 'cv'" --act-lambda auto
+td_misuse "$T/pw.onnx" "--act-lambda needs a positive number, 'cv' or 'auto'" --act-lambda best
 td_done act_lambda_cv
