@@ -435,11 +435,12 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         /* at the budget asked, before the bound searches around it */
         if ((s = td_calib_choose_lambda(r->cal, m, o, in->bound_outputs,
                                         in->n_bound_outputs, &r->lambda_auto,
-                                        err))) {
+                                        &r->reuse, err))) {
             td_err_prefix(err, "%s: ", td_model_path(m));
             return s;
         }
         o->stats_lambda = r->lambda_auto.value[r->lambda_auto.chosen];
+        o->reuse = r->reuse;  /* the chosen candidate's factors */
         r->have_lambda_auto = 1;
     }
     if (in->sensitivity == ONNXTD_SENSITIVITY_MEASURED) {
@@ -461,7 +462,7 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         return TD_OK;
     /* the budget within the bound, found on forks of the model; the
      * compression after it takes the chosen step's factors */
-    if (!(r->reuse = td_reuse_new()))
+    if (!r->reuse && !(r->reuse = td_reuse_new()))
         return td_err_set(err, TD_ENOMEM, "out of memory");
     o->reuse = r->reuse;
     if ((s = td_calib_bound_search(r->cal, m, o, &r->bound, err))) {

@@ -20,6 +20,7 @@
 #include "graph/td_model.h"
 #include "graph/td_stats.h"
 #include "passes/td_passes.h"
+#include "passes/td_reuse.h"
 #include "runtime/td_rt.h"
 
 /* Which of n samples are held out when k are: one in each of k equal
@@ -184,13 +185,17 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
  * folds, each layer's by cross-validation (decompose/td_whiten.h); each
  * fork measured on the held-out inputs, untimed. *out gets every
  * candidate's deviation (the largest rel. L2 over the outputs named, n
- * 0: all) and the lowest, which the caller then compresses with. What is
- * judged is the model's own deviation, not a layer's: on ISNet each
- * layer's cross-validated value lost to 1 everywhere (bench/README.md). */
+ * 0: all) and the lowest, which the caller then compresses with; *kept
+ * (td_reuse_free) the spectra and factors that candidate made, for the
+ * compressions after to take (o->reuse), so the one chosen is not
+ * factored twice. What is judged is the model's own deviation, not a
+ * layer's: on ISNet each layer's cross-validated value lost to 1
+ * everywhere (bench/README.md). */
 td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  const td_compress_opts *o,
                                  const char *const *outputs, size_t n_outputs,
-                                 td_lambda_choice *out, td_err_t *err);
+                                 td_lambda_choice *out, td_reuse **kept,
+                                 td_err_t *err);
 
 /* Folds of the calibration inputs for the whitening's cross-validated
  * rel_lambda (td_calib_opts.folds; decompose/td_whiten.h), as many as the

@@ -7,6 +7,7 @@
 
 #include "calib/td_calib.h"
 #include "decompose/td_whiten.h"
+#include "passes/td_reuse.h"
 
 static double now(void)
 {
@@ -49,11 +50,13 @@ static int have_folds(const td_stats *st)
 /* One candidate: a fork of m compressed with it, measured untimed. */
 static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
                          double lambda, const char *const *outputs,
-                         size_t n_outputs, double *dev, td_err_t *err)
+                         size_t n_outputs, td_reuse *keep, double *dev,
+                         td_err_t *err)
 {
     td_compress_opts so = *o;
     so.stats_lambda = lambda;
-    so.reuse = NULL;  /* factors in another metric are another layer's */
+    /* its own store: factors in another metric are another layer's */
+    so.reuse = keep;
     so.progress = NULL;
     so.progress_work = NULL;
     td_arena *a = td_arena_new();
@@ -76,7 +79,8 @@ static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
 td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  const td_compress_opts *o,
                                  const char *const *outputs, size_t n_outputs,
-                                 td_lambda_choice *out, td_err_t *err)
+                                 td_lambda_choice *out, td_reuse **kept,
+                                 td_err_t *err)
 {
     double t0 = now();
     size_t runs0 = td_calib_model_runs(c);
@@ -89,9 +93,22 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
     if (have_folds(o->stats))
         out->value[out->n++] = TD_STATS_LAMBDA_CV;
     td_status s = TD_OK;
+    *kept = NULL;
     for (size_t q = 0; q < out->n && !s; q++) {
-        s = try_one(c, m, o, out->value[q], outputs, n_outputs,
+        td_reuse *store = td_reuse_new();
+        if (!store) {
+            s = td_err_set(err, TD_ENOMEM, "out of memory");
+            break;
+        }
+        s = try_one(c, m, o, out->value[q], outputs, n_outputs, store,
                     &out->deviation[q], err);
+        /* the best so far keeps its factors for the compression after */
+        if (!s && (!*kept || out->deviation[q] < out->deviation[out->chosen])) {
+            td_reuse_free(*kept);
+            *kept = store;
+        } else {
+            td_reuse_free(store);
+        }
         if (s) {
             char v[32];
             if (out->value[q] == TD_STATS_LAMBDA_CV)
@@ -102,6 +119,10 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
         } else if (out->deviation[q] < out->deviation[out->chosen]) {
             out->chosen = q;
         }
+    }
+    if (s) {
+        td_reuse_free(*kept);
+        *kept = NULL;
     }
     out->samples = td_calib_measure_count(c);
     out->model_runs = td_calib_model_runs(c) - runs0;

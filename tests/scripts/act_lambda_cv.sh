@@ -99,6 +99,19 @@ assert la["samples"] == 2 and la["model_runs"] == 8, la
 EOF2
   grep -q -- "--act-lambda auto: held-out rel. L2 on 2 inputs at the budget asked: 0.1 " "$T/auto-$kind.txt" ||
     fail "auto $kind: the text does not give the candidates"
+  # the same bytes as the candidate kept, asked for by itself (auto's
+  # final compression takes that candidate's factors from its store)
+  kept=$(json "$T/auto-$kind.json" "r['measured']['act_lambda_auto']['chosen']")
+  "$BIN" compress "$T/pw.onnx" -o "$T/kept-$kind.onnx" --calib "$T/$kind" \
+    --holdout 2 --method svd --rank 3 --no-protect --max-error off \
+    --allow-slower --act-lambda "$kept" --runs 0 --quiet ||
+    fail "auto $kind: --act-lambda $kept alone"
+  "$PY" - "$T/auto-$kind.onnx" "$T/kept-$kind.onnx" <<'EOF2' || fail "auto $kind: not the model --act-lambda $kept writes"
+import sys, onnx
+a, b = (onnx.load(p) for p in sys.argv[1:])
+# the provenance names the option given; the graph must be the same
+assert a.graph.SerializeToString() == b.graph.SerializeToString()
+EOF2
 done
 "$PY" -c "import onnx,sys; m=onnx.load(sys.argv[1]); v=[p.value for p in m.metadata_props if p.key=='onnxtd.options']; sys.exit(0 if v and 'act_lambda=auto' in v[0] else 1)" "$T/auto-unlike.onnx" ||
   fail "auto: the provenance does not say act_lambda=auto"
