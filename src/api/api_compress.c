@@ -583,10 +583,11 @@ static td_status compress(run *r, td_model *m,
         if (s == TD_OK && r->have_lambda_auto)
             r->measured.lambda_auto = &r->lambda_auto;
         if (s == TD_OK && r->use_bound) {
-            /* the sensitivity's runs are its own; the steps' refits ran
-             * their own sessions */
+            /* the sensitivity's and --act-lambda auto's runs are their
+             * own; the steps' refits ran their own sessions */
             r->bound.model_runs = td_calib_model_runs(r->cal) -
-                (r->sens ? td_sens_info_of(r->sens)->model_runs : 0) +
+                (r->sens ? td_sens_info_of(r->sens)->model_runs : 0) -
+                (r->have_lambda_auto ? r->lambda_auto.model_runs : 0) +
                 r->bound.refit_runs;
             if (r->reuse)
                 td_reuse_counts(r->reuse, &r->bound.layers_factored,
