@@ -59,7 +59,8 @@ static void to_tail(double *acc, int64_t n, double norm2)
 }
 
 /* rel_lambda by cross-validation on the statistics' folds, where the job
- * has them: once per layer (kept between the steps of a search). */
+ * has them: once per layer and ranks (kept between the steps of a search
+ * that give the layer the same ranks). */
 static td_status job_choose_lambda(td_job *j, const td_compress_opts *o,
                                    td_err_t *err)
 {
@@ -68,8 +69,18 @@ static td_status job_choose_lambda(td_job *j, const td_compress_opts *o,
         return TD_OK;
     double lam;
     int chosen = 0;
+    /* at the ranks the plan gave: Tucker-2's (output, input), or the
+     * SVD's on the input side; a per-layer budget has none */
+    int64_t r_out = 0, r_in = 0;
+    if (j->planned && td_method_applies(l, TD_TUCKER2)) {
+        r_out = j->r0;
+        r_in = j->r1;
+    } else if (j->planned) {
+        r_in = j->r0;
+    }
     /* kept negative when not chosen (too few positions): the default */
-    if (o->reuse && td_reuse_lambda_get(o->reuse, j->rep->node, &lam)) {
+    if (o->reuse &&
+        td_reuse_lambda_get(o->reuse, j->rep->node, r_out, r_in, &lam)) {
         j->rel_lambda = fabs(lam);
         j->rep->act_lambda = lam > 0 ? lam : 0;
         j->cv_k = 0;
@@ -86,15 +97,6 @@ static td_status job_choose_lambda(td_job *j, const td_compress_opts *o,
                                 .mu = centred ? j->cv_mu + q * (size_t)l->cin
                                               : NULL,
                                 .weight = (double)j->cv_count[q]};
-    /* at the ranks the plan gave: Tucker-2's (output, input), or the
-     * SVD's on the input side; a per-layer budget has none */
-    int64_t r_out = 0, r_in = 0;
-    if (j->planned && td_method_applies(l, TD_TUCKER2)) {
-        r_out = j->r0;
-        r_in = j->r1;
-    } else if (j->planned) {
-        r_in = j->r0;
-    }
     if (!s)
         s = td_whiten_choose(w, l->cout, l->cin, td_layer_kernel_size(l), f,
                              j->cv_k, centred, r_out, r_in, &lam, &chosen,
@@ -107,7 +109,8 @@ static td_status job_choose_lambda(td_job *j, const td_compress_opts *o,
     j->rep->act_lambda = chosen ? lam : 0;
     j->cv_k = 0;  /* once per job */
     if (o->reuse)
-        td_reuse_lambda_put(o->reuse, j->rep->node, chosen ? lam : -lam);
+        td_reuse_lambda_put(o->reuse, j->rep->node, r_out, r_in,
+                            chosen ? lam : -lam);
     return TD_OK;
 }
 

@@ -30,6 +30,7 @@ typedef struct kept_layer {
     double norm2;
     double lambda;  /* rel_lambda by cross-validation (< 0: -the default,
                        not chosen); 0: none kept */
+    int64_t lambda_r0, lambda_r1;  /* the ranks it was chosen at */
     kept_factors *fac;
     size_t n_fac, cap_fac;
 } kept_layer;
@@ -106,23 +107,28 @@ static double *copy_doubles(const double *x, int64_t n)
     return y;
 }
 
-int td_reuse_lambda_get(td_reuse *r, const char *layer, double *lambda)
+int td_reuse_lambda_get(td_reuse *r, const char *layer, int64_t r0,
+                        int64_t r1, double *lambda)
 {
     pthread_mutex_lock(&r->lock);
     kept_layer *k = find(r, layer, 0);
-    int hit = k && k->lambda != 0;
+    int hit = k && k->lambda != 0 && k->lambda_r0 == r0 && k->lambda_r1 == r1;
     if (hit)
         *lambda = k->lambda;
     pthread_mutex_unlock(&r->lock);
     return hit;
 }
 
-void td_reuse_lambda_put(td_reuse *r, const char *layer, double lambda)
+void td_reuse_lambda_put(td_reuse *r, const char *layer, int64_t r0,
+                         int64_t r1, double lambda)
 {
     pthread_mutex_lock(&r->lock);
     kept_layer *k = find(r, layer, 1);
-    if (k)
+    if (k) {
         k->lambda = lambda;
+        k->lambda_r0 = r0;
+        k->lambda_r1 = r1;
+    }
     pthread_mutex_unlock(&r->lock);
 }
 

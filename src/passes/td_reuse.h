@@ -22,11 +22,14 @@ typedef struct td_reuse td_reuse;
 td_reuse *td_reuse_new(void);
 void td_reuse_free(td_reuse *r);
 
-/* The whitening's rel_lambda chosen for the layer by cross-validation
- * (which depends only on its weight and the statistics; negative: minus
- * the default, where it could not choose); 1 when kept. */
-int td_reuse_lambda_get(td_reuse *r, const char *layer, double *lambda);
-void td_reuse_lambda_put(td_reuse *r, const char *layer, double lambda);
+/* The whitening's rel_lambda chosen for the layer by cross-validation at
+ * the ranks (r0, r1) (it depends on its weight, the statistics and those;
+ * negative: minus the default, where it could not choose); 1 when kept
+ * for those ranks. One per layer: another step's ranks replace it. */
+int td_reuse_lambda_get(td_reuse *r, const char *layer, int64_t r0,
+                        int64_t r1, double *lambda);
+void td_reuse_lambda_put(td_reuse *r, const char *layer, int64_t r0,
+                         int64_t r1, double lambda);
 
 /* Copies the spectra kept for j's layer into j; 1 when there were some. */
 int td_reuse_spectra_get(td_reuse *r, td_job *j);

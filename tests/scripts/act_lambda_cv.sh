@@ -116,6 +116,24 @@ done
 "$PY" -c "import onnx,sys; m=onnx.load(sys.argv[1]); v=[p.value for p in m.metadata_props if p.key=='onnxtd.options']; sys.exit(0 if v and 'act_lambda=auto' in v[0] else 1)" "$T/auto-unlike.onnx" ||
   fail "auto: the provenance does not say act_lambda=auto"
 
+# cv under the bound's search, whose steps give the layer other ranks:
+# the model written is the one a fresh compression at the budget chosen
+# writes (the value kept between steps is kept per ranks)
+"$BIN" compress "$T/pw.onnx" -o "$T/bound.onnx" --calib "$T/alike" \
+  --holdout 2 --no-protect --allow-slower --max-error 0.3 --act-lambda cv \
+  --runs 0 --report "$T/bound.json" --quiet || fail "cv under the bound"
+steps=$(json "$T/bound.json" "len(r['measured']['bound']['steps'])")
+chosen=$(json "$T/bound.json" "repr(r['measured']['bound']['chosen'])")
+[ "${steps:-0}" -ge 2 ] || fail "the bound's search took $steps step(s): nothing to compare"
+"$BIN" compress "$T/pw.onnx" -o "$T/fresh.onnx" --calib "$T/alike" \
+  --holdout 2 --no-protect --allow-slower --max-error off --act-lambda cv \
+  --target-params "$chosen" --runs 0 --quiet || fail "cv at --target-params $chosen"
+"$PY" - "$T/bound.onnx" "$T/fresh.onnx" <<'EOF2' || fail "cv: the bound's model differs from a fresh one at $chosen"
+import sys, onnx
+a, b = (onnx.load(p) for p in sys.argv[1:])
+assert a.graph.SerializeToString() == b.graph.SerializeToString()
+EOF2
+
 td_misuse "$T/pw.onnx" "--act-lambda auto needs --calib" --act-lambda auto --rank 3
 # under the default bound without a budget there is no budget to try at
 td_misuse "$T/pw.onnx" "--act-lambda auto measures its candidates at the budget asked" \
