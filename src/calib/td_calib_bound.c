@@ -17,18 +17,12 @@
 
 #include "calib/td_calib.h"
 #include "passes/td_reuse.h"
+#include "util/td_clock.h"
 
 /* Budgets closer than this are not told apart: about one layer's share of
  * a model of a few dozen layers, and below the run-to-run spread of the
  * allocation's rank rounding. */
 #define BOUND_RESOLUTION 0.02
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* CPU seconds of the whole process (all threads, the runtime's too): on
  * a shared machine the wall clock says more of the load than of us. */
@@ -122,7 +116,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
                           td_bound_report *br, double s, td_err_t *err)
 {
     td_bound_step *st = &br->steps[br->n_steps++];
-    double t0 = now();
+    double t0 = td_now();
     td_compress_opts so = *o;
     so.progress = NULL;
     so.progress_work = NULL;
@@ -166,7 +160,7 @@ done:
      * that follows the search; the others go */
     if (o->reuse)
         td_reuse_retain(o->reuse, br->best_step);
-    st->seconds = now() - t0;
+    st->seconds = td_now() - t0;
     td_measured_free(&ms);
     td_compress_report_free(&r);
     td_graph_free(g);
@@ -265,7 +259,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err)
 {
-    double t0 = now(), c0 = cpu_now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
+    double t0 = td_now(), c0 = cpu_now(), floor = br->asked > 0 ? br->asked : TD_BOUND_FLOOR;
     double lo = 0, hi = 1;   /* lo within the bound (s = 0: as it is) */
     const td_bound_step *best = NULL;
     td_status s;
@@ -284,7 +278,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
             br->met = 1;
             br->chosen = br->asked;
             br->chosen_flops = br->asked_flops;
-            br->seconds = now() - t0;
+            br->seconds = td_now() - t0;
             return TD_OK;
         }
     }
@@ -301,7 +295,7 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
             hi = mid;
         }
     }
-    br->seconds = now() - t0;
+    br->seconds = td_now() - t0;
     br->cpu_seconds = cpu_now() - c0;
     br->model_runs = td_calib_model_runs(c) - runs0 + br->refit_runs;
     if (best) {

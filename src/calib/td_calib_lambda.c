@@ -3,18 +3,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "calib/td_calib.h"
 #include "decompose/td_whiten.h"
 #include "passes/td_reuse.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/td_clock.h"
 
 /* The largest rel. L2 over the outputs judged (a NaN output: huge). */
 static double deviation(const td_measured *ms, const char *const *outputs,
@@ -82,7 +75,7 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  td_lambda_choice *out, td_reuse **kept,
                                  td_err_t *err)
 {
-    double t0 = now();
+    double t0 = td_now();
     size_t runs0 = td_calib_model_runs(c);
     memset(out, 0, sizeof *out);
     /* the default, the value that served models whose inputs differ from
@@ -126,6 +119,6 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
     }
     out->samples = td_calib_measure_count(c);
     out->model_runs = td_calib_model_runs(c) - runs0;
-    out->seconds = now() - t0;
+    out->seconds = td_now() - t0;
     return s;
 }

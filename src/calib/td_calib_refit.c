@@ -4,18 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "calib/td_calib.h"
 #include "calib/td_calib_refit.h"
 #include "util/td_sort.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/td_clock.h"
 
 static int by_node(const void *a, const void *b)
 {
@@ -264,7 +257,7 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
                          const td_compress_report *r, size_t waves,
                          int whole, td_refit_report *out, td_err_t *err)
 {
-    double t0 = now();
+    double t0 = td_now();
     td_calib_view v;
     td_refit_target *t = NULL;
     td_rt_session *orig = NULL;
@@ -295,6 +288,6 @@ done:
         td_refit_target_free(&t[k]);
     free(t);
     td_rt_session_free(orig);
-    out->seconds = now() - t0;
+    out->seconds = td_now() - t0;
     return s;
 }

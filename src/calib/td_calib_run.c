@@ -2,9 +2,9 @@
  * deviation after it; see td_calib.h. */
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "calib/td_calib.h"
+#include "util/td_clock.h"
 
 struct td_calib {
     td_calib_opts o;
@@ -28,13 +28,6 @@ struct td_calib {
     size_t n_refs_out;
     size_t model_runs;  /* whole-model runs by measurements so far */
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The process's peak resident set so far (Linux reports KiB); 0 when the
  * system does not say. */
@@ -131,7 +124,7 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
         td_calib_holdout(c->n, c->k, c->held);
     for (size_t i = 0; i < c->n; i++)
         c->calib[i] = !c->held[i];
-    double t0 = now();
+    double t0 = td_now();
     /* the statistics outputs keep big activations alive: no memory
      * pattern planning them all into one block (td_rt.h) */
     td_rt_options stats_rt = o->rt;
@@ -140,7 +133,7 @@ td_status td_calib_begin(td_model *m, const td_calib_opts *o, td_calib **out,
                             &stats_rt,
                             "the calibration inputs", &c->stats, err)))
         goto fail;
-    c->stats_seconds = now() - t0;
+    c->stats_seconds = td_now() - t0;
     c->stats_peak_rss = peak_rss();
     /* the original as it is now, for the comparison after the pass */
     if (!(c->orig = td_model_fork_graph(m, c->arena))) {

@@ -4,18 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "calib/td_calib_sens_int.h"
 #include "passes/td_reuse.h"
 #include "util/td_buf.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/td_clock.h"
 
 void td_sens_free(td_sens *s)
 {
@@ -248,7 +241,7 @@ td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
                         const char *cache, size_t groups, td_sens **out,
                         td_err_t *err)
 {
-    double t0 = now();
+    double t0 = td_now();
     probe p = {.c = c, .m = m, .po = *o, .outputs = outputs,
                .n_outputs = n_outputs, .groups = groups ? groups : 1};
     p.po.global = TD_GLOBAL_NONE;
@@ -284,7 +277,7 @@ td_status td_calib_sens(td_calib *c, td_model *m, const td_compress_opts *o,
         s = td_err_set(err, TD_ENOMEM, "out of memory");
     if (!s) {
         sn->info.cache = sn->cache;
-        sn->info.seconds = now() - t0;
+        sn->info.seconds = td_now() - t0;
         *out = sn;
         sn = NULL;
     }

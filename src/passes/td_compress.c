@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decompose/td_decompose.h"
 #include "td_emit.h"
@@ -15,13 +14,7 @@
 #include "td_plan.h"
 #include "td_protect.h"
 #include "util/td_pool.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/td_clock.h"
 
 static int accept(const td_compress_opts *o, const char *name)
 {
@@ -566,7 +559,7 @@ td_status td_pass_compress(td_graph *g, const td_compress_opts *o,
                            td_compress_report *r, td_err_t *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now();
+    double t0 = td_now();
     r->global = o->global;
     r->target = o->target;
     td_node_filter filter = {accept_node, (void *)o};
@@ -624,7 +617,7 @@ done:
         td_job_free(&ls.jobs[q]);
     free(ls.jobs);
     td_scopes_free(own_scopes);
-    r->seconds = now() - t0;
+    r->seconds = td_now() - t0;
     return s;
 }
 

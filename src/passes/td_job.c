@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "graph/td_tensor.h"
 #include "td_cost.h"
@@ -12,13 +11,7 @@
 #include "td_latency.h"
 #include "td_plan.h"
 #include "td_reuse.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/td_clock.h"
 
 td_status td_job_load_weight(const td_layer *l, double **w, td_err_t *err)
 {
@@ -550,7 +543,7 @@ static void factor_fresh(td_job *j, const td_compress_opts *o)
 {
     const td_layer *l = &j->layer;
     td_layer_report *r = j->rep;
-    double t0 = now();
+    double t0 = td_now();
     double *w = NULL;
     td_method list[4];
     td_factor_request req[4];
@@ -613,7 +606,7 @@ out:
         r->rel_error = 0;
     }
     free(w);
-    r->seconds = now() - t0;
+    r->seconds = td_now() - t0;
 }
 
 void td_job_factor(td_job *j, const td_compress_opts *o)
