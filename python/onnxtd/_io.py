@@ -54,6 +54,8 @@ _FIELD_NAMES = [
     (re.compile(r"(?<![\w.'-])options\.sensitivity MEASURED\b"),
      "sensitivity='measured'"),
     (re.compile(r"(?<![\w.'-])options\.include/exclude\b"), "include/exclude"),
+    (re.compile(r"(?<![\w.'-])options\.act_lambda ONNXTD_ACT_LAMBDA_(CV|AUTO)\b"),
+     lambda m: "act_lambda='%s'" % m.group(1).lower()),
     (re.compile(r"(?<![\w.'-])options\.(\w+)\b"), r"\1"),
 ]
 

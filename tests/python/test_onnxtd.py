@@ -288,7 +288,8 @@ def main(tmp: str) -> None:
         onnxtd.compress(original, act_lambda="cv", target_params=0.7)
         raise AssertionError("act_lambda='cv' without calib was accepted")
     except onnxtd.Error as e:
-        assert e.status == onnxtd.Status.EUSAGE and "calib" in str(e), e
+        assert e.status == onnxtd.Status.EUSAGE and \
+            "act_lambda='cv' needs calib" in str(e), e
     # act_lambda="auto": the candidates measured, the least deviation kept
     mdl, rep = onnxtd.compress(original, calib=cal, threads=1,
                                act_lambda="auto", target_params=0.7,
