@@ -95,9 +95,9 @@ static void lambda_auto_text(td_buf *b, const td_lambda_choice *c)
                   "the budget asked:", c->samples, c->samples == 1 ? "" : "s");
     for (size_t q = 0; q < c->n; q++) {
         if (c->value[q] == TD_STATS_LAMBDA_CV)
-            td_buf_printf(b, "%s cv %.4g", q ? "," : "", c->deviation[q]);
+            td_buf_printf(b, "%s cv -> %.4g", q ? "," : "", c->deviation[q]);
         else
-            td_buf_printf(b, "%s %g %.4g", q ? "," : "", c->value[q],
+            td_buf_printf(b, "%s %g -> %.4g", q ? "," : "", c->value[q],
                           c->deviation[q]);
     }
     if (c->value[c->chosen] == TD_STATS_LAMBDA_CV)

@@ -97,7 +97,7 @@ assert abs(got - devs[str(la["chosen"])]) <= 1e-6 * max(got, 1e-12), (got, la)
 # 2 held-out inputs: the original once, each candidate once
 assert la["samples"] == 2 and la["model_runs"] == 8, la
 EOF2
-  grep -q -- "--act-lambda auto: held-out rel. L2 on 2 inputs at the budget asked: 0.1 " "$T/auto-$kind.txt" ||
+  grep -q -- "--act-lambda auto: held-out rel. L2 on 2 inputs at the budget asked: 0.1 -> " "$T/auto-$kind.txt" ||
     fail "auto $kind: the text does not give the candidates"
   # the same bytes as the candidate kept, asked for by itself (auto's
   # final compression takes that candidate's factors from its store)
