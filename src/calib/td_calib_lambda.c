@@ -1,6 +1,5 @@
 /* --act-lambda auto: the statistics' regularisation chosen on the model's
  * own held-out deviation; see td_calib.h. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,37 +7,6 @@
 #include "decompose/td_whiten.h"
 #include "passes/td_reuse.h"
 #include "util/td_clock.h"
-
-/* The largest rel. L2 over the outputs judged (a NaN output: huge). */
-static double deviation(const td_measured *ms, const char *const *outputs,
-                        size_t n_outputs)
-{
-    double d = 0;
-    for (size_t i = 0; i < ms->n_out; i++) {
-        if (!td_outputs_name(outputs, n_outputs, ms->out[i].name))
-            continue;
-        double x = ms->out[i].rel_l2;
-        if (!(x <= d))
-            d = isnan(x) ? HUGE_VAL : x;
-    }
-    return d;
-}
-
-/* Whether the statistics were gathered per fold too (two calibration
- * inputs or more, options.calib asked for them). */
-static int have_folds(const td_stats *st)
-{
-    for (size_t i = 0; i < td_stats_count(st); i++) {
-        const char *name;
-        int64_t n, count;
-        const double *m, *mu;
-        const int64_t *fc;
-        if (td_stats_entry(st, i, &name, &n, &m, &mu, &count) == TD_OK &&
-            td_stats_folds(st, name, &m, &mu, &fc))
-            return 1;
-    }
-    return 0;
-}
 
 /* One candidate: a fork of m compressed with it, measured untimed. */
 static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
@@ -61,7 +29,7 @@ static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
     if (!s)
         s = td_calib_measure_graph(c, m, g, 0, &ms, err);
     if (!s)
-        *dev = deviation(&ms, outputs, n_outputs);
+        *dev = td_measured_max_rel_l2(&ms, outputs, n_outputs);
     td_measured_free(&ms);
     td_compress_report_free(&r);
     td_graph_free(g);
@@ -83,7 +51,7 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
      * (where the statistics have folds) */
     out->value[out->n++] = TD_WHITEN_REL_LAMBDA;
     out->value[out->n++] = 1.0;
-    if (have_folds(o->stats))
+    if (td_stats_have_folds(o->stats))
         out->value[out->n++] = TD_STATS_LAMBDA_CV;
     td_status s = TD_OK;
     *kept = NULL;
@@ -95,22 +63,21 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
         }
         s = try_one(c, m, o, out->value[q], outputs, n_outputs, store,
                     &out->deviation[q], err);
-        /* the best so far keeps its factors for the compression after */
-        if (!s && (!*kept || out->deviation[q] < out->deviation[out->chosen])) {
-            td_reuse_free(*kept);
-            *kept = store;
-        } else {
-            td_reuse_free(store);
-        }
         if (s) {
+            td_reuse_free(store);
             char v[32];
             if (out->value[q] == TD_STATS_LAMBDA_CV)
                 snprintf(v, sizeof v, "cv");
             else
                 snprintf(v, sizeof v, "%g", out->value[q]);
             td_err_prefix(err, "--act-lambda auto, trying %s: ", v);
-        } else if (out->deviation[q] < out->deviation[out->chosen]) {
+        } else if (!*kept || out->deviation[q] < out->deviation[out->chosen]) {
+            /* the best so far keeps its factors for the compression after */
+            td_reuse_free(*kept);
+            *kept = store;
             out->chosen = q;
+        } else {
+            td_reuse_free(store);
         }
     }
     if (s) {

@@ -1,12 +1,27 @@
 /* The measured deviation of a compressed model; see td_calib.h. The
  * metrics are eval's (src/eval/), so `compress` and `eval` report the same
  * numbers for the same models and inputs. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calib/td_calib.h"
 #include "eval/td_eval_internal.h"
+
+double td_measured_max_rel_l2(const td_measured *m,
+                              const char *const *outputs, size_t n_outputs)
+{
+    double d = 0;
+    for (size_t i = 0; i < m->n_out; i++) {
+        if (!td_outputs_name(outputs, n_outputs, m->out[i].name))
+            continue;
+        double x = m->out[i].rel_l2;
+        if (!(x <= d))
+            d = isnan(x) ? HUGE_VAL : x;
+    }
+    return d;
+}
 
 void td_measured_free(td_measured *m)
 {

@@ -59,21 +59,6 @@ typedef struct probe {
     size_t groups;   /* at most, >= 1 */
 } probe;
 
-/* The largest rel. L2 over the outputs measured (a NaN output counts as
- * huge). */
-static double worst(const probe *p, const td_measured *ms)
-{
-    double d = 0;
-    for (size_t i = 0; i < ms->n_out; i++) {
-        if (!td_outputs_name(p->outputs, p->n_outputs, ms->out[i].name))
-            continue;
-        double x = ms->out[i].rel_l2;
-        if (!(x <= d))
-            d = isnan(x) ? HUGE_VAL : x;
-    }
-    return d;
-}
-
 /* A fork of the model with the probe's chains (of the layers `include`
  * accepts, NULL: all), measured; the report when wanted (rep != NULL). */
 static td_status probe_fork(probe *p, const regex_t *include, double *dev,
@@ -91,7 +76,7 @@ static td_status probe_fork(probe *p, const regex_t *include, double *dev,
     if (!s)
         s = td_calib_measure_on(p->c, p->m, g, p->use, 0, &ms, err);
     if (!s)
-        *dev = worst(p, &ms);
+        *dev = td_measured_max_rel_l2(&ms, p->outputs, p->n_outputs);
     p->runs += td_calib_model_runs(p->c) - runs0;
     td_measured_free(&ms);
     if (rep)

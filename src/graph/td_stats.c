@@ -438,6 +438,14 @@ td_status td_stats_add_folds(td_stats *s, const char *name, size_t k,
     return TD_OK;
 }
 
+int td_stats_have_folds(const td_stats *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->e[i].n_folds)
+            return 1;
+    return 0;
+}
+
 size_t td_stats_folds(const td_stats *s, const char *name, const double **m,
                       const double **mu, const int64_t **count)
 {

@@ -84,6 +84,8 @@ td_status td_stats_add_taps(td_stats *s, const char *name, double *acf,
 td_status td_stats_add_folds(td_stats *s, const char *name, size_t k,
                              double *m, double *mu, int64_t *count,
                              td_err_t *err);
+/* Whether any tensor has folds (s may be NULL). */
+int td_stats_have_folds(const td_stats *s);
 /* Tensor name's folds (borrowed): how many, 0 when none. */
 size_t td_stats_folds(const td_stats *s, const char *name, const double **m,
                       const double **mu, const int64_t **count);

@@ -410,7 +410,6 @@ static td_status attach_stats(td_graph *g, td_job *jobs, size_t n,
         if (cv && j->moment && j->layer.group == 1)
             j->cv_k = td_stats_folds(o->stats, x, &j->cv_m, &j->cv_mu,
                                      &j->cv_count);
-        j->cv = j->cv_k > 0;
         const double *acf;
         int nsp;
         int64_t lags;

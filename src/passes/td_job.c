@@ -170,7 +170,7 @@ td_status td_job_spectra(td_job *j, const td_compress_opts *o, td_err_t *err)
                         .rel_lambda = j->rel_lambda, .taps = j->taps,
                         .taps_lags = j->taps_lags,
                         .moment_name = j->moment_name};
-        if (j->cv) {
+        if (j->cv_m) {
             /* priced in the metric every layer shares: a layer whose
              * chosen value trusts its statistics more would otherwise look
              * cheaper to cut than the others (its spectrum more

@@ -44,10 +44,10 @@ typedef struct td_job {
      * td_whiten_choose, when the whitening is first built): k of them,
      * borrowed; cv_k 0: rel_lambda as given */
     size_t cv_k;          /* cleared once chosen */
-    int cv;               /* rel_lambda is (to be) chosen so */
-    double price_lambda;  /* with cv_k: the spectra's (the allocation's
+    double price_lambda;  /* with cv_m: the spectra's (the allocation's
                              price, the same for every layer) */
-    const double *cv_m, *cv_mu;
+    const double *cv_m, *cv_mu;  /* cv_m kept once chosen: rel_lambda is
+                                    (to be) chosen so */
     const int64_t *cv_count;
     const char *moment_name;  /* "FILE: tensor 'moment/X'" for errors */
     const double *metric;     /* K of a softmax it feeds (td_factor_request);
