@@ -282,10 +282,12 @@ typedef enum onnxtd_sensitivity {
 #define ONNXTD_ACT_LAMBDA_CV (-1.0)
 /* options.act_lambda: the model compressed at the budget asked with 0.1,
  * with 1 and with ONNXTD_ACT_LAMBDA_CV, each measured on the held-out
- * inputs; the one with the least deviation (the largest rel. L2 over the
- * outputs the bound judges) is kept (needs options.calib, and with a
- * bound a target_params or target_flops budget). The report's
- * measured.act_lambda_auto gives every candidate's deviation. */
+ * inputs; the one using the least of the bound is kept: the largest of
+ * rel. L2 / max_error and, for min_iou and min_agreement, (1 - value) /
+ * (1 - floor) over the outputs the bound judges (without a bound, or ties,
+ * the least rel. L2). Needs options.calib, and with a bound a
+ * target_params or target_flops budget. The report's
+ * measured.act_lambda_auto gives every candidate's measurement. */
 #define ONNXTD_ACT_LAMBDA_AUTO (-2.0)
 
 /* Set by onnxtd_compress_options_init, which also sets size: a caller

@@ -189,8 +189,9 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     ``calib``): each layer's chosen by cross-validation over four folds of
     the calibration inputs, or ``"auto"`` (with ``calib`` and a budget):
     0.1, 1 and "cv" each tried at the budget and measured on the held-out
-    inputs, the one with the least deviation kept (the report's
-    ``measured.act_lambda_auto``).
+    inputs, the one using the least of the bound kept (its ``min_iou`` and
+    ``min_agreement`` floors included; without a bound the least rel. L2;
+    the report's ``measured.act_lambda_auto``).
     ``calib``: calibration inputs, as ``eval``'s ``inputs`` (paths, numpy
     arrays for one-input models, or dicts {input name: array}): the
     statistics are gathered in ONNX Runtime, ``holdout`` of them (default a

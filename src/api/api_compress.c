@@ -433,7 +433,9 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     o->stats = td_calib_statistics(r->cal);
     if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO) {
         /* at the budget asked, before the bound searches around it */
-        if ((s = td_calib_choose_lambda(r->cal, m, o, in->bound_outputs,
+        if ((s = td_calib_choose_lambda(r->cal, m, o,
+                                        r->use_bound ? &r->bound : NULL,
+                                        in->bound_outputs,
                                         in->n_bound_outputs, &r->lambda_auto,
                                         &r->reuse, err))) {
             td_err_prefix(err, "%s: ", td_model_path(m));

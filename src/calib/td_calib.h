@@ -188,16 +188,20 @@ td_status td_calib_refit(td_calib *c, td_model *m, td_graph *g,
 /* --act-lambda auto: the model compressed as o asks with the statistics'
  * regularisation at the default (0.1), at 1 and, where the statistics have
  * folds, each layer's by cross-validation (decompose/td_whiten.h); each
- * fork measured on the held-out inputs, untimed. *out gets every
- * candidate's deviation (the largest rel. L2 over the outputs named, n
- * 0: all) and the lowest, which the caller then compresses with; *kept
- * (td_reuse_free) the spectra and factors that candidate made, for the
- * compressions after to take (o->reuse), so the one chosen is not
+ * fork measured on the held-out inputs, untimed. The one kept uses the
+ * least of the bound br (td_bound_use: its floors of agreement and mask
+ * IoU included, which are what the user asked to hold), then has the
+ * smallest rel. L2; without a bound (br NULL), the smallest largest rel.
+ * L2 over the outputs named (n 0: all). *out gets every candidate's
+ * measurement and the one kept, which the caller then compresses with;
+ * *kept (td_reuse_free) the spectra and factors that candidate made, for
+ * the compressions after to take (o->reuse), so the one chosen is not
  * factored twice. What is judged is the model's own deviation, not a
  * layer's: on ISNet each layer's cross-validated value lost to 1
  * everywhere (bench/README.md). */
 td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  const td_compress_opts *o,
+                                 const td_bound_report *br,
                                  const char *const *outputs, size_t n_outputs,
                                  td_lambda_choice *out, td_reuse **kept,
                                  td_err_t *err);
@@ -219,6 +223,20 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
 td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err);
+
+/* The bound's judgement of one measurement (td_calib_bound.c): st gets
+ * the largest rel. L2, the lowest agreement and the lowest mask IoU over
+ * the outputs br judges (and which output gave each); 1 when within br. */
+int td_bound_judge(const td_measured *m, const td_bound_report *br,
+                   td_bound_step *st);
+/* TD_EUSAGE when br asks for what no output judged in st can show (a mask
+ * IoU with no probability map, an agreement alone with no class scores). */
+td_status td_bound_check(const td_bound_report *br, const td_bound_step *st,
+                         td_err_t *err);
+/* How much of br's allowance st uses, 1 at its edge: the largest over the
+ * bounds br sets of rel. L2 / max_error and, for a floor, (1 - value) /
+ * (1 - floor); HUGE_VAL for a NaN output. Within br <=> at most 1. */
+double td_bound_use(const td_bound_report *br, const td_bound_step *st);
 
 /* The smallest parameter fraction searched for when no budget is asked:
  * below it nearly every layer is at rank 1. */

@@ -50,10 +50,8 @@ static void name_at(char *dst, const char *name)
     memcpy(dst + TD_BOUND_NAME_LEN - 4, "...", 4);
 }
 
-/* The largest rel. L2, the lowest agreement and the lowest mask IoU over
- * m's outputs judged, and whether they are within the bound. */
-static int judge(const td_measured *m, const td_bound_report *br,
-                 td_bound_step *st)
+int td_bound_judge(const td_measured *m, const td_bound_report *br,
+                   td_bound_step *st)
 {
     st->rel_l2 = 0;
     st->agreement = -1;
@@ -94,8 +92,8 @@ static int judge(const td_measured *m, const td_bound_report *br,
 /* A mask IoU asked for with no probability map among the outputs judged,
  * or an agreement alone with no class scores, would bound nothing: a
  * usage error, not a model written unbounded. */
-static td_status bounds_something(const td_bound_report *br,
-                                  const td_bound_step *st, td_err_t *err)
+td_status td_bound_check(const td_bound_report *br, const td_bound_step *st,
+                         td_err_t *err)
 {
     if (br->min_iou >= 0 && st->iou < 0)
         return td_err_set(err, TD_EUSAGE, "min_iou bounds nothing here: no "
@@ -108,6 +106,30 @@ static td_status bounds_something(const td_bound_report *br,
                           "scores (float, rank 2 or 3, last axis > 1); "
                           "give max_error");
     return TD_OK;
+}
+
+/* A floor's share used: how far below 1 the value is, over how far the
+ * floor lets it go (a floor of 1 allows nothing). */
+static double floor_use(double value, double floor)
+{
+    if (floor >= 1)
+        return value >= 1 ? 0 : HUGE_VAL;
+    return (1 - value) / (1 - floor);
+}
+
+double td_bound_use(const td_bound_report *br, const td_bound_step *st)
+{
+    if (isnan(st->rel_l2))
+        return HUGE_VAL;
+    double u = 0;
+    if (br->max_error >= 0)
+        u = br->max_error > 0 ? st->rel_l2 / br->max_error
+                              : st->rel_l2 > 0 ? HUGE_VAL : 0;
+    if (br->min_agreement >= 0 && st->agreement >= 0)
+        u = fmax(u, floor_use(st->agreement, br->min_agreement));
+    if (br->min_iou >= 0 && st->iou >= 0)
+        u = fmax(u, floor_use(st->iou, br->min_iou));
+    return u;
 }
 
 /* One step: a fork of m compressed at budget(s), measured untimed. A
@@ -150,8 +172,8 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
         goto done;
     st->planned = 1;
-    st->within = judge(&ms, br, st);
-    if ((rc = bounds_something(br, st, err)))
+    st->within = td_bound_judge(&ms, br, st);
+    if ((rc = td_bound_check(br, st, err)))
         goto done;
     if (st->within)
         br->best_step = step;

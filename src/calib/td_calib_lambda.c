@@ -1,5 +1,6 @@
 /* --act-lambda auto: the statistics' regularisation chosen on the model's
  * own held-out deviation; see td_calib.h. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,11 +9,13 @@
 #include "passes/td_reuse.h"
 #include "util/td_clock.h"
 
-/* One candidate: a fork of m compressed with it, measured untimed. */
+/* One candidate: a fork of m compressed with it, measured untimed; st
+ * gets what the bound (br, NULL: none) judges, or the largest rel. L2 over
+ * the outputs named. */
 static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
-                         double lambda, const char *const *outputs,
-                         size_t n_outputs, td_reuse *keep, double *dev,
-                         td_err_t *err)
+                         double lambda, const td_bound_report *br,
+                         const char *const *outputs, size_t n_outputs,
+                         td_reuse *keep, td_bound_step *st, td_err_t *err)
 {
     td_compress_opts so = *o;
     so.stats_lambda = lambda;
@@ -28,8 +31,13 @@ static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
                     : td_err_set(err, TD_ENOMEM, "out of memory");
     if (!s)
         s = td_calib_measure_graph(c, m, g, 0, &ms, err);
-    if (!s)
-        *dev = td_measured_max_rel_l2(&ms, outputs, n_outputs);
+    if (!s && br) {
+        td_bound_judge(&ms, br, st);
+        s = td_bound_check(br, st, err);
+    } else if (!s) {
+        st->rel_l2 = td_measured_max_rel_l2(&ms, outputs, n_outputs);
+        st->agreement = st->iou = -1;
+    }
     td_measured_free(&ms);
     td_compress_report_free(&r);
     td_graph_free(g);
@@ -37,8 +45,20 @@ static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
     return s;
 }
 
+/* Candidate q before the one chosen so far: the less of the bound used,
+ * then (equal, e.g. every mask IoU 1, or no bound) the smaller rel. L2;
+ * a NaN output counts as HUGE_VAL in both and never goes before. */
+static int better(const td_lambda_choice *c, size_t q)
+{
+    size_t b = c->chosen;
+    if (c->use[q] != c->use[b])
+        return c->use[q] < c->use[b];
+    return c->deviation[q] < c->deviation[b];
+}
+
 td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  const td_compress_opts *o,
+                                 const td_bound_report *br,
                                  const char *const *outputs, size_t n_outputs,
                                  td_lambda_choice *out, td_reuse **kept,
                                  td_err_t *err)
@@ -61,8 +81,18 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
             s = td_err_set(err, TD_ENOMEM, "out of memory");
             break;
         }
-        s = try_one(c, m, o, out->value[q], outputs, n_outputs, store,
-                    &out->deviation[q], err);
+        td_bound_step st = {0};
+        s = try_one(c, m, o, out->value[q], br, outputs, n_outputs, store,
+                    &st, err);
+        out->deviation[q] = isnan(st.rel_l2) ? HUGE_VAL : st.rel_l2;
+        out->agreement[q] = st.agreement;
+        out->iou[q] = st.iou;
+        /* what the bound judges decides, a floor (agreement, mask IoU)
+         * included: what the user asked to hold; under a rel. L2 bound
+         * alone the order is the rel. L2's */
+        out->use[q] = br ? td_bound_use(br, &st) : 0;
+        out->by_floor |= (br && br->min_agreement >= 0 && st.agreement >= 0) ||
+                         (br && br->min_iou >= 0 && st.iou >= 0);
         if (s) {
             td_reuse_free(store);
             char v[32];
@@ -71,7 +101,7 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
             else
                 snprintf(v, sizeof v, "%g", out->value[q]);
             td_err_prefix(err, "--act-lambda auto, trying %s: ", v);
-        } else if (!*kept || out->deviation[q] < out->deviation[out->chosen]) {
+        } else if (!*kept || better(out, q)) {
             /* the best so far keeps its factors for the compression after */
             td_reuse_free(*kept);
             *kept = store;

@@ -278,6 +278,12 @@ typedef struct td_lambda_choice {
     size_t n;
     double value[TD_LAMBDA_AUTO_MAX];      /* TD_STATS_LAMBDA_CV: cv */
     double deviation[TD_LAMBDA_AUTO_MAX];  /* the largest rel. L2 judged */
+    /* the lowest agreement and mask IoU judged (< 0: none) and the share
+     * of the bound used (td_bound_use; 0 without a bound), which chose;
+     * by_floor: a floor of the bound was measured (then reported) */
+    int by_floor;
+    double agreement[TD_LAMBDA_AUTO_MAX], iou[TD_LAMBDA_AUTO_MAX];
+    double use[TD_LAMBDA_AUTO_MAX];
     size_t chosen;
     size_t samples;       /* held-out inputs measured */
     size_t model_runs;

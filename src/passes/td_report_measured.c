@@ -76,6 +76,18 @@ static void lambda_auto_json(td_buf *b, const td_lambda_choice *c)
         lambda_value_json(b, c->value[q]);
         td_json_key(b, "max_rel_l2");
         td_json_num(b, c->deviation[q]);
+        if (c->by_floor) {  /* only then: other reports keep their bytes */
+            if (c->agreement[q] >= 0) {
+                td_json_key(b, "lowest_agreement");
+                td_json_num(b, c->agreement[q]);
+            }
+            if (c->iou[q] >= 0) {
+                td_json_key(b, "lowest_iou");
+                td_json_num(b, c->iou[q]);
+            }
+            td_json_key(b, "bound_used");
+            td_json_num(b, c->use[q]);
+        }
         td_json_close(b, '}');
     }
     td_json_close(b, ']');
@@ -87,23 +99,43 @@ static void lambda_auto_json(td_buf *b, const td_lambda_choice *c)
     td_json_close(b, '}');
 }
 
+static void lambda_value_text(td_buf *b, double v)
+{
+    if (v == TD_STATS_LAMBDA_CV)
+        td_buf_printf(b, "cv");
+    else
+        td_buf_printf(b, "%g", v);
+}
+
 static void lambda_auto_text(td_buf *b, const td_lambda_choice *c)
 {
     if (!c)
         return;
-    td_buf_printf(b, "--act-lambda auto: held-out rel. L2 on %zu input%s at "
-                  "the budget asked:", c->samples, c->samples == 1 ? "" : "s");
-    for (size_t q = 0; q < c->n; q++) {
-        if (c->value[q] == TD_STATS_LAMBDA_CV)
-            td_buf_printf(b, "%s cv -> %.4g", q ? "," : "", c->deviation[q]);
-        else
-            td_buf_printf(b, "%s %g -> %.4g", q ? "," : "", c->value[q],
-                          c->deviation[q]);
-    }
-    if (c->value[c->chosen] == TD_STATS_LAMBDA_CV)
-        td_buf_printf(b, "; kept cv");
+    if (c->by_floor)
+        td_buf_printf(b, "--act-lambda auto: share of the bound used on %zu "
+                      "held-out input%s at the budget asked:", c->samples,
+                      c->samples == 1 ? "" : "s");
     else
-        td_buf_printf(b, "; kept %g", c->value[c->chosen]);
+        td_buf_printf(b, "--act-lambda auto: held-out rel. L2 on %zu input%s "
+                      "at the budget asked:", c->samples,
+                      c->samples == 1 ? "" : "s");
+    for (size_t q = 0; q < c->n; q++) {
+        td_buf_printf(b, "%s ", q ? "," : "");
+        lambda_value_text(b, c->value[q]);
+        if (!c->by_floor) {
+            td_buf_printf(b, " -> %.4g", c->deviation[q]);
+            continue;
+        }
+        td_buf_printf(b, " -> %.3g (rel. L2 %.4g", c->use[q],
+                      c->deviation[q]);
+        if (c->agreement[q] >= 0)
+            td_buf_printf(b, ", agreement %.4f", c->agreement[q]);
+        if (c->iou[q] >= 0)
+            td_buf_printf(b, ", mask IoU %.4f", c->iou[q]);
+        td_buf_printf(b, ")");
+    }
+    td_buf_printf(b, "; kept ");
+    lambda_value_text(b, c->value[c->chosen]);
     td_buf_printf(b, " (%zu whole-model runs, %.1f s)\n", c->model_runs,
                   c->seconds);
 }

@@ -7,7 +7,8 @@
 # layer's own weight error must count. The report gives the value per
 # layer and the counts, the text says them, the provenance says cv, and
 # the model is measured against the original. --act-lambda auto tries 0.1,
-# 1 and cv at the budget and keeps the least measured deviation: the model
+# 1 and cv at the budget and keeps the least measured deviation (under a
+# floor of the bound, the least share of the bound used): the model
 # written is that candidate. Without --calib, auto under the bound without
 # a budget, or another word, is a usage error.
 #
@@ -115,6 +116,53 @@ EOF2
 done
 "$PY" -c "import onnx,sys; m=onnx.load(sys.argv[1]); v=[p.value for p in m.metadata_props if p.key=='onnxtd.options']; sys.exit(0 if v and 'act_lambda=auto' in v[0] else 1)" "$T/auto-unlike.onnx" ||
   fail "auto: the provenance does not say act_lambda=auto"
+
+# auto under a mask IoU floor: the candidates are judged by the share of
+# the bound they use ((1 - IoU) / (1 - floor) here, the rel. L2 bounding
+# nothing), the rel. L2 deciding only between equal shares
+"$PY" - "$T" <<'EOF2' || fail "making the map model"
+import os, sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+# 6 output channels: a map shaped like the input would count as a state
+rng = np.random.default_rng(11)
+w = rng.standard_normal((6, 8, 1, 1)).astype(np.float32)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "w"], ["z"], name="pw"),
+     helper.make_node("Sigmoid", ["z"], ["y"], name="sig")], "g",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 16, 16])],
+    [numpy_helper.from_array(w, "w")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(sys.argv[1], "map.onnx"))
+EOF2
+"$BIN" compress "$T/map.onnx" -o "$T/auto-map.onnx" --calib "$T/alike" \
+  --holdout 2 --method svd --no-protect --max-error off --min-iou 0.3 \
+  --target-params 0.5 --allow-slower --act-lambda auto --runs 0 \
+  --report "$T/auto-map.json" > "$T/auto-map.txt" 2>&1 ||
+  fail "auto under --min-iou: $(cat "$T/auto-map.txt")"
+"$PY" - "$T/auto-map.json" <<'EOF2' || fail "auto under --min-iou: $(cat "$T/auto-map.txt")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+la = r["measured"]["act_lambda_auto"]
+cs = la["candidates"]
+assert [str(c["act_lambda"]) for c in cs] == ["0.1", "1", "cv"], la
+for c in cs:
+    want = (1 - c["lowest_iou"]) / (1 - 0.3)
+    assert abs(c["bound_used"] - want) <= 1e-9, c
+best = min(cs, key=lambda c: (c["bound_used"], c["max_rel_l2"]))
+assert str(la["chosen"]) == str(best["act_lambda"]), la
+assert "lowest_agreement" not in cs[0], cs[0]
+# on these inputs 1 keeps the higher IoU at the higher rel. L2 (0.7219 at
+# 0.1655 against 0.7204 at 0.1643): the floor, not the rel. L2, decided
+by_rel = min(cs, key=lambda c: c["max_rel_l2"])
+assert str(la["chosen"]) == "1" != str(by_rel["act_lambda"]), la
+EOF2
+grep -q -- "--act-lambda auto: share of the bound used on 2 held-out inputs at the budget asked: 0.1 -> [0-9.e+-]* (rel. L2 [0-9.e+-]*, mask IoU " "$T/auto-map.txt" ||
+  fail "auto under --min-iou: the text does not give the shares: $(cat "$T/auto-map.txt")"
 
 # cv under the bound's search, whose steps give the layer other ranks:
 # the model written is the one a fresh compression at the budget chosen
