@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "data/td_samples.h"
+#include "decompose/td_refit.h"
 #include "eval/td_eval.h"
 #include "graph/td_model.h"
 #include "graph/td_stats.h"
@@ -206,10 +207,20 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
                                  td_lambda_choice *out, td_reuse **kept,
                                  td_err_t *err);
 
-/* Folds of the calibration inputs for the whitening's cross-validated
- * rel_lambda (td_calib_opts.folds; decompose/td_whiten.h), as many as the
- * refit's (TD_REFIT_FOLDS). */
-#define TD_CALIB_FOLDS 4
+/* Folds of the calibration inputs, for the whitening's cross-validated
+ * rel_lambda (td_calib_opts.folds; decompose/td_whiten.h) and the refit's
+ * ridge (decompose/td_refit.h): one count, one partition. */
+#define TD_CALIB_FOLDS TD_REFIT_FOLDS
+
+/* The fold of the q-th of n calibration inputs (in order) among folds:
+ * consecutive inputs together, so that those made alike (one source, one
+ * kind of page, a recurrent model's steps of one clip) stay in one fold
+ * and a fold held out asks how far what the others show carries to
+ * another kind. */
+static inline size_t td_calib_fold_of(size_t q, size_t n, size_t folds)
+{
+    return n ? q * folds / n : 0;
+}
 
 /* The output-error bound (td_calib_bound.c): with br's max_error,
  * min_agreement, kind, asked and asked_flops set, compresses forks of m

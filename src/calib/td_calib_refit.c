@@ -198,15 +198,13 @@ static td_status run_wave(const td_calib_view *v, td_model *m, td_graph *g,
     if (!s)
         s = session_with(v, m, g, zs, dt, n, "the model being refitted",
                          &comp, err);
-    /* folds of consecutive inputs: a recurrent model's steps of one clip,
-     * alike, stay together */
     size_t ncal = 0, q = 0;
     for (size_t i = 0; i < td_samples_count(v->smp); i++)
         ncal += v->calib[i] != 0;
     for (size_t i = 0; i < td_samples_count(v->smp) && !s; i++)
         if (v->calib[i]) {
-            s = wave_sample(v, i, q++ * TD_REFIT_FOLDS / ncal, orig, comp, t,
-                            n, ys, zs, err);
+            size_t fold = td_calib_fold_of(q++, ncal, TD_CALIB_FOLDS);
+            s = wave_sample(v, i, fold, orig, comp, t, n, ys, zs, err);
             out->model_runs += 2;
         }
     if (!s)

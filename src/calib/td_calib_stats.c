@@ -323,10 +323,7 @@ td_status td_calib_stats(td_rt *rt, td_model *m, const td_samples *smp,
     for (size_t i = 0; i < td_samples_count(smp); i++) {
         if (!use[i])
             continue;
-        /* consecutive inputs together: those made alike (one source, one
-         * kind of page) stay in one fold, so a fold held out asks how far
-         * what the others show carries to another kind */
-        size_t fold = folds ? runs * folds / n_use : 0;
+        size_t fold = folds ? td_calib_fold_of(runs, n_use, folds) : 0;
         const char *sample = td_samples_label(smp, i);
         if ((s = td_samples_read(smp, i, &in, err)) ||
             (s = td_rt_run(ses, in, n_in, names, n_names, &res, err)))
