@@ -290,6 +290,15 @@ typedef enum onnxtd_sensitivity {
  * measured.act_lambda_auto gives every candidate's measurement. */
 #define ONNXTD_ACT_LAMBDA_AUTO (-2.0)
 
+/* The caller's own evaluation of a model (options.judge): the ONNX file
+ * at model_path (written for this call and removed after it) scored into
+ * *score, higher being better: a recogniser's character accuracy, a
+ * detector's box F1 on the caller's own inputs. Returns 0, or non-zero
+ * to stop the compression, with a message in msg (msg_len bytes, "" on
+ * entry). Called from the thread that called onnxtd_compress. */
+typedef int (*onnxtd_judge_fn)(void *ctx, const char *model_path,
+                               double *score, char *msg, size_t msg_len);
+
 /* Set by onnxtd_compress_options_init, which also sets size: a caller
  * built against an older, smaller struct passes its own size and the
  * fields past it take their defaults. */
@@ -480,6 +489,20 @@ typedef struct onnxtd_compress_options {
      * (bench/README.md, "Per-layer sensitivity and a
      * ceiling for det"). */
     size_t sens_groups;
+    /* With calib and the bound (a target_params or target_flops budget or
+     * none): the caller's own task metric bounds too, as in AIMET's loop
+     * with the user's evaluation. judge scores the original once and
+     * every model the bound's search tries (and --act-lambda auto's
+     * candidates, and the model written, for the report); a score below
+     * min_score is outside the bound, whatever the deviations. With
+     * max_error < 0 (and min_agreement < 0 for class scores) the score
+     * alone bounds. judge_name names it in messages and the report (the
+     * command line gives its command); NULL: "judge". min_score: default
+     * NAN, which with a judge is refused (ONNXTD_EUSAGE). */
+    onnxtd_judge_fn judge;
+    void *judge_ctx;
+    const char *judge_name;
+    double min_score;
 } onnxtd_compress_options;
 
 /* The bound a calibrated compression keeps unless told otherwise: 5 %
@@ -506,8 +529,8 @@ typedef struct onnxtd_compress_options {
 
 
 /* The defaults: method auto, no budget (ratio 0.5 per layer), BN folded,
- * 10 sweeps, fit_tol 1e-4, act_lambda 0.1, holdout auto, 10 timed runs;
- * and size. */
+ * 10 sweeps, fit_tol 1e-4, act_lambda 0.1, holdout auto, 10 timed runs,
+ * no judge (min_score NAN); and size. */
 void onnxtd_compress_options_init(onnxtd_compress_options *o);
 
 /* What a compression did (opaque; onnxtd_report_free). It owns its data:

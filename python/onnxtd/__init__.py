@@ -15,7 +15,8 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
 
 from . import _lib
 from ._io import Error, Model, ModelLike, PathLike, Status, TempModels
@@ -170,6 +171,8 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
              bound_outputs: Optional[Sequence[str]] = None,
              min_iou: Optional[float] = None,
              iou_threshold: Optional[float] = None,
+             judge: Optional[Callable[[str], float]] = None,
+             min_score: Optional[float] = None,
              latency_cache: Optional[PathLike] = None,
              sens_cache: Optional[PathLike] = None,
              sens_groups: Union[int, str, None] = None,
@@ -222,6 +225,13 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     keep this mask IoU on every held-out input, binarised at
     ``iou_threshold`` (None: 0.5); with ``max_error="off"`` it bounds
     alone.
+    ``judge`` (with ``calib`` and a bound): your own evaluation, called
+    with the path of each model the bound's search tries (a temporary
+    ONNX file, removed after the call), and of the original and of the
+    model written, returning a score (higher is better; an exception
+    stops the compression with its message); a model scoring below
+    ``min_score`` is outside the bound; with ``max_error="off"`` it bounds
+    alone (the report's ``measured.score`` is the written model's).
     ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
     softmax is factored in the softmax's metric plus this share of the
     plain output error (None: 0.1, "off": the plain error).
@@ -263,6 +273,17 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
         o.min_iou = float(min_iou)
     if iou_threshold is not None:
         o.iou_threshold = float(iou_threshold)
+    judge_keep = None
+    if judge is not None:
+        if not callable(judge):
+            raise ValueError("onnxtd: judge is a callable (model path -> "
+                             "score), not %r" % (judge,))
+        judge_keep = _lib.judge_fn(judge)
+        o.judge = judge_keep
+        o.judge_name = ("Python %s" % getattr(judge, "__qualname__",
+                                               type(judge).__name__)).encode()
+    if min_score is not None:
+        o.min_score = float(min_score)
     if latency_cache is not None:  # before any work
         _regular_or_absent(latency_cache, "the latency cache")
     o.latency_cache = (os.fsencode(latency_cache)
@@ -300,7 +321,7 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     st_arr, o.n_state = _lib.state_array(state)
     if st_arr is not None:
         o.state = st_arr
-    keep = (keep, st_arr)
+    keep = (keep, st_arr, judge_keep)
     if bound_outputs:
         names = [os.fsencode(n) for n in bound_outputs]
         bo = (ctypes.c_char_p * len(names))(*names)

@@ -39,6 +39,10 @@ class DimValue(ctypes.Structure):
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
                                ctypes.c_size_t)
+# onnxtd_judge_fn: (ctx, model path, double *score, char *msg, msg_len)
+JUDGE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+                            ctypes.POINTER(ctypes.c_double), ctypes.c_void_p,
+                            ctypes.c_size_t)
 PROGRESS_WORK_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
                                     ctypes.c_size_t, ctypes.c_double,
                                     ctypes.c_double)
@@ -125,7 +129,11 @@ class CompressOptions(ctypes.Structure):
                 ("n_bound_outputs", ctypes.c_size_t),
                 ("min_iou", ctypes.c_double),
                 ("iou_threshold", ctypes.c_double),
-                ("sens_groups", ctypes.c_size_t)]
+                ("sens_groups", ctypes.c_size_t),
+                ("judge", JUDGE_FN),
+                ("judge_ctx", ctypes.c_void_p),
+                ("judge_name", ctypes.c_char_p),
+                ("min_score", ctypes.c_double)]
 
 
 def new_compress_options() -> CompressOptions:
@@ -258,3 +266,24 @@ def _libc_free(ptr: ctypes.c_void_p) -> None:
         free.restype = None
         _state["free"] = free
     _state["free"](ptr)
+
+
+def judge_fn(judge: Any) -> Any:
+    """A Python callable (model path -> score) as an onnxtd_judge_fn: an
+    exception or a result that is no number becomes the library's error
+    message, which stops the compression."""
+    def call(_ctx: Any, path: bytes, score: Any, msg: Any,
+             msg_len: int) -> int:
+        try:
+            v = judge(os.fsdecode(path))
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError("returned %r, not a number" % (v,))
+            score[0] = float(v)
+            return 0
+        except BaseException as e:  # noqa: BLE001 -- back through C
+            text = ("%s: %s" % (type(e).__name__, e)).encode(
+                "utf-8", "replace")[:max(int(msg_len) - 1, 0)]
+            ctypes.memmove(msg, text, len(text))
+            ctypes.memset(msg + len(text), 0, 1)
+            return 1
+    return JUDGE_FN(call)

@@ -26,17 +26,25 @@ double api_iou_threshold(const onnxtd_compress_options *opts)
 int api_bound_set(const onnxtd_compress_options *opts)
 {
     return opts->max_error >= 0 || opts->min_agreement > 0 ||
-           opts->min_iou > 0;
+           opts->min_iou > 0 || opts->judge;
 }
 
 td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
-                          td_compress_opts *o, td_bound_report *br, int *use,
-                          td_err_t *err)
+                          td_compress_opts *o, td_bound_report *br,
+                          td_judge *judge, int *use, td_err_t *err)
 {
     *use = 0;
     memset(br, 0, sizeof *br);
     int iou = opts->min_iou > 0;
-    int given = opts->max_error > 0 || opts->min_agreement > 0 || iou;
+    int given = opts->max_error > 0 || opts->min_agreement > 0 || iou ||
+                opts->judge;
+    if (opts->judge && !isfinite(opts->min_score))
+        return td_err_set(err, TD_EUSAGE, "options.judge needs "
+                          "options.min_score: the lowest score of its that "
+                          "is within the bound (a finite number)");
+    if (!opts->judge && !isnan(opts->min_score))
+        return td_err_set(err, TD_EUSAGE, "options.min_score bounds the "
+                          "score options.judge gives: give options.judge");
     if (isnan(opts->max_error) || isinf(opts->max_error) ||
         isnan(opts->min_agreement) || opts->min_agreement > 1)
         return td_err_set(err, TD_EUSAGE, "options.max_error must be a "
@@ -50,9 +58,11 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                           "options.min_iou binarises the maps: give min_iou");
     if (given && !calib)
         return td_err_set(err, TD_EUSAGE, "options.max_error, "
-                          "options.min_agreement and options.min_iou need "
-                          "options.calib: the bound is on the deviation "
-                          "measured on held-out inputs");
+                          "options.min_agreement, options.min_iou and "
+                          "options.judge need options.calib: the bound is "
+                          "on the deviation measured on held-out inputs, "
+                          "and the models it tries come from their "
+                          "statistics");
     if (opts->n_bound_outputs && !opts->bound_outputs)
         return td_err_set(err, TD_EUSAGE, "options.n_bound_outputs %zu "
                           "with options.bound_outputs NULL",
@@ -70,7 +80,8 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                           "min_iou is given)");
     if (given && per_layer_budget(opts))
         return td_err_set(err, TD_EUSAGE, "options.max_error, "
-                          "options.min_agreement and options.min_iou take a "
+                          "options.min_agreement, options.min_iou and "
+                          "options.judge take a "
                           "target_params or "
                           "target_flops budget or none, not a per-layer one "
                           "(rank, ratio, tol, vbmf)");
@@ -85,8 +96,9 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
      * its probabilities' rel. L2 is far stricter than its accuracy) */
     /* likewise the mask IoU of a segmentation or detection map: what its
      * user reads is the map binarised, not its rel. L2 */
+    /* and the caller's own score (options.judge): what the task reads */
     int agreement_only = opts->max_error < 0 &&
-                         (opts->min_agreement > 0 || iou);
+                         (opts->min_agreement > 0 || iou || opts->judge);
     if (!calib || (opts->max_error < 0 && !agreement_only) ||
         per_layer_budget(opts))
         return TD_OK;
@@ -98,6 +110,13 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                         : ONNXTD_DEFAULT_MIN_AGREEMENT;
     br->min_iou = iou ? opts->min_iou : -1;
     br->iou_threshold = api_iou_threshold(opts);
+    if (opts->judge) {
+        judge->fn = opts->judge;
+        judge->ctx = opts->judge_ctx;
+        judge->name = opts->judge_name ? opts->judge_name : "judge";
+        br->judge = judge;
+        br->min_score = opts->min_score;
+    }
     if (o->global == TD_GLOBAL_NONE)
         o->global = TD_GLOBAL_PARAMS;
     else

@@ -20,7 +20,7 @@ int api_bound_set(const onnxtd_compress_options *opts);
  * budget for the search). Invalid combinations are TD_EUSAGE, messages
  * naming the option fields. Call after o's budget is set, with calib said. */
 td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
-                          td_compress_opts *o, td_bound_report *br, int *use,
-                          td_err_t *err);
+                          td_compress_opts *o, td_bound_report *br,
+                          td_judge *judge, int *use, td_err_t *err);
 
 #endif

@@ -58,6 +58,7 @@ void onnxtd_compress_options_init(onnxtd_compress_options *o)
     o->refit_waves = TD_REFIT_WAVES;
     o->protect = 1;
     o->max_layer_error = ONNXTD_DEFAULT_MAX_LAYER_ERROR;
+    o->min_score = NAN;
 }
 
 /* Where each field of the struct ends: the sizes a caller built against
@@ -75,7 +76,7 @@ static const size_t known_sizes[] = {
     END(max_error), END(min_agreement), END(protect), END(latency_cache),
     END(sens_cache), END(refit_waves), END(max_layer_error), END(n_state),
     END(softmax_metric), END(n_bound_outputs), END(iou_threshold),
-    END(sens_groups), sizeof(onnxtd_compress_options)};
+    END(sens_groups), END(min_score), sizeof(onnxtd_compress_options)};
 #undef END
 
 /* The caller's options over the defaults, as far as its struct goes. */
@@ -341,6 +342,7 @@ typedef struct run {
     td_measured measured;
     int have_measured;
     td_bound_report bound;  /* the output-error bound (use_bound) */
+    td_judge judge;         /* options.judge, for bound.judge */
     int use_bound;
     td_lat *lat;       /* per-layer latency (NULL: not measured, no cache) */
     td_reuse *reuse;   /* spectra and factors between the bound's steps */
@@ -381,6 +383,28 @@ static td_status latency_setup(run *r, const onnxtd_compress_options *in,
     return s;
 }
 
+/* The caller's judge on the original (m as it is, before the pass): the
+ * score the bound's share is measured from; an original already below
+ * min_score leaves nothing to search for. */
+static td_status judge_original(td_model *m, td_bound_report *br,
+                                td_err_t *err)
+{
+    td_status s = td_judge_model(br->judge, m, NULL, &br->score_original,
+                                 err);
+    if (s) {
+        td_err_prefix(err, "%s: scoring the original: ", td_model_path(m));
+        return s;
+    }
+    if (br->score_original < br->min_score)
+        return td_err_set(err, TD_EUNMET, "%s: the original model scores "
+                          "%.6g by the judge (%s), below options.min_score "
+                          "%.6g: no compression of it can be within the "
+                          "bound",
+                          td_model_path(m), br->score_original,
+                          br->judge->name, br->min_score);
+    return TD_OK;
+}
+
 /* The filters and the statistics, read or gathered, into o. */
 static td_status prepare(run *r, const onnxtd_compress_options *in,
                          td_model *m, td_compress_opts *o, td_err_t *err)
@@ -393,7 +417,7 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
                      err)))
         return s;
-    if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound,
+    if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound, &r->judge,
                              &r->use_bound, err)))
         return s;
     if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO && r->use_bound &&
@@ -431,6 +455,9 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         (s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
+    if (r->use_bound && r->bound.judge &&
+        (s = judge_original(m, &r->bound, err)))
+        return s;
     if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO) {
         /* at the budget asked, before the bound searches around it */
         if ((s = td_calib_choose_lambda(r->cal, m, o,
@@ -584,6 +611,16 @@ static td_status compress(run *r, td_model *m,
         r->measured.refit = r->refit;
         if (s == TD_OK && r->have_lambda_auto)
             r->measured.lambda_auto = &r->lambda_auto;
+        /* the model written, scored as the steps were: the number the
+         * report gives is this model's, not a step's */
+        if (s == TD_OK && r->use_bound && r->bound.judge) {
+            if ((s = td_judge_model(r->bound.judge, m, NULL,
+                                    &r->measured.score, err)))
+                td_err_prefix(err, "%s: scoring the compressed model: ",
+                              td_model_path(m));
+            else
+                r->measured.judge = r->bound.judge->name;
+        }
         if (s == TD_OK && r->use_bound) {
             /* the sensitivity's and --act-lambda auto's runs are their
              * own; the steps' refits ran their own sessions */

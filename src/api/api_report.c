@@ -16,6 +16,8 @@ struct onnxtd_report {
     td_bound_report bound; /* measured.bound points here when kept */
     td_sens_info sens;     /* measured.sens points here when used */
     td_lambda_choice lambda_auto;  /* measured.lambda_auto points here */
+    td_judge judge;        /* bound.judge points here (its name copied;
+                              never called from here) */
     td_stats *stats;       /* NULL without calibration inputs */
     uint8_t *stats_bytes;  /* packed on first request */
     size_t stats_len;
@@ -115,6 +117,16 @@ td_status api_report_new(const td_compress_report *r, td_measured *measured,
         if (rep->measured.bound) {
             rep->bound = *rep->measured.bound;
             rep->measured.bound = &rep->bound;
+            if (rep->bound.judge) {
+                rep->judge = *rep->bound.judge;
+                rep->bound.judge = &rep->judge;
+            }
+        }
+        /* the judge's name is the caller's (a command line): ours now */
+        if (!copy_str(rep->arena, &rep->judge.name) ||
+            !copy_str(rep->arena, &rep->measured.judge)) {
+            onnxtd_report_free(rep);
+            return td_err_set(err, TD_ENOMEM, "out of memory");
         }
         if (rep->measured.lambda_auto) {
             rep->lambda_auto = *rep->measured.lambda_auto;

@@ -235,9 +235,24 @@ td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err);
 
+/* The caller's evaluation j of m with graph g (a fork of m's; NULL: m's
+ * own), td_calib_judge.c: the model packed (td_model_pack) into a new
+ * private file in $TMPDIR (or /tmp), j->fn called on it, the file removed;
+ * *score its finite score. j->fn's failure, or a score not finite, is
+ * TD_EINPUT naming j->name and its message. */
+td_status td_judge_model(const td_judge *j, td_model *m, td_graph *g,
+                         double *score, td_err_t *err);
+
+/* td_calib_measure_graph, untimed, and with br's judge (br may be NULL)
+ * the score of the same graph in out->score (out->judge its name). */
+td_status td_calib_measure_judged(td_calib *c, td_model *m, td_graph *g,
+                                  const td_bound_report *br, td_measured *out,
+                                  td_err_t *err);
+
 /* The bound's judgement of one measurement (td_calib_bound.c): st gets
  * the largest rel. L2, the lowest agreement and the lowest mask IoU over
- * the outputs br judges (and which output gave each); 1 when within br. */
+ * the outputs br judges (and which output gave each) and, with br's
+ * judge, m's score (m->judge set); 1 when within br. */
 int td_bound_judge(const td_measured *m, const td_bound_report *br,
                    td_bound_step *st);
 /* TD_EUSAGE when br asks for what no output judged in st can show (a mask
@@ -245,8 +260,9 @@ int td_bound_judge(const td_measured *m, const td_bound_report *br,
 td_status td_bound_check(const td_bound_report *br, const td_bound_step *st,
                          td_err_t *err);
 /* How much of br's allowance st uses, 1 at its edge: the largest over the
- * bounds br sets of rel. L2 / max_error and, for a floor, (1 - value) /
- * (1 - floor); HUGE_VAL for a NaN output. Within br <=> at most 1. */
+ * bounds br sets of rel. L2 / max_error, for a floor (1 - value) /
+ * (1 - floor), and for the judge's score (original - score) / (original
+ * - min_score); HUGE_VAL for a NaN output. Within br <=> at most 1. */
 double td_bound_use(const td_bound_report *br, const td_bound_step *st);
 
 /* The smallest parameter fraction searched for when no budget is asked:

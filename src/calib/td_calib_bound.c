@@ -80,8 +80,11 @@ int td_bound_judge(const td_measured *m, const td_bound_report *br,
         }
     }
     /* without a rel. L2 bound a NaN output is still outside */
+    st->score = br->judge && m->judge ? m->score : NAN;
     int ok = br->max_error < 0 ? !isnan(st->rel_l2)
                                : st->rel_l2 <= br->max_error;
+    if (br->judge)   /* not scored: outside */
+        ok &= st->score >= br->min_score;
     if (br->min_agreement >= 0 && st->agreement >= 0)
         ok &= st->agreement >= br->min_agreement;
     if (br->min_iou >= 0 && st->iou >= 0)
@@ -100,7 +103,8 @@ td_status td_bound_check(const td_bound_report *br, const td_bound_step *st,
                           "output judged looks like a probability map "
                           "(float, neither class scores nor a state, every "
                           "value of the original's in [0, 1])");
-    if (br->max_error < 0 && br->min_iou < 0 && st->agreement < 0)
+    if (br->max_error < 0 && br->min_iou < 0 && !br->judge &&
+        st->agreement < 0)
         return td_err_set(err, TD_EUSAGE, "min_agreement without max_error "
                           "bounds nothing here: no output looks like class "
                           "scores (float, rank 2 or 3, last axis > 1); "
@@ -129,6 +133,16 @@ double td_bound_use(const td_bound_report *br, const td_bound_step *st)
         u = fmax(u, floor_use(st->agreement, br->min_agreement));
     if (br->min_iou >= 0 && st->iou >= 0)
         u = fmax(u, floor_use(st->iou, br->min_iou));
+    if (br->judge) {
+        /* the score's fall from the original's, over what the floor
+         * allows; an original at or below the floor allows no fall */
+        double room = br->score_original - br->min_score;
+        double fall = br->score_original - st->score;
+        if (isnan(st->score))
+            return HUGE_VAL;
+        u = fmax(u, room > 0 ? fmax(fall, 0) / room
+                    : st->score >= br->min_score ? 0 : HUGE_VAL);
+    }
     return u;
 }
 
@@ -149,6 +163,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
     st->also_flops = so.also_flops;
     st->agreement = -1;
     st->iou = -1;
+    st->score = NAN;
     int step = o->reuse ? td_reuse_next_step(o->reuse) : 0;
     td_arena *a = td_arena_new();
     td_graph *g = a ? td_model_fork_graph(m, a) : NULL;
@@ -169,7 +184,7 @@ static td_status try_step(td_calib *c, td_model *m, const td_compress_opts *o,
         rc = td_calib_refit(c, m, g, &r, o->refit_waves, o->refit_chain,
                             &rr, err);
     br->refit_runs += rr.model_runs;
-    if (rc || (rc = td_calib_measure_graph(c, m, g, 0, &ms, err)))
+    if (rc || (rc = td_calib_measure_judged(c, m, g, br, &ms, err)))
         goto done;
     st->planned = 1;
     st->within = td_bound_judge(&ms, br, st);
@@ -232,8 +247,10 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
         n = extreme_str(buf, len, n, ", lowest top-1 agreement",
                         st->agreement, st->agreement_at, st->n_judged);
     if (st->iou >= 0)
-        extreme_str(buf, len, n, ", lowest mask IoU", st->iou, st->iou_at,
-                    st->n_judged);
+        n = extreme_str(buf, len, n, ", lowest mask IoU", st->iou, st->iou_at,
+                        st->n_judged);
+    if (!isnan(st->score) && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", score %.6g", st->score);
 }
 
 static const char *where(const td_calib *c)

@@ -30,7 +30,7 @@ static td_status try_one(td_calib *c, td_model *m, const td_compress_opts *o,
     td_status s = g ? td_pass_compress(g, &so, &r, err)
                     : td_err_set(err, TD_ENOMEM, "out of memory");
     if (!s)
-        s = td_calib_measure_graph(c, m, g, 0, &ms, err);
+        s = td_calib_measure_judged(c, m, g, br, &ms, err);
     if (!s && br) {
         td_bound_judge(&ms, br, st);
         s = td_bound_check(br, st, err);
@@ -85,6 +85,7 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
         s = try_one(c, m, o, out->value[q], br, outputs, n_outputs, store,
                     &st, err);
         out->deviation[q] = isnan(st.rel_l2) ? HUGE_VAL : st.rel_l2;
+        out->score[q] = br && br->judge ? st.score : NAN;
         out->agreement[q] = st.agreement;
         out->iou[q] = st.iou;
         /* what the bound judges decides, a floor (agreement, mask IoU)
@@ -92,7 +93,8 @@ td_status td_calib_choose_lambda(td_calib *c, td_model *m,
          * alone the order is the rel. L2's */
         out->use[q] = br ? td_bound_use(br, &st) : 0;
         out->by_floor |= (br && br->min_agreement >= 0 && st.agreement >= 0) ||
-                         (br && br->min_iou >= 0 && st.iou >= 0);
+                         (br && br->min_iou >= 0 && st.iou >= 0) ||
+                         (br && br->judge);
         if (s) {
             td_reuse_free(store);
             char v[32];

@@ -65,6 +65,10 @@ int cli_parse_bound(int argc, char **argv, int *i, const char *opt,
  * copy (free out->input); prints the error and returns -1 otherwise. */
 int cli_parse_state(const char *v, onnxtd_state_pair *out);
 
+/* --judge CMD as options.judge (ctx: the command), cli_judge.c. */
+int cli_judge_run(void *ctx, const char *path, double *score, char *msg,
+                  size_t msg_len);
+
 /* What every command that reads one model and writes another takes: IN,
  * -o/--output OUT, and the load/save options --external-data,
  * --size-threshold (default 1024), --mem-limit and --in-place (OUT may be,

@@ -28,6 +28,8 @@ static const name_map names[] = {
     {"options.min_agreement", "--min-agreement"},
     {"options.min_iou", "--min-iou"},
     {"options.iou_threshold", "--iou-threshold"},
+    {"options.min_score", "--min-score"},
+    {"options.judge", "--judge"},
     {"options.bound_outputs", "--bound-output"},
     {"options.calib", "--calib"},
     {"options.holdout", "--holdout"},
@@ -66,6 +68,7 @@ static const name_map names[] = {
     {"min_agreement", "--min-agreement"},
     {"min_iou", "--min-iou"},
     {"iou_threshold", "--iou-threshold"},
+    {"min_score", "--min-score"},
     {"min_cosine", "--min-cosine"},   /* eval's */
     {"rtol", "--rtol"},
 };

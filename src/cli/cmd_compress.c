@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,23 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
         if (cli_parse_bound(argc, argv, i, "--min-iou", 1, &a->co.min_iou))
             return OPT_USAGE;
         a->bound_given |= a->co.min_iou > 0;
+    } else if (cli_is(arg, "--judge")) {
+        const char *v = cli_value(argc, argv, i, "--judge");
+        if (!v || !v[0]) {
+            cli_error("--judge needs a command (the model's path is appended)");
+            return OPT_USAGE;
+        }
+        a->co.judge = cli_judge_run;
+        a->co.judge_ctx = (void *)v;
+        a->co.judge_name = v;
+        a->bound_given = 1;
+    } else if (cli_is(arg, "--min-score")) {
+        const char *v = cli_value(argc, argv, i, "--min-score");
+        if (!v || cli_parse_double(v, &a->co.min_score) ||
+            !isfinite(a->co.min_score)) {
+            cli_error("--min-score needs a number");
+            return OPT_USAGE;
+        }
     } else if (cli_is(arg, "--iou-threshold")) {
         const char *v = cli_value(argc, argv, i, "--iou-threshold");
         if (!v || cli_parse_double(v, &a->co.iou_threshold) ||
@@ -359,14 +377,25 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--report and --report-html cannot both be standard output");
         return -1;
     }
+    if (a->co.judge && isnan(a->co.min_score)) {
+        cli_error("--judge needs --min-score: the lowest score of the "
+                  "judge's that is within the bound");
+        return -1;
+    }
+    if (!a->co.judge && !isnan(a->co.min_score)) {
+        cli_error("--min-score bounds the score --judge gives: give --judge");
+        return -1;
+    }
     if (a->bound_given && !a->n_calib) {
-        cli_error("--max-error, --min-agreement and --min-iou need --calib: "
-                  "the bound is on the deviation measured on held-out inputs");
+        cli_error("--max-error, --min-agreement, --min-iou and --judge need "
+                  "--calib: the bound is on the deviation measured on "
+                  "held-out inputs, and the models it tries come from their "
+                  "statistics");
         return -1;
     }
     if (a->bound_given && (a->rank > 0 || a->ratio > 0 || a->use_tol ||
                            a->vbmf)) {
-        cli_error("--max-error, --min-agreement and --min-iou take "
+        cli_error("--max-error, --min-agreement, --min-iou and --judge take "
                   "--target-params, --target-flops or no budget, not --rank, "
                   "--ratio, --tol or --vbmf");
         return -1;
@@ -379,7 +408,7 @@ static int check_args(int argc, char **argv, compress_args *a)
     if (a->n_bound_outputs &&
         (!a->n_calib || a->rank > 0 || a->ratio > 0 || a->use_tol || a->vbmf ||
          (a->co.max_error < 0 && !(a->co.min_agreement > 0) &&
-          !(a->co.min_iou > 0)))) {
+          !(a->co.min_iou > 0) && !a->co.judge))) {
         cli_error("--bound-output names what the bound judges: it needs "
                   "--calib, --target-params, --target-flops or no budget, "
                   "and a bound (not --max-error off alone)");

@@ -186,6 +186,16 @@ typedef struct td_measured_output {
     char *state_input;     /* with state: that input's name */
 } td_measured_output;
 
+/* The caller's own evaluation of a model (the public onnxtd_judge_fn):
+ * fn scores the ONNX file at path; non-zero with msg set stops. Run by
+ * src/calib/td_calib_judge.c. */
+typedef struct td_judge {
+    int (*fn)(void *ctx, const char *path, double *score, char *msg,
+              size_t msg_len);
+    void *ctx;
+    const char *name;   /* in messages and the report */
+} td_judge;
+
 /* The longest output name a bound step keeps (longer ones are cut). */
 #define TD_BOUND_NAME_LEN 96
 
@@ -200,6 +210,8 @@ typedef struct td_bound_step {
     double iou;            /* the lowest mask IoU over probability maps
                               and inputs; < 0: none */
     int within;            /* both within the bound */
+    double score;          /* the judge's (td_bound_report.judge); NAN:
+                              none */
     double seconds;
     /* the outputs judged, and which one gave each extreme above (a name
      * truncated to fit; "" when none): what a refusal names, so that the
@@ -223,6 +235,10 @@ typedef struct td_bound_report {
     double min_iou;        /* mask IoU of probability maps on every input;
                               < 0: none */
     double iou_threshold;  /* the maps binarised at: > it is on */
+    const td_judge *judge; /* the caller's evaluation (borrowed); NULL:
+                              none */
+    double min_score;      /* with judge: a score of at least this */
+    double score_original; /* with judge: the original model's */
     td_global_kind kind;   /* the budget's unit */
     double asked;          /* the budget asked for; 0: none (the smallest
                               model within the bound was searched for) */
@@ -284,6 +300,7 @@ typedef struct td_lambda_choice {
     int by_floor;
     double agreement[TD_LAMBDA_AUTO_MAX], iou[TD_LAMBDA_AUTO_MAX];
     double use[TD_LAMBDA_AUTO_MAX];
+    double score[TD_LAMBDA_AUTO_MAX];      /* the judge's; NAN: none */
     size_t chosen;
     size_t samples;       /* held-out inputs measured */
     size_t model_runs;
@@ -314,6 +331,10 @@ typedef struct td_measured {
     int have_refit;                /* the chains were refitted: refit */
     td_refit_report refit;
     const td_lambda_choice *lambda_auto;  /* borrowed; NULL: not asked */
+    /* the caller's judge on this model (the bound's judge; NAN: none),
+     * and its name (borrowed) */
+    double score;
+    const char *judge;
 } td_measured;
 
 void td_measured_free(td_measured *m);

@@ -1,6 +1,7 @@
 /* The output-error bound's search in the reports: the bound, the budget
  * chosen, each compression tried with what was measured, the whole-model
  * runs and the time. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +53,10 @@ static void step_json(td_buf *b, const td_bound_step *st)
     td_json_key(b, "min_mask_iou");
     name_or_null(b, st->planned ? st->iou_at : "");
     td_json_close(b, '}');
+    if (!isnan(st->score)) {  /* only with a judge: other reports keep
+                                 their bytes */
+        td_json_key(b, "score"); td_json_num(b, st->score);
+    }
     td_json_key(b, "within"); td_json_bool(b, st->within);
     td_json_key(b, "seconds"); td_json_num(b, st->seconds);
     td_json_close(b, '}');
@@ -69,6 +74,12 @@ void td_report_bound_json(td_buf *b, const td_bound_report *br)
     td_json_key(b, "min_mask_iou"); num_or_null(b, br->min_iou);
     td_json_key(b, "iou_threshold");
     num_or_null(b, br->min_iou >= 0 ? br->iou_threshold : -1);
+    if (br->judge) {
+        td_json_key(b, "judge");
+        td_json_str(b, br->judge->name ? br->judge->name : "judge");
+        td_json_key(b, "min_score"); td_json_num(b, br->min_score);
+        td_json_key(b, "score_original"); td_json_num(b, br->score_original);
+    }
     /* the outputs judged: only when named (null: every one) */
     td_json_key(b, "outputs");
     if (br->n_outputs) {
@@ -128,13 +139,19 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
     if (br->max_error >= 0)
         td_buf_printf(b, "%srel. L2 <= %.4g%s", br->n_outputs ? ""
                       : "every output's ", br->max_error,
-                      min_agreement >= 0 || br->min_iou >= 0 ? ", " : "");
+                      min_agreement >= 0 || br->min_iou >= 0 || br->judge
+                          ? ", " : "");
     if (min_agreement >= 0)
         td_buf_printf(b, "class scores' top-1 agreement >= %.4g%s",
-                      min_agreement, br->min_iou >= 0 ? ", " : "");
+                      min_agreement,
+                      br->min_iou >= 0 || br->judge ? ", " : "");
     if (br->min_iou >= 0)
         td_buf_printf(b, "probability maps' mask IoU (at %.4g) >= %.4g on "
-                      "every input", br->iou_threshold, br->min_iou);
+                      "every input%s", br->iou_threshold, br->min_iou,
+                      br->judge ? ", " : "");
+    if (br->judge)
+        td_buf_printf(b, "the judge's score >= %.6g (the original %.6g)",
+                      br->min_score, br->score_original);
     if (br->max_error < 0)
         td_buf_printf(b, " (no rel. L2 bound)");
     if (br->asked > 0)
@@ -154,6 +171,8 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
             td_buf_printf(b, ", lowest agreement %.4g", st->agreement);
         if (st->planned && st->iou >= 0)
             td_buf_printf(b, ", lowest mask IoU %.4g", st->iou);
+        if (st->planned && !isnan(st->score))
+            td_buf_printf(b, ", score %.6g", st->score);
         td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
                       st->seconds);
     }
@@ -200,6 +219,12 @@ void td_bound_str(const td_bound_report *br, char *buf, size_t len)
     if (br->min_iou >= 0 && n >= 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, "%smin_iou %.4g (at %.4g)",
                       sep, br->min_iou, br->iou_threshold);
+    if (br->judge && n >= 0 && (size_t)n < len) {
+        n += snprintf(buf + n, len - (size_t)n, "%smin_score %.6g (the "
+                      "original scores %.6g)", sep, br->min_score,
+                      br->score_original);
+        sep = " and ";
+    }
     if (br->max_error < 0 && n >= 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " (no max_error)");
     /* the outputs judged, as far as the buffer goes */

@@ -85,6 +85,10 @@ static void lambda_auto_json(td_buf *b, const td_lambda_choice *c)
                 td_json_key(b, "lowest_iou");
                 td_json_num(b, c->iou[q]);
             }
+            if (!isnan(c->score[q])) {
+                td_json_key(b, "score");
+                td_json_num(b, c->score[q]);
+            }
             td_json_key(b, "bound_used");
             td_json_num(b, c->use[q]);
         }
@@ -132,6 +136,8 @@ static void lambda_auto_text(td_buf *b, const td_lambda_choice *c)
             td_buf_printf(b, ", agreement %.4f", c->agreement[q]);
         if (c->iou[q] >= 0)
             td_buf_printf(b, ", mask IoU %.4f", c->iou[q]);
+        if (!isnan(c->score[q]))
+            td_buf_printf(b, ", score %.6g", c->score[q]);
         td_buf_printf(b, ")");
     }
     td_buf_printf(b, "; kept ");
@@ -206,6 +212,10 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
         td_json_key(b, "ratio");
         td_json_num(b, m->ms_before > 0 ? m->ms_after / m->ms_before : NAN);
         td_json_close(b, '}');
+    }
+    if (m->judge) {  /* only with a judge: other reports keep their bytes */
+        td_json_key(b, "judge"); td_json_str(b, m->judge);
+        td_json_key(b, "score"); td_json_num(b, m->score);
     }
     td_json_key(b, "bound");
     td_report_bound_json(b, m->bound);
@@ -295,8 +305,13 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
         td_buf_printf(b, "  latency %.3g ms -> %.3g ms (%.2fx the original's "
                       "speed), medians of %zu interleaved runs\n",
                       m->ms_before, m->ms_after, speed_of(m), m->runs);
+    if (m->judge)
+        td_buf_printf(b, "  the model written scores %.6g by the judge (%s)\n",
+                      m->score, m->judge);
     td_report_bound_text(b, m->bound);
-    if (m->bound && !m->in_loop && m->samples < TD_BOUND_FEW_INPUTS)
+    /* (the judge's inputs are the caller's: with it alone, no warning) */
+    if (m->bound && !m->in_loop && m->samples < TD_BOUND_FEW_INPUTS &&
+        !(m->bound->judge && m->bound->max_error < 0))
         td_buf_printf(b, "warning: the bound was judged on %zu held-out "
                       "input%s only: inputs unlike %s can deviate far more "
                       "(PP-OCR det bounded by its mask IoU on one rendered "
@@ -326,6 +341,11 @@ void td_report_measured_html(td_buf *b, const td_measured *m,
         td_buf_printf(b, "</th><td>");
         output_text(b, &m->out[i]);
         td_buf_printf(b, "</td></tr>");
+    }
+    if (m->judge) {
+        td_buf_printf(b, "<tr><th>judge</th><td>%.6g (", m->score);
+        esc(b, m->judge);
+        td_buf_printf(b, ")</td></tr>");
     }
     if (m->runs && m->ms_before > 0)
         td_buf_printf(b, "<tr><th>latency</th><td>%.3g ms &#8594; %.3g ms "

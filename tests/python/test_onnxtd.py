@@ -389,6 +389,57 @@ def main(tmp: str) -> None:
     lo, mean = map(float, buf.getvalue().split()[:2])
     assert mi["min"] >= 0.9 and abs(mi["min"] - lo) < 1e-6, (mi, lo)
     assert abs(mi["mean"] - mean) < 1e-6, (mi, mean)
+    # judge: the caller's own metric bounds. Here numpy's lowest IoU on
+    # the two held-out inputs, at 0.4, as a user's evaluation would be:
+    # bounded by it alone at 0.9, the search decides as --min-iou 0.9 did
+    # (the two IoUs agree to 1e-6), so the model written is the same
+    calls = []
+
+    def numpy_iou(path):
+        calls.append(path)
+        assert os.path.isfile(path) and path != mp, path
+        b = io.StringIO()
+        with contextlib.redirect_stdout(b):
+            sigmoid_map_model.iou(mp, path, 0.4, held)
+        return float(b.getvalue().split()[0])
+    mj = os.path.join(mdir, "map_j.onnx")
+    _, jr = onnxtd.compress(mp, output=mj, calib=os.path.join(mdir, "in"),
+                            max_error="off", judge=numpy_iou, min_score=0.9,
+                            allow_slower=True, threads=1, measure_runs=-1,
+                            with_report=True)
+    jb = jr["measured"]["bound"]
+    assert jb["min_score"] == 0.9 and jb["score_original"] == 1.0, jb
+    assert jb["chosen"] == mb["chosen"], (jb["chosen"], mb["chosen"])
+    assert [st["within"] for st in jb["steps"]] == \
+        [st["within"] for st in mb["steps"]], (jb["steps"], mb["steps"])
+    for st in jb["steps"]:
+        if st["planned"]:
+            assert st["within"] == (st["score"] >= 0.9), st
+    # the original, each planned step and the model written
+    assert len(calls) == 2 + sum(st["planned"] for st in jb["steps"]), calls
+    assert not any(os.path.exists(c) for c in calls), calls
+    got = jr["measured"]["score"]
+    # (the report gives 9 significant digits)
+    assert abs(got - numpy_iou(mj)) < 1e-8, (got, numpy_iou(mj))
+    assert onnx.load(mj).graph.SerializeToString() == \
+        onnx.load(mo).graph.SerializeToString()
+
+    def broken(path):
+        raise RuntimeError("the evaluation set is missing")
+    try:
+        onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
+                        calib=os.path.join(mdir, "in"), judge=broken,
+                        min_score=0.5)
+        raise AssertionError("a judge that raises was not an error")
+    except onnxtd.Error as e:
+        assert "RuntimeError: the evaluation set is missing" in e.message, e
+    try:
+        onnxtd.compress(mp, output=os.path.join(mdir, "x.onnx"),
+                        calib=os.path.join(mdir, "in"), judge=numpy_iou)
+        raise AssertionError("judge without min_score was accepted")
+    except onnxtd.Error as e:
+        assert e.status == onnxtd.Status.EUSAGE and "min_score" in e.message, e
+    assert not os.path.exists(os.path.join(mdir, "x.onnx"))
     # sens_groups reaches the library: one group per layer, probed under
     # the IoU bound alone (no budget: the bound's search allocates)
     _, sr = onnxtd.compress(mp, output=os.path.join(mdir, "s.onnx"),

@@ -5,9 +5,10 @@
  *   outputs judged (named ones only when the bound names any), each with
  *   the output that gave it; within exactly when every bound set holds;
  * - use: rel. L2 / max_error, (1 - value) / (1 - floor) for each floor
- *   measured, the largest of them; 1 at the bound's edge, so within <=>
- *   use <= 1 on every case here; a NaN output uses HUGE_VAL; a floor of 1
- *   allows nothing below 1; with no bound set, 0. */
+ *   measured, (original - score) / (original - min_score) for the judge's
+ *   score, the largest of them; 1 at the bound's edge, so within <=>
+ *   use <= 1 on every case here; a NaN output or an unscored model uses
+ *   HUGE_VAL; a floor of 1 allows nothing below 1; with no bound set, 0. */
 #include <math.h>
 #include <string.h>
 
@@ -128,9 +129,66 @@ static void check_edge(void)
     CHECK(td_bound_use(&br, &st) == 0);
 }
 
+/* The judge's score: its share is the fall from the original's over the
+ * room the floor leaves; within <=> at most 1, also with no room. */
+static void check_score(void)
+{
+    td_judge j = {.name = "judge"};
+    td_measured_output o = out("y", 0.01, -1, -1);
+    td_measured m = {.out = &o, .n_out = 1, .judge = "judge"};
+    td_bound_report br = bound(-1, -1, -1);
+    br.judge = &j;
+    br.score_original = 0.99;
+    br.min_score = 0.95;
+    td_bound_step st;
+    m.score = 0.97;
+    CHECK(td_bound_judge(&m, &br, &st) == 1 && st.score == 0.97);
+    CHECK_NEAR(td_bound_use(&br, &st), 0.5, 1e-9);
+    m.score = 0.94;
+    CHECK(td_bound_judge(&m, &br, &st) == 0);
+    CHECK_NEAR(td_bound_use(&br, &st), 1.25, 1e-9);
+    m.score = 1.2;   /* better than the original: nothing used */
+    CHECK(td_bound_judge(&m, &br, &st) == 1);
+    CHECK(td_bound_use(&br, &st) == 0);
+    /* a measurement the judge did not score is outside */
+    m.judge = NULL;
+    CHECK(td_bound_judge(&m, &br, &st) == 0 && isnan(st.score));
+    CHECK(td_bound_use(&br, &st) == HUGE_VAL);
+    m.judge = "judge";
+    /* a judge alone bounds something: no usage error */
+    td_err_t err = {0};
+    CHECK(td_bound_check(&br, &st, &err) == TD_OK);
+    /* with max_error too, the larger share decides */
+    br.max_error = 0.02;
+    m.score = 0.98;
+    CHECK(td_bound_judge(&m, &br, &st) == 1);
+    CHECK_NEAR(td_bound_use(&br, &st), 0.5, 1e-9);
+    o.rel_l2 = 0.03;
+    CHECK(td_bound_judge(&m, &br, &st) == 0);
+    CHECK_NEAR(td_bound_use(&br, &st), 1.5, 1e-9);
+    /* the grid: scores around floors with and without room */
+    const double scores[] = {0.5, 0.9, 0.95, 0.99, 1, 1.5};
+    const double floors[] = {0.9, 0.95, 1, 1.2};
+    o.rel_l2 = 0;
+    br.max_error = -1;
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = 0; b < 4; b++)
+            for (size_t c = 0; c < 6; c++) {
+                br.score_original = scores[a];
+                br.min_score = floors[b];
+                m.score = scores[c];
+                int w = td_bound_judge(&m, &br, &st);
+                double u = td_bound_use(&br, &st);
+                CHECK_MSG(w == (u <= 1), "original %g floor %g score %g: "
+                          "within %d, use %g", scores[a], floors[b],
+                          scores[c], w, u);
+            }
+}
+
 int main(void)
 {
     check_judge();
     check_edge();
+    check_score();
     return TCHECK_DONE();
 }

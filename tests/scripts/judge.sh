@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# --judge CMD --min-score S: the user's own evaluation bounds the search.
+# The judge here is a shell command around `onnxtd eval` that prints
+# 1 - the largest output rel. L2 on the calibration inputs: with none held
+# out (--holdout 0) that is what --max-error measures, so bounded by it
+# alone at 0.998 the search must step as --max-error 0.002 does (within
+# and outside at the same budgets) and write the same bytes. Also: the
+# report's scores, the model's path appended to CMD and in
+# $ONNXTD_JUDGE_MODEL, a
+# private file in $TMPDIR removed after each call, chatter before the
+# score's line, a refusal naming the reachable budget and the original's
+# score, a judge that fails or prints no number (exit 1, its message,
+# nothing written), an original already below the floor, and misuse.
+#
+#   bash tests/scripts/judge.sh BINARY SRCDIR
+#
+# Exit 0 pass, 1 fail.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+td_use_ort
+
+M=$SRCDIR/tests/onnx_models/small_cnn.onnx
+"$PY" "$SRCDIR/tests/tools/make_images.py" "$T/calib" 8 64 --seed 3 >/dev/null ||
+  { echo "FAIL: making the inputs"; exit 1; }
+mkdir "$T/tmp"
+cat > "$T/judge.sh" <<EOF
+#!/bin/sh
+# the model's path twice over, and where it lies
+[ "\$1" = "\$ONNXTD_JUDGE_MODEL" ] || { echo "\\\$1 '\$1' is not \\\$ONNXTD_JUDGE_MODEL"; exit 9; }
+case "\$1" in "$T/tmp/onnxtd-judge-"*.onnx) ;; *) echo "not in TMPDIR: \$1"; exit 9;; esac
+[ -f "\$1" ] || { echo "no file \$1"; exit 9; }
+echo "\$1" >> "$T/judged.txt"
+echo "judging \$1 ..."
+"$BIN" eval "$M" "\$1" --inputs "$T/calib" --json --runs 0 |
+  "$PY" -c 'import json,sys; r=json.load(sys.stdin); print(repr(1 - max(o["rel_l2"] for o in r["outputs"])))'
+EOF
+J="sh $T/judge.sh"
+common=(--calib "$T/calib" --holdout 0 --min-agreement off --allow-slower --runs 0)
+
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/rel.onnx" "${common[@]}" \
+  --max-error 0.002 --report "$T/rel.json" > "$T/rel.txt" 2>&1 ||
+  fail "--max-error 0.002: $(cat "$T/rel.txt")"
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/judge.onnx" "${common[@]}" \
+  --max-error off --judge "$J" --min-score 0.998 --report "$T/judge.json" \
+  --report-html "$T/judge.html" > "$T/judge.txt" 2>&1 ||
+  fail "--judge: $(cat "$T/judge.txt")"
+grep -qF "<tr><th>judge</th><td>0.998" "$T/judge.html" ||
+  fail "the HTML report does not give the score"
+"$PY" - "$T/rel.json" "$T/judge.json" "$T/judged.txt" <<'EOF' || fail "--judge against --max-error: $(cat "$T/judge.txt")"
+import json, sys
+a = json.load(open(sys.argv[1]))["measured"]
+b = json.load(open(sys.argv[2]))["measured"]
+judged = open(sys.argv[3]).read().split()
+ba, bb = a["bound"], b["bound"]
+assert bb["min_score"] == 0.998 and bb["score_original"] == 1.0, bb
+assert bb["max_rel_l2"] is None and "judge.sh" in bb["judge"], bb
+va = [(s["target"], s["within"]) for s in ba["steps"]]
+vb = [(s["target"], s["within"]) for s in bb["steps"]]
+assert va == vb, (va, vb)
+# a search that went both ways, else the test proves little
+assert {w for _, w in vb} == {True, False}, vb
+for s in bb["steps"]:
+    assert abs(s["score"] - (1 - s["max_rel_l2"])) < 1e-6, s
+    assert s["within"] == (s["score"] >= 0.998), s
+assert ba["chosen"] == bb["chosen"], (ba["chosen"], bb["chosen"])
+# the original, every step and the model written: one file each
+assert len(judged) == 2 + len(bb["steps"]) == len(set(judged)), judged
+assert abs(b["score"] - (1 - b["outputs"][0]["rel_l2"])) < 1e-6, b
+EOF
+cmp -s "$T/rel.onnx" "$T/judge.onnx" || fail "--judge wrote other bytes than --max-error"
+[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "the judge's files were left: $(ls "$T/tmp")"
+grep -qF "the model written scores " "$T/judge.txt" &&
+  grep -qF "bound: the judge's score >= 0.998 (the original 1) (no rel. L2 bound)" "$T/judge.txt" ||
+  fail "the text does not give the scores: $(cat "$T/judge.txt")"
+
+# a budget beyond the floor: refused with what is reachable, exit 1
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${common[@]}" --max-error off \
+  --judge "$J" --min-score 0.9999 --target-params 0.1 2> "$T/err.txt"
+rc=$?
+[ $rc -eq 1 ] || fail "refusal: exit $rc"
+grep -qE -- "--target-params 0.1 cannot be met within --min-score 0.9999 \(the original scores 1\).*score 0\.[0-9]+\); the most compression found within the bound is --target-params 0\.[0-9]+ .*score 0\.9999" "$T/err.txt" ||
+  fail "refusal: $(cat "$T/err.txt")"
+[ ! -e "$T/x.onnx" ] || fail "refusal: an output was written"
+
+# a judge that fails, or prints no number: exit 1, nothing written
+judge_fails() {
+  local cmd=$1 text=$2
+  rm -f "$T/x.onnx"
+  TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${common[@]}" --max-error off \
+    --judge "$cmd" --min-score 0.5 2> "$T/err.txt"
+  local rc=$?
+  [ $rc -eq 1 ] || fail "--judge '$cmd': exit $rc, wanted 1"
+  grep -qF -- "$text" "$T/err.txt" || fail "--judge '$cmd': $(cat "$T/err.txt")"
+  [ ! -e "$T/x.onnx" ] || fail "--judge '$cmd': an output was written"
+}
+# (a trailing '#' makes the path appended a comment)
+judge_fails 'echo "no data"; exit 3 #' "scoring the original: the judge (echo \"no data\"; exit 3 #) failed: exit 3, its last line 'no data'"
+judge_fails 'echo 0.5 apples #' "its last line of output, '0.5 apples', is not a number (the score)"
+judge_fails 'true' "it printed nothing: its last line of output must be the score"
+judge_fails 'echo nan #' "gave no finite score"
+judge_fails 'kill -9 $$ #' "killed by signal 9"
+judge_fails 'echo 0.4 #' "the original model scores 0.4 by the judge (echo 0.4 #), below --min-score 0.5"
+# the path is the last argument: a program and its options need no more
+judge_fails 'sh -c "[ -s \"\$1\" ] && echo 0.25" sh' "the original model scores 0.25 by the judge"
+[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "a failed judge's files were left: $(ls "$T/tmp")"
+
+td_misuse "$M" "--judge needs --min-score" --calib "$T/calib" --judge "echo 1"
+td_misuse "$M" "--min-score bounds the score --judge gives" --calib "$T/calib" --min-score 1
+td_misuse "$M" "--judge need --calib" --judge "echo 1" --min-score 1
+td_misuse "$M" "--judge take --target-params" --calib "$T/calib" --judge "echo 1" \
+  --min-score 1 --rank 2
+td_misuse "$M" "--min-score needs a number" --calib "$T/calib" --judge "echo 1" --min-score inf
+td_done judge
