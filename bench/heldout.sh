@@ -26,6 +26,10 @@
 #                --sens-groups layers
 #   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
 #                probability map's IoU alone bounds (at 0.3 for det)
+#   calib-judge  --calib CAL --max-error off --min-agreement off --judge
+#                heldout/judge_rec.sh --min-score MIN_SCORE (0.985): the
+#                task metric itself bounds, on lines of the judge's own
+#                (rec only)
 #   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1);
 #                +slower adds --allow-slower, +refit --refit, +chain
 #                --refit-chain, +tP
@@ -86,6 +90,7 @@ photos() {
 prepare() {
   LOOP=""
   IOU_T=0.5   # where the task binarises its map (calib-iou95)
+  JUDGE=""    # the task metric as a --judge command (calib-judge)
   case $1 in
     vad|vad-if)
       local d=$OUT/vad
@@ -109,6 +114,9 @@ prepare() {
       SRC=$MODELS/ch_PP-OCRv4_rec_infer.onnx
       [ -f $d/eval/lines.json ] || "$PY" bench/heldout/prep.py rec $d/eval --lines 48 --seed 2 >&2
       [ -f $d/calib/lines.json ] || "$PY" bench/heldout/prep.py rec $d/calib --lines 24 --seed 1 >&2
+      # the judge's own lines (calib-judge): neither set above
+      [ -f $d/val/lines.json ] || "$PY" bench/heldout/prep.py rec $d/val --lines 24 --seed 3 >&2
+      JUDGE="bench/heldout/judge_rec.sh"
       CAL=$d/calib/npy
       EVAL="node bench/heldout/task_eval.js rec --json --lines $d/eval --keys $MODELS/ppocr_keys_v1.txt" ;;
     face)
@@ -166,6 +174,8 @@ base_options() {
     calib-plain) echo "--calib $CAL $LOOP --softmax-metric off" ;;
     calib-nobound) echo "--calib $CAL $LOOP --max-error off" ;;
     calib-iou95) echo "--calib $CAL $LOOP --max-error off --min-iou 0.95 --iou-threshold $IOU_T" ;;
+    calib-judge) [ -n "${JUDGE:-}" ] || { echo "heldout.sh: no judge for this task" >&2; exit 2; }
+                 echo "--calib $CAL $LOOP --max-error off --min-agreement off --judge $JUDGE --min-score ${MIN_SCORE:-0.985}" ;;
     calib-sens) echo "--calib $CAL $LOOP --sensitivity measured" ;;
     calib-senslayers) echo "--calib $CAL $LOOP --sensitivity measured --sens-groups layers" ;;
     calib-0.7) echo "--calib $CAL $LOOP --target-params 0.7" ;;
