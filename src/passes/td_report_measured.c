@@ -235,6 +235,19 @@ void td_report_measured_json(td_buf *b, const td_measured *m)
  * measure of it. */
 #define TD_BOUND_FEW_INPUTS 4
 
+/* The judge bounds alone: no rel. L2, no IoU floor, and no agreement
+ * floor measured at any step (no class scores judged). Its inputs are the
+ * caller's, so the held-out inputs' count says nothing of the bound. */
+static int judge_alone(const td_bound_report *br)
+{
+    if (!br->judge || br->max_error >= 0 || br->min_iou >= 0)
+        return 0;
+    for (size_t i = 0; i < br->n_steps; i++)
+        if (br->min_agreement >= 0 && br->steps[i].agreement >= 0)
+            return 0;
+    return 1;
+}
+
 /* The written model's speed over the original's (ms_after > 0: ORT gives
  * no zero median; a zero would print inf, not crash). */
 static double speed_of(const td_measured *m)
@@ -309,9 +322,8 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
         td_buf_printf(b, "  the model written scores %.6g by the judge (%s)\n",
                       m->score, m->judge);
     td_report_bound_text(b, m->bound);
-    /* (the judge's inputs are the caller's: with it alone, no warning) */
     if (m->bound && !m->in_loop && m->samples < TD_BOUND_FEW_INPUTS &&
-        !(m->bound->judge && m->bound->max_error < 0))
+        !judge_alone(m->bound))
         td_buf_printf(b, "warning: the bound was judged on %zu held-out "
                       "input%s only: inputs unlike %s can deviate far more "
                       "(PP-OCR det bounded by its mask IoU on one rendered "

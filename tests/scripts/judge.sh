@@ -72,6 +72,19 @@ grep -qF "the model written scores " "$T/judge.txt" &&
   grep -qF "bound: the judge's score >= 0.998 (the original 1) (no rel. L2 bound)" "$T/judge.txt" ||
   fail "the text does not give the scores: $(cat "$T/judge.txt")"
 
+# on 2 held-out inputs: the few-inputs warning only where they bound
+# something (the agreement), not when the judge, on its own inputs, alone
+# does
+for agr in off 0.98; do
+  TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/w.onnx" --calib "$T/calib" \
+    --allow-slower --runs 0 --max-error off --min-agreement $agr \
+    --judge "$J" --min-score 0.99 > "$T/w.txt" 2>&1 || fail "agreement $agr: $(cat "$T/w.txt")"
+  n=$(grep -c "warning: the bound was judged on 2 held-out inputs only" "$T/w.txt")
+  want=1
+  [ $agr = off ] && want=0
+  [ "$n" = $want ] || fail "agreement $agr: $n warning(s), wanted $want: $(cat "$T/w.txt")"
+done
+
 # a budget beyond the floor: refused with what is reachable, exit 1
 TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${common[@]}" --max-error off \
   --judge "$J" --min-score 0.9999 --target-params 0.1 2> "$T/err.txt"
