@@ -258,6 +258,12 @@ static const char *where(const td_calib *c)
     return td_calib_measure_held(c) ? "held-out" : "calibration (none held out)";
 }
 
+/* The judge's score is on inputs of its own, not the held-out ones. */
+static const char *judged(const td_bound_report *br)
+{
+    return br->judge ? " (the score on the judge's own)" : "";
+}
+
 /* The refusal: what was asked and how far it is, and what can be
  * reached within the bound (or the least compression tried, when even
  * that was outside it). */
@@ -278,19 +284,19 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
             "%s cannot be met within %s on the %zu %s "
-            "inputs (there, %s); %s %s (%s; %zu compressions tried, %zu "
+            "inputs%s (there, %s); %s %s (%s; %zu compressions tried, %zu "
             "whole-model runs, %.0f s, %.1f s of CPU)", ask,
-            bound, td_calib_measure_count(c), where(c), dev,
+            bound, td_calib_measure_count(c), where(c), judged(br), dev,
             best ? "the most compression found within the bound is"
                  : "no budget tried is within it, the least compressing",
             other, odev, br->n_steps, br->model_runs, br->seconds,
             br->cpu_seconds);
     return td_err_set(err, TD_EUNMET,
         "compression cannot be met within %s on the %zu "
-        "%s inputs: no budget tried is within it, the least "
+        "%s inputs%s: no budget tried is within it, the least "
         "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
         "%.0f s, %.1f s of CPU)", bound,
-        td_calib_measure_count(c), where(c), other, odev, br->n_steps,
+        td_calib_measure_count(c), where(c), judged(br), other, odev, br->n_steps,
         br->model_runs, br->seconds, br->cpu_seconds);
 }
 
