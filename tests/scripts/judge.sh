@@ -112,6 +112,8 @@ judge_fails 'true' "it printed nothing: its last line of output must be the scor
 judge_fails 'echo nan #' "gave no finite score"
 judge_fails 'kill -9 $$ #' "killed by signal 9"
 judge_fails 'echo 0.4 #' "the original model scores 0.4 by the judge (echo 0.4 #), below --min-score 0.5"
+# chatter of 14 KB before the score: the last line still read
+judge_fails 'seq 1 3000; echo 0.25 #' "the original model scores 0.25 by the judge"
 # the path is the last argument: a program and its options need no more
 judge_fails 'sh -c "[ -s \"\$1\" ] && echo 0.25" sh' "the original model scores 0.25 by the judge"
 [ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "a failed judge's files were left: $(ls "$T/tmp")"
