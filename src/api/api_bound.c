@@ -40,8 +40,8 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
                 opts->judge;
     if (opts->judge && !isfinite(opts->min_score))
         return td_err_set(err, TD_EUSAGE, "options.judge needs "
-                          "options.min_score: the lowest score of its that "
-                          "is within the bound (a finite number)");
+                          "options.min_score: the lowest of its scores "
+                          "within the bound (a finite number)");
     if (!opts->judge && !isnan(opts->min_score))
         return td_err_set(err, TD_EUSAGE, "options.min_score bounds the "
                           "score options.judge gives: give options.judge");

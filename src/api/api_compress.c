@@ -455,8 +455,7 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         (s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
-    if (r->use_bound && r->bound.judge &&
-        (s = judge_original(m, &r->bound, err)))
+    if (r->bound.judge && (s = judge_original(m, &r->bound, err)))
         return s;
     if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO) {
         /* at the budget asked, before the bound searches around it */
@@ -613,7 +612,7 @@ static td_status compress(run *r, td_model *m,
             r->measured.lambda_auto = &r->lambda_auto;
         /* the model written, scored as the steps were: the number the
          * report gives is this model's, not a step's */
-        if (s == TD_OK && r->use_bound && r->bound.judge) {
+        if (s == TD_OK && r->bound.judge) {
             if ((s = td_judge_model(r->bound.judge, m, NULL,
                                     &r->measured.score, err)))
                 td_err_prefix(err, "%s: scoring the compressed model: ",

@@ -133,14 +133,14 @@ td_status td_calib_measure_graph(td_calib *c, td_model *m, td_graph *g,
                                  size_t runs, td_measured *out, td_err_t *err);
 /* td_calib_measure_graph on the samples with use[i] == 1 (n of them, in
  * the order of td_calib_samples). */
+td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
+                              const unsigned char *use, size_t runs,
+                              td_measured *out, td_err_t *err);
 /* The largest rel. L2 of m's outputs among those named (n_outputs 0:
  * every one); a NaN output counts as huge. What measured sensitivity and
  * --act-lambda auto compare forks by. */
 double td_measured_max_rel_l2(const td_measured *m,
                               const char *const *outputs, size_t n_outputs);
-td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
-                              const unsigned char *use, size_t runs,
-                              td_measured *out, td_err_t *err);
 /* The inputs opened, and which of them the statistics are over (*n: how
  * many inputs in all); borrowed from c. */
 td_samples *td_calib_samples(const td_calib *c);

@@ -134,12 +134,12 @@ double td_bound_use(const td_bound_report *br, const td_bound_step *st)
     if (br->min_iou >= 0 && st->iou >= 0)
         u = fmax(u, floor_use(st->iou, br->min_iou));
     if (br->judge) {
+        if (isnan(st->score))   /* not scored */
+            return HUGE_VAL;
         /* the score's fall from the original's, over what the floor
          * allows; an original at or below the floor allows no fall */
         double room = br->score_original - br->min_score;
         double fall = br->score_original - st->score;
-        if (isnan(st->score))
-            return HUGE_VAL;
         u = fmax(u, room > 0 ? fmax(fall, 0) / room
                     : st->score >= br->min_score ? 0 : HUGE_VAL);
     }
@@ -296,8 +296,8 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
         "%s inputs%s: no budget tried is within it, the least "
         "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
         "%.0f s, %.1f s of CPU)", bound,
-        td_calib_measure_count(c), where(c), judged(br), other, odev, br->n_steps,
-        br->model_runs, br->seconds, br->cpu_seconds);
+        td_calib_measure_count(c), where(c), judged(br), other, odev,
+        br->n_steps, br->model_runs, br->seconds, br->cpu_seconds);
 }
 
 td_status td_calib_bound_search(td_calib *c, td_model *m,

@@ -377,15 +377,6 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--report and --report-html cannot both be standard output");
         return -1;
     }
-    if (a->co.judge && isnan(a->co.min_score)) {
-        cli_error("--judge needs --min-score: the lowest score of the "
-                  "judge's that is within the bound");
-        return -1;
-    }
-    if (!a->co.judge && !isnan(a->co.min_score)) {
-        cli_error("--min-score bounds the score --judge gives: give --judge");
-        return -1;
-    }
     if (a->bound_given && !a->n_calib) {
         cli_error("--max-error, --min-agreement, --min-iou and --judge need "
                   "--calib: the bound is on the deviation measured on "
