@@ -27,9 +27,10 @@
 #   calib-iou95  --calib CAL --max-error off --min-iou 0.95: a
 #                probability map's IoU alone bounds (at 0.3 for det)
 #   calib-judge  --calib CAL --max-error off --min-agreement off --judge
-#                heldout/judge_rec.sh --min-score MIN_SCORE (0.985): the
-#                task metric itself bounds, on lines of the judge's own
-#                (rec only)
+#                JUDGE --min-score MIN_SCORE (0.985): the task metric
+#                itself bounds, on inputs of the judge's own (rec:
+#                heldout/judge_rec.sh's char accuracy; vad:
+#                heldout/judge_vad.sh's F1; no other task)
 #   CONFIG+lL    any of them with --act-lambda L (calib+l1, calib-0.7+l1);
 #                +slower adds --allow-slower, +refit --refit, +chain
 #                --refit-chain, +tP
@@ -106,6 +107,9 @@ prepare() {
       [ -f $d/calib_seq/calib.txt ] ||
         node bench/heldout/task_eval.js vad $MODELS/silero_vad_v5.onnx --clips $d/calib \
           --write-calib $d/calib_seq --every 1 >&2
+      # the judge's own clips (calib-judge): neither set above
+      [ -f $d/val/clips.json ] || "$PY" bench/heldout/prep.py audio $d/val --clips 4 --seed 3 --pool calib >&2
+      [ "$1" = vad ] && JUDGE="bench/heldout/judge_vad.sh"
       CAL=$d/calib_seq/calib.txt
       LOOP="--state state=stateN"
       EVAL="node bench/heldout/task_eval.js vad --json --clips $d/eval" ;;
