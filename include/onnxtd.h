@@ -489,16 +489,20 @@ typedef struct onnxtd_compress_options {
      * (bench/README.md, "Per-layer sensitivity and a
      * ceiling for det"). */
     size_t sens_groups;
-    /* With calib and the bound (a target_params or target_flops budget or
-     * none): the caller's own task metric bounds too, as in AIMET's loop
-     * with the user's evaluation. judge scores the original once and
-     * every model the bound's search tries (and --act-lambda auto's
-     * candidates, and the model written, for the report); a score below
-     * min_score is outside the bound, whatever the deviations. With
-     * max_error < 0 (and min_agreement < 0 for class scores) the score
-     * alone bounds. judge_name names it in messages and the report (the
-     * command line gives its command); NULL: "judge". min_score: default
-     * NAN, which with a judge is refused (ONNXTD_EUSAGE). */
+    /* With the bound (a target_params or target_flops budget or none):
+     * the caller's own task metric bounds too, as in AIMET's loop with
+     * the user's evaluation. judge scores the original once and every
+     * model the bound's search tries (and --act-lambda auto's candidates,
+     * and the model written, for the report); a score below min_score is
+     * outside the bound, whatever the deviations. With max_error < 0 (and
+     * min_agreement < 0 for class scores) the score alone bounds. Without
+     * calib the judge alone bounds, and needs no inputs of onnxtd's: the
+     * models tried are factored without data (or from act_stats), and
+     * max_error, min_agreement and min_iou must stay unset (the report's
+     * measured part is then the score and the search). judge_name names
+     * it in messages and the report (the command line gives its command);
+     * NULL: "judge". min_score: default NAN, which with a judge is refused
+     * (ONNXTD_EUSAGE). */
     onnxtd_judge_fn judge;
     void *judge_ctx;
     const char *judge_name;

@@ -225,13 +225,15 @@ def compress(model: ModelLike, *, output: Optional[PathLike] = None,
     keep this mask IoU on every held-out input, binarised at
     ``iou_threshold`` (None: 0.5); with ``max_error="off"`` it bounds
     alone.
-    ``judge`` (with ``calib`` and a bound): your own evaluation, called
-    with the path of each model the bound's search tries (a temporary
-    ONNX file, removed after the call), and of the original and of the
-    model written, returning a score (higher is better; an exception
-    stops the compression with its message); a model scoring below
-    ``min_score`` is outside the bound; with ``max_error="off"`` it bounds
-    alone (the report's ``measured.score`` is the written model's).
+    ``judge`` (with a ``target_params``/``target_flops`` budget or
+    none): your own evaluation, called with the path of each model the
+    bound's search tries (a temporary ONNX file, removed after the call),
+    and of the original and of the model written, returning a score
+    (higher is better; an exception stops the compression with its
+    message); a model scoring below ``min_score`` is outside the bound;
+    with ``calib`` and ``max_error="off"``, or without ``calib`` (the
+    factors then data-free), it bounds alone (the report's
+    ``measured.score`` is the written model's).
     ``softmax_metric`` (with ``calib``): a Gemm/MatMul feeding a
     softmax is factored in the softmax's metric plus this share of the
     plain output error (None: 0.1, "off": the plain error).

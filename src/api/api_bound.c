@@ -56,13 +56,15 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
     if (opts->iou_threshold > 0 && !iou)
         return td_err_set(err, TD_EUSAGE, "options.iou_threshold is where "
                           "options.min_iou binarises the maps: give min_iou");
-    if (given && !calib)
+    /* without inputs nothing measures a deviation; the caller's judge
+     * still scores each model tried (whose factors are then data-free,
+     * or from options.act_stats) */
+    if ((opts->max_error > 0 || opts->min_agreement > 0 || iou) && !calib)
         return td_err_set(err, TD_EUSAGE, "options.max_error, "
-                          "options.min_agreement, options.min_iou and "
-                          "options.judge need options.calib: the bound is "
-                          "on the deviation measured on held-out inputs, "
-                          "and the models it tries come from their "
-                          "statistics");
+                          "options.min_agreement and options.min_iou need "
+                          "options.calib: they bound the deviation measured "
+                          "on held-out calibration inputs (options.judge "
+                          "alone does not: it scores each model itself)");
     if (opts->n_bound_outputs && !opts->bound_outputs)
         return td_err_set(err, TD_EUSAGE, "options.n_bound_outputs %zu "
                           "with options.bound_outputs NULL",
@@ -99,14 +101,16 @@ td_status api_bound_setup(const onnxtd_compress_options *opts, int calib,
     /* and the caller's own score (options.judge): what the task reads */
     int agreement_only = opts->max_error < 0 &&
                          (opts->min_agreement > 0 || iou || opts->judge);
-    if (!calib || (opts->max_error < 0 && !agreement_only) ||
-        per_layer_budget(opts))
+    /* without calibration inputs, the judge alone */
+    int judge_only = !calib && opts->judge;
+    if ((!calib && !judge_only) ||
+        (opts->max_error < 0 && !agreement_only) || per_layer_budget(opts))
         return TD_OK;
-    br->max_error = agreement_only ? -1
+    br->max_error = agreement_only || judge_only ? -1
                     : opts->max_error > 0 ? opts->max_error
                                           : ONNXTD_DEFAULT_MAX_ERROR;
     br->min_agreement = opts->min_agreement > 0 ? opts->min_agreement
-                        : opts->min_agreement < 0 ? -1
+                        : opts->min_agreement < 0 || judge_only ? -1
                         : ONNXTD_DEFAULT_MIN_AGREEMENT;
     br->min_iou = iou ? opts->min_iou : -1;
     br->iou_threshold = api_iou_threshold(opts);

@@ -405,40 +405,13 @@ static td_status judge_original(td_model *m, td_bound_report *br,
     return TD_OK;
 }
 
-/* The filters and the statistics, read or gathered, into o. */
-static td_status prepare(run *r, const onnxtd_compress_options *in,
-                         td_model *m, td_compress_opts *o, td_err_t *err)
+/* With calibration inputs: the runtime, the statistics (o->stats), the
+ * judge's score of the original, --act-lambda auto's choice and the
+ * measured sensitivity. */
+static td_status calibrate(run *r, const onnxtd_compress_options *in,
+                           td_model *m, td_compress_opts *o, td_err_t *err)
 {
     td_status s;
-    if ((s = latency_setup(r, in, o, err)))
-        return s;
-    if ((s = compile(in->include, "options.include", &r->inc, &r->have_inc,
-                     err)) ||
-        (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
-                     err)))
-        return s;
-    if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound, &r->judge,
-                             &r->use_bound, err)))
-        return s;
-    if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO && r->use_bound &&
-        !(r->bound.asked > 0))
-        return td_err_set(err, TD_EUSAGE, "options.act_lambda "
-                          "ONNXTD_ACT_LAMBDA_AUTO measures its candidates at "
-                          "the budget asked: give options.budget "
-                          "target_params or target_flops (the bound holds "
-                          "it), or a per-layer budget");
-    for (size_t i = 0; i < in->n_bound_outputs; i++)
-        if (!td_graph_is_output(td_model_graph(m), in->bound_outputs[i]))
-            return td_err_set(err, TD_EUSAGE, "options.bound_outputs: '%s' "
-                              "is not an output of %s", in->bound_outputs[i],
-                              td_model_path(m));
-    o->include = r->have_inc ? &r->inc : NULL;
-    o->exclude = r->have_exc ? &r->exc : NULL;
-    if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))
-        return s;
-    o->stats = r->stats;
-    if (!in->n_calib)
-        return TD_OK;
     td_calib_opts co = {
         .sources = in->calib,
         .n_sources = in->n_calib,
@@ -486,8 +459,48 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
         o->layer_weight = td_sens_weight;
         o->layer_weight_ctx = r->sens;
     }
-    if (!r->use_bound)
-        return TD_OK;
+    return TD_OK;
+}
+
+/* The filters and the statistics, read or gathered, into o; then the
+ * bound's search, when one is kept. */
+static td_status prepare(run *r, const onnxtd_compress_options *in,
+                         td_model *m, td_compress_opts *o, td_err_t *err)
+{
+    td_status s;
+    if ((s = latency_setup(r, in, o, err)))
+        return s;
+    if ((s = compile(in->include, "options.include", &r->inc, &r->have_inc,
+                     err)) ||
+        (s = compile(in->exclude, "options.exclude", &r->exc, &r->have_exc,
+                     err)))
+        return s;
+    if ((s = api_bound_setup(in, in->n_calib != 0, o, &r->bound, &r->judge,
+                             &r->use_bound, err)))
+        return s;
+    if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO && r->use_bound &&
+        !(r->bound.asked > 0))
+        return td_err_set(err, TD_EUSAGE, "options.act_lambda "
+                          "ONNXTD_ACT_LAMBDA_AUTO measures its candidates at "
+                          "the budget asked: give options.budget "
+                          "target_params or target_flops (the bound holds "
+                          "it), or a per-layer budget");
+    for (size_t i = 0; i < in->n_bound_outputs; i++)
+        if (!td_graph_is_output(td_model_graph(m), in->bound_outputs[i]))
+            return td_err_set(err, TD_EUSAGE, "options.bound_outputs: '%s' "
+                              "is not an output of %s", in->bound_outputs[i],
+                              td_model_path(m));
+    o->include = r->have_inc ? &r->inc : NULL;
+    o->exclude = r->have_exc ? &r->exc : NULL;
+    if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))
+        return s;
+    o->stats = r->stats;
+    if (in->n_calib)
+        s = calibrate(r, in, m, o, err);
+    else if (r->bound.judge)   /* the judge alone bounds */
+        s = judge_original(m, &r->bound, err);
+    if (s || !r->use_bound)
+        return s;
     /* the budget within the bound, found on forks of the model; the
      * compression after it takes the chosen step's factors */
     if (!r->reuse && !(r->reuse = td_reuse_new()))
@@ -553,6 +566,29 @@ static td_status time_model(td_model *m, td_graph *orig, td_calib *cal,
     if (s)
         td_err_prefix(err, "%s: ", td_model_path(m));
     return s;
+}
+
+/* Without calibration inputs, the judge that alone bounded scores the
+ * model written: the report's measured part is that score and the
+ * bound's search. */
+static td_status judge_written(run *r, td_model *m, td_err_t *err)
+{
+    td_measured *ms = &r->measured;
+    memset(ms, 0, sizeof *ms);
+    ms->judge_only = 1;
+    td_status s = td_judge_model(r->bound.judge, m, NULL, &ms->score, err);
+    if (s) {
+        td_err_prefix(err, "%s: scoring the compressed model: ",
+                      td_model_path(m));
+        return s;
+    }
+    ms->judge = r->bound.judge->name;
+    if (r->reuse)
+        td_reuse_counts(r->reuse, &r->bound.layers_factored,
+                        &r->bound.layers_reused);
+    ms->bound = &r->bound;
+    r->have_measured = 1;
+    return TD_OK;
 }
 
 /* The pass, then with calibration inputs the measurement, then the
@@ -633,6 +669,8 @@ static td_status compress(run *r, td_model *m,
             r->measured.bound = &r->bound;
         }
     }
+    if (s == TD_OK && !r->cal && r->use_bound)
+        s = judge_written(r, m, err);
     if (s == TD_OK && (s = time_model(m, orig, r->cal, in, o, &cr, &speed,
                                       &have_speed, err)) == TD_OK && have_speed)
         cr.speed = &speed;

@@ -146,7 +146,7 @@ double td_measured_max_rel_l2(const td_measured *m,
 td_samples *td_calib_samples(const td_calib *c);
 const unsigned char *td_calib_calibration_set(const td_calib *c, size_t *n);
 /* Whole-model runs the measurements made so far (the original runs once
- * per input: its outputs are kept). */
+ * per input: its outputs are kept); 0 for c NULL. */
 size_t td_calib_model_runs(const td_calib *c);
 /* How many inputs a measurement runs each model on. */
 size_t td_calib_measure_count(const td_calib *c);
@@ -230,7 +230,9 @@ static inline size_t td_calib_fold_of(size_t q, size_t n, size_t folds)
  * with none asked, TD_BOUND_FLOOR) and the uncompressed model. Fills br;
  * TD_OK with br->chosen the budget to compress m to, or TD_EUNMET naming
  * the most compression found within the bound and the deviation at the
- * budget asked. m is not changed. */
+ * budget asked. m is not changed. c NULL: no calibration inputs, br's
+ * judge alone scores each step (max_error, min_agreement and min_iou
+ * off). */
 td_status td_calib_bound_search(td_calib *c, td_model *m,
                                 const td_compress_opts *o,
                                 td_bound_report *br, td_err_t *err);
@@ -244,7 +246,8 @@ td_status td_judge_model(const td_judge *j, td_model *m, td_graph *g,
                          double *score, td_err_t *err);
 
 /* td_calib_measure_graph, untimed, and with br's judge (br may be NULL)
- * the score of the same graph in out->score (out->judge its name). */
+ * the score of the same graph in out->score (out->judge its name). c
+ * NULL: the score alone (out->judge_only). */
 td_status td_calib_measure_judged(td_calib *c, td_model *m, td_graph *g,
                                   const td_bound_report *br, td_measured *out,
                                   td_err_t *err);

@@ -241,6 +241,10 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
         snprintf(buf, len, "the allocation cannot reach it");
         return;
     }
+    if (!st->n_judged) {   /* no calibration inputs: the score alone */
+        snprintf(buf, len, "score %.6g", st->score);
+        return;
+    }
     int n = extreme_str(buf, len, 0, "largest output rel. L2", st->rel_l2,
                         st->rel_l2_at, st->n_judged);
     if (st->agreement >= 0)
@@ -253,15 +257,21 @@ static void deviation_str(const td_bound_step *st, char *buf, size_t len)
         snprintf(buf + n, len - (size_t)n, ", score %.6g", st->score);
 }
 
-static const char *where(const td_calib *c)
+/* "on the 6 held-out inputs (the score on the judge's own)", or without
+ * calibration inputs "by the judge's score alone (no calibration
+ * inputs)". */
+static void where_str(const td_calib *c, const td_bound_report *br,
+                      char *buf, size_t len)
 {
-    return td_calib_measure_held(c) ? "held-out" : "calibration (none held out)";
-}
-
-/* The judge's score is on inputs of its own, not the held-out ones. */
-static const char *judged(const td_bound_report *br)
-{
-    return br->judge ? " (the score on the judge's own)" : "";
+    if (!c)
+        snprintf(buf, len, "by the judge's score alone (no calibration "
+                 "inputs)");
+    else
+        snprintf(buf, len, "on the %zu %s inputs%s",
+                 td_calib_measure_count(c),
+                 td_calib_measure_held(c) ? "held-out"
+                                          : "calibration (none held out)",
+                 br->judge ? " (the score on the judge's own)" : "");
 }
 
 /* The refusal: what was asked and how far it is, and what can be
@@ -270,9 +280,10 @@ static const char *judged(const td_bound_report *br)
 static td_status refuse(const td_calib *c, const td_bound_report *br,
                         const td_bound_step *best, td_err_t *err)
 {
-    char ask[96], dev[512], other[96], odev[512], bound[256];
+    char ask[96], dev[512], other[96], odev[512], bound[256], on[128];
     const td_bound_step *last = &br->steps[br->n_steps - 1];
     td_bound_str(br, bound, sizeof bound);
+    where_str(c, br, on, sizeof on);
     if (br->asked > 0)
         budget_str(br, br->asked, br->asked_flops, ask, sizeof ask);
     else
@@ -283,20 +294,18 @@ static td_status refuse(const td_calib *c, const td_bound_report *br,
     deviation_str(ref, odev, sizeof odev);
     if (br->asked > 0)
         return td_err_set(err, TD_EUNMET,
-            "%s cannot be met within %s on the %zu %s "
-            "inputs%s (there, %s); %s %s (%s; %zu compressions tried, %zu "
-            "whole-model runs, %.0f s, %.1f s of CPU)", ask,
-            bound, td_calib_measure_count(c), where(c), judged(br), dev,
+            "%s cannot be met within %s %s (there, %s); %s %s (%s; %zu "
+            "compressions tried, %zu whole-model runs, %.0f s, %.1f s of "
+            "CPU)", ask, bound, on, dev,
             best ? "the most compression found within the bound is"
                  : "no budget tried is within it, the least compressing",
             other, odev, br->n_steps, br->model_runs, br->seconds,
             br->cpu_seconds);
     return td_err_set(err, TD_EUNMET,
-        "compression cannot be met within %s on the %zu "
-        "%s inputs%s: no budget tried is within it, the least "
-        "compressing %s (%s; %zu compressions tried, %zu whole-model runs, "
-        "%.0f s, %.1f s of CPU)", bound,
-        td_calib_measure_count(c), where(c), judged(br), other, odev,
+        "compression cannot be met within %s %s: no budget tried is "
+        "within it, the least compressing %s (%s; %zu compressions tried, "
+        "%zu whole-model runs, %.0f s, %.1f s of CPU)", bound, on, other,
+        odev,
         br->n_steps, br->model_runs, br->seconds, br->cpu_seconds);
 }
 

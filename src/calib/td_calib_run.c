@@ -225,7 +225,7 @@ td_status td_calib_measure_on(td_calib *c, td_model *m, td_graph *g,
 
 size_t td_calib_model_runs(const td_calib *c)
 {
-    return c->model_runs;
+    return c ? c->model_runs : 0;
 }
 
 td_status td_calib_end(td_calib *c, td_model *m, td_measured *out,

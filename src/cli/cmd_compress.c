@@ -377,11 +377,11 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--report and --report-html cannot both be standard output");
         return -1;
     }
-    if (a->bound_given && !a->n_calib) {
-        cli_error("--max-error, --min-agreement, --min-iou and --judge need "
-                  "--calib: the bound is on the deviation measured on "
-                  "held-out inputs, and the models it tries come from their "
-                  "statistics");
+    /* the judge alone needs no inputs: it scores each model itself */
+    if (a->bound_given && !a->n_calib && !a->co.judge) {
+        cli_error("--max-error, --min-agreement and --min-iou need --calib: "
+                  "they bound the deviation measured on held-out "
+                  "calibration inputs");
         return -1;
     }
     if (a->bound_given && (a->rank > 0 || a->ratio > 0 || a->use_tol ||
@@ -532,12 +532,14 @@ static onnxtd_status print_results(const compress_args *a,
     if (!a->quiet && f->text) {
         fputs(f->text, stderr);
         /* what the user would otherwise not know: nothing compared its
-         * outputs (the end-of-compress timing runs generated inputs) */
+         * outputs (the end-of-compress timing runs generated inputs; a
+         * judge scored the model, on inputs onnxtd never saw) */
         if (!a->n_calib)
             fprintf(stderr, "not measured: nothing ran %s on real inputs "
-                    "to compare its outputs; measure it with "
+                    "to compare its outputs%s; measure it with "
                     "'onnxtd eval %s %s --inputs YOUR_INPUTS' (or compress "
-                    "with --calib YOUR_INPUTS)\n", a->io.out, a->io.in,
+                    "with --calib YOUR_INPUTS)\n", a->io.out,
+                    a->co.judge ? " (your judge scored it)" : "", a->io.in,
                     a->io.out);
     } else if (f->text) {
         /* --quiet drops the table, not the warning that some layers had

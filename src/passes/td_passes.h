@@ -335,6 +335,9 @@ typedef struct td_measured {
      * and its name (borrowed) */
     double score;
     const char *judge;
+    /* no calibration inputs: nothing but the judge's score was measured
+     * (no outputs, no inputs, no runtime) */
+    int judge_only;
 } td_measured;
 
 void td_measured_free(td_measured *m);

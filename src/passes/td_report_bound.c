@@ -37,8 +37,9 @@ static void step_json(td_buf *b, const td_bound_step *st)
         td_json_key(b, "target_flops"); td_json_num(b, st->also_flops);
     }
     td_json_key(b, "planned"); td_json_bool(b, st->planned);
+    /* null too where no output was measured (the judge alone) */
     td_json_key(b, "max_rel_l2");
-    num_or_null(b, st->planned ? st->rel_l2 : -1);
+    num_or_null(b, st->planned && st->n_judged ? st->rel_l2 : -1);
     td_json_key(b, "min_top1_agreement");
     num_or_null(b, st->planned ? st->agreement : -1);
     td_json_key(b, "min_mask_iou");
@@ -165,14 +166,15 @@ void td_report_bound_text(td_buf *b, const td_bound_report *br)
         td_buf_printf(b, "  tried target_%s %.3g: ", unit(br), st->target);
         if (!st->planned)
             td_buf_printf(b, "not reachable by the allocation");
-        else
+        else if (st->n_judged)
             td_buf_printf(b, "largest rel. L2 %.4g", st->rel_l2);
         if (st->planned && st->agreement >= 0)
             td_buf_printf(b, ", lowest agreement %.4g", st->agreement);
         if (st->planned && st->iou >= 0)
             td_buf_printf(b, ", lowest mask IoU %.4g", st->iou);
         if (st->planned && !isnan(st->score))
-            td_buf_printf(b, ", score %.6g", st->score);
+            td_buf_printf(b, "%sscore %.6g", st->n_judged ? ", " : "",
+                          st->score);
         td_buf_printf(b, " -> %s (%.1f s)\n", st->within ? "within" : "outside",
                       st->seconds);
     }

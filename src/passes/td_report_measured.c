@@ -7,7 +7,8 @@
 
 static const char *where(const td_measured *m)
 {
-    return m->on_calibration ? "calibration" : "held-out";
+    return m->judge_only ? "none"
+           : m->on_calibration ? "calibration" : "held-out";
 }
 
 /* The measured sensitivity the allocation used (null: none). */
@@ -257,7 +258,9 @@ static double speed_of(const td_measured *m)
 
 static void head(td_buf *b, const td_measured *m)
 {
-    if (m->on_calibration)
+    if (m->judge_only)
+        td_buf_printf(b, "no calibration inputs: the judge's score alone");
+    else if (m->on_calibration)
         td_buf_printf(b, "the %zu calibration input%s themselves (none held "
                       "out: unseen inputs may deviate more)", m->samples,
                       m->samples == 1 ? "" : "s");
@@ -284,6 +287,14 @@ void td_report_measured_text(td_buf *b, const td_measured *m)
 {
     if (!m)
         return;
+    if (m->judge_only) {
+        td_buf_printf(b, "measured: ");
+        head(b, m);
+        td_buf_printf(b, "\n  the model written scores %.6g by the judge "
+                      "(%s)\n", m->score, m->judge);
+        td_report_bound_text(b, m->bound);
+        return;
+    }
     td_buf_printf(b, "statistics from %zu input%s in %.1f s", m->calib_samples,
                   m->calib_samples == 1 ? "" : "s", m->stats_seconds);
     if (m->stats_peak_rss)

@@ -424,6 +424,34 @@ def main(tmp: str) -> None:
     assert onnx.load(mj).graph.SerializeToString() == \
         onnx.load(mo).graph.SerializeToString()
 
+    # without calib the judge alone bounds, the factors data-free (the
+    # layer error cap lifted: the judge, not the cap, is to stop it):
+    # each step's verdict is its score's, the score reported is the model
+    # written's, and that model is the data-free one at the budget chosen
+    calls.clear()
+    mn = os.path.join(mdir, "map_n.onnx")
+    _, nr = onnxtd.compress(mp, output=mn, judge=numpy_iou, min_score=0.9,
+                            max_layer_error="off", allow_slower=True,
+                            threads=1, measure_runs=-1, with_report=True)
+    nm = nr["measured"]
+    assert nm["inputs"] == "none" and nm["outputs"] == [], nm
+    nb = nm["bound"]
+    assert nb["max_rel_l2"] is None and nb["min_mask_iou"] is None, nb
+    assert {st["within"] for st in nb["steps"] if st["planned"]} == \
+        {True, False}, nb["steps"]
+    for st in nb["steps"]:
+        if st["planned"]:
+            assert st["within"] == (st["score"] >= 0.9), st
+            assert st["max_rel_l2"] is None, st
+    assert len(calls) == 2 + sum(st["planned"] for st in nb["steps"]), calls
+    assert nm["score"] >= 0.9 and abs(nm["score"] - numpy_iou(mn)) < 1e-8, nm
+    md = os.path.join(mdir, "map_d.onnx")
+    onnxtd.compress(mp, output=md, target_params=nb["chosen"],
+                    max_layer_error="off", allow_slower=True, threads=1,
+                    measure_runs=-1)
+    assert onnx.load(mn).graph.SerializeToString() == \
+        onnx.load(md).graph.SerializeToString()
+
     def broken(path):
         raise RuntimeError("the evaluation set is missing")
     try:

@@ -10,7 +10,8 @@
 # private file in $TMPDIR removed after each call, chatter before the
 # score's line, a refusal naming the reachable budget and the original's
 # score, a judge that fails or prints no number (exit 1, its message,
-# nothing written), an original already below the floor, and misuse.
+# nothing written), an original already below the floor, the judge alone
+# without --calib (the data-free model at the budget it chose), and misuse.
 #
 #   bash tests/scripts/judge.sh BINARY SRCDIR
 #
@@ -94,6 +95,53 @@ grep -qE -- "--target-params 0.1 cannot be met within --min-score 0.9999 \(the o
   fail "refusal: $(cat "$T/err.txt")"
 [ ! -e "$T/x.onnx" ] || fail "refusal: an output was written"
 
+# no --calib: the judge alone bounds, the factors data-free (the layer
+# error cap lifted, so that the judge, not the cap, stops the search).
+# Each step within exactly where its score is; the model written is the
+# data-free one at the budget chosen and scores what the report says.
+: > "$T/judged.txt"
+nd=(--max-layer-error off --allow-slower --runs 0)
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/nd.onnx" "${nd[@]}" --judge "$J" \
+  --min-score 0.998 --report "$T/nd.json" > "$T/nd.txt" 2>&1 ||
+  fail "--judge without --calib: $(cat "$T/nd.txt")"
+chosen=$("$PY" - "$T/nd.json" "$T/judged.txt" <<'EOF2'
+import json, sys
+m = json.load(open(sys.argv[1]))["measured"]
+judged = open(sys.argv[2]).read().split()
+assert m["inputs"] == "none" and m["samples"] == 0 and m["outputs"] == [], m
+b = m["bound"]
+assert b["max_rel_l2"] is None and b["min_top1_agreement"] is None, b
+steps = [s for s in b["steps"] if s["planned"]]
+assert {s["within"] for s in steps} == {True, False}, b["steps"]
+for s in steps:
+    assert s["within"] == (s["score"] >= 0.998) and s["max_rel_l2"] is None, s
+assert b["met"] and m["score"] >= 0.998, m
+assert len(judged) == 2 + len(steps), (judged, b["steps"])
+print(repr(b["chosen"]), m["score"])
+EOF2
+) || fail "--judge without --calib, the report: $(cat "$T/nd.txt")"
+set -- $chosen
+"$BIN" eval "$M" "$T/nd.onnx" --inputs "$T/calib" --json --runs 0 |
+  "$PY" -c 'import json,sys; r=json.load(sys.stdin); sys.exit(abs(1 - max(o["rel_l2"] for o in r["outputs"]) - float(sys.argv[1])) > 1e-8)' "$2" ||
+  fail "the model written does not score what the report says ($2)"
+"$BIN" compress "$M" -o "$T/nd_direct.onnx" "${nd[@]}" --target-params "$1" --quiet ||
+  fail "--target-params $1"
+"$PY" - "$T/nd.onnx" "$T/nd_direct.onnx" <<'EOF2' || fail "the judge's model is not the data-free one at --target-params $1"
+import onnx, sys
+a, b = (onnx.load(p).graph.SerializeToString() for p in sys.argv[1:])
+assert a == b
+EOF2
+grep -qF "measured: no calibration inputs: the judge's score alone" "$T/nd.txt" &&
+  grep -qF "(your judge scored it)" "$T/nd.txt" ||
+  fail "the text does not say what measured it: $(cat "$T/nd.txt")"
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${nd[@]}" --judge "$J" \
+  --min-score 0.998 --target-params 0.1 2> "$T/err.txt"
+rc=$?
+[ $rc -eq 1 ] || fail "refusal without --calib: exit $rc"
+grep -qE -- "--target-params 0.1 cannot be met within --min-score 0.998 \(the original scores 1\) \(no --max-error\) by the judge's score alone \(no calibration inputs\) \(there, score 0\.[0-9]+\); the most compression found within the bound is --target-params 0\.[0-9]+ \(score 0\.99[89]" "$T/err.txt" ||
+  fail "refusal without --calib: $(cat "$T/err.txt")"
+[ ! -e "$T/x.onnx" ] || fail "refusal without --calib: an output was written"
+
 # a judge that fails, or prints no number: exit 1, nothing written
 judge_fails() {
   local cmd=$1 text=$2
@@ -120,7 +168,11 @@ judge_fails 'sh -c "[ -s \"\$1\" ] && echo 0.25" sh' "the original model scores 
 
 td_misuse "$M" "--judge needs --min-score" --calib "$T/calib" --judge "echo 1"
 td_misuse "$M" "--min-score bounds the score --judge gives" --calib "$T/calib" --min-score 1
-td_misuse "$M" "--judge need --calib" --judge "echo 1" --min-score 1
+# the bounds on a measured deviation need inputs to measure it on
+td_misuse "$M" "--max-error, --min-agreement and --min-iou need --calib" \
+  --judge "echo 1" --min-score 1 --max-error 0.05
+td_misuse "$M" "--max-error, --min-agreement and --min-iou need --calib" \
+  --judge "echo 1" --min-score 1 --min-iou 0.9
 td_misuse "$M" "--judge take --target-params" --calib "$T/calib" --judge "echo 1" \
   --min-score 1 --rank 2
 td_misuse "$M" "--min-score needs a number" --calib "$T/calib" --judge "echo 1" --min-score inf

@@ -204,7 +204,7 @@ misuse() {  # TEXT OPTIONS...
   shift
   td_misuse "$MODEL" "$text" "$@"
 }
-misuse "--max-error, --min-agreement, --min-iou and --judge need --calib" --max-error 0.1
+misuse "--max-error, --min-agreement and --min-iou need --calib" --max-error 0.1
 misuse "--bound-output names what the bound judges" --bound-output logits
 misuse "--bound-output names what the bound judges" --calib "$T/in" --ratio 0.5 --bound-output logits
 misuse "'nosuch' is not an output of" --calib "$T/in" --bound-output nosuch
