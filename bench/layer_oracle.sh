@@ -6,6 +6,14 @@
 # It is a ceiling to judge the bound against, not a way to compress.
 #
 #   bash bench/layer_oracle.sh det
+#   SWEEP=det_real bash bench/layer_oracle.sh det
+#
+# With SWEEP=CALIBSET the same allocation is made out of sample, as
+# AIMET's per-layer curves would be: statistics and each layer's loss
+# from a calibration set of fidelity_bound.sh's (its inputs but those
+# matching SWEEP_SKIP, default: the license plate, whose map is a few
+# pixels and flips IoU between 1 and 0), the choices still measured on
+# the evaluation inputs and det_real's held-out sign photos.
 #
 # det only: a classifier's top-1 agreement on a few dozen crops is too
 # coarse a loss for one layer at a time (PP-OCR cls: nearly every layer
@@ -14,25 +22,49 @@
 #
 # Environment: OUT (bench/out/fidelity_bound: shares fidelity_bound.sh's
 # evaluation inputs), BIN (build/onnxtd), PHOTOS (skimage's data images),
-# RATIOS, BUDGETS, FLOOR (oracle.py's --ratios, --budgets, --floor).
-# Results: JSON lines in $OUT/oracle-TASK.jsonl, printed too.
+# RATIOS, BUDGETS, FLOOR (oracle.py's --ratios, --budgets, --floor),
+# SWEEP, SWEEP_SKIP. Results: JSON lines in $OUT/oracle-TASK[-SWEEP].jsonl,
+# printed too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/fidelity_bound}
 BIN=${BIN:-build/onnxtd}
 TASK=$1
 [ "$TASK" = det ] || { echo "layer_oracle.sh: det only, not '$TASK'" >&2; exit 2; }
-mkdir -p "$OUT/oracle-$TASK"
 . bench/fidelity/env.sh
-npy=$OUT/eval_npy/$TASK
-[ -d "$npy" ] || "$PY" bench/fidelity/manifest_npy.py "$OUT/eval/$TASK.json" "$src" "$npy" >&2
-stats=$OUT/oracle-$TASK/stats.onnx
-# the statistics of the evaluation inputs themselves (--ratio 1: nothing
-# is factored; the run only gathers and saves them)
-[ -f "$stats" ] || OPENBLAS_NUM_THREADS=1 "$BIN" compress "$src" -o "$OUT/oracle-$TASK/none.onnx" \
+tag=$TASK${SWEEP:+-$SWEEP}
+work=$OUT/oracle-$tag
+mkdir -p "$work"
+man=$OUT/eval/$TASK.json
+sweep=()
+if [ -n "${SWEEP:-}" ]; then
+  npy=$OUT/calib_npy/$SWEEP
+  [ -d "$npy" ] || { echo "layer_oracle.sh: no $npy: run CALIBSET=$SWEEP bash bench/fidelity_bound.sh first" >&2; exit 2; }
+  "$PY" - "$OUT/calib/$SWEEP.json" "$work/sweep.json.in" "${SWEEP_SKIP-licenseplate}" \
+      "$OUT/eval/$TASK.json" "$OUT/calib/det_real_eval.json" "$work/eval.json" <<'PYEOF'
+import json, os, re, sys
+s = json.load(open(sys.argv[1]))
+if sys.argv[3]:
+    s["inputs"] = [i for i in s["inputs"] if not re.search(sys.argv[3], i["name"])]
+json.dump(s, open(sys.argv[2], "w"), indent=1)
+e = json.load(open(sys.argv[4]))
+if os.path.exists(sys.argv[5]):
+    e["inputs"] += json.load(open(sys.argv[5]))["inputs"]
+json.dump(e, open(sys.argv[6], "w"), indent=1)
+PYEOF
+  man=$work/eval.json
+  sweep=(--sweep-manifest "$work/sweep.json.in")
+else
+  npy=$OUT/eval_npy/$TASK
+  [ -d "$npy" ] || "$PY" bench/fidelity/manifest_npy.py "$OUT/eval/$TASK.json" "$src" "$npy" >&2
+fi
+stats=$work/stats.onnx
+# the statistics (--ratio 1: nothing is factored; the run only gathers
+# and saves them)
+[ -f "$stats" ] || OPENBLAS_NUM_THREADS=1 "$BIN" compress "$src" -o "$work/none.onnx" \
     --calib "$npy" --holdout 0 --save-stats "$stats" --runs 0 --max-error off --min-agreement off \
     --ratio 1 >&2
 "$PY" bench/fidelity/oracle.py --bin "$BIN" --model "$src" \
-    --manifest "$OUT/eval/$TASK.json" --stats "$stats" --work "$OUT/oracle-$TASK" \
+    --manifest "$man" "${sweep[@]}" --stats "$stats" --work "$work" \
     --cache "$OUT/cache" ${RATIOS:+--ratios $RATIOS} ${BUDGETS:+--budgets $BUDGETS} ${FLOOR:+--floor $FLOOR} |
-  tee "$OUT/oracle-$TASK.jsonl"
+  tee "$OUT/oracle-$tag.jsonl"

@@ -57,9 +57,9 @@ def compress(a, src, dst, ratio, names):
     return t["model_params_before"], t["model_params_after"]
 
 
-def measure(a, comp):
+def measure(a, comp, manifest=None):
     cmd = ["node", os.path.join(os.path.dirname(__file__), "eval.js"), a.model, comp,
-           "--task", "det", "--manifest", a.manifest, "--no-time", "--json"]
+           "--task", "det", "--manifest", manifest or a.manifest, "--no-time", "--json"]
     if a.cache:
         cmd += ["--cache", a.cache]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -69,6 +69,16 @@ def measure(a, comp):
     per = {p["input"]: p["iou"] for p in e["per_input"]}
     return 1.0 - min(per.values()), {"iou_mean": e["iou_mean"], "iou_min": e["iou_min"],
                                      "per_input": {k: round(v, 4) for k, v in per.items()}}
+
+
+def judged(a, comp):
+    """(loss on the sweep's inputs, metric on --manifest's): the two are
+    the same inputs unless --sweep-manifest is given."""
+    loss, metric = measure(a, comp)
+    if a.sweep_manifest:
+        loss, _ = measure(a, comp, a.sweep_manifest)
+        metric["eval_loss"] = round(1.0 - metric["iou_min"], 4)
+    return loss, metric
 
 
 def greedy(sweep, budget):
@@ -92,7 +102,8 @@ def one_by_one(a):
     # the sweep is the slow part: kept, and read again for other budgets
     # of the same model, statistics and ratios
     memo = os.path.join(a.work, "sweep.json")
-    key = [os.path.abspath(a.model), os.path.getmtime(a.stats), ratios]
+    key = [os.path.abspath(a.model), os.path.getmtime(a.stats), ratios,
+           a.sweep_manifest or a.manifest]
     if os.path.exists(memo):
         m = json.load(open(memo))
         if m["key"] == key:
@@ -103,7 +114,7 @@ def one_by_one(a):
             before, after = compress(a, a.model, one, r, [n])
             if after >= before:
                 continue   # left as it is (not smaller, or not replaceable)
-            loss, _ = measure(a, one)
+            loss, _ = measure(a, one, a.sweep_manifest)
             sweep.setdefault(n, []).append((r, loss, before - after))
             print(json.dumps({"layer": n, "ratio": r, "saved": before - after,
                               "loss": round(loss, 4)}), flush=True)
@@ -145,7 +156,7 @@ def refine(a, sweep, choice, floor):
                 continue
             trial = dict(choice, **{n: max(lower)})
             path, total, after = build(a, trial, "trial")
-            loss, metric = measure(a, path)
+            loss, metric = judged(a, path)
             if loss <= floor and (best is None or after < best[1]):
                 best = (trial, after, total, loss, metric)
         if best is None:
@@ -159,6 +170,9 @@ def main():
     for k in ("bin", "model", "manifest", "stats", "work"):
         ap.add_argument("--" + k, required=True)
     ap.add_argument("--cache")
+    ap.add_argument("--sweep-manifest",
+                    help="measure each layer's loss on these inputs, not on --manifest's: "
+                         "the sweep out of sample, the choices still measured on --manifest")
     ap.add_argument("--ratios", default="0.9,0.75,0.5,0.25,0.1")
     ap.add_argument("--budgets", default="0.02,0.05,0.1,0.2,0.3")
     ap.add_argument("--floor", type=float,
@@ -174,7 +188,7 @@ def main():
             continue
         ratios = {n: c[0] for n, c in choice.items()}
         path, total, after = build(a, ratios, "step")
-        loss, metric = measure(a, path)
+        loss, metric = judged(a, path)
         row(after, total, loss, metric, budget=b, loss_sum=round(spent, 4),
             layers=len(choice))
         if a.floor is not None and loss <= a.floor and (start is None or after < start[1]):
