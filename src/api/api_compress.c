@@ -405,9 +405,8 @@ static td_status judge_original(td_model *m, td_bound_report *br,
     return TD_OK;
 }
 
-/* With calibration inputs: the runtime, the statistics (o->stats), the
- * judge's score of the original, --act-lambda auto's choice and the
- * measured sensitivity. */
+/* With calibration inputs: the runtime, the statistics (o->stats),
+ * --act-lambda auto's choice and the measured sensitivity. */
 static td_status calibrate(run *r, const onnxtd_compress_options *in,
                            td_model *m, td_compress_opts *o, td_err_t *err)
 {
@@ -428,8 +427,6 @@ static td_status calibrate(run *r, const onnxtd_compress_options *in,
         (s = td_calib_begin(m, &co, &r->cal, err)))
         return s;
     o->stats = td_calib_statistics(r->cal);
-    if (r->bound.judge && (s = judge_original(m, &r->bound, err)))
-        return s;
     if (in->act_lambda == ONNXTD_ACT_LAMBDA_AUTO) {
         /* at the budget asked, before the bound searches around it */
         if ((s = td_calib_choose_lambda(r->cal, m, o,
@@ -495,12 +492,14 @@ static td_status prepare(run *r, const onnxtd_compress_options *in,
     if (in->act_stats && (s = td_stats_load(in->act_stats, &r->stats, err)))
         return s;
     o->stats = r->stats;
-    if (in->n_calib)
-        s = calibrate(r, in, m, o, err);
-    else if (r->bound.judge)   /* the judge alone bounds */
-        s = judge_original(m, &r->bound, err);
-    if (s || !r->use_bound)
+    /* the original's score first: one below the floor leaves nothing to
+     * gather statistics for */
+    if (r->bound.judge && (s = judge_original(m, &r->bound, err)))
         return s;
+    if (in->n_calib && (s = calibrate(r, in, m, o, err)))
+        return s;
+    if (!r->use_bound)
+        return TD_OK;
     /* the budget within the bound, found on forks of the model; the
      * compression after it takes the chosen step's factors */
     if (!r->reuse && !(r->reuse = td_reuse_new()))
@@ -568,26 +567,27 @@ static td_status time_model(td_model *m, td_graph *orig, td_calib *cal,
     return s;
 }
 
-/* Without calibration inputs, the judge that alone bounded scores the
- * model written: the report's measured part is that score and the
- * bound's search. */
-static td_status judge_written(run *r, td_model *m, td_err_t *err)
+/* Into the measured part: the model written, scored by the bound's
+ * judge as the steps were (the number the report gives is this model's,
+ * not a step's), and the bound's search. */
+static td_status bound_written(run *r, td_model *m, td_err_t *err)
 {
-    td_measured *ms = &r->measured;
-    memset(ms, 0, sizeof *ms);
-    ms->judge_only = 1;
-    td_status s = td_judge_model(r->bound.judge, m, NULL, &ms->score, err);
-    if (s) {
-        td_err_prefix(err, "%s: scoring the compressed model: ",
-                      td_model_path(m));
-        return s;
+    if (r->bound.judge) {
+        td_status s = td_judge_model(r->bound.judge, m, NULL,
+                                     &r->measured.score, err);
+        if (s) {
+            td_err_prefix(err, "%s: scoring the compressed model: ",
+                          td_model_path(m));
+            return s;
+        }
+        r->measured.judge = r->bound.judge->name;
     }
-    ms->judge = r->bound.judge->name;
-    if (r->reuse)
-        td_reuse_counts(r->reuse, &r->bound.layers_factored,
-                        &r->bound.layers_reused);
-    ms->bound = &r->bound;
-    r->have_measured = 1;
+    if (r->use_bound) {
+        if (r->reuse)
+            td_reuse_counts(r->reuse, &r->bound.layers_factored,
+                            &r->bound.layers_reused);
+        r->measured.bound = &r->bound;
+    }
     return TD_OK;
 }
 
@@ -646,31 +646,21 @@ static td_status compress(run *r, td_model *m,
         r->measured.refit = r->refit;
         if (s == TD_OK && r->have_lambda_auto)
             r->measured.lambda_auto = &r->lambda_auto;
-        /* the model written, scored as the steps were: the number the
-         * report gives is this model's, not a step's */
-        if (s == TD_OK && r->bound.judge) {
-            if ((s = td_judge_model(r->bound.judge, m, NULL,
-                                    &r->measured.score, err)))
-                td_err_prefix(err, "%s: scoring the compressed model: ",
-                              td_model_path(m));
-            else
-                r->measured.judge = r->bound.judge->name;
-        }
-        if (s == TD_OK && r->use_bound) {
+        if (s == TD_OK && r->use_bound)
             /* the sensitivity's and --act-lambda auto's runs are their
              * own; the steps' refits ran their own sessions */
             r->bound.model_runs = td_calib_model_runs(r->cal) -
                 (r->sens ? td_sens_info_of(r->sens)->model_runs : 0) -
                 (r->have_lambda_auto ? r->lambda_auto.model_runs : 0) +
                 r->bound.refit_runs;
-            if (r->reuse)
-                td_reuse_counts(r->reuse, &r->bound.layers_factored,
-                                &r->bound.layers_reused);
-            r->measured.bound = &r->bound;
-        }
+    } else if (s == TD_OK && r->use_bound) {
+        /* no calibration inputs: the judge alone bounded, and its score
+         * is all there is to measure */
+        r->measured.judge_only = 1;
+        r->have_measured = 1;
     }
-    if (s == TD_OK && !r->cal && r->use_bound)
-        s = judge_written(r, m, err);
+    if (s == TD_OK && r->have_measured)
+        s = bound_written(r, m, err);
     if (s == TD_OK && (s = time_model(m, orig, r->cal, in, o, &cr, &speed,
                                       &have_speed, err)) == TD_OK && have_speed)
         cr.speed = &speed;

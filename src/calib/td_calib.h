@@ -247,7 +247,7 @@ td_status td_judge_model(const td_judge *j, td_model *m, td_graph *g,
 
 /* td_calib_measure_graph, untimed, and with br's judge (br may be NULL)
  * the score of the same graph in out->score (out->judge its name). c
- * NULL: the score alone (out->judge_only). */
+ * NULL: the score alone (no outputs measured). */
 td_status td_calib_measure_judged(td_calib *c, td_model *m, td_graph *g,
                                   const td_bound_report *br, td_measured *out,
                                   td_err_t *err);

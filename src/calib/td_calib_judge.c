@@ -83,7 +83,6 @@ td_status td_calib_measure_judged(td_calib *c, td_model *m, td_graph *g,
                                   td_err_t *err)
 {
     td_status s = c ? td_calib_measure_graph(c, m, g, 0, out, err) : TD_OK;
-    out->judge_only = !c;
     if (s || !br || !br->judge)
         return s;
     if ((s = td_judge_model(br->judge, m, g, &out->score, err)))
