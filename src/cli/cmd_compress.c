@@ -377,13 +377,6 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--report and --report-html cannot both be standard output");
         return -1;
     }
-    /* the judge alone needs no inputs: it scores each model itself */
-    if (a->bound_given && !a->n_calib && !a->co.judge) {
-        cli_error("--max-error, --min-agreement and --min-iou need --calib: "
-                  "they bound the deviation measured on held-out "
-                  "calibration inputs");
-        return -1;
-    }
     if (a->bound_given && (a->rank > 0 || a->ratio > 0 || a->use_tol ||
                            a->vbmf)) {
         cli_error("--max-error, --min-agreement, --min-iou and --judge take "
