@@ -9,9 +9,9 @@
 #   SWEEP=det_real bash bench/layer_oracle.sh det
 #
 # With SWEEP=CALIBSET the same allocation is made out of sample, as
-# AIMET's per-layer curves would be: statistics and each layer's loss
-# from a calibration set of fidelity_bound.sh's (its inputs but those
-# matching SWEEP_SKIP, default: the license plate, whose map is a few
+# AIMET's per-layer curves would be: statistics from a calibration set
+# of fidelity_bound.sh's, each layer's loss on its inputs but those
+# matching SWEEP_SKIP (default: the license plate, whose map is a few
 # pixels and flips IoU between 1 and 0), the choices still measured on
 # the evaluation inputs and det_real's held-out sign photos.
 #
@@ -40,18 +40,11 @@ sweep=()
 if [ -n "${SWEEP:-}" ]; then
   npy=$OUT/calib_npy/$SWEEP
   [ -d "$npy" ] || { echo "layer_oracle.sh: no $npy: run CALIBSET=$SWEEP bash bench/fidelity_bound.sh first" >&2; exit 2; }
-  "$PY" - "$OUT/calib/$SWEEP.json" "$work/sweep.json.in" "${SWEEP_SKIP-licenseplate}" \
-      "$OUT/eval/$TASK.json" "$OUT/calib/det_real_eval.json" "$work/eval.json" <<'PYEOF'
-import json, os, re, sys
-s = json.load(open(sys.argv[1]))
-if sys.argv[3]:
-    s["inputs"] = [i for i in s["inputs"] if not re.search(sys.argv[3], i["name"])]
-json.dump(s, open(sys.argv[2], "w"), indent=1)
-e = json.load(open(sys.argv[4]))
-if os.path.exists(sys.argv[5]):
-    e["inputs"] += json.load(open(sys.argv[5]))["inputs"]
-json.dump(e, open(sys.argv[6], "w"), indent=1)
-PYEOF
+  "$PY" bench/fidelity/manifest_join.py "$work/sweep.json.in" "$OUT/calib/$SWEEP.json" \
+      --skip "${SWEEP_SKIP-licenseplate}"
+  more=()
+  [ -f "$OUT/calib/det_real_eval.json" ] && more=("$OUT/calib/det_real_eval.json")
+  "$PY" bench/fidelity/manifest_join.py "$work/eval.json" "$OUT/eval/$TASK.json" "${more[@]}"
   man=$work/eval.json
   sweep=(--sweep-manifest "$work/sweep.json.in")
 else

@@ -21,12 +21,7 @@ if [ $# -ge 2 ]; then
   # the evaluation inputs and further ones (det's sign photos) together
   man=$OUT/noise-$TASK/manifest.json
   mkdir -p "$OUT/noise-$TASK"
-  "$PY" - "$OUT/eval/$TASK.json" "$2" "$man" <<'PYEOF'
-import json, sys
-a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
-a["inputs"] += b["inputs"]
-json.dump(a, open(sys.argv[3], "w"), indent=1)
-PYEOF
+  "$PY" bench/fidelity/manifest_join.py "$man" "$OUT/eval/$TASK.json" "$2"
 fi
 models=$("$PY" bench/fidelity/noise_floor.py --model "$src" --task "$TASK" \
          --out "$OUT/noise-$TASK" --draws "${DRAWS:-3}")
