@@ -65,7 +65,16 @@ int cli_parse_bound(int argc, char **argv, int *i, const char *opt,
  * copy (free out->input); prints the error and returns -1 otherwise. */
 int cli_parse_state(const char *v, onnxtd_state_pair *out);
 
-/* --judge CMD as options.judge (ctx: the command), cli_judge.c. */
+/* --judge CMD and --judge-timeout SECONDS (0: none), options.judge_ctx;
+ * ending: the signal that asked onnxtd to end while a timed judge ran
+ * (0: none), raised again once the compression has returned. */
+typedef struct cli_judge {
+    const char *cmd;
+    double timeout_s;
+    int ending;
+} cli_judge;
+
+/* --judge CMD as options.judge (ctx: a cli_judge), cli_judge.c. */
 int cli_judge_run(void *ctx, const char *path, double *score, char *msg,
                   size_t msg_len);
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ typedef struct compress_args {
     size_t n_state;
     const char **bound_outputs;  /* --bound-output, argc + 1 slots */
     size_t n_bound_outputs;
+    cli_judge judge;  /* --judge, --judge-timeout: options.judge_ctx */
 } compress_args;
 
 /* What an option parser answers: not its option, taken, a usage error
@@ -220,10 +222,19 @@ static int calib_option(int argc, char **argv, int *i, compress_args *a)
             cli_error("--judge needs a command (the model's path is appended)");
             return OPT_USAGE;
         }
+        a->judge.cmd = v;
         a->co.judge = cli_judge_run;
-        a->co.judge_ctx = (void *)v;
+        a->co.judge_ctx = &a->judge;
         a->co.judge_name = v;
         a->bound_given = 1;
+    } else if (cli_is(arg, "--judge-timeout")) {
+        const char *v = cli_value(argc, argv, i, "--judge-timeout");
+        if (!v || cli_parse_double(v, &a->judge.timeout_s) ||
+            !(a->judge.timeout_s > 0 && a->judge.timeout_s <= 1e7)) {
+            cli_error("--judge-timeout needs a number of seconds in "
+                      "(0, 1e7]");
+            return OPT_USAGE;
+        }
     } else if (cli_is(arg, "--min-score")) {
         const char *v = cli_value(argc, argv, i, "--min-score");
         if (!v || cli_parse_double(v, &a->co.min_score) ||
@@ -382,6 +393,10 @@ static int check_args(int argc, char **argv, compress_args *a)
         cli_error("--max-error, --min-agreement, --min-iou and --judge take "
                   "--target-params, --target-flops or no budget, not --rank, "
                   "--ratio, --tol or --vbmf");
+        return -1;
+    }
+    if (a->judge.timeout_s > 0 && !a->co.judge) {
+        cli_error("--judge-timeout limits each run of --judge: give --judge");
         return -1;
     }
     if (a->co.iou_threshold > 0 && !(a->co.min_iou > 0)) {
@@ -583,6 +598,11 @@ static int run(compress_args *a, compress_files *f)
         s = print_results(a, f);
     onnxtd_report_free(report);
     onnxtd_model_free(m);
+    if (a->judge.ending) {
+        /* ended as the signal asked, now that nothing is left behind */
+        signal(a->judge.ending, SIG_DFL);
+        raise(a->judge.ending);
+    }
     return cli_exit_for(s);
 }
 

@@ -11,7 +11,9 @@
 # score's line, a refusal naming the reachable budget and the original's
 # score, a judge that fails or prints no number (exit 1, its message,
 # nothing written), an original already below the floor, the judge alone
-# without --calib (the data-free model at the budget it chose), and misuse.
+# without --calib (the data-free model at the budget it chose),
+# --judge-timeout (a judge stopped whole when late, onnxtd's SIGTERM passed
+# on to it), and misuse.
 #
 #   bash tests/scripts/judge.sh BINARY SRCDIR
 #
@@ -145,9 +147,10 @@ grep -qE -- "--target-params 0.1 cannot be met within --min-score 0.998 \(the or
 # a judge that fails, or prints no number: exit 1, nothing written
 judge_fails() {
   local cmd=$1 text=$2
+  shift 2
   rm -f "$T/x.onnx"
   TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${common[@]}" --max-error off \
-    --judge "$cmd" --min-score 0.5 2> "$T/err.txt"
+    --judge "$cmd" --min-score 0.5 "$@" 2> "$T/err.txt"
   local rc=$?
   [ $rc -eq 1 ] || fail "--judge '$cmd': exit $rc, wanted 1"
   grep -qF -- "$text" "$T/err.txt" || fail "--judge '$cmd': $(cat "$T/err.txt")"
@@ -166,6 +169,47 @@ judge_fails 'seq 1 3000; echo 0.25 #' "the original model scores 0.25 by the jud
 judge_fails 'sh -c "[ -s \"\$1\" ] && echo 0.25" sh' "the original model scores 0.25 by the judge"
 [ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "a failed judge's files were left: $(ls "$T/tmp")"
 
+# --judge-timeout: a judge that overruns is stopped whole, its process
+# group (here a shell that ignores SIGTERM, so SIGKILL must follow, and
+# the sleep it started in the background), and the compression with it
+cat > "$T/slow.sh" <<EOF
+trap '' TERM
+sleep 60 &
+echo \$! > "$T/slow.pid"
+wait
+EOF
+t0=$(date +%s)
+judge_fails "sh $T/slow.sh #" "no score within --judge-timeout 1 s: it was stopped (its process group: SIGTERM, SIGKILL 2 s later)" --judge-timeout 1
+t1=$(date +%s)
+[ $((t1 - t0)) -le 20 ] || fail "--judge-timeout 1: the run took $((t1 - t0)) s"
+# gone or a zombie nobody reaped yet: not running
+st=$(ps -o stat= -p "$(cat "$T/slow.pid")" 2>/dev/null)
+case "$st" in ""|Z*) ;; *) fail "--judge-timeout: the judge's sleep still runs ($st)";; esac
+# output that never ends (a background child holds the pipe) is no score
+judge_fails 'sleep 60 & echo 0.9 #' "no score within --judge-timeout 1 s" --judge-timeout 1
+# in time, the limit changes nothing: the same bytes as without it
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/judge_t.onnx" "${common[@]}" \
+  --max-error off --judge "$J" --min-score 0.998 --judge-timeout 120 \
+  > "$T/judge_t.txt" 2>&1 || fail "--judge-timeout 120: $(cat "$T/judge_t.txt")"
+cmp -s "$T/judge.onnx" "$T/judge_t.onnx" || fail "--judge-timeout 120 wrote other bytes"
+# onnxtd asked to end while a timed judge runs: the judge's group stopped,
+# the temporary model removed, nothing written, onnxtd ended by the signal
+rm -f "$T/x.onnx" "$T/slow.pid"
+TMPDIR=$T/tmp "$BIN" compress "$M" -o "$T/x.onnx" "${common[@]}" --max-error off \
+  --judge "sh $T/slow.sh #" --min-score 0.5 --judge-timeout 300 2> "$T/err.txt" &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/slow.pid" ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 143 ] || fail "SIGTERM during a timed judge: exit $rc, wanted 143: $(cat "$T/err.txt")"
+grep -qF "onnxtd was asked to end (signal 15)" "$T/err.txt" ||
+  fail "SIGTERM during a timed judge: $(cat "$T/err.txt")"
+st=$(ps -o stat= -p "$(cat "$T/slow.pid")" 2>/dev/null)
+case "$st" in ""|Z*) ;; *) fail "SIGTERM: the judge's sleep still runs ($st)";; esac
+[ ! -e "$T/x.onnx" ] || fail "SIGTERM during a timed judge: an output was written"
+[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "SIGTERM: the judge's model was left: $(ls "$T/tmp")"
+
 td_misuse "$M" "--judge needs --min-score" --calib "$T/calib" --judge "echo 1"
 td_misuse "$M" "--min-score bounds the score --judge gives" --calib "$T/calib" --min-score 1
 # the bounds on a measured deviation need inputs to measure it on
@@ -175,5 +219,9 @@ td_misuse "$M" "--max-error, --min-agreement and --min-iou need --calib" \
   --judge "echo 1" --min-score 1 --min-iou 0.9
 td_misuse "$M" "--judge take --target-params" --calib "$T/calib" --judge "echo 1" \
   --min-score 1 --rank 2
+td_misuse "$M" "--judge-timeout limits each run of --judge: give --judge" \
+  --calib "$T/calib" --max-error 0.1 --judge-timeout 5
+td_misuse "$M" "--judge-timeout needs a number of seconds" --calib "$T/calib" \
+  --judge "echo 1" --min-score 1 --judge-timeout 0
 td_misuse "$M" "--min-score needs a number" --calib "$T/calib" --judge "echo 1" --min-score inf
 td_done judge
