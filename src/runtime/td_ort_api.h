@@ -48,7 +48,8 @@ typedef struct td_ort_api {
     OrtStatus *(*CreateEnvWithCustomLogger)(td_ort_log_fn fn, void *param,
                                             int severity, const char *logid,
                                             OrtEnv **out);               /* 4 */
-    TD_ORT_GAP(5, 6);
+    void *gap_5;
+    OrtStatus *(*DisableTelemetryEvents)(const OrtEnv *env);             /* 6 */
     OrtStatus *(*CreateSession)(const OrtEnv *env, const char *path,
                                 const OrtSessionOptions *opts,
                                 OrtSession **out);                       /* 7 */
@@ -134,6 +135,7 @@ typedef const td_ort_api_base *(*td_ort_get_api_base_fn)(void);
                    "OrtApi index of " #member)
 TD_ORT_AT(GetErrorMessage, 2);
 TD_ORT_AT(CreateEnvWithCustomLogger, 4);
+TD_ORT_AT(DisableTelemetryEvents, 6);
 TD_ORT_AT(CreateSession, 7);
 TD_ORT_AT(Run, 9);
 TD_ORT_AT(DisableMemPattern, 17);

@@ -47,6 +47,27 @@ static void quiet_log(void *param, int severity, const char *category,
         (void)msg;
 }
 
+/* ONNX Runtime's telemetry off unless the user has said otherwise. Its
+ * Linux builds from 1.29 on (the npm package's among them) otherwise
+ * write a device id and an event cache under ~/.cache/Microsoft, leave
+ * mat-debug-PID.log and .ses in $TMPDIR and upload usage events: a tool
+ * that measures a model writes nothing it was not asked to, and sends
+ * nothing. Its switch is an environment variable read once, when ORT
+ * initialises, so it is set before the library is loaded; the name
+ * changed between releases (ORT_DISABLE_TELEMETRY in 1.29-1.30,
+ * ORT_TELEMETRY_DISABLED after), so both. A value the user set to
+ * either, whatever it is, leaves both as they are. */
+static void telemetry_off(void)
+{
+    static const char *const names[] = {"ORT_DISABLE_TELEMETRY",
+                                        "ORT_TELEMETRY_DISABLED"};
+    for (size_t i = 0; i < 2; i++)
+        if (getenv(names[i]))
+            return;
+    for (size_t i = 0; i < 2; i++)
+        setenv(names[i], "1", 0);
+}
+
 /* dlopen one candidate; on failure appends why to `tried`. RTLD_NODELETE:
  * see td_rt.h. */
 static void *open_one(const char *path, char *tried, size_t cap)
@@ -80,10 +101,20 @@ static td_status bind_api(td_rt *rt, const char *path, td_err_t *err)
                           "%s: ONNX Runtime %s does not offer C API version "
                           "%u (ORT 1.0 or newer is needed); %s", path,
                           rt->version, TD_ORT_API_VERSION, install_hint);
-    return td_rt_status(rt, rt->api->CreateEnvWithCustomLogger(
-                                quiet_log, NULL, TD_ORT_LOG_ERROR, "onnxtd",
-                                &rt->env),
-                        err, "%s: creating the environment", path);
+    td_status s = td_rt_status(
+        rt, rt->api->CreateEnvWithCustomLogger(quiet_log, NULL,
+                                               TD_ORT_LOG_ERROR, "onnxtd",
+                                               &rt->env),
+        err, "%s: creating the environment", path);
+    /* the events of this environment too, where the variable came late
+     * (an ORT loaded before onnxtd set it); a failure here changes no
+     * result, so it is not one */
+    if (!s) {
+        OrtStatus *st = rt->api->DisableTelemetryEvents(rt->env);
+        if (st)
+            rt->api->ReleaseStatus(st);
+    }
+    return s;
 }
 
 td_status td_rt_open(const char *lib_path, td_rt **out, td_err_t *err)
@@ -94,6 +125,7 @@ td_status td_rt_open(const char *lib_path, td_rt **out, td_err_t *err)
         return td_err_set(err, TD_ENOMEM, "out of memory");
     char tried[2048] = "";
     const char *env = getenv(TD_RT_ENV_LIB), *used = NULL;
+    telemetry_off();
     td_status s = TD_OK;
     if (lib_path || (env && *env)) {
         /* A library the user named is the only one tried: falling back to

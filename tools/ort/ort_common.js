@@ -10,7 +10,18 @@ const path = require('path');
 
 class UsageError extends Error {}
 
+// ONNX Runtime's telemetry off unless the user set its switch (as onnxtd
+// does in src/runtime/td_rt_load.c): from 1.29 on, its Linux builds
+// otherwise write a device id under ~/.cache/Microsoft, files in $TMPDIR
+// and upload usage events. Read once when the native library loads.
+function telemetryOff() {
+  const names = ['ORT_DISABLE_TELEMETRY', 'ORT_TELEMETRY_DISABLED'];
+  if (names.some((n) => process.env[n] !== undefined)) return;
+  for (const n of names) process.env[n] = '1';
+}
+
 function loadOrt() {
+  telemetryOff();
   try {
     return require('onnxruntime-node');
   } catch (e) {
@@ -347,6 +358,7 @@ function mapInputsTo(inputs, names, label) {
 }
 
 module.exports = {
+  telemetryOff,
   UsageError, loadOrt, decodeTensorProto, readTensorFile, listNumbered,
   makeRng, makeRandomInputs, resolveShape, parseDim, createSession, sessionOptions,
   toOrtFeeds, mapInputsTo, toNumbers, halfToFloat, floatToHalf, FLOAT_TYPES,
