@@ -7,7 +7,7 @@
 # and outside at the same budgets) and write the same bytes. Also: the
 # report's scores, the model's path appended to CMD and in
 # $ONNXTD_JUDGE_MODEL, a
-# private file in $TMPDIR removed after each call, chatter before the
+# private file in $TMPDIR removed after each call (nothing else left there), chatter before the
 # score's line, a refusal naming the reachable budget and the original's
 # score, a judge that fails or prints no number (exit 1, its message,
 # nothing written), an original already below the floor, the judge alone
@@ -70,7 +70,7 @@ assert len(judged) == 2 + len(bb["steps"]) == len(set(judged)), judged
 assert abs(b["score"] - (1 - b["outputs"][0]["rel_l2"])) < 1e-6, b
 EOF
 cmp -s "$T/rel.onnx" "$T/judge.onnx" || fail "--judge wrote other bytes than --max-error"
-[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "the judge's files were left: $(ls "$T/tmp")"
+[ -z "$(ls -A "$T/tmp")" ] || fail "the judge's files were left: $(ls -A "$T/tmp")"
 grep -qF "the model written scores " "$T/judge.txt" &&
   grep -qF "bound: the judge's score >= 0.998 (the original 1) (no rel. L2 bound)" "$T/judge.txt" ||
   fail "the text does not give the scores: $(cat "$T/judge.txt")"
@@ -167,7 +167,7 @@ judge_fails 'echo 0.4 #' "the original model scores 0.4 by the judge (echo 0.4 #
 judge_fails 'seq 1 3000; echo 0.25 #' "the original model scores 0.25 by the judge"
 # the path is the last argument: a program and its options need no more
 judge_fails 'sh -c "[ -s \"\$1\" ] && echo 0.25" sh' "the original model scores 0.25 by the judge"
-[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "a failed judge's files were left: $(ls "$T/tmp")"
+[ -z "$(ls -A "$T/tmp")" ] || fail "a failed judge's files were left: $(ls -A "$T/tmp")"
 
 # --judge-timeout: a judge that overruns is stopped whole, its process
 # group (here a shell that ignores SIGTERM, so SIGKILL must follow, and
@@ -208,7 +208,7 @@ grep -qF "onnxtd was asked to end (signal 15)" "$T/err.txt" ||
 st=$(ps -o stat= -p "$(cat "$T/slow.pid")" 2>/dev/null)
 case "$st" in ""|Z*) ;; *) fail "SIGTERM: the judge's sleep still runs ($st)";; esac
 [ ! -e "$T/x.onnx" ] || fail "SIGTERM during a timed judge: an output was written"
-[ -z "$(ls "$T/tmp" | grep onnxtd-judge)" ] || fail "SIGTERM: the judge's model was left: $(ls "$T/tmp")"
+[ -z "$(ls -A "$T/tmp")" ] || fail "SIGTERM: the judge's model was left: $(ls -A "$T/tmp")"
 
 td_misuse "$M" "--judge needs --min-score" --calib "$T/calib" --judge "echo 1"
 td_misuse "$M" "--min-score bounds the score --judge gives" --calib "$T/calib" --min-score 1
