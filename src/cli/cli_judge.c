@@ -180,7 +180,9 @@ static int drain_until(int fd, char *buf, size_t *n, double deadline)
         if (left <= 0)
             return 1;
         struct pollfd p = {fd, POLLIN, 0};
-        int ms = left > 1000 ? 1000000 : (int)(left * 1000) + 1;
+        /* a short wait: a signal that came just before poll, or went to
+         * another thread, is seen within it */
+        int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
         int r = poll(&p, 1, ms);
         if (r < 0 && errno != EINTR)
             return 0;
@@ -229,17 +231,29 @@ static int run_timed(pid_t pid, int fd, double limit_s, char *buf, size_t *n,
                      int *st, int *ending, char *msg, size_t msg_len)
 {
     struct sigaction sa, old[N_ENDING];
+    int caught[N_ENDING];
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_ending;
     sigemptyset(&sa.sa_mask);
     g_ending = 0;
+    /* a signal onnxtd ignores (SIGHUP under nohup, SIGINT in a
+     * background job) stays ignored */
     for (size_t i = 0; i < N_ENDING; i++)
-        sigaction(ENDING[i], &sa, &old[i]);
+        caught[i] = sigaction(ENDING[i], NULL, &old[i]) == 0 &&
+                    old[i].sa_handler != SIG_IGN &&
+                    sigaction(ENDING[i], &sa, NULL) == 0;
     double deadline = now_s() + limit_s;
     int why = drain_until(fd, buf, n, deadline);  /* 0 closed, 1 late, 2 sig */
     if (why == 0) {
-        double left = deadline - now_s();
-        int r = await_end(pid, left > 0 ? left : 0);
+        /* its output closed: its end awaited in short steps, a signal
+         * seen as in drain_until */
+        int r;
+        for (;;) {
+            double left = deadline - now_s();
+            r = await_end(pid, left > 0.1 ? 0.1 : left > 0 ? left : 0);
+            if (r || g_ending || left <= 0.1)
+                break;
+        }
         if (r < 0)
             snprintf(msg, msg_len, "waitid: %s", strerror(errno));
         why = r < 0 ? 3 : g_ending ? 2 : r == 0;
@@ -255,7 +269,8 @@ static int run_timed(pid_t pid, int fd, double limit_s, char *buf, size_t *n,
     }
     *ending = g_ending;
     for (size_t i = 0; i < N_ENDING; i++)
-        sigaction(ENDING[i], &old[i], NULL);
+        if (caught[i])
+            sigaction(ENDING[i], &old[i], NULL);
     if (*ending) {
         snprintf(msg, msg_len, "onnxtd was asked to end (signal %d)",
                  *ending);

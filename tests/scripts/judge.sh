@@ -210,6 +210,19 @@ case "$st" in ""|Z*) ;; *) fail "SIGTERM: the judge's sleep still runs ($st)";; 
 [ ! -e "$T/x.onnx" ] || fail "SIGTERM during a timed judge: an output was written"
 [ -z "$(ls -A "$T/tmp")" ] || fail "SIGTERM: the judge's model was left: $(ls -A "$T/tmp")"
 
+# a signal onnxtd was started ignoring (SIGHUP under nohup) stays ignored
+# while a timed judge runs: the compression goes on to its end
+rm -f "$T/x.onnx" "$T/slow.pid"
+TMPDIR=$T/tmp bash -c 'trap "" HUP; exec "$@"' sh "$BIN" compress "$M" -o "$T/x.onnx" \
+  "${common[@]}" --max-error off --min-score 0.5 --judge-timeout 60 \
+  --judge "echo \$\$ > $T/slow.pid; sleep 1; echo 0.9 #" > "$T/hup.txt" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/slow.pid" ] && break; sleep 0.1; done
+kill -HUP $pid
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && [ -s "$T/x.onnx" ] || fail "SIGHUP ignored, then sent: exit $rc: $(cat "$T/hup.txt")"
+
 td_misuse "$M" "--judge needs --min-score" --calib "$T/calib" --judge "echo 1"
 td_misuse "$M" "--min-score bounds the score --judge gives" --calib "$T/calib" --min-score 1
 # the bounds on a measured deviation need inputs to measure it on
