@@ -5,8 +5,7 @@
 //   node bench/calib_plain_run.js MODEL.onnx INPUT.npy [THREADS]
 const fs = require('fs');
 const path = require('path');
-require(path.join(__dirname, '..', 'tools', 'ort', 'ort_common')).telemetryOff();
-const ort = require(path.join(__dirname, '..', 'tools', 'ort', 'node_modules', 'onnxruntime-node'));
+const ort = require(path.join(__dirname, '..', 'tools', 'ort', 'ort_common')).loadOrt();
 
 function npy(file) {  // float32, C order, format 1.0
   const b = fs.readFileSync(file);

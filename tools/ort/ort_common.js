@@ -358,7 +358,6 @@ function mapInputsTo(inputs, names, label) {
 }
 
 module.exports = {
-  telemetryOff,
   UsageError, loadOrt, decodeTensorProto, readTensorFile, listNumbered,
   makeRng, makeRandomInputs, resolveShape, parseDim, createSession, sessionOptions,
   toOrtFeeds, mapInputsTo, toNumbers, halfToFloat, floatToHalf, FLOAT_TYPES,
