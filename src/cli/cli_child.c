@@ -48,27 +48,6 @@ static int reap(pid_t pid, int *st)
     return 0;
 }
 
-/* No limit: the output read to its end, then pid reaped. */
-static int collect_plain(pid_t pid, int fd, char *buf, size_t cap,
-                         size_t *n, int *st, char *msg, size_t msg_len)
-{
-    char chunk[1024];
-    *n = 0;
-    for (;;) {
-        ssize_t k = read(fd, chunk, sizeof chunk);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        keep(buf, cap, n, chunk, (size_t)k);
-    }
-    if (reap(pid, st)) {
-        snprintf(msg, msg_len, "waitpid: %s", strerror(errno));
-        return CLI_CHILD_ERROR;
-    }
-    return CLI_CHILD_DONE;
-}
-
 /* The signal that asked onnxtd to end while a timed child ran (0: none). */
 static volatile sig_atomic_t g_ending;
 
@@ -117,7 +96,8 @@ static void stop_group(pid_t pid, int sig, int *st)
 }
 
 /* The output read into buf until the pipe closes (DONE), the deadline
- * passes (LATE) or an ending signal comes (ENDING). */
+ * passes (LATE) or an ending signal comes (ENDING). deadline < 0: none,
+ * and no signal is caught: it reads until the pipe closes. */
 static int read_until(int fd, char *buf, size_t cap, size_t *n,
                       double deadline)
 {
@@ -126,13 +106,16 @@ static int read_until(int fd, char *buf, size_t cap, size_t *n,
     for (;;) {
         if (g_ending)
             return CLI_CHILD_ENDING;
-        double left = deadline - now_s();
-        if (left <= 0)
-            return CLI_CHILD_LATE;
+        int ms = -1;
+        if (deadline >= 0) {
+            double left = deadline - now_s();
+            if (left <= 0)
+                return CLI_CHILD_LATE;
+            /* a short wait: a signal that came just before poll, or went
+             * to another thread, is seen within it */
+            ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+        }
         struct pollfd p = {fd, POLLIN, 0};
-        /* a short wait: a signal that came just before poll, or went to
-         * another thread, is seen within it */
-        int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
         int r = poll(&p, 1, ms);
         if (r < 0 && errno != EINTR)
             return CLI_CHILD_DONE;
@@ -214,5 +197,12 @@ int cli_child_collect(pid_t pid, int fd, double limit_s, char *buf,
     if (limit_s > 0)
         return collect_timed(pid, fd, limit_s, buf, cap, n, st, ending, msg,
                              msg_len);
-    return collect_plain(pid, fd, buf, cap, n, st, msg, msg_len);
+    /* no limit: the output read to its end, then pid reaped */
+    g_ending = 0;
+    read_until(fd, buf, cap, n, -1);
+    if (reap(pid, st)) {
+        snprintf(msg, msg_len, "waitpid: %s", strerror(errno));
+        return CLI_CHILD_ERROR;
+    }
+    return CLI_CHILD_DONE;
 }
